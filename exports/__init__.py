@@ -1,0 +1,1 @@
+"""Writing the store out: the reference YAML scheme and Excel workbooks."""

@@ -1,0 +1,1 @@
+"""Reading files into the store: the reference YAML scheme and Excel workbooks."""

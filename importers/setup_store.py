@@ -1,0 +1,50 @@
+"""Creating a store and loading a reference scheme into it (`suivi-sts init`)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from importers.reference_yaml import embedded_reference_text, parse_reference, read_reference_file
+from store.database import Store, open_store
+from store.reference import LoadReport, apply_reference
+
+
+@dataclass
+class InitResult:
+    store: Store
+    report: LoadReport | None
+
+
+def current_user() -> str:
+    """Who is working, for the journal."""
+    try:
+        return os.environ.get("SUIVI_STS_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "inconnu"
+
+
+def initialise(
+    url_or_path: str | os.PathLike[str], *, reference: Path | None = None, empty: bool = False
+) -> InitResult:
+    """Create or upgrade the store, then load `reference` (default: the embedded Ariège scheme).
+
+    The reference file is validated before the store is touched: a bad file writes nothing.
+    """
+    if empty:
+        doc = None
+        source = ""
+    elif reference is not None:
+        doc = read_reference_file(reference)
+        source = reference.name
+    else:
+        source = "référence intégrée (Ariège 2023-2028)"
+        doc = parse_reference(embedded_reference_text(), source)
+    store = open_store(url_or_path)
+    if doc is None:
+        return InitResult(store, None)
+    with store.writer.begin() as conn:
+        report = apply_reference(conn, doc, author=current_user(), source=source)
+    return InitResult(store, report)

@@ -1,0 +1,385 @@
+"""Domain rules of actions: validation, creation, journaled changes with version checks.
+
+Every path that changes an action (screen, workshop, Excel import, reference file) goes
+through `create_action` / `update_action`, so every change is journaled the same way.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from store.errors import ValidationError, VersionConflict
+from store.lookups import CodeMaps, code_maps
+from store.models import Action, ActionEvent, ActionObjective, ActionPartner, ActionTerritory, utcnow
+from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
+
+A = Action.__table__  # type: ignore[attr-defined]
+EVENTS = ActionEvent.__table__  # type: ignore[attr-defined]
+A_OBJ = ActionObjective.__table__  # type: ignore[attr-defined]
+A_PART = ActionPartner.__table__  # type: ignore[attr-defined]
+A_TERR = ActionTerritory.__table__  # type: ignore[attr-defined]
+
+#: French label of each journaled field.
+FIELD_LABELS: dict[str, str] = {
+    "title": "Intitulé",
+    "description": "Description",
+    "objectives": "Objectifs",
+    "lead": "Pilote",
+    "partners": "Partenaires",
+    "territories": "Territoires",
+    "start_date": "Début",
+    "due_date": "Échéance",
+    "status": "Statut",
+    "progress": "Avancement (%)",
+    "weather": "Météo",
+    "budget_cents": "Budget (€)",
+    "funding": "Financement",
+    "source": "Source",
+}
+
+_SCALAR_COLUMNS = (
+    "title",
+    "description",
+    "start_date",
+    "due_date",
+    "status",
+    "progress",
+    "weather",
+    "budget_cents",
+    "funding",
+    "source",
+)
+
+
+@dataclass(frozen=True)
+class ActionData:
+    """A plain, comparable snapshot of an action (codes instead of ids)."""
+
+    code: str
+    title: str
+    description: str | None = None
+    objectives: tuple[str, ...] = ()
+    lead: str | None = None
+    partners: tuple[str, ...] = ()
+    territories: tuple[str, ...] = ()
+    start_date: date | None = None
+    due_date: date | None = None
+    status: str = ActionStatus.TODO.value
+    progress: int = 0
+    weather: str | None = None
+    budget_cents: int | None = None
+    funding: str | None = None
+    source: str | None = None
+    id: int | None = field(default=None, compare=False)
+    version: int = field(default=0, compare=False)
+
+    def is_late(self, today: date) -> bool:
+        """Late: still open and its due date has passed (derived, never stored)."""
+        return self.due_date is not None and self.due_date < today and ActionStatus(self.status).is_open
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+    @property
+    def label(self) -> str:
+        return FIELD_LABELS.get(self.field, self.field)
+
+
+def diff(before: ActionData, after: ActionData) -> list[FieldChange]:
+    """The journaled fields that differ between two snapshots."""
+    return [
+        FieldChange(f, getattr(before, f), getattr(after, f))
+        for f in FIELD_LABELS
+        if getattr(before, f) != getattr(after, f)
+    ]
+
+
+def format_value(name: str, value: Any) -> str | None:
+    """How a field's value is written in the journal."""
+    if value is None or value == ():
+        return None
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if name == "status":
+        return ActionStatus(value).label
+    if name == "budget_cents":
+        return f"{value / 100:.2f}"
+    return str(value)
+
+
+def validate(data: ActionData, maps: CodeMaps | None = None) -> list[ValidationError]:
+    """Every rule the action breaks, one French message per problem, naming the field."""
+    errors: list[ValidationError] = []
+    if not data.code.strip():
+        errors.append(ValidationError("Le code de l'action est obligatoire.", "code"))
+    if not data.title.strip():
+        errors.append(ValidationError("L'intitulé est obligatoire.", "title"))
+    if data.status not in {s.value for s in ActionStatus}:
+        errors.append(ValidationError(f"Statut inconnu : « {data.status} ».", "status"))
+    if not 0 <= data.progress <= 100:
+        errors.append(
+            ValidationError(f"L'avancement doit être entre 0 et 100 % ({data.progress}).", "progress")
+        )
+    if data.weather is not None and data.weather not in {w.value for w in Weather}:
+        errors.append(ValidationError(f"Météo inconnue : « {data.weather} ».", "weather"))
+    if data.start_date and data.due_date and data.due_date < data.start_date:
+        errors.append(
+            ValidationError(
+                f"L'échéance ({data.due_date:%d/%m/%Y}) précède le début ({data.start_date:%d/%m/%Y}).",
+                "due_date",
+            )
+        )
+    if data.budget_cents is not None and data.budget_cents < 0:
+        errors.append(ValidationError("Le budget ne peut pas être négatif.", "budget_cents"))
+    if maps is not None:
+        errors.extend(_unknown_codes(data, maps))
+    return errors
+
+
+def _unknown_codes(data: ActionData, maps: CodeMaps) -> list[ValidationError]:
+    errors = []
+    for code in data.objectives:
+        if code not in maps.objectives:
+            errors.append(ValidationError(f"Objectif inconnu : « {code} ».", "objectives"))
+    for name, codes in (("lead", (data.lead,) if data.lead else ()), ("partners", data.partners)):
+        for code in codes:
+            if code not in maps.organisations:
+                errors.append(ValidationError(f"Organisation inconnue : « {code} ».", name))
+    for code in data.territories:
+        if code not in maps.territories:
+            errors.append(ValidationError(f"Territoire inconnu : « {code} ».", "territories"))
+    return errors
+
+
+def _raise_first(errors: list[ValidationError]) -> None:
+    if errors:
+        raise errors[0]
+
+
+def load_actions(
+    conn: Connection, department: str, codes: Iterable[str] | None = None
+) -> dict[str, ActionData]:
+    """Snapshots of the department's actions (or of `codes`), read in bulk."""
+    maps = code_maps(conn, department)
+    query = select(A).where(A.c.department_code == department)
+    if codes is not None:
+        query = query.where(A.c.code.in_(list(codes)))
+    rows = conn.execute(query).mappings().all()
+    ids = [r["id"] for r in rows]
+    objectives = _links(conn, A_OBJ, "objective_id", ids, maps.objective_codes(), ordered=True)
+    partners = _links(conn, A_PART, "organisation_id", ids, maps.organisation_codes(), ordered=True)
+    territories = _links(conn, A_TERR, "territory_id", ids, maps.territory_codes(), ordered=False)
+    org_codes = maps.organisation_codes()
+    result = {}
+    for r in rows:
+        result[r["code"]] = ActionData(
+            code=r["code"],
+            objectives=objectives.get(r["id"], ()),
+            lead=org_codes.get(r["lead_id"]) if r["lead_id"] else None,
+            partners=partners.get(r["id"], ()),
+            territories=territories.get(r["id"], ()),
+            id=r["id"],
+            version=r["version"],
+            **{c: r[c] for c in _SCALAR_COLUMNS},
+        )
+    return result
+
+
+def _links(
+    conn: Connection, table: Any, column: str, ids: list[int], codes: dict[int, str], *, ordered: bool
+) -> dict[int, tuple[str, ...]]:
+    if not ids:
+        return {}
+    order = [table.c.action_id, table.c.position] if ordered else [table.c.action_id]
+    found: dict[int, list[str]] = defaultdict(list)
+    for chunk in _chunks(ids, 900):
+        query = (
+            select(table.c.action_id, table.c[column]).where(table.c.action_id.in_(chunk)).order_by(*order)
+        )
+        for action_id, target in conn.execute(query):
+            found[action_id].append(codes[target])
+    if not ordered:
+        return {k: tuple(sorted(v)) for k, v in found.items()}
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _columns(data: ActionData, maps: CodeMaps) -> dict[str, Any]:
+    values = {c: getattr(data, c) for c in _SCALAR_COLUMNS}
+    values["lead_id"] = maps.organisations[data.lead] if data.lead else None
+    return values
+
+
+def create_action(
+    conn: Connection,
+    department: str,
+    data: ActionData,
+    *,
+    author: str,
+    source: str,
+    maps: CodeMaps | None = None,
+) -> ActionData:
+    """Insert a new action and journal its creation. Returns it with its id and version."""
+    maps = maps or code_maps(conn, department)
+    _raise_first(validate(data, maps))
+    now = utcnow()
+    action_id = conn.execute(
+        insert(A)
+        .values(
+            department_code=department,
+            code=data.code,
+            created_at=now,
+            updated_at=now,
+            version=1,
+            **_columns(data, maps),
+        )
+        .returning(A.c.id)
+    ).scalar_one()
+    _write_links(conn, action_id, data, maps)
+    conn.execute(
+        insert(EVENTS).values(
+            department_code=department,
+            action_id=action_id,
+            at=now,
+            author=author,
+            kind="creation",
+            source=source,
+            new_value=data.title,
+        )
+    )
+    return replace(data, id=action_id, version=1)
+
+
+def _write_links(conn: Connection, action_id: int, data: ActionData, maps: CodeMaps) -> None:
+    for table in (A_OBJ, A_PART, A_TERR):
+        conn.execute(table.delete().where(table.c.action_id == action_id))
+    if data.objectives:
+        conn.execute(
+            insert(A_OBJ),
+            [
+                {"action_id": action_id, "objective_id": maps.objectives[c], "position": i}
+                for i, c in enumerate(data.objectives)
+            ],
+        )
+    if data.partners:
+        conn.execute(
+            insert(A_PART),
+            [
+                {"action_id": action_id, "organisation_id": maps.organisations[c], "position": i}
+                for i, c in enumerate(data.partners)
+            ],
+        )
+    if data.territories:
+        conn.execute(
+            insert(A_TERR),
+            [{"action_id": action_id, "territory_id": maps.territories[c]} for c in data.territories],
+        )
+
+
+def update_action(
+    conn: Connection,
+    department: str,
+    before: ActionData,
+    after: ActionData,
+    *,
+    author: str,
+    source: str,
+    comment: str | None = None,
+    maps: CodeMaps | None = None,
+) -> list[FieldChange]:
+    """Apply the differences between `before` and `after`, journal each changed field.
+
+    Refuses (VersionConflict) when the action changed in the store since `before` was read.
+    A status moving to Reportée or Abandonnée needs a comment.
+    """
+    maps = maps or code_maps(conn, department)
+    after = replace(after, code=before.code)
+    _raise_first(validate(after, maps))
+    changes = diff(before, after)
+    if not changes:
+        if comment:
+            add_comment(conn, department, before, comment, author=author, source=source)
+        return []
+    if (
+        any(c.field == "status" for c in changes)
+        and ActionStatus(after.status) in STATUSES_NEEDING_COMMENT
+        and not (comment and comment.strip())
+    ):
+        label = ActionStatus(after.status).label
+        raise ValidationError(
+            f"Un commentaire est obligatoire pour passer l'action en « {label} ».", "comment"
+        )
+    now = utcnow()
+    result = conn.execute(
+        update(A)
+        .where(A.c.id == before.id, A.c.version == before.version)
+        .values(updated_at=now, version=before.version + 1, **_columns(after, maps))
+    )
+    if result.rowcount != 1:
+        current = load_actions(conn, department, [before.code]).get(before.code)
+        raise VersionConflict(
+            f"L'action {before.code} a été modifiée par ailleurs depuis son ouverture.", current=current
+        )
+    if any(c.field in ("objectives", "partners", "territories") for c in changes):
+        _write_links(conn, before.id or 0, after, maps)
+    conn.execute(
+        insert(EVENTS),
+        [
+            {
+                "department_code": department,
+                "action_id": before.id,
+                "at": now,
+                "author": author,
+                "kind": "modification",
+                "field": c.field,
+                "old_value": format_value(c.field, c.old),
+                "new_value": format_value(c.field, c.new),
+                "source": source,
+                "comment": comment if comment and c.field == "status" else None,
+            }
+            for c in changes
+        ],
+    )
+    if comment and not any(c.field == "status" for c in changes):
+        add_comment(conn, department, before, comment, author=author, source=source)
+    return changes
+
+
+def add_comment(
+    conn: Connection, department: str, action: ActionData, comment: str, *, author: str, source: str
+) -> None:
+    """Add a free comment to an action's journal."""
+    if not comment.strip():
+        raise ValidationError("Le commentaire est vide.", "comment")
+    conn.execute(
+        insert(EVENTS).values(
+            department_code=department,
+            action_id=action.id,
+            at=utcnow(),
+            author=author,
+            kind="commentaire",
+            source=source,
+            comment=comment.strip(),
+        )
+    )
+
+
+def data_fields() -> list[str]:
+    """Names of ActionData's comparable fields."""
+    return [f.name for f in fields(ActionData) if f.compare]

@@ -1,0 +1,52 @@
+"""SQLModel tables of the store (one module per area)."""
+
+from store.models.actions import Action, ActionEvent, ActionObjective, ActionPartner, ActionTerritory
+from store.models.base import metadata, utcnow
+from store.models.care_offer import CareOfferActivity, CareOfferTarget
+from store.models.indicators import Indicator, IndicatorValue
+from store.models.resources import Resource, ResourceAudience, ResourceTerritory
+from store.models.scheme import (
+    Challenge,
+    ChallengePathway,
+    ChallengeTheme,
+    CnrProposal,
+    CtsChallenge,
+    Engagement,
+    Objective,
+    ObjectivePathway,
+    ObjectiveTheme,
+    Pathway,
+    Theme,
+)
+from store.models.territory import Department, Organisation, Territory
+
+__all__ = [
+    "Action",
+    "ActionEvent",
+    "ActionObjective",
+    "ActionPartner",
+    "ActionTerritory",
+    "CareOfferActivity",
+    "CareOfferTarget",
+    "Challenge",
+    "ChallengePathway",
+    "ChallengeTheme",
+    "CnrProposal",
+    "CtsChallenge",
+    "Department",
+    "Engagement",
+    "Indicator",
+    "IndicatorValue",
+    "Objective",
+    "ObjectivePathway",
+    "ObjectiveTheme",
+    "Organisation",
+    "Pathway",
+    "Resource",
+    "ResourceAudience",
+    "ResourceTerritory",
+    "Territory",
+    "Theme",
+    "metadata",
+    "utcnow",
+]

@@ -1,0 +1,54 @@
+"""Indicators of an action or an objective, and their periodic values."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.models.base import department_column
+
+
+class Indicator(SQLModel, table=True):
+    """What is measured for an action or an objective (exactly one of the two)."""
+
+    __table_args__ = (
+        UniqueConstraint("department_code", "code"),
+        CheckConstraint("(action_id IS NULL) <> (objective_id IS NULL)", name="owner"),
+        CheckConstraint(
+            "periodicity IN ('mensuelle', 'trimestrielle', 'semestrielle', 'annuelle')", name="periodicity"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_code: str = Field(sa_column=department_column())
+    code: str
+    action_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("action.id", ondelete="CASCADE"), index=True)
+    )
+    objective_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("objective.id", ondelete="CASCADE"), index=True)
+    )
+    label: str
+    unit: str | None = None
+    baseline: float | None = None
+    target: float | None = None
+    periodicity: str = "annuelle"
+
+
+class IndicatorValue(SQLModel, table=True):
+    """The value of an indicator for a period ("2024-01", "2024-T1", "2024-S1", "2024").
+
+    `category` is empty for the total, or names a breakdown ("mineurs", "hommes", "femmes").
+    """
+
+    __tablename__ = "indicator_value"
+    __table_args__ = (UniqueConstraint("indicator_id", "period", "category"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_code: str = Field(sa_column=department_column())
+    indicator_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("indicator.id", ondelete="CASCADE"), nullable=False)
+    )
+    period: str
+    category: str = ""
+    value: float = Field(sa_column=Column(Float, nullable=False))

@@ -1,0 +1,84 @@
+"""The store file: private, stamped, durable, refusing what is not ours."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from store.database import open_store
+from store.engine import APPLICATION_ID
+from store.errors import NotAStoreFile, ReadOnlyStore
+from store.schema import SchemaState, head_revision, schema_status
+
+
+def test_new_store_file_is_private_stamped_and_durable(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "suivi.sqlite"
+    store = open_store(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA application_id")).scalar() == APPLICATION_ID
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+    assert schema_status(store.engine).state is SchemaState.CURRENT
+    store.dispose()
+
+
+def test_a_file_that_is_not_sqlite_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite"
+    path.write_bytes(b"Compte rendu du CTS\n" * 200)
+    before = path.read_bytes()
+    with pytest.raises(NotAStoreFile, match="n'est pas une base Suivi STS"):
+        open_store(path)
+    assert path.read_bytes() == before
+
+
+def test_a_sqlite_file_of_another_application_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "autre.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    with pytest.raises(NotAStoreFile, match="autre application"):
+        open_store(path)
+
+
+def test_a_store_written_by_a_newer_app_opens_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "futur.sqlite"
+    open_store(path).dispose()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    store = open_store(path)
+    assert store.read_only
+    assert "version plus récente" in store.notices[0]
+    with pytest.raises(ReadOnlyStore):
+        _ = store.writer
+    with store.engine.connect() as conn, pytest.raises(Exception, match="readonly"):
+        conn.execute(text("INSERT INTO department (code, name) VALUES ('31', 'Haute-Garonne')"))
+    store.dispose()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("9999",)
+
+
+def test_a_write_protected_file_opens_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "protege.sqlite"
+    open_store(path).dispose()
+    path.chmod(0o400)
+    try:
+        store = open_store(path)
+        if not store.read_only:  # running as root: permissions do not bind
+            pytest.skip("les droits de fichier ne s'appliquent pas à root")
+        assert "lecture seule" in store.notices[0]
+        store.dispose()
+    finally:
+        path.chmod(0o600)
+
+
+def test_schema_is_created_by_migrations_on_both_databases(store_url: str) -> None:
+    store = open_store(store_url)
+    status = schema_status(store.engine)
+    assert status.revision == head_revision()
+    store.dispose()
