@@ -219,7 +219,7 @@ def parse_reference(text: str, source: str) -> dict[str, Any]:
         _check_meaning(doc, ctx)
     if ctx.problems:
         raise ReferenceFileError(source, ctx.problems)
-    return doc  # type: ignore[no-any-return]
+    return doc
 
 
 def load_reference(conn: Connection, doc: dict[str, Any], *, author: str, source: str) -> LoadReport:

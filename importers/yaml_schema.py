@@ -79,26 +79,36 @@ class Scalar(Spec):
                 node, f"« {describe(path)} » doit être {_KIND_NAMES[self.kind]}, pas une liste ni un bloc."
             )
             return None
-        value = self._coerce(ctx.scalar(node), node, path, ctx)
+        try:
+            raw = ctx.scalar(node)
+        except ValueError as exc:  # e.g. 2023-02-31 matches the date pattern but is no date
+            ctx.fail(node, f"« {describe(path)} » : valeur invalide « {node.value} » ({exc}).")
+            return None
+        value = self._coerce(raw, node, path, ctx)
         if value is None:
             return None
         if self.choices is not None and value not in self.choices:
             allowed = ", ".join(str(c) for c in self.choices)
             ctx.fail(node, f"« {describe(path)} » vaut « {value} » : valeurs permises {allowed}.")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if (self.minimum is not None and value < self.minimum) or (
-                self.maximum is not None and value > self.maximum
-            ):
-                ctx.fail(
-                    node,
-                    f"« {describe(path)} » vaut {value} : attendu entre {self.minimum} et {self.maximum}.",
-                )
+        bounds = self._out_of_bounds(value)
+        if bounds:
+            ctx.fail(node, f"« {describe(path)} » vaut {value} : {bounds}.")
         return value
+
+    def _out_of_bounds(self, value: Any) -> str | None:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return None
+        low, high = self.minimum, self.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            if low is not None and high is not None:
+                return f"attendu entre {low:g} et {high:g}"
+            return f"attendu au moins {low:g}" if low is not None else f"attendu au plus {high:g}"
+        return None
 
     def _coerce(self, raw: Any, node: Node, path: Path, ctx: Context) -> Any:
         expected = _KIND_NAMES[self.kind]
         if self.kind is str:
-            if isinstance(raw, bool) or isinstance(raw, datetime):
+            if isinstance(raw, bool | datetime):
                 ctx.fail(node, f"« {describe(path)} » doit être {expected} (mettez-le entre guillemets).")
                 return None
             if isinstance(raw, date):

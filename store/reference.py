@@ -46,7 +46,7 @@ from store.vocab import ActionStatus, ResourceStatus, parse_action_status, parse
 
 
 def table(model: type) -> Table:
-    return model.__table__  # type: ignore[attr-defined, no-any-return]
+    return model.__table__  # type: ignore[attr-defined]
 
 
 Doc = dict[str, Any]
@@ -75,25 +75,57 @@ def apply_reference(conn: Connection, doc: Doc, *, author: str, source: str) -> 
     """Write a reference document into the store (in the caller's transaction)."""
     report = LoadReport()
     dept = doc["departement"]["code"]
-    _upsert(conn, table(Department), [{"code": dept, "name": doc["departement"]["nom"]}], "département",
-            report, key=("code",))
-    _upsert_coded(conn, Territory, dept, [
-        {"code": t["code"], "name": t["nom"], "kind": t.get("type") or "bassin", "position": i}
-        for i, t in enumerate(doc.get("territoires") or [])
-    ], "territoire", report)
-    _upsert_coded(conn, Organisation, dept, [
-        {"code": o["code"], "name": o["nom"], "kind": o.get("type") or "Autre"}
-        for o in doc.get("organisations") or []
-    ], "organisation", report)
+    _upsert(
+        conn,
+        table(Department),
+        [{"code": dept, "name": doc["departement"]["nom"]}],
+        "département",
+        report,
+        key=("code",),
+    )
+    _upsert_coded(
+        conn,
+        Territory,
+        dept,
+        [
+            {"code": t["code"], "name": t["nom"], "kind": t.get("type") or "bassin", "position": i}
+            for i, t in enumerate(doc.get("territoires") or [])
+        ],
+        "territoire",
+        report,
+    )
+    _upsert_coded(
+        conn,
+        Organisation,
+        dept,
+        [
+            {"code": o["code"], "name": o["nom"], "kind": o.get("type") or "Autre"}
+            for o in doc.get("organisations") or []
+        ],
+        "organisation",
+        report,
+    )
     _load_scheme(conn, dept, doc.get("engagements") or [], report)
-    _replace_if_changed(conn, CtsChallenge, dept, [
-        {"position": i, "text": t} for i, t in enumerate(doc.get("defis_cts") or [])
-    ], "défi du CTS", report)
-    _replace_if_changed(conn, CnrProposal, dept, [
-        {"section": group["rubrique"], "position": i, "text": text}
-        for group in doc.get("propositions_cnr") or []
-        for i, text in enumerate(group.get("propositions") or [])
-    ], "proposition CNR", report)
+    _replace_if_changed(
+        conn,
+        CtsChallenge,
+        dept,
+        [{"position": i, "text": t} for i, t in enumerate(doc.get("defis_cts") or [])],
+        "défi du CTS",
+        report,
+    )
+    _replace_if_changed(
+        conn,
+        CnrProposal,
+        dept,
+        [
+            {"section": group["rubrique"], "position": i, "text": text}
+            for group in doc.get("propositions_cnr") or []
+            for i, text in enumerate(group.get("propositions") or [])
+        ],
+        "proposition CNR",
+        report,
+    )
     _load_care_offer(conn, dept, doc.get("offre_de_soins") or [], report)
     _load_resources(conn, dept, doc.get("ressources") or [], report)
     _load_actions(conn, dept, doc.get("actions") or [], report, author=author, source=source)
@@ -102,8 +134,14 @@ def apply_reference(conn: Connection, doc: Doc, *, author: str, source: str) -> 
 
 
 def _upsert(
-    conn: Connection, tbl: Table, rows: list[dict[str, Any]], kind: str, report: LoadReport,
-    *, key: tuple[str, ...], where: Any = None,
+    conn: Connection,
+    tbl: Table,
+    rows: list[dict[str, Any]],
+    kind: str,
+    report: LoadReport,
+    *,
+    key: tuple[str, ...],
+    where: Any = None,
 ) -> dict[tuple[Any, ...], int | str]:
     """Insert or update `rows` matched on `key`; returns the primary key of each row by key."""
     pk = tbl.primary_key.columns.values()[0]
@@ -138,8 +176,14 @@ def _upsert_coded(
 
 
 def _replace_if_changed(
-    conn: Connection, model: type, dept: str, rows: list[dict[str, Any]], kind: str, report: LoadReport,
-    *, order: Iterable[str] = ("id",),
+    conn: Connection,
+    model: type,
+    dept: str,
+    rows: list[dict[str, Any]],
+    kind: str,
+    report: LoadReport,
+    *,
+    order: Iterable[str] = ("id",),
 ) -> bool:
     """Replace the department's rows of `model` when their content differs."""
     tbl = table(model)
@@ -147,7 +191,8 @@ def _replace_if_changed(
     current = [
         dict(r)
         for r in conn.execute(
-            select(*[tbl.c[c] for c in columns]).where(tbl.c.department_code == dept)
+            select(*[tbl.c[c] for c in columns])
+            .where(tbl.c.department_code == dept)
             .order_by(*[tbl.c[o] for o in order])
         ).mappings()
     ]
@@ -171,8 +216,14 @@ def _vocabulary_ids(conn: Connection, model: type, names: Iterable[str]) -> dict
 
 
 def _sync_links(
-    conn: Connection, model: type, owner_col: str, owner_id: int, target_col: str, target_ids: list[int],
-    report: LoadReport, kind: str,
+    conn: Connection,
+    model: type,
+    owner_col: str,
+    owner_id: int,
+    target_col: str,
+    target_ids: list[int],
+    report: LoadReport,
+    kind: str,
 ) -> None:
     tbl = table(model)
     current = [
@@ -197,52 +248,135 @@ def _load_scheme(conn: Connection, dept: str, engagements: list[Doc], report: Lo
     nodes += [o for d in list(nodes) for o in d.get("objectifs") or []]
     themes = _vocabulary_ids(conn, Theme, [t for n in nodes for t in n.get("themes") or []])
     pathways = _vocabulary_ids(conn, Pathway, [p for n in nodes for p in n.get("parcours") or []])
-    eng_ids = _upsert_coded(conn, Engagement, dept, [
-        {"code": e["code"], "number": e.get("numero"), "title": e["intitule"], "position": i}
-        for i, e in enumerate(engagements)
-    ], "engagement", report)
+    eng_ids = _upsert_coded(
+        conn,
+        Engagement,
+        dept,
+        [
+            {"code": e["code"], "number": e.get("numero"), "title": e["intitule"], "position": i}
+            for i, e in enumerate(engagements)
+        ],
+        "engagement",
+        report,
+    )
     challenges = [(e, d) for e in engagements for d in e.get("defis") or []]
-    ch_ids = _upsert_coded(conn, Challenge, dept, [
-        {"code": d["code"], "engagement_id": eng_ids[e["code"]], "number": d.get("numero"),
-         "title": d["intitule"], "stakes": d.get("enjeux"), "position": i,
-         "keywords": list(d.get("mots_cles") or []), "key_figures": list(d.get("chiffres_cles") or []),
-         "citizen_quotes": list(d.get("paroles_citoyens") or [])}
-        for i, (e, d) in enumerate(challenges)
-    ], "défi", report)
+    ch_ids = _upsert_coded(
+        conn,
+        Challenge,
+        dept,
+        [
+            {
+                "code": d["code"],
+                "engagement_id": eng_ids[e["code"]],
+                "number": d.get("numero"),
+                "title": d["intitule"],
+                "stakes": d.get("enjeux"),
+                "position": i,
+                "keywords": list(d.get("mots_cles") or []),
+                "key_figures": list(d.get("chiffres_cles") or []),
+                "citizen_quotes": list(d.get("paroles_citoyens") or []),
+            }
+            for i, (e, d) in enumerate(challenges)
+        ],
+        "défi",
+        report,
+    )
     for _e, d in challenges:
         cid = ch_ids[d["code"]]
-        _sync_links(conn, ChallengeTheme, "challenge_id", cid, "theme_id",
-                    [themes[t] for t in d.get("themes") or []], report, "thèmes de défi")
-        _sync_links(conn, ChallengePathway, "challenge_id", cid, "pathway_id",
-                    [pathways[p] for p in d.get("parcours") or []], report, "parcours de défi")
+        _sync_links(
+            conn,
+            ChallengeTheme,
+            "challenge_id",
+            cid,
+            "theme_id",
+            [themes[t] for t in d.get("themes") or []],
+            report,
+            "thèmes de défi",
+        )
+        _sync_links(
+            conn,
+            ChallengePathway,
+            "challenge_id",
+            cid,
+            "pathway_id",
+            [pathways[p] for p in d.get("parcours") or []],
+            report,
+            "parcours de défi",
+        )
     objectives = [(d, o) for _e, d in challenges for o in d.get("objectifs") or []]
-    obj_ids = _upsert_coded(conn, Objective, dept, [
-        {"code": o["code"], "challenge_id": ch_ids[d["code"]], "number": o.get("numero"),
-         "title": o["intitule"], "regional_objective": o.get("objectif_regional"),
-         "findings": o.get("constats"), "goal": o.get("objectif"),
-         "expected_results": o.get("resultats_attendus"), "in_practice": o.get("en_pratique"),
-         "position": i, "key_figures": list(o.get("chiffres_cles") or []),
-         "citizen_quotes": list(o.get("paroles_citoyens") or [])}
-        for i, (d, o) in enumerate(objectives)
-    ], "objectif", report)
+    obj_ids = _upsert_coded(
+        conn,
+        Objective,
+        dept,
+        [
+            {
+                "code": o["code"],
+                "challenge_id": ch_ids[d["code"]],
+                "number": o.get("numero"),
+                "title": o["intitule"],
+                "regional_objective": o.get("objectif_regional"),
+                "findings": o.get("constats"),
+                "goal": o.get("objectif"),
+                "expected_results": o.get("resultats_attendus"),
+                "in_practice": o.get("en_pratique"),
+                "position": i,
+                "key_figures": list(o.get("chiffres_cles") or []),
+                "citizen_quotes": list(o.get("paroles_citoyens") or []),
+            }
+            for i, (d, o) in enumerate(objectives)
+        ],
+        "objectif",
+        report,
+    )
     for _d, o in objectives:
         oid = obj_ids[o["code"]]
-        _sync_links(conn, ObjectiveTheme, "objective_id", oid, "theme_id",
-                    [themes[t] for t in o.get("themes") or []], report, "thèmes d'objectif")
-        _sync_links(conn, ObjectivePathway, "objective_id", oid, "pathway_id",
-                    [pathways[p] for p in o.get("parcours") or []], report, "parcours d'objectif")
+        _sync_links(
+            conn,
+            ObjectiveTheme,
+            "objective_id",
+            oid,
+            "theme_id",
+            [themes[t] for t in o.get("themes") or []],
+            report,
+            "thèmes d'objectif",
+        )
+        _sync_links(
+            conn,
+            ObjectivePathway,
+            "objective_id",
+            oid,
+            "pathway_id",
+            [pathways[p] for p in o.get("parcours") or []],
+            report,
+            "parcours d'objectif",
+        )
 
 
 def _load_care_offer(conn: Connection, dept: str, activities: list[Doc], report: LoadReport) -> None:
     activity_rows = [
-        {"position": i, "name": a["activite"], "recourse": a.get("recours"),
-         "transformations": a.get("transformations"), "notes": a.get("notes")}
+        {
+            "position": i,
+            "name": a["activite"],
+            "recourse": a.get("recours"),
+            "transformations": a.get("transformations"),
+            "notes": a.get("notes"),
+        }
         for i, a in enumerate(activities)
     ]
     target_rows = [
-        (i, {"table_title": t["titre"], "table_position": ti, "position": li, "zone": ln.get("zone"),
-             "modality": ln.get("modalite"), "mention": ln.get("mention"),
-             "existing": ln.get("existant"), "target": ln.get("cible")})
+        (
+            i,
+            {
+                "table_title": t["titre"],
+                "table_position": ti,
+                "position": li,
+                "zone": ln.get("zone"),
+                "modality": ln.get("modalite"),
+                "mention": ln.get("mention"),
+                "existing": ln.get("existant"),
+                "target": ln.get("cible"),
+            },
+        )
         for i, a in enumerate(activities)
         for ti, t in enumerate(a.get("tableaux") or [])
         for li, ln in enumerate(t.get("lignes") or [])
@@ -259,7 +393,8 @@ def _load_care_offer(conn: Connection, dept: str, activities: list[Doc], report:
     ]
     if target_rows:
         conn.execute(
-            insert(tgt_tbl), [{"department_code": dept, "activity_id": ids[i], **row} for i, row in target_rows]
+            insert(tgt_tbl),
+            [{"department_code": dept, "activity_id": ids[i], **row} for i, row in target_rows],
         )
     kind = "offre de soins (lignes)"
     (report.updated if current else report.inserted)[kind] += len(target_rows)
@@ -271,40 +406,79 @@ def _load_resources(conn: Connection, dept: str, resources: list[Doc], report: L
     maps = code_maps(conn, dept)
     now = utcnow()
     tbl = table(Resource)
-    existing = {r["code"]: r for r in conn.execute(select(tbl).where(tbl.c.department_code == dept)).mappings()}
+    existing = {
+        r["code"]: r for r in conn.execute(select(tbl).where(tbl.c.department_code == dept)).mappings()
+    }
     for r in resources:
         status = parse_resource_status(r.get("statut") or "existant") or ResourceStatus.EXISTING
         row = {
-            "name": r["nom"], "kind": r["type"],
+            "name": r["nom"],
+            "kind": r["type"],
             "carrier_id": maps.organisations[r["porteur"]] if r.get("porteur") else None,
-            "capacity": r.get("capacite"), "address": r.get("adresse"), "commune": r.get("commune"),
-            "insee_code": r.get("code_insee"), "phone": r.get("telephone"), "email": r.get("courriel"),
-            "contact_name": r.get("contact"), "finess": r.get("finess"), "discipline_code": r.get("discipline"),
-            "status": status.value, "verified_on": r.get("verifie_le"), "notes": r.get("notes"),
+            "capacity": r.get("capacite"),
+            "address": r.get("adresse"),
+            "commune": r.get("commune"),
+            "insee_code": r.get("code_insee"),
+            "phone": r.get("telephone"),
+            "email": r.get("courriel"),
+            "contact_name": r.get("contact"),
+            "finess": r.get("finess"),
+            "discipline_code": r.get("discipline"),
+            "status": status.value,
+            "verified_on": r.get("verifie_le"),
+            "notes": r.get("notes"),
         }
         found = existing.get(r["code"])
         if found is None:
             rid = conn.execute(
-                insert(tbl).values(department_code=dept, code=r["code"], created_at=now, updated_at=now,
-                                   version=1, **row).returning(tbl.c.id)
+                insert(tbl)
+                .values(
+                    department_code=dept, code=r["code"], created_at=now, updated_at=now, version=1, **row
+                )
+                .returning(tbl.c.id)
             ).scalar_one()
             report.inserted["ressource"] += 1
         else:
             rid = found["id"]
             changed = {k: v for k, v in row.items() if found[k] != v}
             if changed:
-                conn.execute(update(tbl).where(tbl.c.id == rid).values(
-                    updated_at=now, version=found["version"] + 1, **changed))
+                conn.execute(
+                    update(tbl)
+                    .where(tbl.c.id == rid)
+                    .values(updated_at=now, version=found["version"] + 1, **changed)
+                )
                 report.updated["ressource"] += 1
-        _sync_set(conn, ResourceAudience, "resource_id", rid, "audience", list(r.get("publics") or []),
-                  report, "publics de ressource")
-        _sync_set(conn, ResourceTerritory, "resource_id", rid, "territory_id",
-                  [maps.territories[t] for t in r.get("territoires") or []], report, "territoires de ressource")
+        _sync_set(
+            conn,
+            ResourceAudience,
+            "resource_id",
+            rid,
+            "audience",
+            list(r.get("publics") or []),
+            report,
+            "publics de ressource",
+        )
+        _sync_set(
+            conn,
+            ResourceTerritory,
+            "resource_id",
+            rid,
+            "territory_id",
+            [maps.territories[t] for t in r.get("territoires") or []],
+            report,
+            "territoires de ressource",
+        )
 
 
 def _sync_set(
-    conn: Connection, model: type, owner_col: str, owner_id: int, value_col: str, values: list[Any],
-    report: LoadReport, kind: str,
+    conn: Connection,
+    model: type,
+    owner_col: str,
+    owner_id: int,
+    value_col: str,
+    values: list[Any],
+    report: LoadReport,
+    kind: str,
 ) -> None:
     tbl = table(model)
     current = {r[0] for r in conn.execute(select(tbl.c[value_col]).where(tbl.c[owner_col] == owner_id))}
@@ -321,12 +495,20 @@ def action_from_doc(a: Doc) -> ActionData:
     status = parse_action_status(a.get("statut") or "") or ActionStatus.TODO
     budget = a.get("budget")
     return ActionData(
-        code=a["code"], title=a["intitule"], description=a.get("description"),
-        objectives=tuple(a.get("objectifs") or ()), lead=a.get("pilote"),
-        partners=tuple(a.get("partenaires") or ()), territories=tuple(sorted(a.get("territoires") or ())),
-        start_date=a.get("debut"), due_date=a.get("echeance"), status=status.value,
-        progress=int(a.get("avancement") or 0), weather=a.get("meteo"),
-        budget_cents=None if budget is None else round(float(budget) * 100), funding=a.get("financement"),
+        code=a["code"],
+        title=a["intitule"],
+        description=a.get("description"),
+        objectives=tuple(a.get("objectifs") or ()),
+        lead=a.get("pilote"),
+        partners=tuple(a.get("partenaires") or ()),
+        territories=tuple(sorted(a.get("territoires") or ())),
+        start_date=a.get("debut"),
+        due_date=a.get("echeance"),
+        status=status.value,
+        progress=int(a.get("avancement") or 0),
+        weather=a.get("meteo"),
+        budget_cents=None if budget is None else round(float(budget) * 100),
+        funding=a.get("financement"),
         source=a.get("source"),
     )
 
@@ -345,8 +527,13 @@ def _load_actions(
             action_rules.create_action(conn, dept, wanted, author=author, source=source, maps=maps)
             report.inserted["action"] += 1
         elif action_rules.update_action(
-            conn, dept, before, wanted, author=author, source=source, maps=maps,
-            comment=f"Mise à jour depuis {source}",
+            conn,
+            dept,
+            before,
+            wanted,
+            author=author,
+            source=source,
+            maps=maps,
         ):
             report.updated["action"] += 1
 
@@ -356,14 +543,26 @@ def _load_indicators(conn: Connection, dept: str, docs: list[Doc], report: LoadR
         return
     maps = code_maps(conn, dept)
     actions = {code: a.id for code, a in action_rules.load_actions(conn, dept).items()}
-    ids = _upsert_coded(conn, Indicator, dept, [
-        {"code": i["code"], "label": i["intitule"], "unit": i.get("unite"),
-         "action_id": actions.get(i["action"]) if i.get("action") else None,
-         "objective_id": maps.objectives.get(i["objectif"]) if i.get("objectif") else None,
-         "baseline": i.get("valeur_initiale"), "target": i.get("cible"),
-         "periodicity": i.get("periodicite") or "annuelle"}
-        for i in docs
-    ], "indicateur", report)
+    ids = _upsert_coded(
+        conn,
+        Indicator,
+        dept,
+        [
+            {
+                "code": i["code"],
+                "label": i["intitule"],
+                "unit": i.get("unite"),
+                "action_id": actions.get(i["action"]) if i.get("action") else None,
+                "objective_id": maps.objectives.get(i["objectif"]) if i.get("objectif") else None,
+                "baseline": i.get("valeur_initiale"),
+                "target": i.get("cible"),
+                "periodicity": i.get("periodicite") or "annuelle",
+            }
+            for i in docs
+        ],
+        "indicateur",
+        report,
+    )
     val_tbl = table(IndicatorValue)
     for i in docs:
         rows = []
@@ -374,8 +573,15 @@ def _load_indicators(conn: Connection, dept: str, docs: list[Doc], report: LoadR
                 rows.append({"period": str(v["periode"]), "category": str(category), "value": float(value)})
         iid = ids[i["code"]]
         rows = [{"department_code": dept, "indicator_id": iid, **r} for r in rows]
-        _upsert(conn, val_tbl, rows, "valeur d'indicateur", report, key=("period", "category"),
-                where=val_tbl.c.indicator_id == iid)
+        _upsert(
+            conn,
+            val_tbl,
+            rows,
+            "valeur d'indicateur",
+            report,
+            key=("period", "category"),
+            where=val_tbl.c.indicator_id == iid,
+        )
 
 
 # --- reading back -------------------------------------------------------------------------
@@ -387,7 +593,9 @@ def _rows(conn: Connection, model: type, dept: str, *order: str) -> list[dict[st
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def _names(conn: Connection, link: type, vocab: type, owner_col: str, target_col: str) -> dict[int, list[str]]:
+def _names(
+    conn: Connection, link: type, vocab: type, owner_col: str, target_col: str
+) -> dict[int, list[str]]:
     lt, vt = table(link), table(vocab)
     query = (
         select(lt.c[owner_col], vt.c.name)
@@ -410,20 +618,32 @@ def read_care_offer(conn: Connection, dept: str) -> list[Doc]:
         for t in (t for t in targets if t["activity_id"] == a["id"]):
             if len(tables) <= t["table_position"]:
                 tables.append({"titre": t["table_title"], "lignes": []})
-            tables[-1]["lignes"].append({
-                "zone": t["zone"], "modalite": t["modality"], "mention": t["mention"],
-                "existant": t["existing"], "cible": t["target"],
-            })
-        result.append({
-            "activite": a["name"], "tableaux": tables, "recours": a["recourse"],
-            "transformations": a["transformations"], "notes": a["notes"],
-        })
+            tables[-1]["lignes"].append(
+                {
+                    "zone": t["zone"],
+                    "modalite": t["modality"],
+                    "mention": t["mention"],
+                    "existant": t["existing"],
+                    "cible": t["target"],
+                }
+            )
+        result.append(
+            {
+                "activite": a["name"],
+                "tableaux": tables,
+                "recours": a["recourse"],
+                "transformations": a["transformations"],
+                "notes": a["notes"],
+            }
+        )
     return result
 
 
 def read_reference(conn: Connection, dept: str) -> Doc:
     """The department's content as a reference document (the inverse of `apply_reference`)."""
-    department = conn.execute(select(table(Department)).where(table(Department).c.code == dept)).mappings().one()
+    department = (
+        conn.execute(select(table(Department)).where(table(Department).c.code == dept)).mappings().one()
+    )
     maps = code_maps(conn, dept)
     org_codes, terr_codes = maps.organisation_codes(), maps.territory_codes()
     ch_themes = _names(conn, ChallengeTheme, Theme, "challenge_id", "theme_id")
@@ -433,21 +653,44 @@ def read_reference(conn: Connection, dept: str) -> Doc:
     challenges = _rows(conn, Challenge, dept, "position")
     objectives = _rows(conn, Objective, dept, "position")
     engagements = [
-        {"numero": e["number"], "code": e["code"], "intitule": e["title"], "defis": [
-            {"numero": d["number"], "code": d["code"], "intitule": d["title"], "enjeux": d["stakes"],
-             "themes": ch_themes.get(d["id"], []), "parcours": ch_paths.get(d["id"], []),
-             "mots_cles": d["keywords"], "chiffres_cles": d["key_figures"],
-             "paroles_citoyens": d["citizen_quotes"], "objectifs": [
-                 {"numero": o["number"], "code": o["code"], "intitule": o["title"],
-                  "objectif_regional": o["regional_objective"], "constats": o["findings"],
-                  "objectif": o["goal"], "resultats_attendus": o["expected_results"],
-                  "en_pratique": o["in_practice"], "themes": ob_themes.get(o["id"], []),
-                  "parcours": ob_paths.get(o["id"], []), "chiffres_cles": o["key_figures"],
-                  "paroles_citoyens": o["citizen_quotes"]}
-                 for o in objectives if o["challenge_id"] == d["id"]
-             ]}
-            for d in challenges if d["engagement_id"] == e["id"]
-        ]}
+        {
+            "numero": e["number"],
+            "code": e["code"],
+            "intitule": e["title"],
+            "defis": [
+                {
+                    "numero": d["number"],
+                    "code": d["code"],
+                    "intitule": d["title"],
+                    "enjeux": d["stakes"],
+                    "themes": ch_themes.get(d["id"], []),
+                    "parcours": ch_paths.get(d["id"], []),
+                    "mots_cles": d["keywords"],
+                    "chiffres_cles": d["key_figures"],
+                    "paroles_citoyens": d["citizen_quotes"],
+                    "objectifs": [
+                        {
+                            "numero": o["number"],
+                            "code": o["code"],
+                            "intitule": o["title"],
+                            "objectif_regional": o["regional_objective"],
+                            "constats": o["findings"],
+                            "objectif": o["goal"],
+                            "resultats_attendus": o["expected_results"],
+                            "en_pratique": o["in_practice"],
+                            "themes": ob_themes.get(o["id"], []),
+                            "parcours": ob_paths.get(o["id"], []),
+                            "chiffres_cles": o["key_figures"],
+                            "paroles_citoyens": o["citizen_quotes"],
+                        }
+                        for o in objectives
+                        if o["challenge_id"] == d["id"]
+                    ],
+                }
+                for d in challenges
+                if d["engagement_id"] == e["id"]
+            ],
+        }
         for e in _rows(conn, Engagement, dept, "position")
     ]
     cnr: list[Doc] = []
@@ -459,18 +702,22 @@ def read_reference(conn: Connection, dept: str) -> Doc:
         "format": 1,
         "departement": {"code": department["code"], "nom": department["name"]},
         "territoires": [
-            {"code": t["code"], "nom": t["name"], "type": t["kind"]} for t in _rows(conn, Territory, dept, "position")
+            {"code": t["code"], "nom": t["name"], "type": t["kind"]}
+            for t in _rows(conn, Territory, dept, "position")
         ],
         "defis_cts": [c["text"] for c in _rows(conn, CtsChallenge, dept, "position")],
         "propositions_cnr": cnr,
         "engagements": engagements,
         "offre_de_soins": read_care_offer(conn, dept),
         "organisations": [
-            {"code": o["code"], "nom": o["name"], "type": o["kind"]} for o in _rows(conn, Organisation, dept, "id")
+            {"code": o["code"], "nom": o["name"], "type": o["kind"]}
+            for o in _rows(conn, Organisation, dept, "id")
         ],
         "ressources": _read_resources(conn, dept, org_codes, terr_codes),
-        "actions": [_action_doc(a) for a in sorted(action_rules.load_actions(conn, dept).values(),
-                                                     key=lambda a: a.id or 0)],
+        "actions": [
+            _action_doc(a)
+            for a in sorted(action_rules.load_actions(conn, dept).values(), key=lambda a: a.id or 0)
+        ],
         "indicateurs": _read_indicators(conn, dept, maps.objective_codes()),
     }
 
@@ -484,23 +731,46 @@ def _read_resources(conn: Connection, dept: str, orgs: dict[int, str], terrs: di
     for rid, tid in conn.execute(select(rt.c.resource_id, rt.c.territory_id)):
         territories.setdefault(rid, []).append(terrs[tid])
     return [
-        {"code": r["code"], "nom": r["name"], "type": r["kind"], "publics": sorted(audiences.get(r["id"], [])),
-         "porteur": orgs.get(r["carrier_id"]) if r["carrier_id"] else None,
-         "territoires": sorted(territories.get(r["id"], [])), "capacite": r["capacity"], "adresse": r["address"],
-         "commune": r["commune"], "code_insee": r["insee_code"], "telephone": r["phone"], "courriel": r["email"],
-         "contact": r["contact_name"], "finess": r["finess"], "discipline": r["discipline_code"],
-         "statut": ResourceStatus(r["status"]).label.lower(), "verifie_le": r["verified_on"], "notes": r["notes"]}
+        {
+            "code": r["code"],
+            "nom": r["name"],
+            "type": r["kind"],
+            "publics": sorted(audiences.get(r["id"], [])),
+            "porteur": orgs.get(r["carrier_id"]) if r["carrier_id"] else None,
+            "territoires": sorted(territories.get(r["id"], [])),
+            "capacite": r["capacity"],
+            "adresse": r["address"],
+            "commune": r["commune"],
+            "code_insee": r["insee_code"],
+            "telephone": r["phone"],
+            "courriel": r["email"],
+            "contact": r["contact_name"],
+            "finess": r["finess"],
+            "discipline": r["discipline_code"],
+            "statut": ResourceStatus(r["status"]).label.lower(),
+            "verifie_le": r["verified_on"],
+            "notes": r["notes"],
+        }
         for r in _rows(conn, Resource, dept, "id")
     ]
 
 
 def _action_doc(a: ActionData) -> Doc:
     return {
-        "code": a.code, "intitule": a.title, "description": a.description, "objectifs": list(a.objectives),
-        "pilote": a.lead, "partenaires": list(a.partners), "territoires": list(a.territories),
-        "debut": a.start_date, "echeance": a.due_date, "statut": ActionStatus(a.status).label,
-        "avancement": a.progress, "meteo": a.weather,
-        "budget": None if a.budget_cents is None else a.budget_cents / 100, "financement": a.funding,
+        "code": a.code,
+        "intitule": a.title,
+        "description": a.description,
+        "objectifs": list(a.objectives),
+        "pilote": a.lead,
+        "partenaires": list(a.partners),
+        "territoires": list(a.territories),
+        "debut": a.start_date,
+        "echeance": a.due_date,
+        "statut": ActionStatus(a.status).label,
+        "avancement": a.progress,
+        "meteo": a.weather,
+        "budget": None if a.budget_cents is None else a.budget_cents / 100,
+        "financement": a.funding,
         "source": a.source,
     }
 

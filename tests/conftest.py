@@ -39,7 +39,9 @@ def pg_url() -> Iterator[str]:
     if not PG_URL:
         if REQUIRE_PG:
             pytest.fail("SUIVI_STS_TEST_PG_URL manquant alors que PostgreSQL est exigé (CI).")
-        pytest.skip("pas de serveur PostgreSQL (définir SUIVI_STS_TEST_PG_URL ; .ci/start-postgres en lance un)")
+        pytest.skip(
+            "pas de serveur PostgreSQL (définir SUIVI_STS_TEST_PG_URL ; .ci/start-postgres en lance un)"
+        )
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
     with admin.begin() as conn:

@@ -31,15 +31,19 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="suivi-sts",
-        description="Suivi hors ligne du schéma territorial de santé, des actions et des ressources aidants/répit.",
+        description="Suivi hors ligne du schéma territorial de santé et des ressources aidants/répit.",
     )
     parser.add_argument(
-        "--db", metavar="CHEMIN", help=f"base à utiliser (fichier SQLite ou URL postgresql://) ; sinon ${ENV_DB}"
+        "--db",
+        metavar="CHEMIN",
+        help=f"base à utiliser (fichier SQLite ou URL postgresql://) ; sinon ${ENV_DB}",
     )
     parser.add_argument("--departement", metavar="CODE", help="département à utiliser (ex. 09)")
     commands = parser.add_subparsers(dest="command", metavar="COMMANDE")
     init = commands.add_parser("init", help="crée ou met à niveau la base et charge un schéma")
-    init.add_argument("--reference", type=Path, metavar="FICHIER.yaml", help="schéma à charger (défaut : Ariège)")
+    init.add_argument(
+        "--reference", type=Path, metavar="FICHIER.yaml", help="schéma à charger (défaut : Ariège)"
+    )
     init.add_argument("--empty", action="store_true", help="crée la base sans charger de schéma")
     export = commands.add_parser("export", help="exporte des données")
     export_kinds = export.add_subparsers(dest="kind", metavar="TYPE", required=True)

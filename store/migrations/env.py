@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from sqlmodel.sql.sqltypes import AutoString
 
 import store.models  # noqa: F401  (registers every table on the metadata)
-from store.models.base import metadata
+from store.models.base import UTCDateTime, metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only with the alembic command line
     raise RuntimeError("Lancez les migrations via « suivi-sts init » (store.schema.upgrade).")
 
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Write plain SQLAlchemy types in migrations, never the app's own classes."""
+    if type_ == "type" and isinstance(obj, AutoString):
+        return "sa.String()"
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 context.configure(
     connection=connection,
+    render_item=render_item,
     target_metadata=metadata,
     render_as_batch=True,  # SQLite cannot ALTER most things: rebuild tables in batch mode
     compare_type=True,

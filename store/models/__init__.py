@@ -1,6 +1,7 @@
 """SQLModel tables of the store (one module per area)."""
 
 from store.models.actions import Action, ActionEvent, ActionObjective, ActionPartner, ActionTerritory
+from store.models.activity import Exchange, SavedFilter, WorkshopSession, workshop_source
 from store.models.base import metadata, utcnow
 from store.models.care_offer import CareOfferActivity, CareOfferTarget
 from store.models.indicators import Indicator, IndicatorValue
@@ -35,6 +36,7 @@ __all__ = [
     "CtsChallenge",
     "Department",
     "Engagement",
+    "Exchange",
     "Indicator",
     "IndicatorValue",
     "Objective",
@@ -45,8 +47,11 @@ __all__ = [
     "Resource",
     "ResourceAudience",
     "ResourceTerritory",
+    "SavedFilter",
     "Territory",
     "Theme",
+    "WorkshopSession",
     "metadata",
     "utcnow",
+    "workshop_source",
 ]

@@ -1,0 +1,119 @@
+"""Loading a reference scheme: validated, idempotent, updating by code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from importers.reference_yaml import ReferenceFileError, parse_reference, read_reference_file
+from importers.setup_store import initialise
+from store.actions import load_actions
+from store.database import Store
+from store.models import ActionEvent
+from store.reference import read_reference
+from tests.conftest import MINI_REFERENCE, snapshot_tables
+
+
+def test_loading_the_same_file_twice_changes_nothing(loaded_store: Store, store_url: str) -> None:
+    before = snapshot_tables(loaded_store)
+    again = initialise(store_url, reference=MINI_REFERENCE)
+    assert not again.report.changed
+    assert snapshot_tables(again.store) == before
+    again.store.dispose()
+
+
+def test_an_edited_file_updates_by_code_and_journals_the_change(
+    loaded_store: Store, store_url: str, tmp_path: Path
+) -> None:
+    edited = tmp_path / "edite.yaml"
+    edited.write_text(
+        MINI_REFERENCE.read_text(encoding="utf-8")
+        .replace('statut: "En cours"\n    avancement: 50', 'statut: "Réalisée"\n    avancement: 100')
+        .replace("Haute-Ariège", "Haute Ariège"),
+        encoding="utf-8",
+    )
+    result = initialise(store_url, reference=edited)
+    assert result.report.updated["action"] == 1
+    assert result.report.updated["territoire"] == 1
+    with result.store.engine.connect() as conn:
+        action = load_actions(conn, "09")["ACT-001"]
+        events = conn.execute(
+            select(ActionEvent.field, ActionEvent.old_value, ActionEvent.new_value, ActionEvent.source)  # type: ignore[call-overload]
+            .where(ActionEvent.action_id == action.id, ActionEvent.kind == "modification")
+            .order_by(ActionEvent.field)
+        ).all()
+    assert action.status == "realisee" and action.progress == 100 and action.version == 2
+    assert events == [
+        ("progress", "50", "100", "edite.yaml"),
+        ("status", "En cours", "Réalisée", "edite.yaml"),
+    ]
+    result.store.dispose()
+
+
+def test_export_then_init_from_the_export_gives_the_same_content(loaded_store: Store, tmp_path: Path) -> None:
+    from exports.reference_yaml import export_reference
+
+    exported = tmp_path / "export.yaml"
+    export_reference(loaded_store.engine, "09", exported)
+    copy = initialise(tmp_path / "copie.sqlite", reference=exported)
+    with loaded_store.engine.connect() as a, copy.store.engine.connect() as b:
+        assert read_reference(a, "09") == read_reference(b, "09")
+    copy.store.dispose()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('    intitule: "Mammobile', '    intitul: "Mammobile'), "clé « intitul » inconnue"),
+        (("avancement: 50", "avancement: beaucoup"), "doit être un nombre entier ; lu : « beaucoup »"),
+        (("avancement: 50", "avancement: 150"), "attendu entre 0 et 100"),
+        (("objectifs: [E1-D4-S2]", "objectifs: [E9-D9-O9]"), "objectif « E9-D9-O9 » inconnu"),
+        (("code: ACT-002", "code: ACT-001"), "code d'action « ACT-001 » en double"),
+        (('statut: "En cours"', 'statut: "Peut-être"'), "statut « Peut-être » inconnu"),
+        (("debut: 2023-01-01", "debut: 2023-02-31"), "valeur invalide « 2023-02-31 »"),
+        (("numero: 1\n", "numero: [1]\n"), "doit être un nombre entier, pas une liste"),
+    ],
+)
+def test_an_invalid_file_is_refused_with_its_line_and_nothing_is_written(
+    loaded_store: Store, store_url: str, tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
+    original = MINI_REFERENCE.read_text(encoding="utf-8")
+    assert change[0] in original
+    bad = tmp_path / "faux.yaml"
+    bad.write_text(original.replace(change[0], change[1], 1), encoding="utf-8")
+    line = original[: original.index(change[0])].count("\n") + 1
+    before = snapshot_tables(loaded_store)
+    with pytest.raises(ReferenceFileError) as caught:
+        initialise(store_url, reference=bad)
+    message = str(caught.value)
+    assert expected in message
+    assert f"ligne {line}" in message or f"ligne {line + 1}" in message
+    assert "faux.yaml" in message
+    assert snapshot_tables(loaded_store) == before
+
+
+def test_a_yaml_syntax_error_gives_its_line() -> None:
+    with pytest.raises(ReferenceFileError, match="ligne 4, colonne .* syntaxe YAML invalide"):
+        parse_reference(
+            "format: 1\ndepartement: {code: '09', nom: Ariège}\nengagements: [\n  - x: : :\n", "x.yaml"
+        )
+
+
+def test_the_journal_is_never_edited_after_the_fact(loaded_store: Store) -> None:
+    with loaded_store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM action_event")).scalar() > 0
+    for statement in ("UPDATE action_event SET author = 'x'", "DELETE FROM action_event"):
+        with (
+            pytest.raises(Exception, match="journal des actions ne se modifie pas"),  # noqa: B017
+            loaded_store.writer.begin() as conn,
+        ):
+            conn.execute(text(statement))
+
+
+def test_reading_a_reference_file_that_is_not_utf8(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes("departement: {code: '09', nom: Ariège}".encode("latin-1"))
+    with pytest.raises(ReferenceFileError, match="UTF-8"):
+        read_reference_file(bad)
