@@ -1,0 +1,168 @@
+"""Workshop sessions, saved filters and the log of imports and exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from store.models import Action, ActionEvent, Exchange, SavedFilter, WorkshopSession, utcnow, workshop_source
+
+EX = Exchange.__table__  # type: ignore[attr-defined]
+WS = WorkshopSession.__table__  # type: ignore[attr-defined]
+SF = SavedFilter.__table__  # type: ignore[attr-defined]
+EV = ActionEvent.__table__  # type: ignore[attr-defined]
+A = Action.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ExchangeRow:
+    at: datetime
+    direction: str
+    kind: str
+    file_name: str
+    author: str
+    summary: str | None
+
+
+def record_exchange(
+    conn: Connection, department: str, *, direction: str, kind: str, file_name: str, author: str, summary: str
+) -> None:
+    """Log an import or an export (in the caller's transaction)."""
+    conn.execute(
+        insert(EX).values(
+            department_code=department,
+            at=utcnow(),
+            direction=direction,
+            kind=kind,
+            file_name=file_name,
+            author=author,
+            summary=summary,
+        )
+    )
+
+
+def last_exchanges(conn: Connection, department: str, limit: int = 5) -> list[ExchangeRow]:
+    query = (
+        select(EX.c.at, EX.c.direction, EX.c.kind, EX.c.file_name, EX.c.author, EX.c.summary)
+        .where(EX.c.department_code == department)
+        .order_by(EX.c.at.desc(), EX.c.id.desc())
+        .limit(limit)
+    )
+    return [ExchangeRow(*row) for row in conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class WorkshopInfo:
+    id: int
+    started_at: datetime
+    ended_at: datetime | None
+    scope_kind: str
+    scope_code: str
+    scope_label: str
+    author: str
+
+    @property
+    def source(self) -> str:
+        return workshop_source(self.id)
+
+
+def start_workshop(
+    conn: Connection, department: str, *, scope_kind: str, scope_code: str, scope_label: str, author: str
+) -> WorkshopInfo:
+    """Open a workshop session; its changes are journaled with its source label."""
+    now = utcnow()
+    session_id = conn.execute(
+        insert(WS)
+        .values(
+            department_code=department,
+            started_at=now,
+            scope_kind=scope_kind,
+            scope_code=scope_code,
+            scope_label=scope_label,
+            author=author,
+        )
+        .returning(WS.c.id)
+    ).scalar_one()
+    return WorkshopInfo(session_id, now, None, scope_kind, scope_code, scope_label, author)
+
+
+def end_workshop(conn: Connection, session_id: int) -> None:
+    conn.execute(update(WS).where(WS.c.id == session_id).values(ended_at=utcnow()))
+
+
+def get_workshop(conn: Connection, department: str, session_id: int | None = None) -> WorkshopInfo | None:
+    """A workshop session (the latest one when `session_id` is None)."""
+    query = select(WS).where(WS.c.department_code == department)
+    query = query.where(WS.c.id == session_id) if session_id else query.order_by(WS.c.id.desc()).limit(1)
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        return None
+    return WorkshopInfo(
+        row["id"],
+        row["started_at"],
+        row["ended_at"],
+        row["scope_kind"],
+        row["scope_code"],
+        row["scope_label"],
+        row["author"],
+    )
+
+
+@dataclass(frozen=True)
+class JournalLine:
+    action_code: str
+    action_title: str
+    at: datetime
+    author: str
+    kind: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    source: str
+    comment: str | None
+
+
+def journal_lines(
+    conn: Connection, department: str, *, source: str | None = None, action_id: int | None = None
+) -> list[JournalLine]:
+    """Journal lines of the department, of one source (a workshop, a file) or one action."""
+    query = (
+        select(
+            A.c.code,
+            A.c.title,
+            EV.c.at,
+            EV.c.author,
+            EV.c.kind,
+            EV.c.field,
+            EV.c.old_value,
+            EV.c.new_value,
+            EV.c.source,
+            EV.c.comment,
+        )
+        .join(A, A.c.id == EV.c.action_id)
+        .where(EV.c.department_code == department)
+        .order_by(EV.c.at, EV.c.id)
+    )
+    if source is not None:
+        query = query.where(EV.c.source == source)
+    if action_id is not None:
+        query = query.where(EV.c.action_id == action_id)
+    return [JournalLine(*row) for row in conn.execute(query)]
+
+
+def save_filter(conn: Connection, department: str, name: str, criteria: dict[str, Any]) -> None:
+    """Save (or replace) a named filter of the actions list."""
+    conn.execute(delete(SF).where(SF.c.department_code == department, SF.c.name == name))
+    conn.execute(insert(SF).values(department_code=department, name=name, criteria=criteria))
+
+
+def saved_filters(conn: Connection, department: str) -> dict[str, dict[str, Any]]:
+    query = select(SF.c.name, SF.c.criteria).where(SF.c.department_code == department).order_by(SF.c.name)
+    return {name: criteria for name, criteria in conn.execute(query)}
+
+
+def delete_filter(conn: Connection, department: str, name: str) -> None:
+    conn.execute(delete(SF).where(SF.c.department_code == department, SF.c.name == name))

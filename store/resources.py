@@ -1,0 +1,260 @@
+"""Domain rules of aidant / répit resources: validation, creation, versioned updates."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from store.errors import ValidationError, VersionConflict
+from store.lookups import CodeMaps, code_maps
+from store.models import Resource, ResourceAudience, ResourceTerritory, utcnow
+from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus
+
+R = Resource.__table__  # type: ignore[attr-defined]
+R_AUD = ResourceAudience.__table__  # type: ignore[attr-defined]
+R_TERR = ResourceTerritory.__table__  # type: ignore[attr-defined]
+
+FIELD_LABELS: dict[str, str] = {
+    "name": "Nom",
+    "kind": "Type",
+    "audiences": "Public",
+    "carrier": "Porteur",
+    "territories": "Territoires",
+    "capacity": "Capacité",
+    "address": "Adresse",
+    "commune": "Commune",
+    "insee_code": "Code INSEE",
+    "phone": "Téléphone",
+    "email": "Courriel",
+    "contact_name": "Contact",
+    "finess": "FINESS",
+    "discipline_code": "Discipline",
+    "status": "Statut",
+    "verified_on": "Vérifié le",
+    "notes": "Notes",
+}
+
+_SCALARS = (
+    "name",
+    "kind",
+    "capacity",
+    "address",
+    "commune",
+    "insee_code",
+    "phone",
+    "email",
+    "contact_name",
+    "finess",
+    "discipline_code",
+    "status",
+    "verified_on",
+    "notes",
+)
+_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+_FINESS = re.compile(r"^\d[\dAB]\d{7}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: A resource not verified for longer than this is flagged.
+VERIFY_EVERY_DAYS = 365
+
+
+@dataclass(frozen=True)
+class ResourceData:
+    """A plain, comparable snapshot of a resource (codes instead of ids)."""
+
+    code: str
+    name: str
+    kind: str
+    audiences: tuple[str, ...] = ()
+    carrier: str | None = None
+    territories: tuple[str, ...] = ()
+    capacity: int | None = None
+    address: str | None = None
+    commune: str | None = None
+    insee_code: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    contact_name: str | None = None
+    finess: str | None = None
+    discipline_code: str | None = None
+    status: str = ResourceStatus.EXISTING.value
+    verified_on: date | None = None
+    notes: str | None = None
+    id: int | None = field(default=None, compare=False)
+    version: int = field(default=0, compare=False)
+
+    def needs_verification(self, today: date) -> bool:
+        """Not verified for over a year (or never)."""
+        if self.status == ResourceStatus.CLOSED.value:
+            return False
+        return self.verified_on is None or (today - self.verified_on).days > VERIFY_EVERY_DAYS
+
+
+def validate(data: ResourceData, maps: CodeMaps | None = None) -> list[ValidationError]:
+    """Every rule the resource breaks, one French message per problem, naming the field."""
+    errors: list[ValidationError] = []
+    if not data.name.strip():
+        errors.append(ValidationError("Le nom est obligatoire.", "name"))
+    if data.kind not in RESOURCE_TYPES:
+        errors.append(ValidationError(f"Type inconnu : « {data.kind} ».", "kind"))
+    errors += [
+        ValidationError(f"Public inconnu : « {a} ».", "audiences")
+        for a in data.audiences
+        if a not in AUDIENCES
+    ]
+    if data.status not in {s.value for s in ResourceStatus}:
+        errors.append(ValidationError(f"Statut inconnu : « {data.status} ».", "status"))
+    if data.capacity is not None and data.capacity < 0:
+        errors.append(ValidationError("La capacité ne peut pas être négative.", "capacity"))
+    if data.insee_code and not _INSEE.match(data.insee_code):
+        errors.append(
+            ValidationError(f"Code INSEE invalide : « {data.insee_code} » (5 caractères).", "insee_code")
+        )
+    if data.finess and not _FINESS.match(data.finess):
+        errors.append(
+            ValidationError(f"Numéro FINESS invalide : « {data.finess} » (9 caractères).", "finess")
+        )
+    if data.email and not _EMAIL.match(data.email):
+        errors.append(ValidationError(f"Courriel invalide : « {data.email} ».", "email"))
+    if maps is not None:
+        if data.carrier and data.carrier not in maps.organisations:
+            errors.append(ValidationError(f"Organisation inconnue : « {data.carrier} ».", "carrier"))
+        errors += [
+            ValidationError(f"Territoire inconnu : « {t} ».", "territories")
+            for t in data.territories
+            if t not in maps.territories
+        ]
+    return errors
+
+
+def load_resources(
+    conn: Connection, department: str, codes: Iterable[str] | None = None
+) -> dict[str, ResourceData]:
+    """Snapshots of the department's resources (or of `codes`), read in bulk."""
+    maps = code_maps(conn, department)
+    query = select(R).where(R.c.department_code == department)
+    if codes is not None:
+        query = query.where(R.c.code.in_(list(codes)))
+    rows = conn.execute(query).mappings().all()
+    audiences: dict[int, list[str]] = defaultdict(list)
+    territories: dict[int, list[str]] = defaultdict(list)
+    terr_codes, org_codes = maps.territory_codes(), maps.organisation_codes()
+    ids = [r["id"] for r in rows]
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        for rid, audience in conn.execute(
+            select(R_AUD.c.resource_id, R_AUD.c.audience).where(R_AUD.c.resource_id.in_(chunk))
+        ):
+            audiences[rid].append(audience)
+        for rid, tid in conn.execute(
+            select(R_TERR.c.resource_id, R_TERR.c.territory_id).where(R_TERR.c.resource_id.in_(chunk))
+        ):
+            territories[rid].append(terr_codes[tid])
+    return {
+        r["code"]: ResourceData(
+            code=r["code"],
+            audiences=tuple(sorted(audiences.get(r["id"], []))),
+            carrier=org_codes.get(r["carrier_id"]) if r["carrier_id"] else None,
+            territories=tuple(sorted(territories.get(r["id"], []))),
+            id=r["id"],
+            version=r["version"],
+            **{c: r[c] for c in _SCALARS},
+        )
+        for r in rows
+    }
+
+
+def _columns(data: ResourceData, maps: CodeMaps) -> dict[str, Any]:
+    values = {c: getattr(data, c) for c in _SCALARS}
+    values["carrier_id"] = maps.organisations[data.carrier] if data.carrier else None
+    return values
+
+
+def _write_links(conn: Connection, resource_id: int, data: ResourceData, maps: CodeMaps) -> None:
+    conn.execute(delete(R_AUD).where(R_AUD.c.resource_id == resource_id))
+    conn.execute(delete(R_TERR).where(R_TERR.c.resource_id == resource_id))
+    if data.audiences:
+        conn.execute(
+            insert(R_AUD), [{"resource_id": resource_id, "audience": a} for a in set(data.audiences)]
+        )
+    if data.territories:
+        conn.execute(
+            insert(R_TERR),
+            [
+                {"resource_id": resource_id, "territory_id": maps.territories[t]}
+                for t in set(data.territories)
+            ],
+        )
+
+
+def next_code(conn: Connection, department: str, prefix: str = "RES") -> str:
+    """A new code "RES-0001"-style, after the highest one in use."""
+    codes = conn.execute(select(R.c.code).where(R.c.department_code == department)).scalars()
+    numbers = [int(m.group(1)) for c in codes if (m := re.fullmatch(rf"{prefix}-(\d+)", c))]
+    return f"{prefix}-{max(numbers, default=0) + 1:04d}"
+
+
+def create_resource(
+    conn: Connection, department: str, data: ResourceData, *, maps: CodeMaps | None = None
+) -> ResourceData:
+    """Insert a resource (a new code is given when `data.code` is empty)."""
+    maps = maps or code_maps(conn, department)
+    if not data.code:
+        data = replace(data, code=next_code(conn, department))
+    errors = validate(data, maps)
+    if errors:
+        raise errors[0]
+    now = utcnow()
+    rid = conn.execute(
+        insert(R)
+        .values(
+            department_code=department,
+            code=data.code,
+            created_at=now,
+            updated_at=now,
+            version=1,
+            **_columns(data, maps),
+        )
+        .returning(R.c.id)
+    ).scalar_one()
+    _write_links(conn, rid, data, maps)
+    return replace(data, id=rid, version=1)
+
+
+def changed_fields(before: ResourceData, after: ResourceData) -> list[str]:
+    return [f for f in FIELD_LABELS if getattr(before, f) != getattr(after, f)]
+
+
+def update_resource(
+    conn: Connection,
+    department: str,
+    before: ResourceData,
+    after: ResourceData,
+    *,
+    maps: CodeMaps | None = None,
+) -> list[str]:
+    """Apply the changes; VersionConflict when someone changed the resource since `before`."""
+    maps = maps or code_maps(conn, department)
+    after = replace(after, code=before.code)
+    errors = validate(after, maps)
+    if errors:
+        raise errors[0]
+    changes = changed_fields(before, after)
+    if not changes:
+        return []
+    result = conn.execute(
+        update(R)
+        .where(R.c.id == before.id, R.c.version == before.version)
+        .values(updated_at=utcnow(), version=before.version + 1, **_columns(after, maps))
+    )
+    if result.rowcount != 1:
+        current = load_resources(conn, department, [before.code]).get(before.code)
+        raise VersionConflict(f"La ressource {before.code} a été modifiée par ailleurs.", current=current)
+    if {"audiences", "territories"} & set(changes):
+        _write_links(conn, before.id or 0, after, maps)
+    return changes
