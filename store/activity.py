@@ -118,7 +118,7 @@ class JournalLine:
     at: datetime
     author: str
     kind: str
-    field: str | None
+    field_name: str | None
     old_value: str | None
     new_value: str | None
     source: str
@@ -131,12 +131,12 @@ def journal_lines(
     """Journal lines of the department, of one source (a workshop, a file) or one action."""
     query = (
         select(
-            A.c.code,
-            A.c.title,
+            A.c.code.label("action_code"),
+            A.c.title.label("action_title"),
             EV.c.at,
             EV.c.author,
             EV.c.kind,
-            EV.c.field,
+            EV.c.field.label("field_name"),
             EV.c.old_value,
             EV.c.new_value,
             EV.c.source,
@@ -150,7 +150,7 @@ def journal_lines(
         query = query.where(EV.c.source == source)
     if action_id is not None:
         query = query.where(EV.c.action_id == action_id)
-    return [JournalLine(*row) for row in conn.execute(query)]
+    return [JournalLine(**row) for row in conn.execute(query).mappings()]
 
 
 def save_filter(conn: Connection, department: str, name: str, criteria: dict[str, Any]) -> None:
