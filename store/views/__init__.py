@@ -1,0 +1,1 @@
+"""Read models for the screens: plain dataclasses computed with SQLAlchemy core."""

@@ -1,0 +1,357 @@
+"""The actions list: filters and sort in SQL, accent-insensitive search, a window of rows."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, exists, func, select
+
+from store.models import (
+    Action,
+    ActionObjective,
+    ActionTerritory,
+    Challenge,
+    Engagement,
+    Objective,
+    ObjectivePathway,
+    ObjectiveTheme,
+    Organisation,
+    Pathway,
+    Territory,
+    Theme,
+)
+from store.vocab import ActionStatus, fold
+
+A = Action.__table__  # type: ignore[attr-defined]
+AO = ActionObjective.__table__  # type: ignore[attr-defined]
+AT = ActionTerritory.__table__  # type: ignore[attr-defined]
+OBJ = Objective.__table__  # type: ignore[attr-defined]
+CH = Challenge.__table__  # type: ignore[attr-defined]
+ENG = Engagement.__table__  # type: ignore[attr-defined]
+ORG = Organisation.__table__  # type: ignore[attr-defined]
+TER = Territory.__table__  # type: ignore[attr-defined]
+OT = ObjectiveTheme.__table__  # type: ignore[attr-defined]
+OP = ObjectivePathway.__table__  # type: ignore[attr-defined]
+TH = Theme.__table__  # type: ignore[attr-defined]
+PW = Pathway.__table__  # type: ignore[attr-defined]
+
+OPEN_STATUSES = tuple(s.value for s in ActionStatus if s.is_open)
+
+#: Sortable columns: key → label.
+SORT_COLUMNS: dict[str, str] = {
+    "code": "Code",
+    "title": "Intitulé",
+    "objective": "Objectif",
+    "lead": "Pilote",
+    "status": "Statut",
+    "weather": "Météo",
+    "progress": "Avancement",
+    "due_date": "Échéance",
+}
+
+
+@dataclass(frozen=True)
+class ActionFilter:
+    """What the user asked the list to show. Empty tuples mean "no restriction"."""
+
+    search: str = ""
+    statuses: tuple[str, ...] = ()
+    leads: tuple[str, ...] = ()
+    territories: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    pathways: tuple[str, ...] = ()
+    engagements: tuple[str, ...] = ()
+    challenges: tuple[str, ...] = ()
+    objectives: tuple[str, ...] = ()
+    late_only: bool = False
+    due_within_days: int | None = None
+    sort: str = "code"
+    descending: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ActionFilter:
+        known: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v
+            for k, v in data.items()
+            if k in cls.__dataclass_fields__
+        }
+        return cls(**known)
+
+    def describe(self) -> str:
+        """A short French description of the active criteria."""
+        parts = []
+        if self.search:
+            parts.append(f"« {self.search} »")
+        if self.statuses:
+            parts.append("statut " + ", ".join(ActionStatus(s).label for s in self.statuses))
+        for label, values in (
+            ("pilote", self.leads),
+            ("territoire", self.territories),
+            ("thème", self.themes),
+            ("parcours", self.pathways),
+            ("engagement", self.engagements),
+            ("défi", self.challenges),
+            ("objectif", self.objectives),
+        ):
+            if values:
+                parts.append(f"{label} {', '.join(values)}")
+        if self.late_only:
+            parts.append("en retard")
+        if self.due_within_days is not None:
+            parts.append(f"échéance sous {self.due_within_days} jours")
+        return " ; ".join(parts) or "toutes les actions"
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """One line of the actions table (plain values, ready to display)."""
+
+    id: int
+    code: str
+    title: str
+    objective: str | None
+    lead: str | None
+    status: str
+    weather: str | None
+    progress: int
+    due_date: date | None
+    territories: str
+    late: bool
+
+    @property
+    def status_label(self) -> str:
+        return ActionStatus(self.status).label
+
+
+@dataclass(frozen=True)
+class ActionPage:
+    rows: list[ActionRow]
+    total: int
+    offset: int
+
+
+@dataclass
+class _SearchIndex:
+    stamp: tuple[Any, ...] = ()
+    texts: dict[int, str] = field(default_factory=dict)
+
+
+class ActionList:
+    """Runs the actions list for one department; caches the folded search texts."""
+
+    def __init__(self, department: str) -> None:
+        self.department = department
+        self._index = _SearchIndex()
+        self._lock = threading.Lock()
+
+    def page(
+        self, conn: Connection, criteria: ActionFilter, *, offset: int = 0, limit: int = 200, today: date
+    ) -> ActionPage:
+        """The rows `offset`…`offset+limit` of the filtered, sorted list, and the total count."""
+        ids = self.matching_ids(conn, criteria, today=today)
+        window = ids[offset : offset + limit]
+        return ActionPage(self._rows(conn, window, today), len(ids), offset)
+
+    def matching_ids(self, conn: Connection, criteria: ActionFilter, *, today: date) -> list[int]:
+        """Ids of the matching actions, in display order."""
+        query = self._filtered(criteria, today)
+        ids = [row[0] for row in conn.execute(query)]
+        needle = fold(criteria.search)
+        if needle:
+            texts = self._search_texts(conn)
+            words = needle.split()
+            ids = [i for i in ids if all(w in texts.get(i, "") for w in words)]
+        return ids
+
+    def _filtered(self, c: ActionFilter, today: date) -> Select[Any]:
+        main_objective = (
+            select(OBJ.c.code)
+            .join(AO, AO.c.objective_id == OBJ.c.id)
+            .where(AO.c.action_id == A.c.id)
+            .order_by(AO.c.position)
+            .limit(1)
+            .scalar_subquery()
+        )
+        lead_name = select(ORG.c.name).where(ORG.c.id == A.c.lead_id).scalar_subquery()
+        sort_keys = {
+            "code": A.c.code,
+            "title": A.c.title,
+            "objective": main_objective,
+            "lead": lead_name,
+            "status": A.c.status,
+            "weather": A.c.weather,
+            "progress": A.c.progress,
+            "due_date": A.c.due_date,
+        }
+        key = sort_keys.get(c.sort, A.c.code)
+        order = [key.desc() if c.descending else key.asc(), A.c.code.asc()]
+        query = select(A.c.id).where(A.c.department_code == self.department)
+        if c.statuses:
+            query = query.where(A.c.status.in_(c.statuses))
+        if c.leads:
+            query = query.where(A.c.lead_id.in_(select(ORG.c.id).where(ORG.c.code.in_(c.leads))))
+        if c.territories:
+            query = query.where(
+                exists().where(
+                    AT.c.action_id == A.c.id, AT.c.territory_id == TER.c.id, TER.c.code.in_(c.territories)
+                )
+            )
+        objective_filters = []
+        if c.objectives:
+            objective_filters.append(OBJ.c.code.in_(c.objectives))
+        if c.challenges:
+            objective_filters.append(CH.c.code.in_(c.challenges))
+        if c.engagements:
+            objective_filters.append(ENG.c.code.in_(c.engagements))
+        if c.themes:
+            objective_filters.append(
+                exists().where(
+                    OT.c.objective_id == OBJ.c.id, OT.c.theme_id == TH.c.id, TH.c.name.in_(c.themes)
+                )
+            )
+        if c.pathways:
+            objective_filters.append(
+                exists().where(
+                    OP.c.objective_id == OBJ.c.id, OP.c.pathway_id == PW.c.id, PW.c.name.in_(c.pathways)
+                )
+            )
+        if objective_filters:
+            query = query.where(
+                exists()
+                .select_from(
+                    AO.join(OBJ, OBJ.c.id == AO.c.objective_id)
+                    .join(CH, CH.c.id == OBJ.c.challenge_id)
+                    .join(ENG, ENG.c.id == CH.c.engagement_id)
+                )
+                .where(AO.c.action_id == A.c.id, and_(*objective_filters))
+            )
+        if c.late_only:
+            query = query.where(A.c.due_date < today, A.c.status.in_(OPEN_STATUSES))
+        if c.due_within_days is not None:
+            query = query.where(
+                A.c.due_date >= today,
+                A.c.due_date <= today + timedelta(days=c.due_within_days),
+                A.c.status.in_(OPEN_STATUSES),
+            )
+        return query.order_by(*order)
+
+    def _search_texts(self, conn: Connection) -> dict[int, str]:
+        stamp = tuple(
+            conn.execute(
+                select(func.count(), func.max(A.c.updated_at), func.sum(A.c.version)).where(
+                    A.c.department_code == self.department
+                )
+            ).one()
+        )
+        with self._lock:
+            if stamp != self._index.stamp:
+                self._index = _SearchIndex(stamp, self._build_texts(conn))
+            return self._index.texts
+
+    def _build_texts(self, conn: Connection) -> dict[int, str]:
+        lead = ORG.alias("lead")
+        rows = conn.execute(
+            select(A.c.id, A.c.code, A.c.title, A.c.description, A.c.funding, lead.c.name, lead.c.code)
+            .outerjoin(lead, lead.c.id == A.c.lead_id)
+            .where(A.c.department_code == self.department)
+        )
+        texts = {row[0]: fold(" ".join(str(v) for v in row[1:] if v)) for row in rows}
+        for action_id, obj_code, obj_title in conn.execute(
+            select(AO.c.action_id, OBJ.c.code, OBJ.c.title)
+            .join(OBJ, OBJ.c.id == AO.c.objective_id)
+            .where(OBJ.c.department_code == self.department)
+        ):
+            if action_id in texts:
+                texts[action_id] += " " + fold(f"{obj_code} {obj_title}")
+        return texts
+
+    def _rows(self, conn: Connection, ids: Sequence[int], today: date) -> list[ActionRow]:
+        if not ids:
+            return []
+        lead = ORG.alias("lead")
+        base = {
+            r["id"]: r
+            for r in conn.execute(
+                select(
+                    A.c.id,
+                    A.c.code,
+                    A.c.title,
+                    A.c.status,
+                    A.c.weather,
+                    A.c.progress,
+                    A.c.due_date,
+                    lead.c.name.label("lead"),
+                )
+                .outerjoin(lead, lead.c.id == A.c.lead_id)
+                .where(A.c.id.in_(list(ids)))
+            ).mappings()
+        }
+        objectives: dict[int, str] = {}
+        for action_id, code in conn.execute(
+            select(AO.c.action_id, OBJ.c.code)
+            .join(OBJ, OBJ.c.id == AO.c.objective_id)
+            .where(AO.c.action_id.in_(list(ids)))
+            .order_by(AO.c.action_id, AO.c.position.desc())
+        ):
+            objectives[action_id] = code
+        territories: dict[int, list[str]] = {}
+        for action_id, name in conn.execute(
+            select(AT.c.action_id, TER.c.name)
+            .join(TER, TER.c.id == AT.c.territory_id)
+            .where(AT.c.action_id.in_(list(ids)))
+            .order_by(TER.c.position)
+        ):
+            territories.setdefault(action_id, []).append(name)
+        return [
+            ActionRow(
+                id=i,
+                code=base[i]["code"],
+                title=base[i]["title"],
+                objective=objectives.get(i),
+                lead=base[i]["lead"],
+                status=base[i]["status"],
+                weather=base[i]["weather"],
+                progress=base[i]["progress"],
+                due_date=base[i]["due_date"],
+                territories=", ".join(territories.get(i, [])),
+                late=bool(
+                    base[i]["due_date"] and base[i]["due_date"] < today and base[i]["status"] in OPEN_STATUSES
+                ),
+            )
+            for i in ids
+            if i in base
+        ]
+
+
+def filter_choices(conn: Connection, department: str) -> dict[str, list[tuple[str, str]]]:
+    """The values each filter can take, as (label, value) pairs."""
+
+    def pairs(query: Select[Any]) -> list[tuple[str, str]]:
+        return [(str(label), str(value)) for label, value in conn.execute(query)]
+
+    return {
+        "statuses": [(s.label, s.value) for s in ActionStatus],
+        "leads": pairs(
+            select(ORG.c.name, ORG.c.code).where(ORG.c.department_code == department).order_by(ORG.c.name)
+        ),
+        "territories": pairs(
+            select(TER.c.name, TER.c.code).where(TER.c.department_code == department).order_by(TER.c.position)
+        ),
+        "themes": pairs(select(TH.c.name, TH.c.name).order_by(TH.c.name)),
+        "pathways": pairs(select(PW.c.name, PW.c.name).order_by(PW.c.name)),
+        "engagements": [
+            (f"Engagement {number} — {title}" if number is not None else title, code)
+            for number, title, code in conn.execute(
+                select(ENG.c.number, ENG.c.title, ENG.c.code)
+                .where(ENG.c.department_code == department)
+                .order_by(ENG.c.position)
+            )
+        ],
+    }

@@ -1,0 +1,90 @@
+"""The aidant / répit resources list: filters, accent-insensitive search, verification flag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection
+
+from store.resources import ResourceData, load_resources
+from store.vocab import ResourceStatus, fold
+
+
+@dataclass(frozen=True)
+class ResourceFilter:
+    search: str = ""
+    kinds: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
+    territories: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    unverified_only: bool = False
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    code: str
+    name: str
+    kind: str
+    audiences: str
+    carrier: str | None
+    territories: str
+    status: str
+    commune: str | None
+    needs_verification: bool
+
+    @property
+    def status_label(self) -> str:
+        return ResourceStatus(self.status).label
+
+
+def resource_rows(
+    conn: Connection,
+    department: str,
+    criteria: ResourceFilter,
+    *,
+    today: date,
+    territory_names: dict[str, str],
+    organisation_names: dict[str, str],
+    department_territory: str | None = None,
+) -> list[ResourceRow]:
+    """Resources matching `criteria` (a territory filter also matches department-wide resources)."""
+    needle = fold(criteria.search).split()
+    rows = []
+    for data in sorted(load_resources(conn, department).values(), key=lambda r: r.name):
+        if not _matches(data, criteria, needle, today, department_territory):
+            continue
+        rows.append(
+            ResourceRow(
+                code=data.code,
+                name=data.name,
+                kind=data.kind,
+                audiences=", ".join(data.audiences),
+                carrier=organisation_names.get(data.carrier or ""),
+                territories=", ".join(territory_names.get(t, t) for t in data.territories),
+                status=data.status,
+                commune=data.commune,
+                needs_verification=data.needs_verification(today),
+            )
+        )
+    return rows
+
+
+def _matches(
+    data: ResourceData, c: ResourceFilter, needle: list[str], today: date, department_territory: str | None
+) -> bool:
+    if c.kinds and data.kind not in c.kinds:
+        return False
+    if c.audiences and not (set(c.audiences) & set(data.audiences)) and "Tous publics" not in data.audiences:
+        return False
+    covers_all = department_territory is not None and department_territory in data.territories
+    if c.territories and not (set(c.territories) & set(data.territories)) and not covers_all:
+        return False
+    if c.statuses and data.status not in c.statuses:
+        return False
+    if c.unverified_only and not data.needs_verification(today):
+        return False
+    haystack = fold(
+        " ".join(filter(None, (data.code, data.name, data.kind, data.commune, data.notes, data.address)))
+    )
+    return all(word in haystack for word in needle)
