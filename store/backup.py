@@ -1,42 +1,118 @@
-"""Backups of a SQLite store with SQLite's online backup API, rotated in `sauvegardes/`."""
+"""Backups of a SQLite store with SQLite's online backup API, rotated in `sauvegardes/`.
+
+- `backup_sqlite` copies the store consistently even while it is in use (other readers and
+  writers keep working), to a temporary name first, fsynced, then renamed.
+- Backups are taken before every import and every schema upgrade, and at most once a day
+  when the store is opened (`daily_backup_due`); the last `keep_backups()` are kept
+  (`SUIVI_STS_KEEP_BACKUPS`, default 10).
+- `restore` checks the backup, backs up the current state, and swaps the file atomically.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import sqlite3
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
+
+from store.engine import APPLICATION_ID
+from store.errors import StoreBusy, StoreError
+from store.health import StoreFull, has_sqlite_header, read_only_connection
 
 BACKUP_DIR = "sauvegardes"
 DEFAULT_KEEP = 10
+ENV_KEEP = "SUIVI_STS_KEEP_BACKUPS"
+_STAMP = "%Y%m%dT%H%M%S%fZ"
+
+
+def keep_backups() -> int:
+    """How many backups to keep (`SUIVI_STS_KEEP_BACKUPS`, at least 1)."""
+    try:
+        return max(1, int(os.environ.get(ENV_KEEP, DEFAULT_KEEP)))
+    except ValueError:
+        return DEFAULT_KEEP
 
 
 def backup_dir(store_path: Path) -> Path:
     return store_path.parent / BACKUP_DIR
 
 
-def backup_sqlite(store_path: Path, reason: str, *, keep: int = DEFAULT_KEEP) -> Path:
+def backup_sqlite(store_path: Path, reason: str, *, keep: int | None = None) -> Path:
     """Copy the store (consistently, even while in use) to `sauvegardes/`, keep the last `keep`."""
     folder = backup_dir(store_path)
-    folder.mkdir(mode=0o700, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    safe_reason = "".join(c if c.isalnum() or c in "-_" else "-" for c in reason)[:30]
-    target = folder / f"{store_path.stem}-{stamp}-{safe_reason}.sqlite"
-    partial = target.with_suffix(".partiel")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.close(fd)
-    source = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
     try:
-        destination = sqlite3.connect(partial)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        stamp = datetime.now(UTC).strftime(_STAMP)
+        safe_reason = "".join(c if c.isalnum() or c in "-_" else "-" for c in reason)[:30]
+        target = folder / f"{store_path.stem}-{stamp}-{safe_reason}.sqlite"
+        partial = target.with_suffix(".partiel")
+        _copy_with_backup_api(store_path, partial)
+        os.replace(partial, target)
+        _fsync_dir(folder)
+    except OSError as exc:
+        with contextlib.suppress(UnboundLocalError, OSError):
+            partial.unlink(missing_ok=True)
+        raise _backup_failed(store_path, exc) from exc
+    except sqlite3.Error as exc:
+        with contextlib.suppress(UnboundLocalError, OSError):
+            partial.unlink(missing_ok=True)
+        if "full" in str(exc).lower():
+            raise _backup_failed(store_path, exc) from exc
+        raise StoreError(f"Sauvegarde de « {store_path.name} » impossible : {exc}.") from exc
+    rotate(folder, store_path.stem, keep_backups() if keep is None else keep)
+    return target
+
+
+def _backup_failed(store_path: Path, exc: Exception) -> StoreError:
+    if "full" in str(exc).lower() or getattr(exc, "errno", None) == 28:  # ENOSPC
+        return StoreFull(
+            f"Sauvegarde de « {store_path.name} » impossible : le disque est plein. "
+            "La base elle-même n'a pas été modifiée ; libérez de la place puis recommencez."
+        )
+    return StoreError(f"Sauvegarde de « {store_path.name} » impossible : {exc}.")
+
+
+def _copy_with_backup_api(source_path: Path, destination_path: Path) -> None:
+    """SQLite's online backup of `source_path` into a new private file, fsynced, single-file."""
+    fd = os.open(destination_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(fd)
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)
+    try:
+        destination = sqlite3.connect(destination_path)
         try:
-            source.backup(destination)
+            source.backup(destination, pages=1024)
+            # A backup is one self-contained file (no -wal beside it).
+            destination.execute("PRAGMA journal_mode = DELETE")
         finally:
             destination.close()
     finally:
         source.close()
-    os.replace(partial, target)
-    rotate(folder, store_path.stem, keep)
-    return target
+    _fsync_file(destination_path)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse it
+        pass
+    finally:
+        os.close(fd)
 
 
 def list_backups(store_path: Path) -> list[Path]:
@@ -44,10 +120,200 @@ def list_backups(store_path: Path) -> list[Path]:
     folder = backup_dir(store_path)
     if not folder.is_dir():
         return []
-    return sorted(folder.glob(f"{store_path.stem}-*.sqlite"), reverse=True)
+    return sorted(folder.glob(f"{store_path.stem}-*.sqlite"), key=_stamp_key, reverse=True)
+
+
+def _stamp_key(path: Path) -> str:
+    rest = path.stem.rsplit("-", 2)
+    return rest[-2] if len(rest) == 3 else path.stem
+
+
+def backup_date(path: Path) -> datetime | None:
+    """When a backup was taken (from its name), in UTC."""
+    try:
+        return datetime.strptime(_stamp_key(path), _STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def rotate(folder: Path, stem: str, keep: int) -> None:
-    backups = sorted(folder.glob(f"{stem}-*.sqlite"), reverse=True)
+    backups = sorted(folder.glob(f"{stem}-*.sqlite"), key=_stamp_key, reverse=True)
     for old in backups[keep:]:
         old.unlink(missing_ok=True)
+    for partial in folder.glob(f"{stem}-*.partiel"):  # left by a backup interrupted by a crash
+        partial.unlink(missing_ok=True)
+
+
+def daily_backup_due(store_path: Path, today: date | None = None) -> bool:
+    """No backup taken yet today (local time): the app takes one when it opens the store."""
+    today = today or datetime.now().astimezone().date()
+    for backup in list_backups(store_path):
+        taken = backup_date(backup)
+        if taken is not None and taken.astimezone().date() >= today:
+            return False
+    return True
+
+
+# --- checking and restoring -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackupCheck:
+    path: Path
+    problems: list[str]
+    revision: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_backup(path: Path) -> BackupCheck:
+    """A backup is usable if SQLite finds it intact, it is ours, and its schema is one we know."""
+    from store.schema import known_revisions
+
+    if not path.is_file():
+        return BackupCheck(path, [f"le fichier « {path} » n'existe pas"])
+    if not has_sqlite_header(path) or path.stat().st_size == 0:
+        return BackupCheck(path, ["ce n'est pas un fichier SQLite"])
+    try:
+        conn = read_only_connection(path)
+    except sqlite3.Error as exc:
+        return BackupCheck(path, [f"ouverture impossible : {exc}"])
+    problems: list[str] = []
+    revision = None
+    try:
+        rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+        if rows != ["ok"]:
+            problems += [f"intégrité : {r}" for r in rows[:10]]
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            problems.append("ce n'est pas une base Suivi STS (identifiant d'application absent)")
+        has_version = conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()[0]
+        if not has_version:
+            problems.append("schéma absent (pas de table alembic_version)")
+        else:
+            found = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+            revision = found[0][0] if len(found) == 1 else None
+            if revision is None:
+                problems.append("version du schéma illisible")
+            elif revision not in known_revisions():
+                problems.append(
+                    f"schéma {revision} inconnu de cette version de Suivi STS (sauvegarde plus récente ?)"
+                )
+    except sqlite3.Error as exc:
+        problems.append(str(exc))
+    finally:
+        conn.close()
+    return BackupCheck(path, problems, revision)
+
+
+def latest_good_backups(store_path: Path, limit: int = 3) -> list[Path]:
+    """The newest backups that pass `verify_backup`, newest first."""
+    good = []
+    for backup in list_backups(store_path):
+        if verify_backup(backup).ok:
+            good.append(backup)
+            if len(good) >= limit:
+                break
+    return good
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    restored_from: Path
+    previous_state: Path | None  # the backup of what was there before (None: no file)
+
+
+def restore(store_path: Path, backup: Path) -> RestoreResult:
+    """Put `backup` in place of the store: checked first, current state backed up, atomic swap.
+
+    The store must be closed (no other program using it): a store in use gives StoreBusy
+    and nothing is changed.
+    """
+    checked = verify_backup(backup)
+    if not checked.ok:
+        raise StoreError(
+            f"La sauvegarde « {backup} » est inutilisable : {'; '.join(checked.problems)}. "
+            "La base actuelle n'a pas été modifiée."
+        )
+    previous = _save_current_state(store_path) if store_path.exists() else None
+    temp = store_path.with_name(f".{store_path.name}.restauration-{os.getpid()}")
+    try:
+        _copy_with_backup_api(backup, temp)
+        if not verify_backup(temp).ok:  # pragma: no cover - the copy itself went wrong
+            raise StoreError(f"La copie de « {backup} » est endommagée : restauration annulée.")
+        with _exclusive(store_path):
+            os.replace(temp, store_path)
+            _fsync_dir(store_path.parent)
+            for suffix in ("-wal", "-shm", "-journal"):
+                Path(f"{store_path}{suffix}").unlink(missing_ok=True)
+    except OSError as exc:
+        raise _backup_failed(store_path, exc) from exc
+    finally:
+        temp.unlink(missing_ok=True)
+    return RestoreResult(backup, previous)
+
+
+def _save_current_state(store_path: Path) -> Path:
+    """Back up the store before it is replaced; a damaged store is copied byte for byte."""
+    try:
+        return backup_sqlite(store_path, "avant-restauration")
+    except StoreFull:
+        raise
+    except StoreError:
+        folder = backup_dir(store_path)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        stamp = datetime.now(UTC).strftime(_STAMP)
+        raw = folder / f"{store_path.stem}-{stamp}-avant-restauration.endommage"
+        shutil.copyfile(store_path, raw)
+        wal = Path(f"{store_path}-wal")
+        if wal.exists():
+            shutil.copyfile(wal, Path(f"{raw}-wal"))
+        _fsync_file(raw)
+        return raw
+
+
+@contextlib.contextmanager
+def _exclusive(store_path: Path) -> Iterator[None]:
+    """Hold the store alone: leaving WAL mode only succeeds when no other connection is open."""
+    conn = _lock_alone(store_path)
+    try:
+        yield
+    finally:
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            conn.close()
+
+
+def _lock_alone(store_path: Path) -> sqlite3.Connection | None:
+    if not store_path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(store_path, timeout=2, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        if str(mode).lower() != "delete":
+            raise StoreBusy(_IN_USE)
+        conn.execute("BEGIN EXCLUSIVE")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            conn.close()
+            raise StoreBusy(_IN_USE) from exc
+        # A damaged store cannot be locked; it is replaced all the same.
+    except sqlite3.DatabaseError:
+        pass
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+_IN_USE = (
+    "La base est ouverte par un autre programme (Suivi STS dans une autre fenêtre ?) : "
+    "fermez-le, puis recommencez la restauration. Rien n'a été modifié."
+)

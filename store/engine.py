@@ -6,15 +6,28 @@ import os
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.pool import QueuePool
 
-from store.errors import NotAStoreFile
+from store.errors import NotAStoreFile, ReadOnlyStore, StoreBusy, StoreError
+from store.health import AccessDenied, StoreDamaged, StoreFull
 
 #: Stamped in every Suivi STS file (`PRAGMA application_id`): "STS1".
 APPLICATION_ID = 0x53545331
+#: How long a writer waits for another process to finish its transaction (SUIVI_STS_BUSY_TIMEOUT_MS).
 BUSY_TIMEOUT_MS = 10_000
+ENV_BUSY_TIMEOUT = "SUIVI_STS_BUSY_TIMEOUT_MS"
+
+
+def busy_timeout_ms() -> int:
+    """The busy timeout, in milliseconds (configurable for slow shared folders and for tests)."""
+    try:
+        return max(0, int(os.environ.get(ENV_BUSY_TIMEOUT, BUSY_TIMEOUT_MS)))
+    except ValueError:
+        return BUSY_TIMEOUT_MS
 
 
 def sqlite_url(path: str | os.PathLike[str]) -> str:
@@ -44,15 +57,24 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def make_engine(url_or_path: str | os.PathLike[str], *, read_only: bool = False) -> Engine:
-    """Create an engine for a store. SQLite files are created readable by their owner only."""
+def make_engine(
+    url_or_path: str | os.PathLike[str], *, read_only: bool = False, immutable: bool = False
+) -> Engine:
+    """Create an engine for a store. SQLite files are created readable by their owner only.
+
+    `immutable` (read-only SQLite only) opens a file whose folder is write-protected, where
+    SQLite could not create the shared-memory file a WAL database needs.
+    Low-level errors come out as French `StoreError`s (disk full, store busy, read-only…).
+    """
     url = normalise_url(url_or_path)
     path = sqlite_path(url)
     if path is None:
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
+        event.listen(engine, "handle_error", _translate_error)
+        return engine
     if not read_only:
         _create_private_file(path)
-    return _sqlite_engine(path, read_only=read_only)
+    return _sqlite_engine(path, read_only=read_only, immutable=immutable)
 
 
 def _create_private_file(path: Path) -> None:
@@ -66,14 +88,25 @@ def _create_private_file(path: Path) -> None:
     os.close(fd)
 
 
-def _sqlite_engine(path: Path, *, read_only: bool) -> Engine:
-    url = f"sqlite+pysqlite:///file:{path}?mode=ro&uri=true" if read_only else f"sqlite+pysqlite:///{path}"
-    engine = create_engine(
-        url,
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-    )
+def _sqlite_engine(path: Path, *, read_only: bool, immutable: bool = False) -> Engine:
+    timeout = busy_timeout_ms() / 1000
+    if read_only:
+        flags = "mode=ro&immutable=1" if immutable else "mode=ro"
+        uri = f"file:{quote(str(path))}?{flags}"
+
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+
+        # A URL without a file would make SQLAlchemy pick its in-memory pool: name the pool.
+        engine = create_engine("sqlite+pysqlite://", creator=connect, poolclass=QueuePool)
+    else:
+        engine = create_engine(
+            f"sqlite+pysqlite:///{path}",
+            connect_args={"timeout": timeout, "check_same_thread": False},
+        )
     event.listen(engine, "connect", _on_sqlite_connect(path, read_only))
     event.listen(engine, "begin", _on_sqlite_begin)
+    event.listen(engine, "handle_error", _translate_error)
     return engine
 
 
@@ -84,7 +117,7 @@ def _on_sqlite_connect(path: Path, read_only: bool) -> Any:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
             cursor.execute("PRAGMA foreign_keys = ON")
             _check_application_id(cursor, path, read_only)
             if not read_only:
@@ -92,7 +125,7 @@ def _on_sqlite_connect(path: Path, read_only: bool) -> Any:
             cursor.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as exc:
             if "not a database" in str(exc) or "malformed" in str(exc):
-                raise NotAStoreFile(
+                raise StoreDamaged(
                     f"Le fichier « {path} » n'est pas une base Suivi STS lisible "
                     f"(fichier endommagé ou d'un autre type) : {exc}."
                 ) from exc
@@ -132,3 +165,52 @@ def writer(engine: Engine) -> Engine:
     if engine.dialect.name != "sqlite":
         return engine
     return engine.execution_options(sqlite_immediate=True)
+
+
+# --- low-level errors, explained in French ---------------------------------------------------
+
+_FULL = (
+    "Le disque est plein : la dernière modification n'a pas été enregistrée. Les données déjà "
+    "enregistrées sont intactes. Libérez de la place (ou changez de support) puis recommencez."
+)
+
+
+def _translate_error(context: ExceptionContext) -> BaseException | None:
+    """Turn the database's low-level errors into French `StoreError`s (SQLAlchemy raises ours)."""
+    exc = context.original_exception
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, sqlite3.Error):
+        if "database or disk is full" in lowered or "disk is full" in lowered:
+            return StoreFull(_FULL)
+        if "database is locked" in lowered or "database is busy" in lowered:
+            seconds = busy_timeout_ms() / 1000
+            return StoreBusy(
+                f"La base est occupée par un autre programme depuis plus de {seconds:g} s "
+                "(une autre fenêtre de Suivi STS, une synchronisation ?). Rien n'a été perdu : "
+                "réessayez dans un moment."
+            )
+        if "readonly database" in lowered:
+            return ReadOnlyStore(f"La base est en lecture seule : aucune modification possible ({text}).")
+        if "malformed" in lowered or "not a database" in lowered:
+            return StoreDamaged(
+                f"La base est endommagée ({text}). Restaurez la dernière sauvegarde "
+                "(suivi-sts restore FICHIER)."
+            )
+        if "disk i/o error" in lowered:
+            return StoreError(
+                f"Erreur de lecture ou d'écriture sur le disque ({text}). La dernière modification "
+                "n'a pas été enregistrée ; vérifiez le support (clé USB retirée ?)."
+            )
+        return None
+    sqlstate = getattr(exc, "sqlstate", None)
+    if sqlstate == "42501":  # insufficient_privilege, also row-level security refusals
+        return AccessDenied(
+            "Accès refusé par le serveur : votre compte ne permet pas cette opération "
+            f"(département d'une autre délégation ou accès en lecture seule). Détail : {text.strip()}"
+        )
+    if sqlstate == "53100":  # disk_full
+        return StoreFull(_FULL)
+    if sqlstate == "25006":  # read_only_sql_transaction
+        return ReadOnlyStore(f"Le serveur n'accepte que la lecture pour ce compte ({text.strip()}).")
+    return None

@@ -19,6 +19,7 @@ from store.models.scheme import (
     Pathway,
     Theme,
 )
+from store.models.sync import SyncState
 from store.models.territory import Department, Organisation, Territory
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "ResourceAudience",
     "ResourceTerritory",
     "SavedFilter",
+    "SyncState",
     "Territory",
     "Theme",
     "WorkshopSession",

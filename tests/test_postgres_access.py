@@ -1,0 +1,139 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.pg_support)
+"""On a real PostgreSQL server, the database itself keeps each delegation to its department.
+
+Hand-written SQL, as any tool connected with the delegation's account could send it:
+the row-level security policies of migration 0004 and the privileges of `admin grant`
+refuse everything outside department 09, and every write to a read-only role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from store import access
+from store.actions import load_actions
+from store.database import Store, open_store
+from store.departments import list_departments
+from store.health import AccessDenied
+from tests.pg_support import make_role, regional_store, role_url  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.postgres
+
+
+def _raw(url: str) -> psycopg.Connection:
+    return psycopg.connect(url, autocommit=True)
+
+
+@pytest.fixture
+def delegation(regional_store: Store, make_role: Callable[[str], str], pg_url: str) -> Iterator[str]:
+    role = make_role("dt09")
+    access.grant(regional_store.engine, role, "09", password="secret")
+    yield role_url(pg_url, role)
+
+
+def test_every_department_table_has_forced_row_level_security(regional_store: Store) -> None:
+    with regional_store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
+                "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'"
+            )
+        ).all()
+    unprotected = {name for name, enabled, forced in rows if not (enabled and forced)}
+    assert unprotected == {"theme", "pathway", "alembic_version", "suivi_sts_access"}
+
+
+def test_a_department_09_role_cannot_read_rows_of_31_even_with_hand_written_sql(delegation: str) -> None:
+    with _raw(delegation) as conn:
+        departments = {r[0] for r in conn.execute("SELECT department_code FROM action")}
+        assert departments == {"09"}
+        assert conn.execute("SELECT count(*) FROM action WHERE department_code = '31'").fetchone() == (0,)
+        assert conn.execute("SELECT code FROM department").fetchall() == [("09",)]
+        # link tables are guarded through their parents
+        seen = conn.execute(
+            "SELECT count(*) FROM action_objective ao JOIN action a ON a.id = ao.action_id"
+        ).fetchone()
+        assert conn.execute("SELECT count(*) FROM action_objective").fetchone() == seen
+        assert conn.execute("SELECT count(*) FROM objective_theme").fetchone()[0] > 0
+        for table in ("objective", "resource", "indicator_value", "care_offer_target", "action_event"):
+            found = conn.execute(f"SELECT DISTINCT department_code FROM {table}").fetchall()
+            assert found == [("09",)], table
+
+
+def test_a_department_09_role_cannot_change_or_delete_rows_of_31(
+    delegation: str, regional_store: Store
+) -> None:
+    with regional_store.engine.connect() as conn:
+        before = conn.execute(text("SELECT id, title, version FROM action ORDER BY id")).all()
+        ids_31 = [
+            r[0] for r in conn.execute(text("SELECT id FROM action WHERE department_code = '31'")).all()
+        ]
+    with _raw(delegation) as conn:
+        assert conn.execute("UPDATE action SET title = 'piraté' WHERE department_code = '31'").rowcount == 0
+        assert conn.execute(f"UPDATE action SET title = 'piraté' WHERE id = {ids_31[0]}").rowcount == 0
+        assert conn.execute("DELETE FROM action_objective WHERE action_id = %s", (ids_31[0],)).rowcount == 0
+        assert conn.execute("DELETE FROM indicator_value WHERE department_code = '31'").rowcount == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute(
+                "INSERT INTO action (department_code, code, title, status, progress, created_at, "
+                "updated_at, version) VALUES ('31', 'X-1', 'intrus', 'a_lancer', 0, now(), now(), 1)"
+            )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute("UPDATE action SET department_code = '31' WHERE department_code = '09'")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO suivi_sts_access VALUES (current_user, '31', false)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("ALTER TABLE action DISABLE ROW LEVEL SECURITY")
+        # its own department stays writable
+        assert conn.execute("UPDATE action SET progress = 10 WHERE department_code = '09'").rowcount > 0
+    with regional_store.engine.connect() as conn:
+        after = conn.execute(text("SELECT id, title, version FROM action ORDER BY id")).all()
+    assert [r for r in after if r[0] in ids_31] == [r for r in before if r[0] in ids_31]
+
+
+def test_a_read_only_role_cannot_write_anything(
+    regional_store: Store, make_role: Callable[[str], str], pg_url: str
+) -> None:
+    role = make_role("lecture")
+    access.grant(regional_store.engine, role, "09", read_only=True)
+    with _raw(role_url(pg_url, role)) as conn:
+        assert conn.execute("SELECT count(*) FROM action").fetchone()[0] > 0
+        for statement in (
+            "UPDATE action SET progress = 1",
+            "DELETE FROM action_objective",
+            "INSERT INTO department VALUES ('09', 'x')",
+            "UPDATE saved_filter SET name = 'x'",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+
+
+def test_the_app_on_the_server_sees_only_the_bound_department(delegation: str) -> None:
+    store = open_store(delegation)
+    assert [d.code for d in list_departments(store.engine)] == ["09"]
+    with store.engine.connect() as conn:
+        assert load_actions(conn, "31") == {}
+        assert load_actions(conn, "09")
+    with pytest.raises(AccessDenied, match="Accès refusé"), store.writer.begin() as conn:
+        conn.execute(text("INSERT INTO department (code, name) VALUES ('31', 'Haute-Garonne bis')"))
+    store.dispose()
+
+
+def test_granting_again_switches_to_read_only_and_revoking_removes_access(
+    regional_store: Store, make_role: Callable[[str], str], pg_url: str
+) -> None:
+    role = make_role("bascule")
+    first = access.grant(regional_store.engine, role, "09")
+    again = access.grant(regional_store.engine, role, "09", read_only=True)
+    assert first.created and not again.created
+    assert access.bindings(regional_store.engine, role) == [(role, "09", True)]
+    with _raw(role_url(pg_url, role)) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("UPDATE action SET progress = 1")
+    access.revoke(regional_store.engine, role)
+    refused = (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedTable)  # no schema usage
+    with _raw(role_url(pg_url, role)) as conn, pytest.raises(refused):
+        conn.execute("SELECT count(*) FROM action")
