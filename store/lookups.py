@@ -34,3 +34,11 @@ def code_maps(conn: Connection, department: str) -> CodeMaps:
         return {code: id_ for code, id_ in rows}
 
     return CodeMaps(load(Objective), load(Organisation), load(Territory))
+
+
+def department_territory(conn: Connection, department: str) -> str | None:
+    """The code of the territory that stands for the whole department (e.g. "09")."""
+    t = Territory.__table__  # type: ignore[attr-defined]
+    return conn.execute(
+        select(t.c.code).where(t.c.department_code == department, t.c.kind == "departement")
+    ).scalar_one_or_none()

@@ -1,18 +1,151 @@
-"""Tableau de bord: where the plan stands."""
+"""Tableau de bord: where the plan stands, what is late, where respite is missing."""
 
 from __future__ import annotations
 
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, DataTable, OptionList, Static
+from textual.widgets.option_list import Option
+
+from store.views.action_list import ActionFilter, ActionRow
+from store.views.dashboard import Dashboard
+from store.vocab import ActionStatus
+from tui.screens.base import BaseScreen
+from tui.widgets.bars import bar
+
+_DIRECTIONS = {"import": "Import", "export": "Export"}
 
 
-class DashboardScreen(Screen[None]):
-    """The first screen: the department and the state of its plan."""
+class DashboardScreen(BaseScreen):
+    """The first screen: the department and the state of its plan; everything clicks through."""
 
-    BINDINGS = [("q", "app.quit", "Quitter")]
+    TITLE = "Tableau de bord"
+    BINDINGS = [
+        Binding("r", "reload", "Actualiser", tooltip="Relire la base"),
+        Binding("l", "late", "En retard", tooltip="Liste des actions en retard"),
+        Binding("c", "coverage", "Couverture répit", tooltip="Où manque-t-il une offre de répit ?"),
+    ]
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("Tableau de bord", id="dashboard-title")
-        yield Footer()
+    class Loaded(Message):
+        def __init__(self, data: Dashboard) -> None:
+            super().__init__()
+            self.data = data
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="dashboard"):
+            yield Static("", id="dept-title", classes="screen-title")
+            with Horizontal(id="status-row"):
+                for status in ActionStatus:
+                    yield Button(status.label, id=f"status-{status.value}", classes="status-button")
+            yield Static(
+                "Avancement par engagement (barre : avancement moyen · part réalisée)",
+                classes="section-title",
+            )
+            yield OptionList(id="engagements")
+            with Horizontal(id="deadlines"):
+                with Vertical():
+                    yield Static("En retard", id="late-title", classes="section-title")
+                    yield DataTable(id="late", cursor_type="row", zebra_stripes=True)
+                with Vertical():
+                    yield Static("Échéance dans les 30 jours", id="soon-title", classes="section-title")
+                    yield DataTable(id="soon", cursor_type="row", zebra_stripes=True)
+            yield Static("Couverture aidants / répit", classes="section-title")
+            with Horizontal(id="coverage-row"):
+                yield Static("", id="coverage")
+                yield Button("Voir la couverture", id="coverage-button")
+            yield Static("Derniers échanges de fichiers", classes="section-title")
+            yield Static("", id="exchanges")
+
+    def on_mount(self) -> None:
+        for table_id in ("#late", "#soon"):
+            table = self.query_one(table_id, DataTable)
+            table.add_columns("Code", "Action", "Échéance", "Statut")
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        self.load()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="dashboard")
+    def load(self) -> None:
+        self.post_message(self.Loaded(self.service.dashboard()))
+
+    @on(Loaded)
+    def show(self, message: Loaded) -> None:
+        data = message.data
+        self.query_one("#dept-title", Static).update(
+            f"{data.department_name} ({data.department_code}) — {data.total} actions, "
+            f"{data.late_count} en retard, {data.due_soon_count} à échéance sous 30 jours"
+        )
+        for status, count in data.by_status.items():
+            self.query_one(f"#status-{status}", Button).label = f"{ActionStatus(status).label} : {count}"
+        engagements = self.query_one("#engagements", OptionList)
+        engagements.clear_options()
+        for e in data.engagements:
+            label = Text(f"{e.number or ''} {e.title}\n", style="bold")
+            label.append("  avancement ")
+            label.append(bar(e.mean_progress / 100, 20, "cyan"))
+            label.append(f" {e.mean_progress:3.0f} %   réalisées ")
+            label.append(bar(e.done_share, 20, "green"))
+            label.append(f" {e.done}/{e.actions}")
+            engagements.add_option(Option(label, id=e.code))
+        self._fill("#late", data.late, f"En retard ({data.late_count})")
+        self._fill("#soon", data.due_soon, f"Échéance dans les 30 jours ({data.due_soon_count})")
+        if data.coverage_gaps:
+            gaps = "\n".join(
+                f"• {territory} : rien pour « {public} »" for territory, public in data.coverage_gaps[:6]
+            )
+            more = f"\n… et {len(data.coverage_gaps) - 6} autres" if len(data.coverage_gaps) > 6 else ""
+            coverage = f"{len(data.coverage_gaps)} manques d'offre de répit :\n{gaps}{more}"
+        else:
+            coverage = "Chaque bassin a une offre existante pour chaque public."
+        if data.unverified_resources:
+            coverage += f"\n{data.unverified_resources} ressource(s) non vérifiée(s) depuis plus d'un an."
+        self.query_one("#coverage", Static).update(coverage)
+        exchanges = [
+            f"{x.at.astimezone():%d/%m/%Y %H:%M} — {_DIRECTIONS.get(x.direction, x.direction)} {x.kind} "
+            f"« {x.file_name} » ({x.author})"
+            for x in data.exchanges
+        ]
+        self.query_one("#exchanges", Static).update(
+            "\n".join(exchanges) or "Aucun import ni export pour l'instant."
+        )
+
+    def _fill(self, selector: str, rows: list[ActionRow], title: str) -> None:
+        table = self.query_one(selector, DataTable)
+        table.clear()
+        for r in rows:
+            table.add_row(
+                r.code, r.title, f"{r.due_date:%d/%m/%Y}" if r.due_date else "", r.status_label, key=r.code
+            )
+        self.query_one(f"{selector}-title", Static).update(title)
+
+    @on(Button.Pressed, ".status-button")
+    def by_status(self, event: Button.Pressed) -> None:
+        status = (event.button.id or "").removeprefix("status-")
+        self.suivi.show_actions(ActionFilter(statuses=(status,)))
+
+    @on(OptionList.OptionSelected, "#engagements")
+    def by_engagement(self, event: OptionList.OptionSelected) -> None:
+        self.suivi.show_actions(ActionFilter(engagements=(event.option.id or "",)))
+
+    @on(DataTable.RowSelected)
+    def open_row(self, event: DataTable.RowSelected) -> None:
+        self.suivi.open_action(str(event.row_key.value))
+
+    def action_late(self) -> None:
+        self.suivi.show_actions(ActionFilter(late_only=True, sort="due_date"))
+
+    @on(Button.Pressed, "#coverage-button")
+    def action_coverage(self) -> None:
+        self.suivi.switch_mode("resources")
+        from tui.screens.resources import ResourcesScreen
+
+        if isinstance(self.app.screen, ResourcesScreen):
+            self.app.screen.show_coverage()
+
+    def action_reload(self) -> None:
+        self.refresh_data()

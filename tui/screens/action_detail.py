@@ -1,0 +1,422 @@
+"""Action: view and edit every field, quick status change, journal. Ctrl+S saves."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import (
+    DataTable,
+    Input,
+    Select,
+    SelectionList,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+
+from store.actions import FIELD_LABELS, ActionData, FieldChange, format_value, validate
+from store.activity import JournalLine
+from store.errors import ValidationError, VersionConflict
+from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
+from tui.form_values import FormError, format_date, format_euros, parse_date, parse_euros, parse_percent
+from tui.screens.form_base import FormScreen
+from tui.services import Choices, with_status
+from tui.widgets.conflict_dialog import ConflictDialog
+from tui.widgets.status_dialog import StatusChange, StatusDialog
+from tui.widgets.text_dialog import TextDialog
+
+_KIND_LABELS = {"creation": "Création", "modification": "Modification", "commentaire": "Commentaire"}
+
+
+class ActionDetailScreen(FormScreen):
+    """One action (or a new one): form, journal. Nothing is saved until Ctrl+S."""
+
+    TITLE = "Action"
+    BINDINGS = [
+        Binding(
+            "ctrl+s", "save", "Enregistrer", tooltip="Enregistrer les modifications (une seule transaction)"
+        ),
+        Binding("f8", "status", "Statut", tooltip="Changer le statut avec un commentaire"),
+        Binding("f9", "comment", "Commenter", tooltip="Ajouter un commentaire au journal"),
+        Binding(
+            "escape",
+            "leave",
+            "Retour",
+            tooltip="Revenir (demande si des modifications ne sont pas enregistrées)",
+        ),
+    ]
+
+    class Loaded(Message):
+        def __init__(
+            self, action: ActionData | None, choices: Choices, journal: list[JournalLine], code: str
+        ) -> None:
+            super().__init__()
+            self.action = action
+            self.choices = choices
+            self.journal = journal
+            self.code = code
+
+    class JournalLoaded(Message):
+        def __init__(self, lines: list[JournalLine]) -> None:
+            super().__init__()
+            self.lines = lines
+
+    class Saved(Message):
+        def __init__(self, action: ActionData, changes: list[FieldChange], created: bool) -> None:
+            super().__init__()
+            self.action = action
+            self.changes = changes
+            self.created = created
+
+    class Conflict(Message):
+        def __init__(self, mine: ActionData, theirs: ActionData | None, comment: str | None) -> None:
+            super().__init__()
+            self.mine = mine
+            self.theirs = theirs
+            self.comment = comment
+
+    class Invalid(Message):
+        def __init__(self, error: ValidationError) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, code: str | None, *, objective: str | None = None) -> None:
+        super().__init__()
+        self.code = code
+        self.objective = objective
+        self.original: ActionData | None = None
+        self.loaded = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="action-title", classes="screen-title")
+        with TabbedContent(id="action-tabs"):
+            with TabPane("Fiche", id="tab-form"), VerticalScroll(id="action-form"):
+                yield from self.field("code", "Code", Input(id="code"))
+                yield from self.field("title", "Intitulé", Input(id="title"))
+                yield from self.field("description", "Description", TextArea(id="description"))
+                with Horizontal(classes="form-row"):
+                    with Vertical():
+                        yield from self.field(
+                            "status",
+                            "Statut",
+                            Select(
+                                [(s.label, s.value) for s in ActionStatus], allow_blank=False, id="status"
+                            ),
+                        )
+                    with Vertical():
+                        yield from self.field("progress", "Avancement (%)", Input(id="progress"))
+                    with Vertical():
+                        yield from self.field(
+                            "weather",
+                            "Météo",
+                            Select([(w.label, w.value) for w in Weather], prompt="—", id="weather"),
+                        )
+                with Horizontal(classes="form-row"):
+                    with Vertical():
+                        yield from self.field("start_date", "Début (JJ/MM/AAAA)", Input(id="start_date"))
+                    with Vertical():
+                        yield from self.field("due_date", "Échéance (JJ/MM/AAAA)", Input(id="due_date"))
+                yield from self.field("lead", "Pilote", Select[str]([], prompt="—", id="lead"))
+                yield from self.field("objectives", "Objectifs", SelectionList[str](id="objectives"))
+                yield from self.field("partners", "Partenaires", SelectionList[str](id="partners"))
+                yield from self.field("territories", "Territoires", SelectionList[str](id="territories"))
+                with Horizontal(classes="form-row"):
+                    with Vertical():
+                        yield from self.field("budget_cents", "Budget (€)", Input(id="budget_cents"))
+                    with Vertical():
+                        yield from self.field("funding", "Financement", Input(id="funding"))
+            with TabPane("Journal", id="tab-journal"):
+                yield DataTable(id="journal", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#journal", DataTable).add_columns(
+            "Quand", "Qui", "Quoi", "Avant", "Après", "Source", "Commentaire"
+        )
+        self.load(self.code)
+
+    def refresh_data(self) -> None:
+        """Coming back to this screen keeps the user's typing: nothing to reload."""
+
+    # --- loading ----------------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="action")
+    def load(self, code: str | None) -> None:
+        choices = self.service.choices()
+        if code is None:
+            new_code = self.service.next_action_code()
+            self.post_message(self.Loaded(None, choices, [], new_code))
+            return
+        action = self.service.action(code)
+        journal = self.service.journal(action.id) if action and action.id else []
+        self.post_message(self.Loaded(action, choices, journal, code))
+
+    @on(Loaded)
+    def show(self, message: Loaded) -> None:
+        choices = message.choices
+        self.query_one("#lead", Select).set_options(choices.organisations)
+        action = message.action
+        if action is None and self.code is not None:
+            self.notify(f"L'action {self.code} n'existe plus.", severity="error")
+            self.dismiss()
+            return
+        if action is None:
+            action = ActionData(
+                code=message.code,
+                title="",
+                objectives=(self.objective,) if self.objective else (),
+                territories=(choices.department_territory,) if choices.department_territory else (),
+            )
+            self.original = None
+        else:
+            self.original = action
+        for selector, options, chosen in (
+            ("#objectives", choices.objectives, action.objectives),
+            ("#partners", choices.organisations, action.partners),
+            ("#territories", choices.territories, action.territories),
+        ):
+            widget = self.query_one(selector, SelectionList)
+            widget.clear_options()
+            widget.add_options([(label, value, value in chosen) for label, value in options])
+        self._fill(action)
+        self._show_journal(message.journal)
+        self.loaded = True
+        if self.service.read_only:
+            for widget in self.query(
+                "#action-form Input, #action-form TextArea, #action-form Select, #action-form SelectionList"
+            ):
+                widget.disabled = True
+        self.query_one("#title" if self.original is None else "#status").focus()
+
+    def _fill(self, action: ActionData) -> None:
+        code = self.query_one("#code", Input)
+        code.value = action.code
+        code.disabled = self.original is not None
+        self.query_one("#title", Input).value = action.title
+        self.query_one("#description", TextArea).text = action.description or ""
+        self.query_one("#status", Select).value = action.status
+        self.query_one("#progress", Input).value = str(action.progress)
+        weather = self.query_one("#weather", Select)
+        if action.weather:
+            weather.value = action.weather
+        else:
+            weather.clear()
+        self.query_one("#start_date", Input).value = format_date(action.start_date)
+        self.query_one("#due_date", Input).value = format_date(action.due_date)
+        lead = self.query_one("#lead", Select)
+        if action.lead:
+            lead.value = action.lead
+        else:
+            lead.clear()
+        self.query_one("#budget_cents", Input).value = format_euros(action.budget_cents)
+        self.query_one("#funding", Input).value = action.funding or ""
+        title = f"{action.code} — {action.title}" if self.original else f"Nouvelle action {action.code}"
+        self.query_one("#action-title", Static).update(title)
+
+    def _show_journal(self, lines: list[JournalLine]) -> None:
+        table = self.query_one("#journal", DataTable)
+        table.clear()
+        for line in reversed(lines):
+            what = _KIND_LABELS.get(line.kind, line.kind)
+            if line.field_name:
+                what = FIELD_LABELS.get(line.field_name, line.field_name)
+            table.add_row(
+                f"{line.at.astimezone():%d/%m/%Y %H:%M}",
+                line.author,
+                what,
+                line.old_value or "",
+                line.new_value or "",
+                line.source,
+                line.comment or "",
+            )
+
+    # --- reading the form -----------------------------------------------------------------------
+
+    def form_data(self) -> tuple[ActionData | None, list[ValidationError]]:
+        """The action as typed, and every problem found (parse errors, then domain rules)."""
+        errors: list[ValidationError] = []
+
+        def read(name: str, parse: Any, text: str) -> Any:
+            try:
+                return parse(text)
+            except FormError as exc:
+                errors.append(ValidationError(str(exc), name))
+                return None
+
+        weather = self.query_one("#weather", Select).value
+        lead = self.query_one("#lead", Select).value
+        data = ActionData(
+            code=self.query_one("#code", Input).value.strip(),
+            title=self.query_one("#title", Input).value.strip(),
+            description=self.query_one("#description", TextArea).text.strip() or None,
+            objectives=tuple(self.query_one("#objectives", SelectionList).selected),
+            lead=None if lead is Select.BLANK else str(lead),
+            partners=tuple(self.query_one("#partners", SelectionList).selected),
+            territories=tuple(sorted(self.query_one("#territories", SelectionList).selected)),
+            start_date=read("start_date", parse_date, self.query_one("#start_date", Input).value),
+            due_date=read("due_date", parse_date, self.query_one("#due_date", Input).value),
+            status=str(self.query_one("#status", Select).value),
+            progress=read("progress", parse_percent, self.query_one("#progress", Input).value) or 0,
+            weather=None if weather is Select.BLANK else str(weather),
+            budget_cents=read("budget_cents", parse_euros, self.query_one("#budget_cents", Input).value),
+            funding=self.query_one("#funding", Input).value.strip() or None,
+            source=self.original.source if self.original else "Saisie à l'écran",
+        )
+        if self.original is not None:
+            data = replace(data, id=self.original.id, version=self.original.version, code=self.original.code)
+            # keep the stored order of objectives/partners where unchanged
+            data = replace(
+                data,
+                objectives=_keep_order(self.original.objectives, data.objectives),
+                partners=_keep_order(self.original.partners, data.partners),
+            )
+        errors += [e for e in validate(data) if e.field not in {err.field for err in errors}]
+        return data, errors
+
+    def is_dirty(self) -> bool:
+        if not self.loaded:
+            return False
+        data, _errors = self.form_data()
+        if self.original is None:
+            return bool(data and data.title)
+        return data != self.original
+
+    # --- saving -------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.refuse_if_read_only() or not self.loaded:
+            return
+        data, errors = self.form_data()
+        self.show_errors(errors)
+        if errors or data is None:
+            return
+        needs_comment = ActionStatus(data.status) in STATUSES_NEEDING_COMMENT and (
+            self.original is None or self.original.status != data.status
+        )
+        if needs_comment:
+            label = ActionStatus(data.status).label
+
+            def commented(comment: str | None) -> None:
+                if comment:
+                    self.save(data, comment)
+
+            self.app.push_screen(
+                TextDialog(f"Passer en « {label} »", "Commentaire (obligatoire) : pourquoi ?"), commented
+            )
+            return
+        self.save(data, None)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="save")
+    def save(self, data: ActionData, comment: str | None, *, base: ActionData | None = None) -> None:
+        before = base or self.original
+        try:
+            stored, changes = self.service.save_action(before, data, comment=comment)
+        except VersionConflict as conflict:
+            current = conflict.current if isinstance(conflict.current, ActionData) else None
+            self.post_message(self.Conflict(data, current, comment))
+            return
+        except ValidationError as error:
+            self.post_message(self.Invalid(error))
+            return
+        self.post_message(self.Saved(stored, changes, before is None))
+
+    @on(Invalid)
+    def invalid(self, message: Invalid) -> None:
+        self.show_errors([message.error])
+
+    @on(Saved)
+    def saved(self, message: Saved) -> None:
+        self.original = message.action
+        self.code = message.action.code
+        self._fill(message.action)
+        self.show_errors([])
+        if message.created:
+            self.notify(f"Action {message.action.code} créée.")
+        elif message.changes:
+            self.notify(f"Enregistré : {', '.join(c.label for c in message.changes)}.")
+        else:
+            self.notify("Rien n'a changé.")
+        self.reload_journal()
+
+    @work(thread=True, exit_on_error=False, group="journal")
+    def reload_journal(self) -> None:
+        if self.original and self.original.id:
+            self.post_message(self.JournalLoaded(self.service.journal(self.original.id)))
+
+    @on(JournalLoaded)
+    def journal_loaded(self, message: JournalLoaded) -> None:
+        self._show_journal(message.lines)
+
+    @on(Conflict)
+    def conflict(self, message: Conflict) -> None:
+        theirs = message.theirs
+        if theirs is None:
+            self.notify("Cette action a été supprimée entre-temps.", severity="error")
+            return
+        rows = [
+            (
+                FIELD_LABELS[f],
+                format_value(f, getattr(message.mine, f)) or "—",
+                format_value(f, getattr(theirs, f)) or "—",
+            )
+            for f in FIELD_LABELS
+            if getattr(message.mine, f) != getattr(theirs, f)
+        ]
+
+        def decided(choice: str) -> None:
+            if choice == "mine":
+                self.save(
+                    replace(message.mine, id=theirs.id, version=theirs.version), message.comment, base=theirs
+                )
+            elif choice == "theirs":
+                self.original = theirs
+                self._fill(theirs)
+                self.reload_journal()
+                self.notify("Version enregistrée reprise ; vos modifications sont abandonnées.")
+
+        self.app.push_screen(ConflictDialog(f"Conflit sur l'action {theirs.code}", rows), decided)
+
+    # --- quick status / comment ----------------------------------------------------------------
+
+    def action_status(self) -> None:
+        if self.refuse_if_read_only() or self.original is None:
+            return
+        if self.is_dirty():
+            self.notify("Enregistrez d'abord vos modifications (Ctrl+S).", severity="warning")
+            return
+        original = self.original
+
+        def changed(change: StatusChange | None) -> None:
+            if change and change.status != original.status:
+                self.save(with_status(original, change.status), change.comment)
+            elif change and change.comment:
+                self.comment(original, change.comment)
+
+        self.app.push_screen(StatusDialog(f"{original.code} — {original.title}", original.status), changed)
+
+    def action_comment(self) -> None:
+        if self.refuse_if_read_only() or self.original is None:
+            return
+        original = self.original
+
+        def typed(text: str | None) -> None:
+            if text:
+                self.comment(original, text)
+
+        self.app.push_screen(TextDialog("Commentaire", f"Commentaire sur {original.code}"), typed)
+
+    @work(thread=True, exit_on_error=False, group="save")
+    def comment(self, action: ActionData, text: str) -> None:
+        self.service.comment_action(action, text, source="écran Action")
+        self.post_message(self.Saved(action, [], False))
+
+
+def _keep_order(stored: tuple[str, ...], selected: tuple[str, ...]) -> tuple[str, ...]:
+    kept = [code for code in stored if code in selected]
+    return tuple(kept + [code for code in selected if code not in kept])

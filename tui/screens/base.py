@@ -1,0 +1,50 @@
+"""Frame shared by the main screens: header, read-only banner, footer, data access."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+if TYPE_CHECKING:
+    from tui.app import SuiviStsApp
+    from tui.services import StoreService
+
+
+class BaseScreen(Screen[None]):
+    """A main screen: subclasses yield their body from `compose_body`."""
+
+    @property
+    def suivi(self) -> SuiviStsApp:
+        return cast("SuiviStsApp", self.app)
+
+    @property
+    def service(self) -> StoreService:
+        return self.suivi.service
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        if self.service.read_only:
+            yield Static(
+                "LECTURE SEULE — " + " ".join(self.service.store.notices or ["modifications impossibles."]),
+                classes="read-only-banner",
+            )
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def refresh_data(self) -> None:
+        """Reload what the screen shows (called when data changed elsewhere)."""
+
+    def on_screen_resume(self) -> None:
+        self.refresh_data()
+
+    def refuse_if_read_only(self) -> bool:
+        if self.service.read_only:
+            self.notify("La base est en lecture seule : modification impossible.", severity="warning")
+            return True
+        return False

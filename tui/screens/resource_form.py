@@ -1,0 +1,247 @@
+"""Ressource: detail and edit form of an aidant / répit resource. Ctrl+S saves."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Select, SelectionList, Static, TextArea
+
+from store.errors import ValidationError, VersionConflict
+from store.resources import FIELD_LABELS, ResourceData, validate
+from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus
+from tui.form_values import FormError, format_date, parse_date, parse_optional_int
+from tui.screens.form_base import FormScreen
+from tui.services import Choices
+from tui.widgets.conflict_dialog import ConflictDialog
+
+_TEXT_FIELDS = (
+    "address",
+    "commune",
+    "insee_code",
+    "phone",
+    "email",
+    "contact_name",
+    "finess",
+    "discipline_code",
+)
+
+
+class ResourceFormScreen(FormScreen):
+    """One resource (or a new one)."""
+
+    TITLE = "Ressource"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Enregistrer", tooltip="Enregistrer la ressource"),
+        Binding(
+            "f8", "verified", "Vérifiée ce jour", tooltip="Noter que la fiche a été vérifiée aujourd'hui"
+        ),
+        Binding(
+            "escape",
+            "leave",
+            "Retour",
+            tooltip="Revenir (demande si des modifications ne sont pas enregistrées)",
+        ),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, resource: ResourceData | None, choices: Choices) -> None:
+            super().__init__()
+            self.resource = resource
+            self.choices = choices
+
+    class Saved(Message):
+        def __init__(self, resource: ResourceData) -> None:
+            super().__init__()
+            self.resource = resource
+
+    class Failed(Message):
+        def __init__(self, error: ValidationError | VersionConflict) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, code: str | None) -> None:
+        super().__init__()
+        self.code = code
+        self.original: ResourceData | None = None
+        self.loaded = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="resource-title", classes="screen-title")
+        with VerticalScroll(id="resource-form"):
+            yield from self.field("name", "Nom", Input(id="name"))
+            with Horizontal(classes="form-row"):
+                with Vertical():
+                    yield from self.field(
+                        "kind", "Type", Select([(t, t) for t in RESOURCE_TYPES], allow_blank=False, id="kind")
+                    )
+                with Vertical():
+                    yield from self.field(
+                        "status",
+                        "Statut",
+                        Select([(s.label, s.value) for s in ResourceStatus], allow_blank=False, id="status"),
+                    )
+            yield from self.field(
+                "audiences", "Public", SelectionList[str](*[(a, a) for a in AUDIENCES], id="audiences")
+            )
+            yield from self.field("carrier", "Porteur", Select[str]([], prompt="—", id="carrier"))
+            yield from self.field("territories", "Territoires couverts", SelectionList[str](id="territories"))
+            with Horizontal(classes="form-row"):
+                with Vertical():
+                    yield from self.field("capacity", "Capacité (places)", Input(id="capacity"))
+                with Vertical():
+                    yield from self.field("verified_on", "Vérifiée le (JJ/MM/AAAA)", Input(id="verified_on"))
+            for name in _TEXT_FIELDS:
+                yield from self.field(name, FIELD_LABELS[name], Input(id=name))
+            yield from self.field("notes", "Notes", TextArea(id="notes"))
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def refresh_data(self) -> None:
+        """Keep what the user typed."""
+
+    @work(thread=True, exit_on_error=False, exclusive=True)
+    def load(self) -> None:
+        resource = self.service.resource(self.code) if self.code else None
+        self.post_message(self.Loaded(resource, self.service.choices()))
+
+    @on(Loaded)
+    def show(self, message: Loaded) -> None:
+        self.query_one("#carrier", Select).set_options(message.choices.organisations)
+        whole = message.choices.department_territory
+        resource = message.resource or ResourceData(
+            code="", name="", kind=RESOURCE_TYPES[0], territories=(whole,) if whole else ()
+        )
+        self.original = message.resource
+        territories = self.query_one("#territories", SelectionList)
+        territories.clear_options()
+        territories.add_options(
+            [(label, code, code in resource.territories) for label, code in message.choices.territories]
+        )
+        self._fill(resource)
+        self.loaded = True
+        if self.service.read_only:
+            for widget in self.query(
+                "#resource-form Input, #resource-form TextArea, "
+                "#resource-form Select, #resource-form SelectionList"
+            ):
+                widget.disabled = True
+        self.query_one("#name", Input).focus()
+
+    def _fill(self, r: ResourceData) -> None:
+        self.query_one("#resource-title", Static).update(
+            f"{r.code} — {r.name}" if r.code else "Nouvelle ressource"
+        )
+        self.query_one("#name", Input).value = r.name
+        self.query_one("#kind", Select).value = r.kind
+        self.query_one("#status", Select).value = r.status
+        audiences = self.query_one("#audiences", SelectionList)
+        audiences.deselect_all()
+        for audience in r.audiences:
+            audiences.select(audience)
+        carrier = self.query_one("#carrier", Select)
+        if r.carrier:
+            carrier.value = r.carrier
+        else:
+            carrier.clear()
+        self.query_one("#capacity", Input).value = "" if r.capacity is None else str(r.capacity)
+        self.query_one("#verified_on", Input).value = format_date(r.verified_on)
+        for name in _TEXT_FIELDS:
+            self.query_one(f"#{name}", Input).value = getattr(r, name) or ""
+        self.query_one("#notes", TextArea).text = r.notes or ""
+
+    def form_data(self) -> tuple[ResourceData, list[ValidationError]]:
+        errors: list[ValidationError] = []
+
+        def read(name: str, parse: Any, *args: Any) -> Any:
+            try:
+                return parse(*args)
+            except FormError as exc:
+                errors.append(ValidationError(str(exc), name))
+                return None
+
+        carrier = self.query_one("#carrier", Select).value
+        data = ResourceData(
+            code=self.original.code if self.original else "",
+            name=self.query_one("#name", Input).value.strip(),
+            kind=str(self.query_one("#kind", Select).value),
+            audiences=tuple(sorted(self.query_one("#audiences", SelectionList).selected)),
+            carrier=None if carrier is Select.BLANK else str(carrier),
+            territories=tuple(sorted(self.query_one("#territories", SelectionList).selected)),
+            capacity=read(
+                "capacity", parse_optional_int, self.query_one("#capacity", Input).value, "Capacité"
+            ),
+            verified_on=read("verified_on", parse_date, self.query_one("#verified_on", Input).value),
+            status=str(self.query_one("#status", Select).value),
+            notes=self.query_one("#notes", TextArea).text.strip() or None,
+            **{name: self.query_one(f"#{name}", Input).value.strip() or None for name in _TEXT_FIELDS},
+        )
+        if self.original is not None:
+            data = replace(data, id=self.original.id, version=self.original.version)
+        errors += [e for e in validate(data) if e.field not in {err.field for err in errors}]
+        return data, errors
+
+    def is_dirty(self) -> bool:
+        if not self.loaded:
+            return False
+        data, _errors = self.form_data()
+        return data != self.original if self.original else bool(data.name)
+
+    def action_verified(self) -> None:
+        today = date.today()  # noqa: DTZ011 (a calendar day, local)
+        self.query_one("#verified_on", Input).value = format_date(today)
+
+    def action_save(self) -> None:
+        if self.refuse_if_read_only() or not self.loaded:
+            return
+        data, errors = self.form_data()
+        self.show_errors(errors)
+        if not errors:
+            self.save(data, self.original)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="save")
+    def save(self, data: ResourceData, before: ResourceData | None) -> None:
+        try:
+            self.post_message(self.Saved(self.service.save_resource(before, data)))
+        except (ValidationError, VersionConflict) as error:
+            self.post_message(self.Failed(error))
+
+    @on(Saved)
+    def saved(self, message: Saved) -> None:
+        self.original = message.resource
+        self.code = message.resource.code
+        self._fill(message.resource)
+        self.show_errors([])
+        self.notify(f"Ressource {message.resource.code} enregistrée.")
+
+    @on(Failed)
+    def failed(self, message: Failed) -> None:
+        error = message.error
+        if isinstance(error, ValidationError):
+            self.show_errors([error])
+            return
+        theirs = error.current if isinstance(error.current, ResourceData) else None
+        if theirs is None:
+            return
+        mine, _ = self.form_data()
+        rows = [
+            (FIELD_LABELS[f], str(getattr(mine, f) or "—"), str(getattr(theirs, f) or "—"))
+            for f in FIELD_LABELS
+            if getattr(mine, f) != getattr(theirs, f)
+        ]
+
+        def decided(choice: str) -> None:
+            if choice == "mine":
+                self.save(replace(mine, id=theirs.id, version=theirs.version), theirs)
+            elif choice == "theirs":
+                self.original = theirs
+                self._fill(theirs)
+
+        self.app.push_screen(ConflictDialog(f"Conflit sur la ressource {theirs.code}", rows), decided)

@@ -1,0 +1,199 @@
+"""What the screens ask of the store, as plain data. Runs in worker threads, never in widgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from store import actions as action_rules
+from store import activity
+from store import resources as resource_rules
+from store.actions import ActionData, FieldChange
+from store.database import Store
+from store.lookups import department_territory
+from store.resources import ResourceData
+from store.views.action_list import ActionFilter, ActionList, ActionPage, filter_choices
+from store.views.care_offer import CareOfferLine, care_offer_lines
+from store.views.coverage import CoverageMatrix, coverage_matrix
+from store.views.dashboard import Dashboard, dashboard
+from store.views.resource_list import ResourceFilter, ResourceRow, resource_rows
+from store.views.scheme import EngagementNode, NodeDetail, node_detail, scheme_tree
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Pick-lists of the forms: (label, code) pairs."""
+
+    objectives: list[tuple[str, str]]
+    organisations: list[tuple[str, str]]
+    territories: list[tuple[str, str]]
+    department_territory: str | None
+
+
+class StoreService:
+    """The store, seen from the screens: one department, plain data in and out."""
+
+    def __init__(self, store: Store, department: str, author: str) -> None:
+        self.store = store
+        self.department = department
+        self.author = author
+        self.actions_list = ActionList(department)
+
+    @property
+    def read_only(self) -> bool:
+        return self.store.read_only
+
+    def today(self) -> date:
+        return datetime.now().astimezone().date()
+
+    # --- reading ---------------------------------------------------------------------
+
+    def dashboard(self) -> Dashboard:
+        with self.store.engine.connect() as conn:
+            return dashboard(conn, self.department, self.today())
+
+    def scheme(self) -> list[EngagementNode]:
+        with self.store.engine.connect() as conn:
+            return scheme_tree(conn, self.department)
+
+    def node(self, code: str) -> NodeDetail | None:
+        with self.store.engine.connect() as conn:
+            return node_detail(conn, self.department, code)
+
+    def action_page(self, criteria: ActionFilter, offset: int = 0, limit: int = 200) -> ActionPage:
+        with self.store.engine.connect() as conn:
+            return self.actions_list.page(conn, criteria, offset=offset, limit=limit, today=self.today())
+
+    def filter_choices(self) -> dict[str, list[tuple[str, str]]]:
+        with self.store.engine.connect() as conn:
+            return filter_choices(conn, self.department)
+
+    def choices(self) -> Choices:
+        with self.store.engine.connect() as conn:
+            nodes = scheme_tree(conn, self.department)
+            choices = filter_choices(conn, self.department)
+            whole = department_territory(conn, self.department)
+        objectives = [
+            (f"{o.code} — {o.title}", o.code) for e in nodes for c in e.challenges for o in c.objectives
+        ]
+        return Choices(objectives, choices["leads"], choices["territories"], whole)
+
+    def action(self, code: str) -> ActionData | None:
+        with self.store.engine.connect() as conn:
+            return action_rules.load_actions(conn, self.department, [code]).get(code)
+
+    def actions(self, codes: list[str]) -> dict[str, ActionData]:
+        with self.store.engine.connect() as conn:
+            return action_rules.load_actions(conn, self.department, codes)
+
+    def journal(self, action_id: int) -> list[activity.JournalLine]:
+        with self.store.engine.connect() as conn:
+            return activity.journal_lines(conn, self.department, action_id=action_id)
+
+    def care_offer(self) -> list[CareOfferLine]:
+        with self.store.engine.connect() as conn:
+            return care_offer_lines(conn, self.department)
+
+    def coverage(self, by: str) -> CoverageMatrix:
+        with self.store.engine.connect() as conn:
+            return coverage_matrix(conn, self.department, by=by, today=self.today())
+
+    def resources(self, criteria: ResourceFilter) -> list[ResourceRow]:
+        choices = self.filter_choices()
+        with self.store.engine.connect() as conn:
+            return resource_rows(
+                conn,
+                self.department,
+                criteria,
+                today=self.today(),
+                territory_names={code: label for label, code in choices["territories"]},
+                organisation_names={code: label for label, code in choices["leads"]},
+                department_territory=department_territory(conn, self.department),
+            )
+
+    def resource(self, code: str) -> ResourceData | None:
+        with self.store.engine.connect() as conn:
+            return resource_rules.load_resources(conn, self.department, [code]).get(code)
+
+    def saved_filters(self) -> dict[str, dict[str, Any]]:
+        with self.store.engine.connect() as conn:
+            return activity.saved_filters(conn, self.department)
+
+    def workshop_lines(self, source: str) -> list[activity.JournalLine]:
+        with self.store.engine.connect() as conn:
+            return activity.journal_lines(conn, self.department, source=source)
+
+    # --- writing (each call is one transaction) ----------------------------------------
+
+    def save_action(
+        self,
+        before: ActionData | None,
+        after: ActionData,
+        *,
+        source: str = "écran Action",
+        comment: str | None = None,
+    ) -> tuple[ActionData, list[FieldChange]]:
+        """Create or update an action; returns it as stored and the changed fields."""
+        with self.store.writer.begin() as conn:
+            if before is None:
+                created = action_rules.create_action(
+                    conn, self.department, after, author=self.author, source=source
+                )
+                if comment:
+                    action_rules.add_comment(
+                        conn, self.department, created, comment, author=self.author, source=source
+                    )
+                return created, []
+            changes = action_rules.update_action(
+                conn, self.department, before, after, author=self.author, source=source, comment=comment
+            )
+            stored = action_rules.load_actions(conn, self.department, [before.code])[before.code]
+            return stored, changes
+
+    def comment_action(self, action: ActionData, comment: str, *, source: str) -> None:
+        with self.store.writer.begin() as conn:
+            action_rules.add_comment(
+                conn, self.department, action, comment, author=self.author, source=source
+            )
+
+    def next_action_code(self) -> str:
+        import re
+
+        with self.store.engine.connect() as conn:
+            codes = action_rules.load_actions(conn, self.department).keys()
+        numbers = [int(m.group(1)) for c in codes if (m := re.fullmatch(r"ACT-(\d+)", c))]
+        return f"ACT-{max(numbers, default=0) + 1:03d}"
+
+    def save_filter(self, name: str, criteria: ActionFilter) -> None:
+        with self.store.writer.begin() as conn:
+            activity.save_filter(conn, self.department, name, criteria.to_dict())
+
+    def save_resource(self, before: ResourceData | None, after: ResourceData) -> ResourceData:
+        with self.store.writer.begin() as conn:
+            if before is None:
+                return resource_rules.create_resource(conn, self.department, after)
+            resource_rules.update_resource(conn, self.department, before, after)
+            return resource_rules.load_resources(conn, self.department, [before.code])[before.code]
+
+    def start_workshop(self, scope_kind: str, scope_code: str, scope_label: str) -> activity.WorkshopInfo:
+        with self.store.writer.begin() as conn:
+            return activity.start_workshop(
+                conn,
+                self.department,
+                scope_kind=scope_kind,
+                scope_code=scope_code,
+                scope_label=scope_label,
+                author=self.author,
+            )
+
+    def end_workshop(self, session_id: int) -> None:
+        with self.store.writer.begin() as conn:
+            activity.end_workshop(conn, session_id)
+
+
+def with_status(data: ActionData, status: str, progress: int | None = None) -> ActionData:
+    """The action with a new status (Réalisée brings the progress to 100 %)."""
+    if progress is None:
+        progress = 100 if status == "realisee" else data.progress
+    return replace(data, status=status, progress=progress)

@@ -1,0 +1,56 @@
+"""Pick one item in a list (a workshop scope, a saved filter…), with type-to-filter."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from store.vocab import fold
+from tui.widgets.dialog_base import Dialog
+
+
+class ChoiceDialog(Dialog[str | None]):
+    """Dismisses with the value of the chosen option, or None."""
+
+    DEFAULT_CSS = """
+    ChoiceDialog OptionList { height: auto; max-height: 20; }
+    """
+
+    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Input(placeholder="Filtrer la liste…", id="choice-filter")
+            yield OptionList(*[Option(label, id=value) for label, value in self.options], id="choices")
+
+    def on_mount(self) -> None:
+        self.query_one("#choice-filter", Input).focus()
+
+    @on(Input.Changed, "#choice-filter")
+    def refilter(self, event: Input.Changed) -> None:
+        words = fold(event.value).split()
+        options = self.query_one("#choices", OptionList)
+        options.clear_options()
+        options.add_options(
+            [Option(label, id=value) for label, value in self.options if all(w in fold(label) for w in words)]
+        )
+        if options.option_count:
+            options.highlighted = 0
+
+    @on(Input.Submitted, "#choice-filter")
+    def take_first(self) -> None:
+        options = self.query_one("#choices", OptionList)
+        if options.option_count:
+            index = options.highlighted or 0
+            self.dismiss(options.get_option_at_index(index).id)
+
+    @on(OptionList.OptionSelected, "#choices")
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
