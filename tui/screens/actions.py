@@ -21,6 +21,15 @@ from tui.widgets.text_dialog import TextDialog
 
 PAGE = 200
 WEATHER_STYLE = {"vert": "green", "orange": "dark_orange", "rouge": "red"}
+COLUMN_WIDTHS = {
+    "title": 44,
+    "lead": 22,
+    "objective": 9,
+    "status": 12,
+    "weather": 6,
+    "progress": 6,
+    "due_date": 10,
+}
 FILTER_SELECTS = (
     ("statuses", "Statut"),
     ("leads", "Pilote"),
@@ -69,21 +78,22 @@ class ActionsScreen(BaseScreen):
         self._syncing = False
 
     def compose_body(self) -> ComposeResult:
-        yield Input(placeholder="Rechercher (sans se soucier des accents ni des majuscules)…", id="search")
+        yield Input(placeholder="Rechercher (accents et majuscules indifférents)…", id="search", compact=True)
         with Horizontal(id="filters"):
             for key, label in FILTER_SELECTS:
-                yield Select[str]([], prompt=label, id=f"filter-{key}", classes="filter")
-            yield Checkbox("En retard", id="filter-late")
+                yield Select[str]([], prompt=label, id=f"filter-{key}", classes="filter", compact=True)
+            yield Checkbox("En retard", id="filter-late", compact=True)
         yield Static("", id="count")
         yield DataTable(id="actions-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#actions-table", DataTable)
         for key, label in SORT_COLUMNS.items():
-            table.add_column(label, key=key)
-        table.add_column("Territoires", key="territories")
+            table.add_column(label, key=key, width=COLUMN_WIDTHS.get(key))
+        table.add_column("Territoires", key="territories", width=24)
         self.load_choices()
         self.refresh_data()
+        table.focus()
 
     def refresh_data(self) -> None:
         self.load(self.criteria, self.row_offset)
@@ -117,9 +127,9 @@ class ActionsScreen(BaseScreen):
         )
         table.clear()
         for r in page.rows:
-            status = Text(r.status_label, style="bold red" if r.late else "")
-            if r.late:
-                status.append(" (en retard)", style="red")
+            status = Text(
+                f"⚠ {r.status_label}" if r.late else r.status_label, style="bold red" if r.late else ""
+            )
             table.add_row(
                 r.code,
                 r.title,

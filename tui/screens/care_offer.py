@@ -36,9 +36,11 @@ class CareOfferScreen(BaseScreen):
         yield DataTable(id="care-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#care-table", DataTable).add_columns(
-            "Activité", "Modalité", "Mention", "Existant", "Cible", "Écart"
-        )
+        table = self.query_one("#care-table", DataTable)
+        table.add_column("Activité", width=22)
+        table.add_column("Modalité", width=36)
+        table.add_column("Mention", width=30)
+        table.add_columns("Existant", "Cible", "Écart")
         self.refresh_data()
 
     def refresh_data(self) -> None:
@@ -65,7 +67,7 @@ class CareOfferScreen(BaseScreen):
         gaps_only = self.query_one("#gaps-only", Checkbox).value
         table = self.query_one("#care-table", DataTable)
         table.clear()
-        shown = 0
+        previous = None
         missing = sum(1 for line in self.offer_lines if line.gap)
         for line in self.offer_lines:
             if gaps_only and not (line.gap or line.above_target):
@@ -78,15 +80,16 @@ class CareOfferScreen(BaseScreen):
                 gap = Text("atteint", style="green")
             else:
                 gap = Text("")
+            activity = line.activity if line.activity != previous else ""
+            previous = line.activity
             table.add_row(
-                line.activity,
+                activity,
                 line.modality or "",
                 line.mention or "",
                 line.existing or "",
                 line.target or "",
                 gap,
             )
-            shown += 1
         self.query_one("#care-summary", Static).update(
             f"{len(self.offer_lines)} lignes d'objectifs quantitatifs ; {missing} sous la cible. "
             "Les cibles « 0/1 » ou « 1 / 2 » sont des fourchettes."

@@ -63,7 +63,9 @@ class DashboardScreen(BaseScreen):
     def on_mount(self) -> None:
         for table_id in ("#late", "#soon"):
             table = self.query_one(table_id, DataTable)
-            table.add_columns("Code", "Action", "Échéance", "Statut")
+            table.add_column("Code")
+            table.add_column("Action", width=30)
+            table.add_columns("Échéance", "Statut")
         self.refresh_data()
 
     def refresh_data(self) -> None:

@@ -63,22 +63,35 @@ class ResourcesScreen(BaseScreen):
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="resource-tabs"):
             with TabPane("Liste", id="tab-list"):
-                yield Input(placeholder="Rechercher une ressource, une commune…", id="resource-search")
+                yield Input(
+                    placeholder="Rechercher une ressource, une commune…", id="resource-search", compact=True
+                )
                 with Horizontal(id="resource-filters"):
                     yield Select(
-                        [(t, t) for t in RESOURCE_TYPES], prompt="Type", id="rf-kinds", classes="rfilter"
+                        [(t, t) for t in RESOURCE_TYPES],
+                        prompt="Type",
+                        id="rf-kinds",
+                        classes="rfilter",
+                        compact=True,
                     )
                     yield Select(
-                        [(a, a) for a in AUDIENCES], prompt="Public", id="rf-audiences", classes="rfilter"
+                        [(a, a) for a in AUDIENCES],
+                        prompt="Public",
+                        id="rf-audiences",
+                        classes="rfilter",
+                        compact=True,
                     )
-                    yield Select[str]([], prompt="Territoire", id="rf-territories", classes="rfilter")
+                    yield Select[str](
+                        [], prompt="Territoire", id="rf-territories", classes="rfilter", compact=True
+                    )
                     yield Select(
                         [(s.label, s.value) for s in ResourceStatus],
                         prompt="Statut",
                         id="rf-statuses",
                         classes="rfilter",
+                        compact=True,
                     )
-                    yield Checkbox("À vérifier", id="rf-unverified")
+                    yield Checkbox("À vérifier", id="rf-unverified", compact=True)
                 yield Static("", id="resource-count")
                 yield DataTable(id="resource-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Couverture", id="tab-coverage"):
@@ -91,9 +104,14 @@ class ResourcesScreen(BaseScreen):
                 )
 
     def on_mount(self) -> None:
-        self.query_one("#resource-table", DataTable).add_columns(
-            "Code", "Nom", "Type", "Public", "Porteur", "Territoires", "Statut", "Vérification"
-        )
+        table = self.query_one("#resource-table", DataTable)
+        table.add_column("Code")
+        table.add_column("Nom", width=36)
+        table.add_column("Type", width=24)
+        table.add_column("Public", width=30)
+        table.add_column("Porteur", width=20)
+        table.add_column("Territoires", width=24)
+        table.add_columns("Statut", "Vérification")
         self.load_territories()
         self.refresh_data()
 

@@ -98,9 +98,10 @@ class WorkshopScreen(BaseScreen):
                 yield DataTable(id="session-changes", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#workshop-table", DataTable).add_columns(
-            "Code", "Action", "Statut", "Avancement", "Météo", "Échéance"
-        )
+        table = self.query_one("#workshop-table", DataTable)
+        table.add_column("Code")
+        table.add_column("Action", width=40)
+        table.add_columns("Statut", "Avancement", "Météo", "Échéance")
         self.query_one("#session-changes", DataTable).add_columns("Heure", "Action", "Changement")
 
     def refresh_data(self) -> None:
