@@ -13,7 +13,6 @@ from store import access, backup
 from store.database import open_store
 from store.engine import normalise_url, sqlite_path
 from store.errors import StoreError
-from store.health import StoreDamaged
 from store.sync import fetch, open_server, publish
 from tui.cli_support import INVALID, OK, UNUSABLE, department_of, open_existing, print_notices
 
@@ -34,7 +33,9 @@ def register(commands: Any, export_kinds: Any) -> None:
     listing.set_defaults(handler=run_list_backups)
 
     admin = commands.add_parser("admin", help="administration du serveur régional PostgreSQL")
-    admin_commands = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
+    admin_commands = admin.add_subparsers(
+        dest="admin_command", metavar="ACTION", required=True, parser_class=type(admin)
+    )
     grant = admin_commands.add_parser(
         "grant", help="crée ou met à jour un rôle de connexion lié à un département"
     )
@@ -180,10 +181,8 @@ def run_publish(args: argparse.Namespace, target: str) -> int:
 
 def run_fetch(args: argparse.Namespace, target: str) -> int:
     path = _store_path(target)
-    try:
-        local = open_store(path)
-    except StoreDamaged:
-        raise
+    local = open_store(path)
+    print_notices(local)
     try:
         server = open_server(args.source)
         try:
