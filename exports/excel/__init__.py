@@ -1,0 +1,172 @@
+"""Excel exports: the ARS exchange workbook, the CTS report, a workshop's changes.
+
+Public API (the CLI and the TUI's export screen use only this):
+
+* ``export_ars(store, department, path, *, author=None, progress=None) -> ExportResult``
+* ``export_cts(store, department, path, *, with_contacts=False, author=None, progress=None)``
+* ``export_workshop(store, department, session_id, path, *, author=None, progress=None)``
+
+Every workbook is written to a temporary file beside `path` and moved into place (a killed
+export leaves no half file), every text cell is written as text (never a formula), and the
+export is logged in the store's exchange log. xlsxwriter is imported only when an export
+starts. See docs/excel.md.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from exports.atomic import atomic_path
+from store.activity import record_exchange
+from store.database import Store
+from store.errors import ReadOnlyStore, StoreError
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote."""
+
+    path: Path
+    kind: str
+    summary: str
+    rows: int = 0
+    truncated_cells: int = 0
+    logged: bool = True
+
+
+def _author(author: str | None) -> str:
+    if author:
+        return author
+    try:
+        return os.environ.get("SUIVI_STS_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "inconnu"
+
+
+def _workbook(path: Path, *, constant_memory: bool) -> Any:
+    import xlsxwriter
+
+    return xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": constant_memory,
+            # Belt and braces: the writers below never call write(), but if they did,
+            # no string would be turned into a formula, a number or a link.
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "default_date_format": "dd/mm/yyyy",
+            "tmpdir": str(path.parent),
+        },
+    )
+
+
+def _log(store: Store, department: str, kind: str, path: Path, author: str, summary: str) -> bool:
+    """Record the export; a read-only store cannot log it (the file is written all the same)."""
+    try:
+        with store.writer.begin() as conn:
+            record_exchange(
+                conn,
+                department,
+                direction="export",
+                kind=kind,
+                file_name=path.name,
+                author=author,
+                summary=summary,
+            )
+    except ReadOnlyStore:
+        return False
+    return True
+
+
+def export_ars(
+    store: Store, department: str, path: Path, *, author: str | None = None, progress: Progress | None = None
+) -> ExportResult:
+    """Write the exchange workbook of `department` to `path` (see exports/excel/ars.py)."""
+    from exports.excel import data as export_data
+    from exports.excel.ars import ExchangeWriter
+    from store.schema import head_revision
+
+    path = Path(path)
+    who = _author(author)
+    with store.engine.connect() as conn:
+        content = export_data.load(conn, department)
+    with atomic_path(path) as tmp:
+        book = _workbook(tmp, constant_memory=True)
+        writer = ExchangeWriter(book, content, who, head_revision(), progress)
+        writer.write()
+        book.close()
+    summary = (
+        f"{len(content.actions)} actions, {len(content.indicators)} indicateurs "
+        f"({len(content.values)} valeurs), {len(content.resources)} ressources"
+    )
+    logged = _log(store, department, "ars", path, who, summary)
+    return ExportResult(path, "ars", summary, writer.total, writer.truncated, logged)
+
+
+def export_cts(
+    store: Store,
+    department: str,
+    path: Path,
+    *,
+    with_contacts: bool = False,
+    author: str | None = None,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write the CTS report (to read, project and print) of `department` to `path`."""
+    from exports.excel import data as export_data
+    from exports.excel.cts import ReportWriter
+
+    path = Path(path)
+    who = _author(author)
+    with store.engine.connect() as conn:
+        content = export_data.load(conn, department, care_offer=True)
+    with atomic_path(path) as tmp:
+        book = _workbook(tmp, constant_memory=False)
+        writer = ReportWriter(book, content, with_contacts=with_contacts, progress=progress)
+        writer.write()
+        book.close()
+    summary = f"rapport CTS : {len(content.actions)} actions" + (" (avec contacts)" if with_contacts else "")
+    logged = _log(store, department, "cts", path, who, summary)
+    return ExportResult(path, "cts", summary, len(content.actions), writer.truncated, logged)
+
+
+def export_workshop(
+    store: Store,
+    department: str,
+    session_id: int | None,
+    path: Path,
+    *,
+    author: str | None = None,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write the changes of a workshop session (the latest when `session_id` is None)."""
+    from exports.excel.workshop import WorkshopWriter, load_workshop
+
+    path = Path(path)
+    who = _author(author)
+    with store.engine.connect() as conn:
+        content = load_workshop(conn, department, session_id)
+    if content is None:
+        which = f"n°{session_id}" if session_id else "récent"
+        raise StoreError(f"Aucun atelier {which} dans la base pour le département {department}.")
+    with atomic_path(path) as tmp:
+        book = _workbook(tmp, constant_memory=False)
+        writer = WorkshopWriter(book, content, progress=progress)
+        writer.write()
+        book.close()
+    summary = (
+        f"{content.info.source} : {len(content.lines)} changement(s) sur {len(content.actions)} action(s)"
+    )
+    logged = _log(store, department, "atelier", path, who, summary)
+    return ExportResult(path, "atelier", summary, len(content.lines), writer.truncated, logged)
+
+
+__all__ = ["ExportResult", "export_ars", "export_cts", "export_workshop"]

@@ -1,0 +1,628 @@
+"""The exchange workbook sent to the ARS and partners, and imported back (`export ars`).
+
+Written with xlsxwriter in constant-memory mode (rows are streamed to disk, memory does not
+grow with the number of rows). Layout, per data sheet: headers on row 1 (frozen, auto-filter),
+editable columns unlocked, the `Code` column and the reference sheets locked (sheet
+protection without password), drop-down lists on the vocabularies, dates as real dates shown
+dd/mm/yyyy, progress and euros as numbers with formats.
+
+The hidden sheet `_suivi_sts` holds the department, the export date and, per exported row,
+the record's version and its cells exactly as written: the importer compares them with the
+workbook and the store to tell changes made in the workbook from changes made in the store
+since the export (docs/excel.md, "conflits").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from exports.excel.data import ExportData
+from exports.excel.safe import Formats, SafeSheet
+from store.vocab import (
+    ACTION_STATUS_LABELS,
+    AUDIENCES,
+    RESOURCE_STATUS_LABELS,
+    RESOURCE_TYPES,
+    ActionStatus,
+    Periodicity,
+    ResourceStatus,
+    Weather,
+)
+
+#: Names shared with importers/excel/fields.py (a test checks they agree).
+SHEET_README = "Lisez-moi"
+SHEET_ACTIONS = "Actions"
+SHEET_INDICATORS = "Indicateurs"
+SHEET_RESOURCES = "Ressources"
+SHEET_OBJECTIVES = "Objectifs"
+SHEET_LISTS = "Listes"
+META_SHEET = "_suivi_sts"
+FORMAT = 1
+LAST_ROW = 1_048_575
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    field: str | None  # None: shown for reading only, not in the hidden sheet
+    style: str  # text | code | date | percent | money | number | integer | textcode | readonly
+    width: int | None = None
+    choices: str | None = None  # a column of the Listes sheet, for a drop-down
+    strict: bool = True  # refuse values outside the list (else: information only)
+
+
+ACTION_COLUMNS = (
+    Column("Code", "code", "code", 10),
+    Column("Intitulé", "title", "text", 50),
+    Column("Description", "description", "text", 50),
+    Column("Objectif", "objectives", "text", 18, "objective", strict=False),
+    Column("Pilote", "lead", "text", 14, "organisation", strict=False),
+    Column("Partenaires", "partners", "text", 20),
+    Column("Territoires", "territories", "text", 14),
+    Column("Statut", "status", "text", 12, "status"),
+    Column("Météo", "weather", "text", 9, "weather"),
+    Column("Avancement (%)", "progress", "percent", 11),
+    Column("Début", "start_date", "date", 11),
+    Column("Échéance", "due_date", "date", 11),
+    Column("Budget (€)", "budget_cents", "money", 13),
+    Column("Financement", "funding", "text", 14),
+    Column("Commentaire", None, "text", 40),
+    Column("En retard", None, "readonly", 9),
+)
+RESOURCE_COLUMNS = (
+    Column("Code", "code", "code", 10),
+    Column("Nom", "name", "text", 40),
+    Column("Type", "kind", "text", 28, "resource_type"),
+    Column("Public", "audiences", "text", 28, "audience", strict=False),
+    Column("Porteur", "carrier", "text", 14, "organisation", strict=False),
+    Column("Territoires", "territories", "text", 14),
+    Column("Capacité", "capacity", "integer", 9),
+    Column("Statut", "status", "text", 11, "resource_status"),
+    Column("Adresse", "address", "text", 30),
+    Column("Commune", "commune", "text", 18),
+    Column("Code INSEE", "insee_code", "textcode", 10),
+    Column("Téléphone", "phone", "textcode", 14),
+    Column("Courriel", "email", "text", 26),
+    Column("Contact", "contact_name", "text", 20),
+    Column("FINESS", "finess", "textcode", 11),
+    Column("Discipline", "discipline_code", "textcode", 10),
+    Column("Vérifié le", "verified_on", "date", 11),
+    Column("Notes", "notes", "text", 40),
+)
+INDICATOR_COLUMNS = (
+    Column("Code indicateur", "code", "text", 12),
+    Column("Intitulé", "label", "text", 40),
+    Column("Action", "action", "text", 10),
+    Column("Objectif", "objective", "text", 12, "objective"),
+    Column("Unité", "unit", "text", 12),
+    Column("Périodicité", "periodicity", "text", 13, "periodicity"),
+    Column("Valeur initiale", "baseline", "number", 10),
+    Column("Cible", "target", "number", 10),
+    Column("Période", "period", "textcode", 10),
+    Column("Valeur", "value", "number", 10),
+)
+INDICATOR_LEVEL = ("label", "action", "objective", "unit", "periodicity", "baseline", "target")
+
+#: The drop-down lists: key → (header in Listes, values).
+LIST_KEYS = (
+    "status",
+    "weather",
+    "resource_type",
+    "audience",
+    "resource_status",
+    "periodicity",
+    "territory",
+    "organisation",
+    "objective",
+)
+
+
+def breakdown_header(category: str) -> str:
+    return f"Ventilation : {category}"
+
+
+def _join(values: tuple[str, ...]) -> str | None:
+    return ", ".join(values) if values else None
+
+
+def action_cells(a: Any, today: date) -> dict[str, Any]:
+    """An action's cells by field (and read-only headers), as written in both sheets."""
+    return {
+        "code": a.code,
+        "title": a.title,
+        "description": a.description,
+        "objectives": _join(a.objectives),
+        "lead": a.lead,
+        "partners": _join(a.partners),
+        "territories": _join(a.territories),
+        "status": ActionStatus(a.status).label,
+        "weather": Weather(a.weather).label if a.weather else None,
+        "progress": a.progress,
+        "start_date": a.start_date,
+        "due_date": a.due_date,
+        "budget_cents": None if a.budget_cents is None else a.budget_cents / 100,
+        "funding": a.funding,
+        "En retard": "Oui" if a.is_late(today) else None,
+    }
+
+
+def resource_cells(r: Any) -> dict[str, Any]:
+    return {
+        "code": r.code,
+        "name": r.name,
+        "kind": r.kind,
+        "audiences": _join(r.audiences),
+        "carrier": r.carrier,
+        "territories": _join(r.territories),
+        "capacity": r.capacity,
+        "status": ResourceStatus(r.status).label,
+        "address": r.address,
+        "commune": r.commune,
+        "insee_code": r.insee_code,
+        "phone": r.phone,
+        "email": r.email,
+        "contact_name": r.contact_name,
+        "finess": r.finess,
+        "discipline_code": r.discipline_code,
+        "verified_on": r.verified_on,
+        "notes": r.notes,
+    }
+
+
+def indicator_cells(i: Any) -> dict[str, Any]:
+    return {
+        "code": i.code,
+        "label": i.label,
+        "action": i.action,
+        "objective": i.objective,
+        "unit": i.unit,
+        "periodicity": Periodicity(i.periodicity).label,
+        "baseline": i.baseline,
+        "target": i.target,
+    }
+
+
+class _Styles:
+    def __init__(self, formats: Formats) -> None:
+        self.f = formats
+        self.header = formats.get(
+            bold=True,
+            font_color="#FFFFFF",
+            bg_color="#1F4E78",
+            text_wrap=True,
+            valign="top",
+            border=1,
+            locked=True,
+        )
+        self.title = formats.get(bold=True, font_size=14, font_color="#1F4E78")
+        self.bold = formats.get(bold=True)
+        self.wrap = formats.get(text_wrap=True, valign="top")
+        self.hidden_date = formats.get(num_format="yyyy-mm-dd")
+        base = {"valign": "top"}
+        self.cell = {
+            "text": formats.get(locked=False, **base),
+            "code": formats.get(locked=True, bg_color="#E7E6E6", bold=True, **base),
+            "date": formats.get(locked=False, num_format="dd/mm/yyyy", **base),
+            "percent": formats.get(locked=False, num_format='0" %"', **base),
+            "money": formats.get(locked=False, num_format='#,##0.00" €"', **base),
+            "number": formats.get(locked=False, num_format="General", **base),
+            "integer": formats.get(locked=False, num_format="0", **base),
+            "textcode": formats.get(locked=False, num_format="@", **base),
+            "readonly": formats.get(locked=True, font_color="#595959", bg_color="#F2F2F2", **base),
+        }
+        # In the indicators sheet, existing codes are locked but new rows may be typed.
+        self.locked_code = formats.get(locked=True, bg_color="#E7E6E6", **base)
+
+
+class ExchangeWriter:
+    """Writes the exchange workbook (see the module docstring)."""
+
+    def __init__(
+        self, workbook: Any, data: ExportData, author: str, schema: str, progress: Progress | None
+    ) -> None:
+        self.book = workbook
+        self.data = data
+        self.author = author
+        self.schema = schema
+        self.progress = progress
+        self.formats = Formats(workbook)
+        self.styles = _Styles(self.formats)
+        self.today = data.exported_at.date()
+        self.categories = sorted({k.category for k in data.values if k.category})
+        self.total = len(data.actions) + len(data.resources) + self._indicator_rows()
+        self.done = 0
+        self.list_ranges: dict[str, str] = {}
+        self.truncated = 0
+
+    def _indicator_rows(self) -> int:
+        periods: dict[str, set[str]] = defaultdict(set)
+        for key in self.data.values:
+            periods[key.indicator].add(key.period)
+        return sum(max(1, len(periods.get(i.code, ()))) for i in self.data.indicators)
+
+    def _tick(self) -> None:
+        self.done += 1
+        if self.progress is not None and (self.done % 1000 == 0 or self.done == self.total):
+            self.progress(self.done, self.total)
+
+    def write(self) -> None:
+        readme = self.book.add_worksheet(SHEET_README)
+        actions = self.book.add_worksheet(SHEET_ACTIONS)
+        indicators = self.book.add_worksheet(SHEET_INDICATORS)
+        resources = self.book.add_worksheet(SHEET_RESOURCES)
+        objectives = self.book.add_worksheet(SHEET_OBJECTIVES)
+        lists = self.book.add_worksheet(SHEET_LISTS)
+        meta = self.book.add_worksheet(META_SHEET)
+        meta.hide()
+        readme.activate()
+        self.meta = SafeSheet(self.formats, meta)
+        self.meta_row = 0
+        self._write_lists(lists)
+        self._write_readme(readme)
+        self._write_meta_info()
+        self._write_records(
+            actions,
+            ACTION_COLUMNS,
+            "action",
+            [action_cells(a, self.today) for a in self.data.actions],
+            [a.version for a in self.data.actions],
+        )
+        self._write_indicators(indicators)
+        self._write_records(
+            resources,
+            RESOURCE_COLUMNS,
+            "resource",
+            [resource_cells(r) for r in self.data.resources],
+            [r.version for r in self.data.resources],
+        )
+        self._write_objectives(objectives)
+        self.truncated += self.meta.truncated
+
+    # --- hidden sheet -----------------------------------------------------------------------
+
+    def _meta_write(self, values: list[Any]) -> None:
+        for column, value in enumerate(values):
+            fmt = self.styles.hidden_date if isinstance(value, date) else None
+            self.meta.write(self.meta_row, column, value, fmt)
+        self.meta_row += 1
+
+    def _write_meta_info(self) -> None:
+        self._meta_write(["Suivi STS — données de l'export, utilisées à l'import : ne pas modifier."])
+        for key, value in (
+            ("application", "Suivi STS"),
+            ("format", FORMAT),
+            ("schema", self.schema),
+            ("departement", self.data.department),
+            ("departement_nom", self.data.department_name),
+            ("exporte_le", self.data.exported_at.isoformat(timespec="seconds")),
+            ("auteur", self.author),
+        ):
+            self._meta_write([key, value])
+
+    # --- data sheets --------------------------------------------------------------------------
+
+    def _prepare(self, sheet: Any, columns: tuple[Column, ...]) -> SafeSheet:
+        safe = SafeSheet(self.formats, sheet)
+        for index, column in enumerate(columns):
+            safe.write(0, index, column.header, self.styles.header)
+            safe.widths[index] = max(column.width or 8, len(column.header) + 2)
+            if column.choices:
+                self._validate_list(sheet, index, column)
+            if column.style == "percent":
+                sheet.data_validation(
+                    1,
+                    index,
+                    LAST_ROW,
+                    index,
+                    {
+                        "validate": "decimal",
+                        "criteria": "between",
+                        "minimum": 0,
+                        "maximum": 100,
+                        "error_title": "Avancement",
+                        "error_message": "Un pourcentage entre 0 et 100.",
+                        "error_type": "warning",
+                    },
+                )
+            elif column.style == "date":
+                sheet.data_validation(
+                    1,
+                    index,
+                    LAST_ROW,
+                    index,
+                    {
+                        "validate": "date",
+                        "criteria": "between",
+                        "minimum": date(2000, 1, 1),
+                        "maximum": date(2100, 12, 31),
+                        "error_title": "Date",
+                        "error_message": "Une date jj/mm/aaaa.",
+                        "error_type": "warning",
+                    },
+                )
+        sheet.set_row(0, 30)
+        sheet.freeze_panes(1, 1)
+        return safe
+
+    def _validate_list(self, sheet: Any, index: int, column: Column) -> None:
+        source = self.list_ranges.get(column.choices or "")
+        if not source:
+            return
+        options: dict[str, Any] = {"validate": "list", "source": source}
+        if not column.strict:
+            options.update(
+                error_type="information",
+                error_title=column.header,
+                error_message="Valeur hors liste : vérifiez-la (plusieurs codes : séparez-les par des "
+                "virgules).",
+            )
+        else:
+            options.update(error_title=column.header, error_message="Choisissez une valeur de la liste.")
+        sheet.data_validation(1, index, LAST_ROW, index, options)
+
+    def _finish(self, safe: SafeSheet, columns: tuple[Column, ...], rows: int, sheet: Any) -> None:
+        styles = {i: self.styles.cell[c.style] for i, c in enumerate(columns)}
+        for index, column in enumerate(columns):
+            width = max(safe.widths.get(index, 0), len(column.header) + 2, 6)
+            sheet.set_column(index, index, min(width + 1, 60), styles[index])
+        sheet.autofilter(0, 0, max(rows, 1), len(columns) - 1)
+        sheet.protect("", _PROTECTION)
+        self.truncated += safe.truncated
+
+    def _write_records(
+        self,
+        sheet: Any,
+        columns: tuple[Column, ...],
+        kind: str,
+        rows: list[dict[str, Any]],
+        versions: list[int],
+    ) -> None:
+        safe = self._prepare(sheet, columns)
+        fields = [c.field for c in columns if c.field]
+        self._meta_write(["#champs", kind, "cle", "version", *fields])
+        formats = [self.styles.cell[c.style] for c in columns]
+        for index, (cells, version) in enumerate(zip(rows, versions, strict=True), 1):
+            values = [cells.get(c.field) if c.field else cells.get(c.header) for c in columns]
+            safe.write_row(index, values, formats)
+            self._meta_write([kind, cells["code"], version, *(cells.get(f) for f in fields)])
+            self._tick()
+        self._finish(safe, columns, len(rows), sheet)
+
+    def _write_indicators(self, sheet: Any) -> None:
+        columns = INDICATOR_COLUMNS + tuple(
+            Column(breakdown_header(c), f"cat:{c}", "number", 12) for c in self.categories
+        )
+        safe = self._prepare(sheet, columns)
+        level = list(INDICATOR_LEVEL)
+        values_fields = ["period", "value", *(f"cat:{c}" for c in self.categories)]
+        self._meta_write(["#champs", "indicator", "cle", "version", *level])
+        self._meta_write(["#champs", "value", "cle", "version", *values_fields])
+        by_indicator: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+        for key, value in self.data.values.items():
+            by_indicator[key.indicator][key.period][f"cat:{key.category}" if key.category else "value"] = (
+                value
+            )
+        formats = [self.styles.cell[c.style] for c in columns]
+        formats[0] = self.styles.locked_code
+        row = 0
+        for indicator in self.data.indicators:
+            cells = indicator_cells(indicator)
+            self._meta_write(["indicator", indicator.code, None, *(cells.get(f) for f in level)])
+            periods = by_indicator.get(indicator.code) or {"": {}}
+            for period in sorted(periods):
+                row += 1
+                numbers = periods[period]
+                period_cells = {"period": period or None, **numbers}
+                values = [
+                    cells.get(c.field) if c.field in cells else period_cells.get(c.field or "")
+                    for c in columns
+                ]
+                values[0] = indicator.code
+                safe.write_row(row, values, formats)
+                if period:
+                    self._meta_write(
+                        [
+                            "value",
+                            f"{indicator.code}|{period}",
+                            None,
+                            *(period_cells.get(f) for f in values_fields),
+                        ]
+                    )
+                self._tick()
+        self._finish(safe, columns, row, sheet)
+
+    # --- reference sheets ----------------------------------------------------------------------
+
+    def _list_values(self) -> dict[str, tuple[str, list[Any]]]:
+        data = self.data
+        return {
+            "status": ("Statut", list(ACTION_STATUS_LABELS.values())),
+            "weather": ("Météo", [w.label for w in Weather]),
+            "resource_type": ("Type de ressource", list(RESOURCE_TYPES)),
+            "audience": ("Public", list(AUDIENCES)),
+            "resource_status": ("Statut de ressource", list(RESOURCE_STATUS_LABELS.values())),
+            "periodicity": ("Périodicité", [p.label for p in Periodicity]),
+            "territory": ("Territoire (code)", [c for c, _ in data.territories]),
+            "organisation": ("Organisation (code)", [c for c, _ in data.organisations]),
+            "objective": ("Objectif (code)", [o.code for o in data.objectives]),
+        }
+
+    def _write_lists(self, sheet: Any) -> None:
+        safe = SafeSheet(self.formats, sheet)
+        lists = self._list_values()
+        names = {
+            "territory": [n for _, n in self.data.territories],
+            "organisation": [n for _, n in self.data.organisations],
+            "objective": [o.title for o in self.data.objectives],
+        }
+        column = 0
+        columns: list[list[Any]] = []
+        for key in LIST_KEYS:
+            header, values = lists[key]
+            columns.append([header, *values])
+            if values:
+                letter = _letter(column)
+                self.list_ranges[key] = f"=Listes!${letter}$2:${letter}${len(values) + 1}"
+            column += 1
+            if key in names:
+                columns.append([header.replace("(code)", "(nom)"), *names[key]])
+                column += 1
+        height = max(len(c) for c in columns)
+        for row in range(height):
+            for index, values in enumerate(columns):
+                if row < len(values):
+                    safe.write(row, index, values[row], self.styles.header if row == 0 else None)
+        for index in range(len(columns)):
+            sheet.set_column(index, index, min(max(safe.widths.get(index, 8) + 2, 10), 50))
+        sheet.freeze_panes(1, 0)
+        sheet.protect("", _PROTECTION)
+
+    def _write_objectives(self, sheet: Any) -> None:
+        safe = SafeSheet(self.formats, sheet)
+        headers = [
+            "Engagement",
+            "Intitulé de l'engagement",
+            "Défi",
+            "Intitulé du défi",
+            "Code",
+            "N°",
+            "Intitulé",
+            "Actions",
+        ]
+        safe.write_row(0, headers, [self.styles.header] * len(headers))
+        counts: dict[str, int] = defaultdict(int)
+        for action in self.data.actions:
+            for code in action.objectives:
+                counts[code] += 1
+        for row, o in enumerate(self.data.objectives, 1):
+            safe.write_row(
+                row,
+                [
+                    o.engagement_code,
+                    o.engagement_title,
+                    o.challenge_code,
+                    o.challenge_title,
+                    o.code,
+                    o.number,
+                    o.title,
+                    counts.get(o.code, 0),
+                ],
+                [self.styles.wrap] * len(headers),
+            )
+        for index in range(len(headers)):
+            sheet.set_column(index, index, min(max(safe.widths.get(index, 8) + 2, 8), 60))
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(len(self.data.objectives), 1), len(headers) - 1)
+        sheet.protect("", _PROTECTION)
+
+    def _write_readme(self, sheet: Any) -> None:
+        safe = SafeSheet(self.formats, sheet, max_width=110)
+        s = self.styles
+        d = self.data
+        lines: list[tuple[str, Any]] = [
+            (f"Suivi du schéma territorial de santé — {d.department} {d.department_name}", s.title),
+            (
+                f"Exporté le {d.exported_at:%d/%m/%Y à %H:%M} par {self.author} : {len(d.actions)} actions, "
+                f"{len(d.indicators)} indicateurs, {len(d.resources)} ressources aidants/répit.",
+                None,
+            ),
+            ("", None),
+            ("Ce que vous pouvez modifier", s.bold),
+            (
+                "• Feuilles « Actions », « Indicateurs » et « Ressources » : toutes les cellules blanches "
+                "(intitulés, statuts, avancement, dates, budgets, commentaires…).",
+                s.wrap,
+            ),
+            (
+                "• La colonne « Code » (grisée) est protégée : c'est elle qui relie chaque ligne à la base. "
+                "Ne la modifiez pas et ne copiez pas une ligne sur une autre.",
+                s.wrap,
+            ),
+            (
+                "• Pour créer une action ou une ressource, ajoutez une ligne en laissant le Code vide : "
+                "un code lui sera attribué à l'import.",
+                s.wrap,
+            ),
+            (
+                "• Pour saisir une nouvelle valeur d'indicateur, ajoutez une ligne avec le code de "
+                "l'indicateur "
+                "et la période (2024, 2024-T1, 2024-S1 ou 2024-03).",
+                s.wrap,
+            ),
+            (
+                "• Pour passer une action en « Reportée » ou « Abandonnée », un commentaire est obligatoire "
+                "(colonne Commentaire).",
+                s.wrap,
+            ),
+            (
+                "• Supprimer une ligne ne supprime rien dans la base. Les colonnes ajoutées sont ignorées.",
+                s.wrap,
+            ),
+            (
+                "• Les feuilles « Objectifs » et « Listes » sont là pour référence (protégées, sans mot "
+                "de passe : "
+                "Révision › Ôter la protection si vous devez trier).",
+                s.wrap,
+            ),
+            ("", None),
+            ("Ce qui est accepté", s.bold),
+            (
+                "Dates en jj/mm/aaaa ; avancement en 50, 50 % ou 0,5 ; statuts sans accents ni majuscules, "
+                "et « terminé », « fait » pour Réalisée ; nombres saisis comme du texte ; lignes vides.",
+                s.wrap,
+            ),
+            ("", None),
+            ("Vocabulaires", s.bold),
+            ("Statut : " + ", ".join(ACTION_STATUS_LABELS.values()), s.wrap),
+            ("Météo : " + ", ".join(w.label for w in Weather), s.wrap),
+            ("Statut de ressource : " + ", ".join(RESOURCE_STATUS_LABELS.values()), s.wrap),
+            ("Type de ressource : " + ", ".join(RESOURCE_TYPES), s.wrap),
+            ("Public : " + ", ".join(AUDIENCES), s.wrap),
+            ("Périodicité : " + ", ".join(p.label for p in Periodicity), s.wrap),
+            ("Codes des territoires, organisations et objectifs : feuille « Listes ».", s.wrap),
+            ("", None),
+            ("Pour le renvoyer", s.bold),
+            (
+                "Enregistrez au format « Classeur Excel (.xlsx) » (LibreOffice : « Excel 2007-365 »), "
+                "sans mot de passe, sans renommer les feuilles ni la feuille masquée, puis renvoyez le "
+                "fichier à la délégation. Plusieurs personnes peuvent travailler chacune sur sa copie : "
+                "les classeurs sont importés l'un après "
+                "l'autre et seules les modifications en conflit sont signalées.",
+                s.wrap,
+            ),
+            (f"À la délégation : suivi-sts import FICHIER.xlsx (ajoutez --dry-run pour un aperçu).", s.wrap),  # noqa: F541
+        ]
+        for row, (text, fmt) in enumerate(lines):
+            safe.write(row, 0, text, fmt)
+        sheet.set_column(0, 0, 110)
+        sheet.hide_gridlines(2)
+        sheet.protect("", _PROTECTION)
+
+
+_PROTECTION = {
+    "format_cells": True,
+    "format_columns": True,
+    "format_rows": True,
+    "insert_rows": True,
+    "insert_columns": True,
+    "delete_rows": True,
+    "sort": True,
+    "autofilter": True,
+    "select_locked_cells": True,
+    "select_unlocked_cells": True,
+}
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

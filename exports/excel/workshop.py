@@ -1,0 +1,144 @@
+"""The changes of a workshop session, for sending to the ARS (`export atelier`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from exports.excel.safe import Formats, SafeSheet
+from store import actions as action_rules
+from store.actions import FIELD_LABELS, ActionData
+from store.activity import JournalLine, WorkshopInfo, get_workshop, journal_lines
+from store.vocab import ActionStatus, Weather
+
+Progress = Callable[[int, int], None]
+SCOPES = {"objectif": "Objectif", "defi": "Défi", "territoire": "Territoire"}
+
+
+@dataclass
+class WorkshopContent:
+    info: WorkshopInfo
+    lines: list[JournalLine] = field(default_factory=list)
+    actions: list[ActionData] = field(default_factory=list)
+
+
+def load_workshop(conn: Connection, department: str, session_id: int | None) -> WorkshopContent | None:
+    info = get_workshop(conn, department, session_id)
+    if info is None:
+        return None
+    lines = journal_lines(conn, department, source=info.source)
+    codes = list(dict.fromkeys(line.action_code for line in lines))
+    actions = action_rules.load_actions(conn, department, codes)
+    return WorkshopContent(info, lines, [actions[c] for c in codes if c in actions])
+
+
+class WorkshopWriter:
+    def __init__(self, workbook: Any, content: WorkshopContent, *, progress: Progress | None = None) -> None:
+        self.book = workbook
+        self.content = content
+        self.progress = progress
+        self.formats = Formats(workbook)
+        f = self.formats
+        self.header = f.get(
+            bold=True, font_color="#FFFFFF", bg_color="#1F4E78", text_wrap=True, valign="top", border=1
+        )
+        self.title = f.get(bold=True, font_size=14, font_color="#1F4E78")
+        self.cell = f.get(text_wrap=True, valign="top", border=1)
+        self.when = f.get(num_format="dd/mm/yyyy hh:mm", valign="top", border=1)
+        self.date = f.get(num_format="dd/mm/yyyy", valign="top", border=1)
+        self.percent = f.get(num_format='0" %"', valign="top", border=1)
+        self.truncated = 0
+
+    def write(self) -> None:
+        info = self.content.info
+        sheet = self.book.add_worksheet("Atelier")
+        safe = SafeSheet(self.formats, sheet, max_width=80)
+        started = info.started_at.astimezone()
+        ended = info.ended_at.astimezone() if info.ended_at else None
+        rows: list[tuple[str, Any]] = [
+            (f"{info.source} — {SCOPES.get(info.scope_kind, info.scope_kind)} {info.scope_code}", self.title),
+            (info.scope_label, None),
+            (
+                f"Du {started:%d/%m/%Y %H:%M}"
+                + (f" au {ended:%d/%m/%Y %H:%M}" if ended else " (en cours)")
+                + f", animé par {info.author}",
+                None,
+            ),
+            (f"{len(self.content.lines)} changement(s) sur {len(self.content.actions)} action(s).", None),
+        ]
+        for row, (text, fmt) in enumerate(rows):
+            safe.write(row, 0, text, fmt)
+        top = len(rows) + 1
+        headers = ["Action", "Intitulé", "Quand", "Par", "Changement", "Avant", "Après", "Commentaire"]
+        safe.write_row(top, headers, [self.header] * len(headers))
+        total = len(self.content.lines)
+        for index, line in enumerate(self.content.lines, 1):
+            what = {"creation": "Création", "commentaire": "Commentaire"}.get(line.kind) or FIELD_LABELS.get(
+                line.field_name or "", line.field_name or ""
+            )
+            safe.write_row(
+                top + index,
+                [
+                    line.action_code,
+                    line.action_title,
+                    line.at.astimezone().replace(tzinfo=None),
+                    line.author,
+                    what,
+                    line.old_value,
+                    line.new_value,
+                    line.comment,
+                ],
+                [self.cell, self.cell, self.when, self.cell, self.cell, self.cell, self.cell, self.cell],
+            )
+            if self.progress is not None and (index % 500 == 0 or index == total):
+                self.progress(index, total)
+        for index, width in enumerate((10, 45, 16, 14, 16, 24, 24, 40)):
+            sheet.set_column(index, index, width)
+        sheet.freeze_panes(top + 1, 0)
+        sheet.autofilter(top, 0, top + max(total, 1), len(headers) - 1)
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+        sheet.repeat_rows(top, top)
+        self._actions()
+        self.truncated += safe.truncated
+
+    def _actions(self) -> None:
+        sheet = self.book.add_worksheet("Actions modifiées")
+        safe = SafeSheet(self.formats, sheet)
+        headers = [
+            "Code",
+            "Intitulé",
+            "Objectif",
+            "Pilote",
+            "Statut",
+            "Météo",
+            "Avancement (%)",
+            "Début",
+            "Échéance",
+        ]
+        safe.write_row(0, headers, [self.header] * len(headers))
+        for row, a in enumerate(self.content.actions, 1):
+            safe.write_row(
+                row,
+                [
+                    a.code,
+                    a.title,
+                    ", ".join(a.objectives) or None,
+                    a.lead,
+                    ActionStatus(a.status).label,
+                    Weather(a.weather).label if a.weather else None,
+                    a.progress,
+                    a.start_date,
+                    a.due_date,
+                ],
+                [self.cell] * 6 + [self.percent, self.date, self.date],
+            )
+        for index, width in enumerate((10, 50, 16, 12, 12, 9, 12, 11, 11)):
+            sheet.set_column(index, index, width)
+        sheet.freeze_panes(1, 0)
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+        self.truncated += safe.truncated

@@ -1,0 +1,59 @@
+"""Importing Excel workbooks: the ARS exchange workbook, and foreign layouts with a mapping.
+
+Public API (the CLI and the TUI's import screen use only this):
+
+* ``preview_import(store, department, path, mapping=None, progress=None) -> ImportPreview``
+  reads and checks the file and says what the import would do (nothing written);
+* ``apply_import(store, department, preview, resolutions, author, progress=None) -> ImportResult``
+  writes it in one transaction after a backup;
+* ``UnreadableWorkbook`` (file refused before or while reading), ``ImportRefused`` (rejected
+  rows, unresolved conflicts, store changed since the preview).
+
+The Excel libraries (python-calamine, openpyxl) are imported only when a file is read.
+See docs/excel.md.
+"""
+
+from __future__ import annotations
+
+from importers.excel.apply import apply_import
+from importers.excel.model import (
+    CHANGED,
+    KEEP_STORE,
+    NEW,
+    TAKE_WORKBOOK,
+    UNCHANGED,
+    Change,
+    Conflict,
+    ConflictKey,
+    ImportPreview,
+    ImportRefused,
+    ImportResult,
+    Location,
+    Problem,
+    Resolution,
+    RowPlan,
+)
+from importers.excel.preview import preview_import
+from importers.excel.safety import Limits, UnreadableWorkbook
+
+__all__ = [
+    "CHANGED",
+    "KEEP_STORE",
+    "NEW",
+    "TAKE_WORKBOOK",
+    "UNCHANGED",
+    "Change",
+    "Conflict",
+    "ConflictKey",
+    "ImportPreview",
+    "ImportRefused",
+    "ImportResult",
+    "Limits",
+    "Location",
+    "Problem",
+    "Resolution",
+    "RowPlan",
+    "UnreadableWorkbook",
+    "apply_import",
+    "preview_import",
+]

@@ -1,0 +1,247 @@
+"""Applying a previewed import: one transaction, after a backup, journaled and logged."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import fields, replace
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from importers.excel.fields import KIND_ACTION, KIND_INDICATOR, KIND_RESOURCE, KIND_VALUE
+from importers.excel.model import (
+    NEW,
+    TAKE_WORKBOOK,
+    ConflictKey,
+    ImportPreview,
+    ImportRefused,
+    ImportResult,
+    Resolution,
+    RowPlan,
+)
+from store import actions as action_rules
+from store import indicators as indicator_rules
+from store import resources as resource_rules
+from store.actions import ActionData
+from store.activity import record_exchange
+from store.backup import backup_sqlite
+from store.database import Store
+from store.errors import ValidationError, VersionConflict
+from store.indicators import IndicatorData, ValueChange, ValueKey
+from store.lookups import code_maps
+from store.models import Action
+
+Progress = Callable[[int, int], None]
+_ACTION_CODE = re.compile(r"^ACT-(\d+)$")
+
+
+def next_action_code(conn: Connection, department: str) -> str:
+    """A new action code after the highest "ACT-nnn" in use (three digits at least)."""
+    t = Action.__table__  # type: ignore[attr-defined]
+    codes = conn.execute(select(t.c.code).where(t.c.department_code == department)).scalars()
+    numbers = [m.group(1) for c in codes if (m := _ACTION_CODE.match(c))]
+    width = max([3, *(len(n) for n in numbers)])
+    return f"ACT-{max((int(n) for n in numbers), default=0) + 1:0{width}d}"
+
+
+def apply_import(
+    store: Store,
+    department: str,
+    preview: ImportPreview,
+    resolutions: dict[ConflictKey, Resolution] | None = None,
+    author: str = "inconnu",
+    *,
+    progress: Progress | None = None,
+    backup: bool = True,
+) -> ImportResult:
+    """Write what `preview` planned, in one transaction, after a backup of a SQLite store.
+
+    `resolutions` chooses, per conflict id (kind, key, field), the workbook's value
+    ("classeur") or the store's ("base"). Refuses (ImportRefused) while there are rejected
+    rows or unresolved conflicts, or when the store changed since the preview; nothing is
+    written then. Every action change is journaled with the file name as its source.
+    """
+    resolutions = dict(resolutions or {})
+    if preview.rejected:
+        raise ImportRefused(
+            f"Import de « {preview.file_name} » refusé : {len(preview.rejected)} problème(s) à corriger.",
+            [str(p) for p in preview.rejected],
+        )
+    unresolved = preview.unresolved(resolutions)
+    if unresolved:
+        raise ImportRefused(
+            f"Import de « {preview.file_name} » refusé : {len(unresolved)} conflit(s) à trancher.",
+            [str(c) for c in unresolved],
+        )
+    result = ImportResult(preview.file_name)
+    plans = [p for p in preview.rows if p.status != "inchangé" or p.conflicts]
+    if not plans:
+        return result
+    if backup and store.path is not None:
+        result.backup = backup_sqlite(store.path, "avant-import")
+    source = preview.file_name
+    total = len(plans)
+    created: Counter[str] = Counter()
+    updated: Counter[str] = Counter()
+    with store.writer.begin() as conn:
+        applier = _Applier(conn, department, author, source, resolutions)
+        for done, plan in enumerate(plans, 1):
+            try:
+                changed = applier.apply(plan)
+            except VersionConflict as exc:
+                raise ImportRefused(
+                    f"La base a changé depuis l'aperçu de « {source} » : relancez l'import. ({exc})"
+                ) from exc
+            except ValidationError as exc:
+                raise ImportRefused(f"Import de « {source} » refusé : {plan.describe()} : {exc}") from exc
+            if changed:
+                (created if plan.status == NEW else updated)[plan.kind] += 1
+            if progress is not None and (done % 500 == 0 or done == total):
+                progress(done, total)
+        result.values_changed = applier.flush_values()
+        result.comments = applier.comments
+        updated.pop(KIND_VALUE, None)
+        result.created, result.updated = dict(created), dict(updated)
+        record_exchange(
+            conn,
+            department,
+            direction="import",
+            kind=preview.mapping or "ars",
+            file_name=source,
+            author=author,
+            summary=result.summary(),
+        )
+    return result
+
+
+class _Applier:
+    def __init__(
+        self,
+        conn: Connection,
+        department: str,
+        author: str,
+        source: str,
+        resolutions: Mapping[ConflictKey, str],
+    ) -> None:
+        self.conn = conn
+        self.department = department
+        self.author = author
+        self.source = source
+        self.resolutions = resolutions
+        self.maps = code_maps(conn, department)
+        self.actions = action_rules.load_actions(conn, department)
+        self.resources = resource_rules.load_resources(conn, department)
+        self.indicators = indicator_rules.load_indicators(conn, department)
+        self.values = indicator_rules.load_values(conn, department)
+        self.value_changes: list[ValueChange] = []
+        self.comments = 0
+
+    def wanted(self, plan: RowPlan) -> dict[str, Any]:
+        values = dict(plan.proposed)
+        for conflict in plan.conflicts:
+            if self.resolutions.get(conflict.id) == TAKE_WORKBOOK:
+                values[conflict.field] = conflict.workbook
+        return values
+
+    def apply(self, plan: RowPlan) -> bool:
+        if plan.kind == KIND_ACTION:
+            return self._action(plan)
+        if plan.kind == KIND_RESOURCE:
+            return self._resource(plan)
+        if plan.kind == KIND_INDICATOR:
+            return self._indicator(plan)
+        return self._values(plan)
+
+    def _stale(self, what: str) -> ImportRefused:
+        return ImportRefused(
+            f"La base a changé depuis l'aperçu de « {self.source} » ({what}) : relancez l'import."
+        )
+
+    def _action(self, plan: RowPlan) -> bool:
+        values = self.wanted(plan)
+        if plan.status == NEW:
+            allowed = {f.name for f in fields(ActionData) if f.compare}
+            data = ActionData(**{k: v for k, v in values.items() if k in allowed})
+            if not data.code:
+                data = replace(data, code=next_action_code(self.conn, self.department))
+            created = action_rules.create_action(
+                self.conn, self.department, data, author=self.author, source=self.source, maps=self.maps
+            )
+            if plan.comment:
+                action_rules.add_comment(
+                    self.conn, self.department, created, plan.comment, author=self.author, source=self.source
+                )
+                self.comments += 1
+            plan.key = created.code
+            return True
+        current = self.actions.get(plan.before.code)
+        if current is None or current.version != plan.version:
+            raise self._stale(f"action {plan.before.code}")
+        changes = action_rules.update_action(
+            self.conn,
+            self.department,
+            current,
+            replace(current, **values),
+            author=self.author,
+            source=self.source,
+            comment=plan.comment,
+            maps=self.maps,
+        )
+        if plan.comment:
+            self.comments += 1
+        return bool(changes or plan.comment)
+
+    def _resource(self, plan: RowPlan) -> bool:
+        values = self.wanted(plan)
+        if plan.status == NEW:
+            allowed = {f.name for f in fields(resource_rules.ResourceData) if f.compare}
+            data = resource_rules.ResourceData(**{k: v for k, v in values.items() if k in allowed})
+            created = resource_rules.create_resource(self.conn, self.department, data, maps=self.maps)
+            plan.key = created.code
+            return True
+        current = self.resources.get(plan.before.code)
+        if current is None or current.version != plan.version:
+            raise self._stale(f"ressource {plan.before.code}")
+        return bool(
+            resource_rules.update_resource(
+                self.conn, self.department, current, replace(current, **values), maps=self.maps
+            )
+        )
+
+    def _indicator(self, plan: RowPlan) -> bool:
+        values = self.wanted(plan)
+        if plan.status == NEW:
+            new_values = values.pop("values", {})
+            created = indicator_rules.create_indicator(
+                self.conn, self.department, IndicatorData(code="", **values)
+            )
+            plan.key = created.code
+            for (period, name), number in new_values.items():
+                category = name[4:] if name.startswith("cat:") else ""
+                self.value_changes.append(ValueChange(ValueKey(created.code, period, category), None, number))
+            return True
+        current = self.indicators.get(plan.key)
+        if current is None or current != plan.before:
+            raise self._stale(f"indicateur {plan.key}")
+        return bool(
+            indicator_rules.update_indicator(self.conn, self.department, current, replace(current, **values))
+        )
+
+    def _values(self, plan: RowPlan) -> bool:
+        code, period = plan.key.split("|", 1)
+        values = self.wanted(plan)
+        for name, new in values.items():
+            category = name[4:] if name.startswith("cat:") else ""
+            key = ValueKey(code, period, category)
+            current = self.values.get(key)
+            if current != plan.before.get(name):
+                raise self._stale(f"valeur {code} {period}")
+            self.value_changes.append(ValueChange(key, current, new))
+        return bool(values)
+
+    def flush_values(self) -> int:
+        return indicator_rules.write_values(
+            self.conn, self.department, self.value_changes, author=self.author, source=self.source
+        )

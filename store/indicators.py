@@ -1,0 +1,305 @@
+"""Domain rules of indicators and their periodic values: bulk reads, validation, bulk writes.
+
+An indicator measures an action or an objective (exactly one of the two). Its values are
+keyed by (period, category): the empty category is the total, others are a breakdown
+("mineurs", "hommes"…). Values are read and written in bulk with SQLAlchemy core
+(executemany), as imports carry tens of thousands of them.
+
+Changes to the values of an action's indicator are also written to that action's journal
+(field ``indicateur``), so an import's effect on an action can be traced like its other
+changes. Indicators of an objective have no journal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from store.errors import ValidationError
+from store.lookups import CodeMaps, code_maps
+from store.models import Action, ActionEvent, Indicator, IndicatorValue, utcnow
+from store.vocab import Periodicity
+
+IND = Indicator.__table__  # type: ignore[attr-defined]
+VAL = IndicatorValue.__table__  # type: ignore[attr-defined]
+A = Action.__table__  # type: ignore[attr-defined]
+EVENTS = ActionEvent.__table__  # type: ignore[attr-defined]
+
+#: French label of each indicator field.
+FIELD_LABELS: dict[str, str] = {
+    "label": "Intitulé",
+    "action": "Action",
+    "objective": "Objectif",
+    "unit": "Unité",
+    "periodicity": "Périodicité",
+    "baseline": "Valeur initiale",
+    "target": "Cible",
+}
+#: The journal field of indicator value changes on the indicator's action.
+JOURNAL_FIELD = "indicateur"
+
+_PERIOD = {
+    Periodicity.MONTHLY.value: re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"),
+    Periodicity.QUARTERLY.value: re.compile(r"^\d{4}-T[1-4]$"),
+    Periodicity.HALF_YEARLY.value: re.compile(r"^\d{4}-S[12]$"),
+    Periodicity.YEARLY.value: re.compile(r"^\d{4}$"),
+}
+_ANY_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]|T[1-4]|S[12]))?$")
+_CODE = re.compile(r"^IND-(\d+)$")
+
+
+@dataclass(frozen=True)
+class IndicatorData:
+    """A plain, comparable snapshot of an indicator (codes instead of ids)."""
+
+    code: str
+    label: str
+    action: str | None = None
+    objective: str | None = None
+    unit: str | None = None
+    periodicity: str = Periodicity.YEARLY.value
+    baseline: float | None = None
+    target: float | None = None
+    id: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ValueKey:
+    """Which value: an indicator's code, a period and a category ("" for the total)."""
+
+    indicator: str
+    period: str
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    """Set (`new` not None) or remove (`new` None) one value; `old` is what the store had."""
+
+    key: ValueKey
+    old: float | None
+    new: float | None
+
+
+def period_error(period: str, periodicity: str | None = None) -> str | None:
+    """Why `period` is not a valid period (for `periodicity` when given), or None."""
+    if not _ANY_PERIOD.match(period):
+        return f"Période invalide : « {period} » (2024, 2024-T1, 2024-S1 ou 2024-03)."
+    if periodicity in _PERIOD and not _PERIOD[periodicity].match(period):
+        examples = {"mensuelle": "2024-03", "trimestrielle": "2024-T1", "semestrielle": "2024-S1"}
+        example = examples.get(periodicity, "2024")
+        return f"La période « {period} » ne convient pas à un indicateur {periodicity} (ex. {example})."
+    return None
+
+
+def validate(
+    data: IndicatorData, maps: CodeMaps | None = None, action_codes: Iterable[str] | None = None
+) -> list[ValidationError]:
+    """Every rule the indicator breaks, one French message per problem, naming the field."""
+    errors: list[ValidationError] = []
+    if not data.code.strip():
+        errors.append(ValidationError("Le code de l'indicateur est obligatoire.", "code"))
+    if not data.label.strip():
+        errors.append(ValidationError("L'intitulé de l'indicateur est obligatoire.", "label"))
+    if (data.action is None) == (data.objective is None):
+        errors.append(
+            ValidationError("Un indicateur mesure une action ou un objectif (l'un des deux).", "action")
+        )
+    if data.periodicity not in _PERIOD:
+        errors.append(ValidationError(f"Périodicité inconnue : « {data.periodicity} ».", "periodicity"))
+    if maps is not None and data.objective is not None and data.objective not in maps.objectives:
+        errors.append(ValidationError(f"Objectif inconnu : « {data.objective} ».", "objective"))
+    if action_codes is not None and data.action is not None and data.action not in set(action_codes):
+        errors.append(ValidationError(f"Action inconnue : « {data.action} ».", "action"))
+    return errors
+
+
+def _action_ids(conn: Connection, department: str) -> dict[str, int]:
+    rows = conn.execute(select(A.c.code, A.c.id).where(A.c.department_code == department))
+    return {code: id_ for code, id_ in rows}
+
+
+def load_indicators(conn: Connection, department: str) -> dict[str, IndicatorData]:
+    """The department's indicators by code, read in bulk."""
+    maps = code_maps(conn, department)
+    objectives = maps.objective_codes()
+    actions = {v: k for k, v in _action_ids(conn, department).items()}
+    query = select(IND).where(IND.c.department_code == department).order_by(IND.c.id)
+    return {
+        r["code"]: IndicatorData(
+            code=r["code"],
+            label=r["label"],
+            action=actions.get(r["action_id"]) if r["action_id"] else None,
+            objective=objectives.get(r["objective_id"]) if r["objective_id"] else None,
+            unit=r["unit"],
+            periodicity=r["periodicity"],
+            baseline=r["baseline"],
+            target=r["target"],
+            id=r["id"],
+        )
+        for r in conn.execute(query).mappings()
+    }
+
+
+def load_values(conn: Connection, department: str) -> dict[ValueKey, float]:
+    """Every value of the department's indicators, read in bulk."""
+    query = (
+        select(IND.c.code, VAL.c.period, VAL.c.category, VAL.c.value)
+        .join(IND, IND.c.id == VAL.c.indicator_id)
+        .where(VAL.c.department_code == department)
+        .order_by(IND.c.id, VAL.c.period, VAL.c.category)
+    )
+    return {ValueKey(code, period, category): value for code, period, category, value in conn.execute(query)}
+
+
+def next_code(conn: Connection, department: str) -> str:
+    """A new code "IND-0001"-style, after the highest one in use."""
+    codes = conn.execute(select(IND.c.code).where(IND.c.department_code == department)).scalars()
+    numbers = [int(m.group(1)) for c in codes if (m := _CODE.match(c))]
+    return f"IND-{max(numbers, default=0) + 1:04d}"
+
+
+def _columns(data: IndicatorData, maps: CodeMaps, actions: dict[str, int]) -> dict[str, Any]:
+    return {
+        "label": data.label,
+        "action_id": actions[data.action] if data.action else None,
+        "objective_id": maps.objectives[data.objective] if data.objective else None,
+        "unit": data.unit,
+        "periodicity": data.periodicity,
+        "baseline": data.baseline,
+        "target": data.target,
+    }
+
+
+def create_indicator(conn: Connection, department: str, data: IndicatorData) -> IndicatorData:
+    """Insert an indicator (a new code is given when `data.code` is empty)."""
+    maps = code_maps(conn, department)
+    actions = _action_ids(conn, department)
+    if not data.code:
+        data = replace(data, code=next_code(conn, department))
+    errors = validate(data, maps, actions)
+    if errors:
+        raise errors[0]
+    new_id = conn.execute(
+        insert(IND)
+        .values(department_code=department, code=data.code, **_columns(data, maps, actions))
+        .returning(IND.c.id)
+    ).scalar_one()
+    return replace(data, id=new_id)
+
+
+def changed_fields(before: IndicatorData, after: IndicatorData) -> list[str]:
+    return [f for f in FIELD_LABELS if getattr(before, f) != getattr(after, f)]
+
+
+def update_indicator(
+    conn: Connection, department: str, before: IndicatorData, after: IndicatorData
+) -> list[str]:
+    """Apply the changed fields of an indicator; returns their names."""
+    after = replace(after, code=before.code, id=before.id)
+    changes = changed_fields(before, after)
+    if not changes:
+        return []
+    maps = code_maps(conn, department)
+    actions = _action_ids(conn, department)
+    errors = validate(after, maps, actions)
+    if errors:
+        raise errors[0]
+    conn.execute(update(IND).where(IND.c.id == before.id).values(**_columns(after, maps, actions)))
+    return changes
+
+
+def _number(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def describe_value(key: ValueKey, value: float | None) -> str | None:
+    """How a value appears in the journal: "IND-001 2024-01 (mineurs) : 12"."""
+    if value is None:
+        return None
+    category = f" ({key.category})" if key.category else ""
+    return f"{key.indicator} {key.period}{category} : {_number(value)}"
+
+
+def write_values(
+    conn: Connection,
+    department: str,
+    changes: Iterable[ValueChange],
+    *,
+    author: str,
+    source: str,
+) -> int:
+    """Insert, update and remove values in bulk; journal those of actions' indicators.
+
+    Returns the number of values changed. Periods are checked against each indicator's
+    periodicity; a ValidationError names the first wrong one and nothing is written.
+    """
+    changes = [c for c in changes if c.old != c.new]
+    if not changes:
+        return 0
+    rows = conn.execute(
+        select(IND.c.code, IND.c.id, IND.c.action_id, IND.c.periodicity).where(
+            IND.c.department_code == department
+        )
+    ).all()
+    indicators = {code: (id_, action_id, periodicity) for code, id_, action_id, periodicity in rows}
+    inserts, updates, removals, events = [], [], [], []
+    now = utcnow()
+    for change in changes:
+        found = indicators.get(change.key.indicator)
+        if found is None:
+            raise ValidationError(f"Indicateur inconnu : « {change.key.indicator} ».", "indicator")
+        indicator_id, action_id, periodicity = found
+        problem = period_error(change.key.period, periodicity)
+        if problem:
+            raise ValidationError(problem, "period")
+        params = {"i": indicator_id, "p": change.key.period, "c": change.key.category}
+        if change.new is None:
+            removals.append(params)
+        elif change.old is None:
+            inserts.append(
+                {
+                    "department_code": department,
+                    "indicator_id": indicator_id,
+                    "period": change.key.period,
+                    "category": change.key.category,
+                    "value": float(change.new),
+                }
+            )
+        else:
+            updates.append({**params, "v": float(change.new)})
+        if action_id is not None:
+            events.append(
+                {
+                    "department_code": department,
+                    "action_id": action_id,
+                    "at": now,
+                    "author": author,
+                    "kind": "modification",
+                    "field": JOURNAL_FIELD,
+                    "old_value": describe_value(change.key, change.old),
+                    "new_value": describe_value(change.key, change.new),
+                    "source": source,
+                    "comment": None,
+                }
+            )
+    match = (
+        (VAL.c.indicator_id == bindparam("i"))
+        & (VAL.c.period == bindparam("p"))
+        & (VAL.c.category == bindparam("c"))
+    )
+    if removals:
+        conn.execute(delete(VAL).where(match), removals)
+    if updates:
+        conn.execute(update(VAL).where(match).values(value=bindparam("v")), updates)
+    if inserts:
+        conn.execute(insert(VAL), inserts)
+    if events:
+        conn.execute(insert(EVENTS), events)
+    return len(changes)

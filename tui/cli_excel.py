@@ -1,0 +1,184 @@
+"""Excel commands: `import FICHIER.xlsx`, `export ars|cts|atelier FICHIER.xlsx`.
+
+Exit codes of `import`: 0 applied (or nothing to apply, or --dry-run with nothing refused),
+1 rejected rows or conflicts (nothing written), 2 unreadable file or mapping.
+The Excel libraries are imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tui.cli_support import INVALID, OK, UNUSABLE, department_of, open_existing
+
+
+def register(commands: Any, export_kinds: Any) -> None:
+    imp = commands.add_parser(
+        "import", help="importe un classeur Excel (classeur d'échange ARS, ou autre modèle avec --mapping)"
+    )
+    imp.add_argument("file", type=Path, metavar="FICHIER.xlsx")
+    imp.add_argument("--dry-run", action="store_true", help="affiche l'aperçu sans rien écrire")
+    imp.add_argument(
+        "--mapping",
+        type=Path,
+        metavar="CORRESPONDANCE.yaml",
+        help="décrit les colonnes d'un classeur étranger",
+    )
+    imp.add_argument("--details", action="store_true", help="liste aussi les lignes inchangées")
+    imp.set_defaults(handler=run_import)
+    ars = export_kinds.add_parser("ars", help="classeur d'échange avec l'ARS (modifiable, réimportable)")
+    ars.add_argument("file", type=Path, metavar="FICHIER.xlsx")
+    ars.set_defaults(handler=run_export_ars)
+    cts = export_kinds.add_parser("cts", help="rapport pour le CTS (à lire, projeter, imprimer)")
+    cts.add_argument("file", type=Path, metavar="FICHIER.xlsx")
+    cts.add_argument(
+        "--with-contacts", action="store_true", help="inclut noms, téléphones et courriels des contacts"
+    )
+    cts.set_defaults(handler=run_export_cts)
+    workshop = export_kinds.add_parser("atelier", help="changements d'une session d'atelier, pour l'ARS")
+    workshop.add_argument("file", type=Path, metavar="FICHIER.xlsx")
+    workshop.add_argument(
+        "--session", type=int, metavar="N", help="numéro de l'atelier (défaut : le dernier)"
+    )
+    workshop.set_defaults(handler=run_export_workshop)
+
+
+def progress_printer(label: str) -> Callable[[int, int], None]:
+    """Progress on stderr: one updating line on a terminal, a line per 10 % otherwise."""
+    interactive = sys.stderr.isatty()
+    state = {"last": -1, "start": time.monotonic()}
+
+    def show(done: int, total: int) -> None:
+        if total <= 0:
+            return
+        percent = done * 100 // total
+        if interactive:
+            end = "\n" if done >= total else ""
+            print(f"\r{label} : {done}/{total} ({percent} %)", end=end, file=sys.stderr, flush=True)
+        elif percent // 10 != state["last"] // 10 or done >= total:
+            state["last"] = percent
+            print(f"{label} : {done}/{total} ({percent} %)", file=sys.stderr)
+
+    return show
+
+
+def run_import(args: argparse.Namespace, target: str) -> int:
+    from importers.excel import ImportRefused, UnreadableWorkbook, apply_import, preview_import
+    from importers.excel.mapping import MappingError
+    from importers.setup_store import current_user
+
+    if not args.file.is_file():
+        print(f"Erreur : le fichier « {args.file} » est introuvable.", file=sys.stderr)
+        return UNUSABLE
+    store = open_existing(target)
+    try:
+        department = department_of(store, args.departement)
+        try:
+            preview = preview_import(
+                store, department, args.file, args.mapping, progress=progress_printer("Lecture")
+            )
+        except UnreadableWorkbook as exc:
+            print(f"Erreur : {exc}", file=sys.stderr)
+            print("Rien n'a été écrit.", file=sys.stderr)
+            return UNUSABLE
+        except MappingError as exc:
+            print(f"Erreur : {exc}", file=sys.stderr)
+            return UNUSABLE
+        for line in preview.report_lines(unchanged_details=args.details):
+            print(line)
+        if preview.rejected or preview.conflicts:
+            print(
+                f"Import refusé : {len(preview.rejected)} problème(s), {len(preview.conflicts)} conflit(s). "
+                "Rien n'a été écrit.",
+                file=sys.stderr,
+            )
+            if preview.conflicts:
+                print(
+                    "Les conflits (un même champ modifié dans la base et dans le classeur) se tranchent dans "
+                    "l'écran d'import de l'application, ou en corrigeant le classeur.",
+                    file=sys.stderr,
+                )
+            return INVALID
+        if args.dry_run:
+            print("--dry-run : aperçu seulement, rien n'a été écrit.")
+            return OK
+        if not preview.has_changes:
+            print("Rien à importer : la base contient déjà ces données.")
+            return OK
+        try:
+            result = apply_import(
+                store, department, preview, {}, current_user(), progress=progress_printer("Écriture")
+            )
+        except ImportRefused as exc:
+            print(exc, file=sys.stderr)
+            for detail in exc.details:
+                print(f"  {detail}", file=sys.stderr)
+            print("Rien n'a été écrit.", file=sys.stderr)
+            return INVALID
+        print(f"Import appliqué : {result.summary()}.")
+        if result.backup is not None:
+            print(f"Sauvegarde de la base avant import : {result.backup}")
+        return OK
+    finally:
+        store.dispose()
+
+
+def _report_export(result: Any) -> int:
+    print(f"Exporté dans « {result.path} » : {result.summary}.")
+    if result.truncated_cells:
+        print(
+            f"Attention : {result.truncated_cells} texte(s) dépassaient 32 767 caractères (limite d'Excel) "
+            "et ont été tronqués dans le classeur.",
+            file=sys.stderr,
+        )
+    if not result.logged:
+        print("Attention : base en lecture seule, l'export n'a pas été inscrit au journal.", file=sys.stderr)
+    return OK
+
+
+def run_export_ars(args: argparse.Namespace, target: str) -> int:
+    from exports.excel import export_ars
+
+    store = open_existing(target)
+    try:
+        department = department_of(store, args.departement)
+        return _report_export(export_ars(store, department, args.file, progress=progress_printer("Export")))
+    finally:
+        store.dispose()
+
+
+def run_export_cts(args: argparse.Namespace, target: str) -> int:
+    from exports.excel import export_cts
+
+    store = open_existing(target)
+    try:
+        department = department_of(store, args.departement)
+        result = export_cts(
+            store,
+            department,
+            args.file,
+            with_contacts=args.with_contacts,
+            progress=progress_printer("Export"),
+        )
+        return _report_export(result)
+    finally:
+        store.dispose()
+
+
+def run_export_workshop(args: argparse.Namespace, target: str) -> int:
+    from exports.excel import export_workshop
+
+    store = open_existing(target)
+    try:
+        department = department_of(store, args.departement)
+        result = export_workshop(
+            store, department, args.session, args.file, progress=progress_printer("Export")
+        )
+        return _report_export(result)
+    finally:
+        store.dispose()
