@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -62,10 +63,12 @@ class SuiviStsApp(App[int]):
         Binding("ctrl+q", "quit", "Quitter", tooltip="Quitter (tout est déjà enregistré)"),
     ]
 
-    def __init__(self, store: Store, department: str, *, author: str | None = None) -> None:
+    def __init__(
+        self, store: Store, department: str, *, author: str | None = None, today: date | None = None
+    ) -> None:
         super().__init__()
         self.store = store
-        self.service = StoreService(store, department, author or current_user())
+        self.service = StoreService(store, department, author or current_user(), today=today)
 
     def on_mount(self) -> None:
         info = single_department(self.store.engine, self.service.department)
@@ -110,18 +113,22 @@ class SuiviStsApp(App[int]):
 
     @on(Worker.StateChanged)
     def worker_failed(self, event: Worker.StateChanged) -> None:
-        """Every error raised in a worker ends up here, in one dialog; the app keeps running."""
-        if event.state is not WorkerState.ERROR or event.worker.error is None:
-            return
-        self.show_error(event.worker.error)
+        """Errors of the app's own workers (screens forward theirs to `show_error`)."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.show_error(event.worker.error)
 
     def show_error(self, error: BaseException) -> None:
+        """Every error raised in a worker ends up here, in one dialog; the app keeps running."""
         message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__} : {error}"
         self.push_screen(ErrorDialog(message))
 
 
 def make_app(
-    db: str | os.PathLike[str], *, department: str | None = None, author: str | None = None
+    db: str | os.PathLike[str],
+    *,
+    department: str | None = None,
+    author: str | None = None,
+    today: date | None = None,
 ) -> SuiviStsApp:
     """Build the app on a store (tests pass a temporary file, so nothing touches user data)."""
     store = open_store(db)
@@ -133,4 +140,4 @@ def make_app(
             if department is None
             else f"Département « {department} » absent de la base."
         )
-    return SuiviStsApp(store, info.code, author=author)
+    return SuiviStsApp(store, info.code, author=author, today=today)

@@ -34,8 +34,9 @@ class Choices:
 class StoreService:
     """The store, seen from the screens: one department, plain data in and out."""
 
-    def __init__(self, store: Store, department: str, author: str) -> None:
+    def __init__(self, store: Store, department: str, author: str, *, today: date | None = None) -> None:
         self.store = store
+        self._today = today
         self.department = department
         self.author = author
         self.actions_list = ActionList(department)
@@ -45,7 +46,8 @@ class StoreService:
         return self.store.read_only
 
     def today(self) -> date:
-        return datetime.now().astimezone().date()
+        """The calendar day (fixed in tests, so that "late" does not depend on when they run)."""
+        return self._today or datetime.now().astimezone().date()
 
     # --- reading ---------------------------------------------------------------------
 

@@ -156,6 +156,8 @@ class ActionsScreen(BaseScreen):
         """Show the list with these criteria (from the dashboard, a saved filter…)."""
         self.criteria = criteria
         self.row_offset = 0
+        if not self.is_mounted:
+            return  # on_mount shows these criteria
         self._syncing = True
         self._sync_widgets()
         self._syncing = False
@@ -166,7 +168,7 @@ class ActionsScreen(BaseScreen):
         for key, _label in FILTER_SELECTS:
             select = self.query_one(f"#filter-{key}", Select)
             values: tuple[str, ...] = getattr(self.criteria, key)
-            wanted: Any = values[0] if values else Select.BLANK
+            wanted: Any = values[0] if values else Select.NULL
             try:
                 select.value = wanted
             except Exception:  # value not (yet) among the options
@@ -195,7 +197,7 @@ class ActionsScreen(BaseScreen):
     @on(Select.Changed, ".filter")
     def select_changed(self, event: Select.Changed) -> None:
         key = (event.select.id or "").removeprefix("filter-")
-        value = () if event.value is Select.BLANK else (str(event.value),)
+        value = () if event.value is Select.NULL else (str(event.value),)
         if getattr(self.criteria, key) != value:
             self._changed(**{key: value})
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
     from tui.app import SuiviStsApp
@@ -42,6 +44,12 @@ class BaseScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.refresh_data()
+
+    @on(Worker.StateChanged)
+    def worker_failed(self, event: Worker.StateChanged) -> None:
+        """A failed worker of this screen: the app's error dialog says why (the app keeps running)."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.suivi.show_error(event.worker.error)
 
     def refuse_if_read_only(self) -> bool:
         if self.service.read_only:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from textual import on, work
@@ -173,7 +172,7 @@ class ResourceFormScreen(FormScreen):
             name=self.query_one("#name", Input).value.strip(),
             kind=str(self.query_one("#kind", Select).value),
             audiences=tuple(sorted(self.query_one("#audiences", SelectionList).selected)),
-            carrier=None if carrier is Select.BLANK else str(carrier),
+            carrier=None if carrier is Select.NULL else str(carrier),
             territories=tuple(sorted(self.query_one("#territories", SelectionList).selected)),
             capacity=read(
                 "capacity", parse_optional_int, self.query_one("#capacity", Input).value, "Capacité"
@@ -195,8 +194,7 @@ class ResourceFormScreen(FormScreen):
         return data != self.original if self.original else bool(data.name)
 
     def action_verified(self) -> None:
-        today = date.today()  # noqa: DTZ011 (a calendar day, local)
-        self.query_one("#verified_on", Input).value = format_date(today)
+        self.query_one("#verified_on", Input).value = format_date(self.service.today())
 
     def action_save(self) -> None:
         if self.refuse_if_read_only() or not self.loaded:

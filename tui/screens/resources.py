@@ -189,7 +189,7 @@ class ResourcesScreen(BaseScreen):
     @on(Select.Changed, ".rfilter")
     def filter_changed(self, event: Select.Changed) -> None:
         key = (event.select.id or "").removeprefix("rf-")
-        self._changed(**{key: () if event.value is Select.BLANK else (str(event.value),)})
+        self._changed(**{key: () if event.value is Select.NULL else (str(event.value),)})
 
     @on(Checkbox.Changed, "#rf-unverified")
     def unverified(self, event: Checkbox.Changed) -> None:

@@ -1,0 +1,310 @@
+"""The real app driven with Pilot through each screen's main flows, checking what was stored."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.widgets import Button, DataTable, Input, Select, Static
+from textual.worker import WorkerFailed
+
+from store.actions import load_actions
+from store.activity import journal_lines
+from store.database import open_store
+from tui.app import SuiviStsApp
+from tui.screens.action_detail import ActionDetailScreen
+from tui.screens.actions import ActionsScreen
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.resources import ResourcesScreen
+from tui.screens.workshop import WorkshopScreen
+from tui.widgets.choice_dialog import ChoiceDialog
+from tui.widgets.confirm_dialog import ConfirmDialog
+from tui.widgets.conflict_dialog import ConflictDialog
+from tui.widgets.error_dialog import ErrorDialog
+from tui.widgets.text_dialog import TextDialog
+
+AppFactory = Callable[..., SuiviStsApp]
+
+
+def stored(db: Path, code: str):  # type: ignore[no-untyped-def]
+    store = open_store(db)
+    try:
+        with store.engine.connect() as conn:
+            action = load_actions(conn, "09", [code])[code]
+            journal = journal_lines(conn, "09", action_id=action.id)
+        return action, journal
+    finally:
+        store.dispose()
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Let workers started by the last key (and the messages they post) finish."""
+    for _ in range(3):
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+def table_codes(table: DataTable) -> list[str]:  # type: ignore[type-arg]
+    return [str(row.value) for row in table.rows]
+
+
+async def test_opens_on_the_dashboard_with_the_department_and_late_actions(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        title = str(app.screen.query_one("#dept-title", Static).render())
+        assert "Ariège (09)" in title and "65 actions" in title
+        assert str(app.screen.query_one("#status-a_lancer", Button).label).startswith("À lancer : ")
+        late = app.screen.query_one("#late", DataTable)
+        assert "ACT-005" in table_codes(late)  # UAPED, due 31/12/2023, still open on 01/03/2024
+
+
+async def test_clicking_a_status_opens_the_filtered_list(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.click("#status-realisee")
+        await settle(pilot)
+        assert isinstance(app.screen, ActionsScreen)
+        assert app.screen.criteria.statuses == ("realisee",)
+        table = app.screen.query_one("#actions-table", DataTable)
+        assert table.row_count == 5
+        assert "5 action(s)" in str(app.screen.query_one("#count", Static).render())
+
+
+async def test_search_ignores_case_and_accents(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"DEPISTAGE")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ActionsScreen)
+        codes = table_codes(screen.query_one("#actions-table", DataTable))
+        assert "ACT-003" in codes  # « Extension du bus de dépistage mammobile … »
+        assert 0 < len(codes) < 65
+
+
+async def test_late_filter_and_sort_by_due_date(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ActionsScreen)
+        await pilot.click("#filter-late")
+        await settle(pilot)
+        codes = table_codes(screen.query_one("#actions-table", DataTable))
+        assert "ACT-005" in codes and len(codes) == 2
+        await pilot.press("e")
+        await settle(pilot)
+        assert screen.query_one("#actions-table", DataTable).row_count == 65
+
+
+async def test_edit_and_save_an_action_journals_each_changed_field(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-005")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ActionDetailScreen)
+        screen.query_one("#status", Select).value = "realisee"
+        screen.query_one("#progress", Input).value = "100"
+        screen.query_one("#due_date", Input).value = "30/06/2024"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    action, journal = stored(ariege_db, "ACT-005")
+    assert action.status == "realisee" and action.progress == 100 and str(action.due_date) == "2024-06-30"
+    changes = {
+        (line.field_name, line.old_value, line.new_value) for line in journal if line.kind == "modification"
+    }
+    assert ("status", "En cours", "Réalisée") in changes
+    assert ("due_date", "2023-12-31", "2024-06-30") in changes
+    assert all(line.author == "coordinatrice" for line in journal if line.kind == "modification")
+
+
+async def test_invalid_fields_are_shown_and_nothing_is_saved(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    before, _ = stored(ariege_db, "ACT-002")
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-002")
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#progress", Input).value = "150"
+        screen.query_one("#start_date", Input).value = "31/02/2024"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "entre 0 et 100" in str(screen.query_one("#error-progress", Static).render())
+        assert "n'existe pas" in str(screen.query_one("#error-start_date", Static).render())
+    after, _ = stored(ariege_db, "ACT-002")
+    assert after == before and after.version == before.version
+
+
+async def test_postponing_requires_a_comment(app_factory: AppFactory, ariege_db: Path) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-002")
+        await settle(pilot)
+        app.screen.query_one("#status", Select).value = "reportee"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, TextDialog)
+        await pilot.press("enter")  # empty: refused
+        assert isinstance(app.screen, TextDialog)
+        await pilot.press(*"faute de financement")
+        await pilot.press("enter")
+        await settle(pilot)
+    action, journal = stored(ariege_db, "ACT-002")
+    assert action.status == "reportee"
+    assert any(line.field_name == "status" and line.comment == "faute de financement" for line in journal)
+
+
+async def test_leaving_with_unsaved_changes_asks_first(app_factory: AppFactory, ariege_db: Path) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-002")
+        await settle(pilot)
+        app.screen.query_one("#title", Input).value = "Titre modifié"
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.click("#no")  # stay
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ActionDetailScreen)
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        await pilot.click("#yes")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, DashboardScreen)
+    action, _ = stored(ariege_db, "ACT-002")
+    assert action.title != "Titre modifié"
+
+
+async def test_a_change_made_elsewhere_is_shown_never_overwritten(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-002")
+        await settle(pilot)
+        # someone else, in another copy of the app, changes the same action meanwhile
+        other = app_factory(author="autre poste")
+        async with other.run_test() as other_pilot:
+            await settle(other_pilot)
+            other.open_action("ACT-002")
+            await settle(other_pilot)
+            other.screen.query_one("#progress", Input).value = "75"
+            await other_pilot.press("ctrl+s")
+            await settle(other_pilot)
+        app.screen.query_one("#progress", Input).value = "40"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConflictDialog)
+        table = app.screen.query_one(DataTable)
+        assert table.get_row_at(0) == ["Avancement (%)", "40", "75"]
+        await pilot.click("#theirs")
+        await settle(pilot)
+        assert app.screen.query_one("#progress", Input).value == "75"
+    action, _ = stored(ariege_db, "ACT-002")
+    assert action.progress == 75
+
+
+async def test_workshop_keys_save_and_journal_at_once(app_factory: AppFactory, ariege_db: Path) -> None:
+    initial, _ = stored(ariege_db, "ACT-005")
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkshopScreen)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press(*"E1-D4-O2")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WorkshopScreen)
+        codes = table_codes(screen.query_one("#workshop-table", DataTable))
+        assert codes and codes[0] == "ACT-004"
+        await pilot.press("3")  # Réalisée
+        await settle(pilot)
+        await pilot.press("down", "plus", "plus")  # ACT-005: +20 %
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.press(*"point fait en CTS")
+        await pilot.press("enter")
+        await settle(pilot)
+        changes = screen.query_one("#session-changes", DataTable)
+        assert changes.row_count == 5  # status + progress (ACT-004), 2 progress steps, 1 comment
+        source = screen.session.source if screen.session else ""
+    done, journal = stored(ariege_db, "ACT-004")
+    assert done.status == "realisee" and done.progress == 100
+    moved, journal5 = stored(ariege_db, "ACT-005")
+    assert moved.progress == initial.progress + 20
+    assert source == "Atelier n°1"
+    assert {line.source for line in journal5 if line.kind != "creation"} == {"Atelier n°1"}
+    assert any(line.comment == "point fait en CTS" for line in journal5)
+
+
+async def test_resources_filter_and_coverage_gaps(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResourcesScreen)
+        screen.query_one("#rf-audiences", Select).value = "Jeunes aidants"
+        await settle(pilot)
+        assert table_codes(screen.query_one("#resource-table", DataTable)) == ["RES-JEUNES-AIDANTS"]
+        screen.query_one("#rf-audiences", Select).clear()
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"repit")
+        await settle(pilot)
+        assert "RES-PFR" in table_codes(screen.query_one("#resource-table", DataTable))
+        await pilot.press("escape")
+        screen.show_coverage()
+        await settle(pilot)
+        matrix = screen.query_one("#coverage-table", DataTable)
+        couserans = matrix.get_row("COUSERANS")
+        handicap = list(matrix.columns).index("Personnes en situation de handicap")
+        assert str(couserans[handicap]).strip() == "aucune"
+        assert "manque" in str(screen.query_one("#coverage-title", Static).render())
+
+
+async def test_a_worker_error_is_shown_and_the_app_keeps_running(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+
+        def broken() -> None:
+            raise RuntimeError("disque débranché")
+
+        worker = app.screen.run_worker(broken, thread=True, exit_on_error=False)
+        with contextlib.suppress(WorkerFailed):
+            await worker.wait()
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ErrorDialog)
+        assert "disque débranché" in app.screen.message
+        await pilot.click("#close")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.is_running
