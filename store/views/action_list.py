@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -138,17 +138,27 @@ class ActionPage:
 
 
 @dataclass
-class _SearchIndex:
+class _Cache:
+    """What stays valid while the department's actions do not change (same `stamp`)."""
+
     stamp: tuple[Any, ...] = ()
-    texts: dict[int, str] = field(default_factory=dict)
+    texts: dict[int, str] | None = None
+    words: dict[str, frozenset[int]] = field(default_factory=dict)
+    ids: dict[tuple[ActionFilter, date], list[int]] = field(default_factory=dict)
 
 
 class ActionList:
-    """Runs the actions list for one department; caches the folded search texts."""
+    """Runs the actions list for one department.
+
+    Filters and sort run in SQL; the ordered ids of a filter are kept until the actions
+    change, so typing in the search box only filters them by the folded texts (cached too).
+    """
+
+    MAX_CACHED_FILTERS = 16
 
     def __init__(self, department: str) -> None:
         self.department = department
-        self._index = _SearchIndex()
+        self._cache = _Cache()
         self._lock = threading.Lock()
 
     def page(
@@ -161,14 +171,49 @@ class ActionList:
 
     def matching_ids(self, conn: Connection, criteria: ActionFilter, *, today: date) -> list[int]:
         """Ids of the matching actions, in display order."""
-        query = self._filtered(criteria, today)
-        ids = [row[0] for row in conn.execute(query)]
-        needle = fold(criteria.search)
-        if needle:
-            texts = self._search_texts(conn)
-            words = needle.split()
-            ids = [i for i in ids if all(w in texts.get(i, "") for w in words)]
-        return ids
+        cache = self._fresh_cache(conn)
+        key = (replace(criteria, search=""), today)
+        ids = cache.ids.get(key)
+        if ids is None:
+            ids = list(conn.execute(self._filtered(criteria, today)).scalars())
+            with self._lock:
+                if len(cache.ids) >= self.MAX_CACHED_FILTERS:
+                    cache.ids.clear()
+                cache.ids[key] = ids
+        words = fold(criteria.search).split()
+        if not words:
+            return ids
+        matches = self._word_matches(conn, cache, words)
+        return [i for i in ids if i in matches]
+
+    def _fresh_cache(self, conn: Connection) -> _Cache:
+        stamp = tuple(
+            conn.execute(
+                select(func.count(), func.max(A.c.updated_at), func.sum(A.c.version)).where(
+                    A.c.department_code == self.department
+                )
+            ).one()
+        )
+        with self._lock:
+            if stamp != self._cache.stamp:
+                self._cache = _Cache(stamp)
+            return self._cache
+
+    def _word_matches(self, conn: Connection, cache: _Cache, words: list[str]) -> frozenset[int]:
+        if cache.texts is None:
+            texts = self._build_texts(conn)
+            with self._lock:
+                cache.texts = texts
+        texts = cache.texts
+        result: frozenset[int] | None = None
+        for word in words:
+            found = cache.words.get(word)
+            if found is None:
+                found = frozenset(i for i, text in texts.items() if word in text)
+                with self._lock:
+                    cache.words[word] = found
+            result = found if result is None else result & found
+        return result or frozenset()
 
     def _filtered(self, c: ActionFilter, today: date) -> Select[Any]:
         main_objective = (
@@ -241,19 +286,6 @@ class ActionList:
                 A.c.status.in_(OPEN_STATUSES),
             )
         return query.order_by(*order)
-
-    def _search_texts(self, conn: Connection) -> dict[int, str]:
-        stamp = tuple(
-            conn.execute(
-                select(func.count(), func.max(A.c.updated_at), func.sum(A.c.version)).where(
-                    A.c.department_code == self.department
-                )
-            ).one()
-        )
-        with self._lock:
-            if stamp != self._index.stamp:
-                self._index = _SearchIndex(stamp, self._build_texts(conn))
-            return self._index.texts
 
     def _build_texts(self, conn: Connection) -> dict[int, str]:
         lead = ORG.alias("lead")

@@ -20,6 +20,8 @@ from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.text_dialog import TextDialog
 
 PAGE = 200
+#: Wait this long after the last keystroke before searching (keeps fast typing smooth).
+SEARCH_DEBOUNCE_S = 0.04
 WEATHER_STYLE = {"vert": "green", "orange": "dark_orange", "rouge": "red"}
 COLUMN_WIDTHS = {
     "title": 44,
@@ -188,7 +190,7 @@ class ActionsScreen(BaseScreen):
             return
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.set_timer(0.12, lambda: self._changed(search=event.value))
+        self._debounce = self.set_timer(SEARCH_DEBOUNCE_S, lambda: self._changed(search=event.value))
 
     @on(Input.Submitted, "#search")
     def search_done(self) -> None:
