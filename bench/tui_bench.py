@@ -130,12 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         "search_max_ms": round(max(latencies) * 1000, 1),
     }
     print(f"Bare Textual app, empty DataTable: {bare:.2f} s to the first screen")
-    print(
-        f"Suivi STS, reference data:          {first_reference:.2f} s  (×{figures['first_screen_ratio_reference']}, goal ≤ 2)"
-    )
-    print(
-        f"Suivi STS, {actions} actions:        {first_big:.2f} s  (×{figures['first_screen_ratio_big']}, goal ≤ 2)"
-    )
+    ratio_reference, ratio_big = figures["first_screen_ratio_reference"], figures["first_screen_ratio_big"]
+    print(f"Suivi STS, reference data:          {first_reference:.2f} s  (×{ratio_reference}, goal ≤ 2)")
+    print(f"Suivi STS, {actions} actions:        {first_big:.2f} s  (×{ratio_big}, goal ≤ 2)")
     print(
         f"Search with {actions} actions: median {figures['search_median_ms']} ms, "
         f"max {figures['search_max_ms']} ms (goal < 100 ms, debounce included)"
