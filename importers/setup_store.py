@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from importers.reference_yaml import embedded_reference_text, parse_reference, read_reference_file
 from store.database import Store, open_store
+from store.identity import current_user
 from store.reference import LoadReport, apply_reference
 
 
@@ -16,14 +16,6 @@ from store.reference import LoadReport, apply_reference
 class InitResult:
     store: Store
     report: LoadReport | None
-
-
-def current_user() -> str:
-    """Who is working, for the journal."""
-    try:
-        return os.environ.get("SUIVI_STS_USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return "inconnu"
 
 
 def initialise(

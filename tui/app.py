@@ -11,10 +11,10 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from importers.setup_store import current_user
 from store.database import Store, open_store
 from store.departments import single_department
 from store.errors import StoreError
+from store.identity import current_user
 from tui.commands import SuiviCommands
 from tui.services import StoreService
 from tui.widgets.error_dialog import ErrorDialog
@@ -48,6 +48,7 @@ class SuiviStsApp(App[int]):
     TITLE = "Suivi STS"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {SuiviCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     MODES = {mode: _factory(module, cls) for mode, (_label, module, cls) in SCREENS_BY_MODE.items()}
     BINDINGS = [
         Binding("f1", "help", "Aide", tooltip="Les touches de l'écran courant"),

@@ -57,7 +57,7 @@ async def test_opens_on_the_dashboard_with_the_department_and_late_actions(app_f
         assert isinstance(app.screen, DashboardScreen)
         title = str(app.screen.query_one("#dept-title", Static).render())
         assert "Ariège (09)" in title and "65 actions" in title
-        assert str(app.screen.query_one("#status-a_lancer", Button).label).startswith("À lancer : ")
+        assert str(app.screen.query_one("#status-a_lancer", Button).label).startswith("À lancer ")
         late = app.screen.query_one("#late", DataTable)
         assert "ACT-005" in table_codes(late)  # UAPED, due 31/12/2023, still open on 01/03/2024
 

@@ -90,8 +90,10 @@ class ActionsScreen(BaseScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#actions-table", DataTable)
+        narrow = self.app.size.width < 110
         for key, label in SORT_COLUMNS.items():
-            table.add_column(label, key=key, width=COLUMN_WIDTHS.get(key))
+            width = 26 if narrow and key == "title" else COLUMN_WIDTHS.get(key)
+            table.add_column(label, key=key, width=width)
         table.add_column("Territoires", key="territories", width=24)
         self.load_choices()
         self.refresh_data()

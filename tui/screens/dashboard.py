@@ -40,7 +40,9 @@ class DashboardScreen(BaseScreen):
             yield Static("", id="dept-title", classes="screen-title")
             with Horizontal(id="status-row"):
                 for status in ActionStatus:
-                    yield Button(status.label, id=f"status-{status.value}", classes="status-button")
+                    yield Button(
+                        status.label, id=f"status-{status.value}", classes="status-button", compact=True
+                    )
             yield Static(
                 "Avancement par engagement (barre : avancement moyen · part réalisée)",
                 classes="section-title",
@@ -83,15 +85,15 @@ class DashboardScreen(BaseScreen):
             f"{data.late_count} en retard, {data.due_soon_count} à échéance sous 30 jours"
         )
         for status, count in data.by_status.items():
-            self.query_one(f"#status-{status}", Button).label = f"{ActionStatus(status).label} : {count}"
+            self.query_one(f"#status-{status}", Button).label = f"{ActionStatus(status).label} {count}"
         engagements = self.query_one("#engagements", OptionList)
         engagements.clear_options()
         for e in data.engagements:
             label = Text(f"{e.number or ''} {e.title}\n", style="bold")
             label.append("  avancement ")
-            label.append(bar(e.mean_progress / 100, 20, "cyan"))
-            label.append(f" {e.mean_progress:3.0f} %   réalisées ")
-            label.append(bar(e.done_share, 20, "green"))
+            label.append(bar(e.mean_progress / 100, 12, "cyan"))
+            label.append(f" {e.mean_progress:3.0f} %  réalisées ")
+            label.append(bar(e.done_share, 12, "green"))
             label.append(f" {e.done}/{e.actions}")
             engagements.add_option(Option(label, id=e.code))
         self._fill("#late", data.late, f"En retard ({data.late_count})")
