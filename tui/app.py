@@ -59,6 +59,12 @@ class SuiviStsApp(App[int]):
         Binding("f6", "go('resources')", "Ressources", tooltip="Aidants et répit, couverture"),
         Binding("f7", "go('care_offer')", "Offre", tooltip="Objectifs quantitatifs de l'offre de soins"),
         Binding(
+            "ctrl+o", "import_workbook", "Importer", tooltip="Importer un classeur Excel (aperçu d'abord)"
+        ),
+        Binding(
+            "ctrl+e", "export_workbook", "Exporter", tooltip="Exporter le classeur ARS ou le rapport CTS"
+        ),
+        Binding(
             "ctrl+t", "toggle_theme", "Clair/sombre", show=False, tooltip="Basculer thème clair / sombre"
         ),
         Binding("ctrl+q", "quit", "Quitter", tooltip="Quitter (tout est déjà enregistré)"),
@@ -91,6 +97,19 @@ class SuiviStsApp(App[int]):
         from tui.widgets.help_dialog import HelpDialog
 
         self.push_screen(HelpDialog(self.screen))
+
+    def action_import_workbook(self) -> None:
+        from tui.screens.import_screen import ImportScreen
+
+        if not isinstance(self.screen, ImportScreen):
+            self.push_screen(ImportScreen())
+
+    def action_export_workbook(self) -> None:
+        from tui.exchange import ask_and_export
+        from tui.screens.base import BaseScreen
+
+        if isinstance(self.screen, BaseScreen):
+            ask_and_export(self.screen)
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

@@ -32,6 +32,8 @@ class SuiviCommands(Provider):
                 "Les actions dont l'échéance est passée",
             ),
             ("Nouvelle action", partial(app.open_action, None), "Créer une action"),
+            ("Importer un classeur", app.action_import_workbook, "Aperçu puis import d'un classeur Excel"),
+            ("Exporter (classeur ARS, rapport CTS)", app.action_export_workbook, "Écrire un classeur Excel"),
             ("Aide", app.action_help, "Les touches de l'écran courant"),
             ("Thème clair / sombre", app.action_toggle_theme, "Basculer le thème"),
         ]

@@ -1,58 +1,86 @@
-"""Hooks from the screens to the Excel exports (issue « Excel exchange »).
+"""Running the headless Excel exports from the screens, in workers, with progress.
 
-The exports are headless (exports/excel); here we only pick the file name and run them
-in a worker. Until that package exists, the hooks say so instead of failing.
+The dialogs only collect options; `exports.excel` does the work (imported when an export
+starts, so that opening the app does not pay for the Excel libraries).
 """
 
 from __future__ import annotations
 
-import importlib
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tui.widgets.export_dialog import ExportDialog, ExportRequest, default_path
 
 if TYPE_CHECKING:
-    from store.views.action_list import ActionFilter
     from tui.screens.base import BaseScreen
 
 
-def _exports() -> Any | None:
-    try:
-        return importlib.import_module("exports.excel")
-    except ModuleNotFoundError:
-        return None
+def ask_and_export(screen: BaseScreen, *, kind: str = "ars") -> None:
+    """Ask which workbook and where, then export it in a worker."""
+
+    def chosen(request: ExportRequest | None) -> None:
+        if request is not None:
+            run_export(screen, request)
+
+    screen.app.push_screen(ExportDialog(kind=kind), chosen)
 
 
-def default_export_path(stem: str) -> Path:
-    stamp = datetime.now().astimezone().strftime("%Y-%m-%d_%Hh%M")
-    return Path.cwd() / f"{stem}_{stamp}.xlsx"
-
-
-def export_actions_view(screen: BaseScreen, criteria: ActionFilter) -> None:
-    """Export the actions the list currently shows."""
-    module = _exports()
-    function = getattr(module, "export_actions_view", None) if module else None
-    if function is None:
-        screen.notify("Export Excel de la vue : indisponible dans cette version.", severity="warning")
-        return
-    _run(screen, function, default_export_path("actions"), criteria=criteria)
-
-
-def export_workshop(screen: BaseScreen, session_id: int) -> None:
-    """Export the changes of a workshop session."""
-    module = _exports()
-    function = getattr(module, "export_workshop", None) if module else None
-    if function is None:
-        screen.notify("Export de la séance : pas encore disponible dans cette version.", severity="warning")
-        return
-    _run(screen, function, default_export_path(f"atelier_{session_id}"), session_id=session_id)
-
-
-def _run(screen: BaseScreen, function: Any, path: Path, **options: Any) -> None:
+def run_export(screen: BaseScreen, request: ExportRequest) -> None:
     service = screen.service
 
     def job() -> None:
-        function(service.store, service.department, path, **options)
-        screen.app.call_from_thread(screen.notify, f"Export écrit : {path}")
+        from exports import excel
 
-    screen.run_worker(job, thread=True, exit_on_error=False, group="export", name=f"export {path.name}")
+        progress = _progress(screen)
+        if request.kind == "cts":
+            result = excel.export_cts(
+                service.store,
+                service.department,
+                request.path,
+                with_contacts=request.with_contacts,
+                author=service.author,
+                progress=progress,
+            )
+        else:
+            result = excel.export_ars(
+                service.store, service.department, request.path, author=service.author, progress=progress
+            )
+        screen.app.call_from_thread(screen.notify, f"{result.summary}\n{result.path}", timeout=10)
+
+    screen.notify(f"Export en cours vers {request.path}…")
+    screen.run_worker(
+        job, thread=True, exit_on_error=False, group="export", name=f"export {request.path.name}"
+    )
+
+
+def export_workshop(screen: BaseScreen, session_id: int, path: Path | None = None) -> None:
+    """Export the changes of a workshop session (for sending to the ARS)."""
+    service = screen.service
+    target = path or default_path(f"atelier-{session_id}")
+
+    def job() -> None:
+        from exports import excel
+
+        result = excel.export_workshop(
+            service.store,
+            service.department,
+            session_id,
+            target,
+            author=service.author,
+            progress=_progress(screen),
+        )
+        screen.app.call_from_thread(screen.notify, f"{result.summary}\n{result.path}", timeout=10)
+
+    screen.run_worker(job, thread=True, exit_on_error=False, group="export", name=f"export {target.name}")
+
+
+def _progress(screen: BaseScreen):  # type: ignore[no-untyped-def]
+    last = [-1]
+
+    def report(done: int, total: int) -> None:
+        percent = int(100 * done / total) if total else 100
+        if percent >= last[0] + 25:
+            last[0] = percent
+            screen.app.call_from_thread(screen.notify, f"Export : {percent} %", timeout=2)
+
+    return report

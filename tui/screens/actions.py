@@ -53,7 +53,7 @@ class ActionsScreen(BaseScreen):
         Binding("i", "invert", "Inverser", show=False, tooltip="Inverser l'ordre de tri"),
         Binding("s", "save_filter", "Enregistrer le filtre", tooltip="Nommer et garder ce filtre"),
         Binding("f", "load_filter", "Filtres", tooltip="Appliquer un filtre enregistré"),
-        Binding("x", "export", "Exporter", tooltip="Exporter la vue en Excel"),
+        Binding("x", "export", "Exporter", tooltip="Exporter en Excel (classeur ARS ou rapport CTS)"),
         Binding("e", "reset", "Effacer filtres", tooltip="Revenir à toutes les actions"),
         Binding("right_square_bracket", "next_page", "Suivantes", show=False, tooltip="Fenêtre suivante"),
         Binding(
@@ -287,6 +287,6 @@ class ActionsScreen(BaseScreen):
         self.app.push_screen(ChoiceDialog("Filtres enregistrés", [(n, n) for n in filters]), chosen)
 
     def action_export(self) -> None:
-        from tui.exchange import export_actions_view
+        from tui.exchange import ask_and_export
 
-        export_actions_view(self, self.criteria)
+        ask_and_export(self)

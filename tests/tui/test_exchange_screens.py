@@ -1,0 +1,91 @@
+"""Excel export and import from the app: options dialog, preview, conflicts, apply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+from textual.widgets import DataTable, Input, Static
+
+from store.actions import load_actions
+from store.database import open_store
+from tui.app import SuiviStsApp
+from tui.screens.import_screen import ImportScreen
+from tui.widgets.export_dialog import ExportDialog
+
+AppFactory = Callable[..., SuiviStsApp]
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(4):
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+def set_status_in_workbook(path: Path, code: str, status: str) -> None:
+    """What a coordinator does in Excel: change one status cell."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["Actions"]
+    headers = [cell.value for cell in sheet[1]]
+    code_col, status_col = headers.index("Code") + 1, headers.index("Statut") + 1
+    for row in range(2, sheet.max_row + 1):
+        if sheet.cell(row, code_col).value == code:
+            sheet.cell(row, status_col).value = status
+    book.save(path)
+
+
+def stored_status(db: Path, code: str) -> str:
+    store = open_store(db)
+    with store.engine.connect() as conn:
+        status = load_actions(conn, "09", [code])[code].status
+    store.dispose()
+    return status
+
+
+async def test_export_then_edit_then_import_through_the_screens(
+    app_factory: AppFactory, ariege_db: Path, tmp_path: Path
+) -> None:
+    workbook = tmp_path / "echange.xlsx"
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ExportDialog)
+        app.screen.query_one("#path", Input).value = str(workbook)
+        await pilot.click("#ok")
+        await settle(pilot)
+        assert workbook.is_file()
+
+        set_status_in_workbook(workbook, "ACT-002", "terminé")
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        screen.query_one("#import-path", Input).value = str(workbook)
+        await pilot.press("enter")
+        await settle(pilot)
+        summary = str(screen.query_one("#import-summary", Static).render())
+        assert "1 modifié" in summary
+        rows = [screen.query_one("#import-table", DataTable).get_row_at(i) for i in range(1)]
+        assert "ACT-002" in str(rows[0][1]) and "Statut" in str(rows[0][2])
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Import appliqué" in str(screen.query_one("#import-summary", Static).render())
+    assert stored_status(ariege_db, "ACT-002") == "realisee"
+
+
+async def test_an_unreadable_file_is_reported_and_nothing_changes(
+    app_factory: AppFactory, ariege_db: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "pas-un-classeur.xlsx"
+    bad.write_bytes(b"ceci n'est pas un classeur")
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(ImportScreen(bad))
+        await settle(pilot)
+        assert "pas-un-classeur.xlsx" in getattr(app.screen, "message", "")
+    assert stored_status(ariege_db, "ACT-002") == "en_cours"

@@ -1,0 +1,259 @@
+"""Importer un classeur: preview (new, changed field by field, unchanged, rejected, conflicts),
+a choice per conflicting field, then one all-or-nothing transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, ProgressBar, Static
+
+from tui.screens.base import BaseScreen
+
+
+class ImportScreen(BaseScreen):
+    """Import an exchange workbook (or a foreign one with a mapping)."""
+
+    TITLE = "Importer un classeur"
+    BINDINGS = [
+        Binding(
+            "enter",
+            "toggle",
+            "Choisir",
+            tooltip="Conflit : garder la base ou prendre le classeur",
+            show=False,
+        ),
+        Binding(
+            "b",
+            "all('base')",
+            "Tout garder (base)",
+            tooltip="Pour chaque conflit, garder la valeur de la base",
+        ),
+        Binding(
+            "k",
+            "all('classeur')",
+            "Tout prendre (classeur)",
+            tooltip="Pour chaque conflit, prendre le classeur",
+        ),
+        Binding(
+            "ctrl+s",
+            "apply",
+            "Appliquer",
+            tooltip="Écrire l'import (une seule transaction, après sauvegarde)",
+        ),
+        Binding("escape", "leave", "Retour", tooltip="Revenir sans rien écrire"),
+    ]
+
+    class Previewed(Message):
+        def __init__(self, preview: Any) -> None:
+            super().__init__()
+            self.preview = preview
+
+    class Applied(Message):
+        def __init__(self, result: Any) -> None:
+            super().__init__()
+            self.result = result
+
+    class Failed(Message):
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    class Progress(Message):
+        def __init__(self, done: int, total: int) -> None:
+            super().__init__()
+            self.done = done
+            self.total = total
+
+    def __init__(self, path: Path | None = None) -> None:
+        super().__init__()
+        self.initial = path
+        self.preview: Any = None
+        self.resolutions: dict[tuple[str, str, str], str] = {}
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="import-file"):
+            yield Input(str(self.initial or ""), placeholder="Chemin du classeur .xlsx", id="import-path")
+            yield Button("Prévisualiser", id="preview", variant="primary")
+        yield ProgressBar(id="import-progress", show_eta=False)
+        yield Static(
+            "Indiquez le classeur à importer, puis Entrée : rien n'est écrit avant Ctrl+S.",
+            id="import-summary",
+        )
+        yield DataTable(id="import-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#import-table", DataTable)
+        table.add_column("", key="kind", width=10)
+        table.add_column("Fiche", key="record", width=34)
+        table.add_column("Détail", key="detail")
+        self.query_one("#import-progress", ProgressBar).display = False
+        self.query_one("#import-path", Input).focus()
+        if self.initial:
+            self.start_preview()
+
+    def refresh_data(self) -> None:
+        """Nothing to reload: the preview stays until applied or left."""
+
+    # --- preview -------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#import-path")
+    @on(Button.Pressed, "#preview")
+    def start_preview(self) -> None:
+        path = Path(self.query_one("#import-path", Input).value.strip()).expanduser()
+        if not path.is_file():
+            self.query_one("#import-summary", Static).update(f"Fichier introuvable : « {path} ».")
+            return
+        self.preview = None
+        self.resolutions = {}
+        self.query_one("#import-summary", Static).update(f"Lecture de « {path.name} »…")
+        self._show_progress(0, 1)
+        self.run_preview(path)
+
+    def _report(self, done: int, total: int) -> None:
+        self.post_message(self.Progress(done, total))
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="import")
+    def run_preview(self, path: Path) -> None:
+        from importers.excel import UnreadableWorkbook, preview_import
+
+        try:
+            preview = preview_import(self.service.store, self.service.department, path, progress=self._report)
+        except UnreadableWorkbook as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.Previewed(preview))
+
+    @on(Progress)
+    def progressed(self, message: Progress) -> None:
+        self._show_progress(message.done, message.total)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=max(total, 1), progress=done)
+
+    @on(Failed)
+    def failed(self, message: Failed) -> None:
+        self.query_one("#import-progress", ProgressBar).display = False
+        self.query_one("#import-summary", Static).update(message.message)
+        self.suivi.show_error(RuntimeError(message.message))
+
+    @on(Previewed)
+    def previewed(self, message: Previewed) -> None:
+        self.preview = message.preview
+        self.query_one("#import-progress", ProgressBar).display = False
+        self._show_preview()
+
+    def _show_preview(self) -> None:
+        preview = self.preview
+        table = self.query_one("#import-table", DataTable)
+        table.clear()
+        for problem in preview.rejected:
+            table.add_row(Text("Refusé", style="bold red"), problem.location.describe(), str(problem.message))
+        for conflict in preview.conflicts:
+            choice = self.resolutions.get(conflict.id)
+            chosen = {"base": "garder la base", "classeur": "prendre le classeur"}.get(
+                choice or "", "à choisir (Entrée)"
+            )
+            table.add_row(
+                Text("Conflit", style="bold dark_orange"),
+                f"{conflict.key} {conflict.title}",
+                f"{conflict.label} : base « {conflict.store} » / classeur « {conflict.workbook} » → {chosen}",
+                key="|".join(conflict.id),
+            )
+        for plan in preview.new + preview.changed:
+            label = Text("Nouveau", style="green") if plan in preview.new else Text("Modifié", style="cyan")
+            details = "; ".join(str(c) for c in plan.changes) or (
+                f"commentaire : {plan.comment}" if plan.comment else ""
+            )
+            table.add_row(label, f"{plan.key} {plan.title}", details)
+        status = preview.summary()
+        if preview.warnings:
+            status += "\n" + "\n".join(f"Attention : {w}" for w in preview.warnings)
+        if preview.rejected:
+            status += "\nDes lignes sont refusées : corrigez le classeur, rien ne sera écrit."
+        elif preview.unresolved(self.resolutions):
+            status += "\nChoisissez pour chaque conflit (Entrée, ou b / k pour tous), puis Ctrl+S."
+        elif preview.has_changes or self.resolutions:
+            status += "\nCtrl+S applique l'import (une seule transaction, sauvegarde préalable)."
+        else:
+            status += "\nRien à appliquer : la base contient déjà ce classeur."
+        self.query_one("#import-summary", Static).update(status)
+
+    # --- conflicts ------------------------------------------------------------------------------
+
+    def action_toggle(self) -> None:
+        if self.preview is None:
+            return
+        table = self.query_one("#import-table", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if not key or key.count("|") != 2:
+            return
+        conflict_id = tuple(key.split("|"))
+        current = self.resolutions.get(conflict_id)  # type: ignore[arg-type]
+        self.resolutions[conflict_id] = "classeur" if current == "base" else "base"  # type: ignore[index]
+        row = table.cursor_row
+        self._show_preview()
+        table.move_cursor(row=row)
+
+    def action_all(self, choice: str) -> None:
+        if self.preview is None:
+            return
+        self.resolutions = {c.id: choice for c in self.preview.conflicts}
+        self._show_preview()
+
+    # --- apply ------------------------------------------------------------------------------------
+
+    def action_apply(self) -> None:
+        if self.refuse_if_read_only() or self.preview is None:
+            return
+        if self.preview.rejected:
+            self.notify("Des lignes sont refusées : rien ne peut être écrit.", severity="error")
+            return
+        if self.preview.unresolved(self.resolutions):
+            self.notify("Il reste des conflits à trancher.", severity="warning")
+            return
+        self._show_progress(0, 1)
+        self.run_apply(self.preview, dict(self.resolutions))
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="import")
+    def run_apply(self, preview: Any, resolutions: dict[Any, Any]) -> None:
+        from importers.excel import ImportRefused, apply_import
+
+        try:
+            result = apply_import(
+                self.service.store,
+                self.service.department,
+                preview,
+                resolutions,
+                self.service.author,
+                progress=self._report,
+            )
+        except ImportRefused as exc:
+            details = "\n".join(getattr(exc, "details", []) or [])
+            self.post_message(self.Failed(f"Import refusé : {exc}\n{details}".strip()))
+            return
+        self.post_message(self.Applied(result))
+
+    @on(Applied)
+    def applied(self, message: Applied) -> None:
+        self.query_one("#import-progress", ProgressBar).display = False
+        summary = f"Import appliqué : {message.result.summary()}."
+        if message.result.backup:
+            summary += f"\nSauvegarde préalable : {message.result.backup}"
+        self.query_one("#import-summary", Static).update(summary)
+        self.query_one("#import-table", DataTable).clear()
+        self.preview = None
+        self.notify(summary, timeout=10)
+
+    def action_leave(self) -> None:
+        self.dismiss()
