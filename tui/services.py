@@ -11,12 +11,14 @@ from store import activity
 from store import resources as resource_rules
 from store.actions import ActionData, FieldChange
 from store.database import Store
+from store.indicators import IndicatorData, ValueChange, ValueKey, create_indicator, write_values
 from store.lookups import department_territory
 from store.resources import ResourceData
 from store.views.action_list import ActionFilter, ActionList, ActionPage, filter_choices
 from store.views.care_offer import CareOfferLine, care_offer_lines
 from store.views.coverage import CoverageMatrix, coverage_matrix
 from store.views.dashboard import Dashboard, dashboard
+from store.views.indicator_grid import IndicatorGrid, action_indicator_grids
 from store.views.resource_list import ResourceFilter, ResourceRow, resource_rows
 from store.views.scheme import EngagementNode, NodeDetail, node_detail, scheme_tree
 
@@ -166,6 +168,21 @@ class StoreService:
             codes = action_rules.load_actions(conn, self.department).keys()
         numbers = [int(m.group(1)) for c in codes if (m := re.fullmatch(r"ACT-(\d+)", c))]
         return f"ACT-{max(numbers, default=0) + 1:03d}"
+
+    def indicator_grids(self, action_code: str) -> list[IndicatorGrid]:
+        with self.store.engine.connect() as conn:
+            return action_indicator_grids(conn, self.department, action_code)
+
+    def set_indicator_value(self, key: ValueKey, old: float | None, new: float | None) -> None:
+        """Set (or remove, with None) one value; journaled on the indicator's action."""
+        with self.store.writer.begin() as conn:
+            write_values(
+                conn, self.department, [ValueChange(key, old, new)], author=self.author, source="écran Action"
+            )
+
+    def create_indicator(self, data: IndicatorData) -> IndicatorData:
+        with self.store.writer.begin() as conn:
+            return create_indicator(conn, self.department, data)
 
     def save_filter(self, name: str, criteria: ActionFilter) -> None:
         with self.store.writer.begin() as conn:

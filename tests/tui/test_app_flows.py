@@ -308,3 +308,42 @@ async def test_a_worker_error_is_shown_and_the_app_keeps_running(app_factory: Ap
         await pilot.pause(0.1)
         assert isinstance(app.screen, DashboardScreen)
         assert app.is_running
+
+
+async def test_indicator_values_are_entered_per_period_and_breakdown(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    from store.indicators import ValueKey, load_values
+    from tui.widgets.indicator_dialog import IndicatorDialog
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-003")
+        await settle(pilot)
+        await pilot.press("ctrl+k")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, IndicatorDialog)
+        app.screen.query_one("#ind-label", Input).value = "Femmes dépistées"
+        await pilot.click("#ok")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.press(*"2024-01", "enter")
+        await pilot.pause(0.2)
+        await pilot.press(*"12", "enter")  # the value dialog opens on the new period
+        await settle(pilot)
+        await pilot.press("ctrl+b")
+        await pilot.press(*"moins de 50 ans", "enter")
+        await settle(pilot)
+        grid = app.screen.query_one("#ind-grid", DataTable)
+        assert [str(c.label) for c in grid.columns.values()] == ["Période", "Total", "moins de 50 ans"]
+        assert grid.get_row("2024-01")[1] == "12"
+    store = open_store(ariege_db)
+    with store.engine.connect() as conn:
+        values = load_values(conn, "09")
+    store.dispose()
+    assert values[ValueKey("IND-0001", "2024-01", "")] == 12.0
+    _action, journal = stored(ariege_db, "ACT-003")
+    assert any(
+        line.field_name == "indicateur" and "IND-0001 2024-01 : 12" == line.new_value for line in journal
+    )

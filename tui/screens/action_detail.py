@@ -24,14 +24,18 @@ from textual.widgets import (
 from store.actions import FIELD_LABELS, ActionData, FieldChange, format_value, validate
 from store.activity import JournalLine
 from store.errors import ValidationError, VersionConflict
+from store.indicators import IndicatorData, ValueKey
+from store.views.indicator_grid import IndicatorGrid
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
 from tui.form_values import FormError, format_date, format_euros, parse_date, parse_euros, parse_percent
 from tui.screens.form_base import FormScreen
 from tui.services import Choices, with_status
 from tui.widgets.conflict_dialog import ConflictDialog
+from tui.widgets.indicator_dialog import IndicatorDialog
 from tui.widgets.status_dialog import StatusChange, StatusDialog
 from tui.widgets.text_dialog import TextDialog
 
+JOURNAL_LABELS = {**FIELD_LABELS, "indicateur": "Indicateur"}
 _KIND_LABELS = {"creation": "Création", "modification": "Modification", "commentaire": "Commentaire"}
 
 
@@ -45,6 +49,21 @@ class ActionDetailScreen(FormScreen):
         ),
         Binding("f8", "status", "Statut", tooltip="Changer le statut avec un commentaire"),
         Binding("f9", "comment", "Commenter", tooltip="Ajouter un commentaire au journal"),
+        Binding("ctrl+k", "new_indicator", "Nouvel indicateur", show=False, tooltip="Créer un indicateur"),
+        Binding(
+            "ctrl+n",
+            "new_period",
+            "Nouvelle période",
+            show=False,
+            tooltip="Saisir une valeur pour une période",
+        ),
+        Binding(
+            "ctrl+b",
+            "new_category",
+            "Ventilation",
+            show=False,
+            tooltip="Ajouter une ventilation (ex. hommes)",
+        ),
         Binding(
             "escape",
             "leave",
@@ -62,6 +81,11 @@ class ActionDetailScreen(FormScreen):
             self.choices = choices
             self.journal = journal
             self.code = code
+
+    class IndicatorsLoaded(Message):
+        def __init__(self, grids: list[IndicatorGrid]) -> None:
+            super().__init__()
+            self.grids = grids
 
     class JournalLoaded(Message):
         def __init__(self, lines: list[JournalLine]) -> None:
@@ -89,6 +113,9 @@ class ActionDetailScreen(FormScreen):
 
     def __init__(self, code: str | None, *, objective: str | None = None) -> None:
         super().__init__()
+        self.grids: list[IndicatorGrid] = []
+        #: periods and categories added in the grid but not yet given a value
+        self.pending: dict[str, tuple[set[str], set[str]]] = {}
         self.code = code
         self.objective = objective
         self.original: ActionData | None = None
@@ -134,6 +161,10 @@ class ActionDetailScreen(FormScreen):
                         yield from self.field("funding", "Financement", Input(id="funding"))
             with TabPane("Journal", id="tab-journal"):
                 yield DataTable(id="journal", cursor_type="row", zebra_stripes=True)
+            with TabPane("Indicateurs", id="tab-indicators"):
+                yield Select[str]([], prompt="Indicateur", id="ind-select")
+                yield Static("Aucun indicateur : Ctrl+K pour en créer un.", id="ind-info")
+                yield DataTable(id="ind-grid", cursor_type="cell", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#journal", DataTable).add_columns(
@@ -186,6 +217,8 @@ class ActionDetailScreen(FormScreen):
             widget.add_options([(label, value, value in chosen) for label, value in options])
         self._fill(action)
         self._show_journal(message.journal)
+        if self.original is not None:
+            self.load_indicators(self.original.code)
         self.loaded = True
         if self.service.read_only:
             for widget in self.query(
@@ -225,7 +258,7 @@ class ActionDetailScreen(FormScreen):
         for line in reversed(lines):
             what = _KIND_LABELS.get(line.kind, line.kind)
             if line.field_name:
-                what = FIELD_LABELS.get(line.field_name, line.field_name)
+                what = JOURNAL_LABELS.get(line.field_name, line.field_name)
             table.add_row(
                 f"{line.at.astimezone():%d/%m/%Y %H:%M}",
                 line.author,
@@ -415,6 +448,157 @@ class ActionDetailScreen(FormScreen):
     def comment(self, action: ActionData, text: str) -> None:
         self.service.comment_action(action, text, source="écran Action")
         self.post_message(self.Saved(action, [], False))
+
+    # --- indicators ----------------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="indicators")
+    def load_indicators(self, action_code: str) -> None:
+        self.post_message(self.IndicatorsLoaded(self.service.indicator_grids(action_code)))
+
+    @on(IndicatorsLoaded)
+    def indicators_loaded(self, message: IndicatorsLoaded) -> None:
+        self.grids = message.grids
+        select = self.query_one("#ind-select", Select)
+        current = select.value
+        select.set_options(
+            [(f"{g.indicator.code} — {g.indicator.label}", g.indicator.code) for g in self.grids]
+        )
+        codes = [g.indicator.code for g in self.grids]
+        if codes:
+            select.value = current if current in codes else codes[0]
+        self._show_grid()
+
+    @on(Select.Changed, "#ind-select")
+    def _indicator_chosen(self) -> None:
+        self._show_grid()
+
+    def _grid(self) -> IndicatorGrid | None:
+        value = self.query_one("#ind-select", Select).value
+        return next((g for g in self.grids if g.indicator.code == value), None)
+
+    def _show_grid(self) -> None:
+        grid = self._grid()
+        table = self.query_one("#ind-grid", DataTable)
+        table.clear(columns=True)
+        if grid is None:
+            self.query_one("#ind-info", Static).update("Aucun indicateur : Ctrl+K pour en créer un.")
+            return
+        ind = grid.indicator
+        periods_extra, categories_extra = self.pending.get(ind.code, (set(), set()))
+        categories = ["", *sorted((set(grid.categories) | categories_extra) - {""})]
+        periods = sorted(set(grid.periods) | periods_extra)
+        self.query_one("#ind-info", Static).update(
+            f"{ind.label} — {ind.unit or 'sans unité'}, {ind.periodicity}; initiale {_num(ind.baseline)}, "
+            f"cible {_num(ind.target)}, dernière valeur {_num(grid.latest)}. "
+            "Entrée : saisir la valeur ; Ctrl+N : période ; Ctrl+B : ventilation ; Ctrl+K : indicateur."
+        )
+        table.add_column("Période", key="period")
+        for category in categories:
+            table.add_column(category or "Total", key=category or "__total__")
+        for period in periods:
+            cells = [_num(grid.values.get((period, c))) for c in categories]
+            table.add_row(period, *cells, key=period)
+
+    @on(DataTable.CellSelected, "#ind-grid")
+    def edit_value(self, event: DataTable.CellSelected) -> None:
+        grid = self._grid()
+        if grid is None or self.refuse_if_read_only():
+            return
+        period = str(event.cell_key.row_key.value)
+        column = str(event.cell_key.column_key.value)
+        if column == "period":
+            return
+        category = "" if column == "__total__" else column
+        self._ask_value(grid, period, category)
+
+    def _ask_value(self, grid: IndicatorGrid, period: str, category: str) -> None:
+        old = grid.values.get((period, category))
+        label = f"{grid.indicator.code} — {period}" + (f" ({category})" if category else " (total)")
+
+        def typed(text: str | None) -> None:
+            if text is None:
+                return
+            try:
+                new = float(text.replace(",", ".").replace(" ", "")) if text.strip() else None
+            except ValueError:
+                self.notify(f"« {text} » n'est pas un nombre.", severity="error")
+                return
+            self.save_value(ValueKey(grid.indicator.code, period, category), old, new)
+
+        self.app.push_screen(
+            TextDialog(
+                "Valeur de l'indicateur", f"{label} (vide : effacer)", value=_num(old), required=False
+            ),
+            typed,
+        )
+
+    @work(thread=True, exit_on_error=False, group="save")
+    def save_value(self, key: ValueKey, old: float | None, new: float | None) -> None:
+        try:
+            self.service.set_indicator_value(key, old, new)
+        except ValidationError as error:
+            self.post_message(self.Invalid(error))
+            return
+        self.post_message(self.IndicatorsLoaded(self.service.indicator_grids(self.code or "")))
+        if self.original and self.original.id:
+            self.post_message(self.JournalLoaded(self.service.journal(self.original.id)))
+
+    def action_new_indicator(self) -> None:
+        if self.refuse_if_read_only() or self.original is None:
+            return
+        code = self.original.code
+
+        def created(data: IndicatorData | None) -> None:
+            if data is not None:
+                self.create_indicator(data, code)
+
+        self.app.push_screen(IndicatorDialog(code), created)
+
+    @work(thread=True, exit_on_error=False, group="save")
+    def create_indicator(self, data: IndicatorData, action_code: str) -> None:
+        try:
+            created = self.service.create_indicator(data)
+        except ValidationError as error:
+            self.post_message(self.Invalid(error))
+            return
+        self.app.call_from_thread(self.notify, f"Indicateur {created.code} créé.")
+        self.post_message(self.IndicatorsLoaded(self.service.indicator_grids(action_code)))
+
+    def action_new_period(self) -> None:
+        grid = self._grid()
+        if grid is None:
+            self.notify("Créez d'abord un indicateur (Ctrl+K).", severity="warning")
+            return
+        examples = {"mensuelle": "2024-03", "trimestrielle": "2024-T1", "semestrielle": "2024-S1"}
+
+        def typed(period: str | None) -> None:
+            if period:
+                self.pending.setdefault(grid.indicator.code, (set(), set()))[0].add(period.strip())
+                self._show_grid()
+                self._ask_value(grid, period.strip(), "")
+
+        example = examples.get(grid.indicator.periodicity, "2024")
+        self.app.push_screen(TextDialog("Nouvelle période", f"Période (ex. {example})"), typed)
+
+    def action_new_category(self) -> None:
+        grid = self._grid()
+        if grid is None:
+            return
+
+        def typed(category: str | None) -> None:
+            if category:
+                self.pending.setdefault(grid.indicator.code, (set(), set()))[1].add(category.strip())
+                self._show_grid()
+
+        self.app.push_screen(
+            TextDialog("Ventilation", "Nom de la ventilation (ex. mineurs, hommes, femmes)"), typed
+        )
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}".replace(".", ",")
 
 
 def _keep_order(stored: tuple[str, ...], selected: tuple[str, ...]) -> tuple[str, ...]:

@@ -16,12 +16,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from store.actions import FIELD_LABELS, ActionData
+from store.actions import ActionData
 from store.activity import JournalLine, WorkshopInfo
 from store.errors import ValidationError, VersionConflict
 from store.views.action_list import ActionFilter
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
 from tui.screens.base import BaseScreen
+from tui.screens.action_detail import JOURNAL_LABELS
 from tui.services import with_status
 from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.confirm_dialog import ConfirmDialog
@@ -265,7 +266,7 @@ class WorkshopScreen(BaseScreen):
             if line.kind == "commentaire":
                 what = f"commentaire : {line.comment}"
             elif line.field_name:
-                label = FIELD_LABELS.get(line.field_name, line.field_name)
+                label = JOURNAL_LABELS.get(line.field_name, line.field_name)
                 what = f"{label} : {line.old_value or '—'} → {line.new_value or '—'}"
                 if line.comment:
                     what += f" ({line.comment})"
