@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -27,6 +29,7 @@ BACKUP_DIR = "sauvegardes"
 DEFAULT_KEEP = 10
 ENV_KEEP = "SUIVI_STS_KEEP_BACKUPS"
 _STAMP = "%Y%m%dT%H%M%S%fZ"
+_STAMP_IN_NAME = re.compile(r"\d{8}T\d{12}Z")
 
 
 def keep_backups() -> int:
@@ -120,12 +123,19 @@ def list_backups(store_path: Path) -> list[Path]:
     folder = backup_dir(store_path)
     if not folder.is_dir():
         return []
-    return sorted(folder.glob(f"{store_path.stem}-*.sqlite"), key=_stamp_key, reverse=True)
+    return _backups_of(folder, store_path.stem)
+
+
+def _backups_of(folder: Path, stem: str) -> list[Path]:
+    """Backups named `<stem>-<stamp>-<reason>.sqlite` (not those of "<stem>-2025.sqlite"), newest first."""
+    pattern = re.compile(rf"^{re.escape(stem)}-\d{{8}}T\d{{12}}Z-[^/]*\.sqlite$")
+    found = [p for p in folder.glob(f"{stem}-*.sqlite") if pattern.match(p.name)]
+    return sorted(found, key=_stamp_key, reverse=True)
 
 
 def _stamp_key(path: Path) -> str:
-    rest = path.stem.rsplit("-", 2)
-    return rest[-2] if len(rest) == 3 else path.stem
+    found = _STAMP_IN_NAME.search(path.name)
+    return found.group(0) if found else ""
 
 
 def backup_date(path: Path) -> datetime | None:
@@ -137,11 +147,14 @@ def backup_date(path: Path) -> datetime | None:
 
 
 def rotate(folder: Path, stem: str, keep: int) -> None:
-    backups = sorted(folder.glob(f"{stem}-*.sqlite"), key=_stamp_key, reverse=True)
-    for old in backups[keep:]:
+    for old in _backups_of(folder, stem)[keep:]:
         old.unlink(missing_ok=True)
-    for partial in folder.glob(f"{stem}-*.partiel"):  # left by a backup interrupted by a crash
-        partial.unlink(missing_ok=True)
+    # left by a backup interrupted by a crash (not one another process is writing right now)
+    pattern = re.compile(rf"^{re.escape(stem)}-\d{{8}}T\d{{12}}Z-[^/]*\.partiel$")
+    for partial in folder.glob(f"{stem}-*.partiel"):
+        with contextlib.suppress(OSError):
+            if pattern.match(partial.name) and time.time() - partial.stat().st_mtime > 600:
+                partial.unlink()
 
 
 def daily_backup_due(store_path: Path, today: date | None = None) -> bool:
