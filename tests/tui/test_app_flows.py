@@ -345,5 +345,5 @@ async def test_indicator_values_are_entered_per_period_and_breakdown(
     assert values[ValueKey("IND-0001", "2024-01", "")] == 12.0
     _action, journal = stored(ariege_db, "ACT-003")
     assert any(
-        line.field_name == "indicateur" and "IND-0001 2024-01 : 12" == line.new_value for line in journal
+        line.field_name == "indicateur" and line.new_value == "IND-0001 2024-01 : 12" for line in journal
     )

@@ -21,8 +21,8 @@ from store.activity import JournalLine, WorkshopInfo
 from store.errors import ValidationError, VersionConflict
 from store.views.action_list import ActionFilter
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
-from tui.screens.base import BaseScreen
 from tui.screens.action_detail import JOURNAL_LABELS
+from tui.screens.base import BaseScreen
 from tui.services import with_status
 from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.confirm_dialog import ConfirmDialog
