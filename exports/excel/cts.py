@@ -82,7 +82,7 @@ class ReportWriter:
         sheet.set_footer("&LSuivi STS — rapport au CTS&RPage &P / &N")
 
     def _safe(self, sheet: Any, max_width: int = 60) -> SafeSheet:
-        return SafeSheet(self.formats, sheet, max_width=max_width)
+        return SafeSheet(self.formats, sheet, max_width=max_width, blank_formats=True)
 
     def write(self) -> None:
         steps = 5

@@ -17,6 +17,8 @@ from typing import Any
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 #: Excel's limit on the characters of one cell.
 MAX_CELL_CHARS = 32_767
+#: Column widths are measured on the first rows only (measuring every cell costs time).
+MEASURED_ROWS = 2_000
 
 
 def looks_like_formula(text: str) -> bool:
@@ -47,7 +49,12 @@ class Formats:
 class SafeSheet:
     """An xlsxwriter worksheet wrapper: typed writes only, widths measured as rows are written."""
 
-    def __init__(self, formats: Formats, worksheet: Any, *, max_width: int = 60) -> None:
+    def __init__(
+        self, formats: Formats, worksheet: Any, *, max_width: int = 60, blank_formats: bool = False
+    ) -> None:
+        #: Write empty cells that have a format (borders in reports); data sheets rely on
+        #: their columns' formats instead, which keeps big sheets small.
+        self.blank_formats = blank_formats
         self.formats = formats
         self.sheet = worksheet
         self.widths: dict[int, int] = {}
@@ -57,7 +64,10 @@ class SafeSheet:
     def _quote_format(self, fmt: Any) -> Any:
         return self.formats.quoted(fmt)
 
-    def measure(self, column: int, text: str) -> None:
+    def measure(self, row: int, column: int, text: str) -> None:
+        """Track the column's widest text (on the first rows only: enough to size it)."""
+        if row > MEASURED_ROWS:
+            return
         longest = max((len(line) for line in text.splitlines()), default=0)
         if longest > self.widths.get(column, 0):
             self.widths[column] = min(longest, self.max_width)
@@ -66,7 +76,7 @@ class SafeSheet:
         """Write `value` with the writer of its type; a str is always a string cell."""
         sheet = self.sheet
         if value is None or value == "":
-            if fmt is not None:
+            if fmt is not None and self.blank_formats:
                 sheet.write_blank(row, column, None, fmt)
             return
         if isinstance(value, str):
@@ -76,21 +86,21 @@ class SafeSheet:
             if looks_like_formula(value):
                 fmt = self._quote_format(fmt)
             sheet.write_string(row, column, value, fmt)
-            self.measure(column, value)
+            self.measure(row, column, value)
         elif isinstance(value, bool):
             sheet.write_boolean(row, column, value, fmt)
         elif isinstance(value, (int, float)):
             sheet.write_number(row, column, value, fmt)
-            self.measure(column, f"{value:,.2f}" if isinstance(value, float) else str(value))
+            self.measure(row, column, f"{value:,.2f}" if isinstance(value, float) else str(value))
         elif isinstance(value, (date, datetime)):
             sheet.write_datetime(row, column, value, fmt)
-            self.measure(column, "00/00/0000")
+            self.measure(row, column, "00/00/0000")
         else:
             text = str(value)
             sheet.write_string(
                 row, column, text, self._quote_format(fmt) if looks_like_formula(text) else fmt
             )
-            self.measure(column, text)
+            self.measure(row, column, text)
 
     def write_row(self, row: int, values: list[Any], formats: list[Any] | None = None) -> None:
         for column, value in enumerate(values):

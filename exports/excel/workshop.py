@@ -55,7 +55,7 @@ class WorkshopWriter:
     def write(self) -> None:
         info = self.content.info
         sheet = self.book.add_worksheet("Atelier")
-        safe = SafeSheet(self.formats, sheet, max_width=80)
+        safe = SafeSheet(self.formats, sheet, max_width=80, blank_formats=True)
         started = info.started_at.astimezone()
         ended = info.ended_at.astimezone() if info.ended_at else None
         rows: list[tuple[str, Any]] = [
@@ -107,7 +107,7 @@ class WorkshopWriter:
 
     def _actions(self) -> None:
         sheet = self.book.add_worksheet("Actions modifiées")
-        safe = SafeSheet(self.formats, sheet)
+        safe = SafeSheet(self.formats, sheet, blank_formats=True)
         headers = [
             "Code",
             "Intitulé",

@@ -18,7 +18,14 @@ from typing import Any
 import yaml
 
 from importers.excel import cells
-from importers.excel.fields import FIELDS_BY_KIND, KIND_ACTION, KIND_INDICATOR, KIND_RESOURCE, header_key
+from importers.excel.fields import (
+    FIELDS_BY_KIND,
+    KIND_ACTION,
+    KIND_INDICATOR,
+    KIND_RESOURCE,
+    header_key,
+    label_of,
+)
 from importers.excel.headers import alias_table, locate_header
 from importers.excel.model import Location, Problem
 from importers.excel.reader import Workbook
@@ -28,7 +35,7 @@ from store.vocab import fold
 TARGETS = {"actions": KIND_ACTION, "ressources": KIND_RESOURCE, "indicateurs": KIND_INDICATOR}
 KEYS = frozenset(
     ("format", "nom", "description", "cible", "feuille", "ligne_entete", "cle", "creer")
-    + ("colonnes", "filtre", "regles", "valeurs", "defauts")
+    + ("colonnes", "filtre", "regles", "seulement_si_regle", "valeurs", "defauts")
 )
 MAX_MAPPING_BYTES = 256 * 1024
 
@@ -57,6 +64,8 @@ class Mapping:
     written: dict[str, str] = field(default_factory=dict)  # source header key → header as written
     filters: list[tuple[str, frozenset[str]]] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    #: Rows matching no rule only update existing records (never create one).
+    rules_required: bool = False
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # field → folded raw → value
     defaults: dict[str, Any] = field(default_factory=dict)  # field → raw value
 
@@ -146,6 +155,9 @@ def parse_mapping(doc: dict[str, Any], where: str) -> Mapping:
         mapping.rules.append(
             Rule(header_key(condition["colonne"]), frozenset(fold(str(v)) for v in values), assignments)
         )
+    mapping.rules_required = bool(doc.get("seulement_si_regle", False))
+    if mapping.rules_required and not mapping.rules:
+        raise fail("« seulement_si_regle » demande au moins une règle")
     for name, table in (doc.get("valeurs") or {}).items():
         if not isinstance(table, dict):
             raise fail(f"« valeurs » de « {name} » doit associer des valeurs lues à des valeurs de la base")
@@ -235,7 +247,7 @@ def read_mapped(
     ruled = sorted({f for r in mapping.rules for f in r.assignments} - set(columns))
     for offset, field_ in enumerate(ruled):
         columns[field_] = width + offset
-        headers[width + offset] = f"{field_} (règle de la correspondance)"
+        headers[width + offset] = f"{label_of(mapping.target, field_)} (règle de la correspondance)"
     data: list[tuple[int, list[Any]]] = []
     skipped = 0
     for number in range(index + 1, len(rows)):
@@ -246,9 +258,11 @@ def read_mapped(
             skipped += 1
             continue
         done: set[str] = set()
+        matched = False
         for rule in mapping.rules:
             if fold(cells.text(values[by_key[rule.column]]) or "") not in rule.values:
                 continue
+            matched = True
             for field_, value in rule.assignments.items():
                 if field_ in done:
                     continue
@@ -257,9 +271,12 @@ def read_mapped(
                     continue
                 values[column] = values[by_key[value[1]]] if isinstance(value, tuple) else value
                 done.add(field_)
+        if mapping.rules_required and not matched:
+            settings.no_create_rows.add(number + 1)
         data.append((number + 1, values))
     if skipped:
         warnings.append(
-            f"feuille « {name} » : {skipped} ligne(s) écartée(s) par le filtre de la correspondance."
+            f"feuille « {name} » : {skipped} ligne(s) écartée(s) par les filtres ou règles "
+            "de la correspondance."
         )
     return [SheetRows(mapping.target, name, columns, headers, data)], settings, warnings, problems

@@ -89,6 +89,8 @@ class Settings:
     mapping: str | None = None
     #: Fields given to new records when the sheet has no value for them (raw cell values).
     defaults: dict[str, Any] = field(default_factory=dict)
+    #: Excel rows that may update a record but not create one (mapping's `seulement_si_regle`).
+    no_create_rows: set[int] = field(default_factory=set)
     #: Translations of cell values per (kind, field): folded text → value.
     value_maps: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
@@ -117,6 +119,7 @@ class Planner:
         self.known_titles.update({f"resource:{fold(r.name)}": r.code for r in self.resources.values()})
         self.new_titles: dict[str, int] = {}
         self.indicator_plans: dict[str, RowPlan] = {}
+        self.ignored_rows = 0
 
     def _imported_comments(self) -> set[tuple[int, str]]:
         ev = ActionEvent.__table__  # type: ignore[attr-defined]
@@ -140,19 +143,20 @@ class Planner:
     # --- cells -------------------------------------------------------------------------
 
     def parse(
-        self, kind: str, sheet: SheetRows, row: int, values: list[Any], *, report: bool = True
+        self, kind: str, sheet: SheetRows, row: int, values: list[Any], *, skip_blank: bool = False
     ) -> dict[str, Any]:
-        """The store value of every mapped field of a row; problems reported (or skipped)."""
+        """The store value of every mapped field of a row (blank cells left out if `skip_blank`)."""
         result: dict[str, Any] = {}
         for name, column in sheet.columns.items():
             if name.startswith("cat:") or name in ("period", "value"):
                 continue
             raw = values[column] if column < len(values) else ""
+            if skip_blank and cells.is_blank(raw):
+                continue
             try:
                 result[name] = self.resolver.convert(kind, name, spec(kind, name).parse(raw))
             except CellError as exc:
-                if report:
-                    self.problem(sheet, row, name, str(exc), raw)
+                self.problem(sheet, row, name, str(exc), raw)
         return result
 
     def parse_base(self, kind: str, base: BaseRow | None, names: Iterable[str]) -> dict[str, Any] | None:
@@ -222,6 +226,9 @@ class Planner:
             if key is not None:
                 seen[key] = row
             before = by_key.get(key) if key is not None else None
+            if before is None and row in self.settings.no_create_rows:
+                self.ignored_rows += 1
+                continue
             if key is not None and before is None and not self.settings.create_unknown_keys:
                 what = "action" if kind == KIND_ACTION else "ressource"
                 self.problem(
@@ -278,7 +285,8 @@ class Planner:
     ) -> None:
         kind = sheet.kind
         rejected = len(self.preview.rejected)
-        workbook = self.parse(kind, sheet, row, values)
+        # Without export data, a blank cell says nothing: it never clears a value of the store.
+        workbook = self.parse(kind, sheet, row, values, skip_blank=exported is None)
         workbook.pop("comment", None)
         workbook.pop(self.settings.key, None)
         workbook.pop("code", None)
@@ -747,6 +755,11 @@ def preview_import(
                 planner.plan_indicators(sheet, tick)
             else:
                 planner.plan_records(sheet, tick)
+        if planner.ignored_rows:
+            preview.warnings.append(
+                f"{planner.ignored_rows} ligne(s) sans correspondance dans la base ni règle de la "
+                "correspondance ignorée(s)."
+            )
     return preview
 
 

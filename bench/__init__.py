@@ -1,0 +1,1 @@
+"""Benchmarks of Suivi STS (`python -m bench`, `make bench`): each `*_bench.py` module has `main(argv)`."""

@@ -1,0 +1,1 @@
+"""Example mapping files for foreign workbooks (`suivi-sts import --mapping FICHIER.yaml`)."""
