@@ -347,3 +347,66 @@ async def test_indicator_values_are_entered_per_period_and_breakdown(
     assert any(
         line.field_name == "indicateur" and line.new_value == "IND-0001 2024-01 : 12" for line in journal
     )
+
+
+async def test_scheme_shows_a_node_in_full_and_adds_an_action_to_it(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    from textual.widgets import Markdown, Tree
+
+    from tui.screens.scheme import SchemeScreen
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SchemeScreen)
+        tree = screen.query_one("#scheme-tree", Tree)
+        objective = next(n for n in tree.root.children[0].children[1].children if n.data == "E1-D4-O2")
+        tree.move_cursor(objective)
+        await settle(pilot)
+        assert screen.selected is not None and screen.selected.code == "E1-D4-O2"
+        text = screen.query_one("#node-text", Markdown).source
+        for section in ("Les constats", "En pratique", "Parole de citoyen", "Violence et santé"):
+            assert section in text
+        assert "ACT-005" in table_codes(screen.query_one("#node-actions", DataTable))
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ActionDetailScreen)
+        form.query_one("#title", Input).value = "Formation des professionnels au repérage des violences"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        code = form.query_one("#code", Input).value
+    action, journal = stored(ariege_db, code)
+    assert action.objectives == ("E1-D4-O2",) and action.territories == ("09",)
+    assert journal[0].kind == "creation"
+
+
+async def test_a_filter_saved_under_a_name_is_applied_again(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ActionsScreen)
+        screen.query_one("#filter-statuses", Select).value = "en_cours"
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        app.screen.query_one("#text", Input).value = "En cours CTS"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("e")  # clear the filters
+        await settle(pilot)
+        assert screen.query_one("#actions-table", DataTable).row_count == 65
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press(*"CTS", "enter")
+        await settle(pilot)
+        assert screen.criteria.statuses == ("en_cours",)
+        assert screen.query_one("#actions-table", DataTable).row_count == 17
