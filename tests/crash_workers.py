@@ -8,7 +8,7 @@ committed transaction.
   with `update_action` in its own BEGIN IMMEDIATE transaction: two fields, two journal lines);
 - `reference DB N`: loads a generated reference document with N actions in one transaction;
 - `upgrade DB`: upgrades the store's schema to the head revision;
-- `excel DB WORKBOOK`: applies an Excel workbook import (importers.excel, when present).
+- `excel DB WORKBOOK`: previews then applies an Excel exchange workbook (importers.excel).
 """
 
 from __future__ import annotations
@@ -115,14 +115,15 @@ def upgrade(db: str, out: Any = None) -> None:
     _say(out, "committed")
 
 
-def excel(db: str, workbook: str, out: Any = None) -> None:  # pragma: no cover - depends on importers.excel
-    import importers.excel as excel_import
+def excel(db: str, workbook: str, out: Any = None) -> None:
+    """Preview then apply an Excel exchange workbook (apply_import: backup, then one transaction)."""
+    from importers.excel import apply_import, preview_import
     from store.database import open_store
 
     store = open_store(db, daily_backup=False)
-    preview = excel_import.preview_import(store, Path(workbook), department="09")  # type: ignore[call-arg]
+    preview = preview_import(store, "09", Path(workbook))
     _say(out, "START")
-    excel_import.apply_import(store, preview)  # type: ignore[call-arg]
+    apply_import(store, "09", preview, {}, "crash")
     _say(out, "committed")
 
 

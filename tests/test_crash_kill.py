@@ -305,3 +305,97 @@ def test_a_schema_upgrade_killed_half_way_leaves_the_old_or_the_new_revision(
         assert whole, (run, state)
     report(request, record_property, tally)
     assert tally.corrupt == 0 and tally.partial == 0
+
+
+# --- a large Excel workbook import --------------------------------------------------------------
+
+
+def _progress_from_workbook(path: Path) -> tuple[int, int, int]:
+    """GEN actions carrying the workbook's progress, journal lines and exchange log lines of it."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT code, progress FROM action WHERE code LIKE 'GEN-%'").fetchall()
+        journal = conn.execute(
+            "SELECT count(*) FROM action_event WHERE source = 'grand-classeur.xlsx'"
+        ).fetchone()[0]
+        logged = conn.execute(
+            "SELECT count(*) FROM exchange WHERE direction = 'import' AND file_name = 'grand-classeur.xlsx'"
+        ).fetchone()[0]
+    edited = sum(1 for code, progress in rows if progress == _edited_progress(code))
+    return edited, journal, logged
+
+
+def _edited_progress(code: str) -> int:
+    return (int(code.rsplit("A", 1)[1]) % 101 + 50) % 101
+
+
+@pytest.fixture(scope="module")
+def big_store_and_workbook(base_store: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A store with the generated actions, and its exchange workbook with every progress edited."""
+    from exports.excel import export_ars
+    from importers.reference_yaml import read_reference_file
+    from store.database import open_store
+    from store.reference import apply_reference
+    from tests.excel_fixtures import column_of, edit_workbook
+
+    folder = tmp_path_factory.mktemp("excel")
+    path = folder / "grand.sqlite"
+    shutil.copyfile(base_store, path)
+    store = open_store(path, daily_backup=False)
+    doc = crash_workers.big_document(read_reference_file(MINI_REFERENCE), BIG_IMPORT_ACTIONS)
+    with store.writer.begin() as conn:
+        apply_reference(conn, doc, author="crash", source="préparation")
+    exported = folder / "export.xlsx"
+    export_ars(store, "09", exported, author="crash")
+    store.dispose()
+
+    def edit(book: Any) -> None:
+        sheet = book["Actions"]
+        progress = column_of(sheet, "Avancement (%)")
+        for row in range(2, sheet.max_row + 1):
+            code = sheet.cell(row, 1).value
+            if isinstance(code, str) and code.startswith("GEN-"):
+                sheet.cell(row, progress).value = _edited_progress(code)
+
+    workbook = edit_workbook(exported, folder / "grand-classeur.xlsx", edit)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path, workbook
+
+
+def test_a_large_workbook_import_killed_at_random_moments_is_all_or_nothing(
+    big_store_and_workbook: tuple[Path, Path],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    record_property: Any,
+) -> None:
+    template, workbook = big_store_and_workbook
+    rng = random.Random(SEED + 3)
+    full = (BIG_IMPORT_ACTIONS, BIG_IMPORT_ACTIONS, 1)
+    tally = Tally(f"Excel workbook import ({BIG_IMPORT_ACTIONS} actions edited)")
+    path = tmp_path / "calibrage.sqlite"
+    shutil.copyfile(template, path)
+    assert _progress_from_workbook(path) == (0, 0, 0)
+    calibration = run_child(crash_workers.excel, (str(path), str(workbook)), None)
+    assert calibration.committed and _progress_from_workbook(path) == full
+    budget = calibration.work_seconds
+    for run in range(_runs(12)):
+        path = tmp_path / f"excel-{run}.sqlite"
+        shutil.copyfile(template, path)
+        outcome = run_child(crash_workers.excel, (str(path), str(workbook)), rng.uniform(0, budget))
+        budget = budget if outcome.killed else min(budget, outcome.work_seconds)
+        tally.runs += 1
+        tally.killed += outcome.killed
+        problems = integrity_problems(path)
+        tally.corrupt += bool(problems)
+        assert not problems, problems
+        counts = _progress_from_workbook(path)
+        whole = counts in ((0, 0, 0), full) and (counts == full) >= outcome.committed
+        tally.partial += not whole
+        tally.results["import complet" if counts == full else "rien d'importé"] += 1
+        assert whole, (run, counts)
+        for saved in backup_dir(path).glob("*.sqlite"):
+            assert verify_backup(saved).ok, saved
+        shutil.rmtree(backup_dir(path), ignore_errors=True)
+        path.unlink()
+    report(request, record_property, tally)
+    assert tally.corrupt == 0 and tally.partial == 0 and tally.killed >= tally.runs // 3
