@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test ci pg lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,15 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+## CI: starts a throw-away PostgreSQL on 127.0.0.1 (installed if missing), then `make test` with
+## the server required (PostgreSQL tests fail instead of being skipped).
+ci:
+	bash .ci/run
+
+## Starts the test PostgreSQL server and prints the URL to export as SUIVI_STS_TEST_PG_URL.
+pg:
+	bash .ci/start-postgres
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
