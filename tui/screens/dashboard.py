@@ -66,7 +66,7 @@ class DashboardScreen(BaseScreen):
         for table_id in ("#late", "#soon"):
             table = self.query_one(table_id, DataTable)
             table.add_column("Code")
-            table.add_column("Action", width=30)
+            table.add_column("Action", width=24)
             table.add_columns("Échéance", "Statut")
         self.refresh_data()
 
