@@ -152,5 +152,5 @@ def drop_role(engine: Engine, role: str) -> None:
     with engine.begin() as conn:
         conn.execute(text(f"DELETE FROM {ACCESS_TABLE} WHERE role_name = :r"), {"r": role})
         if _role_exists(conn, role):
-            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            _apply_privileges(conn, role)  # no binding left: every privilege in this schema revoked
             conn.execute(text(f'DROP ROLE "{role}"'))

@@ -137,3 +137,34 @@ def test_granting_again_switches_to_read_only_and_revoking_removes_access(
     refused = (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedTable)  # no schema usage
     with _raw(role_url(pg_url, role)) as conn, pytest.raises(refused):
         conn.execute("SELECT count(*) FROM action")
+
+
+def test_a_non_superuser_owner_installs_the_schema_loads_and_grants(pg_url: str) -> None:
+    """The regional set-up of docs/deployment.md: an owner role with CREATEROLE, no superuser."""
+    import uuid
+
+    from importers.setup_store import initialise
+    from tests.conftest import MINI_REFERENCE, PG_URL
+
+    assert PG_URL is not None
+    owner, schema = f"t_owner_{uuid.uuid4().hex[:8]}", f"t_{uuid.uuid4().hex[:10]}"
+    with _raw(PG_URL) as conn:
+        conn.execute(f'CREATE ROLE "{owner}" LOGIN CREATEROLE')
+        conn.execute(f'CREATE SCHEMA "{schema}" AUTHORIZATION "{owner}"')
+    sep = "&" if "?" in PG_URL else "?"
+    owner_url = role_url(f"{PG_URL}{sep}options=-csearch_path%3D{schema}", owner)
+    try:
+        installed = initialise(owner_url, reference=MINI_REFERENCE)
+        role = f"t_dt09_{uuid.uuid4().hex[:8]}"
+        access.grant(installed.store.engine, role, "09")
+        delegation = open_store(role_url(owner_url, role))
+        with delegation.engine.connect() as conn:
+            assert set(load_actions(conn, "09")) == {"ACT-001", "ACT-002"}
+        delegation.dispose()
+        access.drop_role(installed.store.engine, role)
+        installed.store.dispose()
+    finally:
+        with _raw(PG_URL) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            conn.execute(f'DROP OWNED BY "{owner}"')
+            conn.execute(f'DROP ROLE "{owner}"')
