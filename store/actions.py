@@ -16,14 +16,13 @@ from sqlalchemy import Connection, insert, select, update
 
 from store.errors import ValidationError, VersionConflict
 from store.lookups import CodeMaps, code_maps
-from store.models import Action, ActionEvent, ActionObjective, ActionPartner, ActionTerritory, utcnow
+from store.models import utcnow
+from store.tables import ACTION as A
+from store.tables import ACTION_EVENT as EVENTS
+from store.tables import ACTION_OBJECTIVE as A_OBJ
+from store.tables import ACTION_PARTNER as A_PART
+from store.tables import ACTION_TERRITORY as A_TERR
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
-
-A = Action.__table__  # type: ignore[attr-defined]
-EVENTS = ActionEvent.__table__  # type: ignore[attr-defined]
-A_OBJ = ActionObjective.__table__  # type: ignore[attr-defined]
-A_PART = ActionPartner.__table__  # type: ignore[attr-defined]
-A_TERR = ActionTerritory.__table__  # type: ignore[attr-defined]
 
 #: French label of each journaled field.
 FIELD_LABELS: dict[str, str] = {

@@ -8,13 +8,12 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from store.models import Action, ActionEvent, Exchange, SavedFilter, WorkshopSession, utcnow, workshop_source
-
-EX = Exchange.__table__  # type: ignore[attr-defined]
-WS = WorkshopSession.__table__  # type: ignore[attr-defined]
-SF = SavedFilter.__table__  # type: ignore[attr-defined]
-EV = ActionEvent.__table__  # type: ignore[attr-defined]
-A = Action.__table__  # type: ignore[attr-defined]
+from store.models import utcnow, workshop_source
+from store.tables import ACTION as A
+from store.tables import ACTION_EVENT as EV
+from store.tables import EXCHANGE as EX
+from store.tables import SAVED_FILTER as SF
+from store.tables import WORKSHOP_SESSION as WS
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,11 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from store.errors import ValidationError, VersionConflict
 from store.lookups import CodeMaps, code_maps
-from store.models import Resource, ResourceAudience, ResourceTerritory, utcnow
+from store.models import utcnow
+from store.tables import RESOURCE as R
+from store.tables import RESOURCE_AUDIENCE as R_AUD
+from store.tables import RESOURCE_TERRITORY as R_TERR
 from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus
-
-R = Resource.__table__  # type: ignore[attr-defined]
-R_AUD = ResourceAudience.__table__  # type: ignore[attr-defined]
-R_TERR = ResourceTerritory.__table__  # type: ignore[attr-defined]
 
 FIELD_LABELS: dict[str, str] = {
     "name": "Nom",

@@ -8,36 +8,21 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, select
 
-from store.models import (
-    Action,
-    ActionObjective,
-    ActionTerritory,
-    Challenge,
-    Engagement,
-    Objective,
-    ObjectivePathway,
-    ObjectiveTheme,
-    Organisation,
-    Pathway,
-    Territory,
-    Theme,
-)
+from store.tables import ACTION as A
+from store.tables import ACTION_OBJECTIVE as AO
+from store.tables import ACTION_TERRITORY as AT
+from store.tables import CHALLENGE as CH
+from store.tables import ENGAGEMENT as ENG
+from store.tables import OBJECTIVE as OBJ
+from store.tables import OBJECTIVE_PATHWAY as OP
+from store.tables import OBJECTIVE_THEME as OT
+from store.tables import ORGANISATION as ORG
+from store.tables import PATHWAY as PW
+from store.tables import TERRITORY as TER
+from store.tables import THEME as TH
 from store.vocab import ActionStatus, fold
-
-A = Action.__table__  # type: ignore[attr-defined]
-AO = ActionObjective.__table__  # type: ignore[attr-defined]
-AT = ActionTerritory.__table__  # type: ignore[attr-defined]
-OBJ = Objective.__table__  # type: ignore[attr-defined]
-CH = Challenge.__table__  # type: ignore[attr-defined]
-ENG = Engagement.__table__  # type: ignore[attr-defined]
-ORG = Organisation.__table__  # type: ignore[attr-defined]
-TER = Territory.__table__  # type: ignore[attr-defined]
-OT = ObjectiveTheme.__table__  # type: ignore[attr-defined]
-OP = ObjectivePathway.__table__  # type: ignore[attr-defined]
-TH = Theme.__table__  # type: ignore[attr-defined]
-PW = Pathway.__table__  # type: ignore[attr-defined]
 
 OPEN_STATUSES = tuple(s.value for s in ActionStatus if s.is_open)
 
@@ -248,7 +233,7 @@ class ActionList:
                     AT.c.action_id == A.c.id, AT.c.territory_id == TER.c.id, TER.c.code.in_(c.territories)
                 )
             )
-        objective_filters = []
+        objective_filters: list[ColumnElement[bool]] = []
         if c.objectives:
             objective_filters.append(OBJ.c.code.in_(c.objectives))
         if c.challenges:

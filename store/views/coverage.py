@@ -7,14 +7,12 @@ from datetime import date
 
 from sqlalchemy import Connection, select
 
-from store.models import Resource, ResourceAudience, ResourceTerritory, Territory
 from store.resources import VERIFY_EVERY_DAYS
+from store.tables import RESOURCE as R
+from store.tables import RESOURCE_AUDIENCE as RA
+from store.tables import RESOURCE_TERRITORY as RT
+from store.tables import TERRITORY as TER
 from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus, TerritoryKind
-
-R = Resource.__table__  # type: ignore[attr-defined]
-RA = ResourceAudience.__table__  # type: ignore[attr-defined]
-RT = ResourceTerritory.__table__  # type: ignore[attr-defined]
-TER = Territory.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

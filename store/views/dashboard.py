@@ -8,17 +8,15 @@ from datetime import date
 from sqlalchemy import Connection, case, func, select
 
 from store.activity import ExchangeRow, last_exchanges
-from store.models import Action, ActionObjective, Challenge, Department, Engagement, Objective
+from store.tables import ACTION as A
+from store.tables import ACTION_OBJECTIVE as AO
+from store.tables import CHALLENGE as CH
+from store.tables import DEPARTMENT as DEPT
+from store.tables import ENGAGEMENT as ENG
+from store.tables import OBJECTIVE as OBJ
 from store.views.action_list import ActionFilter, ActionList, ActionRow
 from store.views.coverage import coverage_matrix
 from store.vocab import ActionStatus
-
-A = Action.__table__  # type: ignore[attr-defined]
-AO = ActionObjective.__table__  # type: ignore[attr-defined]
-OBJ = Objective.__table__  # type: ignore[attr-defined]
-CH = Challenge.__table__  # type: ignore[attr-defined]
-ENG = Engagement.__table__  # type: ignore[attr-defined]
-DEPT = Department.__table__  # type: ignore[attr-defined]
 
 DUE_SOON_DAYS = 30
 

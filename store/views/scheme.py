@@ -7,25 +7,19 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, func, select
 
 from store.models import (
-    Action,
-    ActionObjective,
-    Challenge,
     ChallengePathway,
     ChallengeTheme,
-    Engagement,
-    Objective,
     ObjectivePathway,
     ObjectiveTheme,
     Pathway,
     Theme,
 )
+from store.tables import ACTION as A
+from store.tables import ACTION_OBJECTIVE as AO
+from store.tables import CHALLENGE as CH
+from store.tables import ENGAGEMENT as ENG
+from store.tables import OBJECTIVE as OBJ
 from store.vocab import ActionStatus
-
-A = Action.__table__  # type: ignore[attr-defined]
-AO = ActionObjective.__table__  # type: ignore[attr-defined]
-OBJ = Objective.__table__  # type: ignore[attr-defined]
-CH = Challenge.__table__  # type: ignore[attr-defined]
-ENG = Engagement.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
