@@ -42,6 +42,7 @@ from store.models import (
     Theme,
     utcnow,
 )
+from store.resources import load_resources
 from store.vocab import ActionStatus, ResourceStatus, parse_action_status, parse_resource_status
 
 
@@ -645,7 +646,6 @@ def read_reference(conn: Connection, dept: str) -> Doc:
         conn.execute(select(table(Department)).where(table(Department).c.code == dept)).mappings().one()
     )
     maps = code_maps(conn, dept)
-    org_codes, terr_codes = maps.organisation_codes(), maps.territory_codes()
     ch_themes = _names(conn, ChallengeTheme, Theme, "challenge_id", "theme_id")
     ch_paths = _names(conn, ChallengePathway, Pathway, "challenge_id", "pathway_id")
     ob_themes = _names(conn, ObjectiveTheme, Theme, "objective_id", "theme_id")
@@ -713,7 +713,7 @@ def read_reference(conn: Connection, dept: str) -> Doc:
             {"code": o["code"], "nom": o["name"], "type": o["kind"]}
             for o in _rows(conn, Organisation, dept, "id")
         ],
-        "ressources": _read_resources(conn, dept, org_codes, terr_codes),
+        "ressources": _read_resources(conn, dept),
         "actions": [
             _action_doc(a)
             for a in sorted(action_rules.load_actions(conn, dept).values(), key=lambda a: a.id or 0)
@@ -722,36 +722,30 @@ def read_reference(conn: Connection, dept: str) -> Doc:
     }
 
 
-def _read_resources(conn: Connection, dept: str, orgs: dict[int, str], terrs: dict[int, str]) -> list[Doc]:
-    aud, rt = table(ResourceAudience), table(ResourceTerritory)
-    audiences: dict[int, list[str]] = {}
-    for rid, name in conn.execute(select(aud.c.resource_id, aud.c.audience)):
-        audiences.setdefault(rid, []).append(name)
-    territories: dict[int, list[str]] = {}
-    for rid, tid in conn.execute(select(rt.c.resource_id, rt.c.territory_id)):
-        territories.setdefault(rid, []).append(terrs[tid])
+def _read_resources(conn: Connection, dept: str) -> list[Doc]:
+    resources = sorted(load_resources(conn, dept).values(), key=lambda r: r.id or 0)
     return [
         {
-            "code": r["code"],
-            "nom": r["name"],
-            "type": r["kind"],
-            "publics": sorted(audiences.get(r["id"], [])),
-            "porteur": orgs.get(r["carrier_id"]) if r["carrier_id"] else None,
-            "territoires": sorted(territories.get(r["id"], [])),
-            "capacite": r["capacity"],
-            "adresse": r["address"],
-            "commune": r["commune"],
-            "code_insee": r["insee_code"],
-            "telephone": r["phone"],
-            "courriel": r["email"],
-            "contact": r["contact_name"],
-            "finess": r["finess"],
-            "discipline": r["discipline_code"],
-            "statut": ResourceStatus(r["status"]).label.lower(),
-            "verifie_le": r["verified_on"],
-            "notes": r["notes"],
+            "code": r.code,
+            "nom": r.name,
+            "type": r.kind,
+            "publics": list(r.audiences),
+            "porteur": r.carrier,
+            "territoires": list(r.territories),
+            "capacite": r.capacity,
+            "adresse": r.address,
+            "commune": r.commune,
+            "code_insee": r.insee_code,
+            "telephone": r.phone,
+            "courriel": r.email,
+            "contact": r.contact_name,
+            "finess": r.finess,
+            "discipline": r.discipline_code,
+            "statut": ResourceStatus(r.status).label.lower(),
+            "verifie_le": r.verified_on,
+            "notes": r.notes,
         }
-        for r in _rows(conn, Resource, dept, "id")
+        for r in resources
     ]
 
 

@@ -117,3 +117,31 @@ def test_reading_a_reference_file_that_is_not_utf8(tmp_path: Path) -> None:
     bad.write_bytes("departement: {code: '09', nom: Ariège}".encode("latin-1"))
     with pytest.raises(ReferenceFileError, match="UTF-8"):
         read_reference_file(bad)
+
+
+def test_a_store_holding_two_departments_reads_each_back_separately(
+    loaded_store: Store, store_url: str
+) -> None:
+    other = (
+        MINI_REFERENCE.read_text(encoding="utf-8")
+        .replace(
+            'departement: {code: "09", nom: "Ariège"}', 'departement: {code: "31", nom: "Haute-Garonne"}'
+        )
+        .replace('code: "09", nom: "Ariège (tout le département)"', 'code: "31", nom: "Haute-Garonne"')
+        .replace('territoires: ["09"]', 'territoires: ["31"]')
+    )
+    doc = parse_reference(other, "haute-garonne.yaml")
+    from store.reference import apply_reference
+
+    with loaded_store.writer.begin() as conn:
+        apply_reference(conn, doc, author="testeur", source="haute-garonne.yaml")
+    with loaded_store.engine.connect() as conn:
+        ariege, garonne = read_reference(conn, "09"), read_reference(conn, "31")
+    assert ariege["departement"]["nom"] == "Ariège" and garonne["departement"]["nom"] == "Haute-Garonne"
+    assert ariege["ressources"][0]["territoires"] == ["09"]
+    assert garonne["ressources"][0]["territoires"] == ["31"]
+    assert (
+        [a["code"] for a in ariege["actions"]]
+        == [a["code"] for a in garonne["actions"]]
+        == ["ACT-001", "ACT-002"]
+    )
