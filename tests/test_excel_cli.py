@@ -50,7 +50,7 @@ def test_dry_run_shows_the_preview_and_writes_nothing(
     capsys.readouterr()
     assert main(["--db", db, "import", "--dry-run", str(edited)]) == 0
     printed = capsys.readouterr().out
-    assert "~ Modifié : action ACT-001" in printed and "Statut : en_cours → realisee" in printed
+    assert "~ Modifié : action ACT-001" in printed and "Statut : En cours → Réalisée" in printed
     assert "rien n'a été écrit" in printed
     assert snapshot_tables(store) == before
     assert main(["--db", db, "import", str(edited)]) == 0

@@ -14,7 +14,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from store.vocab import fold
+from store.vocab import ActionStatus, ResourceStatus, Weather, fold
 
 #: Excel's day zero (1900 date system, after its 1900 leap-year bug).
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -217,10 +217,21 @@ def period(value: Any, periodicity: str | None = None) -> str | None:
     raise CellError("une période est attendue (2024, 2024-T1, 2024-S1 ou 2024-03)")
 
 
-def format_value(value: Any) -> str:
-    """A domain value as shown in previews (dates dd/mm/yyyy, lists joined)."""
+_CODED_FIELDS: dict[str, dict[str, str]] = {
+    "status": {
+        **{s.value: s.label for s in ActionStatus},
+        **{s.value: s.label for s in ResourceStatus},
+    },
+    "weather": {w.value: w.label for w in Weather},
+}
+
+
+def format_value(value: Any, field: str | None = None) -> str:
+    """A domain value as shown in previews (labels for coded fields, dates dd/mm/yyyy, lists joined)."""
     if value is None or value == ():
         return "(vide)"
+    if field in _CODED_FIELDS and isinstance(value, str):
+        return _CODED_FIELDS[field].get(value, value)
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value)
     if isinstance(value, date):

@@ -62,7 +62,7 @@ class Change:
     new: Any
 
     def __str__(self) -> str:
-        return f"{self.label} : {format_value(self.old)} → {format_value(self.new)}"
+        return f"{self.label} : {format_value(self.old, self.field)} → {format_value(self.new, self.field)}"
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,9 @@ class Conflict:
     def __str__(self) -> str:
         return (
             f"{self.location.describe()} : {KIND_LABELS[self.kind]} {self.key}, {self.label} — "
-            f"exporté « {format_value(self.exported)} », modifié dans la base en "
-            f"« {format_value(self.store)} » et dans le classeur en « {format_value(self.workbook)} »"
+            f"exporté « {format_value(self.exported, self.field)} », modifié dans la base en "
+            f"« {format_value(self.store, self.field)} » et dans le classeur en "
+            f"« {format_value(self.workbook, self.field)} »"
         )
 
 

@@ -70,7 +70,7 @@ async def test_export_then_edit_then_import_through_the_screens(
         summary = str(screen.query_one("#import-summary", Static).render())
         assert "1 modifié" in summary
         rows = [screen.query_one("#import-table", DataTable).get_row_at(i) for i in range(1)]
-        assert "ACT-002" in str(rows[0][1]) and "Statut" in str(rows[0][2])
+        assert "ACT-002" in str(rows[0][1]) and "Statut : En cours → Réalisée" in str(rows[0][2])
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "Import appliqué" in str(screen.query_one("#import-summary", Static).render())

@@ -14,6 +14,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
+from importers.excel.cells import format_value
 from tui.screens.base import BaseScreen
 
 
@@ -165,7 +166,8 @@ class ImportScreen(BaseScreen):
             table.add_row(
                 Text("Conflit", style="bold dark_orange"),
                 f"{conflict.key} {conflict.title}",
-                f"{conflict.label} : base « {conflict.store} » / classeur « {conflict.workbook} » → {chosen}",
+                f"{conflict.label} : base « {format_value(conflict.store, conflict.field)} » / "
+                f"classeur « {format_value(conflict.workbook, conflict.field)} » → {chosen}",
                 key="|".join(conflict.id),
             )
         for plan in preview.new + preview.changed:
