@@ -14,8 +14,6 @@ starts. See docs/excel.md.
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from exports.atomic import atomic_path
 from store.activity import record_exchange
 from store.database import Store
 from store.errors import ReadOnlyStore, StoreError
+from store.identity import current_user
 
 Progress = Callable[[int, int], None]
 
@@ -42,12 +41,7 @@ class ExportResult:
 
 
 def _author(author: str | None) -> str:
-    if author:
-        return author
-    try:
-        return os.environ.get("SUIVI_STS_USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return "inconnu"
+    return author or current_user()
 
 
 def _workbook(path: Path, *, constant_memory: bool) -> Any:
