@@ -6,10 +6,9 @@ starts, so that opening the app does not pay for the Excel libraries).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.widgets.export_dialog import ExportDialog, ExportRequest, default_path
+from tui.widgets.export_dialog import ExportDialog, ExportRequest
 
 if TYPE_CHECKING:
     from tui.screens.base import BaseScreen
@@ -53,25 +52,33 @@ def run_export(screen: BaseScreen, request: ExportRequest) -> None:
     )
 
 
-def export_workshop(screen: BaseScreen, session_id: int, path: Path | None = None) -> None:
-    """Export the changes of a workshop session (for sending to the ARS)."""
+def export_workshop(screen: BaseScreen, session_id: int) -> None:
+    """Ask where, then export the changes of a workshop session (for sending to the ARS)."""
     service = screen.service
-    target = path or default_path(f"atelier-{session_id}")
 
-    def job() -> None:
-        from exports import excel
+    def chosen(request: ExportRequest | None) -> None:
+        if request is None:
+            return
 
-        result = excel.export_workshop(
-            service.store,
-            service.department,
-            session_id,
-            target,
-            author=service.author,
-            progress=_progress(screen),
+        def job() -> None:
+            from exports import excel
+
+            result = excel.export_workshop(
+                service.store,
+                service.department,
+                session_id,
+                request.path,
+                author=service.author,
+                progress=_progress(screen),
+            )
+            screen.app.call_from_thread(screen.notify, f"{result.summary}\n{result.path}", timeout=10)
+
+        screen.run_worker(
+            job, thread=True, exit_on_error=False, group="export", name=f"export {request.path.name}"
         )
-        screen.app.call_from_thread(screen.notify, f"{result.summary}\n{result.path}", timeout=10)
 
-    screen.run_worker(job, thread=True, exit_on_error=False, group="export", name=f"export {target.name}")
+    kinds = {"atelier": f"Changements de l'atelier n°{session_id} (pour l'ARS)"}
+    screen.app.push_screen(ExportDialog(kinds, kind="atelier"), chosen)
 
 
 def _progress(screen: BaseScreen):  # type: ignore[no-untyped-def]

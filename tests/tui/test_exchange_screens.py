@@ -89,3 +89,30 @@ async def test_an_unreadable_file_is_reported_and_nothing_changes(
         await settle(pilot)
         assert "pas-un-classeur.xlsx" in getattr(app.screen, "message", "")
     assert stored_status(ariege_db, "ACT-002") == "en_cours"
+
+
+async def test_a_workshop_session_is_exported_for_the_ars(app_factory: AppFactory, tmp_path: Path) -> None:
+    from tui.screens.workshop import WorkshopScreen
+
+    target = tmp_path / "atelier.xlsx"
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press(*"E1-D4-O2", "enter")
+        await settle(pilot)
+        await pilot.press("2", "plus")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkshopScreen)
+        await pilot.press("x")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ExportDialog)
+        app.screen.query_one("#path", Input).value = str(target)
+        await pilot.click("#ok")
+        await settle(pilot)
+    sheet = openpyxl.load_workbook(target, read_only=True).worksheets
+    text = " ".join(str(c) for ws in sheet for row in ws.iter_rows(values_only=True) for c in row if c)
+    assert "ACT-004" in text and "Atelier n°1" in text
