@@ -1,4 +1,4 @@
-"""Making a file or folder really write-protected, even for root (who ignores permissions)."""
+"""Test helpers: really write-protected files (even for root), figures shown in pytest's output."""
 
 from __future__ import annotations
 
@@ -30,3 +30,14 @@ def write_protected(path: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run([chattr, "-i", str(path)], check=True)
+
+
+def show_in_test_output(request: pytest.FixtureRequest, line: str) -> None:
+    """Write a line in pytest's output even though the test's output is captured."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        reporter.write_line(line)

@@ -9,6 +9,7 @@ Set SUIVI_STS_CRASH_RUNS to scale the number of runs, SUIVI_STS_CRASH_SEED to re
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import random
@@ -29,6 +30,7 @@ from store.backup import backup_dir, verify_backup
 from store.schema import head_revision
 from tests import crash_workers
 from tests.conftest import MINI_REFERENCE
+from tests.storage_support import show_in_test_output
 
 OLD_STORE = Path(__file__).with_name("fixtures") / "store_rev0001.sqlite"
 SCALE = float(os.environ.get("SUIVI_STS_CRASH_RUNS_SCALE", "1"))
@@ -125,11 +127,20 @@ def report(
 ) -> None:
     record_property(tally.name, tally.line())
     line = f"[crash test, seed {SEED}] {tally.line()}"
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("")
-        reporter.write_line(line)
+    show_in_test_output(request, line)
     print(line)
+    results = Path(request.config.rootpath) / "build" / "crash-test.json"
+    results.parent.mkdir(exist_ok=True)
+    figures = json.loads(results.read_text()) if results.exists() else {}
+    figures[tally.name] = {
+        "seed": SEED,
+        "runs": tally.runs,
+        "killed": tally.killed,
+        "corrupt_stores": tally.corrupt,
+        "partial_writes": tally.partial,
+        **dict(tally.results),
+    }
+    results.write_text(json.dumps(figures, ensure_ascii=False, indent=2))
 
 
 def _runs(n: int) -> int:

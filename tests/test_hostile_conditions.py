@@ -23,7 +23,7 @@ from store.health import StoreDamaged, StoreFull, filesystem_type, network_notic
 from store.reference import read_reference
 from tests import crash_workers
 from tests.conftest import MINI_REFERENCE, snapshot_tables
-from tests.storage_support import write_protected
+from tests.storage_support import show_in_test_output, write_protected
 
 
 @pytest.fixture
@@ -183,9 +183,7 @@ def test_two_processes_writing_1000_changes_each_lose_none(db: Path, request: py
         )
     assert version == version0 + 2000
     assert per_author == {"poste0": 1000, "poste1": 1000}
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\n[concurrence] 2 × 1000 enregistrements en {elapsed:.1f} s, aucun perdu")
+    show_in_test_output(request, f"[concurrence] 2 × 1000 enregistrements en {elapsed:.1f} s, aucun perdu")
 
 
 # --- network file systems -----------------------------------------------------------------------
