@@ -41,7 +41,11 @@ def dump_reference(doc: dict[str, Any]) -> str:
     body = yaml.dump(doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
     dept = doc["departement"]
     today = datetime.now().astimezone().date().isoformat()
-    return HEADER.format(date=today, code=dept["code"], nom=dept["nom"]) + body
+
+    def one_line(value: object) -> str:  # the header is a comment: no line break may escape it
+        return " ".join(str(value).split())
+
+    return HEADER.format(date=today, code=one_line(dept["code"]), nom=one_line(dept["nom"])) + body
 
 
 def export_reference(engine: Engine, department: str, path: Path) -> dict[str, Any]:

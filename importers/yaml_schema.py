@@ -209,7 +209,15 @@ class Record(Spec):
 
 def parse(text: str, spec: Spec, *, max_problems: int = 50) -> tuple[Any, Context]:
     """Parse `text` and convert it against `spec`. Syntax errors become one Problem."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids, found before parsing
+        line = text[: exc.position].count("\n") + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        forbidden = Problem(
+            line, column, f"caractère interdit dans un fichier YAML (code {exc.character!r})."
+        )
+        return None, Context(yaml.SafeLoader(""), [forbidden])
     ctx = Context(loader)
     try:
         node = loader.get_single_node()

@@ -188,7 +188,7 @@ def _replace_if_changed(
 ) -> bool:
     """Replace the department's rows of `model` when their content differs."""
     tbl = table(model)
-    columns = sorted({c for row in rows for c in row})
+    columns = [c.name for c in tbl.columns if c.name not in ("id", "department_code")]
     current = [
         dict(r)
         for r in conn.execute(
@@ -202,7 +202,7 @@ def _replace_if_changed(
     conn.execute(delete(tbl).where(tbl.c.department_code == dept))
     if rows:
         conn.execute(insert(tbl), [{"department_code": dept, **row} for row in rows])
-    report.updated[kind] += len(rows) if current else 0
+    report.updated[kind] += (len(rows) or len(current)) if current else 0
     report.inserted[kind] += 0 if current else len(rows)
     return True
 

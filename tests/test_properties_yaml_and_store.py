@@ -46,16 +46,8 @@ yaml_values = st.recursive(
 )
 
 
-#: YAML refuses these characters; PyYAML says so before parsing, see the xfail test below.
-_YAML_FORBIDDEN = (
-    {chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]}
-    | {chr(c) for c in range(0x80, 0xA0) if c != 0x85}
-    | {"\ufffe", "\uffff"}
-)
-yaml_text = st.text(
-    alphabet=st.characters(blacklist_characters="".join(_YAML_FORBIDDEN), blacklist_categories=("Cs",)),
-    max_size=400,
-)
+#: Any text, characters YAML forbids included (they get a French message too).
+yaml_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400)
 
 
 def _load(text: str) -> None:
@@ -74,11 +66,6 @@ def test_any_text_gives_a_document_or_a_reference_file_error(text: str) -> None:
     _load(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="importers/yaml_schema.parse crée yaml.SafeLoader(text) hors du try : un caractère de "
-    "contrôle (ReaderError) échappe sans message français. À corriger dans importers/.",
-)
 @pytest.mark.parametrize("text", ["format: 1\x1f\n", "\x08", 'departement: {code: "09\\u0000"}\n\x00'])
 def test_a_control_character_gives_a_reference_file_error(text: str) -> None:
     _load(text)
@@ -160,7 +147,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
         territory["nom"] = draw(one_line)
     for organisation in doc["organisations"]:
         organisation["nom"] = draw(one_line)
-    doc["defis_cts"] = draw(st.lists(human_text, min_size=1, max_size=3))  # empty: see the xfail test
+    doc["defis_cts"] = draw(st.lists(human_text, max_size=3))
     objective = doc["engagements"][0]["defis"][0]["objectifs"][0]
     objective["intitule"] = draw(human_text)
     objective["constats"] = draw(optional_text)
@@ -227,22 +214,12 @@ def test_store_content_exported_and_reimported_is_unchanged(
     assert dump_reference(second) == exported
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/reference._replace_if_changed construit un SELECT sans colonne quand la liste est "
-    "vide (defis_cts: [] ou propositions_cnr: []) : erreur SQL. À corriger dans store/reference.py.",
-)
 def test_a_reference_without_cts_challenges_loads(empty_store: Path, tmp_path: Path) -> None:
     doc = copy.deepcopy(MINI_DOC)
     doc["defis_cts"] = []
     assert _load_and_read(empty_store, tmp_path, "sans-cts.sqlite", doc)["defis_cts"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="exports/reference_yaml.dump_reference écrit le nom du département dans l'en-tête en "
-    "commentaire : un nom sur deux lignes rend le fichier exporté illisible. À corriger dans exports/.",
-)
 def test_a_department_name_on_two_lines_survives_the_export(empty_store: Path, tmp_path: Path) -> None:
     doc = copy.deepcopy(MINI_DOC)
     doc["departement"]["nom"] = "Ariège\nPyrénées"
