@@ -8,6 +8,7 @@ from pathlib import Path
 
 from importers.reference_yaml import embedded_reference_text, parse_reference, read_reference_file
 from store.database import Store, open_store
+from store.engine import normalise_url, sqlite_path
 from store.identity import current_user
 from store.reference import LoadReport, apply_reference
 
@@ -34,9 +35,13 @@ def initialise(
     else:
         source = "référence intégrée (Ariège 2023-2028)"
         doc = parse_reference(embedded_reference_text(), source)
+    path = sqlite_path(normalise_url(url_or_path))
+    had_data = path is not None and path.exists() and path.stat().st_size > 0
     store = open_store(url_or_path)
     if doc is None:
         return InitResult(store, None)
-    with store.writer.begin() as conn:
+    # An existing store is backed up first: loading a reference updates records by code.
+    transaction = store.import_transaction("avant-reference") if had_data else store.writer.begin()
+    with transaction as conn:
         report = apply_reference(conn, doc, author=current_user(), source=source)
     return InitResult(store, report)

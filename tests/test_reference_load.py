@@ -145,3 +145,14 @@ def test_a_store_holding_two_departments_reads_each_back_separately(
         == [a["code"] for a in garonne["actions"]]
         == ["ACT-001", "ACT-002"]
     )
+
+
+def test_loading_a_reference_into_an_existing_store_backs_it_up_first(tmp_path: Path) -> None:
+    from store.backup import list_backups
+
+    path = tmp_path / "s.sqlite"
+    initialise(path, reference=MINI_REFERENCE).store.dispose()
+    assert list_backups(path) == []  # a new file has nothing to save
+    again = initialise(path, reference=MINI_REFERENCE)
+    again.store.dispose()
+    assert any("avant-reference" in backup.name for backup in list_backups(path))
