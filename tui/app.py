@@ -82,8 +82,6 @@ class SuiviStsApp(App[int]):
         name = f"{info.name} ({info.code})" if info else self.service.department
         self.sub_title = name + (" — lecture seule" if self.store.read_only else "")
         self.switch_mode("dashboard")
-        for notice in self.store.notices:
-            self.notify(notice, severity="warning", timeout=15)
 
     def on_unmount(self) -> None:
         self.store.dispose()

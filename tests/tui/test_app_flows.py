@@ -410,3 +410,24 @@ async def test_a_filter_saved_under_a_name_is_applied_again(app_factory: AppFact
         await settle(pilot)
         assert screen.criteria.statuses == ("en_cours",)
         assert screen.query_one("#actions-table", DataTable).row_count == 17
+
+
+async def test_a_read_only_store_shows_a_banner_and_refuses_edits(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    import sqlite3
+
+    with sqlite3.connect(ariege_db) as conn:  # as if written by a newer version of the app
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        banner = app.screen.query_one(".read-only-banner", Static)
+        assert "LECTURE SEULE" in str(banner.render()) and "version plus récente" in str(banner.render())
+        app.open_action("ACT-002")
+        await settle(pilot)
+        assert app.screen.query_one("#title", Input).disabled
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    with sqlite3.connect(ariege_db) as conn:  # read with sqlite3: the app would refuse the revision
+        assert conn.execute("SELECT version FROM action WHERE code = 'ACT-002'").fetchone() == (1,)

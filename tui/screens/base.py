@@ -28,11 +28,13 @@ class BaseScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        notices = " ".join(self.service.store.notices)
         if self.service.read_only:
             yield Static(
-                "LECTURE SEULE — " + " ".join(self.service.store.notices or ["modifications impossibles."]),
-                classes="read-only-banner",
+                f"LECTURE SEULE — {notices or 'modifications impossibles.'}", classes="read-only-banner"
             )
+        elif notices:  # e.g. a store on a network share: stays visible, not a passing notification
+            yield Static(f"Attention — {notices}", classes="notice-banner")
         yield from self.compose_body()
         yield Footer()
 
