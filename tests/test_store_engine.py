@@ -80,3 +80,29 @@ def test_schema_is_created_by_migrations_on_both_databases(store_url: str) -> No
     status = schema_status(store.engine)
     assert status.revision == head_revision()
     store.dispose()
+
+
+def test_the_schema_revisions_read_without_alembic_match_alembic() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from store.schema import MIGRATIONS, known_revisions
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    assert head_revision() == scripts.get_current_head()
+    assert known_revisions() == {rev.revision for rev in scripts.walk_revisions()}
+
+
+def test_opening_a_current_store_does_not_import_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    open_store(tmp_path / "s.sqlite").dispose()
+    code = (
+        "import sys; from store.database import open_store;"
+        f"open_store({str(tmp_path / 's.sqlite')!r}).dispose();"
+        "assert 'alembic' not in sys.modules, 'alembic importé'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
