@@ -69,6 +69,10 @@ class StoreService:
         with self.store.engine.connect() as conn:
             return self.actions_list.page(conn, criteria, offset=offset, limit=limit, today=self.today())
 
+    def warm_up_search(self) -> None:
+        with self.store.engine.connect() as conn:
+            self.actions_list.warm_up(conn)
+
     def filter_choices(self) -> dict[str, list[tuple[str, str]]]:
         with self.store.engine.connect() as conn:
             return filter_choices(conn, self.department)

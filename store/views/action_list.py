@@ -171,6 +171,10 @@ class ActionList:
         matches = self._word_matches(conn, cache, words)
         return [i for i in ids if i in matches]
 
+    def warm_up(self, conn: Connection) -> None:
+        """Build the folded search texts ahead of the first search (run in the background)."""
+        self._word_matches(conn, self._fresh_cache(conn), [])
+
     def _fresh_cache(self, conn: Connection) -> _Cache:
         stamp = tuple(
             conn.execute(

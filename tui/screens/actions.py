@@ -107,6 +107,7 @@ class ActionsScreen(BaseScreen):
     @work(thread=True, exit_on_error=False, group="choices")
     def load_choices(self) -> None:
         self.post_message(self.ChoicesLoaded(self.service.filter_choices()))
+        self.service.warm_up_search()  # so that the first search is as quick as the next ones
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="actions")
     def load(self, criteria: ActionFilter, offset: int) -> None:
