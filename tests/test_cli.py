@@ -108,28 +108,3 @@ def test_headless_packages_do_not_import_textual() -> None:
         "assert 'textual' not in sys.modules, 'textual importé'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_a_damaged_store_offers_its_latest_backup_and_restores_it_on_request(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import tui.cli
-    from tui.app import SuiviStsApp
-
-    db = tmp_path / "s.sqlite"
-    assert run("--db", str(db), "init", "--reference", str(MINI_REFERENCE)) == 0
-    assert run("--db", str(db), "backup") == 0
-    damaged = b"garbage" * 500
-    db.write_bytes(damaged)
-    for suffix in ("-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    monkeypatch.setattr(tui.cli, "_agree", lambda question: False)
-    assert run("--db", str(db)) == 2
-    assert "suivi-sts restore" in capsys.readouterr().err
-    assert db.read_bytes() == damaged  # never overwritten without asking
-    opened: list[str] = []
-    monkeypatch.setattr(tui.cli, "_agree", lambda question: True)
-    monkeypatch.setattr(SuiviStsApp, "run", lambda self: opened.append(self.service.department))
-    assert run("--db", str(db)) == 0
-    assert opened == ["09"]
-    assert "restaurée" in capsys.readouterr().err

@@ -1,26 +1,36 @@
-"""The Suivi STS Textual application (the App only; screens live in tui/screens/)."""
+"""The Suivi STS Textual application (the App only; screens live in tui/screens/).
+
+The first screen is drawn before the store is opened: the store layer (SQLAlchemy, SQLModel)
+is imported and the store opened in a worker, so the window appears as fast as a bare
+Textual app and fills in when the data is there.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 from textual.worker import Worker, WorkerState
 
-from store.database import Store, open_store
-from store.departments import single_department
 from store.errors import StoreError
-from store.identity import current_user
 from tui.commands import SuiviCommands
-from tui.services import StoreService
+from tui.screens.startup import StartupScreen
 from tui.widgets.error_dialog import ErrorDialog
 
 if TYPE_CHECKING:
+    from store.database import Store
     from store.views.action_list import ActionFilter
+    from tui.services import StoreService
+
+#: Time given to the first frame before the store layer starts loading in a worker.
+FIRST_PAINT_S = 0.1
 
 #: Main screens: mode name → (French name, module, class).
 SCREENS_BY_MODE: dict[str, tuple[str, str, str]] = {
@@ -70,26 +80,109 @@ class SuiviStsApp(App[int]):
         Binding("ctrl+q", "quit", "Quitter", tooltip="Quitter (tout est déjà enregistré)"),
     ]
 
-    def __init__(
-        self, store: Store, department: str, *, author: str | None = None, today: date | None = None
-    ) -> None:
+    class StoreOpened(Message):
+        def __init__(self, service: StoreService, title: str) -> None:
+            super().__init__()
+            self.service = service
+            self.title = title
+
+    class StoreDamagedFound(Message):
+        def __init__(self, error: StoreError, path: Path | None, backups: list[Path]) -> None:
+            super().__init__()
+            self.error = error
+            self.path = path
+            self.backups = backups
+
+    def __init__(self, opener: StoreOpener, *, author: str | None = None, today: date | None = None) -> None:
         super().__init__()
-        self.store = store
-        self.service = StoreService(store, department, author or current_user(), today=today)
+        self.opener = opener
+        self.author = author
+        self.today = today
+        self._service: StoreService | None = None
+
+    @property
+    def service(self) -> StoreService:
+        """The open store, seen from the screens (set once the opening worker is done)."""
+        if self._service is None:
+            raise StoreError("La base n'est pas encore ouverte.")
+        return self._service
+
+    @property
+    def store(self) -> Store:
+        return self.service.store
 
     def on_mount(self) -> None:
-        info = single_department(self.store.engine, self.service.department)
-        name = f"{info.name} ({info.code})" if info else self.service.department
-        self.sub_title = name + (" — lecture seule" if self.store.read_only else "")
+        self.push_screen(StartupScreen(self.opener.label))
+        # once the first frame is out: importing the store layer in a thread would slow it down
+        self.set_timer(FIRST_PAINT_S, self.open_store)
+
+    @work(thread=True, exit_on_error=False, group="open")
+    def open_store(self) -> None:
+        """Import the store layer and open the store, off the UI thread."""
+        from store.health import StoreDamaged
+        from store.identity import current_user
+        from tui.services import StoreService
+
+        try:
+            store, department, title = self.opener.open()
+        except StoreDamaged as damaged:
+            self.post_message(self.StoreDamagedFound(damaged, self.opener.path, list(damaged.backups)))
+            return
+        service = StoreService(store, department, self.author or current_user(), today=self.today)
+        self.post_message(self.StoreOpened(service, title))
+
+    @on(StoreOpened)
+    def store_opened(self, message: StoreOpened) -> None:
+        self._service = message.service
+        self.sub_title = message.title + (" — lecture seule" if message.service.read_only else "")
         self.switch_mode("dashboard")
 
+    @on(StoreDamagedFound)
+    def store_damaged(self, message: StoreDamagedFound) -> None:
+        """Say so, never overwrite the file; offer the latest good backup."""
+        from tui.widgets.confirm_dialog import ConfirmDialog
+
+        if not message.backups or message.path is None:
+            self.push_screen(
+                ErrorDialog(str(message.error), "Base illisible"), lambda _: self.exit(return_code=2)
+            )
+            return
+        path, backup = message.path, message.backups[0]
+
+        def answered(restore: bool | None) -> None:
+            if restore:
+                self.restore_then_open(path, backup)
+            else:
+                self.exit(return_code=2)
+
+        self.push_screen(
+            ConfirmDialog(
+                f"{message.error}\n\nRestaurer la sauvegarde la plus récente ({backup.name}) ? "
+                "L'état actuel du fichier est conservé à part.",
+                confirm="Restaurer",
+                cancel="Quitter",
+                title="Base illisible",
+            ),
+            answered,
+        )
+
+    @work(thread=True, exit_on_error=False, group="open")
+    def restore_then_open(self, path: Path, backup: Path) -> None:
+        from store.backup import restore
+
+        restore(path, backup)
+        self.call_from_thread(self.notify, f"Sauvegarde {backup.name} restaurée.", timeout=10)
+        self.call_from_thread(self.open_store)
+
     def on_unmount(self) -> None:
-        self.store.dispose()
+        if self._service is not None:
+            self._service.store.dispose()
 
     # --- navigation ---------------------------------------------------------------------
 
     def action_go(self, mode: str) -> None:
-        self.switch_mode(mode)
+        if self._service is not None:
+            self.switch_mode(mode)
 
     def action_help(self) -> None:
         from tui.widgets.help_dialog import HelpDialog
@@ -132,13 +225,56 @@ class SuiviStsApp(App[int]):
     @on(Worker.StateChanged)
     def worker_failed(self, event: Worker.StateChanged) -> None:
         """Errors of the app's own workers (screens forward theirs to `show_error`)."""
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.show_error(event.worker.error)
+        if event.state is not WorkerState.ERROR or event.worker.error is None:
+            return
+        if event.worker.group == "open":  # no store: nothing to show but why, then leave
+            error = event.worker.error
+            message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__} : {error}"
+            self.push_screen(
+                ErrorDialog(message, "Impossible d'ouvrir la base"), lambda _: self.exit(return_code=2)
+            )
+            return
+        self.show_error(event.worker.error)
 
     def show_error(self, error: BaseException) -> None:
         """Every error raised in a worker ends up here, in one dialog; the app keeps running."""
         message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__} : {error}"
         self.push_screen(ErrorDialog(message))
+
+
+@dataclass(frozen=True)
+class StoreOpener:
+    """How the app opens its store (in a worker): the location and the department wanted."""
+
+    db: str | os.PathLike[str]
+    department: str | None = None
+
+    @property
+    def path(self) -> Path | None:
+        from store.engine import normalise_url, sqlite_path
+
+        return sqlite_path(normalise_url(self.db))
+
+    @property
+    def label(self) -> str:
+        text = os.fspath(self.db)
+        return text if "://" not in text else text.split("@")[-1]
+
+    def open(self) -> tuple[Store, str, str]:
+        """The open store, its department code and the title to show."""
+        from store.database import open_store
+        from store.departments import single_department
+
+        store = open_store(self.db)
+        info = single_department(store.engine, self.department)
+        if info is None:
+            store.dispose()
+            raise StoreError(
+                "Aucun département dans cette base : lancez « suivi-sts init »."
+                if self.department is None
+                else f"Département « {self.department} » absent de la base."
+            )
+        return store, info.code, f"{info.name} ({info.code})"
 
 
 def make_app(
@@ -149,13 +285,4 @@ def make_app(
     today: date | None = None,
 ) -> SuiviStsApp:
     """Build the app on a store (tests pass a temporary file, so nothing touches user data)."""
-    store = open_store(db)
-    info = single_department(store.engine, department)
-    if info is None:
-        store.dispose()
-        raise StoreError(
-            "Aucun département dans cette base : lancez « suivi-sts init »."
-            if department is None
-            else f"Département « {department} » absent de la base."
-        )
-    return SuiviStsApp(store, info.code, author=author, today=today)
+    return SuiviStsApp(StoreOpener(db, department), author=author, today=today)

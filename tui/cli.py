@@ -74,37 +74,11 @@ def _run_app(target: str, department: str | None) -> int:
     if path is not None and not path.exists():
         print(f"Première ouverture : création de « {path} » avec le schéma de l'Ariège…", file=sys.stderr)
         initialise(target).store.dispose()
-    from store.health import StoreDamaged
     from tui.app import make_app
 
-    try:
-        app = make_app(target, department=department)
-    except StoreDamaged as damaged:
-        if (
-            path is None
-            or not damaged.backups
-            or not _agree(f"{damaged}\n\nRestaurer la plus récente ? [o/N] ")
-        ):
-            raise
-        from store.backup import restore
-
-        result = restore(path, damaged.backups[0])
-        previous = result.previous_state
-        kept = f" ; l'état précédent est conservé dans {previous}" if previous else ""
-        print(f"Sauvegarde {result.restored_from.name} restaurée{kept}.", file=sys.stderr)
-        app = make_app(target, department=department)
+    app = make_app(target, department=department)
     app.run()
     return app.return_code or OK
-
-
-def _agree(question: str) -> bool:
-    """Ask on the terminal (never when there is none: the answer is then no)."""
-    if not sys.stdin.isatty():
-        return False
-    try:
-        return input(question).strip().lower() in {"o", "oui", "y", "yes"}
-    except EOFError:
-        return False
 
 
 if __name__ == "__main__":

@@ -431,3 +431,35 @@ async def test_a_read_only_store_shows_a_banner_and_refuses_edits(
         await settle(pilot)
     with sqlite3.connect(ariege_db) as conn:  # read with sqlite3: the app would refuse the revision
         assert conn.execute("SELECT version FROM action WHERE code = 'ACT-002'").fetchone() == (1,)
+
+
+async def test_a_damaged_store_offers_its_latest_backup_and_never_overwrites_without_asking(
+    tmp_path: Path, ariege_db: Path
+) -> None:
+    from store.backup import backup_sqlite
+    from tui.app import make_app
+
+    backup_sqlite(ariege_db, "manuelle")
+    damaged = b"garbage" * 500
+    ariege_db.write_bytes(damaged)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{ariege_db}{suffix}").unlink(missing_ok=True)
+
+    app = make_app(ariege_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "Restaurer" in str(app.screen.query_one("#yes", Button).label)
+        await pilot.click("#no")
+        await settle(pilot)
+    assert app.return_code == 2
+    assert ariege_db.read_bytes() == damaged
+
+    app = make_app(ariege_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.click("#yes")
+        await settle(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert "65 actions" in str(app.screen.query_one("#dept-title", Static).render())

@@ -85,7 +85,9 @@ class DashboardScreen(BaseScreen):
             f"{data.late_count} en retard, {data.due_soon_count} à échéance sous 30 jours"
         )
         for status, count in data.by_status.items():
-            self.query_one(f"#status-{status}", Button).label = f"{ActionStatus(status).label} {count}"
+            button = self.query_one(f"#status-{status}", Button)
+            button.label = f"{ActionStatus(status).label} {count}"
+            button.refresh(layout=True)  # its width follows the label
         engagements = self.query_one("#engagements", OptionList)
         engagements.clear_options()
         for e in data.engagements:

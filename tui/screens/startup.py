@@ -1,0 +1,23 @@
+"""The screen shown while the store opens (drawn before the store layer is even imported)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header, LoadingIndicator, Static
+
+
+class StartupScreen(Screen[None]):
+    """« Ouverture de la base… » with a loading indicator."""
+
+    BINDINGS = [("ctrl+q", "app.quit", "Quitter")]
+
+    def __init__(self, location: str) -> None:
+        super().__init__()
+        self.location = location
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"Ouverture de la base « {self.location} »…", classes="screen-title")
+        yield LoadingIndicator()
+        yield Footer()
