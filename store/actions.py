@@ -22,6 +22,7 @@ from store.tables import ACTION_EVENT as EVENTS
 from store.tables import ACTION_OBJECTIVE as A_OBJ
 from store.tables import ACTION_PARTNER as A_PART
 from store.tables import ACTION_TERRITORY as A_TERR
+from store.tables import insert_versioned
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
 
 #: French label of each journaled field.
@@ -237,19 +238,8 @@ def create_action(
     """Insert a new action and journal its creation. Returns it with its id and version."""
     maps = maps or code_maps(conn, department)
     _raise_first(validate(data, maps))
+    action_id = insert_versioned(conn, A, department, data.code, _columns(data, maps))
     now = utcnow()
-    action_id = conn.execute(
-        insert(A)
-        .values(
-            department_code=department,
-            code=data.code,
-            created_at=now,
-            updated_at=now,
-            version=1,
-            **_columns(data, maps),
-        )
-        .returning(A.c.id)
-    ).scalar_one()
     _write_links(conn, action_id, data, maps)
     conn.execute(
         insert(EVENTS).values(

@@ -17,6 +17,7 @@ from store.models import utcnow
 from store.tables import RESOURCE as R
 from store.tables import RESOURCE_AUDIENCE as R_AUD
 from store.tables import RESOURCE_TERRITORY as R_TERR
+from store.tables import insert_versioned
 from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus
 
 FIELD_LABELS: dict[str, str] = {
@@ -208,19 +209,7 @@ def create_resource(
     errors = validate(data, maps)
     if errors:
         raise errors[0]
-    now = utcnow()
-    rid = conn.execute(
-        insert(R)
-        .values(
-            department_code=department,
-            code=data.code,
-            created_at=now,
-            updated_at=now,
-            version=1,
-            **_columns(data, maps),
-        )
-        .returning(R.c.id)
-    ).scalar_one()
+    rid = insert_versioned(conn, R, department, data.code, _columns(data, maps))
     _write_links(conn, rid, data, maps)
     return replace(data, id=rid, version=1)
 

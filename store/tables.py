@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table, insert
 
 from store import models
 
@@ -43,3 +43,14 @@ SAVED_FILTER = _table(models.SavedFilter)
 TERRITORY = _table(models.Territory)
 THEME = _table(models.Theme)
 WORKSHOP_SESSION = _table(models.WorkshopSession)
+
+
+def insert_versioned(
+    conn: Connection, table: Table, department: str, code: str, values: dict[str, Any]
+) -> int:
+    """Insert a record that carries a version (actions, resources) at version 1; its id."""
+    now = models.utcnow()
+    statement = insert(table).values(
+        department_code=department, code=code, created_at=now, updated_at=now, version=1, **values
+    )
+    return int(conn.execute(statement.returning(table.c.id)).scalar_one())

@@ -64,12 +64,6 @@ class ActionDetailScreen(FormScreen):
             show=False,
             tooltip="Ajouter une ventilation (ex. hommes)",
         ),
-        Binding(
-            "escape",
-            "leave",
-            "Retour",
-            tooltip="Revenir (demande si des modifications ne sont pas enregistrées)",
-        ),
     ]
 
     class Loaded(Message):

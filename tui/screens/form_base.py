@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Label, Static
 
 from store.errors import ValidationError
@@ -14,6 +15,15 @@ from tui.widgets.confirm_dialog import ConfirmDialog
 
 class FormScreen(BaseScreen):
     """An edit screen: nothing is saved until Ctrl+S; leaving with changes asks first."""
+
+    BINDINGS = [
+        Binding(
+            "escape",
+            "leave",
+            "Retour",
+            tooltip="Revenir (demande si des modifications ne sont pas enregistrées)",
+        ),
+    ]
 
     def field(self, name: str, label: str, widget: Any) -> ComposeResult:
         """A label, the input widget (its id is `name`) and the line for its error message."""

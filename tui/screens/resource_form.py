@@ -41,12 +41,6 @@ class ResourceFormScreen(FormScreen):
         Binding(
             "f8", "verified", "Vérifiée ce jour", tooltip="Noter que la fiche a été vérifiée aujourd'hui"
         ),
-        Binding(
-            "escape",
-            "leave",
-            "Retour",
-            tooltip="Revenir (demande si des modifications ne sont pas enregistrées)",
-        ),
     ]
 
     class Loaded(Message):
