@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, LoadingIndicator, Static
+from textual.widgets import Footer, Header, Static
 
 
 class StartupScreen(Screen[None]):
-    """« Ouverture de la base… » with a loading indicator."""
+    """« Ouverture de la base… » (static: an animation would compete with the opening for the CPU)."""
 
     BINDINGS = [("ctrl+q", "app.quit", "Quitter")]
 
@@ -19,5 +19,4 @@ class StartupScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(f"Ouverture de la base « {self.location} »…", classes="screen-title")
-        yield LoadingIndicator()
         yield Footer()
