@@ -248,8 +248,6 @@ def test_bad_mappings_are_explained(tmp_path: Path) -> None:
 def test_cli_import_with_mapping(
     loaded_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if not loaded_store.url.startswith("sqlite"):
-        pytest.skip("la commande est testée sur SQLite")
     path = workbook(tmp_path / "ind.xlsx", [["Code indicateur", "Période", "Valeur"], ["IND-001", "2024", 5]])
     mapping = MAPPINGS / "ars_indicateurs.yaml"
     assert main(["--db", loaded_store.url, "import", "--mapping", str(mapping), str(path)]) == 1
