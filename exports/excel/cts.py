@@ -81,6 +81,28 @@ class ReportWriter:
         )
         sheet.set_footer("&LSuivi STS — rapport au CTS&RPage &P / &N")
 
+    def _finish_table(
+        self,
+        sheet: Any,
+        safe: SafeSheet,
+        title: str,
+        *,
+        rows: int,
+        share_column: int,
+        bar: str,
+        widths: tuple[int, ...],
+    ) -> None:
+        """A data bar on the share column (0-1), column widths, frozen header, page set-up."""
+        options = {"type": "data_bar", "bar_color": bar, "min_type": "num", "min_value": 0}
+        sheet.conditional_format(
+            1, share_column, max(rows, 1), share_column, {**options, "max_type": "num", "max_value": 1}
+        )
+        for index, width in enumerate(widths):
+            sheet.set_column(index, index, width)
+        sheet.freeze_panes(1, 0)
+        self._page(sheet, title, (0, 0))
+        self.truncated += safe.truncated
+
     def _safe(self, sheet: Any, max_width: int = 60) -> SafeSheet:
         return SafeSheet(self.formats, sheet, max_width=max_width, blank_formats=True)
 
@@ -330,25 +352,15 @@ class ReportWriter:
                 "format": self.formats.get(bg_color="#FFC7CE", font_color="#9C0006"),
             },
         )
-        sheet.conditional_format(
-            1,
-            6,
-            max(row, 1),
-            6,
-            {
-                "type": "data_bar",
-                "bar_color": "#5B9BD5",
-                "min_type": "num",
-                "min_value": 0,
-                "max_type": "num",
-                "max_value": 1,
-            },
+        self._finish_table(
+            sheet,
+            safe,
+            "Actions par objectif",
+            rows=row,
+            share_column=6,
+            bar="#5B9BD5",
+            widths=(10, 55, 24, 24, 12, 9, 11, 11, 9),
         )
-        for index, width in enumerate((10, 55, 24, 24, 12, 9, 11, 11, 9)):
-            sheet.set_column(index, index, width)
-        sheet.freeze_panes(1, 0)
-        self._page(sheet, "Actions par objectif", (0, 0))
-        self.truncated += safe.truncated
 
     # --- Indicateurs -----------------------------------------------------------------------
 
@@ -405,25 +417,15 @@ class ReportWriter:
                     self.percent,
                 ],
             )
-        sheet.conditional_format(
-            1,
-            8,
-            max(row, 1),
-            8,
-            {
-                "type": "data_bar",
-                "bar_color": "#63BE7B",
-                "min_type": "num",
-                "min_value": 0,
-                "max_type": "num",
-                "max_value": 1,
-            },
+        self._finish_table(
+            sheet,
+            safe,
+            "Indicateurs",
+            rows=row,
+            share_column=8,
+            bar="#63BE7B",
+            widths=(12, 50, 18, 14, 12, 10, 12, 10, 12),
         )
-        for index, width in enumerate((12, 50, 18, 14, 12, 10, 12, 10, 12)):
-            sheet.set_column(index, index, width)
-        sheet.freeze_panes(1, 0)
-        self._page(sheet, "Indicateurs", (0, 0))
-        self.truncated += safe.truncated
 
     # --- Aidants-répit ---------------------------------------------------------------------
 
