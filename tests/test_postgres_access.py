@@ -82,7 +82,10 @@ def test_a_department_09_role_cannot_change_or_delete_rows_of_31(
                 "INSERT INTO action (department_code, code, title, status, progress, created_at, "
                 "updated_at, version) VALUES ('31', 'X-1', 'intrus', 'a_lancer', 0, now(), now(), 1)"
             )
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+        # refused by the same-department check (0005) before the row-level policy is even reached
+        with pytest.raises(
+            psycopg.errors.InsufficientPrivilege, match="row-level security|hors du département"
+        ):
             conn.execute("UPDATE action SET department_code = '31' WHERE department_code = '09'")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("INSERT INTO suivi_sts_access VALUES (current_user, '31', false)")
@@ -168,3 +171,28 @@ def test_a_non_superuser_owner_installs_the_schema_loads_and_grants(pg_url: str)
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
             conn.execute(f'DROP OWNED BY "{owner}"')
             conn.execute(f'DROP ROLE "{owner}"')
+
+
+def test_a_department_09_role_cannot_point_its_records_at_rows_of_31(
+    delegation: str, regional_store: Store
+) -> None:
+    with regional_store.engine.connect() as conn:
+        org_31 = conn.execute(
+            text("SELECT id FROM organisation WHERE department_code = '31' LIMIT 1")
+        ).scalar()
+        territory_31 = conn.execute(
+            text("SELECT id FROM territory WHERE department_code = '31' LIMIT 1")
+        ).scalar()
+        action_09 = conn.execute(text("SELECT id FROM action WHERE department_code = '09' LIMIT 1")).scalar()
+        org_09 = conn.execute(
+            text("SELECT id FROM organisation WHERE department_code = '09' LIMIT 1")
+        ).scalar()
+    with _raw(delegation) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="hors du département"):
+            conn.execute("UPDATE action SET lead_id = %s WHERE id = %s", (org_31, action_09))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="entre départements"):
+            conn.execute("INSERT INTO action_partner VALUES (%s, %s, 9)", (action_09, org_31))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="entre départements"):
+            conn.execute("INSERT INTO action_territory VALUES (%s, %s)", (action_09, territory_31))
+        # its own department's references still work
+        assert conn.execute("UPDATE action SET lead_id = %s WHERE id = %s", (org_09, action_09)).rowcount == 1
