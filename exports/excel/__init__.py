@@ -90,16 +90,17 @@ def export_ars(
 
     path = Path(path)
     who = _author(author)
-    with store.engine.connect() as conn:
-        content = export_data.load(conn, department)
-    with atomic_path(path) as tmp:
+    # One read transaction for the whole export (a consistent snapshot); actions and values are
+    # streamed from it, so memory does not grow with the size of the store.
+    with store.engine.connect() as conn, atomic_path(path) as tmp:
+        content = export_data.load_outline(conn, department)
         book = _workbook(tmp, constant_memory=True)
-        writer = ExchangeWriter(book, content, who, head_revision(), progress)
+        writer = ExchangeWriter(book, content, who, head_revision(), progress, conn)
         writer.write()
         book.close()
     summary = (
-        f"{len(content.actions)} actions, {len(content.indicators)} indicateurs "
-        f"({len(content.values)} valeurs), {len(content.resources)} ressources"
+        f"{len(content.action_codes)} actions, {len(content.indicators)} indicateurs "
+        f"({content.value_count} valeurs), {len(content.resources)} ressources"
     )
     logged = _log(store, department, "ars", path, who, summary)
     return ExportResult(path, "ars", summary, writer.total, writer.truncated, logged)

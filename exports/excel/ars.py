@@ -14,13 +14,14 @@ since the export (docs/excel.md, "conflits").
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from exports.excel.data import ExportData
+from sqlalchemy import Connection
+
+from exports.excel.data import ExportData, iter_actions, iter_values
 from exports.excel.safe import Formats, SafeSheet
 from store.vocab import (
     ACTION_STATUS_LABELS,
@@ -224,27 +225,32 @@ class ExchangeWriter:
     """Writes the exchange workbook (see the module docstring)."""
 
     def __init__(
-        self, workbook: Any, data: ExportData, author: str, schema: str, progress: Progress | None
+        self,
+        workbook: Any,
+        data: ExportData,
+        author: str,
+        schema: str,
+        progress: Progress | None,
+        conn: Connection,
     ) -> None:
+        """`data` comes from `load_outline`: actions and values are streamed through `conn`."""
         self.book = workbook
         self.data = data
+        self.conn = conn
         self.author = author
         self.schema = schema
         self.progress = progress
         self.formats = Formats(workbook)
         self.styles = _Styles(self.formats)
         self.today = data.exported_at.date()
-        self.categories = sorted({k.category for k in data.values if k.category})
-        self.total = len(data.actions) + len(data.resources) + self._indicator_rows()
+        self.categories = data.categories
+        self.total = len(data.action_codes) + len(data.resources) + self._indicator_rows()
         self.done = 0
         self.list_ranges: dict[str, str] = {}
         self.truncated = 0
 
     def _indicator_rows(self) -> int:
-        periods: dict[str, set[str]] = defaultdict(set)
-        for key in self.data.values:
-            periods[key.indicator].add(key.period)
-        return sum(max(1, len(periods.get(i.code, ()))) for i in self.data.indicators)
+        return sum(max(1, self.data.periods.get(i.code, 0)) for i in self.data.indicators)
 
     def _tick(self) -> None:
         self.done += 1
@@ -270,16 +276,17 @@ class ExchangeWriter:
             actions,
             ACTION_COLUMNS,
             "action",
-            [action_cells(a, self.today) for a in self.data.actions],
-            [a.version for a in self.data.actions],
+            (
+                (action_cells(a, self.today), a.version)
+                for a in iter_actions(self.conn, self.data.department, self.data.action_codes)
+            ),
         )
         self._write_indicators(indicators)
         self._write_records(
             resources,
             RESOURCE_COLUMNS,
             "resource",
-            [resource_cells(r) for r in self.data.resources],
-            [r.version for r in self.data.resources],
+            ((resource_cells(r), r.version) for r in self.data.resources),
         )
         self._write_objectives(objectives)
         self.truncated += self.meta.truncated
@@ -380,19 +387,19 @@ class ExchangeWriter:
         sheet: Any,
         columns: tuple[Column, ...],
         kind: str,
-        rows: list[dict[str, Any]],
-        versions: list[int],
+        rows: Iterable[tuple[dict[str, Any], int]],
     ) -> None:
         safe = self._prepare(sheet, columns)
         fields = [c.field for c in columns if c.field]
         self._meta_write(["#champs", kind, "cle", "version", *fields])
         formats = [self.styles.cell[c.style] for c in columns]
-        for index, (cells, version) in enumerate(zip(rows, versions, strict=True), 1):
+        written = 0
+        for written, (cells, version) in enumerate(rows, 1):
             values = [cells.get(c.field) if c.field else cells.get(c.header) for c in columns]
-            safe.write_row(index, values, formats)
+            safe.write_row(written, values, formats)
             self._meta_write([kind, cells["code"], version, *(cells.get(f) for f in fields)])
             self._tick()
-        self._finish(safe, columns, len(rows), sheet)
+        self._finish(safe, columns, written, sheet)
 
     def _write_indicators(self, sheet: Any) -> None:
         columns = INDICATOR_COLUMNS + tuple(
@@ -403,18 +410,18 @@ class ExchangeWriter:
         values_fields = ["period", "value", *(f"cat:{c}" for c in self.categories)]
         self._meta_write(["#champs", "indicator", "cle", "version", *level])
         self._meta_write(["#champs", "value", "cle", "version", *values_fields])
-        by_indicator: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
-        for key, value in self.data.values.items():
-            by_indicator[key.indicator][key.period][f"cat:{key.category}" if key.category else "value"] = (
-                value
-            )
         formats = [self.styles.cell[c.style] for c in columns]
         formats[0] = self.styles.locked_code
         row = 0
-        for indicator in self.data.indicators:
+        for indicator, stored in iter_values(self.conn, self.data.indicators):
             cells = indicator_cells(indicator)
             self._meta_write(["indicator", indicator.code, None, *(cells.get(f) for f in level)])
-            periods = by_indicator.get(indicator.code) or {"": {}}
+            periods = {
+                period: {
+                    f"cat:{category}" if category else "value": value for category, value in found.items()
+                }
+                for period, found in stored.items()
+            } or {"": {}}
             for period in sorted(periods):
                 row += 1
                 numbers = periods[period]
@@ -496,10 +503,7 @@ class ExchangeWriter:
             "Actions",
         ]
         safe.write_row(0, headers, [self.styles.header] * len(headers))
-        counts: dict[str, int] = defaultdict(int)
-        for action in self.data.actions:
-            for code in action.objectives:
-                counts[code] += 1
+        counts = self.data.objective_counts
         for row, o in enumerate(self.data.objectives, 1):
             safe.write_row(
                 row,

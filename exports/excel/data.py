@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from store import actions as action_rules
 from store import indicators as indicator_rules
 from store import resources as resource_rules
 from store.actions import ActionData
 from store.indicators import IndicatorData, ValueKey
-from store.models import Challenge, Department, Engagement, Objective, Organisation, Territory
+from store.models import (
+    Action,
+    ActionObjective,
+    Challenge,
+    Department,
+    Engagement,
+    Indicator,
+    IndicatorValue,
+    Objective,
+    Organisation,
+    Territory,
+)
 from store.reference import read_care_offer
 from store.resources import ResourceData
 
@@ -41,20 +53,95 @@ class ExportData:
     organisations: list[tuple[str, str]] = field(default_factory=list)
     territories: list[tuple[str, str]] = field(default_factory=list)
     care_offer: list[dict[str, object]] = field(default_factory=list)
+    #: Streamed exports (the exchange workbook): what is known without loading every record.
+    action_codes: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    periods: dict[str, int] = field(default_factory=dict)
+    objective_counts: dict[str, int] = field(default_factory=dict)
+    value_count: int = 0
+
+
+CHUNK = 1000
+
+
+def iter_actions(conn: Connection, department: str, codes: list[str]) -> Iterator[ActionData]:
+    """The actions of `codes`, in that order, read a chunk at a time (memory stays flat)."""
+    for start in range(0, len(codes), CHUNK):
+        chunk = codes[start : start + CHUNK]
+        found = action_rules.load_actions(conn, department, chunk)
+        yield from (found[code] for code in chunk if code in found)
+
+
+def iter_values(
+    conn: Connection, indicators: list[IndicatorData]
+) -> Iterator[tuple[IndicatorData, dict[str, dict[str, float]]]]:
+    """Each indicator with its values by period and category ("" = total), a chunk at a time."""
+    val = IndicatorValue.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(indicators), CHUNK):
+        chunk = indicators[start : start + CHUNK]
+        by_id: dict[int, dict[str, dict[str, float]]] = {i.id or 0: {} for i in chunk}
+        query = select(val.c.indicator_id, val.c.period, val.c.category, val.c.value).where(
+            val.c.indicator_id.in_(list(by_id))
+        )
+        for indicator_id, period, category, value in conn.execute(query):
+            by_id[indicator_id].setdefault(period, {})[category] = value
+        for indicator in chunk:
+            yield indicator, by_id[indicator.id or 0]
+
+
+def load_outline(conn: Connection, department: str) -> ExportData:
+    """Everything but the actions and indicator values, which the exchange workbook streams."""
+    data = load(conn, department, values=False, actions=False)
+    a = Action.__table__  # type: ignore[attr-defined]
+    ao = ActionObjective.__table__  # type: ignore[attr-defined]
+    o = Objective.__table__  # type: ignore[attr-defined]
+    val = IndicatorValue.__table__  # type: ignore[attr-defined]
+    ind = Indicator.__table__  # type: ignore[attr-defined]
+    data.action_codes = sorted(
+        conn.execute(select(a.c.code).where(a.c.department_code == department)).scalars()
+    )
+    data.objective_counts = {
+        code: int(count)
+        for code, count in conn.execute(
+            select(o.c.code, func.count())
+            .join(ao, ao.c.objective_id == o.c.id)
+            .where(o.c.department_code == department)
+            .group_by(o.c.code)
+        )
+    }
+    in_department = val.c.department_code == department
+    data.categories = sorted(
+        c for c in conn.execute(select(val.c.category).where(in_department).distinct()).scalars() if c
+    )
+    data.periods = {
+        code: int(count)
+        for code, count in conn.execute(
+            select(ind.c.code, func.count(func.distinct(val.c.period)))
+            .join(ind, ind.c.id == val.c.indicator_id)
+            .where(in_department)
+            .group_by(ind.c.code)
+        )
+    }
+    data.value_count = conn.execute(select(func.count()).select_from(val).where(in_department)).scalar_one()
+    return data
 
 
 def _t(model: type) -> object:
     return model.__table__  # type: ignore[attr-defined]
 
 
-def load(conn: Connection, department: str, *, care_offer: bool = False) -> ExportData:
+def load(
+    conn: Connection, department: str, *, care_offer: bool = False, values: bool = True, actions: bool = True
+) -> ExportData:
     dept = Department.__table__  # type: ignore[attr-defined]
     name = conn.execute(select(dept.c.name).where(dept.c.code == department)).scalar() or department
     data = ExportData(department, name, datetime.now().astimezone())
-    data.actions = sorted(action_rules.load_actions(conn, department).values(), key=lambda a: a.code)
+    if actions:
+        data.actions = sorted(action_rules.load_actions(conn, department).values(), key=lambda a: a.code)
     data.resources = sorted(resource_rules.load_resources(conn, department).values(), key=lambda r: r.code)
     data.indicators = sorted(indicator_rules.load_indicators(conn, department).values(), key=lambda i: i.code)
-    data.values = indicator_rules.load_values(conn, department)
+    if values:
+        data.values = indicator_rules.load_values(conn, department)
     e = Engagement.__table__  # type: ignore[attr-defined]
     c = Challenge.__table__  # type: ignore[attr-defined]
     o = Objective.__table__  # type: ignore[attr-defined]
