@@ -6,6 +6,7 @@ through `create_action` / `update_action`, so every change is journaled the same
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
@@ -372,3 +373,14 @@ def add_comment(
 def data_fields() -> list[str]:
     """Names of ActionData's comparable fields."""
     return [f.name for f in fields(ActionData) if f.compare]
+
+
+_ACTION_CODE = re.compile(r"^ACT-(\d+)$")
+
+
+def next_action_code(conn: Connection, department: str) -> str:
+    """A new action code after the highest "ACT-nnn" in use (three digits at least)."""
+    codes = conn.execute(select(A.c.code).where(A.c.department_code == department)).scalars()
+    numbers = [m.group(1) for c in codes if (m := _ACTION_CODE.match(c))]
+    width = max([3, *(len(n) for n in numbers)])
+    return f"ACT-{max((int(n) for n in numbers), default=0) + 1:0{width}d}"

@@ -166,12 +166,8 @@ class StoreService:
             )
 
     def next_action_code(self) -> str:
-        import re
-
         with self.store.engine.connect() as conn:
-            codes = action_rules.load_actions(conn, self.department).keys()
-        numbers = [int(m.group(1)) for c in codes if (m := re.fullmatch(r"ACT-(\d+)", c))]
-        return f"ACT-{max(numbers, default=0) + 1:03d}"
+            return action_rules.next_action_code(conn, self.department)
 
     def indicator_grids(self, action_code: str) -> list[IndicatorGrid]:
         with self.store.engine.connect() as conn:

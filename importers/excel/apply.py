@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from importers.excel.fields import KIND_ACTION, KIND_INDICATOR, KIND_RESOURCE, KIND_VALUE
 from importers.excel.model import (
@@ -31,19 +30,8 @@ from store.database import Store
 from store.errors import ValidationError, VersionConflict
 from store.indicators import IndicatorData, ValueChange, ValueKey
 from store.lookups import code_maps
-from store.models import Action
 
 Progress = Callable[[int, int], None]
-_ACTION_CODE = re.compile(r"^ACT-(\d+)$")
-
-
-def next_action_code(conn: Connection, department: str) -> str:
-    """A new action code after the highest "ACT-nnn" in use (three digits at least)."""
-    t = Action.__table__  # type: ignore[attr-defined]
-    codes = conn.execute(select(t.c.code).where(t.c.department_code == department)).scalars()
-    numbers = [m.group(1) for c in codes if (m := _ACTION_CODE.match(c))]
-    width = max([3, *(len(n) for n in numbers)])
-    return f"ACT-{max((int(n) for n in numbers), default=0) + 1:0{width}d}"
 
 
 def apply_import(
@@ -165,7 +153,7 @@ class _Applier:
             allowed = {f.name for f in fields(ActionData) if f.compare}
             data = ActionData(**{k: v for k, v in values.items() if k in allowed})
             if not data.code:
-                data = replace(data, code=next_action_code(self.conn, self.department))
+                data = replace(data, code=action_rules.next_action_code(self.conn, self.department))
             created = action_rules.create_action(
                 self.conn, self.department, data, author=self.author, source=self.source, maps=self.maps
             )
