@@ -108,17 +108,8 @@ class StoreService:
             return coverage_matrix(conn, self.department, by=by, today=self.today())
 
     def resources(self, criteria: ResourceFilter) -> list[ResourceRow]:
-        choices = self.filter_choices()
         with self.store.engine.connect() as conn:
-            return resource_rows(
-                conn,
-                self.department,
-                criteria,
-                today=self.today(),
-                territory_names={code: label for label, code in choices["territories"]},
-                organisation_names={code: label for label, code in choices["leads"]},
-                department_territory=department_territory(conn, self.department),
-            )
+            return resource_rows(conn, self.department, criteria, today=self.today())
 
     def resource(self, code: str) -> ResourceData | None:
         with self.store.engine.connect() as conn:

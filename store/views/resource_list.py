@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, select
 
+from store.lookups import department_territory
 from store.resources import ResourceData, load_resources
+from store.tables import ORGANISATION, TERRITORY
 from store.vocab import ResourceStatus, fold
 
 
@@ -44,15 +46,15 @@ def resource_rows(
     criteria: ResourceFilter,
     *,
     today: date,
-    territory_names: dict[str, str],
-    organisation_names: dict[str, str],
-    department_territory: str | None = None,
 ) -> list[ResourceRow]:
     """Resources matching `criteria` (a territory filter also matches department-wide resources)."""
+    territory_names = _names(conn, TERRITORY, department)
+    organisation_names = _names(conn, ORGANISATION, department)
+    whole = department_territory(conn, department)
     needle = fold(criteria.search).split()
     rows = []
     for data in sorted(load_resources(conn, department).values(), key=lambda r: r.name):
-        if not _matches(data, criteria, needle, today, department_territory):
+        if not _matches(data, criteria, needle, today, whole):
             continue
         rows.append(
             ResourceRow(
@@ -68,6 +70,11 @@ def resource_rows(
             )
         )
     return rows
+
+
+def _names(conn: Connection, table: Table, department: str) -> dict[str, str]:
+    query = select(table.c.code, table.c.name).where(table.c.department_code == department)
+    return {code: name for code, name in conn.execute(query)}
 
 
 def _matches(
