@@ -19,6 +19,7 @@ run: $(STAMP)
 ## Runs every test, the linters and the layer contracts.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
