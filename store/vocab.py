@@ -127,68 +127,57 @@ ORGANISATION_KINDS: tuple[str, ...] = (
 )
 
 
+#: Letters NFKD does not split (œ, æ, ß…), typographic apostrophes and dashes, as people type them.
+_FOLD_TABLE = str.maketrans(
+    {
+        "œ": "oe",
+        "Œ": "oe",
+        "æ": "ae",
+        "Æ": "ae",
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "o",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        **{c: "'" for c in "\u2019\u2018\u02bc\u2032\u00b4`"},
+        **{c: " " for c in "-\u2010\u2011\u2012\u2013\u2014\u2212_"},
+    }
+)
+
+
 def fold(text: str) -> str:
-    """Lower-case, accent-free, space-normalised form of a text, for matching and search."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Lower-case, accent-free, space-normalised form of a text, for matching and search.
+
+    "Mise en Œuvre" → "mise en oeuvre"; "Saint-Girons" → "saint girons"; "l’offre" → "l'offre".
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_TABLE))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().replace("’", "'").split())
-
-
-# Common words people write for a status, folded, including the labels themselves.
-_STATUS_SYNONYMS: dict[str, ActionStatus] = {
-    **{fold(label): status for status, label in ACTION_STATUS_LABELS.items()},
-    **{fold(status.value.replace("_", " ")): status for status in ActionStatus},
-    "a faire": ActionStatus.TODO,
-    "a demarrer": ActionStatus.TODO,
-    "non demarree": ActionStatus.TODO,
-    "non demarre": ActionStatus.TODO,
-    "prevue": ActionStatus.TODO,
-    "en projet": ActionStatus.TODO,
-    "demarree": ActionStatus.IN_PROGRESS,
-    "en cours de realisation": ActionStatus.IN_PROGRESS,
-    "commencee": ActionStatus.IN_PROGRESS,
-    "realise": ActionStatus.DONE,
-    "terminee": ActionStatus.DONE,
-    "termine": ActionStatus.DONE,
-    "fait": ActionStatus.DONE,
-    "faite": ActionStatus.DONE,
-    "achevee": ActionStatus.DONE,
-    "fini": ActionStatus.DONE,
-    "finie": ActionStatus.DONE,
-    "reporte": ActionStatus.POSTPONED,
-    "suspendue": ActionStatus.POSTPONED,
-    "en attente": ActionStatus.POSTPONED,
-    "abandonne": ActionStatus.ABANDONED,
-    "annulee": ActionStatus.ABANDONED,
-    "annule": ActionStatus.ABANDONED,
-}
+    return " ".join(stripped.casefold().translate(_FOLD_TABLE).split())
 
 
 def parse_action_status(text: str) -> ActionStatus | None:
     """The status a user meant by `text` (any case or accent, common synonyms), or None."""
-    return _STATUS_SYNONYMS.get(fold(text))
+    from store.parsing import ACTION_STATUSES
+
+    found = ACTION_STATUSES.find(text)
+    return ActionStatus(found) if found else None
 
 
 def parse_weather(text: str) -> Weather | None:
     """The weather a user meant by `text` ("Vert", "ORANGE", "red"…), or None."""
-    folded = fold(text)
-    synonyms = {"green": Weather.GREEN, "red": Weather.RED, "soleil": Weather.GREEN}
-    return synonyms.get(folded) or next((w for w in Weather if w.value == folded), None)
+    from store.parsing import WEATHERS
+
+    found = WEATHERS.find(text)
+    return Weather(found) if found else None
 
 
 def parse_resource_status(text: str) -> ResourceStatus | None:
     """The resource status a user meant by `text`, or None."""
-    folded = fold(text).replace("_", " ")
-    synonyms = {
-        "existante": ResourceStatus.EXISTING,
-        "ouvert": ResourceStatus.EXISTING,
-        "en service": ResourceStatus.EXISTING,
-        "projet": ResourceStatus.PLANNED,
-        "fermee": ResourceStatus.CLOSED,
-        "ferme": ResourceStatus.CLOSED,
-    }
-    by_label = {fold(label): status for status, label in RESOURCE_STATUS_LABELS.items()}
-    return by_label.get(folded) or synonyms.get(folded)
+    from store.parsing import RESOURCE_STATUSES
+
+    found = RESOURCE_STATUSES.find(text)
+    return ResourceStatus(found) if found else None
 
 
 def match_label(text: str, labels: tuple[str, ...]) -> str | None:

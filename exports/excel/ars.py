@@ -20,9 +20,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection
+from xlsxwriter.utility import xl_col_to_name
 
 from exports.excel.data import ExportData, iter_actions, iter_values
 from exports.excel.safe import Formats, SafeSheet
+from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE
 from store.vocab import (
     ACTION_STATUS_LABELS,
     AUDIENCES,
@@ -59,54 +61,54 @@ class Column:
 
 
 ACTION_COLUMNS = (
-    Column("Code", "code", "code", 10),
-    Column("Intitulé", "title", "text", 50),
-    Column("Description", "description", "text", 50),
-    Column("Objectif", "objectives", "text", 18, "objective", strict=False),
-    Column("Pilote", "lead", "text", 14, "organisation", strict=False),
-    Column("Partenaires", "partners", "text", 20),
-    Column("Territoires", "territories", "text", 14),
-    Column("Statut", "status", "text", 12, "status"),
-    Column("Météo", "weather", "text", 9, "weather"),
-    Column("Avancement (%)", "progress", "percent", 11),
-    Column("Début", "start_date", "date", 11),
-    Column("Échéance", "due_date", "date", 11),
-    Column("Budget (€)", "budget_cents", "money", 13),
-    Column("Financement", "funding", "text", 14),
+    Column(ACTION["code"].excel_header, "code", "code", 10),
+    Column(ACTION["title"].excel_header, "title", "text", 50),
+    Column(ACTION["description"].excel_header, "description", "text", 50),
+    Column(ACTION["objectives"].excel_header, "objectives", "text", 18, "objective", strict=False),
+    Column(ACTION["lead"].excel_header, "lead", "text", 14, "organisation", strict=False),
+    Column(ACTION["partners"].excel_header, "partners", "text", 20),
+    Column(ACTION["territories"].excel_header, "territories", "text", 14),
+    Column(ACTION["status"].excel_header, "status", "text", 12, "status"),
+    Column(ACTION["weather"].excel_header, "weather", "text", 9, "weather"),
+    Column(ACTION["progress"].excel_header, "progress", "percent", 11),
+    Column(ACTION["start_date"].excel_header, "start_date", "date", 11),
+    Column(ACTION["due_date"].excel_header, "due_date", "date", 11),
+    Column(ACTION["budget_cents"].excel_header, "budget_cents", "money", 13),
+    Column(ACTION["funding"].excel_header, "funding", "text", 14),
     Column("Commentaire", None, "text", 40),
     Column("En retard", None, "readonly", 9),
 )
 RESOURCE_COLUMNS = (
-    Column("Code", "code", "code", 10),
-    Column("Nom", "name", "text", 40),
-    Column("Type", "kind", "text", 28, "resource_type"),
-    Column("Public", "audiences", "text", 28, "audience", strict=False),
-    Column("Porteur", "carrier", "text", 14, "organisation", strict=False),
-    Column("Territoires", "territories", "text", 14),
-    Column("Capacité", "capacity", "integer", 9),
-    Column("Statut", "status", "text", 11, "resource_status"),
-    Column("Adresse", "address", "text", 30),
-    Column("Commune", "commune", "text", 18),
-    Column("Code INSEE", "insee_code", "textcode", 10),
-    Column("Téléphone", "phone", "textcode", 14),
-    Column("Courriel", "email", "text", 26),
-    Column("Contact", "contact_name", "text", 20),
-    Column("FINESS", "finess", "textcode", 11),
-    Column("Discipline", "discipline_code", "textcode", 10),
-    Column("Vérifié le", "verified_on", "date", 11),
-    Column("Notes", "notes", "text", 40),
+    Column(RESOURCE["code"].excel_header, "code", "code", 10),
+    Column(RESOURCE["name"].excel_header, "name", "text", 40),
+    Column(RESOURCE["kind"].excel_header, "kind", "text", 28, "resource_type"),
+    Column(RESOURCE["audiences"].excel_header, "audiences", "text", 28, "audience", strict=False),
+    Column(RESOURCE["carrier"].excel_header, "carrier", "text", 14, "organisation", strict=False),
+    Column(RESOURCE["territories"].excel_header, "territories", "text", 14),
+    Column(RESOURCE["capacity"].excel_header, "capacity", "integer", 9),
+    Column(RESOURCE["status"].excel_header, "status", "text", 11, "resource_status"),
+    Column(RESOURCE["address"].excel_header, "address", "text", 30),
+    Column(RESOURCE["commune"].excel_header, "commune", "text", 18),
+    Column(RESOURCE["insee_code"].excel_header, "insee_code", "textcode", 10),
+    Column(RESOURCE["phone"].excel_header, "phone", "textcode", 14),
+    Column(RESOURCE["email"].excel_header, "email", "text", 26),
+    Column(RESOURCE["contact_name"].excel_header, "contact_name", "text", 20),
+    Column(RESOURCE["finess"].excel_header, "finess", "textcode", 11),
+    Column(RESOURCE["discipline_code"].excel_header, "discipline_code", "textcode", 10),
+    Column(RESOURCE["verified_on"].excel_header, "verified_on", "date", 11),
+    Column(RESOURCE["notes"].excel_header, "notes", "text", 40),
 )
 INDICATOR_COLUMNS = (
-    Column("Code indicateur", "code", "text", 12),
-    Column("Intitulé", "label", "text", 40),
-    Column("Action", "action", "text", 10),
-    Column("Objectif", "objective", "text", 12, "objective"),
-    Column("Unité", "unit", "text", 12),
-    Column("Périodicité", "periodicity", "text", 13, "periodicity"),
-    Column("Valeur initiale", "baseline", "number", 10),
-    Column("Cible", "target", "number", 10),
-    Column("Période", "period", "textcode", 10),
-    Column("Valeur", "value", "number", 10),
+    Column(INDICATOR["code"].excel_header, "code", "text", 12),
+    Column(INDICATOR["label"].excel_header, "label", "text", 40),
+    Column(INDICATOR["action"].excel_header, "action", "text", 10),
+    Column(INDICATOR["objective"].excel_header, "objective", "text", 12, "objective"),
+    Column(INDICATOR["unit"].excel_header, "unit", "text", 12),
+    Column(INDICATOR["periodicity"].excel_header, "periodicity", "text", 13, "periodicity"),
+    Column(INDICATOR["baseline"].excel_header, "baseline", "number", 10),
+    Column(INDICATOR["target"].excel_header, "target", "number", 10),
+    Column(INDICATOR_VALUE["period"].excel_header, "period", "textcode", 10),
+    Column(INDICATOR_VALUE["value"].excel_header, "value", "number", 10),
 )
 INDICATOR_LEVEL = ("label", "action", "objective", "unit", "periodicity", "baseline", "target")
 
@@ -474,7 +476,7 @@ class ExchangeWriter:
             header, values = lists[key]
             columns.append([header, *values])
             if values:
-                letter = _letter(column)
+                letter = xl_col_to_name(column)
                 self.list_ranges[key] = f"=Listes!${letter}$2:${letter}${len(values) + 1}"
             column += 1
             if key in names:
@@ -621,12 +623,3 @@ _PROTECTION = {
     "select_locked_cells": True,
     "select_unlocked_cells": True,
 }
-
-
-def _letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters

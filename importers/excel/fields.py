@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from importers.excel import cells
+from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Field, Record
 from store.vocab import fold
 
 #: Sheet names of the exchange workbook (exports/excel writes the same).
@@ -57,40 +58,22 @@ def header_key(text: Any) -> str:
     return " ".join(folded.split())
 
 
-def _codes(value: Any) -> tuple[str, ...]:
-    return cells.texts(value)
+def _spec(f: Field) -> FieldSpec:
+    """The column of a registry field. Codes and vocabularies are read as text here and
+    resolved by `Resolver.convert` (after a mapping file's own translations)."""
+    if f.ref or f.vocabulary is not None:
+        parse: Callable[[Any], Any] = cells.texts if f.many else cells.text
+    else:
+        parse = f.read
+    return FieldSpec(f.name, f.excel_header, parse, f.synonyms, unordered=f.unordered)
 
 
-ACTION_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("code", "Code", cells.text, ("code action", "reference", "ref", "identifiant")),
-    FieldSpec("title", "Intitulé", cells.text, ("intitule de l action", "libelle", "action", "nom")),
-    FieldSpec("description", "Description", cells.text, ("descriptif", "detail")),
-    FieldSpec(
-        "objectives",
-        "Objectif",
-        _codes,
-        ("objectifs", "objectif operationnel", "objectifs operationnels", "code objectif"),
-    ),
-    FieldSpec("lead", "Pilote", cells.text, ("porteur", "pilote de l action", "responsable")),
-    FieldSpec("partners", "Partenaires", _codes, ("partenaire", "partenaires associes")),
-    FieldSpec("territories", "Territoires", _codes, ("territoire", "bassin", "bassins"), unordered=True),
-    FieldSpec("status", "Statut", cells.text, ("etat", "etat d avancement", "statut de l action")),
-    FieldSpec("weather", "Météo", cells.text, ("meteo de l action", "tendance")),
-    FieldSpec(
-        "progress",
-        "Avancement (%)",
-        cells.percent,
-        ("avancement", "taux d avancement", "pourcentage d avancement", "realise", "pourcentage"),
-    ),
-    FieldSpec("start_date", "Début", cells.a_date, ("date de debut", "debut prevu", "demarrage")),
-    FieldSpec(
-        "due_date", "Échéance", cells.a_date, ("date d echeance", "date de fin", "fin", "echeance prevue")
-    ),
-    FieldSpec(
-        "budget_cents", "Budget (€)", cells.money_cents, ("budget", "montant", "cout", "budget previsionnel")
-    ),
-    FieldSpec("funding", "Financement", cells.text, ("financements", "source de financement", "financeur")),
-    FieldSpec("comment", "Commentaire", cells.text, ("commentaires", "observations", "remarques")),
+def _specs(rec: Record, *extra: FieldSpec, skip: tuple[str, ...] = ("source",)) -> tuple[FieldSpec, ...]:
+    return (*(_spec(f) for f in rec if f.name not in skip), *extra)
+
+
+ACTION_FIELDS: tuple[FieldSpec, ...] = _specs(
+    ACTION, FieldSpec("comment", "Commentaire", cells.text, ("commentaires", "observations", "remarques"))
 )
 
 #: Columns of the exchange workbook that are shown for reading only (ignored silently).
@@ -107,40 +90,11 @@ READ_ONLY_HEADERS = frozenset(
     )
 )
 
-RESOURCE_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("code", "Code", cells.text, ("code ressource", "reference", "identifiant")),
-    FieldSpec("name", "Nom", cells.text, ("raison sociale", "structure", "libelle", "nom de la structure")),
-    FieldSpec("kind", "Type", cells.text, ("type de ressource", "categorie", "type de structure")),
-    FieldSpec(
-        "audiences", "Public", cells.texts, ("publics", "public cible", "publics cibles"), unordered=True
-    ),
-    FieldSpec("carrier", "Porteur", cells.text, ("gestionnaire", "organisme gestionnaire")),
-    FieldSpec("territories", "Territoires", _codes, ("territoire", "bassin"), unordered=True),
-    FieldSpec("capacity", "Capacité", cells.integer, ("places", "nombre de places", "capacite d accueil")),
-    FieldSpec("status", "Statut", cells.text, ("etat",)),
-    FieldSpec("address", "Adresse", cells.text, ("adresse postale", "voie")),
-    FieldSpec("commune", "Commune", cells.text, ("ville", "localite")),
-    FieldSpec("insee_code", "Code INSEE", cells.text, ("insee", "code commune")),
-    FieldSpec("phone", "Téléphone", cells.text, ("tel", "telephone fixe", "numero de telephone")),
-    FieldSpec("email", "Courriel", cells.text, ("e mail", "email", "mail", "adresse electronique")),
-    FieldSpec("contact_name", "Contact", cells.text, ("referent", "personne a contacter", "nom du contact")),
-    FieldSpec("finess", "FINESS", cells.text, ("n finess", "numero finess", "finess et", "no finess")),
-    FieldSpec("discipline_code", "Discipline", cells.text, ("code discipline", "discipline d equipement")),
-    FieldSpec("verified_on", "Vérifié le", cells.a_date, ("date de verification", "verifie")),
-    FieldSpec("notes", "Notes", cells.text, ("remarques", "observations", "commentaire")),
-)
-
-INDICATOR_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("code", "Code indicateur", cells.text, ("code", "indicateur", "code de l indicateur")),
-    FieldSpec("label", "Intitulé", cells.text, ("libelle", "intitule de l indicateur", "nom")),
-    FieldSpec("action", "Action", cells.text, ("code action",)),
-    FieldSpec("objective", "Objectif", cells.text, ("code objectif",)),
-    FieldSpec("unit", "Unité", cells.text, ("unite de mesure",)),
-    FieldSpec("periodicity", "Périodicité", cells.text, ("frequence",)),
-    FieldSpec("baseline", "Valeur initiale", cells.number, ("valeur de reference", "valeur de depart")),
-    FieldSpec("target", "Cible", cells.number, ("valeur cible", "objectif chiffre")),
-    FieldSpec("period", "Période", lambda v: v, ("periode de mesure", "mois", "annee", "trimestre")),
-    FieldSpec("value", "Valeur", cells.number, ("total", "valeur mesuree", "resultat")),
+RESOURCE_FIELDS: tuple[FieldSpec, ...] = _specs(RESOURCE)
+INDICATOR_FIELDS: tuple[FieldSpec, ...] = _specs(
+    INDICATOR,
+    FieldSpec("period", INDICATOR_VALUE["period"].label, lambda v: v, INDICATOR_VALUE["period"].synonyms),
+    _spec(INDICATOR_VALUE["value"]),
 )
 INDICATOR_LEVEL = ("label", "action", "objective", "unit", "periodicity", "baseline", "target")
 

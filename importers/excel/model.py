@@ -60,9 +60,15 @@ class Change:
     label: str
     old: Any
     new: Any
+    #: the kind of record ("action", "resource"…) whose field this is; "" for indicator values.
+    kind: str = ""
 
     def __str__(self) -> str:
-        return f"{self.label} : {format_value(self.old, self.field)} → {format_value(self.new, self.field)}"
+        old, new = (
+            format_value(self.old, self.field, self.kind),
+            format_value(self.new, self.field, self.kind),
+        )
+        return f"{self.label} : {old} → {new}"
 
 
 @dataclass(frozen=True)
@@ -86,9 +92,9 @@ class Conflict:
     def __str__(self) -> str:
         return (
             f"{self.location.describe()} : {KIND_LABELS[self.kind]} {self.key}, {self.label} — "
-            f"exporté « {format_value(self.exported, self.field)} », modifié dans la base en "
-            f"« {format_value(self.store, self.field)} » et dans le classeur en "
-            f"« {format_value(self.workbook, self.field)} »"
+            f"exporté « {format_value(self.exported, self.field, self.kind)} », modifié dans la base en "
+            f"« {format_value(self.store, self.field, self.kind)} » et dans le classeur en "
+            f"« {format_value(self.workbook, self.field, self.kind)} »"
         )
 
 

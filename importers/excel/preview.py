@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from importers.excel.model import (
 from importers.excel.reader import open_workbook
 from importers.excel.resolve import Resolver, normalise_store_value
 from importers.excel.safety import DEFAULT_LIMITS, Limits
+from importers.excel.settings import Settings
 from importers.excel.workbook import BaseRow, Meta, SheetRows, read_native
 from store import actions as action_rules
 from store import indicators as indicator_rules
@@ -77,22 +78,6 @@ def _same_raw(a: Any, b: Any) -> bool:
     if cells.is_blank(a) and cells.is_blank(b):
         return True
     return type(a) is type(b) and bool(a == b)
-
-
-@dataclass
-class Settings:
-    """How rows are matched: by `key` (code, or FINESS for a foreign directory)."""
-
-    key: str = "code"
-    create_unknown_keys: bool = False
-    source: str = "classeur d'échange Suivi STS"
-    mapping: str | None = None
-    #: Fields given to new records when the sheet has no value for them (raw cell values).
-    defaults: dict[str, Any] = field(default_factory=dict)
-    #: Excel rows that may update a record but not create one (mapping's `seulement_si_regle`).
-    no_create_rows: set[int] = field(default_factory=set)
-    #: Translations of cell values per (kind, field): folded text → value.
-    value_maps: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
 
 class Planner:
@@ -309,7 +294,7 @@ class Planner:
             comment = None
         if not self.validate(sheet, row, values, replace(before, **proposed), comment, proposed, before):
             return
-        changes = [Change(n, label_of(kind, n), store[n], v) for n, v in proposed.items()]
+        changes = [Change(n, label_of(kind, n), store[n], v, kind) for n, v in proposed.items()]
         status = CHANGED if changes or conflicts or (comment and kind == KIND_ACTION) else UNCHANGED
         self.preview.rows.append(
             RowPlan(
@@ -373,7 +358,7 @@ class Planner:
         if not self.validate(sheet, row, values, data, comment, workbook, None):
             return
         changes = [
-            Change(n, label_of(kind, n), None, v)
+            Change(n, label_of(kind, n), None, v, kind)
             for n, v in workbook.items()
             if n in allowed and n != "code" and v not in (None, ())
         ]
@@ -638,7 +623,8 @@ class Planner:
                     continue
             plan = self.indicator_plans.get(code)
             changes = [
-                Change(n, label_of(KIND_INDICATOR, n), getattr(before, n), v) for n, v in proposed.items()
+                Change(n, label_of(KIND_INDICATOR, n), getattr(before, n), v, KIND_INDICATOR)
+                for n, v in proposed.items()
             ]
             if plan is None:
                 status = CHANGED if changes else UNCHANGED
@@ -664,7 +650,9 @@ class Planner:
             if errors:
                 continue
             changes = [
-                Change(n, label_of(KIND_INDICATOR, n), None, v) for n, v in fields_.items() if v is not None
+                Change(n, label_of(KIND_INDICATOR, n), None, v, KIND_INDICATOR)
+                for n, v in fields_.items()
+                if v is not None
             ]
             changes += [
                 Change(f"{p} {n}", f"{_value_label(n)} {p}", None, v) for (p, n), v in entry["values"].items()

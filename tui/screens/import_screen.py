@@ -166,8 +166,8 @@ class ImportScreen(BaseScreen):
             table.add_row(
                 Text("Conflit", style="bold dark_orange"),
                 f"{conflict.key} {conflict.title}",
-                f"{conflict.label} : base « {format_value(conflict.store, conflict.field)} » / "
-                f"classeur « {format_value(conflict.workbook, conflict.field)} » → {chosen}",
+                f"{conflict.label} : base « {format_value(conflict.store, conflict.field, conflict.kind)} » / "
+                f"classeur « {format_value(conflict.workbook, conflict.field, conflict.kind)} » → {chosen}",
                 key="|".join(conflict.id),
             )
         for plan in preview.new + preview.changed:

@@ -1,0 +1,48 @@
+"""Writing values the way people read them: "31/12/2026", "12 500,50 €", "60 %", names.
+
+The counterpart of :mod:`store.parsing`: what these functions write, the parsers read back
+to the same value.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+#: Thousands separator (a plain space: every terminal shows it one cell wide).
+THOUSANDS = " "
+
+
+def format_date(value: date | None) -> str:
+    return f"{value:%d/%m/%Y}" if value else ""
+
+
+def format_number(value: float | int | None) -> str:
+    """French writing of a number: 1 234,5 (no trailing zeros)."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return f"{int(value):,}".replace(",", THOUSANDS)
+    whole, _, decimals = f"{value:.6f}".rstrip("0").partition(".")
+    return f"{int(whole):,}".replace(",", THOUSANDS) + ("," + decimals if decimals else "")
+
+
+def format_amount(cents: int | None) -> str:
+    """Euros without the sign, for a form field: 12 500,50 (12 500 when whole)."""
+    if cents is None:
+        return ""
+    euros, rest = divmod(cents, 100)
+    text = f"{euros:,}".replace(",", THOUSANDS)
+    return f"{text},{rest:02d}" if rest else text
+
+
+def format_euros(cents: int | None) -> str:
+    """Euros as read in a report or the journal: 12 500,50 €."""
+    return f"{format_amount(cents)} €" if cents is not None else ""
+
+
+def format_percent(value: int | None) -> str:
+    return f"{value} %" if value is not None else ""
+
+
+def format_yes_no(value: bool | None) -> str:
+    return "" if value is None else ("Oui" if value else "Non")
