@@ -42,13 +42,10 @@ def alias_table(fields: Sequence[FieldSpec]) -> dict[str, str]:
 
 
 def column_letter(index: int) -> str:
-    """0 → "A", 27 → "AB"."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    """0 → "A", 27 → "AB" (xlsxwriter's helper, loaded only when a cell must be named)."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    return xl_col_to_name(index)
 
 
 def locate_header(

@@ -29,6 +29,7 @@ from importers.excel.fields import (
 from importers.excel.headers import alias_table, locate_header
 from importers.excel.model import Location, Problem
 from importers.excel.reader import Workbook
+from importers.excel.settings import Settings
 from importers.excel.workbook import SheetRows
 from store.vocab import fold
 
@@ -171,10 +172,8 @@ def parse_mapping(doc: dict[str, Any], where: str) -> Mapping:
 
 def read_mapped(
     book: Workbook, mapping: Mapping, file_name: str
-) -> tuple[list[SheetRows], Any, list[str], list[Problem]]:
+) -> tuple[list[SheetRows], Settings, list[str], list[Problem]]:
     """The rows of a foreign workbook, as the mapping describes them."""
-    from importers.excel.preview import Settings
-
     warnings: list[str] = []
     problems: list[Problem] = []
     settings = Settings(
