@@ -3,6 +3,11 @@
 Exit codes: 0 success, 1 invalid input (nothing written), 2 usage error or unreadable file.
 Each command registers itself with `set_defaults(handler=...)`; command families live in
 their own modules (`cli_scheme`, and the others listed in `COMMAND_MODULES`).
+
+Start-up: building the parser imports only argparse and the command modules, which import
+the store, the importers, the exports and Textual inside their handlers. `--help`, a
+subcommand's `--help` and a usage error therefore answer without loading SQLAlchemy, SQLModel,
+pydantic or Textual (tests/test_cli_startup.py, bench/cli_startup_bench.py).
 """
 
 from __future__ import annotations
@@ -12,45 +17,52 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from importers.reference_yaml import ReferenceFileError
-from store.database import ENV_DB, default_store_path
-from store.errors import StoreError
-from tui.cli_support import INVALID, OK, UNUSABLE
+from tui.cli_support import INVALID, OK, UNUSABLE, FrenchParser, french_argparse
 
-#: Modules that add commands: each has `register(commands, export_kinds)`.
+#: Modules that add commands: each has `register(commands, export_kinds)` and imports nothing
+#: heavy at module level.
 COMMAND_MODULES = ("tui.cli_scheme", "tui.cli_excel", "tui.cli_admin")
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"suivi-sts : erreur : {message}", file=sys.stderr)
-        raise SystemExit(UNUSABLE)
+#: The variable naming the default store (`store.database.ENV_DB`, which imports SQLAlchemy:
+#: repeated here for the help text, checked equal by the tests).
+ENV_DB = "SUIVI_STS_DB"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="suivi-sts",
-        description="Suivi hors ligne du schéma territorial de santé et des ressources aidants/répit.",
-    )
-    parser.add_argument("--db", metavar="CHEMIN", help=f"base SQLite ou URL postgresql:// (sinon ${ENV_DB})")
-    parser.add_argument("--departement", metavar="CODE", help="département à utiliser (ex. 09)")
-    commands = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=_Parser)
-    export = commands.add_parser("export", help="exporte des données")
-    export_kinds = export.add_subparsers(dest="kind", metavar="TYPE", required=True, parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(commands, export_kinds)
+    with french_argparse():
+        parser = FrenchParser(
+            prog="suivi-sts",
+            description="Suivi hors ligne du schéma territorial de santé et des ressources aidants/répit.",
+        )
+        parser.add_argument(
+            "--db", metavar="CHEMIN", help=f"base SQLite ou URL postgresql:// (sinon ${ENV_DB})"
+        )
+        parser.add_argument("--departement", metavar="CODE", help="département à utiliser (ex. 09)")
+        commands = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=FrenchParser)
+        export = commands.add_parser("export", help="exporte des données")
+        export_kinds = export.add_subparsers(
+            dest="kind", metavar="TYPE", required=True, parser_class=FrenchParser
+        )
+        for name in COMMAND_MODULES:
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name != name:
+                    raise
+                continue
+            module.register(commands, export_kinds)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    with french_argparse():
+        args = parser.parse_args(argv)
+    # A command is known: only now load the store (and what reports its errors).
+    from importers.reference_yaml import ReferenceFileError
+    from store.database import default_store_path
+    from store.errors import StoreError
+
     target = args.db or str(default_store_path())
     try:
         handler = getattr(args, "handler", None)

@@ -1,20 +1,22 @@
-"""Commands on the store file and the regional server: backup, restore, admin grant, publish, fetch."""
+"""Commands on the store file and the regional server: backup, restore, admin grant, publish, fetch.
+
+The store is imported by the handlers, not to build the parser.
+"""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
-from store import access, backup
-from store.database import open_store
-from store.engine import normalise_url, sqlite_path
-from store.errors import StoreError
-from store.sync import fetch, open_server, publish
 from tui.cli_support import INVALID, OK, UNUSABLE, department_of, open_existing, print_notices
+
+# `typing` costs a few milliseconds at start-up: only type checkers import it here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 ENV_ROLE_PASSWORD = "SUIVI_STS_ROLE_PASSWORD"
 
@@ -63,6 +65,9 @@ def register(commands: Any, export_kinds: Any) -> None:
 
 
 def _store_path(target: str) -> Path:
+    from store.engine import normalise_url, sqlite_path
+    from store.errors import StoreError
+
     path = sqlite_path(normalise_url(target))
     if path is None:
         raise StoreError("Cette commande porte sur une base locale (fichier SQLite), pas sur un serveur.")
@@ -70,6 +75,8 @@ def _store_path(target: str) -> Path:
 
 
 def run_backup(args: argparse.Namespace, target: str) -> int:
+    from store import backup
+
     path = _store_path(target)
     if not path.exists():
         print(f"Erreur : la base « {path} » n'existe pas.", file=sys.stderr)
@@ -81,6 +88,8 @@ def run_backup(args: argparse.Namespace, target: str) -> int:
 
 
 def run_list_backups(args: argparse.Namespace, target: str) -> int:
+    from store import backup
+
     path = _store_path(target)
     found = backup.list_backups(path)
     if not found:
@@ -94,6 +103,9 @@ def run_list_backups(args: argparse.Namespace, target: str) -> int:
 
 
 def run_restore(args: argparse.Namespace, target: str) -> int:
+    from store import backup
+    from store.database import open_store
+
     path = _store_path(target)
     file: Path = args.file
     if not file.is_file():
@@ -121,14 +133,21 @@ def _password(role: str) -> str | None:
     if password:
         return password
     if sys.stdin.isatty():
+        import getpass
+
         first = getpass.getpass(f"Mot de passe du rôle {role} (vide : inchangé) : ")
         if first and getpass.getpass("Confirmez : ") != first:
+            from store.errors import StoreError
+
             raise StoreError("Les deux mots de passe diffèrent : rien n'a été changé.")
         return first or None
     return None
 
 
 def run_grant(args: argparse.Namespace, target: str) -> int:
+    from store import access
+    from store.database import open_store
+
     store = open_store(target)
     try:
         done = access.grant(
@@ -147,6 +166,9 @@ def run_grant(args: argparse.Namespace, target: str) -> int:
 
 
 def run_revoke(args: argparse.Namespace, target: str) -> int:
+    from store import access
+    from store.database import open_store
+
     store = open_store(target)
     try:
         access.revoke(store.engine, args.role, args.grant_department)
@@ -157,6 +179,8 @@ def run_revoke(args: argparse.Namespace, target: str) -> int:
 
 
 def _author() -> str:
+    import getpass
+
     try:
         return os.environ.get("SUIVI_STS_USER") or getpass.getuser()
     except (KeyError, OSError):
@@ -164,6 +188,8 @@ def _author() -> str:
 
 
 def run_publish(args: argparse.Namespace, target: str) -> int:
+    from store.sync import open_server, publish
+
     local = open_existing(target)
     try:
         department = department_of(local, args.departement)
@@ -180,6 +206,9 @@ def run_publish(args: argparse.Namespace, target: str) -> int:
 
 
 def run_fetch(args: argparse.Namespace, target: str) -> int:
+    from store.database import open_store
+    from store.sync import fetch, open_server
+
     path = _store_path(target)
     local = open_store(path)
     print_notices(local)

@@ -2,7 +2,7 @@
 
 Exit codes of `import`: 0 applied (or nothing to apply, or --dry-run with nothing refused),
 1 rejected rows or conflicts (nothing written), 2 unreadable file or mapping.
-The Excel libraries are imported only when a command runs.
+The store, the Excel libraries and their importers/exports are imported only when a command runs.
 """
 
 from __future__ import annotations
@@ -12,9 +12,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from tui.cli_support import INVALID, OK, UNUSABLE, department_of, open_existing
+from tui.cli_support import INVALID, OK, UNUSABLE, department_of, open_existing, whole_number
+
+# `typing` costs a few milliseconds at start-up: only type checkers import it here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def register(commands: Any, export_kinds: Any) -> None:
@@ -43,7 +47,7 @@ def register(commands: Any, export_kinds: Any) -> None:
     workshop = export_kinds.add_parser("atelier", help="changements d'une session d'atelier, pour l'ARS")
     workshop.add_argument("file", type=Path, metavar="FICHIER.xlsx")
     workshop.add_argument(
-        "--session", type=int, metavar="N", help="numéro de l'atelier (défaut : le dernier)"
+        "--session", type=whole_number, metavar="N", help="numéro de l'atelier (défaut : le dernier)"
     )
     workshop.set_defaults(handler=run_export_workshop)
 

@@ -1,16 +1,20 @@
-"""Commands on the store and its scheme: init, export yaml, check."""
+"""Commands on the store and its scheme: init, export yaml, check.
+
+The store, importers and exports are imported by the handlers, not to build the parser.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-from exports.reference_yaml import export_reference
-from importers.setup_store import initialise
-from store.integrity import check
 from tui.cli_support import INVALID, OK, UNUSABLE, department_of, open_existing, print_notices
+
+# `typing` costs a few milliseconds at start-up: only type checkers import it here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def register(commands: Any, export_kinds: Any) -> None:
@@ -35,6 +39,8 @@ def run_init(args: argparse.Namespace, target: str) -> int:
     if args.reference and not args.reference.is_file():
         print(f"Erreur : le fichier « {args.reference} » est introuvable.", file=sys.stderr)
         return UNUSABLE
+    from importers.setup_store import initialise
+
     result = initialise(target, reference=args.reference, empty=args.empty)
     print_notices(result.store)
     print(f"Base prête : {result.store.path or result.store.url}")
@@ -45,6 +51,8 @@ def run_init(args: argparse.Namespace, target: str) -> int:
 
 
 def run_export_yaml(args: argparse.Namespace, target: str) -> int:
+    from exports.reference_yaml import export_reference
+
     store = open_existing(target)
     doc = export_reference(store.engine, department_of(store, args.departement), args.file)
     store.dispose()
@@ -63,6 +71,8 @@ def run_export_yaml(args: argparse.Namespace, target: str) -> int:
 
 
 def run_check(args: argparse.Namespace, target: str) -> int:
+    from store.integrity import check
+
     store = open_existing(target)
     report = check(store.engine)
     store.dispose()

@@ -1,15 +1,99 @@
-"""Helpers shared by the command-line modules."""
+"""Helpers shared by the command-line modules: exit codes, a parser that speaks French, store access.
+
+Imported to build the parser (even for `--help`), so it imports nothing of the store at module
+level: the store (SQLAlchemy, SQLModel, pydantic) is loaded by the functions that need it.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from store.database import Store, open_store
-from store.departments import single_department
-from store.engine import normalise_url, sqlite_path
-from store.errors import StoreError
+# `typing` costs a few milliseconds at start-up: only type checkers import it here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+    from store.database import Store
 
 OK, INVALID, UNUSABLE = 0, 1, 2
+
+#: argparse's messages (its gettext message ids, Python 3.11+) in French; a message missing
+#: here stays in English rather than failing.
+_FRENCH = {
+    "usage: ": "utilisation : ",
+    # argparse writes "title:"; French puts a space before the colon.
+    "positional arguments": "arguments positionnels ",
+    "options": "options ",
+    "show this help message and exit": "affiche cette aide et quitte",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "unrecognized arguments: %s": "arguments non reconnus : %s",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "one of the arguments %s is required": "l'un des arguments %s est obligatoire",
+    "not allowed with argument %s": "incompatible avec l'argument %s",
+    "ignored explicit argument %r": "valeur %r ignorée",
+    "expected one argument": "une valeur est attendue",
+    "expected at most one argument": "une valeur au plus est attendue",
+    "expected at least one argument": "une valeur au moins est attendue",
+    "ambiguous option: %(option)s could match %(matches)s": (
+        "option ambiguë : %(option)s peut désigner %(matches)s"
+    ),
+    "invalid %(type)s value: %(value)r": "valeur invalide (%(type)s) : « %(value)s »",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "choix invalide : « %(value)s » (au choix : %(choices)s)"
+    ),
+    "unknown parser %(parser_name)r (choices: %(choices)s)": (
+        "commande inconnue : « %(parser_name)s » (au choix : %(choices)s)"
+    ),
+    "can't open '%(filename)s': %(error)s": "impossible d'ouvrir « %(filename)s » : %(error)s",
+    "unexpected option string: %s": "option inattendue : %s",
+}
+_FRENCH_PLURALS = {"expected %s argument": ("%s valeur attendue", "%s valeurs attendues")}
+
+
+def _gettext(message: str) -> str:
+    return _FRENCH.get(message, message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    forms = _FRENCH_PLURALS.get(singular)
+    if forms is None:
+        return singular if n == 1 else plural
+    return forms[0] if n <= 1 else forms[1]
+
+
+@contextmanager
+def french_argparse() -> Iterator[None]:
+    """argparse's own words (usage, options, errors) in French while the parser is built and used.
+
+    argparse translates through gettext, which has no French catalogue for it; its two
+    translation functions are swapped for the table above, and put back afterwards.
+    """
+    saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
+    argparse._, argparse.ngettext = _gettext, _ngettext  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
+
+
+class FrenchParser(argparse.ArgumentParser):
+    """A parser whose usage errors are in French and exit with 2 (usage error)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"{self.prog} : erreur : {message}", file=sys.stderr)
+        raise SystemExit(UNUSABLE)
+
+
+def whole_number(text: str) -> int:
+    """argparse type for a whole number, refused in French."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre entier") from None
 
 
 def print_notices(store: Store) -> None:
@@ -19,6 +103,9 @@ def print_notices(store: Store) -> None:
 
 def open_existing(target: str) -> Store:
     """Open a store that must already exist (commands other than `init`)."""
+    from store.database import open_store
+    from store.engine import normalise_url, sqlite_path
+
     path = sqlite_path(normalise_url(target))
     if path is not None and not path.exists():
         raise FileNotFoundError(f"La base « {path} » n'existe pas : lancez d'abord « suivi-sts init ».")
@@ -29,6 +116,9 @@ def open_existing(target: str) -> Store:
 
 def department_of(store: Store, wanted: str | None) -> str:
     """The department to work on, or a StoreError naming the problem."""
+    from store.departments import single_department
+    from store.errors import StoreError
+
     dept = single_department(store.engine, wanted)
     if dept is None:
         which = f"« {wanted} »" if wanted else "unique"
