@@ -19,7 +19,7 @@ ACCESS_TABLE = "suivi_sts_access"
 ALL_DEPARTMENTS = "*"
 #: Tables a department role may read but never change (or only add to).
 READ_ONLY_TABLES = frozenset({"alembic_version", ACCESS_TABLE})
-APPEND_ONLY_TABLES = frozenset({"action_event", "theme", "pathway"})
+APPEND_ONLY_TABLES = frozenset({"action_event", "resource_event", "theme", "pathway"})
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _DEPARTMENT = re.compile(r"^(\d{2,3}|2[AB]|\*)$")
 

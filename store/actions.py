@@ -15,7 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from store import journal
 from store.errors import ValidationError, VersionConflict
+from store.fields import ACTION
+from store.journal import Change
 from store.lookups import CodeMaps, code_maps
 from store.models import utcnow
 from store.tables import ACTION as A
@@ -24,25 +27,10 @@ from store.tables import ACTION_OBJECTIVE as A_OBJ
 from store.tables import ACTION_PARTNER as A_PART
 from store.tables import ACTION_TERRITORY as A_TERR
 from store.tables import insert_versioned
-from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
+from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus
 
-#: French label of each journaled field.
-FIELD_LABELS: dict[str, str] = {
-    "title": "Intitulé",
-    "description": "Description",
-    "objectives": "Objectifs",
-    "lead": "Pilote",
-    "partners": "Partenaires",
-    "territories": "Territoires",
-    "start_date": "Début",
-    "due_date": "Échéance",
-    "status": "Statut",
-    "progress": "Avancement (%)",
-    "weather": "Météo",
-    "budget_cents": "Budget (€)",
-    "funding": "Financement",
-    "source": "Source",
-}
+#: French label of each journaled field (from the field registry).
+FIELD_LABELS: dict[str, str] = {f.name: f.label for f in ACTION.journaled}
 
 _SCALAR_COLUMNS = (
     "title",
@@ -85,39 +73,17 @@ class ActionData:
         return self.due_date is not None and self.due_date < today and ActionStatus(self.status).is_open
 
 
-@dataclass(frozen=True)
-class FieldChange:
-    field: str
-    old: Any
-    new: Any
-
-    @property
-    def label(self) -> str:
-        return FIELD_LABELS.get(self.field, self.field)
+FieldChange = Change
 
 
 def diff(before: ActionData, after: ActionData) -> list[FieldChange]:
     """The journaled fields that differ between two snapshots."""
-    return [
-        FieldChange(f, getattr(before, f), getattr(after, f))
-        for f in FIELD_LABELS
-        if getattr(before, f) != getattr(after, f)
-    ]
+    return journal.diff(ACTION, before, after)
 
 
 def format_value(name: str, value: Any) -> str | None:
-    """How a field's value is written in the journal."""
-    if value is None or value == ():
-        return None
-    if isinstance(value, tuple):
-        return ", ".join(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if name == "status":
-        return ActionStatus(value).label
-    if name == "budget_cents":
-        return f"{value / 100:.2f}"
-    return str(value)
+    """How a field's value is kept in the journal (read back by the registry's parser)."""
+    return ACTION[name].dump(value)
 
 
 def validate(data: ActionData, maps: CodeMaps | None = None) -> list[ValidationError]:
@@ -125,16 +91,10 @@ def validate(data: ActionData, maps: CodeMaps | None = None) -> list[ValidationE
     errors: list[ValidationError] = []
     if not data.code.strip():
         errors.append(ValidationError("Le code de l'action est obligatoire.", "code"))
-    if not data.title.strip():
-        errors.append(ValidationError("L'intitulé est obligatoire.", "title"))
-    if data.status not in {s.value for s in ActionStatus}:
-        errors.append(ValidationError(f"Statut inconnu : « {data.status} ».", "status"))
-    if not 0 <= data.progress <= 100:
-        errors.append(
-            ValidationError(f"L'avancement doit être entre 0 et 100 % ({data.progress}).", "progress")
-        )
-    if data.weather is not None and data.weather not in {w.value for w in Weather}:
-        errors.append(ValidationError(f"Météo inconnue : « {data.weather} ».", "weather"))
+    for f in ACTION:
+        problem = f.validate(getattr(data, f.name))
+        if problem:
+            errors.append(ValidationError(problem, f.name))
     if data.start_date and data.due_date and data.due_date < data.start_date:
         errors.append(
             ValidationError(
@@ -142,8 +102,6 @@ def validate(data: ActionData, maps: CodeMaps | None = None) -> list[ValidationE
                 "due_date",
             )
         )
-    if data.budget_cents is not None and data.budget_cents < 0:
-        errors.append(ValidationError("Le budget ne peut pas être négatif.", "budget_cents"))
     if maps is not None:
         errors.extend(_unknown_codes(data, maps))
     return errors
@@ -240,18 +198,16 @@ def create_action(
     maps = maps or code_maps(conn, department)
     _raise_first(validate(data, maps))
     action_id = insert_versioned(conn, A, department, data.code, _columns(data, maps))
-    now = utcnow()
     _write_links(conn, action_id, data, maps)
-    conn.execute(
-        insert(EVENTS).values(
-            department_code=department,
-            action_id=action_id,
-            at=now,
-            author=author,
-            kind="creation",
-            source=source,
-            new_value=data.title,
-        )
+    journal.write_event(
+        conn,
+        EVENTS,
+        ("action_id", action_id),
+        department,
+        kind="creation",
+        author=author,
+        source=source,
+        new_value=data.title,
     )
     return replace(data, id=action_id, version=1)
 
@@ -328,23 +284,17 @@ def update_action(
         )
     if any(c.field in ("objectives", "partners", "territories") for c in changes):
         _write_links(conn, before.id or 0, after, maps)
-    conn.execute(
-        insert(EVENTS),
-        [
-            {
-                "department_code": department,
-                "action_id": before.id,
-                "at": now,
-                "author": author,
-                "kind": "modification",
-                "field": c.field,
-                "old_value": format_value(c.field, c.old),
-                "new_value": format_value(c.field, c.new),
-                "source": source,
-                "comment": comment if comment and c.field == "status" else None,
-            }
-            for c in changes
-        ],
+    journal.write_changes(
+        conn,
+        EVENTS,
+        ("action_id", before.id or 0),
+        department,
+        ACTION,
+        changes,
+        author=author,
+        source=source,
+        comment=comment,
+        comment_on="status",
     )
     if comment and not any(c.field == "status" for c in changes):
         add_comment(conn, department, before, comment, author=author, source=source)
@@ -357,16 +307,15 @@ def add_comment(
     """Add a free comment to an action's journal."""
     if not comment.strip():
         raise ValidationError("Le commentaire est vide.", "comment")
-    conn.execute(
-        insert(EVENTS).values(
-            department_code=department,
-            action_id=action.id,
-            at=utcnow(),
-            author=author,
-            kind="commentaire",
-            source=source,
-            comment=comment.strip(),
-        )
+    journal.write_event(
+        conn,
+        EVENTS,
+        ("action_id", action.id or 0),
+        department,
+        kind="commentaire",
+        author=author,
+        source=source,
+        comment=comment.strip(),
     )
 
 

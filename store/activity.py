@@ -9,8 +9,6 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from store.models import utcnow, workshop_source
-from store.tables import ACTION as A
-from store.tables import ACTION_EVENT as EV
 from store.tables import EXCHANGE as EX
 from store.tables import SAVED_FILTER as SF
 from store.tables import WORKSHOP_SESSION as WS
@@ -108,48 +106,6 @@ def get_workshop(conn: Connection, department: str, session_id: int | None = Non
         row["scope_label"],
         row["author"],
     )
-
-
-@dataclass(frozen=True)
-class JournalLine:
-    action_code: str
-    action_title: str
-    at: datetime
-    author: str
-    kind: str
-    field_name: str | None
-    old_value: str | None
-    new_value: str | None
-    source: str
-    comment: str | None
-
-
-def journal_lines(
-    conn: Connection, department: str, *, source: str | None = None, action_id: int | None = None
-) -> list[JournalLine]:
-    """Journal lines of the department, of one source (a workshop, a file) or one action."""
-    query = (
-        select(
-            A.c.code.label("action_code"),
-            A.c.title.label("action_title"),
-            EV.c.at,
-            EV.c.author,
-            EV.c.kind,
-            EV.c.field.label("field_name"),
-            EV.c.old_value,
-            EV.c.new_value,
-            EV.c.source,
-            EV.c.comment,
-        )
-        .join(A, A.c.id == EV.c.action_id)
-        .where(EV.c.department_code == department)
-        .order_by(EV.c.at, EV.c.id)
-    )
-    if source is not None:
-        query = query.where(EV.c.source == source)
-    if action_id is not None:
-        query = query.where(EV.c.action_id == action_id)
-    return [JournalLine(**row) for row in conn.execute(query).mappings()]
 
 
 def save_filter(conn: Connection, department: str, name: str, criteria: dict[str, Any]) -> None:

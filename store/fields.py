@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from store import parsing as p
-from store.formatting import format_date, format_euros, format_number, format_percent
+from store.formatting import format_amount, format_date, format_euros, format_number, format_percent
 from store.parsing import ParseError, Vocabulary
 
 #: Display names of referenced records: ref kind ("organisation", "territory", "objective",
@@ -67,6 +67,11 @@ class Field:
         return self.header or self.label
 
     @property
+    def form_label(self) -> str:
+        """The label above its form field, with the expected writing where it helps."""
+        return f"{self.label} (JJ/MM/AAAA)" if self.widget == "date" else self.label
+
+    @property
     def yaml(self) -> str:
         return self.name if self.yaml_key is None else self.yaml_key
 
@@ -84,6 +89,23 @@ class Field:
         if self.vocabulary is not None:
             return self.vocabulary.label(value)
         return self.show(value)
+
+    def edit_text(self, value: Any) -> str:
+        """The value as put in a form field to be edited (read back by `read`): "12 500,50", "60"."""
+        if value is None or value == ():
+            return ""
+        if self.widget == "amount":
+            return format_amount(value)
+        if self.widget == "percent":
+            return str(value)
+        return self.format(value)
+
+    def read_typed(self, text: str) -> Any:
+        """What was typed in a form field; ValueError with a French sentence naming the field."""
+        try:
+            return self.read(text)
+        except ParseError as exc:
+            raise ValueError(f"{self.label} : « {text.strip()} » — {exc}.") from None
 
     def read(self, raw: Any) -> Any:
         """The value of what was typed (lists split, vocabularies resolved); ParseError if not."""

@@ -11,34 +11,21 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from store import journal
 from store.errors import ValidationError, VersionConflict
+from store.fields import RESOURCE
+from store.identity import current_user
 from store.lookups import CodeMaps, code_maps
 from store.models import utcnow
 from store.tables import RESOURCE as R
 from store.tables import RESOURCE_AUDIENCE as R_AUD
+from store.tables import RESOURCE_EVENT as EVENTS
 from store.tables import RESOURCE_TERRITORY as R_TERR
 from store.tables import insert_versioned
-from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus
+from store.vocab import ResourceStatus
 
-FIELD_LABELS: dict[str, str] = {
-    "name": "Nom",
-    "kind": "Type",
-    "audiences": "Public",
-    "carrier": "Porteur",
-    "territories": "Territoires",
-    "capacity": "Capacité",
-    "address": "Adresse",
-    "commune": "Commune",
-    "insee_code": "Code INSEE",
-    "phone": "Téléphone",
-    "email": "Courriel",
-    "contact_name": "Contact",
-    "finess": "FINESS",
-    "discipline_code": "Discipline",
-    "status": "Statut",
-    "verified_on": "Vérifié le",
-    "notes": "Notes",
-}
+#: French label of each journaled field (from the field registry).
+FIELD_LABELS: dict[str, str] = {f.name: f.label for f in RESOURCE.journaled}
 
 _SCALARS = (
     "name",
@@ -56,9 +43,8 @@ _SCALARS = (
     "verified_on",
     "notes",
 )
-_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
-_FINESS = re.compile(r"^\d[\dAB]\d{7}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: The journal source of changes typed on a screen.
+SOURCE_SCREEN = "Saisie à l'écran"
 #: A resource not verified for longer than this is flagged.
 VERIFY_EVERY_DAYS = 365
 
@@ -98,29 +84,10 @@ class ResourceData:
 def validate(data: ResourceData, maps: CodeMaps | None = None) -> list[ValidationError]:
     """Every rule the resource breaks, one French message per problem, naming the field."""
     errors: list[ValidationError] = []
-    if not data.name.strip():
-        errors.append(ValidationError("Le nom est obligatoire.", "name"))
-    if data.kind not in RESOURCE_TYPES:
-        errors.append(ValidationError(f"Type inconnu : « {data.kind} ».", "kind"))
-    errors += [
-        ValidationError(f"Public inconnu : « {a} ».", "audiences")
-        for a in data.audiences
-        if a not in AUDIENCES
-    ]
-    if data.status not in {s.value for s in ResourceStatus}:
-        errors.append(ValidationError(f"Statut inconnu : « {data.status} ».", "status"))
-    if data.capacity is not None and data.capacity < 0:
-        errors.append(ValidationError("La capacité ne peut pas être négative.", "capacity"))
-    if data.insee_code and not _INSEE.match(data.insee_code):
-        errors.append(
-            ValidationError(f"Code INSEE invalide : « {data.insee_code} » (5 caractères).", "insee_code")
-        )
-    if data.finess and not _FINESS.match(data.finess):
-        errors.append(
-            ValidationError(f"Numéro FINESS invalide : « {data.finess} » (9 caractères).", "finess")
-        )
-    if data.email and not _EMAIL.match(data.email):
-        errors.append(ValidationError(f"Courriel invalide : « {data.email} ».", "email"))
+    for f in RESOURCE:
+        problem = f.validate(getattr(data, f.name))
+        if problem:
+            errors.append(ValidationError(problem, f.name))
     if maps is not None:
         if data.carrier and data.carrier not in maps.organisations:
             errors.append(ValidationError(f"Organisation inconnue : « {data.carrier} ».", "carrier"))
@@ -200,9 +167,15 @@ def next_code(conn: Connection, department: str, prefix: str = "RES") -> str:
 
 
 def create_resource(
-    conn: Connection, department: str, data: ResourceData, *, maps: CodeMaps | None = None
+    conn: Connection,
+    department: str,
+    data: ResourceData,
+    *,
+    author: str | None = None,
+    source: str = SOURCE_SCREEN,
+    maps: CodeMaps | None = None,
 ) -> ResourceData:
-    """Insert a resource (a new code is given when `data.code` is empty)."""
+    """Insert a resource (a new code is given when `data.code` is empty) and journal its creation."""
     maps = maps or code_maps(conn, department)
     if not data.code:
         data = replace(data, code=next_code(conn, department))
@@ -211,11 +184,21 @@ def create_resource(
         raise errors[0]
     rid = insert_versioned(conn, R, department, data.code, _columns(data, maps))
     _write_links(conn, rid, data, maps)
+    journal.write_event(
+        conn,
+        EVENTS,
+        ("resource_id", rid),
+        department,
+        kind="creation",
+        author=author or current_user(),
+        source=source,
+        new_value=data.name,
+    )
     return replace(data, id=rid, version=1)
 
 
 def changed_fields(before: ResourceData, after: ResourceData) -> list[str]:
-    return [f for f in FIELD_LABELS if getattr(before, f) != getattr(after, f)]
+    return [c.field for c in journal.diff(RESOURCE, before, after)]
 
 
 def update_resource(
@@ -224,16 +207,24 @@ def update_resource(
     before: ResourceData,
     after: ResourceData,
     *,
+    author: str | None = None,
+    source: str = SOURCE_SCREEN,
+    comment: str | None = None,
     maps: CodeMaps | None = None,
 ) -> list[str]:
-    """Apply the changes; VersionConflict when someone changed the resource since `before`."""
+    """Apply the changes and journal each changed field (with `comment`, if any, on the first).
+
+    VersionConflict when someone changed the resource since `before` was read.
+    """
     maps = maps or code_maps(conn, department)
     after = replace(after, code=before.code)
     errors = validate(after, maps)
     if errors:
         raise errors[0]
-    changes = changed_fields(before, after)
+    changes = journal.diff(RESOURCE, before, after)
     if not changes:
+        if comment:
+            add_comment(conn, department, before, comment, author=author, source=source)
         return []
     result = conn.execute(
         update(R)
@@ -243,6 +234,43 @@ def update_resource(
     if result.rowcount != 1:
         current = load_resources(conn, department, [before.code]).get(before.code)
         raise VersionConflict(f"La ressource {before.code} a été modifiée par ailleurs.", current=current)
-    if {"audiences", "territories"} & set(changes):
+    names = [c.field for c in changes]
+    if {"audiences", "territories"} & set(names):
         _write_links(conn, before.id or 0, after, maps)
-    return changes
+    journal.write_changes(
+        conn,
+        EVENTS,
+        ("resource_id", before.id or 0),
+        department,
+        RESOURCE,
+        changes,
+        author=author or current_user(),
+        source=source,
+        comment=comment,
+        comment_on=names[0],
+    )
+    return names
+
+
+def add_comment(
+    conn: Connection,
+    department: str,
+    resource: ResourceData,
+    comment: str,
+    *,
+    author: str | None = None,
+    source: str = SOURCE_SCREEN,
+) -> None:
+    """Add a free comment to a resource's journal."""
+    if not comment.strip():
+        raise ValidationError("Le commentaire est vide.", "comment")
+    journal.write_event(
+        conn,
+        EVENTS,
+        ("resource_id", resource.id or 0),
+        department,
+        kind="commentaire",
+        author=author or current_user(),
+        source=source,
+        comment=comment.strip(),
+    )

@@ -210,7 +210,7 @@ def test_workshop_export(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[
     )
     book = openpyxl.load_workbook(tmp_path / "w.xlsx")
     lines = [[c.value for c in row] for row in book["Atelier"].iter_rows(min_row=6)]
-    assert {(r[0], r[4], r[5], r[6]) for r in lines} >= {("ACT-002", "Avancement (%)", "0", "30")}
+    assert {(r[0], r[4], r[5], r[6]) for r in lines} >= {("ACT-002", "Avancement (%)", "0 %", "30 %")}
     assert [c.value for c in book["Actions modifiées"]["A"]][1:] == ["ACT-002"]
 
 

@@ -19,9 +19,10 @@ from importers.excel import (
 )
 from store import actions as action_rules
 from store import resources as resource_rules
-from store.activity import journal_lines, last_exchanges
+from store.activity import last_exchanges
 from store.database import Store
 from store.indicators import ValueKey, load_values
+from store.journal import journal_lines
 from tests.conftest import snapshot_tables
 from tests.excel_fixtures import column_of, edit_workbook, find_row, set_cell
 
@@ -91,7 +92,7 @@ def test_edits_as_people_type_them_land_exactly_and_are_journaled(
     with loaded_store.engine.connect() as conn:
         lines = journal_lines(conn, DEPT, source="modifie.xlsx")
         exchanges = last_exchanges(conn, DEPT)
-    assert sorted((line.action_code, line.field_name) for line in lines) == sorted(
+    assert sorted((line.code, line.field_name) for line in lines) == sorted(
         [("ACT-001", "status"), ("ACT-001", "progress")]
         + [
             ("ACT-002", f)
@@ -281,12 +282,8 @@ def test_new_rows_comments_and_postponing(loaded_store: Store, tmp_path: Path) -
     assert created.lead == "CPAM-09" and created.status == "a_lancer"
     with loaded_store.engine.connect() as conn:
         lines = journal_lines(conn, DEPT, source="n2.xlsx")
-    assert ("ACT-002", "status", "Faute de financement") in {
-        (x.action_code, x.field_name, x.comment) for x in lines
-    }
-    assert ("ACT-003", "Proposée en CTS") in {
-        (x.action_code, x.comment) for x in lines if x.kind == "commentaire"
-    }
+    assert ("ACT-002", "status", "Faute de financement") in {(x.code, x.field_name, x.comment) for x in lines}
+    assert ("ACT-003", "Proposée en CTS") in {(x.code, x.comment) for x in lines if x.kind == "commentaire"}
     # The same file again: no second action, no second comment.
     again = preview_import(loaded_store, DEPT, fixed)
     assert not again.has_changes and any("déjà importée" in w for w in again.warnings)

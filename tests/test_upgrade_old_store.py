@@ -48,7 +48,13 @@ def test_an_old_store_is_backed_up_then_migrated_and_keeps_every_row(tmp_path: P
     after = dump(path)
     for table, rows in before.items():
         assert after[table] == rows, f"table {table} modifiée par la migration"
-    assert set(after) - set(before) == {"exchange", "saved_filter", "workshop_session", "sync_state"}
+    assert set(after) - set(before) == {
+        "exchange",
+        "saved_filter",
+        "workshop_session",
+        "sync_state",
+        "resource_event",
+    }
     assert all(not after[t] for t in set(after) - set(before))
 
     backups = list_backups(path)

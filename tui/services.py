@@ -8,12 +8,14 @@ from typing import Any
 
 from store import actions as action_rules
 from store import activity
+from store import journal as journals
 from store import resources as resource_rules
 from store.actions import ActionData, FieldChange
+from store.constraints import constraint_messages
 from store.database import Store
 from store.indicators import IndicatorData, ValueChange, ValueKey, create_indicator, write_values
 from store.lookups import department_territory
-from store.resources import ResourceData
+from store.resources import SOURCE_SCREEN, ResourceData
 from store.views.action_list import ActionFilter, ActionList, ActionPage, filter_choices
 from store.views.care_offer import CareOfferLine, care_offer_lines
 from store.views.coverage import CoverageMatrix, coverage_matrix
@@ -95,9 +97,9 @@ class StoreService:
         with self.store.engine.connect() as conn:
             return action_rules.load_actions(conn, self.department, codes)
 
-    def journal(self, action_id: int) -> list[activity.JournalLine]:
+    def journal(self, action_id: int) -> list[journals.JournalLine]:
         with self.store.engine.connect() as conn:
-            return activity.journal_lines(conn, self.department, action_id=action_id)
+            return journals.journal_lines(conn, self.department, action_id=action_id)
 
     def care_offer(self) -> list[CareOfferLine]:
         with self.store.engine.connect() as conn:
@@ -119,9 +121,13 @@ class StoreService:
         with self.store.engine.connect() as conn:
             return activity.saved_filters(conn, self.department)
 
-    def workshop_lines(self, source: str) -> list[activity.JournalLine]:
+    def resource_journal(self, resource_id: int) -> list[journals.JournalLine]:
         with self.store.engine.connect() as conn:
-            return activity.journal_lines(conn, self.department, source=source)
+            return journals.resource_journal_lines(conn, self.department, resource_id=resource_id)
+
+    def workshop_lines(self, source: str) -> list[journals.JournalLine]:
+        with self.store.engine.connect() as conn:
+            return journals.journal_lines(conn, self.department, source=source)
 
     # --- writing (each call is one transaction) ----------------------------------------
 
@@ -134,7 +140,7 @@ class StoreService:
         comment: str | None = None,
     ) -> tuple[ActionData, list[FieldChange]]:
         """Create or update an action; returns it as stored and the changed fields."""
-        with self.store.writer.begin() as conn:
+        with constraint_messages(code=after.code), self.store.writer.begin() as conn:
             if before is None:
                 created = action_rules.create_action(
                     conn, self.department, after, author=self.author, source=source
@@ -151,7 +157,7 @@ class StoreService:
             return stored, changes
 
     def comment_action(self, action: ActionData, comment: str, *, source: str) -> None:
-        with self.store.writer.begin() as conn:
+        with constraint_messages(code=action.code), self.store.writer.begin() as conn:
             action_rules.add_comment(
                 conn, self.department, action, comment, author=self.author, source=source
             )
@@ -166,28 +172,32 @@ class StoreService:
 
     def set_indicator_value(self, key: ValueKey, old: float | None, new: float | None) -> None:
         """Set (or remove, with None) one value; journaled on the indicator's action."""
-        with self.store.writer.begin() as conn:
+        with constraint_messages(code=key.indicator), self.store.writer.begin() as conn:
             write_values(
                 conn, self.department, [ValueChange(key, old, new)], author=self.author, source="écran Action"
             )
 
     def create_indicator(self, data: IndicatorData) -> IndicatorData:
-        with self.store.writer.begin() as conn:
+        with constraint_messages(code=data.code or None), self.store.writer.begin() as conn:
             return create_indicator(conn, self.department, data)
 
     def save_filter(self, name: str, criteria: ActionFilter) -> None:
-        with self.store.writer.begin() as conn:
+        with constraint_messages(), self.store.writer.begin() as conn:
             activity.save_filter(conn, self.department, name, criteria.to_dict())
 
     def save_resource(self, before: ResourceData | None, after: ResourceData) -> ResourceData:
-        with self.store.writer.begin() as conn:
+        with constraint_messages(code=after.code or None), self.store.writer.begin() as conn:
             if before is None:
-                return resource_rules.create_resource(conn, self.department, after)
-            resource_rules.update_resource(conn, self.department, before, after)
+                return resource_rules.create_resource(
+                    conn, self.department, after, author=self.author, source=SOURCE_SCREEN
+                )
+            resource_rules.update_resource(
+                conn, self.department, before, after, author=self.author, source=SOURCE_SCREEN
+            )
             return resource_rules.load_resources(conn, self.department, [before.code])[before.code]
 
     def start_workshop(self, scope_kind: str, scope_code: str, scope_label: str) -> activity.WorkshopInfo:
-        with self.store.writer.begin() as conn:
+        with constraint_messages(), self.store.writer.begin() as conn:
             return activity.start_workshop(
                 conn,
                 self.department,
@@ -198,7 +208,7 @@ class StoreService:
             )
 
     def end_workshop(self, session_id: int) -> None:
-        with self.store.writer.begin() as conn:
+        with constraint_messages(), self.store.writer.begin() as conn:
             activity.end_workshop(conn, session_id)
 
 

@@ -10,8 +10,9 @@ from sqlalchemy import Connection
 
 from exports.excel.safe import Formats, SafeSheet
 from store import actions as action_rules
-from store.actions import FIELD_LABELS, ActionData
-from store.activity import JournalLine, WorkshopInfo, get_workshop, journal_lines
+from store.actions import ActionData
+from store.activity import WorkshopInfo, get_workshop
+from store.journal import JournalLine, journal_lines
 from store.vocab import ActionStatus, Weather
 
 Progress = Callable[[int, int], None]
@@ -30,7 +31,7 @@ def load_workshop(conn: Connection, department: str, session_id: int | None) -> 
     if info is None:
         return None
     lines = journal_lines(conn, department, source=info.source)
-    codes = list(dict.fromkeys(line.action_code for line in lines))
+    codes = list(dict.fromkeys(line.code for line in lines))
     actions = action_rules.load_actions(conn, department, codes)
     return WorkshopContent(info, lines, [actions[c] for c in codes if c in actions])
 
@@ -76,19 +77,16 @@ class WorkshopWriter:
         safe.write_row(top, headers, [self.header] * len(headers))
         total = len(self.content.lines)
         for index, line in enumerate(self.content.lines, 1):
-            what = {"creation": "Création", "commentaire": "Commentaire"}.get(line.kind) or FIELD_LABELS.get(
-                line.field_name or "", line.field_name or ""
-            )
             safe.write_row(
                 top + index,
                 [
-                    line.action_code,
-                    line.action_title,
+                    line.code,
+                    line.title,
                     line.at.astimezone().replace(tzinfo=None),
                     line.author,
-                    what,
-                    line.old_value,
-                    line.new_value,
+                    line.what,
+                    line.old_text,
+                    line.new_text,
                     line.comment,
                 ],
                 [self.cell, self.cell, self.when, self.cell, self.cell, self.cell, self.cell, self.cell],

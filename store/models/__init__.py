@@ -5,7 +5,7 @@ from store.models.activity import Exchange, SavedFilter, WorkshopSession, worksh
 from store.models.base import metadata, utcnow
 from store.models.care_offer import CareOfferActivity, CareOfferTarget
 from store.models.indicators import Indicator, IndicatorValue
-from store.models.resources import Resource, ResourceAudience, ResourceTerritory
+from store.models.resources import Resource, ResourceAudience, ResourceEvent, ResourceTerritory
 from store.models.scheme import (
     Challenge,
     ChallengePathway,
@@ -47,6 +47,7 @@ __all__ = [
     "Pathway",
     "Resource",
     "ResourceAudience",
+    "ResourceEvent",
     "ResourceTerritory",
     "SavedFilter",
     "SyncState",

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.models.base import department_column, timestamp_column, utcnow
+from store.models.base import UTCDateTime, department_column, timestamp_column, utcnow
 
 _version = Column("version", Integer, nullable=False, default=1)
 
@@ -66,3 +66,27 @@ class ResourceTerritory(SQLModel, table=True):
     territory_id: int = Field(
         sa_column=Column(Integer, ForeignKey("territory.id", ondelete="CASCADE"), primary_key=True)
     )
+
+
+class ResourceEvent(SQLModel, table=True):
+    """One line of a resource's journal: a field change, a comment or the creation.
+
+    Rows are never updated nor deleted (triggers in the migrations refuse it).
+    """
+
+    __tablename__ = "resource_event"
+    __table_args__ = (CheckConstraint("kind IN ('creation', 'modification', 'commentaire')", name="kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_code: str = Field(sa_column=department_column())
+    resource_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("resource.id", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    author: str
+    kind: str
+    field: str | None = None
+    old_value: str | None = Field(default=None, sa_column=Column(Text))
+    new_value: str | None = Field(default=None, sa_column=Column(Text))
+    source: str
+    comment: str | None = Field(default=None, sa_column=Column(Text))

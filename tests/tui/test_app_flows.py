@@ -10,8 +10,8 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from textual.worker import WorkerFailed
 
 from store.actions import load_actions
-from store.activity import journal_lines
 from store.database import open_store
+from store.journal import journal_lines
 from tui.app import SuiviStsApp
 from tui.screens.action_detail import ActionDetailScreen
 from tui.screens.actions import ActionsScreen
@@ -217,7 +217,7 @@ async def test_a_change_made_elsewhere_is_shown_never_overwritten(
         await settle(pilot)
         assert isinstance(app.screen, ConflictDialog)
         table = app.screen.query_one(DataTable)
-        assert table.get_row_at(0) == ["Avancement (%)", "40", "75"]
+        assert table.get_row_at(0) == ["Avancement (%)", "40 %", "75 %"]
         await pilot.click("#theirs")
         await settle(pilot)
         assert app.screen.query_one("#progress", Input).value == "75"

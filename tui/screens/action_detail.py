@@ -21,28 +21,28 @@ from textual.widgets import (
     TextArea,
 )
 
-from store.actions import FIELD_LABELS, ActionData, FieldChange, format_value, validate
-from store.activity import JournalLine
+from store.actions import ActionData, FieldChange, validate
 from store.errors import ValidationError, VersionConflict
+from store.fields import ACTION
 from store.indicators import IndicatorData, ValueKey
+from store.journal import JournalLine
 from store.views.indicator_grid import IndicatorGrid
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
-from tui.form_values import FormError, format_date, format_euros, parse_date, parse_euros, parse_percent
+from tui.form_values import FormReader
 from tui.screens.form_base import FormScreen
 from tui.services import Choices, with_status
 from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.indicator_dialog import IndicatorDialog
+from tui.widgets.journal_table import JOURNAL_COLUMNS, show_journal
 from tui.widgets.status_dialog import StatusChange, StatusDialog
 from tui.widgets.text_dialog import TextDialog
-
-JOURNAL_LABELS = {**FIELD_LABELS, "indicateur": "Indicateur"}
-_KIND_LABELS = {"creation": "Création", "modification": "Modification", "commentaire": "Commentaire"}
 
 
 class ActionDetailScreen(FormScreen):
     """One action (or a new one): form, journal. Nothing is saved until Ctrl+S."""
 
     TITLE = "Action"
+    RECORD = ACTION
     BINDINGS = [
         Binding(
             "ctrl+s", "save", "Enregistrer", tooltip="Enregistrer les modifications (une seule transaction)"
@@ -119,40 +119,38 @@ class ActionDetailScreen(FormScreen):
         yield Static("", id="action-title", classes="screen-title")
         with TabbedContent(id="action-tabs"):
             with TabPane("Fiche", id="tab-form"), VerticalScroll(id="action-form"):
-                yield from self.field("code", "Code", Input(id="code"))
-                yield from self.field("title", "Intitulé", Input(id="title"))
-                yield from self.field("description", "Description", TextArea(id="description"))
+                yield from self.field("code", Input(id="code"))
+                yield from self.field("title", Input(id="title"))
+                yield from self.field("description", TextArea(id="description"))
                 with Horizontal(classes="form-row"):
                     with Vertical():
                         yield from self.field(
                             "status",
-                            "Statut",
                             Select(
                                 [(s.label, s.value) for s in ActionStatus], allow_blank=False, id="status"
                             ),
                         )
                     with Vertical():
-                        yield from self.field("progress", "Avancement (%)", Input(id="progress"))
+                        yield from self.field("progress", Input(id="progress"))
                     with Vertical():
                         yield from self.field(
                             "weather",
-                            "Météo",
                             Select([(w.label, w.value) for w in Weather], prompt="—", id="weather"),
                         )
                 with Horizontal(classes="form-row"):
                     with Vertical():
-                        yield from self.field("start_date", "Début (JJ/MM/AAAA)", Input(id="start_date"))
+                        yield from self.field("start_date", Input(id="start_date"))
                     with Vertical():
-                        yield from self.field("due_date", "Échéance (JJ/MM/AAAA)", Input(id="due_date"))
-                yield from self.field("lead", "Pilote", Select[str]([], prompt="—", id="lead"))
-                yield from self.field("objectives", "Objectifs", SelectionList[str](id="objectives"))
-                yield from self.field("partners", "Partenaires", SelectionList[str](id="partners"))
-                yield from self.field("territories", "Territoires", SelectionList[str](id="territories"))
+                        yield from self.field("due_date", Input(id="due_date"))
+                yield from self.field("lead", Select[str]([], prompt="—", id="lead"))
+                yield from self.field("objectives", SelectionList[str](id="objectives"))
+                yield from self.field("partners", SelectionList[str](id="partners"))
+                yield from self.field("territories", SelectionList[str](id="territories"))
                 with Horizontal(classes="form-row"):
                     with Vertical():
-                        yield from self.field("budget_cents", "Budget (€)", Input(id="budget_cents"))
+                        yield from self.field("budget_cents", Input(id="budget_cents"))
                     with Vertical():
-                        yield from self.field("funding", "Financement", Input(id="funding"))
+                        yield from self.field("funding", Input(id="funding"))
             with TabPane("Journal", id="tab-journal"):
                 yield DataTable(id="journal", cursor_type="row", zebra_stripes=True)
             with TabPane("Indicateurs", id="tab-indicators"):
@@ -161,9 +159,7 @@ class ActionDetailScreen(FormScreen):
                 yield DataTable(id="ind-grid", cursor_type="cell", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#journal", DataTable).add_columns(
-            "Quand", "Qui", "Quoi", "Avant", "Après", "Source", "Commentaire"
-        )
+        self.query_one("#journal", DataTable).add_columns(*JOURNAL_COLUMNS)
         self.load(self.code)
 
     def refresh_data(self) -> None:
@@ -228,53 +224,35 @@ class ActionDetailScreen(FormScreen):
         self.query_one("#title", Input).value = action.title
         self.query_one("#description", TextArea).text = action.description or ""
         self.query_one("#status", Select).value = action.status
-        self.query_one("#progress", Input).value = str(action.progress)
+        self.query_one("#progress", Input).value = ACTION["progress"].edit_text(action.progress)
         weather = self.query_one("#weather", Select)
         if action.weather:
             weather.value = action.weather
         else:
             weather.clear()
-        self.query_one("#start_date", Input).value = format_date(action.start_date)
-        self.query_one("#due_date", Input).value = format_date(action.due_date)
+        self.query_one("#start_date", Input).value = ACTION["start_date"].edit_text(action.start_date)
+        self.query_one("#due_date", Input).value = ACTION["due_date"].edit_text(action.due_date)
         lead = self.query_one("#lead", Select)
         if action.lead:
             lead.value = action.lead
         else:
             lead.clear()
-        self.query_one("#budget_cents", Input).value = format_euros(action.budget_cents)
+        self.query_one("#budget_cents", Input).value = ACTION["budget_cents"].edit_text(action.budget_cents)
         self.query_one("#funding", Input).value = action.funding or ""
         title = f"{action.code} — {action.title}" if self.original else f"Nouvelle action {action.code}"
         self.query_one("#action-title", Static).update(title)
 
     def _show_journal(self, lines: list[JournalLine]) -> None:
-        table = self.query_one("#journal", DataTable)
-        table.clear()
-        for line in reversed(lines):
-            what = _KIND_LABELS.get(line.kind, line.kind)
-            if line.field_name:
-                what = JOURNAL_LABELS.get(line.field_name, line.field_name)
-            table.add_row(
-                f"{line.at.astimezone():%d/%m/%Y %H:%M}",
-                line.author,
-                what,
-                line.old_value or "",
-                line.new_value or "",
-                line.source,
-                line.comment or "",
-            )
+        show_journal(self.query_one("#journal", DataTable), lines)
 
     # --- reading the form -----------------------------------------------------------------------
 
     def form_data(self) -> tuple[ActionData | None, list[ValidationError]]:
         """The action as typed, and every problem found (parse errors, then domain rules)."""
-        errors: list[ValidationError] = []
+        reader = FormReader(ACTION)
 
-        def read(name: str, parse: Any, text: str) -> Any:
-            try:
-                return parse(text)
-            except FormError as exc:
-                errors.append(ValidationError(str(exc), name))
-                return None
+        def read(name: str, default: Any = None) -> Any:
+            return reader.read(name, self.query_one(f"#{name}", Input).value, default)
 
         weather = self.query_one("#weather", Select).value
         lead = self.query_one("#lead", Select).value
@@ -286,12 +264,12 @@ class ActionDetailScreen(FormScreen):
             lead=None if lead is Select.NULL else str(lead),
             partners=tuple(self.query_one("#partners", SelectionList).selected),
             territories=tuple(sorted(self.query_one("#territories", SelectionList).selected)),
-            start_date=read("start_date", parse_date, self.query_one("#start_date", Input).value),
-            due_date=read("due_date", parse_date, self.query_one("#due_date", Input).value),
+            start_date=read("start_date"),
+            due_date=read("due_date"),
             status=str(self.query_one("#status", Select).value),
-            progress=read("progress", parse_percent, self.query_one("#progress", Input).value) or 0,
+            progress=read("progress", 0),
             weather=None if weather is Select.NULL else str(weather),
-            budget_cents=read("budget_cents", parse_euros, self.query_one("#budget_cents", Input).value),
+            budget_cents=read("budget_cents"),
             funding=self.query_one("#funding", Input).value.strip() or None,
             source=self.original.source if self.original else "Saisie à l'écran",
         )
@@ -303,6 +281,7 @@ class ActionDetailScreen(FormScreen):
                 objectives=_keep_order(self.original.objectives, data.objectives),
                 partners=_keep_order(self.original.partners, data.partners),
             )
+        errors = reader.errors
         errors += [e for e in validate(data) if e.field not in {err.field for err in errors}]
         return data, errors
 
@@ -388,12 +367,12 @@ class ActionDetailScreen(FormScreen):
             return
         rows = [
             (
-                FIELD_LABELS[f],
-                format_value(f, getattr(message.mine, f)) or "—",
-                format_value(f, getattr(theirs, f)) or "—",
+                f.label,
+                f.format(getattr(message.mine, f.name)) or "—",
+                f.format(getattr(theirs, f.name)) or "—",
             )
-            for f in FIELD_LABELS
-            if getattr(message.mine, f) != getattr(theirs, f)
+            for f in ACTION.journaled
+            if getattr(message.mine, f.name) != getattr(theirs, f.name)
         ]
 
         def decided(choice: str) -> None:

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.widgets import Label, Static
 
 from store.errors import ValidationError
+from store.fields import Record
 from tui.screens.base import BaseScreen
 from tui.widgets.confirm_dialog import ConfirmDialog
 
@@ -25,9 +26,12 @@ class FormScreen(BaseScreen):
         ),
     ]
 
-    def field(self, name: str, label: str, widget: Any) -> ComposeResult:
+    #: The fields of the record the screen edits (labels come from there).
+    RECORD: Record
+
+    def field(self, name: str, widget: Any, label: str | None = None) -> ComposeResult:
         """A label, the input widget (its id is `name`) and the line for its error message."""
-        yield Label(label, classes="field-label")
+        yield Label(label or self.RECORD[name].form_label, classes="field-label")
         yield widget
         yield Static("", id=f"error-{name}", classes="field-error")
 

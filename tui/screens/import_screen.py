@@ -160,14 +160,15 @@ class ImportScreen(BaseScreen):
             table.add_row(Text("Refusé", style="bold red"), problem.location.describe(), str(problem.message))
         for conflict in preview.conflicts:
             choice = self.resolutions.get(conflict.id)
+            ours = format_value(conflict.store, conflict.field, conflict.kind)
+            theirs = format_value(conflict.workbook, conflict.field, conflict.kind)
             chosen = {"base": "garder la base", "classeur": "prendre le classeur"}.get(
                 choice or "", "à choisir (Entrée)"
             )
             table.add_row(
                 Text("Conflit", style="bold dark_orange"),
                 f"{conflict.key} {conflict.title}",
-                f"{conflict.label} : base « {format_value(conflict.store, conflict.field, conflict.kind)} » / "
-                f"classeur « {format_value(conflict.workbook, conflict.field, conflict.kind)} » → {chosen}",
+                f"{conflict.label} : base « {ours} » / classeur « {theirs} » → {chosen}",
                 key="|".join(conflict.id),
             )
         for plan in preview.new + preview.changed:

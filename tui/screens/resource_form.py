@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from textual import on, work
@@ -10,15 +10,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, Select, SelectionList, Static, TextArea
+from textual.widgets import DataTable, Input, Select, SelectionList, Static, TabbedContent, TabPane, TextArea
 
 from store.errors import ValidationError, VersionConflict
-from store.resources import FIELD_LABELS, ResourceData, validate
+from store.fields import RESOURCE
+from store.journal import JournalLine
+from store.resources import ResourceData, validate
 from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus
-from tui.form_values import FormError, format_date, parse_date, parse_optional_int
+from tui.form_values import FormReader
 from tui.screens.form_base import FormScreen
 from tui.services import Choices
 from tui.widgets.conflict_dialog import ConflictDialog
+from tui.widgets.journal_table import JOURNAL_COLUMNS, show_journal
 
 _TEXT_FIELDS = (
     "address",
@@ -36,6 +39,7 @@ class ResourceFormScreen(FormScreen):
     """One resource (or a new one)."""
 
     TITLE = "Ressource"
+    RECORD = RESOURCE
     BINDINGS = [
         Binding("ctrl+s", "save", "Enregistrer", tooltip="Enregistrer la ressource"),
         Binding(
@@ -43,16 +47,16 @@ class ResourceFormScreen(FormScreen):
         ),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, resource: ResourceData | None, choices: Choices) -> None:
-            super().__init__()
-            self.resource = resource
-            self.choices = choices
+        resource: ResourceData | None
+        choices: Choices
+        journal: list[JournalLine]
 
+    @dataclass
     class Saved(Message):
-        def __init__(self, resource: ResourceData) -> None:
-            super().__init__()
-            self.resource = resource
+        resource: ResourceData
+        journal: list[JournalLine]
 
     class Failed(Message):
         def __init__(self, error: ValidationError | VersionConflict) -> None:
@@ -67,34 +71,41 @@ class ResourceFormScreen(FormScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="resource-title", classes="screen-title")
+        with TabbedContent(id="resource-tabs"):
+            with TabPane("Fiche", id="tab-resource-form"):
+                yield from self.compose_form()
+            with TabPane("Journal", id="tab-resource-journal"):
+                yield DataTable(id="resource-journal", cursor_type="row", zebra_stripes=True)
+
+    def compose_form(self) -> ComposeResult:
         with VerticalScroll(id="resource-form"):
-            yield from self.field("name", "Nom", Input(id="name"))
+            yield from self.field("name", Input(id="name"))
             with Horizontal(classes="form-row"):
                 with Vertical():
                     yield from self.field(
-                        "kind", "Type", Select([(t, t) for t in RESOURCE_TYPES], allow_blank=False, id="kind")
+                        "kind", Select([(t, t) for t in RESOURCE_TYPES], allow_blank=False, id="kind")
                     )
                 with Vertical():
                     yield from self.field(
                         "status",
-                        "Statut",
                         Select([(s.label, s.value) for s in ResourceStatus], allow_blank=False, id="status"),
                     )
             yield from self.field(
-                "audiences", "Public", SelectionList[str](*[(a, a) for a in AUDIENCES], id="audiences")
+                "audiences", SelectionList[str](*[(a, a) for a in AUDIENCES], id="audiences")
             )
-            yield from self.field("carrier", "Porteur", Select[str]([], prompt="—", id="carrier"))
-            yield from self.field("territories", "Territoires couverts", SelectionList[str](id="territories"))
+            yield from self.field("carrier", Select[str]([], prompt="—", id="carrier"))
+            yield from self.field("territories", SelectionList[str](id="territories"))
             with Horizontal(classes="form-row"):
                 with Vertical():
-                    yield from self.field("capacity", "Capacité (places)", Input(id="capacity"))
+                    yield from self.field("capacity", Input(id="capacity"))
                 with Vertical():
-                    yield from self.field("verified_on", "Vérifiée le (JJ/MM/AAAA)", Input(id="verified_on"))
+                    yield from self.field("verified_on", Input(id="verified_on"))
             for name in _TEXT_FIELDS:
-                yield from self.field(name, FIELD_LABELS[name], Input(id=name))
-            yield from self.field("notes", "Notes", TextArea(id="notes"))
+                yield from self.field(name, Input(id=name))
+            yield from self.field("notes", TextArea(id="notes"))
 
     def on_mount(self) -> None:
+        self.query_one("#resource-journal", DataTable).add_columns(*JOURNAL_COLUMNS)
         self.load()
 
     def refresh_data(self) -> None:
@@ -103,7 +114,8 @@ class ResourceFormScreen(FormScreen):
     @work(thread=True, exit_on_error=False, exclusive=True)
     def load(self) -> None:
         resource = self.service.resource(self.code) if self.code else None
-        self.post_message(self.Loaded(resource, self.service.choices()))
+        lines = self.service.resource_journal(resource.id) if resource and resource.id else []
+        self.post_message(self.Loaded(resource, self.service.choices(), lines))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -119,6 +131,7 @@ class ResourceFormScreen(FormScreen):
             [(label, code, code in resource.territories) for label, code in message.choices.territories]
         )
         self._fill(resource)
+        show_journal(self.query_one("#resource-journal", DataTable), message.journal)
         self.loaded = True
         if self.service.read_only:
             for widget in self.query(
@@ -144,21 +157,15 @@ class ResourceFormScreen(FormScreen):
             carrier.value = r.carrier
         else:
             carrier.clear()
-        self.query_one("#capacity", Input).value = "" if r.capacity is None else str(r.capacity)
-        self.query_one("#verified_on", Input).value = format_date(r.verified_on)
-        for name in _TEXT_FIELDS:
-            self.query_one(f"#{name}", Input).value = getattr(r, name) or ""
+        for name in ("capacity", "verified_on", *_TEXT_FIELDS):
+            self.query_one(f"#{name}", Input).value = RESOURCE[name].edit_text(getattr(r, name))
         self.query_one("#notes", TextArea).text = r.notes or ""
 
     def form_data(self) -> tuple[ResourceData, list[ValidationError]]:
-        errors: list[ValidationError] = []
+        reader = FormReader(RESOURCE)
 
-        def read(name: str, parse: Any, *args: Any) -> Any:
-            try:
-                return parse(*args)
-            except FormError as exc:
-                errors.append(ValidationError(str(exc), name))
-                return None
+        def read(name: str) -> Any:
+            return reader.read(name, self.query_one(f"#{name}", Input).value)
 
         carrier = self.query_one("#carrier", Select).value
         data = ResourceData(
@@ -168,16 +175,15 @@ class ResourceFormScreen(FormScreen):
             audiences=tuple(sorted(self.query_one("#audiences", SelectionList).selected)),
             carrier=None if carrier is Select.NULL else str(carrier),
             territories=tuple(sorted(self.query_one("#territories", SelectionList).selected)),
-            capacity=read(
-                "capacity", parse_optional_int, self.query_one("#capacity", Input).value, "Capacité"
-            ),
-            verified_on=read("verified_on", parse_date, self.query_one("#verified_on", Input).value),
+            capacity=read("capacity"),
+            verified_on=read("verified_on"),
             status=str(self.query_one("#status", Select).value),
             notes=self.query_one("#notes", TextArea).text.strip() or None,
-            **{name: self.query_one(f"#{name}", Input).value.strip() or None for name in _TEXT_FIELDS},
+            **{name: read(name) for name in _TEXT_FIELDS},
         )
         if self.original is not None:
             data = replace(data, id=self.original.id, version=self.original.version)
+        errors = reader.errors
         errors += [e for e in validate(data) if e.field not in {err.field for err in errors}]
         return data, errors
 
@@ -188,7 +194,7 @@ class ResourceFormScreen(FormScreen):
         return data != self.original if self.original else bool(data.name)
 
     def action_verified(self) -> None:
-        self.query_one("#verified_on", Input).value = format_date(self.service.today())
+        self.query_one("#verified_on", Input).value = RESOURCE["verified_on"].edit_text(self.service.today())
 
     def action_save(self) -> None:
         if self.refuse_if_read_only() or not self.loaded:
@@ -201,7 +207,8 @@ class ResourceFormScreen(FormScreen):
     @work(thread=True, exit_on_error=False, exclusive=True, group="save")
     def save(self, data: ResourceData, before: ResourceData | None) -> None:
         try:
-            self.post_message(self.Saved(self.service.save_resource(before, data)))
+            saved = self.service.save_resource(before, data)
+            self.post_message(self.Saved(saved, self.service.resource_journal(saved.id or 0)))
         except (ValidationError, VersionConflict) as error:
             self.post_message(self.Failed(error))
 
@@ -210,6 +217,7 @@ class ResourceFormScreen(FormScreen):
         self.original = message.resource
         self.code = message.resource.code
         self._fill(message.resource)
+        show_journal(self.query_one("#resource-journal", DataTable), message.journal)
         self.show_errors([])
         self.notify(f"Ressource {message.resource.code} enregistrée.")
 
@@ -224,9 +232,9 @@ class ResourceFormScreen(FormScreen):
             return
         mine, _ = self.form_data()
         rows = [
-            (FIELD_LABELS[f], str(getattr(mine, f) or "—"), str(getattr(theirs, f) or "—"))
-            for f in FIELD_LABELS
-            if getattr(mine, f) != getattr(theirs, f)
+            (f.label, f.format(getattr(mine, f.name)) or "—", f.format(getattr(theirs, f.name)) or "—")
+            for f in RESOURCE.journaled
+            if getattr(mine, f.name) != getattr(theirs, f.name)
         ]
 
         def decided(choice: str) -> None:

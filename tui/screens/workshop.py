@@ -17,11 +17,11 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from store.actions import ActionData
-from store.activity import JournalLine, WorkshopInfo
+from store.activity import WorkshopInfo
 from store.errors import ValidationError, VersionConflict
+from store.journal import JournalLine
 from store.views.action_list import ActionFilter
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
-from tui.screens.action_detail import JOURNAL_LABELS
 from tui.screens.base import BaseScreen
 from tui.services import with_status
 from tui.widgets.choice_dialog import ChoiceDialog
@@ -266,13 +266,12 @@ class WorkshopScreen(BaseScreen):
             if line.kind == "commentaire":
                 what = f"commentaire : {line.comment}"
             elif line.field_name:
-                label = JOURNAL_LABELS.get(line.field_name, line.field_name)
-                what = f"{label} : {line.old_value or '—'} → {line.new_value or '—'}"
+                what = f"{line.what} : {line.old_text or '—'} → {line.new_text or '—'}"
                 if line.comment:
                     what += f" ({line.comment})"
             else:
                 what = line.kind
-            changes.add_row(f"{line.at.astimezone():%H:%M}", line.action_code, what)
+            changes.add_row(f"{line.at.astimezone():%H:%M}", line.code, what)
 
     @on(Refused)
     def refused(self, message: Refused) -> None:

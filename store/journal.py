@@ -1,0 +1,227 @@
+"""The journals of actions and resources: writing field changes, reading them as people read them.
+
+Values are kept as the field registry's stable text (`Field.dump`: ISO dates, amounts in euros
+with a dot, codes) and shown through the registry's formatter with the department's names
+("31/12/2026", "12 500,50 €", "Conseil départemental de l'Ariège" rather than "CD-09").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, select
+
+from store.fields import (
+    ACTION,
+    REF_ACTION,
+    REF_OBJECTIVE,
+    REF_ORGANISATION,
+    REF_TERRITORY,
+    RESOURCE,
+    Names,
+    Record,
+)
+from store.models import utcnow
+from store.tables import ACTION as A
+from store.tables import ACTION_EVENT, OBJECTIVE, ORGANISATION, RESOURCE_EVENT, TERRITORY
+from store.tables import RESOURCE as R
+
+#: The journal field of indicator value changes on the indicator's action.
+INDICATOR_FIELD = "indicateur"
+KIND_LABELS = {"creation": "Création", "modification": "Modification", "commentaire": "Commentaire"}
+
+
+@dataclass(frozen=True)
+class JournalLine:
+    """One line of a journal, with its values as kept and as people read them."""
+
+    code: str
+    title: str
+    at: datetime
+    author: str
+    kind: str
+    field_name: str | None
+    old_value: str | None
+    new_value: str | None
+    source: str
+    comment: str | None
+    #: "Statut", "Échéance"… or "Création", "Commentaire" for lines without a field.
+    what: str = ""
+    old_text: str = ""
+    new_text: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field that changed on a record."""
+
+    field: str
+    old: Any
+    new: Any
+    label: str
+
+
+def diff(rec: Record, before: Any, after: Any) -> list[Change]:
+    """The journaled fields of `rec` that differ between two snapshots."""
+    return [
+        Change(f.name, getattr(before, f.name), getattr(after, f.name), f.label)
+        for f in rec.journaled
+        if getattr(before, f.name) != getattr(after, f.name)
+    ]
+
+
+def write_changes(
+    conn: Connection,
+    table: Table,
+    owner: tuple[str, int],
+    department: str,
+    rec: Record,
+    changes: Iterable[Change],
+    *,
+    author: str,
+    source: str,
+    comment: str | None = None,
+    comment_on: str | None = None,
+) -> None:
+    """One journal line per changed field; `comment` goes on the line of field `comment_on`."""
+    now = utcnow()
+    rows = [
+        {
+            "department_code": department,
+            owner[0]: owner[1],
+            "at": now,
+            "author": author,
+            "kind": "modification",
+            "field": c.field,
+            "old_value": rec[c.field].dump(c.old),
+            "new_value": rec[c.field].dump(c.new),
+            "source": source,
+            "comment": comment if comment and c.field == comment_on else None,
+        }
+        for c in changes
+    ]
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def write_event(
+    conn: Connection,
+    table: Table,
+    owner: tuple[str, int],
+    department: str,
+    *,
+    kind: str,
+    author: str,
+    source: str,
+    new_value: str | None = None,
+    comment: str | None = None,
+) -> None:
+    """A creation or a comment line."""
+    conn.execute(
+        insert(table).values(
+            department_code=department,
+            **{owner[0]: owner[1]},
+            at=utcnow(),
+            author=author,
+            kind=kind,
+            source=source,
+            new_value=new_value,
+            comment=comment,
+        )
+    )
+
+
+def display_names(conn: Connection, department: str) -> Names:
+    """The names of the department's organisations, territories, objectives and actions."""
+
+    def names(table: Table, column: str) -> dict[str, str]:
+        query = select(table.c.code, table.c[column]).where(table.c.department_code == department)
+        return {code: name for code, name in conn.execute(query)}
+
+    return {
+        REF_ORGANISATION: names(ORGANISATION, "name"),
+        REF_TERRITORY: names(TERRITORY, "name"),
+        REF_OBJECTIVE: {code: f"{code} {title}" for code, title in names(OBJECTIVE, "title").items()},
+        REF_ACTION: {},
+    }
+
+
+def _readable(rec: Record, row: dict[str, Any], names: Names) -> JournalLine:
+    field = rec.get(row["field_name"] or "")
+    if field is not None:
+        what, old, new = (
+            field.label,
+            field.journal_text(row["old_value"], names),
+            field.journal_text(row["new_value"], names),
+        )
+    else:
+        label = "Indicateur" if row["field_name"] == INDICATOR_FIELD else row["field_name"]
+        what = label or KIND_LABELS.get(row["kind"], row["kind"])
+        old, new = row["old_value"] or "", row["new_value"] or ""
+    return JournalLine(**row, what=what, old_text=old, new_text=new)
+
+
+def _read(
+    conn: Connection,
+    rec: Record,
+    events: Table,
+    owners: Table,
+    owner_column: str,
+    title_column: str,
+    department: str,
+    *,
+    source: str | None,
+    owner_id: int | None,
+) -> list[JournalLine]:
+    query = (
+        select(
+            owners.c.code.label("code"),
+            owners.c[title_column].label("title"),
+            events.c.at,
+            events.c.author,
+            events.c.kind,
+            events.c.field.label("field_name"),
+            events.c.old_value,
+            events.c.new_value,
+            events.c.source,
+            events.c.comment,
+        )
+        .join(owners, owners.c.id == events.c[owner_column])
+        .where(events.c.department_code == department)
+        .order_by(events.c.at, events.c.id)
+    )
+    if source is not None:
+        query = query.where(events.c.source == source)
+    if owner_id is not None:
+        query = query.where(events.c[owner_column] == owner_id)
+    names = display_names(conn, department)
+    return [_readable(rec, dict(row), names) for row in conn.execute(query).mappings()]
+
+
+def journal_lines(
+    conn: Connection, department: str, *, source: str | None = None, action_id: int | None = None
+) -> list[JournalLine]:
+    """Action journal lines of the department, of one source (a workshop, a file) or one action."""
+    return _read(
+        conn, ACTION, ACTION_EVENT, A, "action_id", "title", department, source=source, owner_id=action_id
+    )
+
+
+def resource_journal_lines(
+    conn: Connection, department: str, *, source: str | None = None, resource_id: int | None = None
+) -> list[JournalLine]:
+    """Resource journal lines of the department, of one source or one resource."""
+    return _read(
+        conn,
+        RESOURCE,
+        RESOURCE_EVENT,
+        R,
+        "resource_id",
+        "name",
+        department,
+        source=source,
+        owner_id=resource_id,
+    )
