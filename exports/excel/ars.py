@@ -25,6 +25,7 @@ from xlsxwriter.utility import xl_col_to_name
 from exports.excel.data import ExportData, iter_actions, iter_values
 from exports.excel.safe import Formats, SafeSheet
 from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE
+from store.journal import resource_journal_lines
 from store.vocab import (
     ACTION_STATUS_LABELS,
     AUDIENCES,
@@ -42,6 +43,7 @@ SHEET_ACTIONS = "Actions"
 SHEET_INDICATORS = "Indicateurs"
 SHEET_RESOURCES = "Ressources"
 SHEET_OBJECTIVES = "Objectifs"
+SHEET_RESOURCE_JOURNAL = "Journal des ressources"
 SHEET_LISTS = "Listes"
 META_SHEET = "_suivi_sts"
 FORMAT = 1
@@ -265,6 +267,7 @@ class ExchangeWriter:
         indicators = self.book.add_worksheet(SHEET_INDICATORS)
         resources = self.book.add_worksheet(SHEET_RESOURCES)
         objectives = self.book.add_worksheet(SHEET_OBJECTIVES)
+        resource_journal = self.book.add_worksheet(SHEET_RESOURCE_JOURNAL)
         lists = self.book.add_worksheet(SHEET_LISTS)
         meta = self.book.add_worksheet(META_SHEET)
         meta.hide()
@@ -291,6 +294,7 @@ class ExchangeWriter:
             ((resource_cells(r), r.version) for r in self.data.resources),
         )
         self._write_objectives(objectives)
+        self._write_resource_journal(resource_journal)
         self.truncated += self.meta.truncated
 
     # --- hidden sheet -----------------------------------------------------------------------
@@ -527,6 +531,34 @@ class ExchangeWriter:
         sheet.autofilter(0, 0, max(len(self.data.objectives), 1), len(headers) - 1)
         sheet.protect("", _PROTECTION)
 
+    def _write_resource_journal(self, sheet: Any) -> None:
+        """Who changed which resource, when, from what to what (for reading; not imported)."""
+        safe = SafeSheet(self.formats, sheet)
+        headers = ["Quand", "Qui", "Ressource", "Nom", "Quoi", "Avant", "Après", "Source", "Commentaire"]
+        safe.write_row(0, headers, [self.styles.header] * len(headers))
+        lines = resource_journal_lines(self.conn, self.data.department)
+        for row, line in enumerate(reversed(lines), 1):
+            safe.write_row(
+                row,
+                [
+                    f"{line.at.astimezone():%d/%m/%Y %H:%M}",
+                    line.author,
+                    line.code,
+                    line.title,
+                    line.what,
+                    line.old_text,
+                    line.new_text,
+                    line.source,
+                    line.comment,
+                ],
+                [self.styles.wrap] * len(headers),
+            )
+        for index, width in enumerate((16, 14, 12, 30, 16, 24, 24, 18, 40)):
+            sheet.set_column(index, index, width)
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(len(lines), 1), len(headers) - 1)
+        sheet.protect("", _PROTECTION)
+
     def _write_readme(self, sheet: Any) -> None:
         safe = SafeSheet(self.formats, sheet, max_width=110)
         s = self.styles
@@ -571,7 +603,8 @@ class ExchangeWriter:
                 s.wrap,
             ),
             (
-                "• Les feuilles « Objectifs » et « Listes » sont là pour référence (protégées, sans mot "
+                "• Les feuilles « Objectifs », « Journal des ressources » et « Listes » sont là pour "
+                "référence (protégées, sans mot "
                 "de passe : "
                 "Révision › Ôter la protection si vous devez trier).",
                 s.wrap,

@@ -19,7 +19,9 @@ from importers.excel.model import Location, Problem
 from importers.excel.reader import Workbook
 
 #: Sheets of the exchange workbook that are for reading only.
-READ_ONLY_SHEETS = frozenset(header_key(s) for s in ("Lisez-moi", "Objectifs", "Listes"))
+READ_ONLY_SHEETS = frozenset(
+    header_key(s) for s in ("Lisez-moi", "Objectifs", "Journal des ressources", "Listes")
+)
 
 
 @dataclass

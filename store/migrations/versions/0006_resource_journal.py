@@ -77,8 +77,12 @@ def upgrade() -> None:
             )
         return
     op.execute(
+        "CREATE FUNCTION suivi_sts_refuse_resource_journal_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION 'le journal des ressources ne se modifie pas'; END $$"
+    )
+    op.execute(
         f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
-        "FOR EACH ROW EXECUTE FUNCTION suivi_sts_refuse_change()"
+        "FOR EACH ROW EXECUTE FUNCTION suivi_sts_refuse_resource_journal_change()"
     )
     read, write = _departments(write=False), _departments(write=True)
     for statement in (
@@ -104,6 +108,7 @@ def downgrade() -> None:
     else:
         op.execute(f'DROP TRIGGER IF EXISTS "{TABLE}_resource_id_meme_departement" ON "{TABLE}"')
         op.execute(f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}")
+        op.execute("DROP FUNCTION IF EXISTS suivi_sts_refuse_resource_journal_change()")
         for suffix in ("lecture", "ajout", "modification", "suppression"):
             op.execute(f'DROP POLICY IF EXISTS "{TABLE}_{suffix}" ON "{TABLE}"')
     with op.batch_alter_table(TABLE, schema=None) as batch_op:

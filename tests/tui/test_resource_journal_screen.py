@@ -1,0 +1,33 @@
+"""The resource screen keeps and shows its journal: a change saved with Ctrl+S is listed there."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets import DataTable, Input, TabbedContent
+
+from tests.tui.test_app_flows import settle
+from tui.app import SuiviStsApp
+from tui.screens.resource_form import ResourceFormScreen
+
+
+async def test_editing_a_resource_appears_in_its_journal(app_factory: Callable[..., SuiviStsApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(ResourceFormScreen("RES-PFR"))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResourceFormScreen)
+        screen.query_one("#capacity", Input).value = "15"
+        screen.query_one("#verified_on", Input).value = "2 mars 2024"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        screen.query_one("#resource-tabs", TabbedContent).active = "tab-resource-journal"
+        await settle(pilot)
+        journal = screen.query_one("#resource-journal", DataTable)
+        rows = [journal.get_row_at(i) for i in range(journal.row_count)]
+        changes = {(row[1], row[2], row[3], row[4]) for row in rows}
+        assert ("coordinatrice", "Capacité", "", "15") in changes
+        assert ("coordinatrice", "Vérifié le", "", "02/03/2024") in changes
+        assert any(row[2] == "Création" for row in rows)
