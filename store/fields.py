@@ -575,7 +575,7 @@ OBJECTIVE = Record(
     "objectif opérationnel",
     (
         Field("code", "Code", journaled=False, required=True),
-        Field("number", "Numéro", parse=p.parse_count, show=format_number, yaml_key="numero"),
+        Field("number", "Numéro", parse=p.parse_count, show=format_number, yaml_key="numero", widget="number"),
         Field("title", "Intitulé", yaml_key="intitule", required=True),
         Field("regional_objective", "Objectif régional", yaml_key="objectif_regional"),
         Field("findings", "Constats", yaml_key="constats", widget="long_text"),

@@ -20,10 +20,12 @@ def format_number(value: float | int | None) -> str:
     """French writing of a number: 1 234,5 (no trailing zeros)."""
     if value is None:
         return ""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
     if float(value).is_integer():
-        return f"{int(value):,}".replace(",", THOUSANDS)
+        return sign + f"{int(value):,}".replace(",", THOUSANDS)
     whole, _, decimals = f"{value:.6f}".rstrip("0").partition(".")
-    return f"{int(whole):,}".replace(",", THOUSANDS) + ("," + decimals if decimals else "")
+    return sign + f"{int(whole):,}".replace(",", THOUSANDS) + ("," + decimals if decimals else "")
 
 
 def format_amount(cents: int | None) -> str:
