@@ -92,7 +92,9 @@ def build_store(folder: Path, actions: int, indicators: int, periods: int) -> An
                 for n in range(actions)
             ],
         )
-        ids = dict(conn.execute(select(a_t.c.code, a_t.c.id).where(a_t.c.code.like("BEN-%"))).all())
+        ids: dict[str, int] = dict(
+            conn.execute(select(a_t.c.code, a_t.c.id).where(a_t.c.code.like("BEN-%"))).all()
+        )
         conn.execute(
             insert(ao_t),
             [
@@ -119,7 +121,9 @@ def build_store(folder: Path, actions: int, indicators: int, periods: int) -> An
                 for n in range(indicators)
             ],
         )
-        ind_ids = dict(conn.execute(select(i_t.c.code, i_t.c.id).where(i_t.c.code.like("IND-B%"))).all())
+        ind_ids: dict[str, int] = dict(
+            conn.execute(select(i_t.c.code, i_t.c.id).where(i_t.c.code.like("IND-B%"))).all()
+        )
         conn.execute(
             insert(v_t),
             [

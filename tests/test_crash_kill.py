@@ -368,8 +368,8 @@ def big_store_and_workbook(base_store: Path, tmp_path_factory: pytest.TempPathFa
                 sheet.cell(row, progress).value = _edited_progress(code)
 
     workbook = edit_workbook(exported, folder / "grand-classeur.xlsx", edit)
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path, workbook
 
 

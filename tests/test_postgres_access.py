@@ -28,6 +28,12 @@ def _raw(url: str) -> psycopg.Connection:
     return psycopg.connect(url, autocommit=True)
 
 
+def _count(conn: psycopg.Connection, query: str) -> int:
+    row = conn.execute(query).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 @pytest.fixture
 def delegation(regional_store: Store, make_role: Callable[[str], str], pg_url: str) -> Iterator[str]:
     role = make_role("dt09")
@@ -58,7 +64,7 @@ def test_a_department_09_role_cannot_read_rows_of_31_even_with_hand_written_sql(
             "SELECT count(*) FROM action_objective ao JOIN action a ON a.id = ao.action_id"
         ).fetchone()
         assert conn.execute("SELECT count(*) FROM action_objective").fetchone() == seen
-        assert conn.execute("SELECT count(*) FROM objective_theme").fetchone()[0] > 0
+        assert _count(conn, "SELECT count(*) FROM objective_theme") > 0
         for table in ("objective", "resource", "indicator_value", "care_offer_target", "action_event"):
             found = conn.execute(f"SELECT DISTINCT department_code FROM {table}").fetchall()
             assert found == [("09",)], table
@@ -104,7 +110,7 @@ def test_a_read_only_role_cannot_write_anything(
     role = make_role("lecture")
     access.grant(regional_store.engine, role, "09", read_only=True)
     with _raw(role_url(pg_url, role)) as conn:
-        assert conn.execute("SELECT count(*) FROM action").fetchone()[0] > 0
+        assert _count(conn, "SELECT count(*) FROM action") > 0
         for statement in (
             "UPDATE action SET progress = 1",
             "DELETE FROM action_objective",

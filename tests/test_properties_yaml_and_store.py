@@ -47,7 +47,7 @@ yaml_values = st.recursive(
 
 
 #: Any text, characters YAML forbids included (they get a French message too).
-yaml_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400)
+yaml_text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=400)
 
 
 def _load(text: str) -> None:

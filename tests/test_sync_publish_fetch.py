@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -26,20 +27,20 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def laptop(tmp_path: Path) -> Store:
+def laptop(tmp_path: Path) -> Iterator[Store]:
     result = initialise(tmp_path / "portable.sqlite", reference=MINI_REFERENCE)
     yield result.store
     result.store.dispose()
 
 
 @pytest.fixture
-def server(pg_url: str) -> Store:
+def server(pg_url: str) -> Iterator[Store]:
     store = open_store(pg_url)
     yield store
     store.dispose()
 
 
-def _edit_action(store: Store, code: str, comment: str | None = None, **changes: object) -> None:
+def _edit_action(store: Store, code: str, comment: str | None = None, **changes: Any) -> None:
     with store.writer.begin() as conn:
         before = load_actions(conn, "09", [code])[code]
         update_action(

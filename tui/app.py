@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App
@@ -25,6 +25,10 @@ from tui.screens.startup import StartupScreen
 from tui.widgets.error_dialog import ErrorDialog
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.screen import Screen
+
     from store.database import Store
     from store.views.action_list import ActionFilter
     from tui.services import StoreService
@@ -43,8 +47,8 @@ SCREENS_BY_MODE: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _factory(module: str, name: str):  # type: ignore[no-untyped-def]
-    def build():  # type: ignore[no-untyped-def]
+def _factory(module: str, name: str) -> Callable[[], Screen[Any]]:
+    def build() -> Screen[Any]:
         import importlib
 
         return getattr(importlib.import_module(module), name)()

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from tui.widgets.export_dialog import ExportDialog, ExportRequest
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tui.screens.base import BaseScreen
 
 
@@ -81,7 +83,7 @@ def export_workshop(screen: BaseScreen, session_id: int) -> None:
     screen.app.push_screen(ExportDialog(kinds, kind="atelier"), chosen)
 
 
-def _progress(screen: BaseScreen):  # type: ignore[no-untyped-def]
+def _progress(screen: BaseScreen) -> Callable[[int, int], None]:
     last = [-1]
 
     def report(done: int, total: int) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Select, Static
 from textual.worker import WorkerFailed
 
-from store.actions import load_actions
+from store.actions import ActionData, load_actions
 from store.database import open_store
-from store.journal import journal_lines
+from store.journal import JournalLine, journal_lines
 from tui.app import SuiviStsApp
 from tui.screens.action_detail import ActionDetailScreen
 from tui.screens.actions import ActionsScreen
@@ -27,7 +29,7 @@ from tui.widgets.text_dialog import TextDialog
 AppFactory = Callable[..., SuiviStsApp]
 
 
-def stored(db: Path, code: str):  # type: ignore[no-untyped-def]
+def stored(db: Path, code: str) -> tuple[ActionData, list[JournalLine]]:
     store = open_store(db)
     try:
         with store.engine.connect() as conn:
@@ -38,7 +40,7 @@ def stored(db: Path, code: str):  # type: ignore[no-untyped-def]
         store.dispose()
 
 
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+async def settle(pilot: Pilot[int]) -> None:
     """Let workers started by the last key (and the messages they post) finish."""
     for _ in range(3):
         await pilot.pause(0.05)
@@ -46,7 +48,7 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause(0.1)
 
 
-def table_codes(table: DataTable) -> list[str]:  # type: ignore[type-arg]
+def table_codes(table: DataTable[Any]) -> list[str]:
     return [str(row.value) for row in table.rows]
 
 
@@ -285,7 +287,7 @@ async def test_resources_filter_and_coverage_gaps(app_factory: AppFactory) -> No
         await settle(pilot)
         matrix = screen.query_one("#coverage-table", DataTable)
         couserans = matrix.get_row("COUSERANS")
-        handicap = list(matrix.columns).index("Personnes en situation de handicap")
+        handicap = [key.value for key in matrix.columns].index("Personnes en situation de handicap")
         assert str(couserans[handicap]).strip() == "aucune"
         assert "manque" in str(screen.query_one("#coverage-title", Static).render())
 

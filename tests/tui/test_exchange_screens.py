@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from store.actions import load_actions
@@ -17,7 +18,7 @@ from tui.widgets.export_dialog import ExportDialog
 AppFactory = Callable[..., SuiviStsApp]
 
 
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+async def settle(pilot: Pilot[int]) -> None:
     for _ in range(4):
         await pilot.pause(0.05)
         await pilot.app.workers.wait_for_complete()

@@ -211,10 +211,10 @@ class ActionDetailScreen(FormScreen):
             self.load_indicators(self.original.code)
         self.loaded = True
         if self.service.read_only:
-            for widget in self.query(
+            for control in self.query(
                 "#action-form Input, #action-form TextArea, #action-form Select, #action-form SelectionList"
             ):
-                widget.disabled = True
+                control.disabled = True
         self.query_one("#title" if self.original is None else "#status").focus()
 
     def _fill(self, action: ActionData) -> None:
@@ -375,7 +375,7 @@ class ActionDetailScreen(FormScreen):
             if getattr(message.mine, f.name) != getattr(theirs, f.name)
         ]
 
-        def decided(choice: str) -> None:
+        def decided(choice: str | None) -> None:
             if choice == "mine":
                 self.save(
                     replace(message.mine, id=theirs.id, version=theirs.version), message.comment, base=theirs

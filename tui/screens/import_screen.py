@@ -25,7 +25,7 @@ class ImportScreen(BaseScreen):
     BINDINGS = [
         Binding(
             "enter",
-            "toggle",
+            "toggle_conflict",
             "Choisir",
             tooltip="Conflit : garder la base ou prendre le classeur",
             show=False,
@@ -192,7 +192,7 @@ class ImportScreen(BaseScreen):
 
     # --- conflicts ------------------------------------------------------------------------------
 
-    def action_toggle(self) -> None:
+    def action_toggle_conflict(self) -> None:
         if self.preview is None:
             return
         table = self.query_one("#import-table", DataTable)
@@ -201,9 +201,10 @@ class ImportScreen(BaseScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         if not key or key.count("|") != 2:
             return
-        conflict_id = tuple(key.split("|"))
-        current = self.resolutions.get(conflict_id)  # type: ignore[arg-type]
-        self.resolutions[conflict_id] = "classeur" if current == "base" else "base"  # type: ignore[index]
+        kind, code, field = key.split("|")
+        conflict_id = (kind, code, field)
+        current = self.resolutions.get(conflict_id)
+        self.resolutions[conflict_id] = "classeur" if current == "base" else "base"
         row = table.cursor_row
         self._show_preview()
         table.move_cursor(row=row)

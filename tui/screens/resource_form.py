@@ -237,7 +237,7 @@ class ResourceFormScreen(FormScreen):
             if getattr(mine, f.name) != getattr(theirs, f.name)
         ]
 
-        def decided(choice: str) -> None:
+        def decided(choice: str | None) -> None:
             if choice == "mine":
                 self.save(replace(mine, id=theirs.id, version=theirs.version), theirs)
             elif choice == "theirs":

@@ -134,7 +134,10 @@ class SchemeScreen(BaseScreen):
     def action_list_actions(self) -> None:
         if self.selected is None:
             return
-        key = {"objectif": "objectives", "defi": "challenges", "engagement": "engagements"}[
-            self.selected.kind
-        ]
-        self.suivi.show_actions(ActionFilter(**{key: (self.selected.code,)}))
+        code = (self.selected.code,)
+        by_kind = {
+            "objectif": ActionFilter(objectives=code),
+            "defi": ActionFilter(challenges=code),
+            "engagement": ActionFilter(engagements=code),
+        }
+        self.suivi.show_actions(by_kind[self.selected.kind])
