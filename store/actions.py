@@ -305,17 +305,8 @@ def add_comment(
     conn: Connection, department: str, action: ActionData, comment: str, *, author: str, source: str
 ) -> None:
     """Add a free comment to an action's journal."""
-    if not comment.strip():
-        raise ValidationError("Le commentaire est vide.", "comment")
-    journal.write_event(
-        conn,
-        EVENTS,
-        ("action_id", action.id or 0),
-        department,
-        kind="commentaire",
-        author=author,
-        source=source,
-        comment=comment.strip(),
+    journal.write_comment(
+        conn, EVENTS, ("action_id", action.id or 0), department, comment, author=author, source=source
     )
 
 

@@ -536,46 +536,38 @@ INDICATOR_VALUE = Record(
     ),
 )
 
-ORGANISATION = Record(
-    "organisation",
-    "organisation",
-    (
-        Field("code", "Code", journaled=False, required=True),
-        Field("name", "Nom", yaml_key="nom", required=True),
-        Field(
-            "kind",
-            "Type",
-            yaml_key="type",
-            vocabulary=p.ORGANISATION_KIND_LIST,
-            parse=lambda raw: p.ORGANISATION_KIND_LIST.parse(raw) or "Autre",
-            widget="choice",
-        ),
-    ),
-)
 
-TERRITORY = Record(
-    "territory",
-    "territoire",
-    (
-        Field("code", "Code", journaled=False, required=True),
-        Field("name", "Nom", yaml_key="nom", required=True),
-        Field(
-            "kind",
-            "Type",
-            yaml_key="type",
-            vocabulary=p.TERRITORY_KINDS,
-            parse=lambda raw: p.TERRITORY_KINDS.parse(raw) or "bassin",
-            widget="choice",
+def _named(kind: str, label: str, kinds: Vocabulary, default: str) -> Record:
+    """A record known by its code and name, of one type from a list (organisation, territory)."""
+    return Record(
+        kind,
+        label,
+        (
+            Field("code", "Code", journaled=False, required=True),
+            Field("name", "Nom", yaml_key="nom", required=True),
+            Field(
+                "kind",
+                "Type",
+                yaml_key="type",
+                vocabulary=kinds,
+                parse=lambda raw: kinds.parse(raw) or default,
+                widget="choice",
+            ),
         ),
-    ),
-)
+    )
+
+
+ORGANISATION = _named("organisation", "organisation", p.ORGANISATION_KIND_LIST, "Autre")
+TERRITORY = _named("territory", "territoire", p.TERRITORY_KINDS, "bassin")
 
 OBJECTIVE = Record(
     "objective",
     "objectif opérationnel",
     (
         Field("code", "Code", journaled=False, required=True),
-        Field("number", "Numéro", parse=p.parse_count, show=format_number, yaml_key="numero", widget="number"),
+        Field(
+            "number", "Numéro", parse=p.parse_count, show=format_number, yaml_key="numero", widget="number"
+        ),
         Field("title", "Intitulé", yaml_key="intitule", required=True),
         Field("regional_objective", "Objectif régional", yaml_key="objectif_regional"),
         Field("findings", "Constats", yaml_key="constats", widget="long_text"),

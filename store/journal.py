@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select
 
+from store.errors import ValidationError
 from store.fields import (
     ACTION,
     REF_ACTION,
@@ -131,6 +132,31 @@ def write_event(
             new_value=new_value,
             comment=comment,
         )
+    )
+
+
+def write_comment(
+    conn: Connection,
+    table: Table,
+    owner: tuple[str, int],
+    department: str,
+    comment: str,
+    *,
+    author: str,
+    source: str,
+) -> None:
+    """A free comment; an empty one is refused."""
+    if not comment.strip():
+        raise ValidationError("Le commentaire est vide.", "comment")
+    write_event(
+        conn,
+        table,
+        owner,
+        department,
+        kind="commentaire",
+        author=author,
+        source=source,
+        comment=comment.strip(),
     )
 
 

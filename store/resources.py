@@ -262,15 +262,12 @@ def add_comment(
     source: str = SOURCE_SCREEN,
 ) -> None:
     """Add a free comment to a resource's journal."""
-    if not comment.strip():
-        raise ValidationError("Le commentaire est vide.", "comment")
-    journal.write_event(
+    journal.write_comment(
         conn,
         EVENTS,
         ("resource_id", resource.id or 0),
         department,
-        kind="commentaire",
+        comment,
         author=author or current_user(),
         source=source,
-        comment=comment.strip(),
     )
