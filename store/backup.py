@@ -1,11 +1,21 @@
-"""Backups of a SQLite store with SQLite's online backup API, rotated in `sauvegardes/`.
+"""Backups of a SQLite store with SQLite's online backup API, in `sauvegardes/`.
 
 - `backup_sqlite` copies the store consistently even while it is in use (other readers and
   writers keep working), to a temporary name first, fsynced, then renamed.
-- Backups are taken before every import and every schema upgrade, and at most once a day
-  when the store is opened (`daily_backup_due`); the last `keep_backups()` are kept
-  (`SUIVI_STS_KEEP_BACKUPS`, default 10).
-- `restore` checks the backup, backs up the current state, and swaps the file atomically.
+- Two kinds, told apart by the file name alone (so they survive copying the folder):
+  *manual* backups, taken by hand (`manual_backup`, `suivi-sts backup`), named
+  `<stem>-<stamp>-manuelle.sqlite`, are never deleted by the application; *automatic* ones,
+  named `<stem>-<stamp>-auto-<reason>.sqlite`, are taken before every import, reference load,
+  schema upgrade and restore, and at most once a day when the store is opened
+  (`daily_backup_due`). Rotation keeps the last `keep_backups()` automatic backups
+  (`SUIVI_STS_KEEP_BACKUPS`, default 10) and deletes nothing else.
+- Names written before the kinds existed (`<stem>-<stamp>-<reason>.sqlite`) are read by their
+  reason: `manuelle` is manual (only `suivi-sts backup` ever wrote it); the reasons the
+  application itself wrote (`avant-import`, `avant-reference`, `avant-restauration`,
+  `ouverture`, `avant-migration-…`) are automatic; any other name (a copy renamed by a file
+  manager, « … - Copie ») is of unknown kind and, like a manual one, never deleted.
+- `restore` checks the backup, copies it, backs up the current state, and swaps the file
+  atomically.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from store.engine import APPLICATION_ID
@@ -29,7 +40,84 @@ BACKUP_DIR = "sauvegardes"
 DEFAULT_KEEP = 10
 ENV_KEEP = "SUIVI_STS_KEEP_BACKUPS"
 _STAMP = "%Y%m%dT%H%M%S%fZ"
-_STAMP_IN_NAME = re.compile(r"\d{8}T\d{12}Z")
+# `<stem>-<stamp>-<reason>.sqlite`; greedy on the stem, so a stem that holds a stamp itself
+# (a store made from a backup) still yields the backup's own stamp.
+_NAME = re.compile(r"^(?P<stem>.*)-(?P<stamp>\d{8}T\d{12}Z)-(?P<reason>.+)\.sqlite$")
+
+MANUAL_REASON = "manuelle"
+_AUTO_PREFIX = "auto-"
+# What `backup_sqlite` writes after the prefix: letters, digits, "-" and "_" only. A name a
+# file manager made by copying (spaces, brackets: « … - Copie », « … (1) ») never matches.
+_AUTO_REASON = re.compile(r"[\w-]{1,30}")
+# Reasons the application wrote before backups had a kind: automatic backups.
+_LEGACY_AUTOMATIC = re.compile(
+    r"avant-import|avant-reference|avant-restauration|ouverture|avant-migration-\w+"
+)
+_REASON_LABELS = {
+    "avant-import": "avant import",
+    "avant-reference": "avant chargement d'un schéma de référence",
+    "avant-restauration": "avant restauration",
+    "ouverture": "quotidienne, à l'ouverture",
+}
+
+
+class BackupKind(StrEnum):
+    MANUAL = "manuelle"  # taken by hand: kept until the user deletes it
+    AUTOMATIC = "automatique"  # taken by the application: rotated
+    UNKNOWN = "inconnue"  # a name we did not write: kept, like a manual one
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """What a backup's file name says: its kind, why it was taken, when."""
+
+    path: Path
+    kind: BackupKind
+    reason: str
+    taken_at: datetime | None
+
+    @property
+    def rotated(self) -> bool:
+        """Whether rotation may delete it (automatic backups only)."""
+        return self.kind is BackupKind.AUTOMATIC
+
+    @property
+    def label(self) -> str:
+        """The kind in French, as the listing shows it: « manuelle », « automatique (avant import) »…"""
+        if self.kind is BackupKind.MANUAL:
+            return "manuelle"
+        if self.kind is BackupKind.AUTOMATIC:
+            return f"automatique ({_reason_label(self.reason)})"
+        return "d'origine inconnue (jamais supprimée automatiquement)"
+
+
+def _reason_label(reason: str) -> str:
+    if reason in _REASON_LABELS:
+        return _REASON_LABELS[reason]
+    if reason.startswith("avant-migration-"):
+        return f"avant mise à niveau du schéma {reason.removeprefix('avant-migration-')}"
+    return reason.replace("-", " ").replace("_", " ")
+
+
+def describe_backup(path: Path) -> BackupInfo:
+    """Kind, reason and date of a backup, from its file name."""
+    found = _NAME.match(path.name)
+    if found is None:
+        return BackupInfo(path, BackupKind.UNKNOWN, "", None)
+    reason = found["reason"]
+    try:
+        taken = datetime.strptime(found["stamp"], _STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        taken = None
+    if reason == MANUAL_REASON:
+        kind = BackupKind.MANUAL
+    elif reason.startswith(_AUTO_PREFIX) and _AUTO_REASON.fullmatch(reason.removeprefix(_AUTO_PREFIX)):
+        kind, reason = BackupKind.AUTOMATIC, reason.removeprefix(_AUTO_PREFIX)
+    elif _LEGACY_AUTOMATIC.fullmatch(reason):
+        kind = BackupKind.AUTOMATIC
+    else:
+        kind = BackupKind.UNKNOWN
+    return BackupInfo(path, kind, reason, taken)
 
 
 def keep_backups() -> int:
@@ -44,14 +132,29 @@ def backup_dir(store_path: Path) -> Path:
     return store_path.parent / BACKUP_DIR
 
 
-def backup_sqlite(store_path: Path, reason: str, *, keep: int | None = None) -> Path:
-    """Copy the store (consistently, even while in use) to `sauvegardes/`, keep the last `keep`."""
+def manual_backup(store_path: Path) -> Path:
+    """A backup taken by hand (`suivi-sts backup`): never deleted by rotation."""
+    return backup_sqlite(store_path, MANUAL_REASON)
+
+
+def backup_sqlite(
+    store_path: Path, reason: str, *, keep: int | None = None, spare: Path | None = None
+) -> Path:
+    """Copy the store (consistently, even while in use) to `sauvegardes/`, then rotate.
+
+    `reason` "manuelle" (`MANUAL_REASON`) makes a manual backup; any other reason an automatic
+    one. Rotation keeps the last `keep` automatic backups (and `spare`, the backup being
+    restored); manual backups are never deleted.
+    """
     folder = backup_dir(store_path)
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         stamp = datetime.now(UTC).strftime(_STAMP)
-        safe_reason = "".join(c if c.isalnum() or c in "-_" else "-" for c in reason)[:30]
-        target = folder / f"{store_path.stem}-{stamp}-{safe_reason}.sqlite"
+        if reason == MANUAL_REASON:
+            tag = MANUAL_REASON
+        else:
+            tag = _AUTO_PREFIX + "".join(c if c.isalnum() or c in "-_" else "-" for c in reason)[:30]
+        target = folder / f"{store_path.stem}-{stamp}-{tag}.sqlite"
         partial = target.with_suffix(".partiel")
         _copy_with_backup_api(store_path, partial)
         os.replace(partial, target)
@@ -66,7 +169,7 @@ def backup_sqlite(store_path: Path, reason: str, *, keep: int | None = None) -> 
         if "full" in str(exc).lower():
             raise _backup_failed(store_path, exc) from exc
         raise StoreError(f"Sauvegarde de « {store_path.name} » impossible : {exc}.") from exc
-    rotate(folder, store_path.stem, keep_backups() if keep is None else keep)
+    rotate(folder, store_path.stem, keep_backups() if keep is None else keep, spare=spare)
     return target
 
 
@@ -119,11 +222,16 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def list_backups(store_path: Path) -> list[Path]:
-    """The store's backups, newest first."""
+    """The store's backups, of every kind, newest first."""
     folder = backup_dir(store_path)
     if not folder.is_dir():
         return []
     return _backups_of(folder, store_path.stem)
+
+
+def describe_backups(store_path: Path) -> list[BackupInfo]:
+    """The store's backups with their kind (`BackupInfo.label` in French), newest first."""
+    return [describe_backup(path) for path in list_backups(store_path)]
 
 
 def _backups_of(folder: Path, stem: str) -> list[Path]:
@@ -134,20 +242,21 @@ def _backups_of(folder: Path, stem: str) -> list[Path]:
 
 
 def _stamp_key(path: Path) -> str:
-    found = _STAMP_IN_NAME.search(path.name)
-    return found.group(0) if found else ""
+    found = _NAME.match(path.name)
+    return found["stamp"] if found else ""
 
 
 def backup_date(path: Path) -> datetime | None:
     """When a backup was taken (from its name), in UTC."""
-    try:
-        return datetime.strptime(_stamp_key(path), _STAMP).replace(tzinfo=UTC)
-    except ValueError:
-        return None
+    return describe_backup(path).taken_at
 
 
-def rotate(folder: Path, stem: str, keep: int) -> None:
-    for old in _backups_of(folder, stem)[keep:]:
+def rotate(folder: Path, stem: str, keep: int, *, spare: Path | None = None) -> None:
+    """Delete the automatic backups beyond the `keep` newest (never `spare`); keep all others."""
+    automatic = [p for p in _backups_of(folder, stem) if describe_backup(p).rotated]
+    for old in automatic[keep:]:
+        if spare is not None and _same_file(old, spare):
+            continue
         old.unlink(missing_ok=True)
     # left by a backup interrupted by a crash (not one another process is writing right now)
     pattern = re.compile(rf"^{re.escape(stem)}-\d{{8}}T\d{{12}}Z-[^/]*\.partiel$")
@@ -157,8 +266,15 @@ def rotate(folder: Path, stem: str, keep: int) -> None:
                 partial.unlink()
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def daily_backup_due(store_path: Path, today: date | None = None) -> bool:
-    """No backup taken yet today (local time): the app takes one when it opens the store."""
+    """No backup (of any kind) taken yet today (local time): the app takes one when it opens the store."""
     today = today or datetime.now().astimezone().date()
     for backup in list_backups(store_path):
         taken = backup_date(backup)
@@ -223,7 +339,7 @@ def verify_backup(path: Path) -> BackupCheck:
 
 
 def latest_good_backups(store_path: Path, limit: int = 3) -> list[Path]:
-    """The newest backups that pass `verify_backup`, newest first."""
+    """The newest backups that pass `verify_backup`, of any kind, newest first."""
     good = []
     for backup in list_backups(store_path):
         if verify_backup(backup).ok:
@@ -242,6 +358,9 @@ class RestoreResult:
 def restore(store_path: Path, backup: Path) -> RestoreResult:
     """Put `backup` in place of the store: checked first, current state backed up, atomic swap.
 
+    The backup is copied before the current state is backed up, so the rotation that follows
+    that backup cannot delete the file being restored (it is spared anyway).
+
     The store must be closed (no other program using it): a store in use gives StoreBusy
     and nothing is changed.
     """
@@ -251,12 +370,12 @@ def restore(store_path: Path, backup: Path) -> RestoreResult:
             f"La sauvegarde « {backup} » est inutilisable : {'; '.join(checked.problems)}. "
             "La base actuelle n'a pas été modifiée."
         )
-    previous = _save_current_state(store_path) if store_path.exists() else None
     temp = store_path.with_name(f".{store_path.name}.restauration-{os.getpid()}")
     try:
         _copy_with_backup_api(backup, temp)
         if not verify_backup(temp).ok:  # pragma: no cover - the copy itself went wrong
             raise StoreError(f"La copie de « {backup} » est endommagée : restauration annulée.")
+        previous = _save_current_state(store_path, spare=backup) if store_path.exists() else None
         with _exclusive(store_path):
             os.replace(temp, store_path)
             _fsync_dir(store_path.parent)
@@ -269,10 +388,13 @@ def restore(store_path: Path, backup: Path) -> RestoreResult:
     return RestoreResult(backup, previous)
 
 
-def _save_current_state(store_path: Path) -> Path:
-    """Back up the store before it is replaced; a damaged store is copied byte for byte."""
+def _save_current_state(store_path: Path, *, spare: Path) -> Path:
+    """Back up the store before it is replaced; a damaged store is copied byte for byte.
+
+    The byte-for-byte copy (`.endommage`) is neither listed, offered, nor rotated.
+    """
     try:
-        return backup_sqlite(store_path, "avant-restauration")
+        return backup_sqlite(store_path, "avant-restauration", spare=spare)
     except StoreFull:
         raise
     except StoreError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +13,15 @@ from sqlalchemy import text
 
 from importers.setup_store import initialise
 from store.actions import load_actions, update_action
-from store.backup import backup_sqlite, daily_backup_due, list_backups, restore, verify_backup
+from store.backup import (
+    BackupKind,
+    backup_sqlite,
+    daily_backup_due,
+    describe_backup,
+    list_backups,
+    restore,
+    verify_backup,
+)
 from store.database import open_store
 from store.errors import StoreBusy, StoreError
 from tests.conftest import MINI_REFERENCE
@@ -27,7 +36,8 @@ def db(tmp_path: Path) -> Path:
 
 
 def _title(path: Path) -> str:
-    with sqlite3.connect(path) as conn:
+    # closed at once: a Python 3.11 connection left to the garbage collector keeps the file open
+    with closing(sqlite3.connect(path)) as conn:
         return conn.execute("SELECT title FROM action WHERE code = 'ACT-001'").fetchone()[0]
 
 
@@ -79,6 +89,7 @@ def test_at_most_one_backup_a_day_when_the_store_opens(db: Path) -> None:
     open_store(db).dispose()
     backups = list_backups(db)
     assert len(backups) == 1 and backups[0].name.endswith("-ouverture.sqlite")
+    assert describe_backup(backups[0]).label == "automatique (quotidienne, à l'ouverture)"
     assert not daily_backup_due(db)
 
 
@@ -96,6 +107,7 @@ def test_cli_backup_then_restore_brings_the_data_back_and_saves_the_current_stat
     original = _title(db)
     assert main(["--db", str(db), "backup"]) == 0
     saved = Path(capsys.readouterr().out.split("Sauvegarde faite : ")[1].split("\n")[0])
+    assert describe_backup(saved).kind is BackupKind.MANUAL  # kept until the user deletes it
     _set_title(db, "Changé après la sauvegarde")
     assert main(["--db", str(db), "restore", str(saved)]) == 0
     out = capsys.readouterr().out
@@ -103,6 +115,7 @@ def test_cli_backup_then_restore_brings_the_data_back_and_saves_the_current_stat
     assert _title(db) == original
     previous = [b for b in list_backups(db) if "avant-restauration" in b.name]
     assert len(previous) == 1 and _title(previous[0]) == "Changé après la sauvegarde"
+    assert describe_backup(previous[0]).kind is BackupKind.AUTOMATIC
     assert main(["--db", str(db), "check"]) == 0
     assert main(["--db", str(db), "backups"]) == 0
     assert "intacte" in capsys.readouterr().out
