@@ -148,6 +148,7 @@ def test_exchange_workbook_layout(db: str, tmp_path: Path) -> None:
         "Indicateurs",
         "Ressources",
         "Objectifs",
+        "Journal des ressources",
         "Listes",
         "_suivi_sts",
     ]

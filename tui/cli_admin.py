@@ -81,9 +81,12 @@ def run_backup(args: argparse.Namespace, target: str) -> int:
     if not path.exists():
         print(f"Erreur : la base « {path} » n'existe pas.", file=sys.stderr)
         return UNUSABLE
-    made = backup.backup_sqlite(path, "manuelle")
+    made = backup.manual_backup(path)
     print(f"Sauvegarde faite : {made}")
-    print(f"(les {backup.keep_backups()} dernières sont gardées dans {backup.backup_dir(path)})")
+    print(
+        f"(sauvegarde manuelle : jamais supprimée automatiquement ; les {backup.keep_backups()} "
+        f"dernières sauvegardes automatiques sont gardées dans {backup.backup_dir(path)})"
+    )
     return OK
 
 
@@ -98,7 +101,8 @@ def run_list_backups(args: argparse.Namespace, target: str) -> int:
     for item in found:
         checked = backup.verify_backup(item)
         state = "intacte" if checked.ok else "ENDOMMAGÉE : " + "; ".join(checked.problems)
-        print(f"{item}  (schéma {checked.revision or '?'}, {state})")
+        kind = backup.describe_backup(item).label
+        print(f"{item}  — {kind} (schéma {checked.revision or '?'}, {state})")
     return OK
 
 
