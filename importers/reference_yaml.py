@@ -15,7 +15,14 @@ from typing import Any
 from sqlalchemy import Connection
 
 from importers.yaml_schema import Context, ListOf, MapOf, Problem, Record, Scalar, describe, parse
-from store.reference import LoadReport, apply_reference
+from store.reference import (
+    LoadReport,
+    ReferenceDocument,
+    ReferenceRejected,
+    apply_reference,
+    check_reference,
+    position,
+)
 from store.vocab import (
     ACTION_STATUS_LABELS,
     AUDIENCES,
@@ -219,20 +226,30 @@ def parse_reference(text: str, source: str) -> dict[str, Any]:
         _check_meaning(doc, ctx)
     if ctx.problems:
         raise ReferenceFileError(source, ctx.problems)
-    return doc
+    return ReferenceDocument(doc, ctx.lines)
 
 
 def load_reference(conn: Connection, doc: dict[str, Any], *, author: str, source: str) -> LoadReport:
-    """Write a validated document into the store (in the caller's transaction)."""
-    return apply_reference(conn, doc, author=author, source=source)
+    """Write a validated document into the store (in the caller's transaction).
+
+    A record refused at that point (a rule that depends on the store, such as the comment a
+    postponed action needs, or a database constraint) raises ReferenceFileError with its line.
+    """
+    try:
+        return apply_reference(conn, doc, author=author, source=source)
+    except ReferenceRejected as exc:
+        raise ReferenceFileError(source, exc.located) from exc
 
 
 def _check_meaning(doc: dict[str, Any], ctx: Context) -> None:
-    """Rules beyond types: unique codes, known references, vocabularies."""
+    """Rules beyond types: unique codes, known references, vocabularies, then the domain rules
+    of every record (the store's own: a record the app would refuse is refused here too)."""
+    failed: set[tuple[str | int, ...]] = set()
 
     def fail(path: tuple[str | int, ...], message: str) -> None:
         line, column = ctx.lines.get(path, (0, 0))
         ctx.problems.append(Problem(line, column, message))
+        failed.add(path[:2])
 
     def unique(items: Iterable[tuple[tuple[str | int, ...], str]], what: str) -> set[str]:
         seen: set[str] = set()
@@ -314,3 +331,10 @@ def _check_meaning(doc: dict[str, Any], ctx: Context) -> None:
             )
         known(("indicateurs", i, "action"), ind["action"], actions, "action")
         known(("indicateurs", i, "objectif"), ind["objectif"], objectives, "objectif")
+    located = ReferenceDocument(doc, ctx.lines)
+    found = [
+        Problem(*(position(located, problem.path) or (0, 0)), str(problem))
+        for problem in check_reference(doc)
+        if problem.path[:2] not in failed  # a record already explained above, in the file's words
+    ]
+    ctx.problems += sorted(found, key=lambda p: (p.line, p.column))

@@ -9,15 +9,21 @@ Records absent from the document are kept (user data is never deleted by a load)
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from store import actions as action_rules
+from store import indicators as indicator_rules
+from store import resources as resource_rules
 from store.actions import ActionData
-from store.lookups import code_maps
+from store.constraints import constraint_messages
+from store.errors import ValidationError
+from store.indicators import IndicatorData
+from store.lookups import CodeMaps, code_maps
 from store.models import (
     CareOfferActivity,
     CareOfferTarget,
@@ -35,15 +41,20 @@ from store.models import (
     ObjectiveTheme,
     Organisation,
     Pathway,
-    Resource,
-    ResourceAudience,
-    ResourceTerritory,
     Territory,
     Theme,
-    utcnow,
 )
-from store.resources import load_resources
-from store.vocab import ActionStatus, ResourceStatus, parse_action_status, parse_resource_status
+from store.resources import ResourceData, load_resources
+from store.tables import ACTION
+from store.vocab import (
+    ORGANISATION_KINDS,
+    ActionStatus,
+    ResourceStatus,
+    TerritoryKind,
+    match_label,
+    parse_action_status,
+    parse_resource_status,
+)
 
 
 def table(model: type) -> Table:
@@ -51,6 +62,8 @@ def table(model: type) -> Table:
 
 
 Doc = dict[str, Any]
+#: Where a value is in a reference document: ("ressources", 0, "finess").
+DocPath = tuple[str | int, ...]
 
 
 @dataclass
@@ -72,8 +85,316 @@ class LoadReport:
         return ", ".join(parts) + "."
 
 
+class ReferenceDocument(dict[str, Any]):
+    """A reference document that remembers where each value was written (YAML line, column)."""
+
+    def __init__(self, content: Mapping[str, Any], lines: Mapping[DocPath, tuple[int, int]]) -> None:
+        super().__init__(content)
+        self.lines = dict(lines)
+
+
+def position(doc: Mapping[str, Any], path: DocPath) -> tuple[int, int] | None:
+    """(line, column) of `path` in the file `doc` was read from, or of its nearest parent."""
+    lines = getattr(doc, "lines", None) or {}
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            found: tuple[int, int] = lines[path[:end]]
+            return found
+    return None
+
+
+def describe_path(path: DocPath) -> str:
+    """« ressources[2].finess » (1-based positions, as people count)."""
+    text = ""
+    for part in path:
+        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "document"
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """A record of the document that a domain rule refuses: where, which record, why."""
+
+    path: DocPath
+    record: str
+    error: ValidationError
+
+    def __str__(self) -> str:
+        return f"{describe_path(self.path)} ({self.record}) : {self.error}"
+
+
+class ReferenceRejected(ValidationError):
+    """A reference document refused by the domain rules; nothing of it was written."""
+
+    def __init__(self, problems: list[RecordProblem], doc: Mapping[str, Any]) -> None:
+        self.problems = problems
+        #: Each problem as people read it: « ligne 12, colonne 5 : ressources[1].finess (…) : … ».
+        self.located = [_located(doc, p) for p in problems]
+        listed = "\n".join(f"  - {line}" for line in self.located)
+        super().__init__(f"Référentiel refusé, rien n'a été écrit :\n{listed}", problems[0].error.field)
+
+
+def _located(doc: Mapping[str, Any], problem: RecordProblem) -> str:
+    found = position(doc, problem.path)
+    return f"ligne {found[0]}, colonne {found[1]} : {problem}" if found else str(problem)
+
+
+#: YAML key of each field of the domain rules, per kind of record.
+ACTION_KEYS = {
+    "code": "code",
+    "title": "intitule",
+    "description": "description",
+    "objectives": "objectifs",
+    "lead": "pilote",
+    "partners": "partenaires",
+    "territories": "territoires",
+    "start_date": "debut",
+    "due_date": "echeance",
+    "status": "statut",
+    "comment": "statut",
+    "progress": "avancement",
+    "weather": "meteo",
+    "budget_cents": "budget",
+    "funding": "financement",
+    "source": "source",
+}
+RESOURCE_KEYS = {
+    "code": "code",
+    "name": "nom",
+    "kind": "type",
+    "audiences": "publics",
+    "carrier": "porteur",
+    "territories": "territoires",
+    "capacity": "capacite",
+    "address": "adresse",
+    "commune": "commune",
+    "insee_code": "code_insee",
+    "phone": "telephone",
+    "email": "courriel",
+    "contact_name": "contact",
+    "finess": "finess",
+    "discipline_code": "discipline",
+    "status": "statut",
+    "verified_on": "verifie_le",
+    "notes": "notes",
+}
+INDICATOR_KEYS = {
+    "code": "code",
+    "label": "intitule",
+    "action": "action",
+    "objective": "objectif",
+    "unit": "unite",
+    "periodicity": "periodicite",
+    "baseline": "valeur_initiale",
+    "target": "cible",
+    "indicator": "code",
+    "period": "valeurs",
+    "values": "valeurs",
+}
+NAMED_KEYS = {"code": "code", "name": "nom", "kind": "type", "title": "intitule"}
+
+
+def validate_organisation(code: str, name: str, kind: str | None) -> list[ValidationError]:
+    """Every rule an organisation breaks (its type from the vocabulary, any case or accent)."""
+    errors: list[ValidationError] = []
+    if not code.strip():
+        errors.append(ValidationError("Le code de l'organisation est obligatoire.", "code"))
+    if not name.strip():
+        errors.append(ValidationError("Le nom de l'organisation est obligatoire.", "name"))
+    if kind is not None and organisation_kind(kind) is None:
+        allowed = ", ".join(ORGANISATION_KINDS)
+        errors.append(ValidationError(f"Type d'organisation inconnu : « {kind} » ({allowed}).", "kind"))
+    return errors
+
+
+def organisation_kind(text: str | None) -> str | None:
+    """The vocabulary's spelling of an organisation type ("Autre" when empty), or None."""
+    return match_label(text, ORGANISATION_KINDS) if text else "Autre"
+
+
+def validate_territory(code: str, name: str, kind: str) -> list[ValidationError]:
+    errors: list[ValidationError] = []
+    if not code.strip():
+        errors.append(ValidationError("Le code du territoire est obligatoire.", "code"))
+    if not name.strip():
+        errors.append(ValidationError("Le nom du territoire est obligatoire.", "name"))
+    if kind not in {k.value for k in TerritoryKind}:
+        errors.append(
+            ValidationError(f"Type de territoire inconnu : « {kind} » (departement ou bassin).", "kind")
+        )
+    return errors
+
+
+def _validate_node(node: Doc, what: str) -> list[ValidationError]:
+    errors = []
+    if not str(node.get("code") or "").strip():
+        errors.append(ValidationError(f"Le code {what} est obligatoire.", "code"))
+    if not str(node.get("intitule") or "").strip():
+        errors.append(ValidationError(f"L'intitulé {what} est obligatoire.", "title"))
+    return errors
+
+
+class _Checks:
+    """The problems found so far in a document, with helpers to add them."""
+
+    def __init__(self) -> None:
+        self.problems: list[RecordProblem] = []
+
+    def add(
+        self, path: DocPath, record: str, errors: Iterable[ValidationError], keys: Mapping[str, str]
+    ) -> None:
+        for error in errors:
+            key = keys.get(error.field or "")
+            self.problems.append(RecordProblem((*path, key) if key else path, record, error))
+
+    def one(self, path: DocPath, record: str, message: str, field: str | None = None) -> None:
+        self.problems.append(RecordProblem(path, record, ValidationError(message, field)))
+
+    def twice(self, path: DocPath, record: str, values: Iterable[Any], label: str) -> None:
+        """Values written twice in a list that becomes links (the database would refuse them)."""
+        seen = set()
+        for j, value in enumerate(values):
+            if value in seen:
+                self.one((*path, j), record, f"« {value} » figure deux fois dans {label}.", str(path[-1]))
+            seen.add(value)
+
+
+def check_reference(
+    doc: Mapping[str, Any], known: CodeMaps | None = None, known_actions: Iterable[str] = ()
+) -> list[RecordProblem]:
+    """Every record of the document the domain rules refuse, with where it is.
+
+    References between records are checked against the document's own codes, and `known`
+    / `known_actions` (what the store already holds, when loading into it). Nothing is read
+    from or written to the store.
+    """
+    checks = _Checks()
+    _check_places(doc, checks)
+    objectives = _check_scheme(doc, checks)
+
+    known = known or CodeMaps({}, {}, {})
+    organisations = [o["code"] for o in doc.get("organisations") or []]
+    territories = [t["code"] for t in doc.get("territoires") or []]
+    maps = CodeMaps(
+        objectives=dict.fromkeys([*known.objectives, *objectives], 0),
+        organisations=dict.fromkeys([*known.organisations, *organisations], 0),
+        territories=dict.fromkeys([*known.territories, *territories], 0),
+    )
+    for i, r in enumerate(doc.get("ressources") or []):
+        errors = resource_rules.validate(resource_from_doc(r), maps)
+        checks.add(("ressources", i), f"ressource {r['code']}", errors, RESOURCE_KEYS)
+    for i, a in enumerate(doc.get("actions") or []):
+        record = f"action {a['code']}"
+        checks.add(("actions", i), record, action_rules.validate(action_from_doc(a), maps), ACTION_KEYS)
+        for key, label in (("objectifs", "les objectifs"), ("partenaires", "les partenaires")):
+            checks.twice(("actions", i, key), record, a.get(key) or [], label)
+        checks.twice(("actions", i, "territoires"), record, a.get("territoires") or [], "les territoires")
+    actions = {*known_actions, *(a["code"] for a in doc.get("actions") or [])}
+    for i, ind in enumerate(doc.get("indicateurs") or []):
+        data = indicator_from_doc(ind)
+        errors = indicator_rules.validate(data, maps, actions)
+        checks.add(("indicateurs", i), f"indicateur {ind['code']}", errors, INDICATOR_KEYS)
+        _check_values(("indicateurs", i), f"indicateur {ind['code']}", ind, data.periodicity, checks)
+    return checks.problems
+
+
+def _check_places(doc: Mapping[str, Any], checks: _Checks) -> None:
+    """The department, its territories and organisations."""
+    department = doc.get("departement") or {}
+    code = str(department.get("code") or "")
+    if not code.strip() or len(code) > 3:
+        message = f"Code de département invalide : « {code} » (3 caractères au plus, ex. 09)."
+        checks.one(("departement", "code"), "département", message, "code")
+    if not str(department.get("nom") or "").strip():
+        checks.one(("departement", "nom"), "département", "Le nom du département est obligatoire.", "name")
+    whole = 0
+    for i, t in enumerate(doc.get("territoires") or []):
+        record, kind = f"territoire {t['code']}", t.get("type") or TerritoryKind.BASIN.value
+        checks.add(("territoires", i), record, validate_territory(t["code"], t["nom"], kind), NAMED_KEYS)
+        whole += kind == TerritoryKind.DEPARTMENT
+        if kind == TerritoryKind.DEPARTMENT and whole > 1:
+            message = "Un seul territoire peut représenter tout le département."
+            checks.one(("territoires", i, "type"), record, message, "kind")
+    for i, o in enumerate(doc.get("organisations") or []):
+        errors = validate_organisation(o["code"], o["nom"], o.get("type"))
+        checks.add(("organisations", i), f"organisation {o['code']}", errors, NAMED_KEYS)
+
+
+def _check_scheme(doc: Mapping[str, Any], checks: _Checks) -> list[str]:
+    """Engagements, défis and objectives; returns the objectives' codes."""
+    objectives: list[str] = []
+    nodes: list[tuple[DocPath, str, Doc]] = []
+    for i, e in enumerate(doc.get("engagements") or []):
+        checks.add(
+            ("engagements", i), f"engagement {e['code']}", _validate_node(e, "de l'engagement"), NAMED_KEYS
+        )
+        for j, d in enumerate(e.get("defis") or []):
+            path: DocPath = ("engagements", i, "defis", j)
+            nodes.append((path, f"défi {d['code']}", d))
+            checks.add(path, f"défi {d['code']}", _validate_node(d, "du défi"), NAMED_KEYS)
+            for k, o in enumerate(d.get("objectifs") or []):
+                objectives.append(o["code"])
+                nodes.append(((*path, "objectifs", k), f"objectif {o['code']}", o))
+                errors = _validate_node(o, "de l'objectif")
+                checks.add((*path, "objectifs", k), f"objectif {o['code']}", errors, NAMED_KEYS)
+    for path, record, node in nodes:
+        checks.twice((*path, "themes"), record, node.get("themes") or [], "les thèmes")
+        checks.twice((*path, "parcours"), record, node.get("parcours") or [], "les parcours")
+    return objectives
+
+
+def _check_values(path: DocPath, record: str, indicator: Doc, periodicity: str, checks: _Checks) -> None:
+    """An indicator's values: periods that suit its periodicity, one value per period and category."""
+    seen: set[tuple[str, str]] = set()
+    for j, v in enumerate(indicator.get("valeurs") or []):
+        period = str(v["periode"])
+        wrong = indicator_rules.period_error(period, periodicity)
+        if wrong:
+            checks.one((*path, "valeurs", j, "periode"), record, wrong, "period")
+        categories = [""] if v.get("valeur") is not None else []
+        categories += [str(c) for c in v.get("ventilation") or {}]
+        again = [c for c in categories if (period, c) in seen]
+        seen.update((period, c) for c in categories)
+        if again:
+            shown = f"{period} ({again[0]})" if again[0] else period
+            message = f"La période « {shown} » a déjà une valeur."
+            checks.one((*path, "valeurs", j, "periode"), record, message, "period")
+
+
 def apply_reference(conn: Connection, doc: Doc, *, author: str, source: str) -> LoadReport:
-    """Write a reference document into the store (in the caller's transaction)."""
+    """Write a reference document into the store (in the caller's transaction).
+
+    Every record is checked by the domain rules first (`check_reference`): a refused record
+    raises ReferenceRejected, naming where it is (with its line when `doc` was read from a
+    file), before anything is written. A rule that depends on the store (a status change that
+    needs a comment, a constraint of the database) refuses the same way, and the caller's
+    transaction is then rolled back.
+    """
+    dept = doc["departement"]["code"]
+    stored_actions = conn.execute(select(ACTION.c.code).where(ACTION.c.department_code == dept)).scalars()
+    problems = check_reference(doc, code_maps(conn, dept), stored_actions)
+    if problems:
+        raise ReferenceRejected(problems, doc)
+    with _refusing(doc, (), "référentiel", {}):
+        return _apply(conn, doc, author=author, source=source)
+
+
+@contextmanager
+def _refusing(
+    doc: Mapping[str, Any], path: DocPath, record: str, keys: Mapping[str, str], code: str | None = None
+) -> Iterator[None]:
+    """A rule or a database constraint refusing the record at `path` → ReferenceRejected."""
+    try:
+        with constraint_messages(code=code):
+            yield
+    except ReferenceRejected:
+        raise
+    except ValidationError as exc:
+        key = keys.get(exc.field or "")
+        raise ReferenceRejected([RecordProblem((*path, key) if key else path, record, exc)], doc) from exc
+
+
+def _apply(conn: Connection, doc: Doc, *, author: str, source: str) -> LoadReport:
     report = LoadReport()
     dept = doc["departement"]["code"]
     _upsert(
@@ -100,7 +421,7 @@ def apply_reference(conn: Connection, doc: Doc, *, author: str, source: str) -> 
         Organisation,
         dept,
         [
-            {"code": o["code"], "name": o["nom"], "kind": o.get("type") or "Autre"}
+            {"code": o["code"], "name": o["nom"], "kind": organisation_kind(o.get("type")) or o["type"]}
             for o in doc.get("organisations") or []
         ],
         "organisation",
@@ -128,9 +449,9 @@ def apply_reference(conn: Connection, doc: Doc, *, author: str, source: str) -> 
         report,
     )
     _load_care_offer(conn, dept, doc.get("offre_de_soins") or [], report)
-    _load_resources(conn, dept, doc.get("ressources") or [], report)
-    _load_actions(conn, dept, doc.get("actions") or [], report, author=author, source=source)
-    _load_indicators(conn, dept, doc.get("indicateurs") or [], report)
+    _load_resources(conn, dept, doc, report, author=author, source=source)
+    _load_actions(conn, dept, doc, report, author=author, source=source)
+    _load_indicators(conn, dept, doc, report)
     return report
 
 
@@ -401,94 +722,51 @@ def _load_care_offer(conn: Connection, dept: str, activities: list[Doc], report:
     (report.updated if current else report.inserted)[kind] += len(target_rows)
 
 
-def _load_resources(conn: Connection, dept: str, resources: list[Doc], report: LoadReport) -> None:
+def resource_from_doc(r: Doc) -> ResourceData:
+    """A resource of a reference document as a snapshot."""
+    status = parse_resource_status(r.get("statut") or "existant") or ResourceStatus.EXISTING
+    return ResourceData(
+        code=r["code"],
+        name=r["nom"],
+        kind=r["type"],
+        audiences=tuple(sorted(set(r.get("publics") or ()))),
+        carrier=r.get("porteur"),
+        territories=tuple(sorted(set(r.get("territoires") or ()))),
+        capacity=r.get("capacite"),
+        address=r.get("adresse"),
+        commune=r.get("commune"),
+        insee_code=r.get("code_insee"),
+        phone=r.get("telephone"),
+        email=r.get("courriel"),
+        contact_name=r.get("contact"),
+        finess=r.get("finess"),
+        discipline_code=r.get("discipline"),
+        status=status.value,
+        verified_on=r.get("verifie_le"),
+        notes=r.get("notes"),
+    )
+
+
+def _load_resources(
+    conn: Connection, dept: str, doc: Doc, report: LoadReport, *, author: str, source: str
+) -> None:
+    """Resources through the resource rules (`create_resource` / `update_resource`, journaled)."""
+    resources = doc.get("ressources") or []
     if not resources:
         return
     maps = code_maps(conn, dept)
-    now = utcnow()
-    tbl = table(Resource)
-    existing = {
-        r["code"]: r for r in conn.execute(select(tbl).where(tbl.c.department_code == dept)).mappings()
-    }
-    for r in resources:
-        status = parse_resource_status(r.get("statut") or "existant") or ResourceStatus.EXISTING
-        row = {
-            "name": r["nom"],
-            "kind": r["type"],
-            "carrier_id": maps.organisations[r["porteur"]] if r.get("porteur") else None,
-            "capacity": r.get("capacite"),
-            "address": r.get("adresse"),
-            "commune": r.get("commune"),
-            "insee_code": r.get("code_insee"),
-            "phone": r.get("telephone"),
-            "email": r.get("courriel"),
-            "contact_name": r.get("contact"),
-            "finess": r.get("finess"),
-            "discipline_code": r.get("discipline"),
-            "status": status.value,
-            "verified_on": r.get("verifie_le"),
-            "notes": r.get("notes"),
-        }
-        found = existing.get(r["code"])
-        if found is None:
-            rid = conn.execute(
-                insert(tbl)
-                .values(
-                    department_code=dept, code=r["code"], created_at=now, updated_at=now, version=1, **row
-                )
-                .returning(tbl.c.id)
-            ).scalar_one()
-            report.inserted["ressource"] += 1
-        else:
-            rid = found["id"]
-            changed = {k: v for k, v in row.items() if found[k] != v}
-            if changed:
-                conn.execute(
-                    update(tbl)
-                    .where(tbl.c.id == rid)
-                    .values(updated_at=now, version=found["version"] + 1, **changed)
-                )
+    existing = load_resources(conn, dept)
+    for i, r in enumerate(resources):
+        wanted = resource_from_doc(r)
+        before = existing.get(wanted.code)
+        with _refusing(doc, ("ressources", i), f"ressource {wanted.code}", RESOURCE_KEYS, wanted.code):
+            if before is None:
+                resource_rules.create_resource(conn, dept, wanted, author=author, source=source, maps=maps)
+                report.inserted["ressource"] += 1
+            elif resource_rules.update_resource(
+                conn, dept, before, wanted, author=author, source=source, maps=maps
+            ):
                 report.updated["ressource"] += 1
-        _sync_set(
-            conn,
-            ResourceAudience,
-            "resource_id",
-            rid,
-            "audience",
-            list(r.get("publics") or []),
-            report,
-            "publics de ressource",
-        )
-        _sync_set(
-            conn,
-            ResourceTerritory,
-            "resource_id",
-            rid,
-            "territory_id",
-            [maps.territories[t] for t in r.get("territoires") or []],
-            report,
-            "territoires de ressource",
-        )
-
-
-def _sync_set(
-    conn: Connection,
-    model: type,
-    owner_col: str,
-    owner_id: int,
-    value_col: str,
-    values: list[Any],
-    report: LoadReport,
-    kind: str,
-) -> None:
-    tbl = table(model)
-    current = {r[0] for r in conn.execute(select(tbl.c[value_col]).where(tbl.c[owner_col] == owner_id))}
-    if current == set(values):
-        return
-    conn.execute(delete(tbl).where(tbl.c[owner_col] == owner_id))
-    if values:
-        conn.execute(insert(tbl), [{owner_col: owner_id, value_col: v} for v in dict.fromkeys(values)])
-    report.updated[kind] += 1
 
 
 def action_from_doc(a: Doc) -> ActionData:
@@ -515,57 +793,75 @@ def action_from_doc(a: Doc) -> ActionData:
 
 
 def _load_actions(
-    conn: Connection, dept: str, docs: list[Doc], report: LoadReport, *, author: str, source: str
+    conn: Connection, dept: str, doc: Doc, report: LoadReport, *, author: str, source: str
 ) -> None:
+    docs = doc.get("actions") or []
     if not docs:
         return
     maps = code_maps(conn, dept)
     existing = action_rules.load_actions(conn, dept)
-    for a in docs:
+    for i, a in enumerate(docs):
         wanted = action_from_doc(a)
         before = existing.get(wanted.code)
-        if before is None:
-            action_rules.create_action(conn, dept, wanted, author=author, source=source, maps=maps)
-            report.inserted["action"] += 1
-        elif action_rules.update_action(
-            conn,
-            dept,
-            before,
-            wanted,
-            author=author,
-            source=source,
-            maps=maps,
-        ):
-            report.updated["action"] += 1
+        with _refusing(doc, ("actions", i), f"action {wanted.code}", ACTION_KEYS, wanted.code):
+            if before is None:
+                action_rules.create_action(conn, dept, wanted, author=author, source=source, maps=maps)
+                report.inserted["action"] += 1
+            elif action_rules.update_action(
+                conn,
+                dept,
+                before,
+                wanted,
+                author=author,
+                source=source,
+                maps=maps,
+            ):
+                report.updated["action"] += 1
 
 
-def _load_indicators(conn: Connection, dept: str, docs: list[Doc], report: LoadReport) -> None:
+def indicator_from_doc(i: Doc) -> IndicatorData:
+    """An indicator of a reference document as a snapshot (without its values)."""
+    return IndicatorData(
+        code=i["code"],
+        label=i["intitule"],
+        action=i.get("action"),
+        objective=i.get("objectif"),
+        unit=i.get("unite"),
+        periodicity=i.get("periodicite") or "annuelle",
+        baseline=i.get("valeur_initiale"),
+        target=i.get("cible"),
+    )
+
+
+def _load_indicators(conn: Connection, dept: str, doc: Doc, report: LoadReport) -> None:
+    docs = doc.get("indicateurs") or []
     if not docs:
         return
     maps = code_maps(conn, dept)
     actions = {code: a.id for code, a in action_rules.load_actions(conn, dept).items()}
+    wanted = [indicator_from_doc(i) for i in docs]
     ids = _upsert_coded(
         conn,
         Indicator,
         dept,
         [
             {
-                "code": i["code"],
-                "label": i["intitule"],
-                "unit": i.get("unite"),
-                "action_id": actions.get(i["action"]) if i.get("action") else None,
-                "objective_id": maps.objectives.get(i["objectif"]) if i.get("objectif") else None,
-                "baseline": i.get("valeur_initiale"),
-                "target": i.get("cible"),
-                "periodicity": i.get("periodicite") or "annuelle",
+                "code": i.code,
+                "label": i.label,
+                "unit": i.unit,
+                "action_id": actions.get(i.action) if i.action else None,
+                "objective_id": maps.objectives.get(i.objective) if i.objective else None,
+                "baseline": i.baseline,
+                "target": i.target,
+                "periodicity": i.periodicity,
             }
-            for i in docs
+            for i in wanted
         ],
         "indicateur",
         report,
     )
     val_tbl = table(IndicatorValue)
-    for i in docs:
+    for n, i in enumerate(docs):
         rows = []
         for v in i.get("valeurs") or []:
             if v.get("valeur") is not None:
@@ -574,15 +870,16 @@ def _load_indicators(conn: Connection, dept: str, docs: list[Doc], report: LoadR
                 rows.append({"period": str(v["periode"]), "category": str(category), "value": float(value)})
         iid = ids[i["code"]]
         rows = [{"department_code": dept, "indicator_id": iid, **r} for r in rows]
-        _upsert(
-            conn,
-            val_tbl,
-            rows,
-            "valeur d'indicateur",
-            report,
-            key=("period", "category"),
-            where=val_tbl.c.indicator_id == iid,
-        )
+        with _refusing(doc, ("indicateurs", n), f"indicateur {i['code']}", INDICATOR_KEYS, i["code"]):
+            _upsert(
+                conn,
+                val_tbl,
+                rows,
+                "valeur d'indicateur",
+                report,
+                key=("period", "category"),
+                where=val_tbl.c.indicator_id == iid,
+            )
 
 
 # --- reading back -------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from store import actions as action_rules
 from store import resources as resource_rules
+from store.constraints import constraint_messages
 from store.database import Store
 from store.engine import normalise_url
 from store.errors import StoreError, ValidationError
@@ -151,9 +152,9 @@ def publish(local: Store, server: Store, department: str, *, author: str) -> Syn
     source = f"Publication ({author})"
     with local.engine.connect() as src, local.engine.connect() as state_conn:
         state = _read_state(state_conn, server_id, department)
-        with server.writer.begin() as dst:
+        with constraint_messages(), server.writer.begin() as dst:
             new_state = _exchange(src, dst, department, state, report, author, source, local_is_source=True)
-    with local.writer.begin() as conn:
+    with constraint_messages(), local.writer.begin() as conn:
         _write_state(conn, server_id, department, new_state)
     return report
 
@@ -168,7 +169,7 @@ def fetch(server: Store, local: Store, department: str, *, author: str) -> SyncR
     with server.engine.connect() as src:
         if not _has_department(src, department):
             raise StoreError(f"Le département {department} est introuvable sur le serveur (ou non autorisé).")
-        with local.writer.begin() as dst:
+        with constraint_messages(), local.writer.begin() as dst:
             state = _read_state(dst, server_id, department)
             new_state = _exchange(src, dst, department, state, report, author, source, local_is_source=False)
             _write_state(dst, server_id, department, new_state)
@@ -289,7 +290,8 @@ def _exchange_records(
             report.refused.append(f"{label} : {errors[0]}")
             continue
         if current is None:
-            created = side.create(dst, dept, wanted, author, source)
+            with constraint_messages(code=code):
+                created = side.create(dst, dept, wanted, author, source)
             record(key, wanted.version, created.version)
             report.created.append(label)
             continue
@@ -307,7 +309,8 @@ def _exchange_records(
         if src_changed and not dst_changed:
             status_moves = side.kind == "action" and current.status != wanted.status
             comment = _status_comment(src, wanted) if status_moves else None
-            side.update(dst, dept, current, wanted, author, source, comment)
+            with constraint_messages(code=code):
+                side.update(dst, dept, current, wanted, author, source, comment)
             record(key, wanted.version, current.version + 1)
             report.updated.append(label)
         elif dst_changed and not src_changed:

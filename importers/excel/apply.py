@@ -26,6 +26,7 @@ from store import resources as resource_rules
 from store.actions import ActionData
 from store.activity import record_exchange
 from store.backup import backup_sqlite
+from store.constraints import constraint_messages
 from store.database import Store
 from store.errors import ValidationError, VersionConflict
 from store.indicators import IndicatorData, ValueChange, ValueKey
@@ -73,11 +74,12 @@ def apply_import(
     total = len(plans)
     created: Counter[str] = Counter()
     updated: Counter[str] = Counter()
-    with store.writer.begin() as conn:
+    with constraint_messages(), store.writer.begin() as conn:
         applier = _Applier(conn, department, author, source, resolutions)
         for done, plan in enumerate(plans, 1):
             try:
-                changed = applier.apply(plan)
+                with constraint_messages():  # the refusal below names the row (plan.describe())
+                    changed = applier.apply(plan)
             except VersionConflict as exc:
                 raise ImportRefused(
                     f"La base a changé depuis l'aperçu de « {source} » : relancez l'import. ({exc})"
