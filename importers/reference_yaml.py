@@ -14,7 +14,20 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from importers.yaml_schema import Context, ListOf, MapOf, Problem, Record, Scalar, describe, parse
+from importers.yaml_schema import (
+    Context,
+    ListOf,
+    MapOf,
+    Problem,
+    Record,
+    Scalar,
+    Spec,
+    Typed,
+    describe,
+    parse,
+)
+from store import fields
+from store.parsing import parse_text
 from store.reference import (
     LoadReport,
     ReferenceDocument,
@@ -143,6 +156,20 @@ ACTION = Record(
         "source": OPT_TEXT,
     }
 )
+
+
+def _typed(rec: fields.Record, schema: dict[str, Spec]) -> dict[str, Spec]:
+    """Every field of `schema` that is not plain text is read by its registry parser."""
+    for f in rec:
+        spec = schema.get(f.yaml)
+        if spec is not None and isinstance(spec, Scalar) and f.parse is not parse_text and not f.many:
+            schema[f.yaml] = Typed(f.read, f.to_yaml, optional=spec.optional)
+    return schema
+
+
+RESOURCE.fields = _typed(fields.RESOURCE, RESOURCE.fields)
+ACTION.fields = _typed(fields.ACTION, ACTION.fields)
+
 INDICATOR = Record(
     {
         "code": TEXT,

@@ -6,6 +6,7 @@ every wrong key or type be reported as « ligne 12, colonne 5 : … ».
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -128,6 +129,37 @@ class Scalar(Spec):
                     pass
         ctx.fail(node, f"« {describe(path)} » doit être {expected} ; lu : « {node.value} ».")
         return None
+
+
+@dataclass
+class Typed(Spec):
+    """A value read by a parser of what people type (`store.parsing` through the field registry):
+    "15/03/2025", "12 500,50", "50 %", "terminé"… A refusal names the line and the reason.
+    The value is kept in its YAML form (`to_yaml`), so that documents read from a file and
+    documents built in code look alike."""
+
+    read: Callable[[Any], Any]
+    to_yaml: Callable[[Any], Any]
+    optional: bool = True
+
+    def convert(self, node: Node, path: Path, ctx: Context) -> Any:
+        ctx.lines[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if _is_null(node):
+            if not self.optional:
+                ctx.fail(node, f"« {describe(path)} » est obligatoire (valeur vide).")
+            return None
+        if not isinstance(node, ScalarNode):
+            ctx.fail(node, f"« {describe(path)} » doit être une valeur, pas une liste ni un bloc.")
+            return None
+        try:
+            raw = ctx.scalar(node)
+        except ValueError:  # 2023-02-31 looks like a date to YAML but is none: the parser says why
+            raw = node.value
+        try:
+            return self.to_yaml(self.read(raw))
+        except ValueError as exc:  # store.parsing.ParseError, in French
+            ctx.fail(node, f"« {describe(path)} » : « {node.value} » — {exc}.")
+            return None
 
 
 _KIND_NAMES = {

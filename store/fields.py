@@ -116,6 +116,17 @@ class Field:
             return tuple(sorted(set(items))) if self.unordered else tuple(dict.fromkeys(items))
         return self.parse(raw)
 
+    def to_yaml(self, value: Any) -> Any:
+        """The value as a reference YAML writes it (dates, euros, codes), read back by `read`."""
+        if value is None or value == ():
+            return [] if self.many else None
+        if self.many:
+            return list(value)
+        if self.widget == "amount":
+            euros = value / 100
+            return int(euros) if euros.is_integer() else euros
+        return value
+
     def dump(self, value: Any) -> str | None:
         """The text the journal keeps: stable, and read back by `load`."""
         if value is None or value == ():

@@ -480,9 +480,11 @@ def _digits_code(raw: Any, width: int) -> str | None:
     content = parse_text(raw)
     if content is None:
         return None
-    content = _SPACES.sub("", content).upper()
-    if content.isdigit() and len(content) < width and width - len(content) <= 2:
-        return content.zfill(width)
+    compact = _SPACES.sub("", content)
+    if compact.isdigit() and len(compact) < width and width - len(compact) <= 2:
+        return compact.zfill(width)
+    if len(compact) == width and compact.isalnum():
+        return compact.upper()  # "2a004" → "2A004"
     return content
 
 

@@ -12,16 +12,19 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from store import actions as action_rules
+from store import fields
 from store import indicators as indicator_rules
 from store import resources as resource_rules
 from store.actions import ActionData
 from store.constraints import constraint_messages
 from store.errors import ValidationError
+from store.fields import Record
 from store.indicators import IndicatorData
 from store.lookups import CodeMaps, code_maps
 from store.models import (
@@ -52,8 +55,6 @@ from store.vocab import (
     ResourceStatus,
     TerritoryKind,
     match_label,
-    parse_action_status,
-    parse_resource_status,
 )
 
 
@@ -724,27 +725,8 @@ def _load_care_offer(conn: Connection, dept: str, activities: list[Doc], report:
 
 def resource_from_doc(r: Doc) -> ResourceData:
     """A resource of a reference document as a snapshot."""
-    status = parse_resource_status(r.get("statut") or "existant") or ResourceStatus.EXISTING
-    return ResourceData(
-        code=r["code"],
-        name=r["nom"],
-        kind=r["type"],
-        audiences=tuple(sorted(set(r.get("publics") or ()))),
-        carrier=r.get("porteur"),
-        territories=tuple(sorted(set(r.get("territoires") or ()))),
-        capacity=r.get("capacite"),
-        address=r.get("adresse"),
-        commune=r.get("commune"),
-        insee_code=r.get("code_insee"),
-        phone=r.get("telephone"),
-        email=r.get("courriel"),
-        contact_name=r.get("contact"),
-        finess=r.get("finess"),
-        discipline_code=r.get("discipline"),
-        status=status.value,
-        verified_on=r.get("verifie_le"),
-        notes=r.get("notes"),
-    )
+    values = {"name": "", "kind": "", **_snapshot_values(fields.RESOURCE, ResourceData, r)}
+    return ResourceData(**values)
 
 
 def _load_resources(
@@ -769,27 +751,20 @@ def _load_resources(
                 report.updated["ressource"] += 1
 
 
+def _snapshot_values(rec: Record, cls: type, doc: Doc) -> dict[str, Any]:
+    """The snapshot's fields read from a reference document through the field registry (the
+    same parsers as the forms and the Excel import); missing or empty values keep the defaults."""
+    names = {f.name for f in dataclass_fields(cls) if f.compare}
+    values: dict[str, Any] = {}
+    for f in rec:
+        if f.name in names and f.yaml and doc.get(f.yaml) not in (None, ""):
+            values[f.name] = f.read(doc[f.yaml])
+    return values
+
+
 def action_from_doc(a: Doc) -> ActionData:
     """An action of a reference document as a snapshot."""
-    status = parse_action_status(a.get("statut") or "") or ActionStatus.TODO
-    budget = a.get("budget")
-    return ActionData(
-        code=a["code"],
-        title=a["intitule"],
-        description=a.get("description"),
-        objectives=tuple(a.get("objectifs") or ()),
-        lead=a.get("pilote"),
-        partners=tuple(a.get("partenaires") or ()),
-        territories=tuple(sorted(a.get("territoires") or ())),
-        start_date=a.get("debut"),
-        due_date=a.get("echeance"),
-        status=status.value,
-        progress=int(a.get("avancement") or 0),
-        weather=a.get("meteo"),
-        budget_cents=None if budget is None else round(float(budget) * 100),
-        funding=a.get("financement"),
-        source=a.get("source"),
-    )
+    return ActionData(**{"title": "", **_snapshot_values(fields.ACTION, ActionData, a)})
 
 
 def _load_actions(
