@@ -6,11 +6,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from importers.reference_yaml import embedded_reference_text, parse_reference, read_reference_file
+from importers.reference_yaml import (
+    embedded_reference_text,
+    load_reference,
+    parse_reference,
+    read_reference_file,
+)
 from store.database import Store, open_store
 from store.engine import normalise_url, sqlite_path
 from store.identity import current_user
-from store.reference import LoadReport, apply_reference
+from store.reference import LoadReport
 
 
 @dataclass
@@ -43,5 +48,5 @@ def initialise(
     # An existing store is backed up first: loading a reference updates records by code.
     transaction = store.import_transaction("avant-reference") if had_data else store.writer.begin()
     with transaction as conn:
-        report = apply_reference(conn, doc, author=current_user(), source=source)
+        report = load_reference(conn, doc, author=current_user(), source=source)
     return InitResult(store, report)

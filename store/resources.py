@@ -14,7 +14,6 @@ from sqlalchemy import Connection, delete, insert, select, update
 from store import journal
 from store.errors import ValidationError, VersionConflict
 from store.fields import RESOURCE
-from store.identity import current_user
 from store.lookups import CodeMaps, code_maps
 from store.models import utcnow
 from store.tables import RESOURCE as R
@@ -171,8 +170,8 @@ def create_resource(
     department: str,
     data: ResourceData,
     *,
-    author: str | None = None,
-    source: str = SOURCE_SCREEN,
+    author: str,
+    source: str,
     maps: CodeMaps | None = None,
 ) -> ResourceData:
     """Insert a resource (a new code is given when `data.code` is empty) and journal its creation."""
@@ -190,7 +189,7 @@ def create_resource(
         ("resource_id", rid),
         department,
         kind="creation",
-        author=author or current_user(),
+        author=author,
         source=source,
         new_value=data.name,
     )
@@ -207,8 +206,8 @@ def update_resource(
     before: ResourceData,
     after: ResourceData,
     *,
-    author: str | None = None,
-    source: str = SOURCE_SCREEN,
+    author: str,
+    source: str,
     comment: str | None = None,
     maps: CodeMaps | None = None,
 ) -> list[str]:
@@ -244,7 +243,7 @@ def update_resource(
         department,
         RESOURCE,
         changes,
-        author=author or current_user(),
+        author=author,
         source=source,
         comment=comment,
         comment_on=names[0],
@@ -258,8 +257,8 @@ def add_comment(
     resource: ResourceData,
     comment: str,
     *,
-    author: str | None = None,
-    source: str = SOURCE_SCREEN,
+    author: str,
+    source: str,
 ) -> None:
     """Add a free comment to a resource's journal."""
     journal.write_comment(
@@ -268,6 +267,6 @@ def add_comment(
         ("resource_id", resource.id or 0),
         department,
         comment,
-        author=author or current_user(),
+        author=author,
         source=source,
     )

@@ -122,13 +122,15 @@ def _update_action(
 
 
 def _create_resource(conn: Connection, dept: str, data: Any, author: str, source: str) -> Any:
-    return resource_rules.create_resource(conn, dept, data)
+    return resource_rules.create_resource(conn, dept, data, author=author, source=source)
 
 
 def _update_resource(
     conn: Connection, dept: str, before: Any, after: Any, author: str, source: str, comment: str | None
 ) -> Any:
-    return resource_rules.update_resource(conn, dept, before, after)
+    return resource_rules.update_resource(
+        conn, dept, before, after, author=author, source=source, comment=comment
+    )
 
 
 _KINDS = (

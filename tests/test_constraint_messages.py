@@ -72,7 +72,7 @@ def test_unique_an_action_code_already_taken(loaded_store: Store) -> None:
 def test_unique_a_resource_code_already_taken(loaded_store: Store) -> None:
     data = ResourceData(code="RES-PFR", name="Autre plateforme", kind="Autre")
     with pytest.raises(ValidationError) as caught, refused(loaded_store) as conn:
-        create_resource(conn, "09", data)
+        create_resource(conn, "09", data, author="testeur", source="test")
     assert french(caught, "code") == "Le code « RES-PFR » est déjà utilisé par une autre ressource."
 
 

@@ -100,7 +100,12 @@ def test_cts_report_layout_and_contacts(db: str, tmp_path: Path) -> None:
     with store.writer.begin() as conn:
         r = resource_rules.load_resources(conn, "09")["RES-PFR"]
         resource_rules.update_resource(
-            conn, "09", r, replace(r, phone="0561000000", email="pfr@exemple.fr", contact_name="Mme Durand")
+            conn,
+            "09",
+            r,
+            replace(r, phone="0561000000", email="pfr@exemple.fr", contact_name="Mme Durand"),
+            author="testeur",
+            source="test",
         )
     store.dispose()
     plain, full = tmp_path / "cts.xlsx", tmp_path / "cts-contacts.xlsx"

@@ -67,6 +67,8 @@ def make_hostile(store: Store) -> int:
                 contact_name=HOSTILE["contact"],
                 email="x@exemple.fr",
             ),
+            author="testeur",
+            source=session.source,
         )
         conn.execute(
             update(Indicator.__table__).values(label=HOSTILE["indicator"], unit=HOSTILE["unit"])  # type: ignore[attr-defined]

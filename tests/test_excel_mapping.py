@@ -44,7 +44,9 @@ def test_open_data_directory_updates_by_finess_and_creates_day_care(
         from dataclasses import replace
 
         pfr = resource_rules.load_resources(conn, "09")["RES-PFR"]
-        resource_rules.update_resource(conn, "09", pfr, replace(pfr, finess="090001234"))
+        resource_rules.update_resource(
+            conn, "09", pfr, replace(pfr, finess="090001234"), author="testeur", source="test"
+        )
     headers = [
         "N° FINESS ET",
         "Raison sociale",

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from importers.reference_yaml import ReferenceFileError, parse_reference, read_reference_file
 from importers.setup_store import initialise
 from store.actions import load_actions
-from store.database import Store
+from store.database import Store, open_store
 from store.models import ActionEvent
 from store.reference import read_reference
 from tests.conftest import MINI_REFERENCE, snapshot_tables
@@ -341,3 +341,24 @@ def test_the_shipped_ariege_reference_passes_every_rule(tmp_path: Path) -> None:
         kinds = {o["type"] for o in read_reference(conn, "09")["organisations"]}
     assert kinds == {o["type"] for o in doc["organisations"]}
     result.store.dispose()
+
+
+def test_init_refuses_a_load_time_refusal_with_exit_1_and_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Postponing an existing action needs a comment, which a reference file cannot give."""
+    from tui.cli import main
+
+    db = str(tmp_path / "base.sqlite")
+    assert main(["--db", db, "init", "--reference", str(MINI_REFERENCE)]) == 0
+    postponed = tmp_path / "reportee.yaml"
+    text = MINI_REFERENCE.read_text(encoding="utf-8")
+    postponed.write_text(text.replace('statut: "En cours"', 'statut: "Reportée"', 1), encoding="utf-8")
+    store = open_store(db)
+    before = snapshot_tables(store)
+    capsys.readouterr()
+    assert main(["--db", db, "init", "--reference", str(postponed)]) == 1
+    error = capsys.readouterr().err
+    assert "ligne " in error and "commentaire est obligatoire" in error and "Traceback" not in error
+    assert snapshot_tables(store) == before
+    store.dispose()

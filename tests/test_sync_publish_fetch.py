@@ -102,7 +102,14 @@ def test_a_change_on_both_sides_is_a_conflict_and_nothing_is_overwritten(
     with server.writer.begin() as conn:
         res = load_resources(conn, "09")
         code, before = next(iter(res.items()))
-        update_resource(conn, "09", before, replace(before, capacity=(before.capacity or 0) + 3))
+        update_resource(
+            conn,
+            "09",
+            before,
+            replace(before, capacity=(before.capacity or 0) + 3),
+            author="ana",
+            source="test",
+        )
     report = publish(laptop, server, "09", author="ana")
     assert [(c.kind, c.code) for c in report.conflicts] == [("action", "ACT-001")]
     assert report.updated == ["action ACT-002"]

@@ -188,7 +188,9 @@ class _Applier:
         if plan.status == NEW:
             allowed = {f.name for f in fields(resource_rules.ResourceData) if f.compare}
             data = resource_rules.ResourceData(**{k: v for k, v in values.items() if k in allowed})
-            created = resource_rules.create_resource(self.conn, self.department, data, maps=self.maps)
+            created = resource_rules.create_resource(
+                self.conn, self.department, data, author=self.author, source=self.source, maps=self.maps
+            )
             plan.key = created.code
             return True
         current = self.resources.get(plan.before.code)
@@ -196,7 +198,13 @@ class _Applier:
             raise self._stale(f"ressource {plan.before.code}")
         return bool(
             resource_rules.update_resource(
-                self.conn, self.department, current, replace(current, **values), maps=self.maps
+                self.conn,
+                self.department,
+                current,
+                replace(current, **values),
+                author=self.author,
+                source=self.source,
+                maps=self.maps,
             )
         )
 
