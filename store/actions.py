@@ -32,18 +32,8 @@ from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus
 #: French label of each journaled field (from the field registry).
 FIELD_LABELS: dict[str, str] = {f.name: f.label for f in ACTION.journaled}
 
-_SCALAR_COLUMNS = (
-    "title",
-    "description",
-    "start_date",
-    "due_date",
-    "status",
-    "progress",
-    "weather",
-    "budget_cents",
-    "funding",
-    "source",
-)
+#: Columns of the action table that hold a field's value as is (not a code, not a list).
+_SCALAR_COLUMNS = tuple(f.name for f in ACTION if f.ref is None and not f.many and f.name != "code")
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,18 @@ class Field:
             return int(euros) if euros.is_integer() else euros
         return value
 
+    def cell_value(self, value: Any) -> Any:
+        """The value as written in a workbook cell (codes, labels, euros, dates), read back by `read`."""
+        if value is None or value == ():
+            return None
+        if self.many:
+            return ", ".join(self.vocabulary.label(v) if self.vocabulary else v for v in value)
+        if self.vocabulary is not None:
+            return self.vocabulary.label(value)
+        if self.widget == "amount":
+            return value / 100
+        return value
+
     def dump(self, value: Any) -> str | None:
         """The text the journal keeps: stable, and read back by `load`."""
         if value is None or value == ():

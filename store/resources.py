@@ -26,22 +26,8 @@ from store.vocab import ResourceStatus
 #: French label of each journaled field (from the field registry).
 FIELD_LABELS: dict[str, str] = {f.name: f.label for f in RESOURCE.journaled}
 
-_SCALARS = (
-    "name",
-    "kind",
-    "capacity",
-    "address",
-    "commune",
-    "insee_code",
-    "phone",
-    "email",
-    "contact_name",
-    "finess",
-    "discipline_code",
-    "status",
-    "verified_on",
-    "notes",
-)
+#: Columns of the resource table that hold a field's value as is (not a code, not a list).
+_SCALARS = tuple(f.name for f in RESOURCE if f.ref is None and not f.many and f.name != "code")
 #: The journal source of changes typed on a screen.
 SOURCE_SCREEN = "Saisie à l'écran"
 #: A resource not verified for longer than this is flagged.

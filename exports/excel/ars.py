@@ -24,16 +24,14 @@ from xlsxwriter.utility import xl_col_to_name
 
 from exports.excel.data import ExportData, iter_actions, iter_values
 from exports.excel.safe import Formats, SafeSheet
-from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE
+from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Record
 from store.journal import resource_journal_lines
 from store.vocab import (
     ACTION_STATUS_LABELS,
     AUDIENCES,
     RESOURCE_STATUS_LABELS,
     RESOURCE_TYPES,
-    ActionStatus,
     Periodicity,
-    ResourceStatus,
     Weather,
 )
 
@@ -62,7 +60,26 @@ class Column:
     strict: bool = True  # refuse values outside the list (else: information only)
 
 
-ACTION_COLUMNS = (
+#: Cell style of a registry field's column, by the way it is edited.
+_STYLE_OF_WIDGET = {"date": "date", "amount": "money", "percent": "percent", "number": "number"}
+
+
+def with_registry(
+    rec: Record, columns: tuple[Column, ...], *, skip: tuple[str, ...] = ()
+) -> tuple[Column, ...]:
+    """`columns`, plus a column for each registry field they leave out (a field added to the
+    registry is exported without touching this module), before the read-only columns."""
+    listed = {c.field for c in columns}
+    extra = tuple(
+        Column(f.excel_header, f.name, _STYLE_OF_WIDGET.get(f.widget, "text"), 16)
+        for f in rec
+        if f.name not in listed and f.name not in skip
+    )
+    cut = next((i for i, c in enumerate(columns) if c.field is None), len(columns))
+    return (*columns[:cut], *extra, *columns[cut:])
+
+
+_ACTION_COLUMNS = (
     Column(ACTION["code"].excel_header, "code", "code", 10),
     Column(ACTION["title"].excel_header, "title", "text", 50),
     Column(ACTION["description"].excel_header, "description", "text", 50),
@@ -80,7 +97,8 @@ ACTION_COLUMNS = (
     Column("Commentaire", None, "text", 40),
     Column("En retard", None, "readonly", 9),
 )
-RESOURCE_COLUMNS = (
+ACTION_COLUMNS = with_registry(ACTION, _ACTION_COLUMNS, skip=("source",))
+_RESOURCE_COLUMNS = (
     Column(RESOURCE["code"].excel_header, "code", "code", 10),
     Column(RESOURCE["name"].excel_header, "name", "text", 40),
     Column(RESOURCE["kind"].excel_header, "kind", "text", 28, "resource_type"),
@@ -100,6 +118,7 @@ RESOURCE_COLUMNS = (
     Column(RESOURCE["verified_on"].excel_header, "verified_on", "date", 11),
     Column(RESOURCE["notes"].excel_header, "notes", "text", 40),
 )
+RESOURCE_COLUMNS = with_registry(RESOURCE, _RESOURCE_COLUMNS)
 INDICATOR_COLUMNS = (
     Column(INDICATOR["code"].excel_header, "code", "text", 12),
     Column(INDICATOR["label"].excel_header, "label", "text", 40),
@@ -132,65 +151,22 @@ def breakdown_header(category: str) -> str:
     return f"Ventilation : {category}"
 
 
-def _join(values: tuple[str, ...]) -> str | None:
-    return ", ".join(values) if values else None
+def record_cells(rec: Record, record: Any) -> dict[str, Any]:
+    """A record's cells by field name, through the field registry (labels, euros, dates)."""
+    return {f.name: f.cell_value(getattr(record, f.name)) for f in rec if hasattr(record, f.name)}
 
 
 def action_cells(a: Any, today: date) -> dict[str, Any]:
     """An action's cells by field (and read-only headers), as written in both sheets."""
-    return {
-        "code": a.code,
-        "title": a.title,
-        "description": a.description,
-        "objectives": _join(a.objectives),
-        "lead": a.lead,
-        "partners": _join(a.partners),
-        "territories": _join(a.territories),
-        "status": ActionStatus(a.status).label,
-        "weather": Weather(a.weather).label if a.weather else None,
-        "progress": a.progress,
-        "start_date": a.start_date,
-        "due_date": a.due_date,
-        "budget_cents": None if a.budget_cents is None else a.budget_cents / 100,
-        "funding": a.funding,
-        "En retard": "Oui" if a.is_late(today) else None,
-    }
+    return {**record_cells(ACTION, a), "En retard": "Oui" if a.is_late(today) else None}
 
 
 def resource_cells(r: Any) -> dict[str, Any]:
-    return {
-        "code": r.code,
-        "name": r.name,
-        "kind": r.kind,
-        "audiences": _join(r.audiences),
-        "carrier": r.carrier,
-        "territories": _join(r.territories),
-        "capacity": r.capacity,
-        "status": ResourceStatus(r.status).label,
-        "address": r.address,
-        "commune": r.commune,
-        "insee_code": r.insee_code,
-        "phone": r.phone,
-        "email": r.email,
-        "contact_name": r.contact_name,
-        "finess": r.finess,
-        "discipline_code": r.discipline_code,
-        "verified_on": r.verified_on,
-        "notes": r.notes,
-    }
+    return record_cells(RESOURCE, r)
 
 
 def indicator_cells(i: Any) -> dict[str, Any]:
-    return {
-        "code": i.code,
-        "label": i.label,
-        "action": i.action,
-        "objective": i.objective,
-        "unit": i.unit,
-        "periodicity": Periodicity(i.periodicity).label,
-        "baseline": i.baseline,
-        "target": i.target,
-    }
+    return record_cells(INDICATOR, i)
 
 
 class _Styles:

@@ -37,6 +37,12 @@ from tui.widgets.journal_table import JOURNAL_COLUMNS, show_journal
 from tui.widgets.status_dialog import StatusChange, StatusDialog
 from tui.widgets.text_dialog import TextDialog
 
+#: Fields with a layout of their own; every other registry field gets a plain input, in order.
+_LAID_OUT = frozenset(
+    ("code", "title", "description", "status", "progress", "weather", "start_date", "due_date", "lead")
+) | {"objectives", "partners", "territories", "budget_cents", "funding", "source"}
+_OTHER_FIELDS = tuple(f.name for f in ACTION if f.name not in _LAID_OUT)
+
 
 class ActionDetailScreen(FormScreen):
     """One action (or a new one): form, journal. Nothing is saved until Ctrl+S."""
@@ -151,6 +157,8 @@ class ActionDetailScreen(FormScreen):
                         yield from self.field("budget_cents", Input(id="budget_cents"))
                     with Vertical():
                         yield from self.field("funding", Input(id="funding"))
+                for name in _OTHER_FIELDS:
+                    yield from self.field(name, Input(id=name))
             with TabPane("Journal", id="tab-journal"):
                 yield DataTable(id="journal", cursor_type="row", zebra_stripes=True)
             with TabPane("Indicateurs", id="tab-indicators"):
@@ -238,7 +246,8 @@ class ActionDetailScreen(FormScreen):
         else:
             lead.clear()
         self.query_one("#budget_cents", Input).value = ACTION["budget_cents"].edit_text(action.budget_cents)
-        self.query_one("#funding", Input).value = action.funding or ""
+        for name in ("funding", *_OTHER_FIELDS):
+            self.query_one(f"#{name}", Input).value = ACTION[name].edit_text(getattr(action, name))
         title = f"{action.code} — {action.title}" if self.original else f"Nouvelle action {action.code}"
         self.query_one("#action-title", Static).update(title)
 
@@ -270,7 +279,8 @@ class ActionDetailScreen(FormScreen):
             progress=read("progress", 0),
             weather=None if weather is Select.NULL else str(weather),
             budget_cents=read("budget_cents"),
-            funding=self.query_one("#funding", Input).value.strip() or None,
+            funding=read("funding"),
+            **{name: read(name) for name in _OTHER_FIELDS},
             source=self.original.source if self.original else "Saisie à l'écran",
         )
         if self.original is not None:

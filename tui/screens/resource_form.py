@@ -23,16 +23,22 @@ from tui.services import Choices
 from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.journal_table import JOURNAL_COLUMNS, show_journal
 
-_TEXT_FIELDS = (
-    "address",
-    "commune",
-    "insee_code",
-    "phone",
-    "email",
-    "contact_name",
-    "finess",
-    "discipline_code",
+#: Fields with a layout of their own; every other registry field gets a plain input, in order.
+_LAID_OUT = frozenset(
+    (
+        "code",
+        "name",
+        "kind",
+        "status",
+        "audiences",
+        "carrier",
+        "territories",
+        "capacity",
+        "verified_on",
+        "notes",
+    )
 )
+_TEXT_FIELDS = tuple(f.name for f in RESOURCE if f.name not in _LAID_OUT)
 
 
 class ResourceFormScreen(FormScreen):
