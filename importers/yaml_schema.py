@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -59,6 +59,19 @@ def _is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 
+def _a_scalar(node: Node, path: Path, ctx: Context, optional: bool, expected: str) -> TypeGuard[ScalarNode]:
+    """Whether `node` holds a value to convert (a missing required one, or a list, is a problem)."""
+    ctx.lines[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if _is_null(node):
+        if not optional:
+            ctx.fail(node, f"« {describe(path)} » est obligatoire (valeur vide).")
+        return False
+    if not isinstance(node, ScalarNode):
+        ctx.fail(node, f"« {describe(path)} » doit être {expected}, pas une liste ni un bloc.")
+        return False
+    return True
+
+
 @dataclass
 class Scalar(Spec):
     """A text, integer, number, date or boolean; `choices` restricts the allowed values."""
@@ -70,15 +83,7 @@ class Scalar(Spec):
     choices: tuple[Any, ...] | None = None
 
     def convert(self, node: Node, path: Path, ctx: Context) -> Any:
-        ctx.lines[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if _is_null(node):
-            if not self.optional:
-                ctx.fail(node, f"« {describe(path)} » est obligatoire (valeur vide).")
-            return None
-        if not isinstance(node, ScalarNode):
-            ctx.fail(
-                node, f"« {describe(path)} » doit être {_KIND_NAMES[self.kind]}, pas une liste ni un bloc."
-            )
+        if not _a_scalar(node, path, ctx, self.optional, _KIND_NAMES[self.kind]):
             return None
         try:
             raw = ctx.scalar(node)
@@ -143,13 +148,7 @@ class Typed(Spec):
     optional: bool = True
 
     def convert(self, node: Node, path: Path, ctx: Context) -> Any:
-        ctx.lines[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if _is_null(node):
-            if not self.optional:
-                ctx.fail(node, f"« {describe(path)} » est obligatoire (valeur vide).")
-            return None
-        if not isinstance(node, ScalarNode):
-            ctx.fail(node, f"« {describe(path)} » doit être une valeur, pas une liste ni un bloc.")
+        if not _a_scalar(node, path, ctx, self.optional, "une valeur"):
             return None
         try:
             raw = ctx.scalar(node)

@@ -268,14 +268,12 @@ def test_a_rule_that_depends_on_the_store_names_the_line_too(
     loaded_store: Store, store_url: str, tmp_path: Path
 ) -> None:
     """Postponing an existing action needs a comment: the file cannot give one, the load is refused."""
-    from store.reference import ReferenceRejected
-
     original = MINI_REFERENCE.read_text(encoding="utf-8")
     edited = tmp_path / "reporte.yaml"
     edited.write_text(original.replace('statut: "En cours"', 'statut: "Reportée"'), encoding="utf-8")
     line = original[: original.index('statut: "En cours"')].count("\n") + 1
     before = snapshot_tables(loaded_store)
-    with pytest.raises(ReferenceRejected) as caught:
+    with pytest.raises(ReferenceFileError) as caught:
         initialise(store_url, reference=edited)
     message = str(caught.value)
     assert f"ligne {line}, colonne" in message
