@@ -54,7 +54,9 @@ def resource_rows(
     needle = fold(criteria.search).split()
     rows = []
     for data in sorted(load_resources(conn, department).values(), key=lambda r: r.name):
-        if not _matches(data, criteria, needle, today, whole):
+        territories = ", ".join(territory_names.get(t, t) for t in data.territories)
+        carrier = organisation_names.get(data.carrier or "")
+        if not _matches(data, criteria, needle, today, whole, (territories, carrier)):
             continue
         rows.append(
             ResourceRow(
@@ -62,8 +64,8 @@ def resource_rows(
                 name=data.name,
                 kind=data.kind,
                 audiences=", ".join(data.audiences),
-                carrier=organisation_names.get(data.carrier or ""),
-                territories=", ".join(territory_names.get(t, t) for t in data.territories),
+                carrier=carrier,
+                territories=territories,
                 status=data.status,
                 commune=data.commune,
                 needs_verification=data.needs_verification(today),
@@ -78,8 +80,14 @@ def _names(conn: Connection, table: Table, department: str) -> dict[str, str]:
 
 
 def _matches(
-    data: ResourceData, c: ResourceFilter, needle: list[str], today: date, department_territory: str | None
+    data: ResourceData,
+    c: ResourceFilter,
+    needle: list[str],
+    today: date,
+    department_territory: str | None,
+    names: tuple[str | None, ...],
 ) -> bool:
+    """The filters, then every searched word in the resource's text, places and names."""
     if c.kinds and data.kind not in c.kinds:
         return False
     if c.audiences and not (set(c.audiences) & set(data.audiences)) and "Tous publics" not in data.audiences:
@@ -91,7 +99,16 @@ def _matches(
         return False
     if c.unverified_only and not data.needs_verification(today):
         return False
-    haystack = fold(
-        " ".join(filter(None, (data.code, data.name, data.kind, data.commune, data.notes, data.address)))
+    searched = (
+        data.code,
+        data.name,
+        data.kind,
+        data.commune,
+        data.insee_code,
+        data.notes,
+        data.address,
+        *data.territories,
+        *names,  # territory names, carrier name
     )
+    haystack = fold(" ".join(filter(None, searched)))
     return all(word in haystack for word in needle)

@@ -1,0 +1,53 @@
+"""Resource search also finds a resource by its territories, its commune and its INSEE code."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from store import resources as resource_rules
+from store.database import Store
+from store.views.resource_list import ResourceFilter, resource_rows
+
+DEPT = "09"
+TODAY = date(2026, 1, 1)
+
+
+@pytest.fixture
+def pfr_in_saint_girons(loaded_store: Store) -> Store:
+    with loaded_store.writer.begin() as conn:
+        pfr = resource_rules.load_resources(conn, DEPT, ["RES-PFR"])["RES-PFR"]
+        changed = replace(pfr, commune="Saint-Girons", insee_code="09261", territories=("COUSERANS",))
+        resource_rules.update_resource(conn, DEPT, pfr, changed, author="testeur", source="test")
+    return loaded_store
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "couserans",  # territory name
+        "COUSERANS",
+        "saint girons",  # commune, without hyphen
+        "SAINT-GIRONS",
+        "09261",  # INSEE code
+        "plateforme couserans",  # words from the name and the territory
+    ],
+)
+def test_search_matches_places(pfr_in_saint_girons: Store, typed: str) -> None:
+    with pfr_in_saint_girons.engine.connect() as conn:
+        found = resource_rows(conn, DEPT, ResourceFilter(search=typed), today=TODAY)
+    assert [r.code for r in found] == ["RES-PFR"], typed
+
+
+def test_search_for_another_territory_finds_nothing(pfr_in_saint_girons: Store) -> None:
+    with pfr_in_saint_girons.engine.connect() as conn:
+        found = resource_rows(conn, DEPT, ResourceFilter(search="pamiers"), today=TODAY)
+    assert found == []
+
+
+def test_department_wide_territory_name_is_searchable(loaded_store: Store) -> None:
+    with loaded_store.engine.connect() as conn:
+        found = resource_rows(conn, DEPT, ResourceFilter(search="tout le departement"), today=TODAY)
+    assert [r.code for r in found] == ["RES-PFR"]
