@@ -31,6 +31,8 @@ from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
 from tui.form_values import FormReader
 from tui.screens.form_base import FormScreen
 from tui.services import Choices, with_status
+from tui.widgets.checklist import Checklist
+from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.indicator_dialog import IndicatorDialog
 from tui.widgets.journal_table import JOURNAL_COLUMNS, show_journal
@@ -149,9 +151,9 @@ class ActionDetailScreen(FormScreen):
                     with Vertical():
                         yield from self.field("due_date", Input(id="due_date"))
                 yield from self.field("lead", Select[str]([], prompt="—", id="lead"))
-                yield from self.field("objectives", SelectionList[str](id="objectives"))
-                yield from self.field("partners", SelectionList[str](id="partners"))
-                yield from self.field("territories", SelectionList[str](id="territories"))
+                yield from self.field("objectives", Checklist(noun="objectif", id="objectives"))
+                yield from self.field("partners", Checklist(noun="partenaire", id="partners"))
+                yield from self.field("territories", Checklist(noun="territoire", id="territories"))
                 with Horizontal(classes="form-row"):
                     with Vertical():
                         yield from self.field("budget_cents", Input(id="budget_cents"))
@@ -312,6 +314,31 @@ class ActionDetailScreen(FormScreen):
         self.show_errors(errors)
         if errors or data is None:
             return
+        missing = [
+            what
+            for what, chosen in (("aucun objectif", data.objectives), ("aucun territoire", data.territories))
+            if not chosen
+        ]
+        if not missing:
+            self._save_asking_comment(data)
+            return
+
+        def answered(save_anyway: bool | None) -> None:
+            if save_anyway:
+                self._save_asking_comment(data)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Cette action n'a {' ni '.join(missing)} de coché. Enregistrer quand même ?",
+                confirm="Enregistrer quand même",
+                cancel="Revenir à la fiche",
+                title="Action incomplète",
+            ),
+            answered,
+        )
+
+    def _save_asking_comment(self, data: ActionData) -> None:
+        """Save, after asking why when the new status needs a comment."""
         needs_comment = ActionStatus(data.status) in STATUSES_NEEDING_COMMENT and (
             self.original is None or self.original.status != data.status
         )

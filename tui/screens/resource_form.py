@@ -20,6 +20,7 @@ from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus
 from tui.form_values import FormReader
 from tui.screens.form_base import FormScreen
 from tui.services import Choices
+from tui.widgets.checklist import Checklist
 from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.journal_table import JOURNAL_COLUMNS, show_journal
 
@@ -97,10 +98,10 @@ class ResourceFormScreen(FormScreen):
                         Select([(s.label, s.value) for s in ResourceStatus], allow_blank=False, id="status"),
                     )
             yield from self.field(
-                "audiences", SelectionList[str](*[(a, a) for a in AUDIENCES], id="audiences")
+                "audiences", Checklist(*[(a, a) for a in AUDIENCES], noun="public", id="audiences")
             )
             yield from self.field("carrier", Select[str]([], prompt="—", id="carrier"))
-            yield from self.field("territories", SelectionList[str](id="territories"))
+            yield from self.field("territories", Checklist(noun="territoire", id="territories"))
             with Horizontal(classes="form-row"):
                 with Vertical():
                     yield from self.field("capacity", Input(id="capacity"))

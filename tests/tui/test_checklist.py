@@ -1,0 +1,63 @@
+"""The checklist: marks and cursor visible without colour, Space ticks, a count line."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from tui.widgets.checklist import CHECKED, CURSOR, UNCHECKED, Checklist
+
+TERRITORIES = [("Ariège", "09"), ("Couserans", "COU"), ("Pamiers", "PAM"), ("Foix", "FOI")]
+
+
+class ChecklistApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Checklist(noun="territoire", id="territories")
+
+    def on_mount(self) -> None:
+        checklist = self.query_one(Checklist)
+        checklist.add_options([(label, code, code in {"09", "PAM"}) for label, code in TERRITORIES])
+        checklist.focus()
+
+
+def lines(app: App[None]) -> list[str]:
+    checklist = app.query_one(Checklist)
+    return [checklist.render_line(y).text for y in range(len(TERRITORIES))]
+
+
+async def test_marks_cursor_and_count_are_drawn_as_text() -> None:
+    app = ChecklistApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        await pilot.pause()
+        checklist = app.query_one(Checklist)
+        assert checklist.highlighted == 0
+        shown = lines(app)
+        assert shown[0].startswith(f"{CURSOR} {CHECKED} Ariège")
+        assert shown[1].startswith(f"  {UNCHECKED} Couserans")
+        assert shown[2].startswith(f"  {CHECKED} Pamiers")
+        assert checklist.border_subtitle == "2 territoires cochés sur 4"
+
+
+async def test_space_toggles_the_line_under_the_cursor_and_the_count_follows() -> None:
+    app = ChecklistApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        await pilot.pause()
+        checklist = app.query_one(Checklist)
+        await pilot.press("down", "space")
+        await pilot.pause()
+        assert set(checklist.selected) == {"09", "COU", "PAM"}
+        assert lines(app)[1].startswith(f"{CURSOR} {CHECKED} Couserans")
+        assert checklist.border_subtitle == "3 territoires cochés sur 4"
+        await pilot.press("up", "space", "down", "space", "down", "space")
+        await pilot.pause()
+        assert checklist.selected == []
+        assert checklist.border_subtitle == "0 territoire coché sur 4"
+        await pilot.press("space")
+        await pilot.pause()
+        assert checklist.border_subtitle == "1 territoire coché sur 4"
+
+
+async def test_the_count_line_is_on_screen() -> None:
+    app = ChecklistApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        await pilot.pause()
+        assert "2 territoires cochés sur 4" in app.export_screenshot().replace("&#160;", " ")
