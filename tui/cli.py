@@ -1,6 +1,8 @@
 """Command line of Suivi STS: a thin layer over the store, importers and exports.
 
-Exit codes: 0 success, 1 invalid input (nothing written), 2 usage error or unreadable file.
+Exit codes: 0 success, 1 invalid input (nothing written), 2 usage error or unreadable file,
+130 interrupted by Ctrl+C or SIGTERM (nothing written: the exports' temporary files are removed,
+an import's transaction is rolled back); listed in `--help` (EXIT_CODES_HELP) and README.md.
 Each command registers itself with `set_defaults(handler=...)`; command families live in
 their own modules (`cli_scheme`, and the others listed in `COMMAND_MODULES`).
 
@@ -17,7 +19,17 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from tui.cli_support import INVALID, OK, UNUSABLE, FrenchParser, french_argparse
+from tui.cli_support import (
+    EXIT_CODES_HELP,
+    INTERRUPTED,
+    INTERRUPTED_LINE,
+    INVALID,
+    OK,
+    UNUSABLE,
+    FrenchParser,
+    french_argparse,
+    interruptible,
+)
 
 #: Modules that add commands: each has `register(commands, export_kinds)` and imports nothing
 #: heavy at module level.
@@ -33,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         parser = FrenchParser(
             prog="suivi-sts",
             description="Suivi hors ligne du schéma territorial de santé et des ressources aidants/répit.",
+            epilog=EXIT_CODES_HELP,
         )
         parser.add_argument(
             "--db", metavar="CHEMIN", help=f"base SQLite ou URL postgresql:// (sinon ${ENV_DB})"
@@ -58,6 +71,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     with french_argparse():
         args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        # The app: Textual reads Ctrl+C as a key; its export workers clean up on quit.
+        return _run(args)
+    with interruptible():
+        try:
+            return _run(args)
+        except KeyboardInterrupt:
+            if sys.stderr.isatty():
+                print(file=sys.stderr)  # after a progress line updated in place
+            exchanges = args.command in ("export", "import")
+            print(INTERRUPTED_LINE if exchanges else "Interrompu.", file=sys.stderr)
+            return INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
     # A command is known: only now load the store (and what reports its errors).
     from importers.reference_yaml import ReferenceFileError
     from store.database import default_store_path

@@ -18,7 +18,18 @@ if TYPE_CHECKING:
 
     from store.database import Store
 
-OK, INVALID, UNUSABLE = 0, 1, 2
+#: Exit codes, documented in `suivi-sts --help` (EXIT_CODES_HELP) and README.md: 130 is the
+#: shell's convention for a command stopped by Ctrl+C (128 + SIGINT), used for SIGTERM too.
+OK, INVALID, UNUSABLE, INTERRUPTED = 0, 1, 2, 130
+
+EXIT_CODES_HELP = (
+    "Codes de sortie : 0 succès ; 1 données invalides (rien n'a été écrit) ; "
+    "2 erreur d'utilisation ou fichier illisible ; "
+    "130 interrompu par Ctrl+C ou SIGTERM (rien n'a été écrit)."
+)
+
+#: What an interrupted export or import says (its temporary files are removed on the way out).
+INTERRUPTED_LINE = "Interrompu : rien n'a été écrit (fichiers temporaires supprimés)."
 
 #: argparse's messages (its gettext message ids, Python 3.11+) in French; a message missing
 #: here stays in English rather than failing.
@@ -77,6 +88,30 @@ def french_argparse() -> Iterator[None]:
         yield
     finally:
         argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl+C and SIGTERM raise KeyboardInterrupt, once: later signals are ignored.
+
+    The exception unwinds through the `finally` blocks (the exports' temporary folders,
+    `store.dispose()`, the import's transaction), which a second Ctrl+C would otherwise cut
+    short; SIGTERM, which kills the process by default, takes the same path. The previous
+    handlers are put back on the way out.
+    """
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    saved = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
 
 
 class FrenchParser(argparse.ArgumentParser):

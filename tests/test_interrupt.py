@@ -1,0 +1,95 @@
+"""Ctrl+C or SIGTERM during an export: exit 130, one French line, no traceback, nothing left behind.
+
+The export runs as users run it (the installed `suivi-sts` script, in its own process) on a
+store big enough to take a few seconds; the signal is sent half a second after the export's
+temporary folder appears beside the target.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from bench import cli_startup_bench
+from bench.excel_bench import build_store
+from exports.atomic import atomic_path, temporary_leftovers
+from tui.cli_support import INTERRUPTED, INTERRUPTED_LINE
+
+
+@pytest.fixture(scope="module")
+def big_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3,000 actions and 3,000 indicator values: an ARS export takes seconds, not milliseconds."""
+    folder = tmp_path_factory.mktemp("gros")
+    build_store(folder, actions=3000, indicators=300, periods=10).dispose()
+    return folder / "bench.sqlite"
+
+
+def _wait_for(condition: object, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "délai dépassé"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_export_exits_130_and_leaves_nothing(
+    big_store: Path, tmp_path: Path, signum: signal.Signals
+) -> None:
+    out = tmp_path / "sortie"
+    out.mkdir()
+    target = out / "echange.xlsx"
+    target.write_bytes(b"ancien classeur")
+    process = subprocess.Popen(
+        [*cli_startup_bench.suivi_sts_command(), "--db", str(big_store), "export", "ars", str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    try:
+        _wait_for(lambda: temporary_leftovers(out) or process.poll() is not None)
+        time.sleep(0.5)
+        assert process.poll() is None, "l'export a fini avant le signal : base trop petite"
+        assert temporary_leftovers(out), "pas de dossier temporaire pendant l'export"
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == INTERRUPTED, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.splitlines()[-1] == INTERRUPTED_LINE
+    assert stdout == ""
+    assert temporary_leftovers(out) == []
+    assert sorted(p.name for p in out.iterdir()) == ["echange.xlsx"]
+    assert target.read_bytes() == b"ancien classeur"
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit, OSError])
+def test_atomic_path_removes_its_temporary_folder_however_it_ends(
+    tmp_path: Path, error: type[BaseException]
+) -> None:
+    target = tmp_path / "rapport.xlsx"
+    target.write_bytes(b"ancien")
+    with pytest.raises(error), atomic_path(target) as tmp:
+        tmp.write_bytes(b"moitie")
+        (tmp.parent / "tmpxlsxwriter").write_bytes(b"brouillon")  # what xlsxwriter leaves there
+        raise error
+    assert temporary_leftovers(tmp_path) == []
+    assert target.read_bytes() == b"ancien"
+
+
+def test_atomic_path_replaces_the_target_on_success(tmp_path: Path) -> None:
+    target = tmp_path / "rapport.xlsx"
+    target.write_bytes(b"ancien")
+    with atomic_path(target) as tmp:
+        assert tmp.parent.parent == tmp_path and tmp.name == target.name
+        tmp.write_bytes(b"nouveau")
+    assert target.read_bytes() == b"nouveau"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rapport.xlsx"]
