@@ -2,51 +2,68 @@
 
 The dialogs only collect options; `exports.excel` does the work (imported when an export
 starts, so that opening the app does not pay for the Excel libraries).
+
+An export abandoned on the way (the app quits, or its worker is cancelled) stops at the next
+progress report (`ExportCancelled`): `exports.atomic` removes its temporary folder, the target
+keeps its old content, and the quitting app waits for that cleanup (thread workers run in the
+event loop's executor, which is joined on exit).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui.widgets.export_dialog import ExportDialog, ExportRequest
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection
 
     from tui.screens.base import BaseScreen
 
 
-def ask_and_export(screen: BaseScreen, *, kind: str = "ars") -> None:
-    """Ask which workbook and where, then export it in a worker."""
+def ask_and_export(screen: BaseScreen, *, kind: str = "ars", codes: Collection[str] | None = None) -> None:
+    """Ask which workbook and where, then export it in a worker (`codes`: only these actions)."""
 
     def chosen(request: ExportRequest | None) -> None:
         if request is not None:
-            run_export(screen, request)
+            run_export(screen, request, codes=codes)
 
-    screen.app.push_screen(ExportDialog(kind=kind), chosen)
+    screen.app.push_screen(ExportDialog(kind=kind, department=screen.service.department), chosen)
 
 
-def run_export(screen: BaseScreen, request: ExportRequest) -> None:
+def run_export(screen: BaseScreen, request: ExportRequest, *, codes: Collection[str] | None = None) -> None:
     service = screen.service
 
     def job() -> None:
         from exports import excel
+        from exports.atomic import ExportCancelled
 
         progress = _progress(screen)
+        try:
+            result = export(excel, progress)
+        except ExportCancelled:
+            return
+        screen.app.call_from_thread(screen.notify, f"{result.summary}\n{result.path}", timeout=10)
+
+    def export(excel: Any, progress: Callable[[int, int], None]) -> Any:
         if request.kind == "cts":
-            result = excel.export_cts(
+            return excel.export_cts(
                 service.store,
                 service.department,
                 request.path,
                 with_contacts=request.with_contacts,
                 author=service.author,
                 progress=progress,
+                codes=codes,
             )
-        else:
-            result = excel.export_ars(
-                service.store, service.department, request.path, author=service.author, progress=progress
-            )
-        screen.app.call_from_thread(screen.notify, f"{result.summary}\n{result.path}", timeout=10)
+        return excel.export_ars(
+            service.store,
+            service.department,
+            request.path,
+            author=service.author,
+            progress=progress,
+            codes=codes,
+        )
 
     screen.notify(f"Export en cours vers {request.path}…")
     screen.run_worker(
@@ -64,15 +81,19 @@ def export_workshop(screen: BaseScreen, session_id: int) -> None:
 
         def job() -> None:
             from exports import excel
+            from exports.atomic import ExportCancelled
 
-            result = excel.export_workshop(
-                service.store,
-                service.department,
-                session_id,
-                request.path,
-                author=service.author,
-                progress=_progress(screen),
-            )
+            try:
+                result = excel.export_workshop(
+                    service.store,
+                    service.department,
+                    session_id,
+                    request.path,
+                    author=service.author,
+                    progress=_progress(screen),
+                )
+            except ExportCancelled:
+                return
             screen.app.call_from_thread(screen.notify, f"{result.summary}\n{result.path}", timeout=10)
 
         screen.run_worker(
@@ -80,13 +101,21 @@ def export_workshop(screen: BaseScreen, session_id: int) -> None:
         )
 
     kinds = {"atelier": f"Changements de l'atelier n°{session_id} (pour l'ARS)"}
-    screen.app.push_screen(ExportDialog(kinds, kind="atelier"), chosen)
+    screen.app.push_screen(ExportDialog(kinds, kind="atelier", department=service.department), chosen)
 
 
 def _progress(screen: BaseScreen) -> Callable[[int, int], None]:
+    """Progress notifications; raises ExportCancelled once the worker is cancelled (app quitting)."""
+    from textual.worker import get_current_worker
+
+    from exports.atomic import ExportCancelled
+
+    worker = get_current_worker()
     last = [-1]
 
     def report(done: int, total: int) -> None:
+        if worker.is_cancelled:
+            raise ExportCancelled
         percent = int(100 * done / total) if total else 100
         if percent >= last[0] + 25:
             last[0] = percent

@@ -14,7 +14,7 @@ starts. See docs/excel.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,9 +81,18 @@ def _log(store: Store, department: str, kind: str, path: Path, author: str, summ
 
 
 def export_ars(
-    store: Store, department: str, path: Path, *, author: str | None = None, progress: Progress | None = None
+    store: Store,
+    department: str,
+    path: Path,
+    *,
+    author: str | None = None,
+    progress: Progress | None = None,
+    codes: Collection[str] | None = None,
 ) -> ExportResult:
-    """Write the exchange workbook of `department` to `path` (see exports/excel/ars.py)."""
+    """Write the exchange workbook of `department` to `path` (see exports/excel/ars.py).
+
+    `codes`: only these actions (a filtered list); None exports them all.
+    """
     from exports.excel import data as export_data
     from exports.excel.ars import ExchangeWriter
     from store.schema import head_revision
@@ -93,7 +102,7 @@ def export_ars(
     # One read transaction for the whole export (a consistent snapshot); actions and values are
     # streamed from it, so memory does not grow with the size of the store.
     with store.engine.connect() as conn, atomic_path(path) as tmp:
-        content = export_data.load_outline(conn, department)
+        content = export_data.load_outline(conn, department, codes=codes)
         book = _workbook(tmp, constant_memory=True)
         writer = ExchangeWriter(book, content, who, head_revision(), progress, conn)
         writer.write()
@@ -114,15 +123,19 @@ def export_cts(
     with_contacts: bool = False,
     author: str | None = None,
     progress: Progress | None = None,
+    codes: Collection[str] | None = None,
 ) -> ExportResult:
-    """Write the CTS report (to read, project and print) of `department` to `path`."""
+    """Write the CTS report (to read, project and print) of `department` to `path`.
+
+    `codes`: only these actions (a filtered list); None reports them all.
+    """
     from exports.excel import data as export_data
     from exports.excel.cts import ReportWriter
 
     path = Path(path)
     who = _author(author)
     with store.engine.connect() as conn:
-        content = export_data.load(conn, department, care_offer=True)
+        content = export_data.load(conn, department, care_offer=True, codes=codes)
     with atomic_path(path) as tmp:
         book = _workbook(tmp, constant_memory=False)
         writer = ReportWriter(book, content, with_contacts=with_contacts, progress=progress)

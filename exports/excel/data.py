@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -89,16 +89,22 @@ def iter_values(
             yield indicator, by_id[indicator.id or 0]
 
 
-def load_outline(conn: Connection, department: str) -> ExportData:
-    """Everything but the actions and indicator values, which the exchange workbook streams."""
+def load_outline(conn: Connection, department: str, *, codes: Collection[str] | None = None) -> ExportData:
+    """Everything but the actions and indicator values, which the exchange workbook streams.
+
+    `codes` restricts the actions to these (None: all of them).
+    """
     data = load(conn, department, values=False, actions=False)
     a = Action.__table__  # type: ignore[attr-defined]
     ao = ActionObjective.__table__  # type: ignore[attr-defined]
     o = Objective.__table__  # type: ignore[attr-defined]
     val = IndicatorValue.__table__  # type: ignore[attr-defined]
     ind = Indicator.__table__  # type: ignore[attr-defined]
+    wanted = set(codes or ())
     data.action_codes = sorted(
-        conn.execute(select(a.c.code).where(a.c.department_code == department)).scalars()
+        code
+        for code in conn.execute(select(a.c.code).where(a.c.department_code == department)).scalars()
+        if codes is None or code in wanted
     )
     data.objective_counts = {
         code: int(count)
@@ -131,13 +137,23 @@ def _t(model: type) -> object:
 
 
 def load(
-    conn: Connection, department: str, *, care_offer: bool = False, values: bool = True, actions: bool = True
+    conn: Connection,
+    department: str,
+    *,
+    care_offer: bool = False,
+    values: bool = True,
+    actions: bool = True,
+    codes: Collection[str] | None = None,
 ) -> ExportData:
+    """What the workbooks show; `codes` restricts the actions to these (None: all of them)."""
     dept = Department.__table__  # type: ignore[attr-defined]
     name = conn.execute(select(dept.c.name).where(dept.c.code == department)).scalar() or department
     data = ExportData(department, name, datetime.now().astimezone())
     if actions:
-        data.actions = sorted(action_rules.load_actions(conn, department).values(), key=lambda a: a.code)
+        loaded = action_rules.load_actions(conn, department).values()
+        wanted = None if codes is None else set(codes)
+        chosen = [a for a in loaded if wanted is None or a.code in wanted]
+        data.actions = sorted(chosen, key=lambda a: a.code)
     data.resources = sorted(resource_rules.load_resources(conn, department).values(), key=lambda r: r.code)
     data.indicators = sorted(indicator_rules.load_indicators(conn, department).values(), key=lambda i: i.code)
     if values:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -14,8 +14,9 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
-from store.views.action_list import SORT_COLUMNS, ActionFilter, ActionPage
+from store.views.action_list import SORT_COLUMNS, ActionFilter, ActionPage, ActionRow
 from tui.screens.base import BaseScreen
+from tui.screens.columns import Column, clip, fit_columns, table_width
 from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.text_dialog import TextDialog
 
@@ -23,15 +24,20 @@ PAGE = 200
 #: Wait this long after the last keystroke before searching (keeps fast typing smooth).
 SEARCH_DEBOUNCE_S = 0.04
 WEATHER_STYLE = {"vert": "green", "orange": "dark_orange", "rouge": "red"}
-COLUMN_WIDTHS = {
-    "title": 44,
-    "lead": 22,
-    "objective": 9,
-    "status": 12,
-    "weather": 6,
-    "progress": 6,
-    "due_date": 10,
-}
+#: What the user acts on stays (priority 0); the others go, highest priority first, when narrow.
+COLUMNS = [
+    Column("code", SORT_COLUMNS["code"], 7),
+    Column("title", SORT_COLUMNS["title"], 44, flex=True, min_width=30),
+    Column("objective", SORT_COLUMNS["objective"], 9, priority=2),
+    Column("lead", SORT_COLUMNS["lead"], 20, flex=True, min_width=14, priority=3),
+    Column("status", SORT_COLUMNS["status"], 10),  # "Abandonnée", "⚠ En cours" (only open ones are late)
+    Column("weather", SORT_COLUMNS["weather"], 6),
+    Column("progress", SORT_COLUMNS["progress"], 10),
+    Column("due_date", SORT_COLUMNS["due_date"], 10),
+    Column("territories", "Territoires", 22, flex=True, min_width=14, priority=4),
+]
+#: Filters the widgets above the table do not show (set from the Schéma, the dashboard…).
+HIDDEN_FILTER_LABELS = (("engagements", "engagement"), ("challenges", "défi"), ("objectives", "objectif"))
 FILTER_SELECTS = (
     ("statuses", "Statut"),
     ("leads", "Pilote"),
@@ -55,22 +61,35 @@ class ActionsScreen(BaseScreen):
         Binding("f", "load_filter", "Filtres", tooltip="Appliquer un filtre enregistré"),
         Binding("x", "export", "Exporter", tooltip="Exporter en Excel (classeur ARS ou rapport CTS)"),
         Binding("e", "reset", "Effacer filtres", tooltip="Revenir à toutes les actions"),
+        Binding(
+            "o",
+            "clear_scheme_filter",
+            "Retirer le filtre du schéma",
+            show=False,
+            tooltip="Retirer le filtre engagement / défi / objectif venu du Schéma",
+        ),
+        Binding("down", "results", "Résultats", show=False, tooltip="Du champ de recherche aux résultats"),
         Binding("right_square_bracket", "next_page", "Suivantes", show=False, tooltip="Fenêtre suivante"),
         Binding(
             "left_square_bracket", "previous_page", "Précédentes", show=False, tooltip="Fenêtre précédente"
         ),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, page: ActionPage, criteria: ActionFilter) -> None:
-            super().__init__()
-            self.page = page
-            self.criteria = criteria
+        page: ActionPage
+        criteria: ActionFilter
 
+    @dataclass
     class ChoicesLoaded(Message):
-        def __init__(self, choices: dict[str, list[tuple[str, str]]]) -> None:
-            super().__init__()
-            self.choices = choices
+        choices: dict[str, list[tuple[str, str]]]
+
+    @dataclass
+    class ExportCodes(Message):
+        """The codes of every action the filtered list shows (all its windows)."""
+
+        codes: list[str]
+        criteria: ActionFilter
 
     def __init__(self) -> None:
         super().__init__()
@@ -78,6 +97,10 @@ class ActionsScreen(BaseScreen):
         self.row_offset = 0
         self._debounce: Timer | None = None
         self._syncing = False
+        self._rows: list[ActionRow] = []
+        self._layout: list[tuple[Column, int]] = []
+        #: Enter was pressed in the search box before its results arrived: open the first one.
+        self._open_when_loaded = False
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="Rechercher (accents et majuscules indifférents)…", id="search", compact=True)
@@ -86,18 +109,32 @@ class ActionsScreen(BaseScreen):
                 yield Select[str]([], prompt=label, id=f"filter-{key}", classes="filter", compact=True)
             yield Checkbox("En retard", id="filter-late", compact=True)
         yield Static("", id="count")
+        yield Static("", id="scheme-filter")
         yield DataTable(id="actions-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="action-detail", classes="row-detail")
 
     def on_mount(self) -> None:
         table = self.query_one("#actions-table", DataTable)
-        narrow = self.app.size.width < 110
-        for key, label in SORT_COLUMNS.items():
-            width = 26 if narrow and key == "title" else COLUMN_WIDTHS.get(key)
-            table.add_column(label, key=key, width=width)
-        table.add_column("Territoires", key="territories", width=24)
+        self.call_after_refresh(self._fit_columns)
+        self._show_scheme_filter()
         self.load_choices()
         self.refresh_data()
         table.focus()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.call_after_refresh(self._fit_columns)  # once the table has its new size
+
+    def _fit_columns(self) -> None:
+        """Choose the columns and their widths for the width the table has now."""
+        table = self.query_one("#actions-table", DataTable)
+        layout = fit_columns(COLUMNS, table_width(table, self))
+        if [(c.key, w) for c, w in layout] == [(c.key, w) for c, w in self._layout]:
+            return
+        self._layout = layout
+        table.clear(columns=True)
+        for column, column_width in layout:
+            table.add_column(column.label, key=column.key, width=column_width)
+        self._fill_table()
 
     def refresh_data(self) -> None:
         self.load(self.criteria, self.row_offset)
@@ -126,39 +163,74 @@ class ActionsScreen(BaseScreen):
         if message.criteria != self.criteria:
             return  # an older request
         page = message.page
-        table = self.query_one("#actions-table", DataTable)
-        selected = (
-            table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
-        )
-        table.clear()
-        for r in page.rows:
-            status = Text(
-                f"⚠ {r.status_label}" if r.late else r.status_label, style="bold red" if r.late else ""
-            )
-            table.add_row(
-                r.code,
-                r.title,
-                r.objective or "",
-                r.lead or "",
-                status,
-                Text(r.weather or "", style=WEATHER_STYLE.get(r.weather or "", "")),
-                f"{r.progress} %",
-                f"{r.due_date:%d/%m/%Y}" if r.due_date else "",
-                r.territories,
-                key=r.code,
-            )
-            if r.code == selected:
-                table.move_cursor(row=table.row_count - 1)
+        self._rows = page.rows
+        self._fill_table()
         shown = f"{page.offset + 1}–{page.offset + len(page.rows)}" if page.rows else "0"
         more = "  ( ] suivantes / [ précédentes )" if page.total > PAGE else ""
         self.query_one("#count", Static).update(
             f"{page.total} action(s) — {self.criteria.describe()} — affichées {shown}{more}"
         )
+        if self._open_when_loaded:
+            self._open_when_loaded = False
+            self._open_highlighted()
+
+    def _fill_table(self) -> None:
+        table = self.query_one("#actions-table", DataTable)
+        if not self._layout:
+            return  # the columns come once the table has a size
+        selected = (
+            table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        )
+        table.clear()
+        for r in self._rows:
+            table.add_row(*(clip(self._cell(r, c.key), w) for c, w in self._layout), key=r.code)
+            if r.code == selected:
+                table.move_cursor(row=table.row_count - 1)
+        self._show_detail()
+
+    @staticmethod
+    def _cell(r: ActionRow, key: str) -> str | Text:
+        if key == "status":
+            late = r.late
+            return Text(f"⚠ {r.status_label}" if late else r.status_label, style="bold red" if late else "")
+        if key == "weather":
+            return Text(r.weather or "", style=WEATHER_STYLE.get(r.weather or "", ""))
+        if key == "progress":
+            return f"{r.progress} %"
+        if key == "due_date":
+            return f"{r.due_date:%d/%m/%Y}" if r.due_date else ""
+        return str(getattr(r, key) or "")
+
+    def _highlighted(self) -> ActionRow | None:
+        table = self.query_one("#actions-table", DataTable)
+        if not table.row_count or not 0 <= table.cursor_row < len(self._rows):
+            return None
+        return self._rows[table.cursor_row]
+
+    @on(DataTable.RowHighlighted, "#actions-table")
+    def _show_detail(self) -> None:
+        """The whole highlighted action under the table (the cells may end in "…")."""
+        r = self._highlighted()
+        detail = self.query_one("#action-detail", Static)
+        if r is None:
+            detail.update("")
+            return
+        parts = [
+            f"{r.code} — {r.title}",
+            f"objectif {r.objective}" if r.objective else "",
+            f"pilote {r.lead}" if r.lead else "",
+            ("⚠ en retard, " if r.late else "") + r.status_label.lower(),
+            f"météo {r.weather}" if r.weather else "",
+            f"{r.progress} %",
+            f"échéance {r.due_date:%d/%m/%Y}" if r.due_date else "",
+            r.territories,
+        ]
+        detail.update(Text(" · ".join(p for p in parts if p)))
 
     # --- filters --------------------------------------------------------------------------
 
     def apply_filter(self, criteria: ActionFilter) -> None:
-        """Show the list with these criteria (from the dashboard, a saved filter…)."""
+        """Show the list with these criteria (from the dashboard, the Schéma, a saved filter…)."""
         self.criteria = criteria
         self.row_offset = 0
         if not self.is_mounted:
@@ -166,7 +238,21 @@ class ActionsScreen(BaseScreen):
         self._syncing = True
         self._sync_widgets()
         self._syncing = False
+        self._show_scheme_filter()
         self.refresh_data()
+
+    def _show_scheme_filter(self) -> None:
+        """A line for the criteria no widget above the table shows (a node of the Schéma…)."""
+        parts = [
+            f"{label} {', '.join(values)}"
+            for key, label in HIDDEN_FILTER_LABELS
+            if (values := getattr(self.criteria, key))
+        ]
+        if self.criteria.due_within_days is not None:
+            parts.append(f"échéance sous {self.criteria.due_within_days} jours")
+        line = self.query_one("#scheme-filter", Static)
+        line.update(f"Filtre : {' ; '.join(parts)}   (o : retirer ce filtre, e : tout effacer)")
+        line.display = bool(parts)
 
     def _sync_widgets(self) -> None:
         self.query_one("#search", Input).value = self.criteria.search
@@ -185,6 +271,7 @@ class ActionsScreen(BaseScreen):
             return
         self.criteria = replace(self.criteria, **changes)
         self.row_offset = 0
+        self._show_scheme_filter()
         self.refresh_data()
 
     @on(Input.Changed, "#search")
@@ -196,8 +283,22 @@ class ActionsScreen(BaseScreen):
         self._debounce = self.set_timer(SEARCH_DEBOUNCE_S, lambda: self._changed(search=event.value))
 
     @on(Input.Submitted, "#search")
-    def search_done(self) -> None:
+    def search_done(self, event: Input.Submitted) -> None:
+        """Enter in the search box opens the first result (once the search has run)."""
         self.query_one("#actions-table", DataTable).focus()
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        if event.value != self.criteria.search:
+            self._open_when_loaded = True
+            self._changed(search=event.value)
+        else:
+            self._open_highlighted()
+
+    def _open_highlighted(self) -> None:
+        r = self._highlighted()
+        if r is not None:
+            self.suivi.open_action(r.code)
 
     @on(Select.Changed, ".filter")
     def select_changed(self, event: Select.Changed) -> None:
@@ -246,6 +347,17 @@ class ActionsScreen(BaseScreen):
     def action_reset(self) -> None:
         self.apply_filter(ActionFilter())
 
+    def action_clear_scheme_filter(self) -> None:
+        self._changed(engagements=(), challenges=(), objectives=(), due_within_days=None)
+        self._syncing = True
+        self._sync_widgets()
+        self._syncing = False
+
+    def action_results(self) -> None:
+        """Down in the search box: to the results, the first one highlighted."""
+        if self.focused is self.query_one("#search", Input):
+            self.query_one("#actions-table", DataTable).focus()
+
     def action_next_page(self) -> None:
         self.row_offset += PAGE
         self.refresh_data()
@@ -288,6 +400,25 @@ class ActionsScreen(BaseScreen):
         self.app.push_screen(ChoiceDialog("Filtres enregistrés", [(n, n) for n in filters]), chosen)
 
     def action_export(self) -> None:
+        """Export what the list shows: every action, or only those of the filter."""
+        if replace(self.criteria, sort="code", descending=False) == ActionFilter():
+            from tui.exchange import ask_and_export
+
+            ask_and_export(self)
+        else:
+            self.filtered_codes(self.criteria)
+
+    @work(thread=True, exit_on_error=False, group="export-codes")
+    def filtered_codes(self, criteria: ActionFilter) -> None:
+        page = self.service.action_page(criteria, 0, 1_000_000)
+        self.post_message(self.ExportCodes([r.code for r in page.rows], criteria))
+
+    @on(ExportCodes)
+    def export_filtered(self, message: ExportCodes) -> None:
         from tui.exchange import ask_and_export
 
-        ask_and_export(self)
+        if not message.codes:
+            self.notify("Aucune action à exporter avec ce filtre.", severity="warning")
+            return
+        self.notify(f"Export des {len(message.codes)} action(s) affichée(s) — {message.criteria.describe()}.")
+        ask_and_export(self, codes=message.codes)
