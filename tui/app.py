@@ -7,14 +7,18 @@ Textual app and fills in when the data is there.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
@@ -23,6 +27,7 @@ from store.errors import StoreError
 from tui.commands import SuiviCommands
 from tui.screens.startup import StartupScreen
 from tui.widgets.error_dialog import ErrorDialog
+from tui.widgets.french import use_french_bindings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
 
     from store.database import Store
     from store.views.action_list import ActionFilter
+    from tui.screens.form_base import FormScreen
     from tui.services import StoreService
 
 #: Time given to the first frame before the store layer starts loading in a worker.
@@ -81,7 +87,12 @@ class SuiviStsApp(App[int]):
         Binding(
             "ctrl+t", "toggle_theme", "Clair/sombre", show=False, tooltip="Basculer thème clair / sombre"
         ),
-        Binding("ctrl+q", "quit", "Quitter", tooltip="Quitter (tout est déjà enregistré)"),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quitter",
+            tooltip="Quitter (demande d'abord si une fiche a des modifications non enregistrées)",
+        ),
     ]
 
     class StoreOpened(Message):
@@ -98,6 +109,7 @@ class SuiviStsApp(App[int]):
             self.backups = backups
 
     def __init__(self, opener: StoreOpener, *, author: str | None = None, today: date | None = None) -> None:
+        use_french_bindings()
         super().__init__()
         self.opener = opener
         self.author = author
@@ -116,6 +128,8 @@ class SuiviStsApp(App[int]):
         return self.service.store
 
     def on_mount(self) -> None:
+        if hasattr(signal, "SIGHUP") and not self.is_headless:  # the terminal window is closed
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.terminal_closed)
         self.push_screen(StartupScreen(self.opener.label))
         # once the first frame is out: importing the store layer in a thread would slow it down
         self.set_timer(FIRST_PAINT_S, self.open_store)
@@ -223,6 +237,104 @@ class SuiviStsApp(App[int]):
         from tui.screens.action_detail import ActionDetailScreen
 
         self.push_screen(ActionDetailScreen(code, objective=objective))
+
+    # --- quitting without losing typed work ---------------------------------------------------
+
+    def dirty_forms(self) -> list[FormScreen]:
+        """The edit screens, in every mode, with changes not saved yet."""
+        from tui.screens.form_base import FormScreen
+
+        return [
+            screen
+            for stack in self._screen_stacks.values()
+            for screen in stack
+            if isinstance(screen, FormScreen) and screen.is_dirty()
+        ]
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q and the palette's "Quitter": asks first when a form has unsaved changes."""
+        from tui.screens.form_base import UnsavedChoice, UnsavedDialog
+
+        forms = self.dirty_forms()
+        if not forms:
+            self.exit()
+            return
+
+        def answered(choice: UnsavedChoice | None) -> None:
+            if choice == "discard":
+                self.exit()
+            elif choice == "save":
+                self.save_then_quit(forms)
+
+        self.push_screen(UnsavedDialog(", ".join(form.where for form in forms)), answered)
+
+    @work(group="quit")
+    async def save_then_quit(self, forms: list[FormScreen]) -> None:
+        """Save each form, quit once nothing is left unsaved (or stay and say why)."""
+        for form in forms:
+            form.action_save()
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if not self.dirty_forms():
+                self.exit()
+                return
+        self.notify(
+            "Tout n'a pas pu être enregistré : corrigez la fiche, Ctrl+S, puis Ctrl+Q.",
+            severity="warning",
+            timeout=10,
+        )
+
+    def terminal_closed(self) -> None:
+        """SIGHUP: no one is there to answer; keep each unsaved form as a draft, then leave."""
+        for form in self.dirty_forms():
+            with contextlib.suppress(OSError):  # nowhere to write: nothing more can be done
+                form.keep_draft()
+        self.exit(return_code=1)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (Textual's reflex key) does not quit: say which key does."""
+        self.notify("Ctrl+C ne quitte pas : Ctrl+Q pour quitter.", title="Quitter ?")
+
+    # --- the command palette, in French -------------------------------------------------------
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
+            self.push_screen(
+                CommandPalette(placeholder="Rechercher une commande ou un écran…", id="--command-palette")
+            )
+
+    def search_themes(self) -> None:
+        from textual.command import CommandPalette
+        from textual.theme import ThemeProvider
+
+        self.push_screen(CommandPalette(providers=[ThemeProvider], placeholder="Rechercher un thème…"))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own commands, in French (the keys are shown by the app's help, F1)."""
+        yield SystemCommand("Thème", "Choisir le thème de couleurs", self.action_change_theme)
+        yield SystemCommand("Touches", "Les touches de l'écran courant (F1)", self.action_help)
+        if screen.maximized is not None:
+            yield SystemCommand("Réduire", "Rendre sa taille à la zone agrandie", screen.action_minimize)
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand("Agrandir", "Agrandir la zone active à tout l'écran", screen.action_maximize)
+        yield SystemCommand(
+            "Capture d'écran",
+            "Enregistrer l'écran en image SVG",
+            lambda: self.set_timer(0.1, self.take_screenshot),
+        )
+        yield SystemCommand(
+            "Quitter", "Quitter (demande si une fiche n'est pas enregistrée)", self.action_quit
+        )
+
+    def take_screenshot(self) -> None:
+        try:
+            path = self.save_screenshot()
+        except OSError as error:
+            self.notify(f"Capture d'écran impossible : {error}", severity="error")
+            return
+        self.notify(f"Capture d'écran enregistrée : {path}", title="Capture d'écran")
 
     # --- errors -------------------------------------------------------------------------
 

@@ -226,6 +226,8 @@ class ActionDetailScreen(FormScreen):
             ):
                 control.disabled = True
         self.query_one("#title" if self.original is None else "#status").focus()
+        if not self.service.read_only:
+            self.offer_draft()
 
     def _fill(self, action: ActionData) -> None:
         code = self.query_one("#code", Input)

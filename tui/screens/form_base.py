@@ -1,17 +1,68 @@
-"""What the edit screens share: labelled fields with their error line, leaving safely."""
+"""What the edit screens share: labelled fields with their error line, leaving safely, drafts.
+
+Typed work is never lost: leaving or quitting with changes asks first, and when the terminal is
+closed under a form with changes (SIGHUP), the form's values are kept as a draft beside the
+store, offered back the next time that record is opened.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Label, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets.select import InvalidSelectValueError
 
 from store.errors import ValidationError
 from store.fields import Record
 from tui.screens.base import BaseScreen
 from tui.widgets.confirm_dialog import ConfirmDialog
+from tui.widgets.dialog_base import Dialog
+
+#: What the unsaved-work dialog answers.
+UnsavedChoice = Literal["discard", "save", "stay"]
+
+#: Folder of drafts, beside the store (or in the user's data folder for a server store).
+DRAFTS_FOLDER = "brouillons"
+
+
+class UnsavedDialog(Dialog[UnsavedChoice]):
+    """Changes are not saved: quit without saving, save then quit, or stay."""
+
+    cancel_value: UnsavedChoice = "stay"
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where = where
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static("Quitter sans enregistrer ?", classes="dialog-title")
+            yield Static(f"Des modifications ne sont pas enregistrées ({self.where}).")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Rester", variant="primary", id="stay")
+                yield Button("Enregistrer puis quitter", id="save")
+                yield Button("Quitter sans enregistrer", variant="warning", id="discard")
+
+    def on_mount(self) -> None:
+        self.query_one("#stay", Button).focus()
+
+    @on(Button.Pressed)
+    def answered(self, event: Button.Pressed) -> None:
+        choice: UnsavedChoice = "stay"
+        if event.button.id == "save":
+            choice = "save"
+        elif event.button.id == "discard":
+            choice = "discard"
+        self.dismiss(choice)
 
 
 class FormScreen(BaseScreen):
@@ -28,6 +79,8 @@ class FormScreen(BaseScreen):
 
     #: The fields of the record the screen edits (labels come from there).
     RECORD: Record
+    #: The code of the record edited (None: a new one); subclasses set it.
+    code: str | None = None
 
     def field(self, name: str, widget: Any, label: str | None = None) -> ComposeResult:
         """A label, the input widget (its id is `name`) and the line for its error message."""
@@ -36,6 +89,9 @@ class FormScreen(BaseScreen):
         yield Static("", id=f"error-{name}", classes="field-error")
 
     def is_dirty(self) -> bool:
+        raise NotImplementedError
+
+    def action_save(self) -> None:
         raise NotImplementedError
 
     def show_errors(self, errors: list[ValidationError]) -> None:
@@ -67,6 +123,102 @@ class FormScreen(BaseScreen):
                 "Des modifications ne sont pas enregistrées. Quitter sans enregistrer ?",
                 confirm="Quitter sans enregistrer",
                 cancel="Rester",
+            ),
+            answered,
+        )
+
+    # --- drafts -------------------------------------------------------------------------------
+
+    @property
+    def where(self) -> str:
+        """The record, as the user names it ("Action ACT-002", "Ressource (nouvelle)")."""
+        return f"{self.TITLE or type(self).__name__} {self.code or '(nouvelle)'}"
+
+    def form_values(self) -> dict[str, Any]:
+        """What is typed in each field (the widgets laid out with `field`), as JSON values."""
+        values: dict[str, Any] = {}
+        for widget in self.query("Input, TextArea, Select, SelectionList"):
+            if widget.id is None or not self.query(f"#error-{widget.id}"):
+                continue
+            if isinstance(widget, Input):
+                values[widget.id] = widget.value
+            elif isinstance(widget, TextArea):
+                values[widget.id] = widget.text
+            elif isinstance(widget, Select):
+                values[widget.id] = None if widget.value is Select.NULL else widget.value
+            elif isinstance(widget, SelectionList):
+                values[widget.id] = list(widget.selected)
+        return values
+
+    def restore_values(self, values: dict[str, Any]) -> None:
+        """Put `form_values` back in the fields (values no longer offered are skipped)."""
+        for name, value in values.items():
+            found = self.query(f"#{name}")
+            if not found:
+                continue
+            widget = found.first()
+            if isinstance(widget, Input) and not widget.disabled:
+                widget.value = str(value)
+            elif isinstance(widget, TextArea):
+                widget.text = str(value)
+            elif isinstance(widget, Select):
+                if value is None:
+                    widget.clear()
+                else:
+                    with contextlib.suppress(InvalidSelectValueError):
+                        widget.value = value
+            elif isinstance(widget, SelectionList):
+                widget.deselect_all()
+                for code in value:
+                    if any(widget.get_option_at_index(i).value == code for i in range(widget.option_count)):
+                        widget.select(code)
+
+    def draft_path(self) -> Path:
+        """Where this record's draft is kept: `brouillons/` beside the store file."""
+        store_path = getattr(getattr(self.app, "opener", None), "path", None)
+        if store_path is not None:
+            folder = Path(store_path).parent / DRAFTS_FOLDER
+        else:
+            from platformdirs import user_data_path
+
+            folder = user_data_path("suivi-sts", appauthor=False) / DRAFTS_FOLDER
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.code or "nouveau")
+        return folder / f"{type(self).__name__}-{safe}.json"
+
+    def keep_draft(self) -> Path | None:
+        """Write the form's values as a draft if there are unsaved changes (the terminal is closing)."""
+        if not self.is_dirty():
+            return None
+        path = self.draft_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = {"saved_at": datetime.now().astimezone().isoformat(), "values": self.form_values()}
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(draft, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(temporary, path)
+        return path
+
+    def offer_draft(self) -> None:
+        """Once the record is shown: offer back a draft left when the terminal was closed."""
+        path = self.draft_path()
+        try:
+            draft = json.loads(path.read_text(encoding="utf-8"))
+            saved_at = datetime.fromisoformat(draft["saved_at"])
+            values = dict(draft["values"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+
+        def answered(take: bool | None) -> None:
+            if take:
+                self.restore_values(values)
+                self.notify("Brouillon repris : Ctrl+S pour l'enregistrer.")
+            path.unlink(missing_ok=True)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Un brouillon non enregistré du {saved_at:%d/%m %H:%M} existe : le reprendre ?",
+                confirm="Reprendre le brouillon",
+                cancel="L'écarter",
+                title=f"Brouillon — {self.where}",
             ),
             answered,
         )

@@ -147,6 +147,8 @@ class ResourceFormScreen(FormScreen):
             ):
                 widget.disabled = True
         self.query_one("#name", Input).focus()
+        if not self.service.read_only:
+            self.offer_draft()
 
     def _fill(self, r: ResourceData) -> None:
         self.query_one("#resource-title", Static).update(

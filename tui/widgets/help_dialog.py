@@ -10,10 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
 from tui.widgets.dialog_base import Dialog
-
-
-def _key_label(key: str) -> str:
-    return key.replace("ctrl+", "Ctrl+").replace("shift+", "Maj+").upper() if len(key) > 1 else key
+from tui.widgets.french import keys_label
 
 
 class HelpDialog(Dialog[None]):
@@ -39,9 +36,7 @@ class HelpDialog(Dialog[None]):
                     continue
                 seen.add(binding.key)
                 scope = "Cet écran" if where != "Partout" else "Partout"
-                rows.append(
-                    (" / ".join(_key_label(k) for k in binding.key.split(",")), binding.description, scope)
-                )
+                rows.append((keys_label(binding.key), binding.description, scope))
         rows.append(("Ctrl+P", "Palette de commandes (écrans par leur nom)", "Partout"))
         return rows
 

@@ -1,0 +1,93 @@
+"""Typed work is never lost: Ctrl+Q asks, a closed terminal leaves a draft offered back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from tui.app import SuiviStsApp
+from tui.screens.action_detail import ActionDetailScreen
+from tui.screens.form_base import UnsavedDialog
+from tui.widgets.checklist import Checklist
+from tui.widgets.confirm_dialog import ConfirmDialog
+
+AppFactory = Callable[..., SuiviStsApp]
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    for _ in range(3):
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+async def open_action(pilot: Pilot[int], code: str) -> ActionDetailScreen:
+    app = pilot.app
+    assert isinstance(app, SuiviStsApp)
+    await settle(pilot)
+    app.open_action(code)
+    await settle(pilot)
+    screen = app.screen_stack[-1] if isinstance(app.screen, ActionDetailScreen) else app.screen_stack[-2]
+    assert isinstance(screen, ActionDetailScreen)
+    return screen
+
+
+async def test_ctrl_q_on_a_dirty_form_asks_and_quits_nothing(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_action(pilot, "ACT-002")
+        form.query_one("#title", Input).value = "Titre modifié"
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, UnsavedDialog)
+        assert app.is_running
+        await pilot.click("#stay")
+        await pilot.pause(0.2)
+        assert app.screen is form and form.query_one("#title", Input).value == "Titre modifié"
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.2)
+        await pilot.click("#discard")
+        await pilot.pause(0.2)
+        assert not app.is_running
+
+
+async def test_ctrl_q_with_nothing_typed_quits_at_once(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_action(pilot, "ACT-002")
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.2)
+        assert not app.is_running
+
+
+async def test_a_closed_terminal_leaves_a_draft_offered_back(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_action(pilot, "ACT-002")
+        form.query_one("#title", Input).value = "Titre tapé avant la coupure"
+        territories = form.query_one("#territories", Checklist)
+        territories.deselect_all()
+        app.terminal_closed()  # what SIGHUP runs
+        await pilot.pause(0.2)
+    drafts = list((ariege_db.parent / "brouillons").glob("*.json"))
+    assert [d.name for d in drafts] == ["ActionDetailScreen-ACT-002.json"]
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_action(pilot, "ACT-002")
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert "Un brouillon non enregistré du" in dialog.question and "le reprendre ?" in dialog.question
+        await pilot.click("#yes")
+        await pilot.pause(0.2)
+        form = app.screen
+        assert isinstance(form, ActionDetailScreen)
+        assert form.query_one("#title", Input).value == "Titre tapé avant la coupure"
+        assert form.query_one("#territories", Checklist).selected == []
+        assert form.is_dirty()
+    assert not drafts[0].exists()  # offered once
