@@ -1,17 +1,24 @@
-"""Export options: which workbook, where, with or without contacts. Collects options only;
-the export itself runs headless (exports/excel) in a worker."""
+"""Export options: which document first, then where, with or without contacts.
+
+Collects options only; the export itself runs headless (exports/excel) in a worker. The dialog
+opens on the choice of document (Down then Enter picks the second one, the CTS report), the
+file name follows the choice (`suivi-sts-09-cts-2026-11-26.xlsx` in the user's documents
+folder), and an existing file is replaced only once the user has said so.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
+from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.dialog_base import Dialog
 
 KINDS: dict[str, str] = {
@@ -22,32 +29,62 @@ KINDS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class ExportRequest:
+    """What to export, and where (`replace`: the user agreed to replace an existing file)."""
+
     kind: str
     path: Path
     with_contacts: bool = False
+    replace: bool = False
 
 
-def default_path(kind: str, folder: Path | None = None) -> Path:
-    stamp = datetime.now().astimezone().strftime("%Y-%m-%d_%Hh%M")
-    return (folder or Path.cwd()) / f"suivi-sts_{kind}_{stamp}.xlsx"
+def default_folder() -> Path:
+    """The user's documents folder (platformdirs), else the home folder."""
+    from platformdirs import user_documents_dir
+
+    folder = Path(user_documents_dir())
+    return folder if folder.is_dir() else Path.home()
+
+
+def default_name(kind: str, department: str | None = None, day: date | None = None) -> str:
+    """`suivi-sts-09-cts-2026-11-26.xlsx`: the department and the date, no clock time."""
+    parts = ["suivi-sts", department, kind, (day or datetime.now().astimezone().date()).isoformat()]
+    return "-".join(part for part in parts if part) + ".xlsx"
+
+
+def default_path(kind: str, folder: Path | None = None, department: str | None = None) -> Path:
+    return (folder or default_folder()) / default_name(kind, department)
 
 
 class ExportDialog(Dialog[ExportRequest | None]):
     """Dismisses with the options chosen, or None."""
 
-    def __init__(self, kinds: dict[str, str] | None = None, *, kind: str = "ars") -> None:
+    BINDINGS = [
+        Binding("ctrl+s", "export", "Exporter", tooltip="Exporter le document choisi vers ce fichier"),
+    ]
+
+    def __init__(
+        self,
+        kinds: dict[str, str] | None = None,
+        *,
+        kind: str | None = None,
+        department: str | None = None,
+        folder: Path | None = None,
+    ) -> None:
         super().__init__()
         self.kinds = kinds or KINDS
-        self.kind = kind
+        self.kind = kind if kind in self.kinds else next(iter(self.kinds))
+        self.department = department
+        self.folder = folder
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static("Exporter", classes="dialog-title")
+            yield Label("Document")
             with RadioSet(id="kind"):
                 for key, label in self.kinds.items():
                     yield RadioButton(label, value=key == self.kind, id=f"kind-{key}")
             yield Label("Fichier")
-            yield Input(str(default_path(self.kind)), id="path")
+            yield Input(str(default_path(self.kind, self.folder, self.department)), id="path")
             yield Checkbox(
                 "Inclure les coordonnées personnelles (noms, téléphones, courriels)", id="contacts"
             )
@@ -58,32 +95,60 @@ class ExportDialog(Dialog[ExportRequest | None]):
 
     def on_mount(self) -> None:
         self._update_contacts()
-        self.query_one("#path", Input).focus()
+        self.query_one("#kind", RadioSet).focus()
 
     def _update_contacts(self) -> None:
         self.query_one("#contacts", Checkbox).display = self.kind == "cts"
 
     @on(RadioSet.Changed, "#kind")
     def kind_changed(self, event: RadioSet.Changed) -> None:
-        self.kind = (event.pressed.id or "kind-ars").removeprefix("kind-")
+        """The file name follows the document (in the folder already chosen); then Enter exports."""
+        self.kind = (event.pressed.id or "").removeprefix("kind-") or self.kind
         path = self.query_one("#path", Input)
-        path.value = str(default_path(self.kind, Path(path.value).expanduser().parent))
+        folder = Path(path.value.strip()).expanduser().parent if path.value.strip() else None
+        path.value = str(default_path(self.kind, folder, self.department))
+        self.query_one("#error", Static).update("")
         self._update_contacts()
+        self.query_one("#ok", Button).focus()
+
+    def action_export(self) -> None:
+        self.submit()
 
     @on(Input.Submitted, "#path")
     @on(Button.Pressed, "#ok")
     def submit(self) -> None:
+        error = self.query_one("#error", Static)
         text = self.query_one("#path", Input).value.strip()
         path = Path(text).expanduser()
         if not text or path.is_dir():
-            self.query_one("#error", Static).update("Indiquez un nom de fichier .xlsx.")
+            error.update("Indiquez un nom de fichier .xlsx.")
             return
         if path.suffix.lower() != ".xlsx":
             path = path.with_suffix(".xlsx")
         if not path.parent.is_dir():
-            self.query_one("#error", Static).update(f"Le dossier « {path.parent} » n'existe pas.")
+            error.update(f"Le dossier « {path.parent} » n'existe pas.")
             return
-        self.dismiss(ExportRequest(self.kind, path, self.query_one("#contacts", Checkbox).value))
+        request = ExportRequest(self.kind, path, self.query_one("#contacts", Checkbox).value)
+        if not path.exists():
+            self.dismiss(request)
+            return
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self.dismiss(ExportRequest(request.kind, path, request.with_contacts, replace=True))
+            else:
+                error.update("Fichier existant conservé : choisissez un autre nom.")
+                self.query_one("#path", Input).focus()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Le fichier « {path} » existe déjà. Le remplacer ?",
+                confirm="Remplacer",
+                cancel="Rester",
+                title="Fichier existant",
+            ),
+            answered,
+        )
 
     @on(Button.Pressed, "#cancel")
     def cancel(self) -> None:

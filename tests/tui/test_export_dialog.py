@@ -1,0 +1,151 @@
+"""The export dialog opens on the choice of document, names the file after it, asks before replacing;
+an export abandoned when the app quits leaves neither a half file nor temporary files."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, RadioSet, Static
+
+from exports.atomic import ExportCancelled, temporary_leftovers
+from tui import exchange
+from tui.app import SuiviStsApp
+from tui.widgets.confirm_dialog import ConfirmDialog
+from tui.widgets.export_dialog import ExportDialog
+
+AppFactory = Callable[..., SuiviStsApp]
+
+
+@pytest.fixture
+def documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's documents folder, as platformdirs names it."""
+    folder = tmp_path / "Documents"
+    folder.mkdir()
+    monkeypatch.setattr("platformdirs.user_documents_dir", lambda: str(folder))
+    return folder
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    for _ in range(4):
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+async def open_dialog(pilot: Pilot[int]) -> ExportDialog:
+    await settle(pilot)
+    await pilot.press("ctrl+e")
+    await pilot.pause(0.2)
+    dialog = pilot.app.screen
+    assert isinstance(dialog, ExportDialog)
+    return dialog
+
+
+def sheet_names(path: Path) -> list[str]:
+    return openpyxl.load_workbook(path, read_only=True).sheetnames
+
+
+async def test_down_enter_chooses_the_cts_report_in_the_documents_folder(
+    app_factory: AppFactory, documents: Path
+) -> None:
+    today = datetime.now().astimezone().date().isoformat()
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = await open_dialog(pilot)
+        assert isinstance(app.focused, RadioSet), app.focused
+        path = dialog.query_one("#path", Input)
+        assert Path(path.value) == documents / f"suivi-sts-09-ars-{today}.xlsx"
+        await pilot.press("down", "enter")
+        assert dialog.kind == "cts"
+        assert Path(path.value) == documents / f"suivi-sts-09-cts-{today}.xlsx"
+        await pilot.press("enter")  # the choice made, Enter exports
+        await settle(pilot)
+        assert app.screen is not dialog
+    target = documents / f"suivi-sts-09-cts-{today}.xlsx"
+    assert "Synthèse" in sheet_names(target)
+    assert sorted(p.name for p in documents.iterdir()) == [target.name]
+
+
+async def test_an_existing_file_is_replaced_only_when_the_user_says_so(
+    app_factory: AppFactory, documents: Path
+) -> None:
+    target = documents / "rapport.xlsx"
+    target.write_bytes(b"ancien rapport")
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = await open_dialog(pilot)
+        dialog.query_one("#path", Input).value = str(target)
+        await pilot.click("#ok")
+        await pilot.pause(0.2)
+        question = app.screen
+        assert isinstance(question, ConfirmDialog)
+        assert question.question == f"Le fichier « {target} » existe déjà. Le remplacer ?"
+        await pilot.click("#no")  # Rester
+        await settle(pilot)
+        assert app.screen is dialog
+        assert "conservé" in str(dialog.query_one("#error", Static).render())
+        assert target.read_bytes() == b"ancien rapport"
+
+        await pilot.click("#ok")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.click("#yes")  # Remplacer
+        await settle(pilot)
+    assert "Actions" in sheet_names(target)
+    assert temporary_leftovers(documents) == []
+
+
+async def test_quitting_during_an_export_leaves_no_temporary_file(
+    app_factory: AppFactory, documents: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export is still running when the app quits: it stops, and nothing is left."""
+    from textual.worker import get_current_worker
+
+    started, outcome = threading.Event(), list[BaseException | None]()
+    real_progress = exchange._progress
+
+    def slow_progress(screen: object) -> Callable[[int, int], None]:
+        report = real_progress(screen)  # type: ignore[arg-type]
+        worker = get_current_worker()
+
+        def slow(done: int, total: int) -> None:
+            started.set()
+            deadline = time.monotonic() + 10
+            while not worker.is_cancelled and time.monotonic() < deadline:
+                time.sleep(0.01)
+            try:
+                report(done, total)
+            except BaseException as exc:
+                outcome.append(exc)
+                raise
+            outcome.append(None)
+
+        return slow
+
+    monkeypatch.setattr(exchange, "_progress", slow_progress)
+    target = documents / "echange.xlsx"
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = await open_dialog(pilot)
+        dialog.query_one("#path", Input).value = str(target)
+        await pilot.click("#ok")
+        for _ in range(200):
+            if started.is_set():
+                break
+            await pilot.pause(0.05)
+        assert started.is_set(), "l'export n'a pas commencé"
+        assert temporary_leftovers(documents), "pas de dossier temporaire pendant l'export"
+        app.exit()
+    deadline = time.monotonic() + 20
+    while (not outcome or temporary_leftovers(documents)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert outcome and isinstance(outcome[0], ExportCancelled), outcome
+    time.sleep(0.2)
+    assert list(documents.iterdir()) == []
