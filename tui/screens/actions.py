@@ -16,14 +16,14 @@ from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from store.views.action_list import SORT_COLUMNS, ActionFilter, ActionPage, ActionRow
 from tui.screens.base import BaseScreen
-from tui.screens.columns import Column, clip, fit_columns, table_width
+from tui.screens.columns import Column, clip, fit_columns, table_width, theme_style
 from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.text_dialog import TextDialog
 
 PAGE = 200
 #: Wait this long after the last keystroke before searching (keeps fast typing smooth).
 SEARCH_DEBOUNCE_S = 0.04
-WEATHER_STYLE = {"vert": "green", "orange": "dark_orange", "rouge": "red"}
+WEATHER_STYLE = {"vert": "$text-success", "orange": "$text-warning", "rouge": "$text-error"}
 #: What the user acts on stays (priority 0); the others go, highest priority first, when narrow.
 COLUMNS = [
     Column("code", SORT_COLUMNS["code"], 7),
@@ -188,13 +188,14 @@ class ActionsScreen(BaseScreen):
                 table.move_cursor(row=table.row_count - 1)
         self._show_detail()
 
-    @staticmethod
-    def _cell(r: ActionRow, key: str) -> str | Text:
+    def _cell(self, r: ActionRow, key: str) -> str | Text:
+        colours = self.app.theme_variables
         if key == "status":
-            late = r.late
-            return Text(f"⚠ {r.status_label}" if late else r.status_label, style="bold red" if late else "")
+            if r.late:
+                return Text(f"⚠ {r.status_label}", style=theme_style(colours, "bold $text-error"))
+            return r.status_label
         if key == "weather":
-            return Text(r.weather or "", style=WEATHER_STYLE.get(r.weather or "", ""))
+            return Text(r.weather or "", style=theme_style(colours, WEATHER_STYLE.get(r.weather or "", "")))
         if key == "progress":
             return f"{r.progress} %"
         if key == "due_date":

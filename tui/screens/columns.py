@@ -75,3 +75,11 @@ def table_width(table: Widget, screen: Widget) -> int:
     """The cells a table can give its columns (its width, or the screen's before the first layout)."""
     width = table.size.width or screen.size.width - 2
     return max(width - SCROLLBAR, 0)
+
+
+def theme_style(variables: dict[str, str], spec: str) -> str:
+    """A Rich style for table cells from theme variables: "bold $error" → "bold #ba3c5b".
+
+    (Table cells are Rich renderables, which do not know the theme's `$variables`.)
+    """
+    return " ".join(variables.get(word[1:], "") if word.startswith("$") else word for word in spec.split())

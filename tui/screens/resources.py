@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import textwrap
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -18,7 +19,41 @@ from store.views.coverage import CoverageMatrix
 from store.views.resource_list import ResourceFilter, ResourceRow
 from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus
 from tui.screens.base import BaseScreen
+from tui.screens.columns import Column, clip, fit_columns, table_width, theme_style
 from tui.widgets.confirm_dialog import ConfirmDialog
+
+#: Name, type, territories and status stay; the others go (highest priority first) when narrow.
+COLUMNS = [
+    Column("code", "Code", 10, priority=3),
+    Column("name", "Nom", 36, flex=True, min_width=24),
+    Column("kind", "Type", 24, flex=True, min_width=14),
+    Column("audiences", "Public", 30, flex=True, min_width=16, priority=4),
+    Column("carrier", "Porteur", 20, flex=True, min_width=14, priority=5),
+    Column("territories", "Territoires", 24, flex=True, min_width=12),
+    Column("status", "Statut", max(len(s.label) for s in ResourceStatus)),
+    Column("check", "Vérification", 12, priority=2),
+]
+#: Matrix cells: a count, or "aucune" for a gap; at least this wide (and as wide as the longest
+#: word of a header), so that headers stay readable.
+COVERAGE_CELL = 8
+COVERAGE_HEADER_LINES = 3
+#: Shorter headers for the matrix when the whole one does not fit (the detail line says it in full).
+SHORT_LABELS = {
+    "Personnes en situation de handicap": "Situation de handicap",
+    "Plateforme d'accompagnement et de répit": "Plateforme de répit",
+    "Centre de ressources territorial": "Centre de ressources",
+    "Dispositif jeunes aidants": "Dispositif jeunes aidants",
+}
+
+
+def wrap_label(label: str, width: int, lines: int = COVERAGE_HEADER_LINES) -> Text:
+    """A column header on at most `lines` lines of `width` cells (the last one ends in "…" if cut)."""
+    wrapped = textwrap.wrap(label, width) or [""]
+    if len(wrapped) > lines or any(len(line) > width for line in wrapped):
+        wrapped = textwrap.wrap(SHORT_LABELS.get(label, label), width) or [""]
+    if len(wrapped) > lines:
+        wrapped = [*wrapped[: lines - 1], " ".join(wrapped[lines - 1 :])]
+    return Text("\n").join(clip(line, width) for line in wrapped)
 
 
 class ResourcesScreen(BaseScreen):
@@ -33,32 +68,32 @@ class ResourcesScreen(BaseScreen):
         Binding("p", "toggle_axis", "Public/type", tooltip="Couverture par public ou par type", show=False),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, rows: list[ResourceRow], criteria: ResourceFilter) -> None:
-            super().__init__()
-            self.rows = rows
-            self.criteria = criteria
+        rows: list[ResourceRow]
+        criteria: ResourceFilter
 
+    @dataclass
     class CoverageLoaded(Message):
-        def __init__(self, matrix: CoverageMatrix, by: str) -> None:
-            super().__init__()
-            self.matrix = matrix
-            self.by = by
+        matrix: CoverageMatrix
+        by: str
 
+    @dataclass
     class TerritoriesLoaded(Message):
-        def __init__(self, territories: list[tuple[str, str]]) -> None:
-            super().__init__()
-            self.territories = territories
+        territories: list[tuple[str, str]]
 
+    @dataclass
     class Closed(Message):
-        def __init__(self, resource: ResourceData) -> None:
-            super().__init__()
-            self.resource = resource
+        resource: ResourceData
 
     def __init__(self) -> None:
         super().__init__()
         self.criteria = ResourceFilter()
         self.axis = "public"
+        self._rows: list[ResourceRow] = []
+        self._layout: list[tuple[Column, int]] = []
+        self._matrix: CoverageMatrix | None = None
+        self._matrix_layout: tuple[int, int] = (0, 0)
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="resource-tabs"):
@@ -94,9 +129,16 @@ class ResourcesScreen(BaseScreen):
                     yield Checkbox("À vérifier", id="rf-unverified", compact=True)
                 yield Static("", id="resource-count")
                 yield DataTable(id="resource-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="resource-detail", classes="row-detail")
             with TabPane("Couverture", id="tab-coverage"):
                 yield Static("", id="coverage-title", classes="section-title")
-                yield DataTable(id="coverage-table", cursor_type="cell")
+                yield DataTable(
+                    id="coverage-table",
+                    cursor_type="cell",
+                    fixed_columns=1,
+                    header_height=COVERAGE_HEADER_LINES,
+                )
+                yield Static("", id="coverage-detail", classes="row-detail")
                 yield Static(
                     "Rouge : aucune offre existante pour ce public sur ce bassin. "
                     "Une ressource départementale couvre tous les bassins. (p : public ↔ type)",
@@ -104,16 +146,28 @@ class ResourcesScreen(BaseScreen):
                 )
 
     def on_mount(self) -> None:
-        table = self.query_one("#resource-table", DataTable)
-        table.add_column("Code")
-        table.add_column("Nom", width=36)
-        table.add_column("Type", width=24)
-        table.add_column("Public", width=30)
-        table.add_column("Porteur", width=20)
-        table.add_column("Territoires", width=24)
-        table.add_columns("Statut", "Vérification")
+        self.call_after_refresh(self._fit_columns)
         self.load_territories()
         self.refresh_data()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.call_after_refresh(self._fit_columns)  # once the tables have their new size
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self) -> None:
+        self.call_after_refresh(self._fit_columns)
+
+    def _fit_columns(self) -> None:
+        """Columns and widths for the width the list table has now; the matrix too."""
+        table = self.query_one("#resource-table", DataTable)
+        layout = fit_columns(COLUMNS, table_width(table, self))
+        if [(c.key, w) for c, w in layout] != [(c.key, w) for c, w in self._layout]:
+            self._layout = layout
+            table.clear(columns=True)
+            for column, width in layout:
+                table.add_column(column.label, key=column.key, width=width)
+            self._fill_table()
+        self._fill_matrix()
 
     def refresh_data(self) -> None:
         self.load(self.criteria)
@@ -139,42 +193,124 @@ class ResourcesScreen(BaseScreen):
     def show(self, message: Loaded) -> None:
         if message.criteria != self.criteria:
             return
-        table = self.query_one("#resource-table", DataTable)
-        table.clear()
-        for r in message.rows:
-            check = (
-                Text("à vérifier", style="bold dark_orange")
-                if r.needs_verification
-                else Text("à jour", style="green")
-            )
-            status = Text(r.status_label, style="dim" if r.status == ResourceStatus.CLOSED.value else "")
-            table.add_row(
-                r.code, r.name, r.kind, r.audiences, r.carrier or "", r.territories, status, check, key=r.code
-            )
+        self._rows = message.rows
+        self._fill_table()
         self.query_one("#resource-count", Static).update(f"{len(message.rows)} ressource(s)")
+
+    def _fill_table(self) -> None:
+        if not self._layout:
+            return  # the columns come once the table has a size
+        table = self.query_one("#resource-table", DataTable)
+        selected = (
+            table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        )
+        table.clear()
+        for r in self._rows:
+            table.add_row(*(clip(self._cell(r, c.key), w) for c, w in self._layout), key=r.code)
+            if r.code == selected:
+                table.move_cursor(row=table.row_count - 1)
+        self._show_detail()
+
+    def _cell(self, r: ResourceRow, key: str) -> str | Text:
+        if key == "check":
+            colours = self.app.theme_variables
+            if r.needs_verification:
+                return Text("à vérifier", style=theme_style(colours, "bold $text-warning"))
+            return Text("à jour", style=theme_style(colours, "$text-success"))
+        if key == "status":
+            return Text(r.status_label, style="dim" if r.status == ResourceStatus.CLOSED.value else "")
+        return str(getattr(r, key) or "")
+
+    @on(DataTable.RowHighlighted, "#resource-table")
+    def _show_detail(self) -> None:
+        """The whole highlighted resource under the table (the cells may end in "…")."""
+        table = self.query_one("#resource-table", DataTable)
+        detail = self.query_one("#resource-detail", Static)
+        if not table.row_count or not 0 <= table.cursor_row < len(self._rows):
+            detail.update("")
+            return
+        r = self._rows[table.cursor_row]
+        parts = [
+            f"{r.code} — {r.name}",
+            r.kind,
+            f"public : {r.audiences}" if r.audiences else "",
+            f"porteur : {r.carrier}" if r.carrier else "",
+            f"territoires : {r.territories}" if r.territories else "",
+            f"commune : {r.commune}" if r.commune else "",
+            r.status_label.lower(),
+            "à vérifier" if r.needs_verification else "vérifiée",
+        ]
+        detail.update(Text(" · ".join(p for p in parts if p)))
 
     @on(CoverageLoaded)
     def show_coverage_matrix(self, message: CoverageLoaded) -> None:
-        matrix = message.matrix
+        self._matrix = message.matrix
+        self._matrix_layout = (0, 0)
+        self._fill_matrix()
+        axis = "public" if message.by == "public" else "type de ressource"
+        self.query_one("#coverage-title", Static).update(
+            f"Couverture par bassin et par {axis} : {len(message.matrix.gaps())} manque(s)"
+        )
+
+    def _fill_matrix(self) -> None:
+        """The matrix with its headers wrapped on three lines, as narrow as the table needs."""
+        matrix = self._matrix
+        if matrix is None:
+            return
         table = self.query_one("#coverage-table", DataTable)
+        available = table_width(table, self)
+        names = [name for _code, name in matrix.territories]
+        header = min(max((len(n) for n in names), default=6), 20)
+        n = max(len(matrix.columns), 1)
+        longest_word = max((len(w) for c in matrix.columns for w in c.split()), default=COVERAGE_CELL)
+        share = (available - header - 2) // n - 2
+        # As wide as the longest word if there is room; else narrower, down to COVERAGE_CELL
+        # (then the table scrolls sideways, the bassin column staying in place).
+        pieces = [w for c in matrix.columns for w in SHORT_LABELS.get(c, c).replace("-", "- ").split()]
+        narrowest = max([COVERAGE_CELL, *(len(w) for w in pieces)])
+        width = max(narrowest, min(share, longest_word))
+        if self._matrix_layout == (available, width) and table.columns:
+            return
+        self._matrix_layout = (available, width)
+        cursor = table.cursor_coordinate
+        colours = self.app.theme_variables
+        found = theme_style(colours, "bold $text-success")
+        gap = theme_style(colours, "bold reverse $error")
         table.clear(columns=True)
-        table.add_column("Bassin", key="territory")
+        table.add_column("Bassin", key="territory", width=header)
         for column in matrix.columns:
-            table.add_column(column, key=column)
+            table.add_column(wrap_label(column, width), key=column, width=width)
         for code, name in matrix.territories:
-            cells: list[Any] = [name]
+            cells: list[Any] = [clip(name, header)]
             for column in matrix.columns:
                 count = matrix.counts.get((code, column), 0)
                 cells.append(
-                    Text(f" {count} ", style="bold white on dark_green")
+                    Text(f"{count}".center(width), style=found)
                     if count
-                    else Text(" aucune ", style="bold white on red")
+                    else Text("aucune".center(width), style=gap)
                 )
             table.add_row(*cells, key=code)
-        axis = "public" if message.by == "public" else "type de ressource"
-        self.query_one("#coverage-title", Static).update(
-            f"Couverture par bassin et par {axis} : {len(matrix.gaps())} manque(s)"
-        )
+        table.cursor_coordinate = cursor
+        self._show_cell()
+
+    @on(DataTable.CellHighlighted, "#coverage-table")
+    def _show_cell(self) -> None:
+        """The highlighted cell in words: bassin, public (or type), how many resources."""
+        matrix = self._matrix
+        table = self.query_one("#coverage-table", DataTable)
+        detail = self.query_one("#coverage-detail", Static)
+        if matrix is None or not table.row_count:
+            detail.update("")
+            return
+        row, col = table.cursor_coordinate
+        code, name = matrix.territories[row]
+        if col == 0:
+            detail.update(f"{name} : {sum(matrix.counts.get((code, c), 0) for c in matrix.columns)} offre(s)")
+            return
+        column = matrix.columns[col - 1]
+        count = matrix.counts.get((code, column), 0)
+        what = f"{count} ressource(s)" if count else "aucune offre existante"
+        detail.update(f"{name} × {column} : {what}")
 
     # --- filters ------------------------------------------------------------------------------
 
