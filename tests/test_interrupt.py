@@ -93,3 +93,43 @@ def test_atomic_path_replaces_the_target_on_success(tmp_path: Path) -> None:
         tmp.write_bytes(b"nouveau")
     assert target.read_bytes() == b"nouveau"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rapport.xlsx"]
+
+
+def test_interrupted_import_exits_130_with_the_french_line(big_store: Path, tmp_path: Path) -> None:
+    """Ctrl+C while the workbook is read: nothing applied, the same line, no traceback."""
+    import threading
+
+    from exports.excel import export_ars
+    from store.database import open_store
+
+    workbook = tmp_path / "echange.xlsx"
+    store = open_store(big_store)
+    try:
+        export_ars(store, "09", workbook, author="test")
+    finally:
+        store.dispose()
+    process = subprocess.Popen(
+        [*cli_startup_bench.suivi_sts_command(), "--db", str(big_store), "import", str(workbook)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    assert process.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")))  # type: ignore[union-attr]
+    reader.start()
+    try:
+        _wait_for(lambda: any(line.startswith("Lecture") for line in lines) or process.poll() is not None)
+        assert process.poll() is None, "l'import a fini avant le signal"
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        reader.join(timeout=10)
+    stderr = "".join(lines)
+    assert process.returncode == INTERRUPTED, stderr
+    assert "Traceback" not in stderr, stderr
+    assert lines[-1].rstrip("\n") == INTERRUPTED_LINE
+    assert temporary_leftovers(tmp_path) == []
