@@ -133,3 +133,15 @@ def test_interrupted_import_exits_130_with_the_french_line(big_store: Path, tmp_
     assert "Traceback" not in stderr, stderr
     assert lines[-1].rstrip("\n") == INTERRUPTED_LINE
     assert temporary_leftovers(tmp_path) == []
+
+
+def test_every_exit_code_is_documented_in_help_and_readme() -> None:
+    done = subprocess.run(
+        [*cli_startup_bench.suivi_sts_command(), "--help"], capture_output=True, text=True, timeout=60
+    )
+    help_text = " ".join(done.stdout.split())
+    for words in ("0 succès", "1 données invalides", "2 erreur d'utilisation", "130 interrompu"):
+        assert words in help_text, words
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    line = " ".join(readme.split("Exit codes:", 1)[1].split(".")[0].split())
+    assert all(f"`{code}`" in line for code in (0, 1, 2, 130)), line
