@@ -85,9 +85,9 @@ async def test_a_closed_terminal_leaves_a_draft_offered_back(
         assert "Un brouillon non enregistré du" in dialog.question and "le reprendre ?" in dialog.question
         await pilot.click("#yes")
         await pilot.pause(0.2)
-        form = app.screen
-        assert isinstance(form, ActionDetailScreen)
-        assert form.query_one("#title", Input).value == "Titre tapé avant la coupure"
-        assert form.query_one("#territories", Checklist).selected == []
-        assert form.is_dirty()
+        reopened = app.screen
+        assert isinstance(reopened, ActionDetailScreen)
+        assert reopened.query_one("#title", Input).value == "Titre tapé avant la coupure"
+        assert reopened.query_one("#territories", Checklist).selected == []
+        assert reopened.is_dirty()
     assert not drafts[0].exists()  # offered once

@@ -35,7 +35,7 @@ from tui.widgets.checklist import Checklist
 from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.indicator_dialog import IndicatorDialog
-from tui.widgets.journal_table import JOURNAL_COLUMNS, show_journal
+from tui.widgets.journal_table import add_journal_columns, show_journal
 from tui.widgets.status_dialog import StatusChange, StatusDialog
 from tui.widgets.text_dialog import TextDialog
 
@@ -169,7 +169,7 @@ class ActionDetailScreen(FormScreen):
                 yield DataTable(id="ind-grid", cursor_type="cell", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#journal", DataTable).add_columns(*JOURNAL_COLUMNS)
+        add_journal_columns(self.query_one("#journal", DataTable))
         self.load(self.code)
 
     def refresh_data(self) -> None:

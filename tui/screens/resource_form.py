@@ -22,7 +22,7 @@ from tui.screens.form_base import FormScreen
 from tui.services import Choices
 from tui.widgets.checklist import Checklist
 from tui.widgets.conflict_dialog import ConflictDialog
-from tui.widgets.journal_table import JOURNAL_COLUMNS, show_journal
+from tui.widgets.journal_table import add_journal_columns, show_journal
 
 #: Fields with a layout of their own; every other registry field gets a plain input, in order.
 _LAID_OUT = frozenset(
@@ -112,7 +112,7 @@ class ResourceFormScreen(FormScreen):
             yield from self.field("notes", TextArea(id="notes"))
 
     def on_mount(self) -> None:
-        self.query_one("#resource-journal", DataTable).add_columns(*JOURNAL_COLUMNS)
+        add_journal_columns(self.query_one("#resource-journal", DataTable))
         self.load()
 
     def refresh_data(self) -> None:
