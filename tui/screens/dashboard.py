@@ -62,13 +62,33 @@ class DashboardScreen(BaseScreen):
             yield Static("Derniers échanges de fichiers", classes="section-title")
             yield Static("", id="exchanges")
 
+    #: The latest figures read; shown once the widgets are there (a worker's result can arrive
+    #: before the screen finished mounting, or after it started to go away).
+    _data: Dashboard | None = None
+    _ready: bool = False
+
     def on_mount(self) -> None:
         for table_id in ("#late", "#soon"):
             table = self.query_one(table_id, DataTable)
             table.add_column("Code")
             table.add_column("Action", width=24)
             table.add_columns("Échéance", "Statut")
+        self._ready = True
+        if self._data is not None:
+            self._show(self._data)
         self.refresh_data()
+
+    def on_unmount(self) -> None:
+        self._ready = False
+
+    def _can_show(self) -> bool:
+        """The widgets are mounted and not being removed (the screen replaced, the app closing)."""
+        return (
+            self._ready
+            and self.is_mounted
+            and self.is_attached
+            and not (self._closing or self._closed or self._pruning)
+        )
 
     def refresh_data(self) -> None:
         self.load()
@@ -79,7 +99,11 @@ class DashboardScreen(BaseScreen):
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
-        data = message.data
+        self._data = message.data
+        if self._can_show():
+            self._show(message.data)
+
+    def _show(self, data: Dashboard) -> None:
         self.query_one("#dept-title", Static).update(
             f"{data.department_name} ({data.department_code}) — {data.total} actions, "
             f"{data.late_count} en retard, {data.due_soon_count} à échéance sous 30 jours"

@@ -1,0 +1,69 @@
+"""The dashboard survives quick starts: its data may arrive before its widgets or after it left.
+
+Issue 10: about one start in twenty failed with `NoMatches: '#late'`, the dashboard's worker
+result being handled while its widgets were not (or no longer) there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from tui.app import SuiviStsApp
+from tui.screens.dashboard import DashboardScreen
+
+STARTS = 30
+KEYS = (("f2",), ("f4",), ("f4", "f2"), ("f2", "f4", "f2"), ("f3", "f2", "f4"))
+
+
+async def _until_dashboard(app: SuiviStsApp, pilot: Pilot[int]) -> DashboardScreen:
+    for _ in range(500):
+        if isinstance(app.screen, DashboardScreen):
+            return app.screen
+        await pilot.pause(0.01)
+    raise AssertionError("le tableau de bord ne s'est pas ouvert")
+
+
+async def test_thirty_quick_starts_raise_nothing(app_factory: Callable[..., SuiviStsApp]) -> None:
+    for start in range(STARTS):
+        app = app_factory()
+        async with app.run_test(size=(140, 45)) as pilot:
+            screen = await _until_dashboard(app, pilot)
+            screen.refresh_data()  # a second result in flight while the keys move away and back
+            await pilot.press(*KEYS[start % len(KEYS)])
+        # run_test re-raises what a handler raised; say which start it was otherwise
+        assert app._exception is None, (start, app._exception)  # noqa: SLF001
+
+
+async def test_results_arriving_while_the_app_closes_are_dropped(
+    app_factory: Callable[..., SuiviStsApp],
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await _until_dashboard(app, pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        data = screen._data  # noqa: SLF001
+        assert data is not None
+        for _ in range(20):
+            screen.post_message(DashboardScreen.Loaded(data))
+        app.exit()
+    assert app._exception is None  # noqa: SLF001
+
+
+async def test_the_dashboard_shows_its_figures_after_moving_away_and_back(
+    app_factory: Callable[..., SuiviStsApp],
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(140, 45)) as pilot:
+        await _until_dashboard(app, pilot)
+        await pilot.press("f4", "f2")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        title = str(app.screen.query_one("#dept-title", Static).render())
+        assert "actions" in title and "en retard" in title
+        late = app.screen.query_one("#late", DataTable)
+        assert len(late.columns) == 4
+        assert late.row_count > 0
