@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from textual.app import App, ComposeResult
 
+from store.actions import load_actions
+from store.database import open_store
+from tui.app import SuiviStsApp
+from tui.screens.action_detail import ActionDetailScreen
 from tui.widgets.checklist import CHECKED, CURSOR, UNCHECKED, Checklist
+from tui.widgets.confirm_dialog import ConfirmDialog
 
 TERRITORIES = [("Ariège", "09"), ("Couserans", "COU"), ("Pamiers", "PAM"), ("Foix", "FOI")]
 
@@ -61,3 +69,33 @@ async def test_the_count_line_is_on_screen() -> None:
     async with app.run_test(size=(60, 12)) as pilot:
         await pilot.pause()
         assert "2 territoires cochés sur 4" in app.export_screenshot().replace("&#160;", " ")
+
+
+async def test_saving_an_action_with_no_territory_asks_first(
+    app_factory: Callable[..., SuiviStsApp], ariege_db: Path
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(3):
+            await pilot.pause(0.05)
+            await app.workers.wait_for_complete()
+        app.open_action("ACT-002")
+        for _ in range(3):
+            await pilot.pause(0.05)
+            await app.workers.wait_for_complete()
+        form = app.screen
+        assert isinstance(form, ActionDetailScreen)
+        form.query_one("#territories", Checklist).deselect_all()
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog) and "aucun territoire" in dialog.question
+        await pilot.click("#no")  # back to the form: nothing saved
+        await pilot.pause(0.3)
+        assert app.screen is form and form.is_dirty()
+    store = open_store(ariege_db)
+    try:
+        with store.engine.connect() as conn:
+            assert load_actions(conn, "09", ["ACT-002"])["ACT-002"].territories != ()
+    finally:
+        store.dispose()
