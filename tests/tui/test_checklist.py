@@ -92,7 +92,8 @@ async def test_saving_an_action_with_no_territory_asks_first(
         assert isinstance(dialog, ConfirmDialog) and "aucun territoire" in dialog.question
         await pilot.click("#no")  # back to the form: nothing saved
         await pilot.pause(0.3)
-        assert app.screen is form and form.is_dirty()
+        assert app.screen is form
+        assert isinstance(form, ActionDetailScreen) and form.is_dirty()
     store = open_store(ariege_db)
     try:
         with store.engine.connect() as conn:
