@@ -64,11 +64,22 @@ def fit_columns(columns: list[Column], available: int) -> list[tuple[Column, int
 
 
 def clip(value: str | Text, width: int) -> Text:
-    """`value` in at most `width` cells, ending in "…" when cut."""
+    """`value` in at most `width` cells, ending in "…" when cut (between words if one is near)."""
     text = value.copy() if isinstance(value, Text) else Text(value)
-    if text.cell_len > width:
+    if text.cell_len <= width:
+        return text
+    if width < 2 or text.cell_len != len(text.plain):  # wide characters: let Rich count cells
         text.truncate(width, overflow="ellipsis")
-    return text
+        return text
+    plain = text.plain
+    cut = width - 1
+    space = plain.rfind(" ", 0, cut + 1)
+    if plain[cut] != " " and space >= width * 2 // 3:
+        cut = space
+    kept = text[:cut]
+    kept.rstrip()
+    kept.append("…")
+    return kept
 
 
 def table_width(table: Widget, screen: Widget) -> int:
