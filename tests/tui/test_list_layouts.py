@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Static
 
 from tui.app import SuiviStsApp
@@ -85,7 +86,7 @@ async def test_status_and_weather_never_cut(app_factory: AppFactory, size: tuple
         assert widths["weather"] >= len("orange")
         for row in range(table.row_count):
             for key in ("status", "weather", "progress", "due_date"):
-                cell = table.get_cell_at((row, list(widths).index(key)))
+                cell = table.get_cell_at(Coordinate(row, list(widths).index(key)))
                 assert "…" not in str(cell), (row, key, cell)
 
 
