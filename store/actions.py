@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from store import journal
+from store import figures, journal
 from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION
 from store.journal import Change
@@ -60,7 +60,7 @@ class ActionData:
 
     def is_late(self, today: date) -> bool:
         """Late: still open and its due date has passed (derived, never stored)."""
-        return self.due_date is not None and self.due_date < today and ActionStatus(self.status).is_open
+        return figures.is_late(self.status, self.due_date, today)
 
 
 FieldChange = Change
@@ -95,6 +95,33 @@ def validate(data: ActionData, maps: CodeMaps | None = None) -> list[ValidationE
     if maps is not None:
         errors.extend(_unknown_codes(data, maps))
     return errors
+
+
+def warnings(data: ActionData) -> list[str]:
+    """What looks wrong but is allowed (saved anyway): one French sentence each, for the form and
+    the import preview to show."""
+    found: list[str] = []
+    if data.status == ActionStatus.TODO.value and data.progress > 0:
+        found.append(
+            f"Avancement de {data.progress} % sur une action « {ActionStatus.TODO.label} » : "
+            f"est-elle plutôt « {ActionStatus.IN_PROGRESS.label} » ?"
+        )
+    if not data.objectives:
+        found.append("L'action n'est rattachée à aucun objectif du schéma.")
+    if not data.territories:
+        found.append("L'action n'a aucun territoire.")
+    return found
+
+
+def completed(data: ActionData) -> ActionData:
+    """Réalisée means 100 %: the action with its progress brought to 100 when it is Réalisée.
+
+    `create_action` and `update_action` apply it, so every path (form, workshop, Excel import,
+    sync) saves the same thing, and the progress change is journaled like any other.
+    """
+    if data.status == ActionStatus.DONE.value and data.progress < 100:
+        return replace(data, progress=100)
+    return data
 
 
 def _unknown_codes(data: ActionData, maps: CodeMaps) -> list[ValidationError]:
@@ -186,6 +213,7 @@ def create_action(
 ) -> ActionData:
     """Insert a new action and journal its creation. Returns it with its id and version."""
     maps = maps or code_maps(conn, department)
+    data = completed(data)
     _raise_first(validate(data, maps))
     action_id = insert_versioned(conn, A, department, data.code, _columns(data, maps))
     _write_links(conn, action_id, data, maps)
@@ -242,10 +270,11 @@ def update_action(
     """Apply the differences between `before` and `after`, journal each changed field.
 
     Refuses (VersionConflict) when the action changed in the store since `before` was read.
-    A status moving to Reportée or Abandonnée needs a comment.
+    A status moving to Reportée or Abandonnée needs a comment. A Réalisée action's progress
+    becomes 100 % (`completed`).
     """
     maps = maps or code_maps(conn, department)
-    after = replace(after, code=before.code)
+    after = completed(replace(after, code=before.code))
     _raise_first(validate(after, maps))
     changes = diff(before, after)
     if not changes:

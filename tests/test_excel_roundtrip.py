@@ -195,7 +195,8 @@ def test_two_offline_copies_merge_and_true_conflicts_are_listed(loaded_store: St
         set_cell(book, "Actions", "ACT-002", "Météo", "Rouge")
 
     def bob(book: Any) -> None:
-        set_cell(book, "Actions", "ACT-001", "Avancement (%)", 80)  # different field: merges
+        # Réalisée brought ACT-001 to 100 % in the store (issue 10): 80 there is a true conflict
+        set_cell(book, "Actions", "ACT-001", "Avancement (%)", 80)
         set_cell(book, "Actions", "ACT-002", "Météo", "Vert")  # same field, other value: conflict
         set_cell(book, "Actions", "ACT-002", "Financement", "FIR")
 
@@ -205,15 +206,16 @@ def test_two_offline_copies_merge_and_true_conflicts_are_listed(loaded_store: St
     preview = preview_import(loaded_store, DEPT, second)
     assert not preview.rejected
     assert [(c.key, c.field, c.exported, c.store, c.workbook) for c in preview.conflicts] == [
-        ("ACT-002", "weather", None, "rouge", "vert")
+        ("ACT-001", "progress", 50, 100, 80),
+        ("ACT-002", "weather", None, "rouge", "vert"),
     ]
-    assert "Météo" in str(preview.conflicts[0]) and "bob.xlsx" in str(preview.conflicts[0])
+    assert "Météo" in str(preview.conflicts[1]) and "bob.xlsx" in str(preview.conflicts[1])
     with pytest.raises(ImportRefused):
         apply_import(loaded_store, DEPT, preview, {}, "testeur", backup=False)
-    conflict = preview.conflicts[0]
-    apply_import(loaded_store, DEPT, preview, {conflict.id: KEEP_STORE}, "testeur", backup=False)
+    keep = {conflict.id: KEEP_STORE for conflict in preview.conflicts}
+    apply_import(loaded_store, DEPT, preview, keep, "testeur", backup=False)
     after = actions(loaded_store)
-    assert after["ACT-001"].status == "realisee" and after["ACT-001"].progress == 80
+    assert after["ACT-001"].status == "realisee" and after["ACT-001"].progress == 100
     assert after["ACT-002"].weather == "rouge" and after["ACT-002"].funding == "FIR"
 
 

@@ -213,7 +213,8 @@ class StoreService:
 
 
 def with_status(data: ActionData, status: str, progress: int | None = None) -> ActionData:
-    """The action with a new status (Réalisée brings the progress to 100 %)."""
-    if progress is None:
-        progress = 100 if status == "realisee" else data.progress
-    return replace(data, status=status, progress=progress)
+    """The action with a new status (Réalisée brings the progress to 100 %: `store.actions.completed`,
+    applied again when it is saved)."""
+    return action_rules.completed(
+        replace(data, status=status, progress=data.progress if progress is None else progress)
+    )

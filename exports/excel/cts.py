@@ -1,8 +1,9 @@
 """The report for the Conseil territorial de santé (`export cts`): to read, project and print.
 
-Sheets: `Synthèse` (per engagement and défi: actions by status, share done, mean progress,
-late actions, with conditional colours and a chart), `Actions par objectif`, `Indicateurs`
-(target versus latest value), `Aidants-répit` (coverage by territory and public, and the
+Sheets: `Synthèse` (per engagement and défi: actions by status, share done and mean progress
+of the actions not abandoned, late actions, with conditional colours and a chart), `Actions
+par objectif`, `Indicateurs`
+(target versus latest value), `Aidants-répit` (coverage by bassin and public, and the
 list of resources) and `Offre de soins` (targets versus existing). Every sheet prints in
 landscape, fitted to the page width, with its header rows repeated and the department and
 date in the page header. People's names, phone numbers and e-mail addresses are left out
@@ -17,8 +18,9 @@ from typing import Any
 
 from exports.excel.data import ExportData
 from exports.excel.safe import Formats, SafeSheet
+from store import figures
 from store.actions import ActionData
-from store.vocab import ACTION_STATUS_LABELS, AUDIENCES, ActionStatus, ResourceStatus, Weather
+from store.vocab import ACTION_STATUS_LABELS, ActionStatus, ResourceStatus, TerritoryKind, Weather
 
 Progress = Callable[[int, int], None]
 STATUS_COLOURS = {
@@ -250,8 +252,9 @@ class ReportWriter:
     ) -> None:
         counts = Counter(ActionStatus(a.status) for a in actions)
         count = len(actions)
-        share = counts[ActionStatus.DONE] / count if count else None
-        mean = sum(a.progress for a in actions) / count / 100 if count else None
+        rate = figures.done_rate((a.status, a.progress) for a in actions)  # abandoned ones left out
+        share = rate.share
+        mean = rate.mean_progress / 100 if rate.mean_progress is not None else None
         late = sum(1 for a in actions if a.is_late(self.today))
         percent = self.total_percent if total else self.percent
         number = fmt if fmt is not self.cell else self.number
@@ -432,27 +435,40 @@ class ReportWriter:
     def _resources(self) -> None:
         sheet = self.book.add_worksheet("Aidants-répit")
         safe = self._safe(sheet)
-        open_resources = [r for r in self.data.resources if r.status != ResourceStatus.CLOSED.value]
+        d = self.data
         safe.write(
-            0, 0, "Couverture par territoire et public (ressources existantes ou en projet)", self.title
+            0,
+            0,
+            "Couverture par bassin et public (ressources existantes ; celles de tout le département "
+            "comptent dans chaque bassin)",
+            self.title,
         )
         top = 2
-        headers = ["Territoire", *AUDIENCES, "Toutes"]
+        columns = figures.coverage_columns("public")
+        headers = ["Bassin", *columns, "Toutes"]
         safe.write_row(top, headers, [self.header] * len(headers))
+        kinds = d.territory_kinds
+        basins = [code for code, _name in d.territories if kinds.get(code) == TerritoryKind.BASIN.value]
+        whole = {code for code, kind in kinds.items() if kind == TerritoryKind.DEPARTMENT.value}
+        items = [figures.CoverageItem(r.status, r.kind, r.audiences, r.territories) for r in d.resources]
+        counts = figures.coverage_counts(items, basins, whole, columns)
         row = top
-        for code, name in self.data.territories:
+        for code, name in d.territories:
+            if code not in basins:
+                continue
             row += 1
-            here = [r for r in open_resources if code in r.territories]
-            counts = [sum(1 for r in here if audience in r.audiences) for audience in AUDIENCES]
+            cells = [counts.get((code, column), 0) for column in columns]
             safe.write_row(
-                row, [f"{name} ({code})", *counts, len(here)], [self.cell] + [self.number] * (len(counts) + 1)
+                row,
+                [f"{name} ({code})", *cells, figures.covering(items, code, basins, whole)],
+                [self.cell] + [self.number] * (len(cells) + 1),
             )
         if row > top:
             sheet.conditional_format(
                 top + 1,
                 1,
                 row,
-                len(AUDIENCES),
+                len(columns),
                 {"type": "2_color_scale", "min_color": "#FFFFFF", "max_color": "#63BE7B"},
             )
         row += 2

@@ -52,6 +52,8 @@ class ExportData:
     objectives: list[ObjectiveRow] = field(default_factory=list)
     organisations: list[tuple[str, str]] = field(default_factory=list)
     territories: list[tuple[str, str]] = field(default_factory=list)
+    #: Territory code → kind ("departement" or "bassin"), for coverage (store.figures).
+    territory_kinds: dict[str, str] = field(default_factory=dict)
     care_offer: list[dict[str, object]] = field(default_factory=list)
     #: Streamed exports (the exchange workbook): what is known without loading every record.
     action_codes: list[str] = field(default_factory=list)
@@ -177,14 +179,13 @@ def load(
         )
     ]
     terr = Territory.__table__  # type: ignore[attr-defined]
-    data.territories = [
-        (code, title)
-        for code, title in conn.execute(
-            select(terr.c.code, terr.c.name)
-            .where(terr.c.department_code == department)
-            .order_by(terr.c.position)
-        )
-    ]
+    rows = conn.execute(
+        select(terr.c.code, terr.c.name, terr.c.kind)
+        .where(terr.c.department_code == department)
+        .order_by(terr.c.position)
+    ).all()
+    data.territories = [(code, title) for code, title, _kind in rows]
+    data.territory_kinds = {code: kind for code, _title, kind in rows}
     if care_offer:
         data.care_offer = read_care_offer(conn, department)
     return data

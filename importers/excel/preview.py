@@ -401,6 +401,14 @@ class Planner:
                         "comment" if "comment" in sheet.columns else "status",
                     )
                 )
+            if not errors:  # allowed but doubtful: said, not refused (new ones only, for an update)
+                already = action_rules.warnings(before) if before is not None else []
+                where = sheet.location(self.file, row).describe()
+                self.preview.warnings.extend(
+                    f"{where} : {w[0].lower()}{w[1:]}"
+                    for w in action_rules.warnings(after)
+                    if w not in already
+                )
         else:
             errors = resource_rules.validate(after, self.maps)
         for error in errors:

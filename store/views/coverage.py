@@ -7,12 +7,13 @@ from datetime import date
 
 from sqlalchemy import Connection, select
 
+from store import figures
 from store.resources import VERIFY_EVERY_DAYS
 from store.tables import RESOURCE as R
 from store.tables import RESOURCE_AUDIENCE as RA
 from store.tables import RESOURCE_TERRITORY as RT
 from store.tables import TERRITORY as TER
-from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus, TerritoryKind
+from store.vocab import ResourceStatus, TerritoryKind
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class CoverageMatrix:
 def coverage_matrix(conn: Connection, department: str, *, by: str = "public", today: date) -> CoverageMatrix:
     """Existing resources per bassin and public (`by="public"`) or type (`by="type"`).
 
-    A resource covering the whole department covers every bassin.
+    Counted as `store.figures` says: existing resources only, a department-wide one in every bassin.
     """
     territories = conn.execute(
         select(TER.c.id, TER.c.code, TER.c.name, TER.c.kind)
@@ -45,36 +46,31 @@ def coverage_matrix(conn: Connection, department: str, *, by: str = "public", to
         .order_by(TER.c.position)
     ).all()
     basins = [(code, name) for _id, code, name, kind in territories if kind == TerritoryKind.BASIN.value]
-    whole = {tid for tid, _c, _n, kind in territories if kind == TerritoryKind.DEPARTMENT.value}
+    whole = {code for _id, code, _n, kind in territories if kind == TerritoryKind.DEPARTMENT.value}
     code_of = {tid: code for tid, code, _n, _k in territories}
     resources = conn.execute(
         select(R.c.id, R.c.kind, R.c.status, R.c.verified_on).where(R.c.department_code == department)
     ).all()
-    existing = {rid: kind for rid, kind, status, _v in resources if status == ResourceStatus.EXISTING.value}
     unverified = sum(
         1
         for _rid, _k, status, verified in resources
         if status != ResourceStatus.CLOSED.value
         and (verified is None or (today - verified).days > VERIFY_EVERY_DAYS)
     )
-    covered: dict[int, set[str]] = {}
+    existing = {rid for rid, _k, status, _v in resources if figures.counts_in_coverage(status)}
+    audiences: dict[int, set[str]] = {}
+    for rid, audience in conn.execute(select(RA.c.resource_id, RA.c.audience)):
+        if rid in existing:
+            audiences.setdefault(rid, set()).add(audience)
+    places: dict[int, set[str]] = {}
     for rid, tid in conn.execute(select(RT.c.resource_id, RT.c.territory_id)):
         if rid in existing:
-            covered.setdefault(rid, set()).update(
-                {code for code, _n in basins} if tid in whole else {code_of.get(tid, "")}
-            )
-    if by == "type":
-        columns = list(RESOURCE_TYPES)
-        keys: dict[int, set[str]] = {rid: {kind} for rid, kind in existing.items()}
-    else:
-        columns = [a for a in AUDIENCES if a != "Tous publics"]
-        keys = {}
-        for rid, audience in conn.execute(select(RA.c.resource_id, RA.c.audience)):
-            if rid in existing:
-                keys.setdefault(rid, set()).update(columns if audience == "Tous publics" else {audience})
-    counts: dict[tuple[str, str], int] = {}
-    for rid, territories_covered in covered.items():
-        for territory in territories_covered:
-            for column in keys.get(rid, ()):
-                counts[(territory, column)] = counts.get((territory, column), 0) + 1
+            places.setdefault(rid, set()).add(code_of.get(tid, ""))
+    items = [
+        figures.CoverageItem(status, kind, audiences.get(rid, set()), places.get(rid, set()))
+        for rid, kind, status, _v in resources
+        if rid in existing
+    ]
+    columns = figures.coverage_columns(by)
+    counts = figures.coverage_counts(items, [code for code, _n in basins], whole, columns, by=by)
     return CoverageMatrix(basins, columns, counts, unverified)

@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import Connection, case, func, select
 
+from store import figures
 from store.activity import ExchangeRow, last_exchanges
 from store.tables import ACTION as A
 from store.tables import ACTION_OBJECTIVE as AO
@@ -26,13 +27,14 @@ class EngagementProgress:
     code: str
     number: int | None
     title: str
-    actions: int
+    actions: int  # the actions that count: not abandoned (store.figures)
     done: int
     mean_progress: float
 
     @property
     def done_share(self) -> float:
-        return self.done / self.actions if self.actions else 0.0
+        """`store.figures.DoneRate.share`: done over the actions not abandoned (0 when none)."""
+        return figures.DoneRate(self.done, self.actions).share or 0.0
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,17 @@ def dashboard(conn: Connection, department: str, today: date, *, listed: int = 8
         conn, ActionFilter(due_within_days=DUE_SOON_DAYS, sort="due_date"), limit=listed, today=today
     )
     matrix = coverage_matrix(conn, department, today=today)
+    late_count = conn.execute(
+        select(func.count())
+        .select_from(A)
+        .where(A.c.department_code == department, figures.late_clause(A.c.status, A.c.due_date, today))
+    ).scalar_one()
     return Dashboard(
         department_code=department,
         department_name=name,
         by_status=by_status,
         total=sum(by_status.values()),
-        late_count=late.total,
+        late_count=int(late_count),
         due_soon_count=soon.total,
         engagements=_engagement_progress(conn, department),
         late=late.rows,
@@ -85,7 +92,8 @@ def dashboard(conn: Connection, department: str, today: date, *, listed: int = 8
 
 
 def _engagement_progress(conn: Connection, department: str) -> list[EngagementProgress]:
-    # An action counts once per engagement, under its first (main) objective's engagement.
+    # An action counts once, under its first (main) objective's engagement; the done rate and the
+    # mean progress leave the abandoned actions out (store.figures).
     main = (
         select(AO.c.action_id, func.min(AO.c.position).label("position")).group_by(AO.c.action_id).subquery()
     )
@@ -97,7 +105,7 @@ def _engagement_progress(conn: Connection, department: str) -> list[EngagementPr
         .join(OBJ, OBJ.c.id == AO.c.objective_id)
         .join(CH, CH.c.id == OBJ.c.challenge_id)
         .join(ENG, ENG.c.id == CH.c.engagement_id)
-        .where(A.c.department_code == department, A.c.status != ActionStatus.ABANDONED.value)
+        .where(A.c.department_code == department, figures.rate_clause(A.c.status))
         .subquery()
     )
     stats = {

@@ -1,0 +1,162 @@
+"""The one definition of each derived figure: late, done rate, mean progress, respite coverage.
+
+The dashboard, the coverage matrix, the CTS report and the exchange workbook all count with
+these functions (in Python, or in SQL with the `*_clause` twins), so their figures agree.
+
+- **late**: an open action (À lancer, En cours, Reportée) whose due date has passed;
+- **done rate**: Réalisée actions over the actions that count, i.e. all but the abandoned ones;
+  the **mean progress** is taken over the same actions;
+- **coverage**: existing resources only (status « existant »); a resource of a department-wide
+  territory (kind « departement ») covers every bassin; « Tous publics » covers every public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_
+
+from store.vocab import AUDIENCES, RESOURCE_TYPES, ActionStatus, ResourceStatus
+
+#: Statuses of the actions that can still be late.
+OPEN_STATUSES: tuple[str, ...] = tuple(s.value for s in ActionStatus if s.is_open)
+#: Statuses left out of the done rate and the mean progress.
+NOT_COUNTED: tuple[str, ...] = (ActionStatus.ABANDONED.value,)
+ALL_AUDIENCES = "Tous publics"
+
+
+# --- late ------------------------------------------------------------------------------------
+
+
+def is_late(status: str, due_date: date | None, today: date) -> bool:
+    """Still open and its due date has passed (derived, never stored)."""
+    return due_date is not None and due_date < today and status in OPEN_STATUSES
+
+
+def late_clause(status: Any, due_date: Any, today: date) -> ColumnElement[bool]:
+    """`is_late` in SQL, on the given status and due date columns."""
+    return and_(due_date.is_not(None), due_date < today, status.in_(OPEN_STATUSES))
+
+
+# --- done rate and mean progress -------------------------------------------------------------
+
+
+def counts_in_rate(status: str) -> bool:
+    """Whether an action counts in the done rate (and the mean progress): not abandoned."""
+    return status not in NOT_COUNTED
+
+
+def rate_clause(status: Any) -> ColumnElement[bool]:
+    """`counts_in_rate` in SQL."""
+    return status.not_in(NOT_COUNTED)
+
+
+@dataclass(frozen=True)
+class DoneRate:
+    """Réalisée actions over the actions that count (abandoned ones left out)."""
+
+    done: int = 0
+    counted: int = 0
+    progress_total: int = 0
+
+    @property
+    def share(self) -> float | None:
+        """Done over counted (0-1), None when nothing counts."""
+        return self.done / self.counted if self.counted else None
+
+    @property
+    def mean_progress(self) -> float | None:
+        """Mean progress of the counted actions (0-100), None when nothing counts."""
+        return self.progress_total / self.counted if self.counted else None
+
+    def __str__(self) -> str:
+        return f"{self.done}/{self.counted}"
+
+
+def done_rate(actions: Iterable[tuple[str, int]]) -> DoneRate:
+    """The done rate of (status, progress) pairs."""
+    done = counted = total = 0
+    for status, progress in actions:
+        if not counts_in_rate(status):
+            continue
+        counted += 1
+        total += progress or 0
+        done += status == ActionStatus.DONE.value
+    return DoneRate(done, counted, total)
+
+
+# --- coverage --------------------------------------------------------------------------------
+
+
+def counts_in_coverage(status: str) -> bool:
+    """Only existing resources cover a bassin (planned or closed ones do not)."""
+    return status == ResourceStatus.EXISTING.value
+
+
+@dataclass(frozen=True)
+class CoverageItem:
+    """What coverage needs of a resource: status, type, publics and territory codes."""
+
+    status: str
+    kind: str
+    audiences: Collection[str]
+    territories: Collection[str]
+
+
+def covered_basins(territories: Iterable[str], basins: Sequence[str], whole: Collection[str]) -> set[str]:
+    """The bassins a resource covers: its own, or all of them for a department-wide territory."""
+    covered: set[str] = set()
+    for code in territories:
+        if code in whole:
+            covered.update(basins)
+        elif code in basins:
+            covered.add(code)
+    return covered
+
+
+def coverage_keys(item: CoverageItem, columns: Sequence[str], by: str) -> set[str]:
+    """The columns a resource counts in: its type (`by="type"`) or its publics."""
+    if by == "type":
+        return {item.kind} & set(columns)
+    if ALL_AUDIENCES in item.audiences:
+        return set(columns)
+    return set(item.audiences) & set(columns)
+
+
+def coverage_counts(
+    items: Iterable[CoverageItem],
+    basins: Sequence[str],
+    whole: Collection[str],
+    columns: Sequence[str],
+    *,
+    by: str = "public",
+) -> dict[tuple[str, str], int]:
+    """`counts[(bassin code, column)]`: existing resources covering that bassin for that column."""
+    counts: dict[tuple[str, str], int] = {}
+    for item in items:
+        if not counts_in_coverage(item.status):
+            continue
+        keys = coverage_keys(item, columns, by)
+        for basin in covered_basins(item.territories, basins, whole):
+            for column in keys:
+                counts[(basin, column)] = counts.get((basin, column), 0) + 1
+    return counts
+
+
+def covering(items: Iterable[CoverageItem], basin: str, basins: Sequence[str], whole: Collection[str]) -> int:
+    """How many existing resources cover `basin`, whatever their public."""
+    return sum(
+        1
+        for item in items
+        if counts_in_coverage(item.status) and basin in covered_basins(item.territories, basins, whole)
+    )
+
+
+def coverage_columns(by: str = "public") -> list[str]:
+    """The columns of the coverage matrix: resource types, or publics (« Tous publics » spread)."""
+    if by == "type":
+        return list(RESOURCE_TYPES)
+    return [a for a in AUDIENCES if a != ALL_AUDIENCES]
