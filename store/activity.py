@@ -121,3 +121,15 @@ def saved_filters(conn: Connection, department: str) -> dict[str, dict[str, Any]
 
 def delete_filter(conn: Connection, department: str, name: str) -> None:
     conn.execute(delete(SF).where(SF.c.department_code == department, SF.c.name == name))
+
+
+def open_workshop(conn: Connection, department: str) -> WorkshopInfo | None:
+    """The department's latest workshop session not yet closed (to resume it), if any."""
+    query = (
+        select(WS.c.id)
+        .where(WS.c.department_code == department, WS.c.ended_at.is_(None))
+        .order_by(WS.c.id.desc())
+        .limit(1)
+    )
+    session_id = conn.execute(query).scalar()
+    return None if session_id is None else get_workshop(conn, department, session_id)

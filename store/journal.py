@@ -251,3 +251,29 @@ def resource_journal_lines(
         source=source,
         owner_id=resource_id,
     )
+
+
+def net_changes(lines: Iterable[JournalLine]) -> list[JournalLine]:
+    """One line per record and field: the first old value → the last new value.
+
+    What a workshop or a file changed, as its minutes show it: « Avancement 0 % → 30 % » rather
+    than three steps of 10 %. A field brought back to its first value disappears; the comments
+    of the merged lines are kept, in order. Lines without a field (creation, free comment) and
+    indicator values stay as they are. Lines come out in the order of each field's last change.
+    """
+    from dataclasses import replace
+
+    net: dict[tuple[str, str] | int, JournalLine] = {}
+    for index, line in enumerate(lines):
+        if line.kind != "modification" or not line.field_name or line.field_name == INDICATOR_FIELD:
+            net[index] = line
+            continue
+        key = (line.code, line.field_name)
+        first = net.pop(key, None)
+        if first is not None:
+            comments = [c for c in (first.comment, line.comment) if c]
+            line = replace(
+                line, old_value=first.old_value, old_text=first.old_text, comment=" · ".join(comments) or None
+            )
+        net[key] = line
+    return [line for key, line in net.items() if isinstance(key, int) or line.old_value != line.new_value]

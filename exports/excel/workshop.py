@@ -1,4 +1,8 @@
-"""The changes of a workshop session, for sending to the ARS (`export atelier`)."""
+"""The changes of a workshop session, for sending to the ARS (`export atelier`).
+
+One line per action and field (`net_changes`: first old value → last new value), as the
+workshop screen lists them; the journal keeps every step.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from exports.excel.safe import Formats, SafeSheet
 from store import actions as action_rules
 from store.actions import ActionData
 from store.activity import WorkshopInfo, get_workshop
-from store.journal import JournalLine, journal_lines
+from store.journal import JournalLine, journal_lines, net_changes
 from store.vocab import ActionStatus, Weather
 
 Progress = Callable[[int, int], None]
@@ -30,7 +34,7 @@ def load_workshop(conn: Connection, department: str, session_id: int | None) -> 
     info = get_workshop(conn, department, session_id)
     if info is None:
         return None
-    lines = journal_lines(conn, department, source=info.source)
+    lines = net_changes(journal_lines(conn, department, source=info.source))
     codes = list(dict.fromkeys(line.code for line in lines))
     actions = action_rules.load_actions(conn, department, codes)
     return WorkshopContent(info, lines, [actions[c] for c in codes if c in actions])

@@ -19,7 +19,6 @@ from tui.screens.action_detail import ActionDetailScreen
 from tui.screens.actions import ActionsScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.resources import ResourcesScreen
-from tui.screens.workshop import WorkshopScreen
 from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.conflict_dialog import ConflictDialog
@@ -225,44 +224,6 @@ async def test_a_change_made_elsewhere_is_shown_never_overwritten(
         assert app.screen.query_one("#progress", Input).value == "75"
     action, _ = stored(ariege_db, "ACT-002")
     assert action.progress == 75
-
-
-async def test_workshop_keys_save_and_journal_at_once(app_factory: AppFactory, ariege_db: Path) -> None:
-    initial, _ = stored(ariege_db, "ACT-005")
-    app = app_factory()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("f5")
-        await settle(pilot)
-        assert isinstance(app.screen, WorkshopScreen)
-        await pilot.press("o")
-        await settle(pilot)
-        assert isinstance(app.screen, ChoiceDialog)
-        await pilot.press(*"E1-D4-O2")
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, WorkshopScreen)
-        codes = table_codes(screen.query_one("#workshop-table", DataTable))
-        assert codes and codes[0] == "ACT-004"
-        await pilot.press("3")  # Réalisée
-        await settle(pilot)
-        await pilot.press("down", "plus", "plus")  # ACT-005: +20 %
-        await settle(pilot)
-        await pilot.press("c")
-        await pilot.press(*"point fait en CTS")
-        await pilot.press("enter")
-        await settle(pilot)
-        changes = screen.query_one("#session-changes", DataTable)
-        assert changes.row_count == 5  # status + progress (ACT-004), 2 progress steps, 1 comment
-        source = screen.session.source if screen.session else ""
-    done, journal = stored(ariege_db, "ACT-004")
-    assert done.status == "realisee" and done.progress == 100
-    moved, journal5 = stored(ariege_db, "ACT-005")
-    assert moved.progress == initial.progress + 20
-    assert source == "Atelier n°1"
-    assert {line.source for line in journal5 if line.kind != "creation"} == {"Atelier n°1"}
-    assert any(line.comment == "point fait en CTS" for line in journal5)
 
 
 async def test_resources_filter_and_coverage_gaps(app_factory: AppFactory) -> None:

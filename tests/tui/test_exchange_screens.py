@@ -101,7 +101,7 @@ async def test_a_workshop_session_is_exported_for_the_ars(app_factory: AppFactor
         await settle(pilot)
         await pilot.press("f5")
         await settle(pilot)
-        await pilot.press("o")
+        await pilot.press("n")  # Périmètre (o is the orange weather)
         await settle(pilot)
         await pilot.press(*"E1-D4-O2", "enter")
         await settle(pilot)

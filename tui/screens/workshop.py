@@ -1,12 +1,26 @@
 """Atelier: go through the actions of one objective, défi or territory; single keys update them.
 
-Every change is saved and journaled at once (source « Atelier n°N »); the session's changes
-are listed beside the table and can be exported at the end.
+A key press shows at once on the row (the screen's own copy of each action) and is saved by
+the screen's one writer: a queue of gestures drained, in order, by a single worker that always
+saves the latest state of the row (`after`) over the last version it saved (`before`). Quick
+keystrokes on one action therefore never conflict with each other; a change made meanwhile in
+another copy of the app still shows both versions (`ConflictDialog`).
+
+Nothing typed is lost if the app is killed: a gesture is queued at once and its transaction
+starts as soon as the ones before it are done (a few milliseconds each on a local file); only
+the gestures of the last instant — those still in the queue — can be lost.
+
+Every saved change is journaled under the session's source (« Atelier n°N »); the session's
+changes are listed beside the table, one line per action and field (`net_changes`), as the
+export shows them. A session not yet closed is offered for resumption in any copy of the app.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import threading
+from collections import deque
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -14,31 +28,102 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from store.actions import ActionData
-from store.activity import WorkshopInfo
+from store.activity import WorkshopInfo, open_workshop
 from store.errors import ValidationError, VersionConflict
-from store.journal import JournalLine
+from store.fields import ACTION
+from store.journal import JournalLine, net_changes
 from store.views.action_list import ActionFilter
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
 from tui.screens.base import BaseScreen
 from tui.services import with_status
 from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.confirm_dialog import ConfirmDialog
+from tui.widgets.conflict_dialog import ConflictDialog
+from tui.widgets.export_dialog import ExportDialog, ExportRequest, default_path
 from tui.widgets.text_dialog import TextDialog
 
 STATUS_KEYS = {str(i + 1): status for i, status in enumerate(ActionStatus)}
 PROGRESS_STEP = 10
 WEATHER_CYCLE = [None, *(w.value for w in Weather)]
+WEATHER_KEYS = {"v": Weather.GREEN, "o": Weather.ORANGE, "r": Weather.RED}
+#: The theme variable that colours each weather.
+WEATHER_COLOURS = {"vert": "success", "orange": "warning", "rouge": "error"}
+#: Fixed widths (the longest value or header), so that a value set later is never clipped.
+WIDTHS = {"status": max(len(s.label) for s in ActionStatus), "progress": 5, "weather": 6, "due": 10}
+MIN_TITLE = 12
+TITLE = ColumnKey("title")
+SCOPE_FILTERS = {
+    "objectif": lambda code: ActionFilter(objectives=(code,)),
+    "defi": lambda code: ActionFilter(challenges=(code,)),
+    "territoire": lambda code: ActionFilter(territories=(code,)),
+}
+
+
+def documents_folder() -> Path:
+    """The user's documents folder (where a session's export goes by default), else home."""
+    from platformdirs import user_documents_dir
+
+    folder = Path(user_documents_dir())
+    return folder if folder.is_dir() else Path.home()
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` cut to `width` characters, ending in « … » when cut."""
+    return text if len(text) <= width else text[: max(width - 1, 0)].rstrip() + "…"
+
+
+def change_text(line: JournalLine) -> str:
+    if line.kind == "commentaire":
+        return f"commentaire : {line.comment}"
+    if line.field_name:
+        what = f"{line.what} : {line.old_text or '—'} → {line.new_text or '—'}"
+        return f"{what} ({line.comment})" if line.comment else what
+    return line.what or line.kind
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One gesture waiting for the writer: save the row's latest state, or add a free comment."""
+
+    code: str
+    source: str
+    note: str | None = None
+
+
+class WorkshopExportDialog(ExportDialog):
+    """The export dialog, proposing the user's documents folder rather than the current one."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__({"atelier": f"Changements de l'atelier n°{session_id} (pour l'ARS)"}, kind="atelier")
+        self.session_id = session_id
+
+    def on_mount(self) -> None:
+        path = default_path(f"atelier-{self.session_id}", documents_folder())
+        self.query_one("#path", Input).value = str(path)
+
+
+class ActionsTable(DataTable[object]):
+    """The workshop's table: says when its size changes, for the title column to take the rest."""
+
+    @dataclass
+    class Resized(Message):
+        pass
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
 
 
 class WorkshopScreen(BaseScreen):
-    """Workshop mode: keyboard-only updates, saved at once."""
+    """Workshop mode: keyboard-only updates, shown at once, saved in order by one writer."""
 
     TITLE = "Atelier"
+    CSS_PATH = "workshop.tcss"
     BINDINGS = [
-        Binding("o", "choose_scope", "Périmètre", tooltip="Choisir l'objectif, le défi ou le territoire"),
+        Binding("n", "choose_scope", "Périmètre", tooltip="Choisir l'objectif, le défi ou le territoire"),
         *[
             Binding(
                 key, f"status('{status.value}')", status.label, show=False, tooltip=f"Statut : {status.label}"
@@ -47,71 +132,157 @@ class WorkshopScreen(BaseScreen):
         ],
         Binding("plus,equals_sign", "progress(1)", "+10 %", tooltip="Avancement +10 %"),
         Binding("minus", "progress(-1)", "−10 %", tooltip="Avancement −10 %"),
-        Binding("w", "weather", "Météo", tooltip="Changer la météo (vert, orange, rouge)"),
+        Binding("p", "type_progress", "Avancement", tooltip="Saisir l'avancement (ex. 75 %)"),
+        *[
+            Binding(
+                key, f"weather('{weather.value}')", weather.label, show=False, tooltip=f"Météo : {weather}"
+            )
+            for key, weather in WEATHER_KEYS.items()
+        ],
+        Binding(
+            "w", "next_weather", "Météo", show=False, tooltip="Météo suivante (vert, orange, rouge, aucune)"
+        ),
         Binding("c", "comment", "Commenter", tooltip="Ajouter un commentaire"),
         Binding("x", "export", "Exporter la séance", tooltip="Exporter les changements de la séance"),
         Binding("q", "end", "Clore la séance", tooltip="Terminer l'atelier"),
     ]
 
+    @dataclass
     class Started(Message):
-        def __init__(self, session: WorkshopInfo, actions: dict[str, ActionData]) -> None:
-            super().__init__()
-            self.session = session
-            self.actions = actions
+        session: WorkshopInfo
+        actions: dict[str, ActionData]
+        lines: list[JournalLine]
+        resumed: bool = False
 
-    class Changed(Message):
-        def __init__(self, action: ActionData, lines: list[JournalLine]) -> None:
-            super().__init__()
-            self.action = action
-            self.lines = lines
+    @dataclass
+    class OpenFound(Message):
+        """A session of the department not yet closed (here or in another copy of the app)."""
 
+        session: WorkshopInfo
+
+    @dataclass
+    class Saved(Message):
+        action: ActionData
+        lines: list[JournalLine]
+
+    @dataclass
     class Refused(Message):
-        def __init__(self, message: str, current: ActionData | None) -> None:
-            super().__init__()
-            self.message = message
-            self.current = current
+        message: str
+        code: str
 
+    @dataclass
+    class Conflict(Message):
+        mine: ActionData
+        base: ActionData
+        theirs: ActionData
+
+    @dataclass
     class ScopesLoaded(Message):
-        def __init__(self, options: list[tuple[str, str]]) -> None:
-            super().__init__()
-            self.options = options
+        options: list[tuple[str, str]]
+
+    @dataclass
+    class Ended(Message):
+        session_id: int
+
+    @dataclass
+    class Exported(Message):
+        summary: str
+        path: Path
 
     def __init__(self) -> None:
         super().__init__()
         self.session: WorkshopInfo | None = None
+        #: What the rows show: the last saved version with the gestures not yet saved.
         self.actions: dict[str, ActionData] = {}
+        #: The version each action was last saved (or read) in: the writer's `before`.
+        self.saved: dict[str, ActionData] = {}
+        self.title_width = 40
+        self._lock = threading.Lock()
+        self._queue: deque[Pending] = deque()
+        self._writing = False
+        #: Comments required by a status (Reportée, Abandonnée) not yet saved, per action.
+        self._status_comments: dict[str, str] = {}
+        #: Actions waiting for the user's choice between two versions: not saved meanwhile.
+        self._conflicts: set[str] = set()
+        self._offered: set[int] = set()
 
     def compose_body(self) -> ComposeResult:
         yield Static(
-            "Aucune séance en cours : touche o pour choisir un objectif, un défi ou un territoire.",
+            "Aucune séance en cours : touche n pour choisir un objectif, un défi ou un territoire.",
             id="workshop-title",
             classes="screen-title",
         )
         yield Static(
             "1 À lancer · 2 En cours · 3 Réalisée · 4 Reportée · 5 Abandonnée · +/− avancement · "
-            "w météo · c commentaire",
+            "p saisir l'avancement · v vert, o orange, r rouge · c commentaire",
             id="workshop-keys",
         )
         with Horizontal(id="workshop"):
-            yield DataTable(id="workshop-table", cursor_type="row", zebra_stripes=True)
+            yield ActionsTable(id="workshop-table", cursor_type="row", zebra_stripes=True)
             with Vertical(id="workshop-side"):
                 yield Static("Changements de la séance", classes="section-title")
                 yield DataTable(id="session-changes", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#workshop-table", DataTable)
-        table.add_column("Code")
-        table.add_column("Action", width=40)
-        table.add_columns("Statut", "Avancement", "Météo", "Échéance")
+        table.add_column("Code", key="code")
+        table.add_column("Action", width=self.title_width, key="title")
+        table.add_column("Statut", width=WIDTHS["status"], key="status")
+        table.add_column("Av.", width=WIDTHS["progress"], key="progress")
+        table.add_column("Météo", width=WIDTHS["weather"], key="weather")
+        table.add_column("Échéance", width=WIDTHS["due"], key="due")
         self.query_one("#session-changes", DataTable).add_columns("Heure", "Action", "Changement")
+        self.watch(self.app, "theme", self._theme_changed, init=False)
 
     def refresh_data(self) -> None:
-        """The table shows what this screen saved; nothing to reload."""
+        """The rows show this screen's own copy; without a session, look for one to resume."""
+        if self.session is None:
+            self.find_open_session()
+
+    # --- resuming a session -----------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="open-session")
+    def find_open_session(self) -> None:
+        with self.service.store.engine.connect() as conn:
+            session = open_workshop(conn, self.service.department)
+        if session is not None:
+            self.post_message(self.OpenFound(session))
+
+    @on(OpenFound)
+    def offer_resume(self, message: OpenFound) -> None:
+        session = message.session
+        if self.session is not None or session.id in self._offered or self.service.read_only:
+            return
+        self._offered.add(session.id)
+
+        def chosen(yes: bool | None) -> None:
+            if yes:
+                self.resume(session)
+            else:
+                self.notify(f"L'atelier n°{session.id} reste ouvert ; touche n pour un autre périmètre.")
+
+        started = session.started_at.astimezone()
+        self.app.push_screen(
+            ConfirmDialog(
+                f"L'atelier n°{session.id} — {session.scope_label} — commencé le {started:%d/%m/%Y à %H:%M} "
+                f"par {session.author} n'est pas clos. Le reprendre ?",
+                confirm="Reprendre",
+                cancel="Plus tard",
+                title="Atelier en cours",
+            ),
+            chosen,
+        )
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="workshop")
+    def resume(self, session: WorkshopInfo) -> None:
+        actions = self._scope_actions(session.scope_kind, session.scope_code)
+        self.post_message(self.Started(session, actions, self.service.workshop_lines(session.source), True))
 
     # --- choosing the scope ---------------------------------------------------------------------
 
     def action_choose_scope(self) -> None:
-        self.load_scopes()
+        if not self._busy():
+            self.load_scopes()
 
     @work(thread=True, exit_on_error=False, group="scopes")
     def load_scopes(self) -> None:
@@ -137,50 +308,95 @@ class WorkshopScreen(BaseScreen):
 
         self.app.push_screen(ChoiceDialog("Atelier : sur quoi travaille-t-on ?", message.options), chosen)
 
+    def _scope_actions(self, kind: str, code: str) -> dict[str, ActionData]:
+        rows = self.service.action_page(SCOPE_FILTERS[kind](code), 0, 10_000).rows
+        actions = self.service.actions([r.code for r in rows])
+        return {r.code: actions[r.code] for r in rows if r.code in actions}
+
     @work(thread=True, exit_on_error=False, exclusive=True, group="workshop")
     def start(self, kind: str, code: str, label: str) -> None:
         if self.session is not None:
             self.service.end_workshop(self.session.id)
-        criteria = {
-            "objectif": ActionFilter(objectives=(code,)),
-            "defi": ActionFilter(challenges=(code,)),
-            "territoire": ActionFilter(territories=(code,)),
-        }[kind]
-        rows = self.service.action_page(criteria, 0, 10_000).rows
-        actions = self.service.actions([r.code for r in rows])
+        actions = self._scope_actions(kind, code)
         session = self.service.start_workshop(kind, code, label)
-        self.post_message(self.Started(session, {r.code: actions[r.code] for r in rows if r.code in actions}))
+        self.post_message(self.Started(session, actions, []))
 
     @on(Started)
     def started(self, message: Started) -> None:
-        self.session = message.session
-        self.actions = message.actions
+        with self._lock:
+            self.session = message.session
+            self.actions = dict(message.actions)
+            self.saved = dict(message.actions)
+            self._queue.clear()
+            self._status_comments.clear()
+            self._conflicts.clear()
+        self._offered.add(message.session.id)
         self.query_one("#workshop-title", Static).update(
             f"Atelier n°{message.session.id} — {message.session.scope_label} — {len(self.actions)} action(s)"
+            + (" — séance reprise" if message.resumed else "")
         )
+        self._fill_table()
+        self.call_after_refresh(self._fit_title)
+        self._show_changes(message.lines)
+        self.query_one("#workshop-table", DataTable).focus()
+        if message.resumed:
+            self.notify(f"Atelier n°{message.session.id} repris.")
+
+    # --- the table ------------------------------------------------------------------------------
+
+    def _fill_table(self) -> None:
         table = self.query_one("#workshop-table", DataTable)
+        row = table.cursor_row
         table.clear()
         for action in self.actions.values():
             table.add_row(*self._cells(action), key=action.code)
-        self.query_one("#session-changes", DataTable).clear()
-        table.focus()
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
 
     def _cells(self, a: ActionData) -> list[object]:
-        weather_style = {"vert": "green", "orange": "dark_orange", "rouge": "red"}.get(a.weather or "", "")
+        colour = self.app.theme_variables.get(WEATHER_COLOURS.get(a.weather or "", ""), "")
         return [
             a.code,
-            a.title,
+            shorten(a.title, self.title_width),
             ActionStatus(a.status).label,
-            Text(f"{a.progress:3d} %"),
-            Text(a.weather or "—", style=weather_style),
+            Text(f"{a.progress} %", justify="right"),
+            Text(a.weather or "—", style=colour),
             f"{a.due_date:%d/%m/%Y}" if a.due_date else "",
         ]
 
-    # --- changes ----------------------------------------------------------------------------------
+    def _show_row(self, action: ActionData) -> None:
+        table = self.query_one("#workshop-table", DataTable)
+        if action.code not in table.rows:
+            return
+        for column, value in zip(table.columns, self._cells(action), strict=True):
+            table.update_cell(action.code, column, value)
+
+    def _theme_changed(self) -> None:
+        for action in self.actions.values():
+            self._show_row(action)
+
+    @on(ActionsTable.Resized)
+    def table_resized(self) -> None:
+        self.call_after_refresh(self._fit_title)
+
+    def _fit_title(self) -> None:
+        """The title column takes what the other columns leave: no horizontal scrolling."""
+        table = self.query_one("#workshop-table", DataTable)
+        available = table.size.width - table.styles.scrollbar_size_vertical  # room kept for the bar
+        others = sum(c.get_render_width(table) for key, c in table.columns.items() if key != TITLE)
+        width = max(MIN_TITLE, available - others - 2 * table.cell_padding)
+        if width == self.title_width:
+            return
+        self.title_width = width
+        column = table.columns[TITLE]
+        column.width = column.content_width = width  # the rows are added again, shortened anew
+        self._fill_table()
+
+    # --- gestures ---------------------------------------------------------------------------------
 
     def _current(self) -> ActionData | None:
         if self.session is None:
-            self.notify("Choisissez d'abord le périmètre de l'atelier (touche o).", severity="warning")
+            self.notify("Choisissez d'abord le périmètre de l'atelier (touche n).", severity="warning")
             return None
         if self.refuse_if_read_only():
             return None
@@ -188,102 +404,215 @@ class WorkshopScreen(BaseScreen):
         if not table.row_count:
             return None
         code = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        if code in self._conflicts:
+            self.notify(f"{code} : choisissez d'abord entre les deux versions.", severity="warning")
+            return None
         return self.actions.get(code)
+
+    def _gesture(self, after: ActionData, *, status_comment: str | None = None) -> None:
+        """Show the change at once, then queue it for the writer."""
+        with self._lock:
+            self.actions[after.code] = after
+            if status_comment:
+                self._status_comments[after.code] = status_comment
+        self._show_row(after)
+        self._enqueue(after.code)
 
     def action_status(self, status: str) -> None:
         action = self._current()
         if action is None or action.status == status:
             return
-        if ActionStatus(status) in STATUSES_NEEDING_COMMENT:
-            label = ActionStatus(status).label
-
-            def commented(comment: str | None) -> None:
-                if comment:
-                    self.apply(action, with_status(action, status), comment)
-
-            self.app.push_screen(
-                TextDialog(f"{action.code} : « {label} »", "Commentaire (obligatoire)"), commented
-            )
+        if ActionStatus(status) not in STATUSES_NEEDING_COMMENT:
+            self._gesture(with_status(action, status))
             return
-        self.apply(action, with_status(action, status), None)
+        code, label = action.code, ActionStatus(status).label
+
+        def commented(comment: str | None) -> None:
+            if comment:
+                self._gesture(with_status(self.actions[code], status), status_comment=comment)
+
+        self.app.push_screen(TextDialog(f"{code} : « {label} »", "Commentaire (obligatoire)"), commented)
 
     def action_progress(self, direction: int) -> None:
         action = self._current()
+        if action is not None:
+            self._set_progress(action, action.progress + direction * PROGRESS_STEP)
+
+    def _set_progress(self, action: ActionData, progress: int) -> None:
+        progress = min(100, max(0, progress))
+        if progress != action.progress:
+            self._gesture(replace(action, progress=progress))
+
+    def action_type_progress(self) -> None:
+        action = self._current()
         if action is None:
             return
-        progress = min(100, max(0, action.progress + direction * PROGRESS_STEP))
-        if progress != action.progress:
-            self.apply(action, replace(action, progress=progress), None)
+        code, field = action.code, ACTION["progress"]
 
-    def action_weather(self) -> None:
+        def typed(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                value = field.read_typed(text)
+            except ValueError as error:
+                self.notify(str(error), severity="error")
+                return
+            problem = field.validate(value)
+            if problem:
+                self.notify(problem, severity="error")
+                return
+            self._set_progress(self.actions[code], int(value))
+
+        self.app.push_screen(
+            TextDialog(
+                f"{code} : avancement",
+                "Avancement en % (par exemple 75 %)",
+                value=f"{action.progress} %",
+            ),
+            typed,
+        )
+
+    def action_weather(self, weather: str) -> None:
+        action = self._current()
+        if action is not None and action.weather != weather:
+            self._gesture(replace(action, weather=weather))
+
+    def action_next_weather(self) -> None:
         action = self._current()
         if action is None:
             return
         index = WEATHER_CYCLE.index(action.weather) if action.weather in WEATHER_CYCLE else 0
-        self.apply(action, replace(action, weather=WEATHER_CYCLE[(index + 1) % len(WEATHER_CYCLE)]), None)
+        self._gesture(replace(action, weather=WEATHER_CYCLE[(index + 1) % len(WEATHER_CYCLE)]))
 
     def action_comment(self) -> None:
         action = self._current()
         if action is None:
             return
+        code = action.code
 
         def typed(text: str | None) -> None:
             if text:
-                self.apply(action, action, text)
+                self._enqueue(code, note=text)
 
-        self.app.push_screen(TextDialog("Commentaire", f"{action.code} — {action.title}"), typed)
+        self.app.push_screen(TextDialog("Commentaire", f"{code} — {action.title}"), typed)
+
+    # --- the writer -------------------------------------------------------------------------------
+
+    def _enqueue(self, code: str, *, note: str | None = None) -> None:
+        assert self.session is not None
+        with self._lock:
+            self._queue.append(Pending(code, self.session.source, note))
+            idle, self._writing = not self._writing, True
+        if idle:
+            self.write_pending()
+
+    def _next(self) -> tuple[Pending, ActionData, ActionData, str | None] | None:
+        """The next gesture to save with its `before`, `after` and status comment; None when done."""
+        with self._lock:
+            while self._queue:
+                pending = self._queue.popleft()
+                if pending.code in self._conflicts or pending.code not in self.saved:
+                    continue
+                before, after = self.saved[pending.code], self.actions[pending.code]
+                if pending.note is None and before == after:
+                    continue  # already saved with an earlier gesture
+                return pending, before, after, self._status_comments.get(pending.code)
+            self._writing = False
+            return None
 
     @work(thread=True, exit_on_error=False, group="save")
-    def apply(self, before: ActionData, after: ActionData, comment: str | None) -> None:
-        """Save one change at once, journaled under the session's source."""
-        assert self.session is not None
-        source = self.session.source
+    def write_pending(self) -> None:
+        """Drain the queue in order; the only code that writes actions from this screen."""
         try:
-            if before == after and comment:
-                self.service.comment_action(before, comment, source=source)
-                stored = self.service.action(before.code) or before
+            while (item := self._next()) is not None:
+                self._write(*item)
+        except BaseException:
+            with self._lock:
+                self._writing = False
+            raise
+
+    def _write(self, pending: Pending, before: ActionData, after: ActionData, comment: str | None) -> None:
+        source = pending.source
+        try:
+            if pending.note is not None:
+                self.service.comment_action(before, pending.note, source=source)
+                stored = before
             else:
                 stored, _changes = self.service.save_action(before, after, source=source, comment=comment)
         except VersionConflict as conflict:
-            current = conflict.current if isinstance(conflict.current, ActionData) else None
-            self.post_message(
-                self.Refused(
-                    f"{before.code} a été modifiée ailleurs : ligne rechargée, refaites le geste.", current
-                )
-            )
+            theirs = conflict.current if isinstance(conflict.current, ActionData) else None
+            with self._lock:
+                if theirs is None:
+                    self.actions[before.code] = before
+                else:
+                    self._conflicts.add(before.code)
+            if theirs is None:
+                self.post_message(self.Refused(f"{before.code} a été supprimée entre-temps.", before.code))
+            else:
+                self.post_message(self.Conflict(self.actions[before.code], before, theirs))
             return
         except ValidationError as error:
-            self.post_message(self.Refused(str(error), None))
+            with self._lock:  # the row goes back to what is saved
+                self.actions[before.code] = before
+                self._status_comments.pop(before.code, None)
+            self.post_message(self.Refused(str(error), before.code))
             return
-        self.post_message(self.Changed(stored, self.service.workshop_lines(source)))
+        with self._lock:
+            self.saved[stored.code] = stored
+            if self.actions[stored.code] is after:
+                self.actions[stored.code] = stored
+            if comment and stored.status == after.status:
+                self._status_comments.pop(stored.code, None)
+        self.post_message(self.Saved(stored, self.service.workshop_lines(source)))
 
-    @on(Changed)
-    def changed(self, message: Changed) -> None:
-        self._update_row(message.action)
+    @on(Saved)
+    def changed(self, message: Saved) -> None:
+        self._show_row(self.actions.get(message.action.code, message.action))
+        self._show_changes(message.lines)
+
+    def _show_changes(self, lines: list[JournalLine]) -> None:
         changes = self.query_one("#session-changes", DataTable)
         changes.clear()
-        for line in reversed(message.lines):
-            if line.kind == "commentaire":
-                what = f"commentaire : {line.comment}"
-            elif line.field_name:
-                what = f"{line.what} : {line.old_text or '—'} → {line.new_text or '—'}"
-                if line.comment:
-                    what += f" ({line.comment})"
-            else:
-                what = line.kind
-            changes.add_row(f"{line.at.astimezone():%H:%M}", line.code, what)
+        for line in reversed(net_changes(lines)):
+            changes.add_row(f"{line.at.astimezone():%H:%M}", line.code, change_text(line))
 
     @on(Refused)
     def refused(self, message: Refused) -> None:
         self.notify(message.message, severity="warning")
-        if message.current is not None:
-            self._update_row(message.current)
+        if message.code in self.actions:
+            self._show_row(self.actions[message.code])
 
-    def _update_row(self, action: ActionData) -> None:
-        self.actions[action.code] = action
-        table = self.query_one("#workshop-table", DataTable)
-        for column, value in zip(table.columns, self._cells(action), strict=True):
-            table.update_cell(action.code, column, value)
+    @on(Conflict)
+    def conflict(self, message: Conflict) -> None:
+        """Another copy saved this action meanwhile: my changes over their version, or theirs."""
+        mine, base, theirs = message.mine, message.base, message.theirs
+        changed = [f for f in ACTION.journaled if getattr(mine, f.name) != getattr(base, f.name)]
+        rebased = replace(
+            theirs, **{f.name: getattr(mine, f.name) for f in changed}, id=theirs.id, version=theirs.version
+        )
+        rows = [
+            (f.label, f.format(getattr(rebased, f.name)) or "—", f.format(getattr(theirs, f.name)) or "—")
+            for f in changed
+            if getattr(rebased, f.name) != getattr(theirs, f.name)
+        ]
+
+        def decided(choice: str | None) -> None:
+            with self._lock:
+                self._conflicts.discard(theirs.code)
+                self.saved[theirs.code] = theirs
+                self.actions[theirs.code] = rebased if choice == "mine" else theirs
+                if choice != "mine":
+                    self._status_comments.pop(theirs.code, None)
+            self._show_row(self.actions[theirs.code])
+            if choice == "mine":
+                self._enqueue(theirs.code)
+            else:
+                self.notify(f"{theirs.code} : version enregistrée reprise.")
+
+        if not rows:  # they changed other fields than mine: mine go on top of theirs
+            decided("mine")
+            return
+        self.app.push_screen(ConflictDialog(f"Conflit sur l'action {theirs.code}", rows), decided)
 
     # --- end / export ---------------------------------------------------------------------------------
 
@@ -291,12 +620,35 @@ class WorkshopScreen(BaseScreen):
         if self.session is None:
             self.notify("Aucune séance à exporter.", severity="warning")
             return
-        from tui.exchange import export_workshop
+        session_id = self.session.id
 
-        export_workshop(self, self.session.id)
+        def chosen(request: ExportRequest | None) -> None:
+            if request is not None:
+                self.notify(f"Export en cours vers {request.path}…")
+                self.export(session_id, request.path)
+
+        self.app.push_screen(WorkshopExportDialog(session_id), chosen)
+
+    @work(thread=True, exit_on_error=False, group="export")
+    def export(self, session_id: int, path: Path) -> None:
+        from exports import excel
+
+        result = excel.export_workshop(
+            self.service.store, self.service.department, session_id, path, author=self.service.author
+        )
+        self.post_message(self.Exported(result.summary, result.path))
+
+    @on(Exported)
+    def exported(self, message: Exported) -> None:
+        self.notify(f"{message.summary}\n{message.path}", timeout=10)
+
+    def _busy(self) -> bool:
+        if self._writing:
+            self.notify("Enregistrement en cours : réessayez dans un instant.", severity="warning")
+        return self._writing
 
     def action_end(self) -> None:
-        if self.session is None:
+        if self.session is None or self._busy():
             return
         session = self.session
 
@@ -312,10 +664,16 @@ class WorkshopScreen(BaseScreen):
     @work(thread=True, exit_on_error=False, group="workshop")
     def end(self, session_id: int) -> None:
         self.service.end_workshop(session_id)
-        self.app.call_from_thread(self._ended)
+        self.post_message(self.Ended(session_id))
 
-    def _ended(self) -> None:
-        self.session = None
-        self.actions = {}
+    @on(Ended)
+    def ended(self, message: Ended) -> None:
+        with self._lock:
+            self.session = None
+            self.actions = {}
+            self.saved = {}
         self.query_one("#workshop-table", DataTable).clear()
-        self.query_one("#workshop-title", Static).update("Séance close. Touche o pour en ouvrir une autre.")
+        self.query_one("#session-changes", DataTable).clear()
+        self.query_one("#workshop-title", Static).update(
+            f"Atelier n°{message.session_id} clos. Touche n pour en ouvrir un autre."
+        )

@@ -1,0 +1,298 @@
+"""The Atelier in real hands: quick gestures, one net change per field, resuming, typing, export, sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from store.actions import ActionData, load_actions, update_action
+from store.database import open_store
+from store.journal import JournalLine, journal_lines
+from tui.app import SuiviStsApp
+from tui.screens import workshop as workshop_module
+from tui.screens.workshop import WorkshopScreen
+from tui.widgets.choice_dialog import ChoiceDialog
+from tui.widgets.confirm_dialog import ConfirmDialog
+from tui.widgets.conflict_dialog import ConflictDialog
+from tui.widgets.text_dialog import TextDialog
+
+AppFactory = Callable[..., SuiviStsApp]
+
+
+def stored(db: Path, code: str) -> tuple[ActionData, list[JournalLine]]:
+    store = open_store(db)
+    try:
+        with store.engine.connect() as conn:
+            action = load_actions(conn, "09", [code])[code]
+            journal = journal_lines(conn, "09", action_id=action.id)
+        return action, journal
+    finally:
+        store.dispose()
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    """Let workers started by the last key (and the messages they post) finish."""
+    for _ in range(3):
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+@pytest.fixture
+def warnings(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The warnings and errors the workshop screen shows."""
+    shown: list[str] = []
+    original = WorkshopScreen.notify
+
+    def notify(self: WorkshopScreen, message: str, **kwargs: Any) -> None:
+        if kwargs.get("severity") in ("warning", "error"):
+            shown.append(message)
+        original(self, message, **kwargs)
+
+    monkeypatch.setattr(WorkshopScreen, "notify", notify)
+    yield shown
+
+
+async def open_session(pilot: Pilot[int], scope: str = "E1-D4-O2") -> WorkshopScreen:
+    """F5, then `n` and the scope typed in the choice list."""
+    await settle(pilot)
+    await pilot.press("f5")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, WorkshopScreen)
+    await pilot.press("n")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, ChoiceDialog)
+    await pilot.press(*scope)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, WorkshopScreen)
+    return screen
+
+
+def rows(table: DataTable[Any]) -> list[list[str]]:
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def codes(screen: WorkshopScreen) -> list[str]:
+    return [str(row.value) for row in screen.query_one("#workshop-table", DataTable).rows]
+
+
+async def test_workshop_keys_save_and_journal_at_once(app_factory: AppFactory, ariege_db: Path) -> None:
+    initial, _ = stored(ariege_db, "ACT-005")
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_session(pilot)
+        assert codes(screen)[0] == "ACT-004"
+        await pilot.press("3")  # Réalisée
+        await settle(pilot)
+        await pilot.press("down", "plus", "plus")  # ACT-005: +20 %
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.press(*"point fait en CTS")
+        await pilot.press("enter")
+        await settle(pilot)
+        changes = rows(screen.query_one("#session-changes", DataTable))
+        # status + progress (ACT-004), one net progress change (ACT-005), one comment
+        assert len(changes) == 4
+        assert sum("Avancement" in row[2] and row[1] == "ACT-005" for row in changes) == 1
+        source = screen.session.source if screen.session else ""
+    done, _journal = stored(ariege_db, "ACT-004")
+    assert done.status == "realisee" and done.progress == 100
+    moved, journal5 = stored(ariege_db, "ACT-005")
+    assert moved.progress == initial.progress + 20
+    assert source == "Atelier n°1"
+    assert {line.source for line in journal5 if line.kind != "creation"} == {"Atelier n°1"}
+    assert any(line.comment == "point fait en CTS" for line in journal5)
+
+
+async def test_five_quick_plus_on_one_action_no_refusal_one_net_change(
+    app_factory: AppFactory, ariege_db: Path, warnings: list[str]
+) -> None:
+    initial, _ = stored(ariege_db, "ACT-005")
+    assert initial.progress <= 50
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_session(pilot)
+        await pilot.press("down", *["plus"] * 5)  # no pause between the presses
+        assert screen.actions["ACT-005"].progress == initial.progress + 50  # shown at once
+        await settle(pilot)
+        changes = rows(screen.query_one("#session-changes", DataTable))
+        table = screen.query_one("#workshop-table", DataTable)
+        shown = table.get_row("ACT-005")
+    assert warnings == []
+    assert [row[1:] for row in changes] == [
+        ["ACT-005", f"Avancement (%) : {initial.progress} % → {initial.progress + 50} %"]
+    ]
+    assert str(shown[3]) == f"{initial.progress + 50} %"
+    action, journal = stored(ariege_db, "ACT-005")
+    assert action.progress == initial.progress + 50
+    assert action.version > initial.version
+
+
+async def test_quick_gestures_on_five_actions_are_all_saved(
+    app_factory: AppFactory, ariege_db: Path, warnings: list[str]
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_session(pilot, "Ariège")  # the department territory: many actions
+        targets = codes(screen)[:5]
+        assert len(targets) == 5
+        before = {code: stored(ariege_db, code)[0] for code in targets}
+        keys: list[str] = []
+        for _ in targets:
+            keys += ["plus", "r", "2", "down"]
+        await pilot.press(*keys)
+        await settle(pilot)
+        changes = rows(screen.query_one("#session-changes", DataTable))
+    assert warnings == []
+    for code in targets:
+        action, _ = stored(ariege_db, code)
+        assert action.weather == "rouge"
+        assert action.status == "en_cours"
+        assert action.progress == min(100, before[code].progress + 10)
+    changed = [row[1] for row in changes]
+    for code in targets:
+        wanted = {"weather": "rouge", "status": "en_cours", "progress": min(100, before[code].progress + 10)}
+        assert changed.count(code) == sum(getattr(before[code], f) != v for f, v in wanted.items())
+
+
+async def test_an_unfinished_session_resumes_in_a_second_copy_of_the_app(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    initial, _ = stored(ariege_db, "ACT-004")
+    first = app_factory()
+    async with first.run_test(size=(120, 40)) as pilot:
+        screen = await open_session(pilot)
+        await pilot.press("plus")
+        await settle(pilot)
+        assert screen.session is not None
+        session_id = screen.session.id
+    second = app_factory()
+    async with second.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        dialog = second.screen
+        assert isinstance(dialog, ConfirmDialog)
+        question = " ".join(str(w.render()) for w in dialog.query(Static))
+        assert f"L'atelier n°{session_id}" in question and "Le reprendre ?" in question
+        await pilot.click("#yes")
+        await settle(pilot)
+        resumed = second.screen
+        assert isinstance(resumed, WorkshopScreen)
+        assert resumed.session is not None and resumed.session.id == session_id
+        assert "séance reprise" in str(resumed.query_one("#workshop-title", Static).render())
+        assert codes(resumed)[0] == "ACT-004"
+        await pilot.press("plus")
+        await settle(pilot)
+        changes = rows(resumed.query_one("#session-changes", DataTable))
+    assert [row[1:] for row in changes] == [
+        ["ACT-004", f"Avancement (%) : {initial.progress} % → {initial.progress + 20} %"]
+    ]
+    action, journal = stored(ariege_db, "ACT-004")
+    assert action.progress == initial.progress + 20
+    assert {line.source for line in journal if line.kind == "modification"} == {f"Atelier n°{session_id}"}
+
+
+async def test_progress_typed_and_each_weather_its_key(app_factory: AppFactory, ariege_db: Path) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_session(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, TextDialog)
+        app.screen.query_one("#text", Input).value = "75 %"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert stored(ariege_db, "ACT-004")[0].progress == 75
+        await pilot.press("p")
+        await settle(pilot)
+        app.screen.query_one("#text", Input).value = "120"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert stored(ariege_db, "ACT-004")[0].progress == 75  # refused, with the registry's reason
+        for key, weather in (("r", "rouge"), ("v", "vert"), ("o", "orange")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert stored(ariege_db, "ACT-004")[0].weather == weather
+        assert str(screen.query_one("#workshop-table", DataTable).get_row("ACT-004")[4]) == "orange"
+
+
+async def test_a_change_from_another_copy_still_shows_both_versions(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_session(pilot)
+        base = screen.saved["ACT-004"]
+        other = open_store(ariege_db)
+        with other.writer.begin() as conn:
+            update_action(
+                conn, "09", base, replace(base, progress=5), author="autre poste", source="écran Action"
+            )
+        other.dispose()
+        await pilot.press("plus")
+        await settle(pilot)
+        assert isinstance(app.screen, ConflictDialog)
+        await pilot.click("#mine")
+        await settle(pilot)
+    assert stored(ariege_db, "ACT-004")[0].progress == base.progress + 10
+
+
+async def test_export_proposes_the_documents_folder_and_lists_net_changes(
+    app_factory: AppFactory, ariege_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    monkeypatch.setattr("platformdirs.user_documents_dir", lambda: str(documents))
+    assert workshop_module.documents_folder() == documents
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_session(pilot)
+        await pilot.press("down", "plus", "plus", "plus")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        path = Path(app.screen.query_one("#path", Input).value)
+        assert path.parent == documents
+        await pilot.click("#ok")
+        await settle(pilot)
+    assert path.is_file()
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path)["Atelier"]
+    changes = [row for row in sheet.iter_rows(min_row=7, values_only=True) if row[0]]
+    assert [(row[0], row[4]) for row in changes] == [("ACT-005", "Avancement (%)")]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_every_column_fits_without_scrolling(app_factory: AppFactory, size: tuple[int, int]) -> None:
+    app = app_factory()
+    async with app.run_test(size=size) as pilot:
+        screen = await open_session(pilot, "Ariège")
+        await pilot.press("o", "5")
+        await pilot.press(*"plus de porteur")
+        await pilot.press("enter")
+        await settle(pilot)
+        table = screen.query_one("#workshop-table", DataTable)
+        labels = [str(c.label) for c in table.columns.values()]
+        assert labels[:5] == ["Code", "Action", "Statut", "Av.", "Météo"]
+        assert table.max_scroll_x == 0
+        widths = sum(c.get_render_width(table) for c in table.columns.values())
+        assert widths <= table.scrollable_content_region.width
+        row = [str(cell) for cell in table.get_row_at(0)]
+        assert row[2] == "Abandonnée" and row[4] == "orange"
+        columns = list(table.columns.values())
+        assert columns[2].width >= len("Abandonnée") and columns[4].width >= len("orange")
+        long_titles = [str(r[1]) for r in rows(table) if str(r[1]).endswith("…")]
+        assert long_titles and all(len(t) <= columns[1].width for t in long_titles)
+        screenshot = app.export_screenshot()
+        for word in ("Abandonnée", "orange", "Code", "Statut", "Météo"):
+            assert word in screenshot
