@@ -204,3 +204,44 @@ def test_fit_columns_drops_optional_columns_first() -> None:
     for available in (30, 50, 77, 118, 200):
         layout = fit_columns(columns, available)
         assert sum(w + 2 for _c, w in layout) == available
+
+
+def test_export_of_a_filtered_list_holds_only_its_actions(ariege_db: Any, tmp_path: Any) -> None:
+    """`x` on a filtered list passes the codes shown; the workbooks hold those actions only."""
+    from exports import excel
+    from store.database import open_store
+
+    store = open_store(str(ariege_db))
+    try:
+        ars = excel.export_ars(
+            store, "09", tmp_path / "ars.xlsx", author="test", codes=["ACT-001", "ACT-002"]
+        )
+        cts = excel.export_cts(store, "09", tmp_path / "cts.xlsx", author="test", codes=["ACT-003"])
+        everything = excel.export_ars(store, "09", tmp_path / "all.xlsx", author="test")
+    finally:
+        store.dispose()
+    assert ars.summary.startswith("2 actions")
+    assert cts.summary.startswith("rapport CTS : 1 actions")
+    assert everything.summary.startswith("65 actions")
+
+
+async def test_x_on_a_filtered_list_exports_what_is_shown(
+    app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from store.views.action_list import ActionFilter
+    from tui import exchange
+
+    asked: list[Any] = []
+    monkeypatch.setattr(exchange, "ask_and_export", lambda screen, **kw: asked.append(kw.get("codes")))
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        app.show_actions(ActionFilter(objectives=("E1-D3-S1",)))
+        await _settle(pilot)
+        await pilot.press("x")
+        await _settle(pilot)
+        app.show_actions(ActionFilter())
+        await _settle(pilot)
+        await pilot.press("x")
+        await _settle(pilot)
+    assert asked == [["ACT-001", "ACT-002"], None]

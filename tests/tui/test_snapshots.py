@@ -41,6 +41,11 @@ def _keys(*keys: str) -> Callable[[Any], Any]:
         ("actions_80x24", ("f4",), (80, 24)),
         ("scheme", ("f3", "down", "down", "down"), (120, 40)),
         ("coverage", ("f6", "c"), (120, 40)),
+        ("coverage_80x24", ("f6", "c"), (80, 24)),
+        ("resources", ("f6",), (120, 40)),
+        ("resources_80x24", ("f6",), (80, 24)),
+        ("care_offer", ("f7",), (120, 40)),
+        ("care_offer_80x24", ("f7",), (80, 24)),
     ],
 )
 def test_screen_layout(

@@ -27,7 +27,7 @@ WEATHER_STYLE = {"vert": "$text-success", "orange": "$text-warning", "rouge": "$
 #: What the user acts on stays (priority 0); the others go, highest priority first, when narrow.
 COLUMNS = [
     Column("code", SORT_COLUMNS["code"], 7),
-    Column("title", SORT_COLUMNS["title"], 44, flex=True, min_width=30),
+    Column("title", SORT_COLUMNS["title"], 44, flex=True, min_width=40),
     Column("objective", SORT_COLUMNS["objective"], 9, priority=2),
     Column("lead", SORT_COLUMNS["lead"], 20, flex=True, min_width=14, priority=3),
     Column("status", SORT_COLUMNS["status"], 10),  # "Abandonnée", "⚠ En cours" (only open ones are late)

@@ -74,7 +74,7 @@ def clip(value: str | Text, width: int) -> Text:
     plain = text.plain
     cut = width - 1
     space = plain.rfind(" ", 0, cut + 1)
-    if plain[cut] != " " and space >= width * 2 // 3:
+    if plain[cut] != " " and space >= width // 2:
         cut = space
     kept = text[:cut]
     kept.rstrip()

@@ -24,10 +24,10 @@ from tui.widgets.confirm_dialog import ConfirmDialog
 
 #: Name, type, territories and status stay; the others go (highest priority first) when narrow.
 COLUMNS = [
-    Column("code", "Code", 10, priority=3),
-    Column("name", "Nom", 36, flex=True, min_width=24),
+    Column("code", "Code", 12, priority=3),
+    Column("name", "Nom", 36, flex=True, min_width=32),
     Column("kind", "Type", 24, flex=True, min_width=14),
-    Column("audiences", "Public", 30, flex=True, min_width=16, priority=4),
+    Column("audiences", "Public", 30, flex=True, min_width=16, priority=6),
     Column("carrier", "Porteur", 20, flex=True, min_width=14, priority=5),
     Column("territories", "Territoires", 24, flex=True, min_width=12),
     Column("status", "Statut", max(len(s.label) for s in ResourceStatus)),
