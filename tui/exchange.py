@@ -16,22 +16,22 @@ from typing import TYPE_CHECKING, Any
 from tui.widgets.export_dialog import ExportDialog, ExportRequest
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection
 
     from tui.screens.base import BaseScreen
 
 
-def ask_and_export(screen: BaseScreen, *, kind: str = "ars") -> None:
-    """Ask which workbook and where, then export it in a worker."""
+def ask_and_export(screen: BaseScreen, *, kind: str = "ars", codes: Collection[str] | None = None) -> None:
+    """Ask which workbook and where, then export it in a worker (`codes`: only these actions)."""
 
     def chosen(request: ExportRequest | None) -> None:
         if request is not None:
-            run_export(screen, request)
+            run_export(screen, request, codes=codes)
 
     screen.app.push_screen(ExportDialog(kind=kind, department=screen.service.department), chosen)
 
 
-def run_export(screen: BaseScreen, request: ExportRequest) -> None:
+def run_export(screen: BaseScreen, request: ExportRequest, *, codes: Collection[str] | None = None) -> None:
     service = screen.service
 
     def job() -> None:
@@ -54,9 +54,15 @@ def run_export(screen: BaseScreen, request: ExportRequest) -> None:
                 with_contacts=request.with_contacts,
                 author=service.author,
                 progress=progress,
+                codes=codes,
             )
         return excel.export_ars(
-            service.store, service.department, request.path, author=service.author, progress=progress
+            service.store,
+            service.department,
+            request.path,
+            author=service.author,
+            progress=progress,
+            codes=codes,
         )
 
     screen.notify(f"Export en cours vers {request.path}…")
