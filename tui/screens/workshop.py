@@ -28,7 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 from textual.widgets.data_table import ColumnKey
 
 from store.actions import ActionData
@@ -106,6 +106,13 @@ class WorkshopExportDialog(ExportDialog):
         self.query_one("#path", Input).value = str(path)
 
 
+class ResumeDialog(ConfirmDialog):
+    """Resume an unfinished session? Enter resumes (nothing is lost either way)."""
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.query_one("#yes", Button).focus)
+
+
 class ActionsTable(DataTable[object]):
     """The workshop's table: says when its size changes, for the title column to take the rest."""
 
@@ -130,8 +137,8 @@ class WorkshopScreen(BaseScreen):
             )
             for key, status in STATUS_KEYS.items()
         ],
-        Binding("plus,equals_sign", "progress(1)", "+10 %", tooltip="Avancement +10 %"),
-        Binding("minus", "progress(-1)", "−10 %", tooltip="Avancement −10 %"),
+        Binding("plus,equals_sign", "progress(1)", "+10 %", show=False, tooltip="Avancement +10 %"),
+        Binding("minus", "progress(-1)", "−10 %", show=False, tooltip="Avancement −10 %"),
         Binding("p", "type_progress", "Avancement", tooltip="Saisir l'avancement (ex. 75 %)"),
         *[
             Binding(
@@ -143,8 +150,8 @@ class WorkshopScreen(BaseScreen):
             "w", "next_weather", "Météo", show=False, tooltip="Météo suivante (vert, orange, rouge, aucune)"
         ),
         Binding("c", "comment", "Commenter", tooltip="Ajouter un commentaire"),
-        Binding("x", "export", "Exporter la séance", tooltip="Exporter les changements de la séance"),
-        Binding("q", "end", "Clore la séance", tooltip="Terminer l'atelier"),
+        Binding("x", "export", "Exporter", tooltip="Exporter les changements de la séance"),
+        Binding("q", "end", "Clore", tooltip="Clore la séance (tout est déjà enregistré)"),
     ]
 
     @dataclass
@@ -208,7 +215,7 @@ class WorkshopScreen(BaseScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(
-            "Aucune séance en cours : touche n pour choisir un objectif, un défi ou un territoire.",
+            "Aucune séance en cours : touche n pour choisir le périmètre (objectif, défi, territoire).",
             id="workshop-title",
             classes="screen-title",
         )
@@ -263,7 +270,7 @@ class WorkshopScreen(BaseScreen):
 
         started = session.started_at.astimezone()
         self.app.push_screen(
-            ConfirmDialog(
+            ResumeDialog(
                 f"L'atelier n°{session.id} — {session.scope_label} — commencé le {started:%d/%m/%Y à %H:%M} "
                 f"par {session.author} n'est pas clos. Le reprendre ?",
                 confirm="Reprendre",
@@ -332,8 +339,9 @@ class WorkshopScreen(BaseScreen):
             self._conflicts.clear()
         self._offered.add(message.session.id)
         self.query_one("#workshop-title", Static).update(
-            f"Atelier n°{message.session.id} — {message.session.scope_label} — {len(self.actions)} action(s)"
+            f"Atelier n°{message.session.id}"
             + (" — séance reprise" if message.resumed else "")
+            + f" — {len(self.actions)} action(s) — {message.session.scope_label}"
         )
         self._fill_table()
         self.call_after_refresh(self._fit_title)
@@ -467,7 +475,7 @@ class WorkshopScreen(BaseScreen):
             TextDialog(
                 f"{code} : avancement",
                 "Avancement en % (par exemple 75 %)",
-                value=f"{action.progress} %",
+                placeholder=f"actuellement {action.progress} %",
             ),
             typed,
         )
