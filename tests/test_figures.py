@@ -217,3 +217,28 @@ def test_doubtful_actions_are_warned_about_not_refused() -> None:
     bare = ActionData(code="A", title="A")
     assert len(warnings(bare)) == 2
     assert any("objectif" in w for w in warnings(bare)) and any("territoire" in w for w in warnings(bare))
+
+
+def test_the_import_preview_lists_doubtful_actions_and_terminé_brings_100(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    from importers.excel import apply_import, preview_import
+    from tests.excel_fixtures import edit_workbook, set_cell
+
+    path = tmp_path / "echange.xlsx"
+    export_ars(loaded_store, DEPT, path)
+
+    def edit(book: Any) -> None:
+        set_cell(book, "Actions", "ACT-002", "Avancement (%)", 40)  # still « À lancer »
+        set_cell(book, "Actions", "ACT-001", "Statut", "terminé")
+
+    edited = edit_workbook(path, tmp_path / "edited.xlsx", edit)
+    preview = preview_import(loaded_store, DEPT, edited)
+    assert not preview.rejected
+    doubtful = [w for w in preview.warnings if "À lancer" in w]
+    assert len(doubtful) == 1 and "40 %" in doubtful[0], preview.warnings
+    apply_import(loaded_store, DEPT, preview, {}, "testeur", backup=False)
+    with loaded_store.engine.connect() as conn:
+        stored = load_actions(conn, DEPT, ["ACT-001", "ACT-002"])
+    assert stored["ACT-001"].status == "realisee" and stored["ACT-001"].progress == 100
+    assert stored["ACT-002"].status == "a_lancer" and stored["ACT-002"].progress == 40  # warned, not refused
