@@ -17,6 +17,7 @@ from importers.excel import (
     apply_import,
     preview_import,
 )
+from importers.excel.model import ConflictKey, Resolution
 from store import actions as action_rules
 from store import resources as resource_rules
 from store.activity import last_exchanges
@@ -212,7 +213,7 @@ def test_two_offline_copies_merge_and_true_conflicts_are_listed(loaded_store: St
     assert "Météo" in str(preview.conflicts[1]) and "bob.xlsx" in str(preview.conflicts[1])
     with pytest.raises(ImportRefused):
         apply_import(loaded_store, DEPT, preview, {}, "testeur", backup=False)
-    keep = {conflict.id: KEEP_STORE for conflict in preview.conflicts}
+    keep: dict[ConflictKey, Resolution] = {conflict.id: KEEP_STORE for conflict in preview.conflicts}
     apply_import(loaded_store, DEPT, preview, keep, "testeur", backup=False)
     after = actions(loaded_store)
     assert after["ACT-001"].status == "realisee" and after["ACT-001"].progress == 100
