@@ -20,7 +20,7 @@ class SuiviCommands(Provider):
 
         app = cast("SuiviStsApp", self.app)
         commands: list[tuple[str, Callable[[], object], str]] = [
-            (label, partial(app.switch_mode, mode), f"Ouvrir l'écran {label}")
+            (label, partial(app.action_go, mode), f"Ouvrir l'écran {label}")
             for mode, (label, _module, _cls) in SCREENS_BY_MODE.items()
         ]
         from store.views.action_list import ActionFilter
