@@ -97,15 +97,18 @@ def validate(data: ActionData, maps: CodeMaps | None = None) -> list[ValidationE
     return errors
 
 
-def warnings(data: ActionData) -> list[str]:
+def warnings(data: ActionData, *, links: bool = True) -> list[str]:
     """What looks wrong but is allowed (saved anyway): one French sentence each, for the form and
-    the import preview to show."""
+    the import preview to show. `links=False` leaves out the missing objective or territory
+    (the form asks about those before saving)."""
     found: list[str] = []
     if data.status == ActionStatus.TODO.value and data.progress > 0:
         found.append(
             f"Avancement de {data.progress} % sur une action « {ActionStatus.TODO.label} » : "
             f"est-elle plutôt « {ActionStatus.IN_PROGRESS.label} » ?"
         )
+    if not links:
+        return found
     if not data.objectives:
         found.append("L'action n'est rattachée à aucun objectif du schéma.")
     if not data.territories:

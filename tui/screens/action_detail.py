@@ -21,7 +21,7 @@ from textual.widgets import (
     TextArea,
 )
 
-from store.actions import ActionData, FieldChange, validate
+from store.actions import ActionData, FieldChange, validate, warnings
 from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION
 from store.indicators import IndicatorData, ValueKey
@@ -387,6 +387,10 @@ class ActionDetailScreen(FormScreen):
             self.notify(f"Enregistré : {', '.join(c.label for c in message.changes)}.")
         else:
             self.notify("Rien n'a changé.")
+        # what is allowed but looks wrong ("À lancer" at 40 %); missing links were asked before saving
+        doubtful = warnings(message.action, links=False)
+        if doubtful:
+            self.notify(" ".join(doubtful), title="À vérifier", severity="warning", timeout=8)
         self.reload_journal()
 
     @work(thread=True, exit_on_error=False, group="journal")
