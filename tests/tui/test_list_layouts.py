@@ -245,3 +245,19 @@ async def test_x_on_a_filtered_list_exports_what_is_shown(
         await pilot.press("x")
         await _settle(pilot)
     assert asked == [["ACT-001", "ACT-002"], None]
+
+
+async def test_columns_follow_a_resized_terminal(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, "f4")
+        table = app.screen.query_one("#actions-table", DataTable)
+        assert "objective" not in {str(k.value) for k in table.columns}
+        await pilot.resize_terminal(120, 40)
+        await _settle(pilot)
+        assert "objective" in {str(k.value) for k in table.columns}
+        assert_fits(table)
+        await pilot.resize_terminal(80, 24)
+        await _settle(pilot)
+        assert "objective" not in {str(k.value) for k in table.columns}
+        assert_fits(table)
