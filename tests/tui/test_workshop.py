@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -296,3 +298,28 @@ async def test_every_column_fits_without_scrolling(app_factory: AppFactory, size
         screenshot = app.export_screenshot()
         for word in ("Abandonnée", "orange", "Code", "Statut", "Météo"):
             assert word in screenshot
+
+
+async def test_each_gesture_is_on_disk_a_moment_after_the_key(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    """What a kill could lose: the gestures of the last instant (measured here, key → committed)."""
+    initial, _ = stored(ariege_db, "ACT-004")
+    reader = open_store(ariege_db)
+    app = app_factory()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await open_session(pilot)
+            for step in (1, 2, 3):
+                await pilot.press("plus")
+                pressed = time.monotonic()
+                while True:
+                    with reader.engine.connect() as conn:
+                        action = load_actions(conn, "09", ["ACT-004"])["ACT-004"]
+                    if action.progress == initial.progress + 10 * step:
+                        break
+                    assert time.monotonic() - pressed < 1.0, "a gesture not committed within a second"
+                    await asyncio.sleep(0.005)
+                print(f"gesture {step}: committed {1000 * (time.monotonic() - pressed):.0f} ms after the key")
+    finally:
+        reader.dispose()
