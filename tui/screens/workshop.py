@@ -57,6 +57,7 @@ WEATHER_COLOURS = {"vert": "success", "orange": "warning", "rouge": "error"}
 WIDTHS = {"status": max(len(s.label) for s in ActionStatus), "progress": 5, "weather": 6, "due": 10}
 MIN_TITLE = 12
 TITLE = ColumnKey("title")
+CODE = ColumnKey("code")
 SCOPE_FILTERS = {
     "objectif": lambda code: ActionFilter(objectives=(code,)),
     "defi": lambda code: ActionFilter(challenges=(code,)),
@@ -401,10 +402,14 @@ class WorkshopScreen(BaseScreen):
     def _fit_title(self) -> None:
         """The title column takes what the other columns leave: no horizontal scrolling."""
         table = self.query_one("#workshop-table", DataTable)
+        code = table.columns[CODE]
+        code_width = max([len("Code"), *(len(c) for c in self.actions)])
+        resized = code.auto_width or code.width != code_width
+        code.auto_width, code.width = False, code_width  # measured here, not when the table is idle
         available = table.size.width - table.styles.scrollbar_size_vertical  # room kept for the bar
-        others = sum(c.get_render_width(table) for key, c in table.columns.items() if key != TITLE)
+        others = sum(c.width + 2 * table.cell_padding for key, c in table.columns.items() if key != TITLE)
         width = max(MIN_TITLE, available - others - 2 * table.cell_padding)
-        if width == self.title_width:
+        if width == self.title_width and not resized:
             return
         self.title_width = width
         column = table.columns[TITLE]
@@ -447,8 +452,9 @@ class WorkshopScreen(BaseScreen):
         code, label = action.code, ActionStatus(status).label
 
         def commented(comment: str | None) -> None:
-            if comment:
-                self._gesture(with_status(self.actions[code], status), status_comment=comment)
+            current = self.actions.get(code)  # the row as it is now (the session may have ended)
+            if comment and current is not None:
+                self._gesture(with_status(current, status), status_comment=comment)
 
         self.app.push_screen(TextDialog(f"{code} : « {label} »", "Commentaire (obligatoire)"), commented)
 
@@ -469,7 +475,7 @@ class WorkshopScreen(BaseScreen):
         code, field = action.code, ACTION["progress"]
 
         def typed(text: str | None) -> None:
-            if not text:
+            if not text or code not in self.actions:
                 return
             try:
                 value = field.read_typed(text)
@@ -510,7 +516,7 @@ class WorkshopScreen(BaseScreen):
         code = action.code
 
         def typed(text: str | None) -> None:
-            if text:
+            if text and self.session is not None and code in self.actions:
                 self._enqueue(code, note=text)
 
         self.app.push_screen(TextDialog("Commentaire", f"{code} — {action.title}"), typed)
