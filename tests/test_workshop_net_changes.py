@@ -1,9 +1,11 @@
-"""`net_changes`: one line per action and field in a workshop's list, its export and its minutes."""
+"""`net_changes` (one line per action and field in a workshop's list and export); `open_workshop`."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from store.activity import end_workshop, open_workshop, start_workshop
+from store.database import Store
 from store.journal import JournalLine, net_changes
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
@@ -64,3 +66,23 @@ def test_fields_and_actions_stay_apart_comments_kept_in_order_of_last_change() -
 def test_comments_and_creations_are_never_merged() -> None:
     lines = [line("A1", None, None, None, 0, comment="un"), line("A1", None, None, None, 1, comment="deux")]
     assert net_changes(lines) == lines
+
+
+def open_id(store: Store) -> int | None:
+    with store.engine.connect() as conn:
+        session = open_workshop(conn, "09")
+    return None if session is None else session.id
+
+
+def test_the_open_session_of_the_department_is_found_until_it_is_closed(loaded_store: Store) -> None:
+    assert open_id(loaded_store) is None
+    with loaded_store.writer.begin() as conn:
+        first = start_workshop(conn, "09", scope_kind="defi", scope_code="D", scope_label="Défi", author="a")
+        second = start_workshop(conn, "09", scope_kind="defi", scope_code="O", scope_label="O", author="b")
+    assert open_id(loaded_store) == second.id  # the latest one
+    with loaded_store.writer.begin() as conn:
+        end_workshop(conn, second.id)
+    assert open_id(loaded_store) == first.id
+    with loaded_store.writer.begin() as conn:
+        end_workshop(conn, first.id)
+    assert open_id(loaded_store) is None
