@@ -323,3 +323,15 @@ async def test_each_gesture_is_on_disk_a_moment_after_the_key(
                 print(f"gesture {step}: committed {1000 * (time.monotonic() - pressed):.0f} ms after the key")
     finally:
         reader.dispose()
+
+
+async def test_a_field_brought_back_leaves_the_session_list(app_factory: AppFactory, ariege_db: Path) -> None:
+    initial, _ = stored(ariege_db, "ACT-004")
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_session(pilot)
+        await pilot.press("plus", "plus", "o", "minus", "minus")
+        await settle(pilot)
+        changes = rows(screen.query_one("#session-changes", DataTable))
+    assert [row[1:] for row in changes] == [["ACT-004", "Météo : — → Orange"]]
+    assert stored(ariege_db, "ACT-004")[0].progress == initial.progress
