@@ -196,6 +196,11 @@ class StoreService:
             )
             return resource_rules.load_resources(conn, self.department, [before.code])[before.code]
 
+    def open_workshop(self) -> activity.WorkshopInfo | None:
+        """The department's latest workshop session not closed yet, to resume."""
+        with self.store.engine.connect() as conn:
+            return activity.open_workshop(conn, self.department)
+
     def start_workshop(self, scope_kind: str, scope_code: str, scope_label: str) -> activity.WorkshopInfo:
         with constraint_messages(), self.store.writer.begin() as conn:
             return activity.start_workshop(

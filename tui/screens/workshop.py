@@ -33,7 +33,7 @@ from textual.widgets import Button, DataTable, Input, Static
 from textual.widgets.data_table import ColumnKey
 
 from store.actions import ActionData
-from store.activity import WorkshopInfo, open_workshop
+from store.activity import WorkshopInfo
 from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION
 from store.journal import JournalLine, net_changes
@@ -254,8 +254,7 @@ class WorkshopScreen(BaseScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="open-session")
     def find_open_session(self) -> None:
-        with self.service.store.engine.connect() as conn:
-            session = open_workshop(conn, self.service.department)
+        session = self.service.open_workshop()
         if session is not None:
             self.post_message(self.OpenFound(session))
 
