@@ -15,9 +15,17 @@ from store.views.action_list import ActionFilter, ActionRow
 from store.views.dashboard import Dashboard
 from store.vocab import ActionStatus
 from tui.screens.base import BaseScreen
+from tui.screens.columns import Column, clip, fit_columns, table_width
 from tui.widgets.bars import bar
 
 _DIRECTIONS = {"import": "Import", "export": "Export"}
+#: The late and due-soon lists: code, title (the room left), due date; status when there is room.
+_DEADLINE_COLUMNS = [
+    Column("code", "Code", 8),
+    Column("title", "Action", 30, flex=True, min_width=12),
+    Column("due", "Échéance", 10),
+    Column("status", "Statut", 10, priority=1),
+]
 
 
 class DashboardScreen(BaseScreen):
@@ -68,11 +76,7 @@ class DashboardScreen(BaseScreen):
     _ready: bool = False
 
     def on_mount(self) -> None:
-        for table_id in ("#late", "#soon"):
-            table = self.query_one(table_id, DataTable)
-            table.add_column("Code")
-            table.add_column("Action", width=24)
-            table.add_columns("Échéance", "Statut")
+        self._rows: dict[str, list[ActionRow]] = {"#late": [], "#soon": []}
         self._ready = True
         if self._data is not None:
             self._show(self._data)
@@ -145,13 +149,30 @@ class DashboardScreen(BaseScreen):
         )
 
     def _fill(self, selector: str, rows: list[ActionRow], title: str) -> None:
-        table = self.query_one(selector, DataTable)
-        table.clear()
-        for r in rows:
-            table.add_row(
-                r.code, r.title, f"{r.due_date:%d/%m/%Y}" if r.due_date else "", r.status_label, key=r.code
-            )
+        self._rows[selector] = rows
+        self._layout_table(selector)
         self.query_one(f"{selector}-title", Static).update(title)
+
+    def _layout_table(self, selector: str) -> None:
+        """Columns fitted to the table's width (the title gets the room, « … » where cut)."""
+        table = self.query_one(selector, DataTable)
+        fitted = fit_columns(_DEADLINE_COLUMNS, table_width(table, self))
+        table.clear(columns=True)
+        for column, width in fitted:
+            table.add_column(column.label, key=column.key, width=width)
+        for r in self._rows[selector]:
+            cells = {
+                "code": r.code,
+                "title": r.title,
+                "due": f"{r.due_date:%d/%m/%Y}" if r.due_date else "",
+                "status": r.status_label,
+            }
+            table.add_row(*(clip(cells[c.key], width) for c, width in fitted), key=r.code)
+
+    def on_resize(self) -> None:
+        if self._ready:
+            for selector in self._rows:
+                self._layout_table(selector)
 
     @on(Button.Pressed, ".status-button")
     def by_status(self, event: Button.Pressed) -> None:
