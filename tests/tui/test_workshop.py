@@ -224,7 +224,7 @@ async def test_progress_typed_and_each_weather_its_key(app_factory: AppFactory, 
             await pilot.press(key)
             await settle(pilot)
             assert stored(ariege_db, "ACT-004")[0].weather == weather
-        assert str(screen.query_one("#workshop-table", DataTable).get_row("ACT-004")[4]) == "orange"
+        assert str(screen.query_one("#workshop-table", DataTable).get_row("ACT-004")[4]) == "Orange"
 
 
 async def test_a_change_from_another_copy_still_shows_both_versions(
@@ -290,7 +290,7 @@ async def test_every_column_fits_without_scrolling(app_factory: AppFactory, size
         widths = sum(c.get_render_width(table) for c in table.columns.values())
         assert widths <= table.scrollable_content_region.width
         row = [str(cell) for cell in table.get_row_at(0)]
-        assert row[2] == "Abandonnée" and row[4] == "orange"
+        assert row[2] == "Abandonnée" and row[4] == "Orange"
         columns = list(table.columns.values())
         assert columns[2].width >= len("Abandonnée") and columns[4].width >= len("orange")
         long_titles = [str(r[1]) for r in rows(table) if str(r[1]).endswith("…")]

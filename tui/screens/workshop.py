@@ -379,7 +379,7 @@ class WorkshopScreen(BaseScreen):
             shorten(a.title, self.title_width),
             ActionStatus(a.status).label,
             Text(f"{a.progress} %", justify="right"),
-            Text(a.weather or "—", style=colour),
+            Text(ACTION["weather"].format(a.weather) or "—", style=colour),
             f"{a.due_date:%d/%m/%Y}" if a.due_date else "",
         ]
 
