@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from exports.excel import export_ars
 from importers.excel import apply_import, preview_import
 from importers.setup_store import initialise
-from store.actions import ActionData, load_actions
+from store.actions import ActionData, completed, load_actions
 from store.fields import ACTION, RECORDS, RESOURCE, Field, Record
 from store.resources import ResourceData, load_resources
 from tests.conftest import MINI_REFERENCE
@@ -102,7 +102,7 @@ def actions(draw: Any) -> ActionData:
     found = _snapshot_values(ACTION, ActionData, draw)
     if found["start_date"] and found["due_date"] and found["due_date"] < found["start_date"]:
         found["start_date"], found["due_date"] = found["due_date"], found["start_date"]
-    return ActionData(code="ACT-900", **found)
+    return completed(ActionData(code="ACT-900", **found))  # the domain's rule: Réalisée is 100 %
 
 
 @st.composite

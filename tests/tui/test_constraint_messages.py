@@ -12,6 +12,7 @@ from store.actions import load_actions
 from store.database import open_store
 from tui.app import SuiviStsApp
 from tui.screens.action_detail import ActionDetailScreen
+from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.error_dialog import ErrorDialog
 
 AppFactory = Callable[..., SuiviStsApp]
@@ -53,6 +54,9 @@ async def test_typing_a_code_already_taken_shows_a_french_message_under_the_code
         await pilot.press(*"ACT-001")
         form.query_one("#title", Input).value = "Une action dont le code est déjà pris"
         await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)  # no objective ticked: the form asks first
+        app.screen.dismiss(True)
         await settle(pilot)
         under_code = str(form.query_one("#error-code", Static).render())
         assert under_code == "Le code « ACT-001 » est déjà utilisé par une autre action."
