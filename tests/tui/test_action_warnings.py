@@ -7,7 +7,7 @@ from collections.abc import Callable
 from textual.widgets import Input, Select
 
 from store.vocab import ActionStatus
-from tests.tui.test_app_flows import settle, stored
+from tests.tui.support import settle, stored
 from tui.app import SuiviStsApp
 from tui.screens.action_detail import ActionDetailScreen
 

@@ -7,13 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Select, Static
 from textual.worker import WorkerFailed
 
-from store.actions import ActionData, load_actions
 from store.database import open_store
-from store.journal import JournalLine, journal_lines
+from tests.tui.support import settle, stored
 from tui.app import SuiviStsApp
 from tui.screens.action_detail import ActionDetailScreen
 from tui.screens.actions import ActionsScreen
@@ -26,25 +24,6 @@ from tui.widgets.error_dialog import ErrorDialog
 from tui.widgets.text_dialog import TextDialog
 
 AppFactory = Callable[..., SuiviStsApp]
-
-
-def stored(db: Path, code: str) -> tuple[ActionData, list[JournalLine]]:
-    store = open_store(db)
-    try:
-        with store.engine.connect() as conn:
-            action = load_actions(conn, "09", [code])[code]
-            journal = journal_lines(conn, "09", action_id=action.id)
-        return action, journal
-    finally:
-        store.dispose()
-
-
-async def settle(pilot: Pilot[int]) -> None:
-    """Let workers started by the last key (and the messages they post) finish."""
-    for _ in range(3):
-        await pilot.pause(0.05)
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
 
 
 def table_codes(table: DataTable[Any]) -> list[str]:

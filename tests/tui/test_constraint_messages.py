@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from store.actions import load_actions
 from store.database import open_store
+from tests.tui.support import settle
 from tui.app import SuiviStsApp
 from tui.screens.action_detail import ActionDetailScreen
 from tui.widgets.confirm_dialog import ConfirmDialog
@@ -17,14 +17,6 @@ from tui.widgets.error_dialog import ErrorDialog
 
 AppFactory = Callable[..., SuiviStsApp]
 DRIVER_WORDS = ("IntegrityError", "UNIQUE constraint", "constraint failed", "sqlite3", "Traceback")
-
-
-async def settle(pilot: Pilot[int]) -> None:
-    """Let workers started by the last key (and the messages they post) finish."""
-    for _ in range(3):
-        await pilot.pause(0.05)
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
 
 
 def all_text(app: SuiviStsApp) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from textual.widgets import DataTable
 
-from tests.tui.test_app_flows import settle
+from tests.tui.support import settle
 from tui.app import SuiviStsApp
 
 

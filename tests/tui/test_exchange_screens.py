@@ -6,23 +6,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from store.actions import load_actions
 from store.database import open_store
+from tests.tui.support import settle
 from tui.app import SuiviStsApp
 from tui.screens.import_screen import ImportScreen
 from tui.widgets.export_dialog import ExportDialog
 
 AppFactory = Callable[..., SuiviStsApp]
-
-
-async def settle(pilot: Pilot[int]) -> None:
-    for _ in range(4):
-        await pilot.pause(0.05)
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
 
 
 def set_status_in_workbook(path: Path, code: str, status: str) -> None:

@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, RadioSet, Static
 
 from exports.atomic import ExportCancelled, temporary_leftovers
+from tests.tui.support import settle
 from tui import exchange
 from tui.app import SuiviStsApp
 from tui.widgets.confirm_dialog import ConfirmDialog
@@ -30,13 +31,6 @@ def documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setattr("platformdirs.user_documents_dir", lambda: str(folder))
     return folder
-
-
-async def settle(pilot: Pilot[int]) -> None:
-    for _ in range(4):
-        await pilot.pause(0.05)
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
 
 
 async def open_dialog(pilot: Pilot[int]) -> ExportDialog:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from textual.app import App
 from textual.command import CommandPalette
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, TabbedContent
 
+from tests.tui.support import settle
 from tui.app import SuiviStsApp
 from tui.screens.action_detail import ActionDetailScreen
 from tui.widgets.french import key_label, keys_label
@@ -32,13 +32,6 @@ def screen_text(app: App[Any]) -> str:
 
 def english_in(text: str) -> list[str]:
     return [word for word in ENGLISH if re.search(rf"\b{word}\b", text)]
-
-
-async def settle(pilot: Pilot[int]) -> None:
-    for _ in range(3):
-        await pilot.pause(0.05)
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
 
 
 @pytest.mark.parametrize(

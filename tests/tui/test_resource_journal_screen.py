@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from textual.widgets import DataTable, Input, TabbedContent
 
-from tests.tui.test_app_flows import settle
+from tests.tui.support import settle
 from tui.app import SuiviStsApp
 from tui.screens.resource_form import ResourceFormScreen
 

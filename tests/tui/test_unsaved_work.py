@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from tests.tui.support import settle
 from tui.app import SuiviStsApp
 from tui.screens.action_detail import ActionDetailScreen
 from tui.screens.form_base import UnsavedDialog
@@ -15,13 +16,6 @@ from tui.widgets.checklist import Checklist
 from tui.widgets.confirm_dialog import ConfirmDialog
 
 AppFactory = Callable[..., SuiviStsApp]
-
-
-async def settle(pilot: Pilot[int]) -> None:
-    for _ in range(3):
-        await pilot.pause(0.05)
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
 
 
 async def open_action(pilot: Pilot[int], code: str) -> ActionDetailScreen:

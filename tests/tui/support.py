@@ -1,0 +1,35 @@
+"""What the app tests share: waiting for workers, and reading an action back from the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from store.actions import ActionData, load_actions
+from store.database import open_store
+from store.journal import JournalLine, journal_lines
+from tui.app import SuiviStsApp
+
+AppFactory = Callable[..., SuiviStsApp]
+
+
+def stored(db: Path, code: str) -> tuple[ActionData, list[JournalLine]]:
+    """An action and its journal as saved in the store file."""
+    store = open_store(db)
+    try:
+        with store.engine.connect() as conn:
+            action = load_actions(conn, "09", [code])[code]
+            journal = journal_lines(conn, "09", action_id=action.id)
+        return action, journal
+    finally:
+        store.dispose()
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    """Let workers started by the last key (and the messages they post) finish."""
+    for _ in range(3):
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
