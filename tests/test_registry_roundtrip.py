@@ -128,7 +128,12 @@ def _yaml_doc(rec: Record, data: Any) -> dict[str, Any]:
     return doc
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,  # the same 12 records on every run: CI must not fail on a new draw
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(action=actions(), resource=resources())
 def test_a_record_survives_yaml_store_excel_store_and_the_form(
     tmp_path_factory: pytest.TempPathFactory, action: ActionData, resource: ResourceData
