@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from store import parsing as p
@@ -188,16 +189,17 @@ class Record:
         return iter(self.fields)
 
     def __getitem__(self, name: str) -> Field:
-        return self._by_name()[name]
+        return self._by_name[name]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._by_name()
+        return name in self._by_name
 
+    @cached_property
     def _by_name(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
 
     def get(self, name: str) -> Field | None:
-        return self._by_name().get(name)
+        return self._by_name.get(name)
 
     def label_of(self, name: str) -> str:
         found = self.get(name)

@@ -62,6 +62,13 @@ class Resolver:
         self.organisations = CodeIndex.build("organisation", pairs(Organisation, "name"))
         self.territories = CodeIndex.build("territoire", pairs(Territory, "name"))
         self.actions = CodeIndex.build("action", [(c, None) for c in action_codes])
+        #: The index of each kind of code a field can refer to (built once: convert runs per cell).
+        self.indexes: dict[str, CodeIndex] = {
+            REF_OBJECTIVE: self.objectives,
+            REF_ORGANISATION: self.organisations,
+            REF_TERRITORY: self.territories,
+            REF_ACTION: self.actions,
+        }
         self.value_maps: dict[tuple[str, str], dict[str, Any]] = {}
 
     def convert(self, kind: str, name: str, value: Any) -> Any:
@@ -76,7 +83,7 @@ class Resolver:
         if field is None:
             return value
         if field.ref is not None:
-            index = self._indexes[field.ref]
+            index = self.indexes[field.ref]
             if not field.many:
                 return index.find(value) if value else None
             found = (index.find(v) for v in value)
@@ -86,15 +93,6 @@ class Resolver:
         if name == "progress" and value is None:
             return 0
         return value
-
-    @property
-    def _indexes(self) -> dict[str, CodeIndex]:
-        return {
-            REF_OBJECTIVE: self.objectives,
-            REF_ORGANISATION: self.organisations,
-            REF_TERRITORY: self.territories,
-            REF_ACTION: self.actions,
-        }
 
 
 def normalise_store_value(kind: str, name: str, value: Any) -> Any:
