@@ -27,7 +27,7 @@ from importers.yaml_schema import (
     parse,
 )
 from store import fields
-from store.parsing import parse_text
+from store.parsing import ACTION_STATUSES, RESOURCE_STATUSES, parse_text
 from store.reference import (
     LoadReport,
     ReferenceDocument,
@@ -42,8 +42,6 @@ from store.vocab import (
     RESOURCE_TYPES,
     Periodicity,
     Weather,
-    parse_action_status,
-    parse_resource_status,
 )
 
 #: The embedded default: the Ariège scheme 2023-2028.
@@ -331,7 +329,7 @@ def _check_meaning(doc: dict[str, Any], ctx: Context) -> None:
             known(("actions", i, "partenaires", j), code, organisations, "organisation")
         for j, code in enumerate(a["territoires"]):
             known(("actions", i, "territoires", j), code, territories, "territoire")
-        if parse_action_status(a["statut"]) is None:
+        if ACTION_STATUSES.find(a["statut"]) is None:
             fail(("actions", i, "statut"), f"statut « {a['statut']} » inconnu : valeurs permises {statuses}.")
         if a["debut"] and a["echeance"] and a["echeance"] < a["debut"]:
             fail(("actions", i, "echeance"), f"l'échéance précède le début ({describe(('actions', i))}).")
@@ -339,7 +337,7 @@ def _check_meaning(doc: dict[str, Any], ctx: Context) -> None:
         known(("ressources", i, "porteur"), r["porteur"], organisations, "organisation")
         for j, code in enumerate(r["territoires"]):
             known(("ressources", i, "territoires", j), code, territories, "territoire")
-        if parse_resource_status(r["statut"]) is None:
+        if RESOURCE_STATUSES.find(r["statut"]) is None:
             fail(
                 ("ressources", i, "statut"),
                 f"statut « {r['statut']} » inconnu : existant, en projet ou fermé.",

@@ -47,6 +47,7 @@ from store.models import (
     Territory,
     Theme,
 )
+from store.parsing import ORGANISATION_KIND_LIST
 from store.resources import ResourceData, load_resources
 from store.tables import ACTION
 from store.vocab import (
@@ -54,7 +55,6 @@ from store.vocab import (
     ActionStatus,
     ResourceStatus,
     TerritoryKind,
-    match_label,
 )
 
 
@@ -210,7 +210,7 @@ def validate_organisation(code: str, name: str, kind: str | None) -> list[Valida
 
 def organisation_kind(text: str | None) -> str | None:
     """The vocabulary's spelling of an organisation type ("Autre" when empty), or None."""
-    return match_label(text, ORGANISATION_KINDS) if text else "Autre"
+    return ORGANISATION_KIND_LIST.find(text) if text else "Autre"
 
 
 def validate_territory(code: str, name: str, kind: str) -> list[ValidationError]:

@@ -154,33 +154,3 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_TABLE))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.casefold().translate(_FOLD_TABLE).split())
-
-
-def parse_action_status(text: str) -> ActionStatus | None:
-    """The status a user meant by `text` (any case or accent, common synonyms), or None."""
-    from store.parsing import ACTION_STATUSES
-
-    found = ACTION_STATUSES.find(text)
-    return ActionStatus(found) if found else None
-
-
-def parse_weather(text: str) -> Weather | None:
-    """The weather a user meant by `text` ("Vert", "ORANGE", "red"…), or None."""
-    from store.parsing import WEATHERS
-
-    found = WEATHERS.find(text)
-    return Weather(found) if found else None
-
-
-def parse_resource_status(text: str) -> ResourceStatus | None:
-    """The resource status a user meant by `text`, or None."""
-    from store.parsing import RESOURCE_STATUSES
-
-    found = RESOURCE_STATUSES.find(text)
-    return ResourceStatus(found) if found else None
-
-
-def match_label(text: str, labels: tuple[str, ...]) -> str | None:
-    """The label of `labels` that `text` names, ignoring case, accents and spacing."""
-    folded = fold(text)
-    return next((label for label in labels if fold(label) == folded), None)

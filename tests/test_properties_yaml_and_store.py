@@ -18,15 +18,9 @@ from exports.reference_yaml import dump_reference
 from importers.reference_yaml import DOCUMENT, ReferenceFileError, parse_reference, read_reference_file
 from importers.yaml_schema import parse
 from store.database import open_store
+from store.parsing import ACTION_STATUSES, RESOURCE_STATUSES, WEATHERS
 from store.reference import apply_reference, read_reference
-from store.vocab import (
-    ActionStatus,
-    ResourceStatus,
-    fold,
-    parse_action_status,
-    parse_resource_status,
-    parse_weather,
-)
+from store.vocab import ActionStatus, ResourceStatus, Weather, fold
 from tests.conftest import MINI_REFERENCE
 
 MINI_TEXT = MINI_REFERENCE.read_text(encoding="utf-8")
@@ -111,16 +105,16 @@ def test_the_yaml_schema_parser_reports_problems_never_raises(text: str) -> None
 @SETTINGS
 @given(st.text(max_size=60))
 def test_vocabulary_parsers_accept_any_text(text: str) -> None:
-    assert parse_action_status(text) in (None, *ActionStatus)
-    assert parse_resource_status(text) in (None, *ResourceStatus)
-    parse_weather(text)
+    assert ACTION_STATUSES.find(text) in (None, *ActionStatus)
+    assert RESOURCE_STATUSES.find(text) in (None, *ResourceStatus)
+    assert WEATHERS.find(text) in (None, *Weather)
     assert isinstance(fold(text), str)
 
 
 @pytest.mark.parametrize("status", list(ActionStatus))
 def test_every_status_label_parses_back(status: ActionStatus) -> None:
-    assert parse_action_status(status.label) is status
-    assert parse_action_status(status.label.upper()) is status
+    assert ACTION_STATUSES.find(status.label) == status
+    assert ACTION_STATUSES.find(status.label.upper()) == status
 
 
 # --- round trip through the store and the YAML format ------------------------------------------
