@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import (
-    DataTable,
-    Input,
-    Select,
-    SelectionList,
-    Static,
-    TabbedContent,
-    TabPane,
-    TextArea,
-)
+from textual.widgets import DataTable, Select, Static, TabbedContent, TabPane
 
 from store.actions import ActionData, FieldChange, validate, warnings
 from store.errors import ValidationError, VersionConflict
@@ -27,30 +16,37 @@ from store.fields import ACTION
 from store.indicators import IndicatorData, ValueKey
 from store.journal import JournalLine
 from store.views.indicator_grid import IndicatorGrid
-from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
-from tui.form_values import FormReader
+from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus
 from tui.screens.form_base import FormScreen
 from tui.services import Choices, with_status
-from tui.widgets.checklist import Checklist
 from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.indicator_dialog import IndicatorDialog
 from tui.widgets.journal_table import add_journal_columns, show_journal
+from tui.widgets.record_form import OTHERS, Layout, RecordForm
 from tui.widgets.status_dialog import StatusChange, StatusDialog
 from tui.widgets.text_dialog import TextDialog
 
-#: Fields with a layout of their own; every other registry field gets a plain input, in order.
-_LAID_OUT = frozenset(
-    ("code", "title", "description", "status", "progress", "weather", "start_date", "due_date", "lead")
-) | {"objectives", "partners", "territories", "budget_cents", "funding", "source"}
-_OTHER_FIELDS = tuple(f.name for f in ACTION if f.name not in _LAID_OUT)
+#: Fields side by side; the others follow in the registry's order (the source last, read-only).
+ACTION_LAYOUT: Layout = (
+    "code",
+    "title",
+    "description",
+    ("status", "progress", "weather"),
+    ("start_date", "due_date"),
+    "lead",
+    "objectives",
+    "partners",
+    "territories",
+    ("budget_cents", "funding"),
+    OTHERS,
+)
 
 
 class ActionDetailScreen(FormScreen):
     """One action (or a new one): form, journal. Nothing is saved until Ctrl+S."""
 
     TITLE = "Action"
-    RECORD = ACTION
     BINDINGS = [
         Binding(
             "ctrl+s", "save", "Enregistrer", tooltip="Enregistrer les modifications (une seule transaction)"
@@ -126,41 +122,8 @@ class ActionDetailScreen(FormScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="action-title", classes="screen-title")
         with TabbedContent(id="action-tabs"):
-            with TabPane("Fiche", id="tab-form"), VerticalScroll(id="action-form"):
-                yield from self.field("code", Input(id="code"))
-                yield from self.field("title", Input(id="title"))
-                yield from self.field("description", TextArea(id="description"))
-                with Horizontal(classes="form-row"):
-                    with Vertical():
-                        yield from self.field(
-                            "status",
-                            Select(
-                                [(s.label, s.value) for s in ActionStatus], allow_blank=False, id="status"
-                            ),
-                        )
-                    with Vertical():
-                        yield from self.field("progress", Input(id="progress"))
-                    with Vertical():
-                        yield from self.field(
-                            "weather",
-                            Select([(w.label, w.value) for w in Weather], prompt="—", id="weather"),
-                        )
-                with Horizontal(classes="form-row"):
-                    with Vertical():
-                        yield from self.field("start_date", Input(id="start_date"))
-                    with Vertical():
-                        yield from self.field("due_date", Input(id="due_date"))
-                yield from self.field("lead", Select[str]([], prompt="—", id="lead"))
-                yield from self.field("objectives", Checklist(noun="objectif", id="objectives"))
-                yield from self.field("partners", Checklist(noun="partenaire", id="partners"))
-                yield from self.field("territories", Checklist(noun="territoire", id="territories"))
-                with Horizontal(classes="form-row"):
-                    with Vertical():
-                        yield from self.field("budget_cents", Input(id="budget_cents"))
-                    with Vertical():
-                        yield from self.field("funding", Input(id="funding"))
-                for name in _OTHER_FIELDS:
-                    yield from self.field(name, Input(id=name))
+            with TabPane("Fiche", id="tab-form"):
+                yield RecordForm(ACTION, ACTION_LAYOUT, id="action-form")
             with TabPane("Journal", id="tab-journal"):
                 yield DataTable(id="journal", cursor_type="row", zebra_stripes=True)
             with TabPane("Indicateurs", id="tab-indicators"):
@@ -191,7 +154,6 @@ class ActionDetailScreen(FormScreen):
     @on(Loaded)
     def show(self, message: Loaded) -> None:
         choices = message.choices
-        self.query_one("#lead", Select).set_options(choices.organisations)
         action = message.action
         if action is None and self.code is not None:
             self.notify(f"L'action {self.code} n'existe plus.", severity="error")
@@ -207,51 +169,25 @@ class ActionDetailScreen(FormScreen):
             self.original = None
         else:
             self.original = action
-        for selector, options, chosen in (
-            ("#objectives", choices.objectives, action.objectives),
-            ("#partners", choices.organisations, action.partners),
-            ("#territories", choices.territories, action.territories),
-        ):
-            widget = self.query_one(selector, SelectionList)
-            widget.clear_options()
-            widget.add_options([(label, value, value in chosen) for label, value in options])
+        form = self.query_one(RecordForm)
+        form.set_options("lead", choices.organisations)
+        form.set_options("objectives", choices.objectives)
+        form.set_options("partners", choices.organisations)
+        form.set_options("territories", choices.territories)
         self._fill(action)
         self._show_journal(message.journal)
         if self.original is not None:
             self.load_indicators(self.original.code)
         self.loaded = True
-        if self.service.read_only:
-            for control in self.query(
-                "#action-form Input, #action-form TextArea, #action-form Select, #action-form SelectionList"
-            ):
-                control.disabled = True
+        form.set_read_only(self.service.read_only)
         self.query_one("#title" if self.original is None else "#status").focus()
         if not self.service.read_only:
             self.offer_draft()
 
     def _fill(self, action: ActionData) -> None:
-        code = self.query_one("#code", Input)
-        code.value = action.code
-        code.disabled = self.original is not None
-        self.query_one("#title", Input).value = action.title
-        self.query_one("#description", TextArea).text = action.description or ""
-        self.query_one("#status", Select).value = action.status
-        self.query_one("#progress", Input).value = ACTION["progress"].edit_text(action.progress)
-        weather = self.query_one("#weather", Select)
-        if action.weather:
-            weather.value = action.weather
-        else:
-            weather.clear()
-        self.query_one("#start_date", Input).value = ACTION["start_date"].edit_text(action.start_date)
-        self.query_one("#due_date", Input).value = ACTION["due_date"].edit_text(action.due_date)
-        lead = self.query_one("#lead", Select)
-        if action.lead:
-            lead.value = action.lead
-        else:
-            lead.clear()
-        self.query_one("#budget_cents", Input).value = ACTION["budget_cents"].edit_text(action.budget_cents)
-        for name in ("funding", *_OTHER_FIELDS):
-            self.query_one(f"#{name}", Input).value = ACTION[name].edit_text(getattr(action, name))
+        form = self.query_one(RecordForm)
+        form.fill(action)
+        form.control("code").disabled = self.original is not None
         title = f"{action.code} — {action.title}" if self.original else f"Nouvelle action {action.code}"
         self.query_one("#action-title", Static).update(title)
 
@@ -262,40 +198,25 @@ class ActionDetailScreen(FormScreen):
 
     def form_data(self) -> tuple[ActionData | None, list[ValidationError]]:
         """The action as typed, and every problem found (parse errors, then domain rules)."""
-        reader = FormReader(ACTION)
-
-        def read(name: str, default: Any = None) -> Any:
-            return reader.read(name, self.query_one(f"#{name}", Input).value, default)
-
-        weather = self.query_one("#weather", Select).value
-        lead = self.query_one("#lead", Select).value
-        data = ActionData(
-            code=self.query_one("#code", Input).value.strip(),
-            title=self.query_one("#title", Input).value.strip(),
-            description=self.query_one("#description", TextArea).text.strip() or None,
-            objectives=tuple(self.query_one("#objectives", SelectionList).selected),
-            lead=None if lead is Select.NULL else str(lead),
-            partners=tuple(self.query_one("#partners", SelectionList).selected),
-            territories=tuple(sorted(self.query_one("#territories", SelectionList).selected)),
-            start_date=read("start_date"),
-            due_date=read("due_date"),
-            status=str(self.query_one("#status", Select).value),
-            progress=read("progress", 0),
-            weather=None if weather is Select.NULL else str(weather),
-            budget_cents=read("budget_cents"),
-            funding=read("funding"),
-            **{name: read(name) for name in _OTHER_FIELDS},
+        values, errors = self.query_one(RecordForm).read()
+        values.update(
+            code=values["code"] or "",
+            title=values["title"] or "",
+            progress=values["progress"] or 0,
+            status=values["status"] or ActionStatus.TODO.value,
             source=self.original.source if self.original else "Saisie à l'écran",
         )
+        data = ActionData(**values)
         if self.original is not None:
-            data = replace(data, id=self.original.id, version=self.original.version, code=self.original.code)
-            # keep the stored order of objectives/partners where unchanged
             data = replace(
                 data,
+                id=self.original.id,
+                version=self.original.version,
+                code=self.original.code,
+                # the stored order of objectives and partners where unchanged
                 objectives=_keep_order(self.original.objectives, data.objectives),
                 partners=_keep_order(self.original.partners, data.partners),
             )
-        errors = reader.errors
         errors += [e for e in validate(data) if e.field not in {err.field for err in errors}]
         return data, errors
 

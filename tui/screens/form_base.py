@@ -18,14 +18,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import Button, Input, Select, SelectionList, Static, TextArea
 from textual.widgets.select import InvalidSelectValueError
 
 from store.errors import ValidationError
-from store.fields import Record
 from tui.screens.base import BaseScreen
 from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.dialog_base import Dialog
+from tui.widgets.record_form import RecordForm
 
 #: What the unsaved-work dialog answers.
 UnsavedChoice = Literal["discard", "save", "stay"]
@@ -77,16 +77,8 @@ class FormScreen(BaseScreen):
         ),
     ]
 
-    #: The fields of the record the screen edits (labels come from there).
-    RECORD: Record
     #: The code of the record edited (None: a new one); subclasses set it.
     code: str | None = None
-
-    def field(self, name: str, widget: Any, label: str | None = None) -> ComposeResult:
-        """A label, the input widget (its id is `name`) and the line for its error message."""
-        yield Label(label or self.RECORD[name].form_label, classes="field-label")
-        yield widget
-        yield Static("", id=f"error-{name}", classes="field-error")
 
     def is_dirty(self) -> bool:
         raise NotImplementedError
@@ -96,18 +88,14 @@ class FormScreen(BaseScreen):
 
     def show_errors(self, errors: list[ValidationError]) -> None:
         """Each message under its field; focus goes to the first field to fix."""
-        for widget in self.query(".field-error"):
-            if isinstance(widget, Static):
-                widget.update("")
-        for error in errors:
-            target = self.query(f"#error-{error.field}")
-            if target:
-                target.first(Static).update(str(error))
+        form = self.query_one(RecordForm)
+        first = form.show_errors(errors)
+        elsewhere = " ".join(str(e) for e in errors if e.field not in form.names)
         if errors:
-            self.notify(f"{len(errors)} champ(s) à corriger avant d'enregistrer.", severity="error")
-            first = self.query(f"#{errors[0].field}")
-            if first:
-                first.first().focus()
+            summary = f"{len(errors)} champ(s) à corriger avant d'enregistrer. {elsewhere}"
+            self.notify(summary.strip(), severity="error")
+        if first is not None:
+            first.focus()
 
     def action_leave(self) -> None:
         if not self.is_dirty():

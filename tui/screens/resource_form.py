@@ -3,50 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Input, Select, SelectionList, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from store.errors import ValidationError, VersionConflict
 from store.fields import RESOURCE
 from store.journal import JournalLine
 from store.resources import ResourceData, validate
-from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus
-from tui.form_values import FormReader
+from store.vocab import RESOURCE_TYPES, ResourceStatus
 from tui.screens.form_base import FormScreen
 from tui.services import Choices
-from tui.widgets.checklist import Checklist
 from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.journal_table import add_journal_columns, show_journal
+from tui.widgets.record_form import OTHERS, Layout, RecordForm
 
-#: Fields with a layout of their own; every other registry field gets a plain input, in order.
-_LAID_OUT = frozenset(
-    (
-        "code",
-        "name",
-        "kind",
-        "status",
-        "audiences",
-        "carrier",
-        "territories",
-        "capacity",
-        "verified_on",
-        "notes",
-    )
+#: Fields side by side; the others follow in the registry's order, the notes last.
+RESOURCE_LAYOUT: Layout = (
+    "name",
+    ("kind", "status"),
+    "audiences",
+    "carrier",
+    "territories",
+    ("capacity", "verified_on"),
+    OTHERS,
+    "notes",
 )
-_TEXT_FIELDS = tuple(f.name for f in RESOURCE if f.name not in _LAID_OUT)
 
 
 class ResourceFormScreen(FormScreen):
     """One resource (or a new one)."""
 
     TITLE = "Ressource"
-    RECORD = RESOURCE
     BINDINGS = [
         Binding("ctrl+s", "save", "Enregistrer", tooltip="Enregistrer la ressource"),
         Binding(
@@ -85,31 +76,7 @@ class ResourceFormScreen(FormScreen):
                 yield DataTable(id="resource-journal", cursor_type="row", zebra_stripes=True)
 
     def compose_form(self) -> ComposeResult:
-        with VerticalScroll(id="resource-form"):
-            yield from self.field("name", Input(id="name"))
-            with Horizontal(classes="form-row"):
-                with Vertical():
-                    yield from self.field(
-                        "kind", Select([(t, t) for t in RESOURCE_TYPES], allow_blank=False, id="kind")
-                    )
-                with Vertical():
-                    yield from self.field(
-                        "status",
-                        Select([(s.label, s.value) for s in ResourceStatus], allow_blank=False, id="status"),
-                    )
-            yield from self.field(
-                "audiences", Checklist(*[(a, a) for a in AUDIENCES], noun="public", id="audiences")
-            )
-            yield from self.field("carrier", Select[str]([], prompt="—", id="carrier"))
-            yield from self.field("territories", Checklist(noun="territoire", id="territories"))
-            with Horizontal(classes="form-row"):
-                with Vertical():
-                    yield from self.field("capacity", Input(id="capacity"))
-                with Vertical():
-                    yield from self.field("verified_on", Input(id="verified_on"))
-            for name in _TEXT_FIELDS:
-                yield from self.field(name, Input(id=name))
-            yield from self.field("notes", TextArea(id="notes"))
+        yield RecordForm(RESOURCE, RESOURCE_LAYOUT, omit=("code",), id="resource-form")
 
     def on_mount(self) -> None:
         add_journal_columns(self.query_one("#resource-journal", DataTable))
@@ -126,27 +93,19 @@ class ResourceFormScreen(FormScreen):
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
-        self.query_one("#carrier", Select).set_options(message.choices.organisations)
         whole = message.choices.department_territory
         resource = message.resource or ResourceData(
             code="", name="", kind=RESOURCE_TYPES[0], territories=(whole,) if whole else ()
         )
         self.original = message.resource
-        territories = self.query_one("#territories", SelectionList)
-        territories.clear_options()
-        territories.add_options(
-            [(label, code, code in resource.territories) for label, code in message.choices.territories]
-        )
+        form = self.query_one(RecordForm)
+        form.set_options("carrier", message.choices.organisations)
+        form.set_options("territories", message.choices.territories)
         self._fill(resource)
         show_journal(self.query_one("#resource-journal", DataTable), message.journal)
         self.loaded = True
-        if self.service.read_only:
-            for widget in self.query(
-                "#resource-form Input, #resource-form TextArea, "
-                "#resource-form Select, #resource-form SelectionList"
-            ):
-                widget.disabled = True
-        self.query_one("#name", Input).focus()
+        form.set_read_only(self.service.read_only)
+        self.query_one("#name").focus()
         if not self.service.read_only:
             self.offer_draft()
 
@@ -154,45 +113,19 @@ class ResourceFormScreen(FormScreen):
         self.query_one("#resource-title", Static).update(
             f"{r.code} — {r.name}" if r.code else "Nouvelle ressource"
         )
-        self.query_one("#name", Input).value = r.name
-        self.query_one("#kind", Select).value = r.kind
-        self.query_one("#status", Select).value = r.status
-        audiences = self.query_one("#audiences", SelectionList)
-        audiences.deselect_all()
-        for audience in r.audiences:
-            audiences.select(audience)
-        carrier = self.query_one("#carrier", Select)
-        if r.carrier:
-            carrier.value = r.carrier
-        else:
-            carrier.clear()
-        for name in ("capacity", "verified_on", *_TEXT_FIELDS):
-            self.query_one(f"#{name}", Input).value = RESOURCE[name].edit_text(getattr(r, name))
-        self.query_one("#notes", TextArea).text = r.notes or ""
+        self.query_one(RecordForm).fill(r)
 
     def form_data(self) -> tuple[ResourceData, list[ValidationError]]:
-        reader = FormReader(RESOURCE)
-
-        def read(name: str) -> Any:
-            return reader.read(name, self.query_one(f"#{name}", Input).value)
-
-        carrier = self.query_one("#carrier", Select).value
-        data = ResourceData(
+        values, errors = self.query_one(RecordForm).read()
+        values.update(
             code=self.original.code if self.original else "",
-            name=self.query_one("#name", Input).value.strip(),
-            kind=str(self.query_one("#kind", Select).value),
-            audiences=tuple(sorted(self.query_one("#audiences", SelectionList).selected)),
-            carrier=None if carrier is Select.NULL else str(carrier),
-            territories=tuple(sorted(self.query_one("#territories", SelectionList).selected)),
-            capacity=read("capacity"),
-            verified_on=read("verified_on"),
-            status=str(self.query_one("#status", Select).value),
-            notes=self.query_one("#notes", TextArea).text.strip() or None,
-            **{name: read(name) for name in _TEXT_FIELDS},
+            name=values["name"] or "",
+            kind=values["kind"] or RESOURCE_TYPES[0],
+            status=values["status"] or ResourceStatus.EXISTING.value,
         )
+        data = ResourceData(**values)
         if self.original is not None:
             data = replace(data, id=self.original.id, version=self.original.version)
-        errors = reader.errors
         errors += [e for e in validate(data) if e.field not in {err.field for err in errors}]
         return data, errors
 
@@ -203,7 +136,7 @@ class ResourceFormScreen(FormScreen):
         return data != self.original if self.original else bool(data.name)
 
     def action_verified(self) -> None:
-        self.query_one("#verified_on", Input).value = RESOURCE["verified_on"].edit_text(self.service.today())
+        self.query_one(RecordForm).put("verified_on", self.service.today())
 
     def action_save(self) -> None:
         if self.refuse_if_read_only() or not self.loaded:
