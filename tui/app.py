@@ -95,18 +95,16 @@ class SuiviStsApp(App[int]):
         ),
     ]
 
+    @dataclass
     class StoreOpened(Message):
-        def __init__(self, service: StoreService, title: str) -> None:
-            super().__init__()
-            self.service = service
-            self.title = title
+        service: StoreService
+        title: str
 
+    @dataclass
     class StoreDamagedFound(Message):
-        def __init__(self, error: StoreError, path: Path | None, backups: list[Path]) -> None:
-            super().__init__()
-            self.error = error
-            self.path = path
-            self.backups = backups
+        error: StoreError
+        path: Path | None
+        backups: list[Path]
 
     def __init__(self, opener: StoreOpener, *, author: str | None = None, today: date | None = None) -> None:
         use_french_bindings()

@@ -272,22 +272,22 @@ async def test_indicator_values_are_entered_per_period_and_breakdown(
         await pilot.press("ctrl+n")
         await pilot.press(*"2024-01", "enter")
         await pilot.pause(0.2)
-        await pilot.press(*"12", "enter")  # the value dialog opens on the new period
+        await pilot.press(*"1 234,5", "enter")  # the value dialog opens on the new period; French writing
         await settle(pilot)
         await pilot.press("ctrl+b")
         await pilot.press(*"moins de 50 ans", "enter")
         await settle(pilot)
         grid = app.screen.query_one("#ind-grid", DataTable)
         assert [str(c.label) for c in grid.columns.values()] == ["Période", "Total", "moins de 50 ans"]
-        assert grid.get_row("2024-01")[1] == "12"
+        assert grid.get_row("2024-01")[1] == "1 234,5"
     store = open_store(ariege_db)
     with store.engine.connect() as conn:
         values = load_values(conn, "09")
     store.dispose()
-    assert values[ValueKey("IND-0001", "2024-01", "")] == 12.0
+    assert values[ValueKey("IND-0001", "2024-01", "")] == 1234.5
     _action, journal = stored(ariege_db, "ACT-003")
     assert any(
-        line.field_name == "indicateur" and line.new_value == "IND-0001 2024-01 : 12" for line in journal
+        line.field_name == "indicateur" and line.new_value == "IND-0001 2024-01 : 1234.5" for line in journal
     )
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Select, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from store.actions import ActionData, FieldChange, validate, warnings
 from store.errors import ValidationError, VersionConflict
-from store.fields import ACTION
+from store.fields import ACTION, INDICATOR_VALUE
 from store.indicators import IndicatorData, ValueKey
 from store.journal import JournalLine
 from store.views.indicator_grid import IndicatorGrid
@@ -22,6 +22,7 @@ from tui.services import Choices, with_status
 from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.indicator_dialog import IndicatorDialog
+from tui.widgets.indicator_grid import IndicatorGridView
 from tui.widgets.journal_table import add_journal_columns, show_journal
 from tui.widgets.record_form import OTHERS, Layout, RecordForm
 from tui.widgets.status_dialog import StatusChange, StatusDialog
@@ -70,50 +71,39 @@ class ActionDetailScreen(FormScreen):
         ),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(
-            self, action: ActionData | None, choices: Choices, journal: list[JournalLine], code: str
-        ) -> None:
-            super().__init__()
-            self.action = action
-            self.choices = choices
-            self.journal = journal
-            self.code = code
+        action: ActionData | None
+        choices: Choices
+        journal: list[JournalLine]
+        code: str
 
+    @dataclass
     class IndicatorsLoaded(Message):
-        def __init__(self, grids: list[IndicatorGrid]) -> None:
-            super().__init__()
-            self.grids = grids
+        grids: list[IndicatorGrid]
 
+    @dataclass
     class JournalLoaded(Message):
-        def __init__(self, lines: list[JournalLine]) -> None:
-            super().__init__()
-            self.lines = lines
+        lines: list[JournalLine]
 
+    @dataclass
     class Saved(Message):
-        def __init__(self, action: ActionData, changes: list[FieldChange], created: bool) -> None:
-            super().__init__()
-            self.action = action
-            self.changes = changes
-            self.created = created
+        action: ActionData
+        changes: list[FieldChange]
+        created: bool
 
+    @dataclass
     class Conflict(Message):
-        def __init__(self, mine: ActionData, theirs: ActionData | None, comment: str | None) -> None:
-            super().__init__()
-            self.mine = mine
-            self.theirs = theirs
-            self.comment = comment
+        mine: ActionData
+        theirs: ActionData | None
+        comment: str | None
 
+    @dataclass
     class Invalid(Message):
-        def __init__(self, error: ValidationError) -> None:
-            super().__init__()
-            self.error = error
+        error: ValidationError
 
     def __init__(self, code: str | None, *, objective: str | None = None) -> None:
         super().__init__()
-        self.grids: list[IndicatorGrid] = []
-        #: periods and categories added in the grid but not yet given a value
-        self.pending: dict[str, tuple[set[str], set[str]]] = {}
         self.code = code
         self.objective = objective
         self.original: ActionData | None = None
@@ -127,9 +117,7 @@ class ActionDetailScreen(FormScreen):
             with TabPane("Journal", id="tab-journal"):
                 yield DataTable(id="journal", cursor_type="row", zebra_stripes=True)
             with TabPane("Indicateurs", id="tab-indicators"):
-                yield Select[str]([], prompt="Indicateur", id="ind-select")
-                yield Static("Aucun indicateur : Ctrl+K pour en créer un.", id="ind-info")
-                yield DataTable(id="ind-grid", cursor_type="cell", zebra_stripes=True)
+                yield IndicatorGridView(id="indicators")
 
     def on_mount(self) -> None:
         add_journal_columns(self.query_one("#journal", DataTable))
@@ -394,77 +382,34 @@ class ActionDetailScreen(FormScreen):
 
     @on(IndicatorsLoaded)
     def indicators_loaded(self, message: IndicatorsLoaded) -> None:
-        self.grids = message.grids
-        select = self.query_one("#ind-select", Select)
-        current = select.value
-        select.set_options(
-            [(f"{g.indicator.code} — {g.indicator.label}", g.indicator.code) for g in self.grids]
-        )
-        codes = [g.indicator.code for g in self.grids]
-        if codes:
-            select.value = current if current in codes else codes[0]
-        self._show_grid()
+        self.query_one(IndicatorGridView).grids = message.grids
 
-    @on(Select.Changed, "#ind-select")
-    def _indicator_chosen(self) -> None:
-        self._show_grid()
-
-    def _grid(self) -> IndicatorGrid | None:
-        value = self.query_one("#ind-select", Select).value
-        return next((g for g in self.grids if g.indicator.code == value), None)
-
-    def _show_grid(self) -> None:
-        grid = self._grid()
-        table = self.query_one("#ind-grid", DataTable)
-        table.clear(columns=True)
-        if grid is None:
-            self.query_one("#ind-info", Static).update("Aucun indicateur : Ctrl+K pour en créer un.")
-            return
-        ind = grid.indicator
-        periods_extra, categories_extra = self.pending.get(ind.code, (set(), set()))
-        categories = ["", *sorted((set(grid.categories) | categories_extra) - {""})]
-        periods = sorted(set(grid.periods) | periods_extra)
-        self.query_one("#ind-info", Static).update(
-            f"{ind.label} — {ind.unit or 'sans unité'}, {ind.periodicity}; initiale {_num(ind.baseline)}, "
-            f"cible {_num(ind.target)}, dernière valeur {_num(grid.latest)}. "
-            "Entrée : saisir la valeur ; Ctrl+N : période ; Ctrl+B : ventilation ; Ctrl+K : indicateur."
-        )
-        table.add_column("Période", key="period")
-        for category in categories:
-            table.add_column(category or "Total", key=category or "__total__")
-        for period in periods:
-            cells = [_num(grid.values.get((period, c))) for c in categories]
-            table.add_row(period, *cells, key=period)
-
-    @on(DataTable.CellSelected, "#ind-grid")
-    def edit_value(self, event: DataTable.CellSelected) -> None:
-        grid = self._grid()
-        if grid is None or self.refuse_if_read_only():
-            return
-        period = str(event.cell_key.row_key.value)
-        column = str(event.cell_key.column_key.value)
-        if column == "period":
-            return
-        category = "" if column == "__total__" else column
-        self._ask_value(grid, period, category)
+    @on(IndicatorGridView.CellChosen)
+    def edit_value(self, event: IndicatorGridView.CellChosen) -> None:
+        if not self.refuse_if_read_only():
+            self._ask_value(event.grid, event.period, event.category)
 
     def _ask_value(self, grid: IndicatorGrid, period: str, category: str) -> None:
         old = grid.values.get((period, category))
         label = f"{grid.indicator.code} — {period}" + (f" ({category})" if category else " (total)")
+        field = INDICATOR_VALUE["value"]
 
         def typed(text: str | None) -> None:
             if text is None:
                 return
             try:
-                new = float(text.replace(",", ".").replace(" ", "")) if text.strip() else None
-            except ValueError:
-                self.notify(f"« {text} » n'est pas un nombre.", severity="error")
+                new = field.read_typed(text)
+            except ValueError as error:
+                self.notify(str(error), severity="error")
                 return
             self.save_value(ValueKey(grid.indicator.code, period, category), old, new)
 
         self.app.push_screen(
             TextDialog(
-                "Valeur de l'indicateur", f"{label} (vide : effacer)", value=_num(old), required=False
+                "Valeur de l'indicateur",
+                f"{label} (vide : effacer)",
+                value=field.edit_text(old),
+                required=False,
             ),
             typed,
         )
@@ -502,40 +447,42 @@ class ActionDetailScreen(FormScreen):
         self.post_message(self.IndicatorsLoaded(self.service.indicator_grids(action_code)))
 
     def action_new_period(self) -> None:
-        grid = self._grid()
+        view = self.query_one(IndicatorGridView)
+        grid = view.current
         if grid is None:
             self.notify("Créez d'abord un indicateur (Ctrl+K).", severity="warning")
             return
         examples = {"mensuelle": "2024-03", "trimestrielle": "2024-T1", "semestrielle": "2024-S1"}
+        field = INDICATOR_VALUE["period"]
 
-        def typed(period: str | None) -> None:
-            if period:
-                self.pending.setdefault(grid.indicator.code, (set(), set()))[0].add(period.strip())
-                self._show_grid()
-                self._ask_value(grid, period.strip(), "")
+        def typed(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                period = str(field.read_typed(text))
+            except ValueError as error:
+                self.notify(str(error), severity="error")
+                return
+            view.add_period(grid.indicator.code, period)
+            self._ask_value(grid, period, "")
 
         example = examples.get(grid.indicator.periodicity, "2024")
         self.app.push_screen(TextDialog("Nouvelle période", f"Période (ex. {example})"), typed)
 
     def action_new_category(self) -> None:
-        grid = self._grid()
+        view = self.query_one(IndicatorGridView)
+        grid = view.current
         if grid is None:
+            self.notify("Créez d'abord un indicateur (Ctrl+K).", severity="warning")
             return
 
         def typed(category: str | None) -> None:
-            if category:
-                self.pending.setdefault(grid.indicator.code, (set(), set()))[1].add(category.strip())
-                self._show_grid()
+            if category and category.strip():
+                view.add_category(grid.indicator.code, category.strip())
 
         self.app.push_screen(
             TextDialog("Ventilation", "Nom de la ventilation (ex. mineurs, hommes, femmes)"), typed
         )
-
-
-def _num(value: float | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}".replace(".", ",")
 
 
 def _keep_order(stored: tuple[str, ...], selected: tuple[str, ...]) -> tuple[str, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -38,10 +40,9 @@ class DashboardScreen(BaseScreen):
         Binding("c", "coverage", "Couverture répit", tooltip="Où manque-t-il une offre de répit ?"),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, data: Dashboard) -> None:
-            super().__init__()
-            self.data = data
+        data: Dashboard
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="dashboard"):

@@ -3,6 +3,7 @@ a choice per conflicting field, then one all-or-nothing transaction."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,26 +52,22 @@ class ImportScreen(BaseScreen):
         Binding("escape", "leave", "Retour", tooltip="Revenir sans rien écrire"),
     ]
 
+    @dataclass
     class Previewed(Message):
-        def __init__(self, preview: Any) -> None:
-            super().__init__()
-            self.preview = preview
+        preview: Any
 
+    @dataclass
     class Applied(Message):
-        def __init__(self, result: Any) -> None:
-            super().__init__()
-            self.result = result
+        result: Any
 
+    @dataclass
     class Failed(Message):
-        def __init__(self, message: str) -> None:
-            super().__init__()
-            self.message = message
+        message: str
 
+    @dataclass
     class Progress(Message):
-        def __init__(self, done: int, total: int) -> None:
-            super().__init__()
-            self.done = done
-            self.total = total
+        done: int
+        total: int
 
     def __init__(self, path: Path | None = None) -> None:
         super().__init__()

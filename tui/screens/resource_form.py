@@ -56,10 +56,9 @@ class ResourceFormScreen(FormScreen):
         resource: ResourceData
         journal: list[JournalLine]
 
+    @dataclass
     class Failed(Message):
-        def __init__(self, error: ValidationError | VersionConflict) -> None:
-            super().__init__()
-            self.error = error
+        error: ValidationError | VersionConflict
 
     def __init__(self, code: str | None) -> None:
         super().__init__()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -50,15 +52,13 @@ class SchemeScreen(BaseScreen):
         Binding("tab", "focus_next", "Changer de zone", show=False),
     ]
 
+    @dataclass
     class TreeLoaded(Message):
-        def __init__(self, nodes: list[EngagementNode]) -> None:
-            super().__init__()
-            self.nodes = nodes
+        nodes: list[EngagementNode]
 
+    @dataclass
     class DetailLoaded(Message):
-        def __init__(self, detail: NodeDetail | None) -> None:
-            super().__init__()
-            self.detail = detail
+        detail: NodeDetail | None
 
     def __init__(self) -> None:
         super().__init__()
