@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Input, Static
 
 from tui.app import SuiviStsApp
 from tui.screens.actions import ActionsScreen
-from tui.screens.columns import Column, fit_columns
+from tui.widgets.columns import Column, fit_columns
 
 AppFactory = Callable[..., SuiviStsApp]
 SIZES = [(80, 24), (120, 40)]

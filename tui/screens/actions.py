@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -16,8 +16,9 @@ from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from store.views.action_list import SORT_COLUMNS, ActionFilter, ActionPage, ActionRow
 from tui.screens.base import BaseScreen
-from tui.screens.columns import Column, clip, fit_columns, table_width, theme_style
 from tui.widgets.choice_dialog import ChoiceDialog
+from tui.widgets.columns import Column, theme_style
+from tui.widgets.record_table import RecordTable
 from tui.widgets.text_dialog import TextDialog
 
 PAGE = 200
@@ -97,8 +98,6 @@ class ActionsScreen(BaseScreen):
         self.row_offset = 0
         self._debounce: Timer | None = None
         self._syncing = False
-        self._rows: list[ActionRow] = []
-        self._layout: list[tuple[Column, int]] = []
         #: Enter was pressed in the search box before its results arrived: open the first one.
         self._open_when_loaded = False
 
@@ -110,31 +109,14 @@ class ActionsScreen(BaseScreen):
             yield Checkbox("En retard", id="filter-late", compact=True)
         yield Static("", id="count")
         yield Static("", id="scheme-filter")
-        yield DataTable(id="actions-table", cursor_type="row", zebra_stripes=True)
+        yield RecordTable(COLUMNS, self._cell, key=lambda r: r.code, id="actions-table")
         yield Static("", id="action-detail", classes="row-detail")
 
     def on_mount(self) -> None:
-        table = self.query_one("#actions-table", DataTable)
-        self.call_after_refresh(self._fit_columns)
         self._show_scheme_filter()
         self.load_choices()
         self.refresh_data()
-        table.focus()
-
-    def on_resize(self, _event: events.Resize) -> None:
-        self.call_after_refresh(self._fit_columns)  # once the table has its new size
-
-    def _fit_columns(self) -> None:
-        """Choose the columns and their widths for the width the table has now."""
-        table = self.query_one("#actions-table", DataTable)
-        layout = fit_columns(COLUMNS, table_width(table, self))
-        if [(c.key, w) for c, w in layout] == [(c.key, w) for c, w in self._layout]:
-            return
-        self._layout = layout
-        table.clear(columns=True)
-        for column, column_width in layout:
-            table.add_column(column.label, key=column.key, width=column_width)
-        self._fill_table()
+        self.query_one("#actions-table").focus()
 
     def refresh_data(self) -> None:
         self.load(self.criteria, self.row_offset)
@@ -163,8 +145,7 @@ class ActionsScreen(BaseScreen):
         if message.criteria != self.criteria:
             return  # an older request
         page = message.page
-        self._rows = page.rows
-        self._fill_table()
+        self.query_one("#actions-table", RecordTable).records = page.rows
         shown = f"{page.offset + 1}–{page.offset + len(page.rows)}" if page.rows else "0"
         more = "  ( ] suivantes / [ précédentes )" if page.total > PAGE else ""
         self.query_one("#count", Static).update(
@@ -173,20 +154,6 @@ class ActionsScreen(BaseScreen):
         if self._open_when_loaded:
             self._open_when_loaded = False
             self._open_highlighted()
-
-    def _fill_table(self) -> None:
-        table = self.query_one("#actions-table", DataTable)
-        if not self._layout:
-            return  # the columns come once the table has a size
-        selected = (
-            table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
-        )
-        table.clear()
-        for r in self._rows:
-            table.add_row(*(clip(self._cell(r, c.key), w) for c, w in self._layout), key=r.code)
-            if r.code == selected:
-                table.move_cursor(row=table.row_count - 1)
-        self._show_detail()
 
     def _cell(self, r: ActionRow, key: str) -> str | Text:
         colours = self.app.theme_variables
@@ -203,15 +170,13 @@ class ActionsScreen(BaseScreen):
         return str(getattr(r, key) or "")
 
     def _highlighted(self) -> ActionRow | None:
-        table = self.query_one("#actions-table", DataTable)
-        if not table.row_count or not 0 <= table.cursor_row < len(self._rows):
-            return None
-        return self._rows[table.cursor_row]
+        row: ActionRow | None = self.query_one("#actions-table", RecordTable).highlighted_record
+        return row
 
-    @on(DataTable.RowHighlighted, "#actions-table")
-    def _show_detail(self) -> None:
+    @on(RecordTable.Highlighted, "#actions-table")
+    def _show_detail(self, message: RecordTable.Highlighted) -> None:
         """The whole highlighted action under the table (the cells may end in "…")."""
-        r = self._highlighted()
+        r: ActionRow | None = message.record
         detail = self.query_one("#action-detail", Static)
         if r is None:
             detail.update("")

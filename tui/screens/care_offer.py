@@ -13,7 +13,7 @@ from textual.widgets import Checkbox, DataTable, Static
 
 from store.views.care_offer import CareOfferLine
 from tui.screens.base import BaseScreen
-from tui.screens.columns import Column, clip, fit_columns, table_width, theme_style
+from tui.widgets.columns import Column, clip, fit_columns, table_width, theme_style
 
 #: Activity, existing, target and gap stay; modality and mention go when narrow.
 COLUMNS = [

@@ -17,8 +17,8 @@ from store.views.action_list import ActionFilter, ActionRow
 from store.views.dashboard import Dashboard
 from store.vocab import ActionStatus
 from tui.screens.base import BaseScreen
-from tui.screens.columns import Column, clip, fit_columns, table_width
 from tui.widgets.bars import bar
+from tui.widgets.columns import Column, clip, fit_columns, table_width
 
 _DIRECTIONS = {"import": "Import", "export": "Export"}
 #: The late and due-soon lists: code, title (the room left), due date; status when there is room.

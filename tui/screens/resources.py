@@ -19,8 +19,9 @@ from store.views.coverage import CoverageMatrix
 from store.views.resource_list import ResourceFilter, ResourceRow
 from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus
 from tui.screens.base import BaseScreen
-from tui.screens.columns import Column, clip, fit_columns, table_width, theme_style
+from tui.widgets.columns import Column, clip, table_width, theme_style
 from tui.widgets.confirm_dialog import ConfirmDialog
+from tui.widgets.record_table import RecordTable
 
 #: Name, type, territories and status stay; the others go (highest priority first) when narrow.
 COLUMNS = [
@@ -90,8 +91,6 @@ class ResourcesScreen(BaseScreen):
         super().__init__()
         self.criteria = ResourceFilter()
         self.axis = "public"
-        self._rows: list[ResourceRow] = []
-        self._layout: list[tuple[Column, int]] = []
         self._matrix: CoverageMatrix | None = None
         self._matrix_layout: tuple[int, int] = (0, 0)
 
@@ -128,7 +127,7 @@ class ResourcesScreen(BaseScreen):
                     )
                     yield Checkbox("À vérifier", id="rf-unverified", compact=True)
                 yield Static("", id="resource-count")
-                yield DataTable(id="resource-table", cursor_type="row", zebra_stripes=True)
+                yield RecordTable(COLUMNS, self._cell, key=lambda r: r.code, id="resource-table")
                 yield Static("", id="resource-detail", classes="row-detail")
             with TabPane("Couverture", id="tab-coverage"):
                 yield Static("", id="coverage-title", classes="section-title")
@@ -146,28 +145,16 @@ class ResourcesScreen(BaseScreen):
                 )
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._fit_columns)
+        self.call_after_refresh(self._fill_matrix)
         self.load_territories()
         self.refresh_data()
 
     def on_resize(self, _event: events.Resize) -> None:
-        self.call_after_refresh(self._fit_columns)  # once the tables have their new size
+        self.call_after_refresh(self._fill_matrix)  # once the matrix has its new size
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self) -> None:
-        self.call_after_refresh(self._fit_columns)
-
-    def _fit_columns(self) -> None:
-        """Columns and widths for the width the list table has now; the matrix too."""
-        table = self.query_one("#resource-table", DataTable)
-        layout = fit_columns(COLUMNS, table_width(table, self))
-        if [(c.key, w) for c, w in layout] != [(c.key, w) for c, w in self._layout]:
-            self._layout = layout
-            table.clear(columns=True)
-            for column, width in layout:
-                table.add_column(column.label, key=column.key, width=width)
-            self._fill_table()
-        self._fill_matrix()
+        self.call_after_refresh(self._fill_matrix)
 
     def refresh_data(self) -> None:
         self.load(self.criteria)
@@ -193,23 +180,8 @@ class ResourcesScreen(BaseScreen):
     def show(self, message: Loaded) -> None:
         if message.criteria != self.criteria:
             return
-        self._rows = message.rows
-        self._fill_table()
+        self.query_one("#resource-table", RecordTable).records = message.rows
         self.query_one("#resource-count", Static).update(f"{len(message.rows)} ressource(s)")
-
-    def _fill_table(self) -> None:
-        if not self._layout:
-            return  # the columns come once the table has a size
-        table = self.query_one("#resource-table", DataTable)
-        selected = (
-            table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
-        )
-        table.clear()
-        for r in self._rows:
-            table.add_row(*(clip(self._cell(r, c.key), w) for c, w in self._layout), key=r.code)
-            if r.code == selected:
-                table.move_cursor(row=table.row_count - 1)
-        self._show_detail()
 
     def _cell(self, r: ResourceRow, key: str) -> str | Text:
         if key == "check":
@@ -221,15 +193,14 @@ class ResourcesScreen(BaseScreen):
             return Text(r.status_label, style="dim" if r.status == ResourceStatus.CLOSED.value else "")
         return str(getattr(r, key) or "")
 
-    @on(DataTable.RowHighlighted, "#resource-table")
-    def _show_detail(self) -> None:
+    @on(RecordTable.Highlighted, "#resource-table")
+    def _show_detail(self, message: RecordTable.Highlighted) -> None:
         """The whole highlighted resource under the table (the cells may end in "…")."""
-        table = self.query_one("#resource-table", DataTable)
+        r: ResourceRow | None = message.record
         detail = self.query_one("#resource-detail", Static)
-        if not table.row_count or not 0 <= table.cursor_row < len(self._rows):
+        if r is None:
             detail.update("")
             return
-        r = self._rows[table.cursor_row]
         parts = [
             f"{r.code} — {r.name}",
             r.kind,
@@ -368,10 +339,9 @@ class ResourcesScreen(BaseScreen):
     def action_close_resource(self) -> None:
         if self.refuse_if_read_only():
             return
-        table = self.query_one("#resource-table", DataTable)
-        if not table.row_count:
+        code = self.query_one("#resource-table", RecordTable).highlighted_key
+        if code is None:
             return
-        code = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
         def confirmed(yes: bool | None) -> None:
             if yes:

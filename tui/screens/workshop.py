@@ -30,7 +30,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Static
-from textual.widgets.data_table import ColumnKey
 
 from store.actions import ActionData
 from store.activity import WorkshopInfo
@@ -42,9 +41,11 @@ from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
 from tui.screens.base import BaseScreen
 from tui.services import with_status
 from tui.widgets.choice_dialog import ChoiceDialog
+from tui.widgets.columns import Column
 from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.export_dialog import ExportDialog, ExportRequest, default_path
+from tui.widgets.record_table import RecordTable
 from tui.widgets.text_dialog import TextDialog
 
 STATUS_KEYS = {str(i + 1): status for i, status in enumerate(ActionStatus)}
@@ -53,11 +54,16 @@ WEATHER_CYCLE = [None, *(w.value for w in Weather)]
 WEATHER_KEYS = {"v": Weather.GREEN, "o": Weather.ORANGE, "r": Weather.RED}
 #: The theme variable that colours each weather.
 WEATHER_COLOURS = {"vert": "success", "orange": "warning", "rouge": "error"}
-#: Fixed widths (the longest value or header), so that a value set later is never clipped.
-WIDTHS = {"status": max(len(s.label) for s in ActionStatus), "progress": 5, "weather": 6, "due": 10}
-MIN_TITLE = 12
-TITLE = ColumnKey("title")
-CODE = ColumnKey("code")
+#: Fixed widths (the longest value or header), so that a value set later is never clipped; the
+#: code as wide as the longest code; the title takes the rest; the due date goes first if narrow.
+COLUMNS = [
+    Column("code", "Code", 0),
+    Column("title", "Action", 40, flex=True, min_width=12),
+    Column("status", "Statut", max(len(s.label) for s in ActionStatus)),
+    Column("progress", "Av.", 5),
+    Column("weather", "Météo", 6),
+    Column("due", "Échéance", 10, priority=1),
+]
 SCOPE_FILTERS = {
     "objectif": lambda code: ActionFilter(objectives=(code,)),
     "defi": lambda code: ActionFilter(challenges=(code,)),
@@ -71,11 +77,6 @@ def documents_folder() -> Path:
 
     folder = Path(user_documents_dir())
     return folder if folder.is_dir() else Path.home()
-
-
-def shorten(text: str, width: int) -> str:
-    """`text` cut to `width` characters, ending in « … » when cut."""
-    return text if len(text) <= width else text[: max(width - 1, 0)].rstrip() + "…"
 
 
 def change_text(line: JournalLine) -> str:
@@ -113,17 +114,6 @@ class ResumeDialog(ConfirmDialog):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.query_one("#yes", Button).focus)
-
-
-class ActionsTable(DataTable[object]):
-    """The workshop's table: says when its size changes, for the title column to take the rest."""
-
-    @dataclass
-    class Resized(Message):
-        pass
-
-    def on_resize(self) -> None:
-        self.post_message(self.Resized())
 
 
 class WorkshopScreen(BaseScreen):
@@ -205,7 +195,6 @@ class WorkshopScreen(BaseScreen):
         self.actions: dict[str, ActionData] = {}
         #: The version each action was last saved (or read) in: the writer's `before`.
         self.saved: dict[str, ActionData] = {}
-        self.title_width = 40
         self._lock = threading.Lock()
         self._queue: deque[Pending] = deque()
         self._writing = False
@@ -229,21 +218,13 @@ class WorkshopScreen(BaseScreen):
             id="workshop-keys",
         )
         with Horizontal(id="workshop"):
-            yield ActionsTable(id="workshop-table", cursor_type="row", zebra_stripes=True)
+            yield RecordTable(COLUMNS, self._cell, key=lambda a: a.code, id="workshop-table")
             with Vertical(id="workshop-side"):
                 yield Static("Changements de la séance", classes="section-title")
                 yield DataTable(id="session-changes", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#workshop-table", DataTable)
-        table.add_column("Code", key="code")
-        table.add_column("Action", width=self.title_width, key="title")
-        table.add_column("Statut", width=WIDTHS["status"], key="status")
-        table.add_column("Av.", width=WIDTHS["progress"], key="progress")
-        table.add_column("Météo", width=WIDTHS["weather"], key="weather")
-        table.add_column("Échéance", width=WIDTHS["due"], key="due")
         self.query_one("#session-changes", DataTable).add_columns("Heure", "Action", "Changement")
-        self.watch(self.app, "theme", self._theme_changed, init=False)
 
     def refresh_data(self) -> None:
         """The rows show this screen's own copy; without a session, look for one to resume."""
@@ -355,7 +336,6 @@ class WorkshopScreen(BaseScreen):
             + f" — {len(self.actions)} action(s) — {message.session.scope_label}"
         )
         self._fill_table()
-        self.call_after_refresh(self._fit_title)
         self._show_changes(message.lines)
         self.query_one("#workshop-table", DataTable).focus()
         if message.resumed:
@@ -364,56 +344,24 @@ class WorkshopScreen(BaseScreen):
     # --- the table ------------------------------------------------------------------------------
 
     def _fill_table(self) -> None:
-        table = self.query_one("#workshop-table", DataTable)
-        row = table.cursor_row
-        table.clear()
-        for action in self.actions.values():
-            table.add_row(*self._cells(action), key=action.code)
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1))
+        self.query_one("#workshop-table", RecordTable).records = list(self.actions.values())
 
-    def _cells(self, a: ActionData) -> list[object]:
-        colour = self.app.theme_variables.get(WEATHER_COLOURS.get(a.weather or "", ""), "")
-        return [
-            a.code,
-            shorten(a.title, self.title_width),
-            ActionStatus(a.status).label,
-            Text(f"{a.progress} %", justify="right"),
-            Text(ACTION["weather"].format(a.weather) or "—", style=colour),
-            f"{a.due_date:%d/%m/%Y}" if a.due_date else "",
-        ]
+    def _cell(self, a: ActionData, key: str) -> str | Text:
+        if key == "title":
+            return a.title
+        if key == "status":
+            return ActionStatus(a.status).label
+        if key == "progress":
+            return Text(f"{a.progress} %", justify="right")
+        if key == "weather":
+            colour = self.app.theme_variables.get(WEATHER_COLOURS.get(a.weather or "", ""), "")
+            return Text(ACTION["weather"].format(a.weather) or "—", style=colour)
+        if key == "due":
+            return ACTION["due_date"].format(a.due_date)
+        return a.code
 
     def _show_row(self, action: ActionData) -> None:
-        table = self.query_one("#workshop-table", DataTable)
-        if action.code not in table.rows:
-            return
-        for column, value in zip(table.columns, self._cells(action), strict=True):
-            table.update_cell(action.code, column, value)
-
-    def _theme_changed(self) -> None:
-        for action in self.actions.values():
-            self._show_row(action)
-
-    @on(ActionsTable.Resized)
-    def table_resized(self) -> None:
-        self.call_after_refresh(self._fit_title)
-
-    def _fit_title(self) -> None:
-        """The title column takes what the other columns leave: no horizontal scrolling."""
-        table = self.query_one("#workshop-table", DataTable)
-        code = table.columns[CODE]
-        code_width = max([len("Code"), *(len(c) for c in self.actions)])
-        resized = code.auto_width or code.width != code_width
-        code.auto_width, code.width = False, code_width  # measured here, not when the table is idle
-        available = table.size.width - table.styles.scrollbar_size_vertical  # room kept for the bar
-        others = sum(c.width + 2 * table.cell_padding for key, c in table.columns.items() if key != TITLE)
-        width = max(MIN_TITLE, available - others - 2 * table.cell_padding)
-        if width == self.title_width and not resized:
-            return
-        self.title_width = width
-        column = table.columns[TITLE]
-        column.width = column.content_width = width  # the rows are added again, shortened anew
-        self._fill_table()
+        self.query_one("#workshop-table", RecordTable).update_record(action)
 
     # --- gestures ---------------------------------------------------------------------------------
 
@@ -423,10 +371,9 @@ class WorkshopScreen(BaseScreen):
             return None
         if self.refuse_if_read_only():
             return None
-        table = self.query_one("#workshop-table", DataTable)
-        if not table.row_count:
+        code = self.query_one("#workshop-table", RecordTable).highlighted_key
+        if code is None:
             return None
-        code = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         if code in self._conflicts:
             self.notify(f"{code} : choisissez d'abord entre les deux versions.", severity="warning")
             return None
@@ -696,7 +643,7 @@ class WorkshopScreen(BaseScreen):
             self.session = None
             self.actions = {}
             self.saved = {}
-        self.query_one("#workshop-table", DataTable).clear()
+        self.query_one("#workshop-table", RecordTable).records = []
         self.query_one("#session-changes", DataTable).clear()
         self.query_one("#workshop-title", Static).update(
             f"Atelier n°{message.session_id} clos. Touche n pour en ouvrir un autre."

@@ -1,0 +1,99 @@
+"""The record table: columns fitted to the width, cursor kept, one row redrawn, detail posted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from tui.widgets.columns import Column
+from tui.widgets.record_table import RecordTable
+
+
+@dataclass(frozen=True)
+class Row:
+    code: str
+    title: str
+    status: str
+
+
+COLUMNS = [
+    Column("code", "Code", 0),
+    Column("title", "Intitulé", 40, flex=True, min_width=12),
+    Column("lead", "Pilote", 20, priority=1),
+    Column("status", "Statut", 10),
+]
+ROWS = [
+    Row("ACT-001", "Repérer les aidants épuisés dans le Couserans et leur proposer un répit", "En cours"),
+    Row("ACT-0002", "Ouvrir une plateforme de répit", "À lancer"),
+    Row("ACT-003", "Former les professionnels", "Réalisée"),
+]
+
+
+def cell(row: Row, key: str) -> str | Text:
+    return "Conseil départemental" if key == "lead" else str(getattr(row, key))
+
+
+class TableApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[Row | None] = []
+
+    def compose(self) -> ComposeResult:
+        yield RecordTable(COLUMNS, cell, key=lambda r: r.code)
+
+    def on_record_table_highlighted(self, message: RecordTable.Highlighted) -> None:
+        self.seen.append(message.record)
+
+
+def shown(table: RecordTable) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_narrow_drops_optional_columns_and_ends_long_texts_in_an_ellipsis() -> None:
+    app = TableApp()
+    async with app.run_test(size=(50, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.records = list(ROWS)
+        await pilot.pause()
+        assert table.shown_columns == ["code", "title", "status"]
+        rows = shown(table)
+        assert rows[1][0] == "ACT-0002"  # the code column is as wide as the longest code
+        assert rows[0][1].endswith("…") and len(rows[0][1]) <= 50
+        assert rows[0][2] == "En cours"
+        await pilot.resize_terminal(140, 12)
+        await pilot.pause(0.2)
+        assert table.shown_columns == ["code", "title", "lead", "status"]
+        assert not shown(table)[0][1].endswith("…")
+
+
+async def test_the_cursor_stays_on_the_same_record_when_the_rows_change() -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.records = list(ROWS)
+        await pilot.pause()
+        table.move_cursor(row=2)
+        await pilot.pause()
+        table.records = [ROWS[2], ROWS[0]]
+        await pilot.pause()
+        assert table.highlighted_key == "ACT-003"
+        assert table.cursor_row == 0
+        assert app.seen[-1] == ROWS[2]
+
+
+async def test_one_record_is_redrawn_in_place_and_its_detail_posted() -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.records = list(ROWS)
+        await pilot.pause()
+        done = Row("ACT-001", ROWS[0].title, "Réalisée")
+        table.update_record(done)
+        await pilot.pause()
+        assert shown(table)[0][-1] == "Réalisée"
+        assert table.highlighted_record == done
+        assert app.seen[-1] == done
+        table.update_record(Row("ACT-999", "inconnue", "—"))  # not in the table: nothing happens
+        assert table.row_count == 3

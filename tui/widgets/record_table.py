@@ -1,0 +1,159 @@
+"""A table of records fitted to its width: optional columns drop out, long texts end in "…".
+
+The screens of lists (Actions, Atelier, Ressources) give it their columns, how to draw a cell
+and each record's key; they set `records` and it does the rest: columns chosen for the width it
+has (again on every resize), the cursor kept on the same record, cells drawn again when the
+theme changes, one row redrawn in place (`update_record`), and `Highlighted` posted with the
+record under the cursor so that the screen can show it in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable
+
+from tui.widgets.columns import Column, clip, fit_columns, table_width
+
+#: How a screen draws one cell: the record and the column's key → its text.
+CellText = Callable[[Any, str], "str | Text"]
+
+
+def _cell_len(value: str | Text) -> int:
+    return value.cell_len if isinstance(value, Text) else Text(value).cell_len
+
+
+class RecordTable(DataTable[Text]):
+    """Rows of records; `records` is its state, the columns follow the width."""
+
+    records: reactive[list[Any]] = reactive(list, always_update=True)
+
+    @dataclass
+    class Highlighted(Message):
+        """The record under the cursor changed (None: the table is empty)."""
+
+        table: RecordTable
+        record: Any | None
+
+        @property
+        def control(self) -> RecordTable:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        cell: CellText,
+        key: Callable[[Any], str],
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self.specs = list(columns)
+        self.cell_text = cell
+        self.key_of = key
+        self.fitted: list[tuple[Column, int]] = []
+        self._index: dict[str, int] = {}
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", self._redraw, init=False)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit)  # once the new size is known
+
+    def watch_records(self) -> None:
+        self._index = {self.key_of(r): i for i, r in enumerate(self.records)}
+        if not self.fit():
+            self._fill()
+
+    # --- columns ----------------------------------------------------------------------------
+
+    def _wanted(self) -> list[Column]:
+        """The columns, those of width 0 as wide as their longest value (codes)."""
+        wanted = []
+        for spec in self.specs:
+            if spec.width == 0:
+                longest = max((_cell_len(self.cell_text(r, spec.key)) for r in self.records), default=0)
+                spec = replace(spec, width=max(len(spec.label), longest))
+            wanted.append(spec)
+        return wanted
+
+    def fit(self) -> bool:
+        """Choose the columns and their widths for the width the table has; True if they changed."""
+        if not self.size.width and not self.screen.size.width:
+            return False
+        layout = fit_columns(self._wanted(), table_width(self, self.screen))
+        if [(c.key, w) for c, w in layout] == [(c.key, w) for c, w in self.fitted]:
+            return False
+        self.fitted = layout
+        self.clear(columns=True)
+        for column, width in layout:
+            self.add_column(column.label, key=column.key, width=width)
+        self._fill()
+        return True
+
+    @property
+    def shown_columns(self) -> list[str]:
+        """The keys of the columns shown at this width."""
+        return [c.key for c, _w in self.fitted]
+
+    # --- rows -------------------------------------------------------------------------------
+
+    def _cells(self, record: Any) -> list[Text]:
+        return [clip(self.cell_text(record, c.key), w) for c, w in self.fitted]
+
+    def _fill(self) -> None:
+        if not self.fitted:
+            return  # the columns come once the table has a size
+        selected = self.highlighted_key
+        row = self.cursor_row
+        self.clear()
+        for record in self.records:
+            self.add_row(*self._cells(record), key=self.key_of(record))
+        if selected in self._index:
+            self.move_cursor(row=self._index[selected])
+        elif self.row_count:
+            self.move_cursor(row=min(row, self.row_count - 1))
+        self.post_message(self.Highlighted(self, self.highlighted_record))
+
+    def _redraw(self) -> None:
+        """Every row drawn again (the theme's colours changed)."""
+        for record in self.records:
+            self.update_record(record)
+
+    def update_record(self, record: Any) -> None:
+        """Replace one record and redraw its row in place (the others are left alone)."""
+        key = self.key_of(record)
+        index = self._index.get(key)
+        if index is None:
+            return
+        self.records[index] = record  # the reactive list itself: no full refill
+        if not self.fitted or key not in self.rows:
+            return
+        for (column, _w), value in zip(self.fitted, self._cells(record), strict=True):
+            self.update_cell(key, column.key, value)
+        if self.highlighted_key == key:
+            self.post_message(self.Highlighted(self, record))
+
+    @property
+    def highlighted_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+
+    @property
+    def highlighted_record(self) -> Any | None:
+        """The record under the cursor."""
+        key = self.highlighted_key
+        return self.records[self._index[key]] if key in self._index else None
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self:
+            self.post_message(self.Highlighted(self, self.highlighted_record))
