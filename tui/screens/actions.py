@@ -97,7 +97,6 @@ class ActionsScreen(BaseScreen):
         self.criteria = ActionFilter()
         self.row_offset = 0
         self._debounce: Timer | None = None
-        self._syncing = False
         #: Enter was pressed in the search box before its results arrived: open the first one.
         self._open_when_loaded = False
 
@@ -134,11 +133,10 @@ class ActionsScreen(BaseScreen):
 
     @on(ChoicesLoaded)
     def fill_filters(self, message: ChoicesLoaded) -> None:
-        self._syncing = True
-        for key, _label in FILTER_SELECTS:
-            self.query_one(f"#filter-{key}", Select).set_options(message.choices.get(key, []))
-        self._sync_widgets()
-        self._syncing = False
+        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
+            for key, _label in FILTER_SELECTS:
+                self.query_one(f"#filter-{key}", Select).set_options(message.choices.get(key, []))
+            self._sync_widgets()
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -201,9 +199,8 @@ class ActionsScreen(BaseScreen):
         self.row_offset = 0
         if not self.is_mounted:
             return  # on_mount shows these criteria
-        self._syncing = True
-        self._sync_widgets()
-        self._syncing = False
+        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
+            self._sync_widgets()
         self._show_scheme_filter()
         self.refresh_data()
 
@@ -233,8 +230,6 @@ class ActionsScreen(BaseScreen):
         self.query_one("#filter-late", Checkbox).value = self.criteria.late_only
 
     def _changed(self, **changes: Any) -> None:
-        if self._syncing:
-            return
         self.criteria = replace(self.criteria, **changes)
         self.row_offset = 0
         self._show_scheme_filter()
@@ -242,8 +237,6 @@ class ActionsScreen(BaseScreen):
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
-        if self._syncing:
-            return
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(SEARCH_DEBOUNCE_S, lambda: self._changed(search=event.value))
@@ -315,9 +308,8 @@ class ActionsScreen(BaseScreen):
 
     def action_clear_scheme_filter(self) -> None:
         self._changed(engagements=(), challenges=(), objectives=(), due_within_days=None)
-        self._syncing = True
-        self._sync_widgets()
-        self._syncing = False
+        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
+            self._sync_widgets()
 
     def action_results(self) -> None:
         """Down in the search box: to the results, the first one highlighted."""
