@@ -123,13 +123,18 @@ def delete_filter(conn: Connection, department: str, name: str) -> None:
     conn.execute(delete(SF).where(SF.c.department_code == department, SF.c.name == name))
 
 
-def open_workshop(conn: Connection, department: str) -> WorkshopInfo | None:
-    """The department's latest workshop session not yet closed (to resume it), if any."""
+def open_workshops(conn: Connection, department: str) -> list[WorkshopInfo]:
+    """The department's workshop sessions not yet closed, the latest first (to resume one)."""
     query = (
         select(WS.c.id)
         .where(WS.c.department_code == department, WS.c.ended_at.is_(None))
         .order_by(WS.c.id.desc())
-        .limit(1)
     )
-    session_id = conn.execute(query).scalar()
-    return None if session_id is None else get_workshop(conn, department, session_id)
+    found = (get_workshop(conn, department, i) for i in conn.execute(query).scalars())
+    return [w for w in found if w is not None]
+
+
+def open_workshop(conn: Connection, department: str) -> WorkshopInfo | None:
+    """The department's latest workshop session not yet closed (to resume it), if any."""
+    sessions = open_workshops(conn, department)
+    return sessions[0] if sessions else None

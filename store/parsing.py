@@ -190,7 +190,10 @@ def parse_percent(raw: Any) -> int | None:
     if is_blank(raw):
         return None
     had_sign = isinstance(raw, str) and "%" in raw
-    result = parse_number(raw)
+    try:
+        result = parse_number(raw)
+    except ParseError:
+        raise ParseError("un pourcentage est attendu (par exemple 75 ou 75 %)") from None
     if result is None:
         return None
     if not had_sign and 0 < result < 1:

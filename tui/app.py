@@ -27,7 +27,7 @@ from store.errors import StoreError
 from tui.commands import SuiviCommands
 from tui.screens.startup import StartupScreen
 from tui.widgets.error_dialog import ErrorDialog
-from tui.widgets.french import use_french_bindings
+from tui.widgets.french import FrenchCommandPalette, key_display, use_french_bindings, use_readable_toggles
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 #: Time given to the first frame before the store layer starts loading in a worker.
 FIRST_PAINT_S = 0.1
+#: Ctrl+Q waits at most this long for the saves under way (then quits anyway).
+QUIT_WAIT_S = 5.0
 
 #: Main screens: mode name → (French name, module, class).
 SCREENS_BY_MODE: dict[str, tuple[str, str, str]] = {
@@ -88,6 +90,14 @@ class SuiviStsApp(App[int]):
             "ctrl+t", "toggle_theme", "Clair/sombre", show=False, tooltip="Basculer thème clair / sombre"
         ),
         Binding(
+            "ctrl+p",
+            "command_palette",
+            "Palette",
+            show=False,
+            priority=True,
+            tooltip="Ouvrir la palette de commandes (écrans et actions par leur nom)",
+        ),
+        Binding(
             "ctrl+q",
             "quit",
             "Quitter",
@@ -108,6 +118,7 @@ class SuiviStsApp(App[int]):
 
     def __init__(self, opener: StoreOpener, *, author: str | None = None, today: date | None = None) -> None:
         use_french_bindings()
+        use_readable_toggles()
         super().__init__()
         self.opener = opener
         self.author = author
@@ -255,16 +266,25 @@ class SuiviStsApp(App[int]):
 
         forms = self.dirty_forms()
         if not forms:
-            self.exit()
+            self.exit_when_saved()
             return
 
         def answered(choice: UnsavedChoice | None) -> None:
             if choice == "discard":
-                self.exit()
+                self.exit_when_saved()
             elif choice == "save":
                 self.save_then_quit(forms)
 
         self.push_screen(UnsavedDialog(", ".join(form.where for form in forms)), answered)
+
+    @work(group="quit-wait", exclusive=True)
+    async def exit_when_saved(self) -> None:
+        """Quit once the writes already under way are done (quick workshop keys just before Ctrl+Q)."""
+        saving = [w for w in self.workers if w.group == "save" and not w.is_finished]
+        if saving:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.workers.wait_for_complete(saving), QUIT_WAIT_S)
+        self.exit()
 
     @work(group="quit")
     async def save_then_quit(self, forms: list[FormScreen]) -> None:
@@ -274,7 +294,7 @@ class SuiviStsApp(App[int]):
         for _ in range(50):
             await asyncio.sleep(0.1)
             if not self.dirty_forms():
-                self.exit()
+                self.exit_when_saved()
                 return
         self.notify(
             "Tout n'a pas pu être enregistré : corrigez la fiche, Ctrl+S, puis Ctrl+Q.",
@@ -295,23 +315,21 @@ class SuiviStsApp(App[int]):
 
     # --- the command palette, in French -------------------------------------------------------
 
-    def action_command_palette(self) -> None:
-        from textual.command import CommandPalette
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys in the footer as in the help (F1): "Échap", "Ctrl+S", not "esc", "^s"."""
+        return key_display(binding)
 
-        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not FrenchCommandPalette.is_open(cast("App[object]", self)):
             self.push_screen(
-                CommandPalette(placeholder="Rechercher une commande ou un écran…", id="--command-palette")
+                FrenchCommandPalette(
+                    placeholder="Rechercher une commande ou un écran…", id="--command-palette"
+                )
             )
 
-    def search_themes(self) -> None:
-        from textual.command import CommandPalette
-        from textual.theme import ThemeProvider
-
-        self.push_screen(CommandPalette(providers=[ThemeProvider], placeholder="Rechercher un thème…"))
-
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Textual's own commands, in French (the keys are shown by the app's help, F1)."""
-        yield SystemCommand("Thème", "Choisir le thème de couleurs", self.action_change_theme)
+        """Textual's own commands, in French (the keys are shown by the app's help, F1); no theme
+        picker (English theme names): the palette's "Thème clair / sombre" and Ctrl+T instead."""
         yield SystemCommand("Touches", "Les touches de l'écran courant (F1)", self.action_help)
         if screen.maximized is not None:
             yield SystemCommand("Réduire", "Rendre sa taille à la zone agrandie", screen.action_minimize)
@@ -327,12 +345,21 @@ class SuiviStsApp(App[int]):
         )
 
     def take_screenshot(self) -> None:
+        """An SVG of the screen in the user's documents folder (else the home folder)."""
+        from datetime import datetime
+
+        from tui.widgets.export_dialog import default_folder
+
+        name = f"capture-suivi-sts-{datetime.now().astimezone():%Y-%m-%d-%H%M%S}.svg"
         try:
-            path = self.save_screenshot()
+            path = self.save_screenshot(name, str(default_folder()))
         except OSError as error:
             self.notify(f"Capture d'écran impossible : {error}", severity="error")
             return
-        self.notify(f"Capture d'écran enregistrée : {path}", title="Capture d'écran")
+        self.notify(
+            f"Capture d'écran enregistrée dans {Path(path).parent} : {Path(path).name}",
+            title="Capture d'écran",
+        )
 
     # --- errors -------------------------------------------------------------------------
 

@@ -201,6 +201,11 @@ class StoreService:
         with self.store.engine.connect() as conn:
             return activity.open_workshop(conn, self.department)
 
+    def open_workshops(self) -> list[activity.WorkshopInfo]:
+        """Every workshop session of the department not closed yet, the latest first."""
+        with self.store.engine.connect() as conn:
+            return activity.open_workshops(conn, self.department)
+
     def start_workshop(self, scope_kind: str, scope_code: str, scope_label: str) -> activity.WorkshopInfo:
         with constraint_messages(), self.store.writer.begin() as conn:
             return activity.start_workshop(

@@ -15,6 +15,7 @@ from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION, INDICATOR_VALUE
 from store.indicators import IndicatorData, ValueKey
 from store.journal import JournalLine
+from store.merge import shown, three_way
 from store.views.indicator_grid import IndicatorGrid
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus
 from tui.screens.form_base import FormScreen
@@ -313,31 +314,31 @@ class ActionDetailScreen(FormScreen):
 
     @on(Conflict)
     def conflict(self, message: Conflict) -> None:
+        """Saved meanwhile elsewhere: fields one side changed are merged; both-changed ones are asked."""
         theirs = message.theirs
         if theirs is None:
             self.notify("Cette action a été supprimée entre-temps.", severity="error")
             return
-        rows = [
-            (
-                f.label,
-                f.format(getattr(message.mine, f.name)) or "—",
-                f.format(getattr(theirs, f.name)) or "—",
-            )
-            for f in ACTION.journaled
-            if getattr(message.mine, f.name) != getattr(theirs, f.name)
-        ]
+        merge = three_way(ACTION, self.original or theirs, message.mine, theirs)
 
         def decided(choice: str | None) -> None:
-            if choice == "mine":
-                self.save(
-                    replace(message.mine, id=theirs.id, version=theirs.version), message.comment, base=theirs
-                )
-            elif choice == "theirs":
-                self.original = theirs
-                self._fill(theirs)
-                self.reload_journal()
-                self.notify("Version enregistrée reprise ; vos modifications sont abandonnées.")
+            if choice not in ("mine", "theirs"):
+                return  # the form keeps what was typed
+            kept = merge.merged
+            if choice == "theirs":
+                kept = replace(kept, **{f.name: getattr(theirs, f.name) for f in merge.conflicts})
+            self.original = theirs
+            self.save(replace(kept, id=theirs.id, version=theirs.version), message.comment, base=theirs)
 
+        if merge.theirs_only:
+            came = ", ".join(
+                f"{f.label} : {shown(f, self.original)} → {shown(f, theirs)}" for f in merge.theirs_only
+            )
+            self.notify(f"Modifiée entre-temps dans une autre copie ({came}) : vos changements s'y ajoutent.")
+        if not merge.conflicts:
+            decided("mine")
+            return
+        rows = [(f.label, shown(f, merge.merged), shown(f, theirs)) for f in merge.conflicts]
         self.app.push_screen(ConflictDialog(f"Conflit sur l'action {theirs.code}", rows), decided)
 
     # --- quick status / comment ----------------------------------------------------------------

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
+from store.fields import ACTION
 from store.views.action_list import SORT_COLUMNS, ActionFilter, ActionPage, ActionRow
 from tui.screens.base import BaseScreen
 from tui.widgets.choice_dialog import ChoiceDialog
@@ -160,7 +161,8 @@ class ActionsScreen(BaseScreen):
                 return Text(f"⚠ {r.status_label}", style=theme_style(colours, "bold $text-error"))
             return r.status_label
         if key == "weather":
-            return Text(r.weather or "", style=theme_style(colours, WEATHER_STYLE.get(r.weather or "", "")))
+            label = ACTION["weather"].format(r.weather)
+            return Text(label, style=theme_style(colours, WEATHER_STYLE.get(r.weather or "", "")))
         if key == "progress":
             return f"{r.progress} %"
         if key == "due_date":
@@ -184,7 +186,7 @@ class ActionsScreen(BaseScreen):
             f"objectif {r.objective}" if r.objective else "",
             f"pilote {r.lead}" if r.lead else "",
             ("⚠ en retard, " if r.late else "") + r.status_label.lower(),
-            f"météo {r.weather}" if r.weather else "",
+            f"météo {ACTION['weather'].format(r.weather).lower()}" if r.weather else "",
             f"{r.progress} %",
             f"échéance {r.due_date:%d/%m/%Y}" if r.due_date else "",
             r.territories,

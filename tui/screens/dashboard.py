@@ -21,6 +21,8 @@ from tui.widgets.bars import bar
 from tui.widgets.columns import Column, clip, fit_columns, table_width
 
 _DIRECTIONS = {"import": "Import", "export": "Export"}
+#: What was exchanged: the workbook's kind, or the name of the mapping an import used.
+_KINDS = {"ars": "du classeur ARS", "cts": "du rapport CTS", "atelier": "des changements d'un atelier"}
 #: The late and due-soon lists: code, title (the room left), due date; status when there is room.
 _DEADLINE_COLUMNS = [
     Column("code", "Code", 8),
@@ -141,7 +143,8 @@ class DashboardScreen(BaseScreen):
             coverage += f"\n{data.unverified_resources} ressource(s) non vérifiée(s) depuis plus d'un an."
         self.query_one("#coverage", Static).update(coverage)
         exchanges = [
-            f"{x.at.astimezone():%d/%m/%Y %H:%M} — {_DIRECTIONS.get(x.direction, x.direction)} {x.kind} "
+            f"{x.at.astimezone():%d/%m/%Y %H:%M} — {_DIRECTIONS.get(x.direction, x.direction)} "
+            f"{_KINDS.get(x.kind, f'(correspondance {x.kind})')} "
             f"« {x.file_name} » ({x.author})"
             for x in data.exchanges
         ]

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from store.errors import ValidationError, VersionConflict
 from store.fields import RESOURCE
 from store.journal import JournalLine
+from store.merge import shown, three_way
 from store.resources import ResourceData, validate
 from store.vocab import RESOURCE_TYPES, ResourceStatus
 from tui.screens.form_base import FormScreen
@@ -170,19 +171,27 @@ class ResourceFormScreen(FormScreen):
             return
         theirs = error.current if isinstance(error.current, ResourceData) else None
         if theirs is None:
+            self.notify("Cette ressource a été supprimée entre-temps.", severity="error")
             return
         mine, _ = self.form_data()
-        rows = [
-            (f.label, f.format(getattr(mine, f.name)) or "—", f.format(getattr(theirs, f.name)) or "—")
-            for f in RESOURCE.journaled
-            if getattr(mine, f.name) != getattr(theirs, f.name)
-        ]
+        merge = three_way(RESOURCE, self.original or theirs, mine, theirs)
 
         def decided(choice: str | None) -> None:
-            if choice == "mine":
-                self.save(replace(mine, id=theirs.id, version=theirs.version), theirs)
-            elif choice == "theirs":
-                self.original = theirs
-                self._fill(theirs)
+            if choice not in ("mine", "theirs"):
+                return  # the form keeps what was typed
+            kept = merge.merged
+            if choice == "theirs":
+                kept = replace(kept, **{f.name: getattr(theirs, f.name) for f in merge.conflicts})
+            self.original = theirs
+            self.save(replace(kept, id=theirs.id, version=theirs.version), theirs)
 
+        if merge.theirs_only:
+            came = ", ".join(
+                f"{f.label} : {shown(f, self.original)} → {shown(f, theirs)}" for f in merge.theirs_only
+            )
+            self.notify(f"Modifiée entre-temps dans une autre copie ({came}) : vos changements s'y ajoutent.")
+        if not merge.conflicts:
+            decided("mine")
+            return
+        rows = [(f.label, shown(f, merge.merged), shown(f, theirs)) for f in merge.conflicts]
         self.app.push_screen(ConflictDialog(f"Conflit sur la ressource {theirs.code}", rows), decided)

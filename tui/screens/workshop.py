@@ -36,6 +36,7 @@ from store.activity import WorkshopInfo
 from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION
 from store.journal import JournalLine, net_changes
+from store.merge import shown, three_way
 from store.views.action_list import ActionFilter
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
 from tui.screens.base import BaseScreen
@@ -77,6 +78,12 @@ def documents_folder() -> Path:
 
     folder = Path(user_documents_dir())
     return folder if folder.is_dir() else Path.home()
+
+
+def describe_start(session: WorkshopInfo) -> str:
+    """ "commencé le 26/11/2026 à 15:02 par marie"."""
+    started = session.started_at.astimezone()
+    return f"commencé le {started:%d/%m/%Y à %H:%M} par {session.author}"
 
 
 def change_text(line: JournalLine) -> str:
@@ -191,6 +198,8 @@ class WorkshopScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.session: WorkshopInfo | None = None
+        #: The session closed last (its changes can still be exported).
+        self.last_session: int | None = None
         #: What the rows show: the last saved version with the gestures not yet saved.
         self.actions: dict[str, ActionData] = {}
         #: The version each action was last saved (or read) in: the writer's `before`.
@@ -258,17 +267,28 @@ class WorkshopScreen(BaseScreen):
             else:
                 self.notify(f"L'atelier n°{session.id} reste ouvert ; touche n pour un autre périmètre.")
 
-        started = session.started_at.astimezone()
         self.app.push_screen(
             ResumeDialog(
-                f"L'atelier n°{session.id} — {session.scope_label} — commencé le {started:%d/%m/%Y à %H:%M} "
-                f"par {session.author} n'est pas clos. Le reprendre ?",
+                f"L'atelier n°{session.id} — {session.scope_label} — {describe_start(session)} "
+                "n'est pas clos. Le reprendre ?",
                 confirm="Reprendre",
                 cancel="Plus tard",
                 title="Atelier en cours",
             ),
             chosen,
         )
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="workshop")
+    def resume_by_id(self, session_id: int) -> None:
+        """Resume one of the sessions still open (chosen with `n`); the current one stays open."""
+        session = next((w for w in self.service.open_workshops() if w.id == session_id), None)
+        if session is not None and self.session is not None:
+            self.service.end_workshop(self.session.id)
+        if session is None:
+            self._starting = False
+            self.app.call_from_thread(self.notify, f"L'atelier n°{session_id} a été clos entre-temps.")
+            return
+        self.resume(session)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="workshop")
     def resume(self, session: WorkshopInfo) -> None:
@@ -283,13 +303,20 @@ class WorkshopScreen(BaseScreen):
 
     @work(thread=True, exit_on_error=False, group="scopes")
     def load_scopes(self) -> None:
-        options: list[tuple[str, str]] = []
+        current = self.session.id if self.session else None
+        options: list[tuple[str, str]] = [
+            (f"Reprendre l'atelier n°{w.id} — {w.scope_label} ({describe_start(w)})", f"reprendre|{w.id}|")
+            for w in self.service.open_workshops()
+            if w.id != current
+        ]
         for e in self.service.scheme():
             for c in e.challenges:
-                options.append((f"Défi {c.code} — {c.title}", f"defi|{c.code}|{c.label}"))
-                options += [
-                    (f"Objectif {o.code} — {o.title}", f"objectif|{o.code}|{o.label}") for o in c.objectives
-                ]
+                # labelled by their codes: "Objectif #1" is found in several défis
+                label = f"Défi {c.code} — {c.title}"
+                options.append((label, f"defi|{c.code}|{label}"))
+                for o in c.objectives:
+                    label = f"Objectif {o.code} — {o.title}"
+                    options.append((label, f"objectif|{o.code}|{label}"))
         options += [
             (f"Territoire — {label}", f"territoire|{code}|{label}")
             for label, code in self.service.filter_choices()["territories"]
@@ -299,9 +326,13 @@ class WorkshopScreen(BaseScreen):
     @on(ScopesLoaded)
     def pick_scope(self, message: ScopesLoaded) -> None:
         def chosen(value: str | None) -> None:
-            if value:
-                kind, code, label = value.split("|", 2)
-                self._starting = True
+            if not value:
+                return
+            kind, code, label = value.split("|", 2)
+            self._starting = True
+            if kind == "reprendre":
+                self.resume_by_id(int(code))
+            else:
                 self.start(kind, code, label)
 
         self.app.push_screen(ChoiceDialog("Atelier : sur quoi travaille-t-on ?", message.options), chosen)
@@ -401,6 +432,8 @@ class WorkshopScreen(BaseScreen):
             current = self.actions.get(code)  # the row as it is now (the session may have ended)
             if comment and current is not None:
                 self._gesture(with_status(current, status), status_comment=comment)
+            elif not comment:
+                self.notify(f"{code} : statut « {label} » non appliqué (un commentaire est requis).")
 
         self.app.push_screen(TextDialog(f"{code} : « {label} »", "Commentaire (obligatoire)"), commented)
 
@@ -411,6 +444,12 @@ class WorkshopScreen(BaseScreen):
 
     def _set_progress(self, action: ActionData, progress: int) -> None:
         progress = min(100, max(0, progress))
+        if action.status == ActionStatus.DONE and progress < 100:
+            self.notify(
+                f"{action.code} est réalisée : son avancement reste à 100 % (changez d'abord le statut).",
+                severity="warning",
+            )
+            return
         if progress != action.progress:
             self._gesture(replace(action, progress=progress))
 
@@ -420,25 +459,23 @@ class WorkshopScreen(BaseScreen):
             return
         code, field = action.code, ACTION["progress"]
 
-        def typed(text: str | None) -> None:
-            if not text or code not in self.actions:
-                return
+        def check(text: str) -> str | None:
+            """Said under the field, the dialog staying open: "150" or "abc" is typed again."""
             try:
-                value = field.read_typed(text)
+                return field.validate(field.read_typed(text))
             except ValueError as error:
-                self.notify(str(error), severity="error")
-                return
-            problem = field.validate(value)
-            if problem:
-                self.notify(problem, severity="error")
-                return
-            self._set_progress(self.actions[code], int(value))
+                return str(error)
+
+        def typed(text: str | None) -> None:
+            if text and code in self.actions:
+                self._set_progress(self.actions[code], int(field.read_typed(text)))
 
         self.app.push_screen(
             TextDialog(
                 f"{code} : avancement",
-                "Avancement en % (par exemple 75 %)",
+                "Avancement en % (par exemple 75)",
                 placeholder=f"actuellement {action.progress} %",
+                check=check,
             ),
             typed,
         )
@@ -555,43 +592,49 @@ class WorkshopScreen(BaseScreen):
 
     @on(Conflict)
     def conflict(self, message: Conflict) -> None:
-        """Another copy saved this action meanwhile: my changes over their version, or theirs."""
-        mine, base, theirs = message.mine, message.base, message.theirs
-        changed = [f for f in ACTION.journaled if getattr(mine, f.name) != getattr(base, f.name)]
-        rebased = replace(
-            theirs, **{f.name: getattr(mine, f.name) for f in changed}, id=theirs.id, version=theirs.version
-        )
-        rows = [
-            (f.label, f.format(getattr(rebased, f.name)) or "—", f.format(getattr(theirs, f.name)) or "—")
-            for f in changed
-            if getattr(rebased, f.name) != getattr(theirs, f.name)
-        ]
+        """Another copy saved this action meanwhile: fields only one side changed are merged;
+        a field both changed is for the user to decide (mine or theirs)."""
+        base, theirs = message.base, message.theirs
+        merge = three_way(ACTION, base, message.mine, theirs)
+        code = theirs.code
 
         def decided(choice: str | None) -> None:
+            kept = merge.merged
+            if choice != "mine":
+                kept = replace(kept, **{f.name: getattr(theirs, f.name) for f in merge.conflicts})
             with self._lock:
-                self._conflicts.discard(theirs.code)
-                self.saved[theirs.code] = theirs
-                self.actions[theirs.code] = rebased if choice == "mine" else theirs
+                self._conflicts.discard(code)
+                self.saved[code] = theirs
+                self.actions[code] = kept
                 if choice != "mine":
-                    self._status_comments.pop(theirs.code, None)
-            self._show_row(self.actions[theirs.code])
-            if choice == "mine":
-                self._enqueue(theirs.code)
-            else:
-                self.notify(f"{theirs.code} : version enregistrée reprise.")
+                    self._status_comments.pop(code, None)
+            self._show_row(kept)
+            if kept != theirs:
+                self._enqueue(code)
 
-        if not rows:  # they changed other fields than mine: mine go on top of theirs
+        if merge.theirs_only:
+            came = ", ".join(f"{f.label} : {shown(f, base)} → {shown(f, theirs)}" for f in merge.theirs_only)
+            self.notify(f"{code} modifiée dans une autre copie ({came}) : vos changements s'y ajoutent.")
+        if not merge.conflicts:
             decided("mine")
             return
-        self.app.push_screen(ConflictDialog(f"Conflit sur l'action {theirs.code}", rows), decided)
+        rows = [
+            (
+                f.label,
+                f.format(getattr(merge.merged, f.name)) or "—",
+                f.format(getattr(theirs, f.name)) or "—",
+            )
+            for f in merge.conflicts
+        ]
+        self.app.push_screen(ConflictDialog(f"Conflit sur l'action {code}", rows), decided)
 
     # --- end / export ---------------------------------------------------------------------------------
 
     def action_export(self) -> None:
-        if self.session is None:
+        session_id = self.session.id if self.session is not None else self.last_session
+        if session_id is None:
             self.notify("Aucune séance à exporter.", severity="warning")
             return
-        session_id = self.session.id
 
         def chosen(request: ExportRequest | None) -> None:
             if request is not None:
@@ -639,6 +682,7 @@ class WorkshopScreen(BaseScreen):
 
     @on(Ended)
     def ended(self, message: Ended) -> None:
+        self.last_session = message.session_id
         with self._lock:
             self.session = None
             self.actions = {}
@@ -646,5 +690,5 @@ class WorkshopScreen(BaseScreen):
         self.query_one("#workshop-table", RecordTable).records = []
         self.query_one("#session-changes", DataTable).clear()
         self.query_one("#workshop-title", Static).update(
-            f"Atelier n°{message.session_id} clos. Touche n pour en ouvrir un autre."
+            f"Atelier n°{message.session_id} clos (x : l'exporter). Touche n pour en ouvrir un autre."
         )

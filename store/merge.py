@@ -1,0 +1,49 @@
+"""Three-way merge of two versions of one record that started from the same version.
+
+`base` is the version both sides started from, `mine` what this side wants, `theirs` what the
+other side saved meanwhile. A field changed on one side only takes that side's value; a field
+changed on both sides to different values is a conflict, for a person to decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
+
+from store.fields import Field, Record
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Merge(Generic[T]):
+    """The merged record (their version with my changes) and the fields both sides changed."""
+
+    merged: T
+    conflicts: tuple[Field, ...]
+    #: The fields only the other side changed (to tell the user what came in).
+    theirs_only: tuple[Field, ...]
+
+
+def three_way(record: Record, base: T, mine: T, theirs: T) -> Merge[T]:
+    """Their version with every field I changed and they did not; both-changed fields listed."""
+    mine_changes: dict[str, Any] = {}
+    conflicts: list[Field] = []
+    theirs_only: list[Field] = []
+    for field in record.journaled:
+        name = field.name
+        b, m, t = getattr(base, name), getattr(mine, name), getattr(theirs, name)
+        if m == b:
+            if t != b:
+                theirs_only.append(field)
+            continue
+        if t != b and t != m:
+            conflicts.append(field)
+        mine_changes[name] = m
+    merged = replace(theirs, **mine_changes)  # type: ignore[type-var]
+    return Merge(merged, tuple(conflicts), tuple(theirs_only))
+
+
+def shown(field: Field, record: object) -> str:
+    """A field of a record as people read it ("—" when empty), for conflict and merge messages."""
+    return field.format(getattr(record, field.name)) or "—"
