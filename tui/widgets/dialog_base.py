@@ -1,11 +1,18 @@
-"""Shared frame of the dialogs: centred box, title, Escape cancels."""
+"""Shared frame of the dialogs: centred box, title, Escape cancels, the dialog's keys in a footer.
+
+The title is docked at the top of the box and the buttons at its bottom, so that they stay
+on screen whatever the size of the terminal: what lies between (a `.dialog-body`, a table)
+takes the height left (`max-height: 100%`) and scrolls. On a short terminal (under 30 rows)
+the box loses its inner vertical padding and may take the whole height.
+"""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
+from textual.widgets import Footer
 
 T = TypeVar("T")
 
@@ -27,11 +34,26 @@ class Dialog(ModalScreen[T], Generic[T]):
         border: thick $primary;
         background: $panel;
     }
+    Dialog.-short > .dialog-box {
+        max-height: 100%;
+        padding: 0 1;
+    }
     Dialog .dialog-title {
+        dock: top;
         text-style: bold;
         margin-bottom: 1;
     }
+    Dialog .dialog-body {
+        height: auto;
+        max-height: 100%;
+    }
+    Dialog .dialog-hint {
+        dock: bottom;
+        color: $text-muted;
+        height: auto;
+    }
     Dialog .dialog-buttons {
+        dock: bottom;
         height: auto;
         margin-top: 1;
         align-horizontal: right;
@@ -45,9 +67,17 @@ class Dialog(ModalScreen[T], Generic[T]):
     }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Annuler", tooltip="Fermer sans rien changer")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Annuler", tooltip="Fermer sans rien changer")
+    ]
 
     cancel_value: T | None = None
+
+    def on_mount(self) -> None:
+        """The footer shows the keys of this dialog, not those of the screen below."""
+        self.mount(Footer())
 
     def action_cancel(self) -> None:
         self.dismiss(self.cancel_value)

@@ -1,4 +1,8 @@
-"""Aide: the key bindings of the current screen."""
+"""Aide: the key bindings of the current screen.
+
+The list takes the height the terminal leaves (the title and the Fermer button stay on
+screen) and has the focus: ↓, Page suiv., Fin scroll it; Échap or Fermer closes it.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,26 @@ from textual.widgets import Button, DataTable, Static
 from tui.widgets.dialog_base import Dialog
 from tui.widgets.french import keys_label
 
+#: The palette's key, shown with what it does (the app's own binding says only "Palette").
+PALETTE_ROW = ("Ctrl+P", "Palette de commandes (écrans par leur nom)", "Partout")
+
+
+class KeyTable(DataTable[str]):
+    """The list of keys: Début / Fin go to the first / last key (not to the first / last column)."""
+
+    BINDINGS = [
+        Binding("home", "scroll_top", "Début de la liste", show=False),
+        Binding("end", "scroll_bottom", "Fin de la liste", show=False),
+    ]
+
 
 class HelpDialog(Dialog[None]):
     """Lists the bindings of `screen` then those of the whole app."""
 
+    BINDINGS = [Binding("escape", "cancel", "Fermer", tooltip="Fermer l'aide")]
+
     DEFAULT_CSS = """
-    HelpDialog DataTable { height: auto; max-height: 24; }
+    HelpDialog DataTable { height: auto; max-height: 100%; }
     """
 
     def __init__(self, screen: Screen[object]) -> None:
@@ -26,18 +44,14 @@ class HelpDialog(Dialog[None]):
 
     def _rows(self) -> list[tuple[str, str, str]]:
         rows = []
-        seen = set()
-        for where, bindings in (
-            (self.target.__class__.__name__, self.target.BINDINGS),
-            ("Partout", self.app.BINDINGS),
-        ):
+        seen = {"ctrl+p"}
+        for scope, bindings in (("Cet écran", self.target.BINDINGS), ("Partout", self.app.BINDINGS)):
             for binding in bindings:
                 if not isinstance(binding, Binding) or binding.key in seen:
                     continue
                 seen.add(binding.key)
-                scope = "Cet écran" if where != "Partout" else "Partout"
                 rows.append((keys_label(binding.key), binding.description, scope))
-        rows.append(("Ctrl+P", "Palette de commandes (écrans par leur nom)", "Partout"))
+        rows.append(PALETTE_ROW)
         return rows
 
     def compose(self) -> ComposeResult:
@@ -46,12 +60,15 @@ class HelpDialog(Dialog[None]):
                 f"Aide — {getattr(self.target, 'TITLE', None) or self.target.__class__.__name__}",
                 classes="dialog-title",
             )
-            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
+            table = KeyTable(cursor_type="row", zebra_stripes=True, id="help-keys")
             table.add_columns("Touche", "Action", "Où")
             table.add_rows(self._rows())
             yield table
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Fermer", variant="primary", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-keys", KeyTable).focus()
 
     @on(Button.Pressed, "#close")
     def close(self) -> None:
