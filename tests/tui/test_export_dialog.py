@@ -81,7 +81,7 @@ async def test_an_existing_file_is_replaced_only_when_the_user_says_so(
         question = app.screen
         assert isinstance(question, ConfirmDialog)
         assert question.question == f"Le fichier « {target} » existe déjà. Le remplacer ?"
-        await pilot.click("#no")  # Rester
+        await pilot.click("#no")  # Annuler
         await settle(pilot)
         assert app.screen is dialog
         assert "conservé" in str(dialog.query_one("#error", Static).render())

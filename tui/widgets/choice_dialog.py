@@ -11,12 +11,16 @@ from textual.widgets.option_list import Option
 from store.vocab import fold
 from tui.widgets.dialog_base import Dialog
 
+#: What the keys do, under the list (the dialog has no buttons).
+HINT = "Entrée : choisir · Échap : annuler"
+
 
 class ChoiceDialog(Dialog[str | None]):
     """Dismisses with the value of the chosen option, or None."""
 
     DEFAULT_CSS = """
-    ChoiceDialog OptionList { height: auto; max-height: 20; }
+    ChoiceDialog OptionList { height: auto; max-height: 100%; }
+    ChoiceDialog .dialog-hint { margin-top: 1; }
     """
 
     def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
@@ -29,6 +33,7 @@ class ChoiceDialog(Dialog[str | None]):
             yield Static(self.title_text, classes="dialog-title")
             yield Input(placeholder="Filtrer la liste…", id="choice-filter")
             yield OptionList(*[Option(label, id=value) for label, value in self.options], id="choices")
+            yield Static(HINT, classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#choice-filter", Input).focus()

@@ -1,9 +1,10 @@
 """Export options: which document first, then where, with or without contacts.
 
 Collects options only; the export itself runs headless (exports/excel) in a worker. The dialog
-opens on the choice of document (Down then Enter picks the second one, the CTS report), the
-file name follows the choice (`suivi-sts-09-cts-2026-11-26.xlsx` in the user's documents
-folder), and an existing file is replaced only once the user has said so.
+opens on the choice of document (Down then Enter picks the second one, the CTS report; Enter on
+the one already chosen keeps it), then Exporter has the focus. The file name follows the choice
+(`suivi-sts-09-cts-2026-11-26.xlsx` in the user's documents folder), and an existing file is
+replaced only once the user has said so (Annuler stays the default).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from tui.widgets.confirm_dialog import ConfirmDialog
@@ -55,8 +57,38 @@ def default_path(kind: str, folder: Path | None = None, department: str | None =
     return (folder or default_folder()) / default_name(kind, department)
 
 
+#: The check box of the CTS report (short enough for an 80-column terminal).
+CONTACTS_LABEL = "Inclure les coordonnées (noms, téléphones, courriels)"
+
+
+class DocumentChoice(RadioSet):
+    """The documents; Enter (or Space) on the one already chosen chooses it again (`Chosen`)."""
+
+    @dataclass
+    class Chosen(Message):
+        """The user confirmed the document already selected."""
+
+        choice: DocumentChoice
+
+        @property
+        def control(self) -> DocumentChoice:
+            return self.choice
+
+    def action_toggle_button(self) -> None:
+        if self._selected is not None and self._selected == self.pressed_index:
+            self.post_message(self.Chosen(self))
+        else:
+            super().action_toggle_button()
+
+
 class ExportDialog(Dialog[ExportRequest | None]):
     """Dismisses with the options chosen, or None."""
+
+    DEFAULT_CSS = """
+    ExportDialog #kind { width: 100%; }
+    ExportDialog #contacts { width: 100%; }
+    ExportDialog.-short .dialog-title { margin-bottom: 0; }
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "export", "Exporter", tooltip="Exporter le document choisi vers ce fichier"),
@@ -79,16 +111,15 @@ class ExportDialog(Dialog[ExportRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static("Exporter", classes="dialog-title")
-            yield Label("Document")
-            with RadioSet(id="kind"):
-                for key, label in self.kinds.items():
-                    yield RadioButton(label, value=key == self.kind, id=f"kind-{key}")
-            yield Label("Fichier")
-            yield Input(str(default_path(self.kind, self.folder, self.department)), id="path")
-            yield Checkbox(
-                "Inclure les coordonnées personnelles (noms, téléphones, courriels)", id="contacts"
-            )
-            yield Static("", classes="field-error", id="error")
+            with VerticalScroll(classes="dialog-body"):
+                yield Label("Document")
+                with DocumentChoice(id="kind"):
+                    for key, label in self.kinds.items():
+                        yield RadioButton(label, value=key == self.kind, id=f"kind-{key}")
+                yield Label("Fichier")
+                yield Input(str(default_path(self.kind, self.folder, self.department)), id="path")
+                yield Checkbox(CONTACTS_LABEL, id="contacts")
+                yield Static("", classes="field-error", id="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Annuler", id="cancel")
                 yield Button("Exporter", variant="primary", id="ok")
@@ -109,6 +140,10 @@ class ExportDialog(Dialog[ExportRequest | None]):
         path.value = str(default_path(self.kind, folder, self.department))
         self.query_one("#error", Static).update("")
         self._update_contacts()
+        self.query_one("#ok", Button).focus()
+
+    @on(DocumentChoice.Chosen, "#kind")
+    def kind_confirmed(self) -> None:
         self.query_one("#ok", Button).focus()
 
     def action_export(self) -> None:
@@ -144,7 +179,7 @@ class ExportDialog(Dialog[ExportRequest | None]):
             ConfirmDialog(
                 f"Le fichier « {path} » existe déjà. Le remplacer ?",
                 confirm="Remplacer",
-                cancel="Rester",
+                cancel="Annuler",
                 title="Fichier existant",
             ),
             answered,
