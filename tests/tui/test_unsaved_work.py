@@ -70,6 +70,7 @@ async def test_a_closed_terminal_leaves_a_draft_offered_back(
         await pilot.pause(0.2)
     drafts = list((ariege_db.parent / "brouillons").glob("*.json"))
     assert [d.name for d in drafts] == ["ActionDetailScreen-ACT-002.json"]
+    assert drafts[0].stat().st_mode & 0o777 == 0o600  # like the store: its owner only
 
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -85,3 +86,41 @@ async def test_a_closed_terminal_leaves_a_draft_offered_back(
         assert reopened.query_one("#territories", Checklist).selected == []
         assert reopened.is_dirty()
     assert not drafts[0].exists()  # offered once
+
+
+async def test_escape_on_a_dirty_form_asks_the_same_question_and_can_save_then_leave(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    from tests.tui.support import stored
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_action(pilot, "ACT-002")
+        form.query_one("#title", Input).value = "Titre enregistré en partant"
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, UnsavedDialog)
+        await pilot.click("#save")
+        await settle(pilot)
+        assert form not in app.screen_stack
+    assert stored(ariege_db, "ACT-002")[0].title == "Titre enregistré en partant"
+
+
+async def test_leaving_a_field_with_bad_input_says_why_at_once(app_factory: AppFactory) -> None:
+    from textual.widgets import Static
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_action(pilot, "ACT-002")
+        form.query_one("#due_date", Input).focus()
+        form.query_one("#due_date", Input).value = "32/13/2025"
+        await pilot.pause()
+        form.query_one("#progress", Input).focus()
+        await pilot.pause(0.2)
+        error = str(form.query_one("#error-due_date", Static).render())
+        assert error.startswith("Échéance : « 32/13/2025 »")
+        form.query_one("#due_date", Input).focus()
+        form.query_one("#due_date", Input).value = "31/12/2026"
+        form.query_one("#progress", Input).focus()
+        await pilot.pause(0.2)
+        assert str(form.query_one("#error-due_date", Static).render()) == ""

@@ -114,7 +114,8 @@ class ActionDetailScreen(FormScreen):
         yield Static("", id="action-title", classes="screen-title")
         with TabbedContent(id="action-tabs"):
             with TabPane("Fiche", id="tab-form"):
-                yield RecordForm(ACTION, ACTION_LAYOUT, id="action-form")
+                # disabled until the record is shown: nothing typed before could be overwritten
+                yield RecordForm(ACTION, ACTION_LAYOUT, id="action-form", disabled=True)
             with TabPane("Journal", id="tab-journal"):
                 yield DataTable(id="journal", cursor_type="row", zebra_stripes=True)
             with TabPane("Indicateurs", id="tab-indicators"):
@@ -168,6 +169,7 @@ class ActionDetailScreen(FormScreen):
         if self.original is not None:
             self.load_indicators(self.original.code)
         self.loaded = True
+        form.disabled = False
         form.set_read_only(self.service.read_only)
         self.query_one("#title" if self.original is None else "#status").focus()
         if not self.service.read_only:
@@ -302,6 +304,7 @@ class ActionDetailScreen(FormScreen):
         if doubtful:
             self.notify(" ".join(doubtful), title="À vérifier", severity="warning", timeout=8)
         self.reload_journal()
+        self.after_save()
 
     @work(thread=True, exit_on_error=False, group="journal")
     def reload_journal(self) -> None:

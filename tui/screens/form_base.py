@@ -79,6 +79,8 @@ class FormScreen(BaseScreen):
 
     #: The code of the record edited (None: a new one); subclasses set it.
     code: str | None = None
+    #: "Enregistrer puis quitter" was chosen on Escape: leave once saved.
+    leave_when_saved = False
 
     def is_dirty(self) -> bool:
         raise NotImplementedError
@@ -98,22 +100,25 @@ class FormScreen(BaseScreen):
             first.focus()
 
     def action_leave(self) -> None:
+        """Escape: leave; with unsaved changes, the same question as Ctrl+Q (stay, save, discard)."""
         if not self.is_dirty():
             self.dismiss()
             return
 
-        def answered(leave: bool | None) -> None:
-            if leave:
+        def answered(choice: UnsavedChoice | None) -> None:
+            if choice == "discard":
                 self.dismiss()
+            elif choice == "save":
+                self.leave_when_saved = True
+                self.action_save()
 
-        self.app.push_screen(
-            ConfirmDialog(
-                "Des modifications ne sont pas enregistrées. Quitter sans enregistrer ?",
-                confirm="Quitter sans enregistrer",
-                cancel="Rester",
-            ),
-            answered,
-        )
+        self.app.push_screen(UnsavedDialog(self.where), answered)
+
+    def after_save(self) -> None:
+        """Called by the screen once a save succeeded: leave if "Enregistrer puis quitter" asked it."""
+        if self.leave_when_saved and not self.is_dirty():
+            self.leave_when_saved = False
+            self.dismiss()
 
     # --- drafts -------------------------------------------------------------------------------
 
@@ -181,7 +186,11 @@ class FormScreen(BaseScreen):
         path.parent.mkdir(parents=True, exist_ok=True)
         draft = {"saved_at": datetime.now().astimezone().isoformat(), "values": self.form_values()}
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(draft, ensure_ascii=False, indent=1), encoding="utf-8")
+        # only its owner may read it, like the store (it may hold names and phone numbers)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(json.dumps(draft, ensure_ascii=False, indent=1))
+        os.chmod(temporary, 0o600)
         os.replace(temporary, path)
         return path
 

@@ -76,7 +76,8 @@ class ResourceFormScreen(FormScreen):
                 yield DataTable(id="resource-journal", cursor_type="row", zebra_stripes=True)
 
     def compose_form(self) -> ComposeResult:
-        yield RecordForm(RESOURCE, RESOURCE_LAYOUT, omit=("code",), id="resource-form")
+        # disabled until the record is shown: nothing typed before could be overwritten
+        yield RecordForm(RESOURCE, RESOURCE_LAYOUT, omit=("code",), id="resource-form", disabled=True)
 
     def on_mount(self) -> None:
         add_journal_columns(self.query_one("#resource-journal", DataTable))
@@ -104,6 +105,7 @@ class ResourceFormScreen(FormScreen):
         self._fill(resource)
         show_journal(self.query_one("#resource-journal", DataTable), message.journal)
         self.loaded = True
+        form.disabled = False
         form.set_read_only(self.service.read_only)
         self.query_one("#name").focus()
         if not self.service.read_only:
@@ -162,6 +164,7 @@ class ResourceFormScreen(FormScreen):
         show_journal(self.query_one("#resource-journal", DataTable), message.journal)
         self.show_errors([])
         self.notify(f"Ressource {message.resource.code} enregistrée.")
+        self.after_save()
 
     @on(Failed)
     def failed(self, message: Failed) -> None:

@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
@@ -53,8 +54,9 @@ class RecordForm(VerticalScroll):
         *,
         omit: Sequence[str] = (),
         id: str | None = None,
+        disabled: bool = False,
     ) -> None:
-        super().__init__(id=id)
+        super().__init__(id=id, disabled=disabled)
         self.record = record
         self.arrangement = layout
         named = {name for entry in layout for name in ((entry,) if isinstance(entry, str) else entry)}
@@ -174,5 +176,23 @@ class RecordForm(VerticalScroll):
         messages: Mapping[str | None, str] = {e.field: str(e) for e in reversed(errors)}
         for name in self.names:
             self.query_one(f"#error-{name}", Static).update(messages.get(name, ""))
-        first = next((e.field for e in errors if e.field in self.names), None)
+        first = next((name for name in self.names if name in messages), None)  # the highest on screen
         return self.control(first) if first else None
+
+    def check_field(self, name: str) -> None:
+        """Read one field as typed and say at once, under it, what is wrong (or nothing)."""
+        widget, field = self.control(name), self.record[name]
+        text = widget.text if isinstance(widget, TextArea) else getattr(widget, "value", "")
+        if not isinstance(text, str):
+            return
+        try:
+            problem = field.validate(field.read_typed(text))
+        except ValueError as error:
+            problem = str(error)
+        self.query_one(f"#error-{name}", Static).update(problem or "")
+
+    @on(Input.Blurred)
+    def _left_field(self, event: Input.Blurred) -> None:
+        """Leaving a field checks it (the whole form is checked again by Ctrl+S)."""
+        if event.input.id in self.names:
+            self.check_field(event.input.id)
