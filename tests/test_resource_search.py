@@ -51,3 +51,25 @@ def test_department_wide_territory_name_is_searchable(loaded_store: Store) -> No
     with loaded_store.engine.connect() as conn:
         found = resource_rows(conn, DEPT, ResourceFilter(search="tout le departement"), today=TODAY)
     assert [r.code for r in found] == ["RES-PFR"]
+
+
+def test_a_department_wide_resource_is_found_by_any_bassin_name(loaded_store: Store) -> None:
+    """It serves every bassin, as the Territoire filter and the coverage matrix say."""
+    with loaded_store.engine.connect() as conn:
+        names = [n for (n,) in conn.exec_driver_sql("SELECT name FROM territory WHERE kind = 'bassin'")]
+        assert names
+        for name in names:
+            found = resource_rows(conn, DEPT, ResourceFilter(search=name), today=TODAY)
+            assert "RES-PFR" in [r.code for r in found], name
+
+
+def test_search_matches_the_public_served(loaded_store: Store) -> None:
+    with loaded_store.writer.begin() as conn:
+        pfr = resource_rules.load_resources(conn, DEPT, ["RES-PFR"])["RES-PFR"]
+        changed = replace(pfr, audiences=("Personnes en situation de handicap",))
+        resource_rules.update_resource(conn, DEPT, pfr, changed, author="testeur", source="test")
+    with loaded_store.engine.connect() as conn:
+        found = resource_rows(conn, DEPT, ResourceFilter(search="handicap"), today=TODAY)
+        other = resource_rows(conn, DEPT, ResourceFilter(search="alzheimer"), today=TODAY)
+    assert [r.code for r in found] == ["RES-PFR"]
+    assert "RES-PFR" not in [r.code for r in other]

@@ -52,11 +52,14 @@ def resource_rows(
     organisation_names = _names(conn, ORGANISATION, department)
     whole = department_territory(conn, department)
     needle = fold(criteria.search).split()
+    # a department-wide resource serves every bassin: it is found by any bassin's name too
+    every_bassin = " ".join(territory_names.values())
     rows = []
     for data in sorted(load_resources(conn, department).values(), key=lambda r: r.name):
         territories = ", ".join(territory_names.get(t, t) for t in data.territories)
         carrier = organisation_names.get(data.carrier or "")
-        if not _matches(data, criteria, needle, today, whole, (territories, carrier)):
+        places = every_bassin if whole is not None and whole in data.territories else territories
+        if not _matches(data, criteria, needle, today, whole, (places, carrier)):
             continue
         rows.append(
             ResourceRow(
@@ -87,7 +90,7 @@ def _matches(
     department_territory: str | None,
     names: tuple[str | None, ...],
 ) -> bool:
-    """The filters, then every searched word in the resource's text, places and names."""
+    """The filters, then every searched word in the resource's text, public, places and names."""
     if c.kinds and data.kind not in c.kinds:
         return False
     if c.audiences and not (set(c.audiences) & set(data.audiences)) and "Tous publics" not in data.audiences:
@@ -107,6 +110,9 @@ def _matches(
         data.insee_code,
         data.notes,
         data.address,
+        data.phone,
+        data.finess,
+        *data.audiences,
         *data.territories,
         *names,  # territory names, carrier name
     )

@@ -63,6 +63,7 @@ class ResourcesScreen(BaseScreen):
     TITLE = "Ressources aidants et répit"
     BINDINGS = [
         Binding("slash", "search", "Chercher", tooltip="Aller au champ de recherche"),
+        Binding("down", "results", "Résultats", show=False, tooltip="Du champ de recherche aux résultats"),
         Binding("n", "new", "Nouvelle", tooltip="Ajouter une ressource"),
         Binding("m", "close_resource", "Fermer la ressource", tooltip="Marquer la ressource comme fermée"),
         Binding("c", "coverage", "Couverture", tooltip="Matrice territoire × public"),
@@ -181,7 +182,13 @@ class ResourcesScreen(BaseScreen):
         if message.criteria != self.criteria:
             return
         self.query_one("#resource-table", RecordTable).records = message.rows
-        self.query_one("#resource-count", Static).update(f"{len(message.rows)} ressource(s)")
+        count = f"{len(message.rows)} ressource(s)"
+        if not message.rows and self.criteria.search.strip():
+            count += (
+                f" : aucune ne mentionne « {self.criteria.search.strip()} » (nom, public, type, commune, "
+                "bassin, porteur). Essayez le filtre Territoire, ou la couverture (c) pour voir les manques."
+            )
+        self.query_one("#resource-count", Static).update(count)
 
     def _cell(self, r: ResourceRow, key: str) -> str | Text:
         if key == "check":
@@ -313,6 +320,11 @@ class ResourcesScreen(BaseScreen):
     def action_search(self) -> None:
         self.show_list()
         self.query_one("#resource-search", Input).focus()
+
+    def action_results(self) -> None:
+        """Down in the search box: to the results, the first one highlighted."""
+        if self.focused is self.query_one("#resource-search", Input):
+            self.query_one("#resource-table").focus()
 
     def show_list(self) -> None:
         self.query_one("#resource-tabs", TabbedContent).active = "tab-list"
