@@ -81,9 +81,19 @@ class LoadReport:
     def summary(self) -> str:
         if not self.changed:
             return "Aucun changement : la base contenait déjà ce schéma."
-        parts = [f"{n} {kind} ajouté(s)" for kind, n in sorted(self.inserted.items()) if n]
-        parts += [f"{n} {kind} mis à jour" for kind, n in sorted(self.updated.items()) if n]
-        return ", ".join(parts) + "."
+        added = ", ".join(_counted(n, kind) for kind, n in sorted(self.inserted.items()) if n)
+        updated = ", ".join(_counted(n, kind) for kind, n in sorted(self.updated.items()) if n)
+        parts = [f"Ajouts : {added}." if added else "", f"Mises à jour : {updated}." if updated else ""]
+        return " ".join(p for p in parts if p)
+
+
+def _counted(n: int, kind: str) -> str:
+    """ "1 défi du CTS", "16 défis du CTS", "3 parcours" (the first word takes the plural)."""
+    if n < 2:
+        return f"{n} {kind}"
+    first, _, rest = kind.partition(" ")
+    plural = first if first[-1] in "sxz" else f"{first}s"
+    return f"{n} {plural} {rest}".rstrip()
 
 
 class ReferenceDocument(dict[str, Any]):

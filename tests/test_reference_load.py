@@ -69,7 +69,7 @@ def test_export_then_init_from_the_export_gives_the_same_content(loaded_store: S
     ("change", "expected"),
     [
         (('    intitule: "Mammobile', '    intitul: "Mammobile'), "clé « intitul » inconnue"),
-        (("avancement: 50", "avancement: beaucoup"), "« beaucoup » — un nombre est attendu"),
+        (("avancement: 50", "avancement: beaucoup"), "« beaucoup » — un pourcentage est attendu"),
         (("avancement: 50", "avancement: 150"), "compris entre 0 et 100 %"),
         (("objectifs: [E1-D4-S2]", "objectifs: [E9-D9-O9]"), "objectif « E9-D9-O9 » inconnu"),
         (("code: ACT-002", "code: ACT-001"), "code d'action « ACT-001 » en double"),
