@@ -217,7 +217,7 @@ class WorkshopScreen(BaseScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(
-            "Aucune séance en cours : touche n pour choisir le périmètre (objectif, défi, territoire).",
+            "Aucune séance : n pour choisir un objectif, un défi ou un territoire.",
             id="workshop-title",
             classes="screen-title",
         )
