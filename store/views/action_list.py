@@ -225,7 +225,8 @@ class ActionList:
             "due_date": A.c.due_date,
         }
         key = sort_keys.get(c.sort, A.c.code)
-        order = [key.desc() if c.descending else key.asc(), A.c.code.asc()]
+        # what is not filled in (no due date, no lead) comes last, whichever the direction
+        order = [key.is_(None).asc(), key.desc() if c.descending else key.asc(), A.c.code.asc()]
         query = select(A.c.id).where(A.c.department_code == self.department)
         if c.statuses:
             query = query.where(A.c.status.in_(c.statuses))

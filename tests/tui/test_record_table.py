@@ -97,3 +97,18 @@ async def test_one_record_is_redrawn_in_place_and_its_detail_posted() -> None:
         assert app.seen[-1] == done
         table.update_record(Row("ACT-999", "inconnue", "—"))  # not in the table: nothing happens
         assert table.row_count == 3
+
+
+async def test_the_sorted_column_says_so_in_its_header() -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.records = list(ROWS)
+        table.sorted_by = ("status", True)
+        await pilot.pause()
+        headers = {str(c.key.value): str(c.label) for c in table.columns.values()}
+        assert headers["status"] == "Statut ▼" and headers["code"] == "Code"
+        table.sorted_by = ("code", False)
+        await pilot.pause()
+        headers = {str(c.key.value): str(c.label) for c in table.columns.values()}
+        assert headers["code"].endswith("▲") and headers["status"] == "Statut"

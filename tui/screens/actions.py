@@ -144,7 +144,9 @@ class ActionsScreen(BaseScreen):
         if message.criteria != self.criteria:
             return  # an older request
         page = message.page
-        self.query_one("#actions-table", RecordTable).records = page.rows
+        table = self.query_one("#actions-table", RecordTable)
+        table.sorted_by = (self.criteria.sort, self.criteria.descending)
+        table.records = page.rows
         shown = f"{page.offset + 1}–{page.offset + len(page.rows)}" if page.rows else "0"
         more = "  ( ] suivantes / [ précédentes )" if page.total > PAGE else ""
         self.query_one("#count", Static).update(

@@ -32,7 +32,9 @@ def _cell_len(value: str | Text) -> int:
 class RecordTable(DataTable[Text]):
     """Rows of records; `records` is its state, the columns follow the width."""
 
-    records: reactive[list[Any]] = reactive(list, always_update=True)
+    records: reactive[list[Any]] = reactive(list, always_update=True, init=False)
+    #: The column the records are sorted by and whether downwards: its header shows ▲ or ▼.
+    sorted_by: reactive[tuple[str, bool] | None] = reactive(None, init=False)
 
     @dataclass
     class Highlighted(Message):
@@ -67,6 +69,10 @@ class RecordTable(DataTable[Text]):
     def on_resize(self) -> None:
         self.call_after_refresh(self.fit)  # once the new size is known
 
+    def watch_sorted_by(self) -> None:
+        self.fitted = []  # the headers are written again
+        self.fit()
+
     def watch_records(self) -> None:
         self._index = {self.key_of(r): i for i, r in enumerate(self.records)}
         if not self.fit():
@@ -94,9 +100,15 @@ class RecordTable(DataTable[Text]):
         self.fitted = layout
         self.clear(columns=True)
         for column, width in layout:
-            self.add_column(column.label, key=column.key, width=width)
+            self.add_column(self._header(column, width), key=column.key, width=width)
         self._fill()
         return True
+
+    def _header(self, column: Column, width: int) -> Text:
+        if self.sorted_by is None or self.sorted_by[0] != column.key:
+            return clip(column.label, width)
+        arrow = " ▼" if self.sorted_by[1] else " ▲"
+        return clip(column.label, max(width - len(arrow), 1)) + arrow
 
     @property
     def shown_columns(self) -> list[str]:
