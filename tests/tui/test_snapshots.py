@@ -1,18 +1,49 @@
-"""Snapshots guarding the layout of the main screens (pytest-textual-snapshot).
+"""Snapshots guarding the layout of every main screen and every dialog, at 80×24 and 120×40
+(pytest-textual-snapshot).
 
-Update them after an intended change with `pytest tests/tui/test_snapshots.py --snapshot-update`.
+Deterministic: the app's day is fixed (conftest TODAY), and so are the day and the documents
+folder the export dialog names its file after. Update them after an intended change with
+`pytest tests/tui/test_snapshots.py --snapshot-update`, then look at the SVGs (nothing cut).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
 
 from tui.app import SuiviStsApp
+from tui.widgets.confirm_dialog import ConfirmDialog
+from tui.widgets.conflict_dialog import ConflictDialog
+from tui.widgets.error_dialog import ErrorDialog
 
 AppFactory = Callable[..., SuiviStsApp]
+
+#: A step before the snapshot: a key to press, or something done to the app.
+Step = str | Callable[[SuiviStsApp], object]
+
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+
+
+class FixedDatetime(datetime):
+    """The export dialog's "now": the file name it proposes carries the day."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> FixedDatetime:
+        return cls(2024, 3, 1, 10, 0, tzinfo=tz)
+
+
+@pytest.fixture(autouse=True)
+def fixed_export_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tui.widgets.export_dialog.datetime", FixedDatetime)
+    monkeypatch.setattr(
+        "tui.widgets.export_dialog.default_folder", lambda: Path("/home/coordinatrice/Documents")
+    )
 
 
 async def _loaded(pilot: Any) -> None:
@@ -22,33 +53,91 @@ async def _loaded(pilot: Any) -> None:
     await pilot.pause(0.2)
 
 
-def _keys(*keys: str) -> Callable[[Any], Any]:
+def _steps(*steps: Step) -> Callable[[Any], Awaitable[None]]:
     async def run_before(pilot: Any) -> None:
         await _loaded(pilot)
-        for key in keys:
-            await pilot.press(key)
+        for step in steps:
+            if isinstance(step, str):
+                await pilot.press(step)
+            else:
+                step(pilot.app)
             await _loaded(pilot)
 
     return run_before
 
 
+def open_action(code: str) -> Step:
+    return lambda app: app.open_action(code)
+
+
+def open_first_resource(app: SuiviStsApp) -> None:
+    from tui.screens.resource_form import ResourceFormScreen
+
+    table = app.screen.query_one("#resource-table", DataTable)
+    row_key = table.coordinate_to_cell_key(Coordinate(0, 0)).row_key
+    app.push_screen(ResourceFormScreen(str(row_key.value)))
+
+
+def push(make: Callable[[], Any]) -> Step:
+    return lambda app: app.push_screen(make())
+
+
+def unsaved() -> Any:
+    from tui.screens.form_base import UnsavedDialog
+
+    return UnsavedDialog("l'action ACT-002")
+
+
+CONFLICT_ROWS = [
+    ("Avancement", "60 %", "50 %"),
+    ("Échéance", "30/06/2024", "31/05/2024"),
+    ("Pilote", "Coordinatrice CPTS", "Délégation départementale"),
+]
+
+ERROR = (
+    "La base est verrouillée par une autre copie de Suivi STS (écriture en cours). "
+    "Réessayez dans quelques secondes ; rien n'a été perdu."
+)
+
+CASES: dict[str, tuple[Step, ...]] = {
+    # main screens
+    "dashboard": (),
+    "scheme": ("f3", "down", "down", "down"),
+    "actions": ("f4",),
+    "workshop": ("f5",),
+    "resources": ("f6",),
+    "coverage": ("f6", "c"),
+    "care_offer": ("f7",),
+    "action_form": (open_action("ACT-002"),),
+    "resource_form": ("f6", open_first_resource),
+    # dialogs
+    "help": ("f4", "f1"),
+    "export": ("ctrl+e", "down", "enter"),
+    "confirm": (push(lambda: ConfirmDialog("Marquer la ressource comme fermée ?", confirm="Fermer")),),
+    "text": (open_action("ACT-002"), "f9"),
+    "choice": ("f4", "t"),
+    "status": (open_action("ACT-002"), "f8"),
+    "conflict": (push(lambda: ConflictDialog("Conflit sur l'action ACT-002", CONFLICT_ROWS)),),
+    "unsaved": (push(unsaved),),
+    "error": (push(lambda: ErrorDialog(ERROR)),),
+}
+
+
 @pytest.mark.parametrize(
-    ("name", "keys", "size"),
+    ("steps", "size"),
     [
-        ("dashboard", (), (120, 40)),
-        ("dashboard_80x24", (), (80, 24)),
-        ("actions", ("f4",), (120, 40)),
-        ("actions_80x24", ("f4",), (80, 24)),
-        ("scheme", ("f3", "down", "down", "down"), (120, 40)),
-        ("coverage", ("f6", "c"), (120, 40)),
-        ("coverage_80x24", ("f6", "c"), (80, 24)),
-        ("resources", ("f6",), (120, 40)),
-        ("resources_80x24", ("f6",), (80, 24)),
-        ("care_offer", ("f7",), (120, 40)),
-        ("care_offer_80x24", ("f7",), (80, 24)),
+        pytest.param(steps, size, id=f"{name}-{size_name}")
+        for name, steps in CASES.items()
+        for size_name, size in SIZES.items()
     ],
 )
-def test_screen_layout(
-    snap_compare: Any, app_factory: AppFactory, name: str, keys: tuple[str, ...], size: tuple[int, int]
+def test_layout(
+    snap_compare: Any, app_factory: AppFactory, steps: tuple[Step, ...], size: tuple[int, int]
 ) -> None:
-    assert snap_compare(app_factory(), run_before=_keys(*keys), terminal_size=size)
+    assert snap_compare(app_factory(), run_before=_steps(*steps), terminal_size=size)
+
+
+def test_fixed_day_for_the_export_name() -> None:
+    from tui.widgets.export_dialog import default_name
+
+    assert default_name("cts", "09") == f"suivi-sts-09-cts-{date(2024, 3, 1).isoformat()}.xlsx"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from tui.widgets.dialog_base import Dialog
@@ -26,7 +26,8 @@ class ConfirmDialog(Dialog[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.question)
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(self.question, id="question")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.labels[1], id="no")
                 yield Button(self.labels[0], variant="warning", id="yes")

@@ -17,7 +17,7 @@ class ConflictDialog(Dialog[str]):
 
     DEFAULT_CSS = """
     ConflictDialog > .dialog-box { width: 110; border: thick $warning; }
-    ConflictDialog DataTable { height: auto; max-height: 16; }
+    ConflictDialog DataTable { height: auto; max-height: 100%; }
     """
 
     def __init__(self, title: str, rows: list[tuple[str, str, str]]) -> None:
@@ -29,7 +29,10 @@ class ConflictDialog(Dialog[str]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(self.title_text, classes="dialog-title")
-            yield Static("Cette fiche a été modifiée ailleurs depuis que vous l'avez ouverte. Comparez :")
+            yield Static(
+                "Cette fiche a été modifiée ailleurs depuis que vous l'avez ouverte. Comparez :",
+                classes="dialog-intro",
+            )
             table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="conflict-table")
             table.add_columns("Champ", "Votre version", "Version enregistrée")
             for row in self.rows:

@@ -15,7 +15,6 @@ class ErrorDialog(Dialog[None]):
 
     DEFAULT_CSS = """
     ErrorDialog > .dialog-box { border: thick $error; }
-    ErrorDialog #error-text { height: auto; max-height: 20; }
     """
 
     def __init__(self, message: str, title: str = "Une erreur est survenue") -> None:
@@ -26,7 +25,7 @@ class ErrorDialog(Dialog[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(self.title_text, classes="dialog-title")
-            with VerticalScroll(id="error-text"):
+            with VerticalScroll(classes="dialog-body", id="error-text"):
                 yield Static(self.message, markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Fermer", variant="error", id="close")

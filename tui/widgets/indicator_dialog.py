@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 
 from store.indicators import IndicatorData
@@ -27,25 +27,26 @@ class IndicatorDialog(Dialog[IndicatorData | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(f"Nouvel indicateur — {self.action_code}", classes="dialog-title")
-            yield Label("Intitulé")
-            yield Input(id="ind-label")
-            yield Label("Unité")
-            yield Input(placeholder="personnes, dépistages, %…", id="ind-unit")
-            yield Label("Périodicité")
-            yield Select(
-                [(p.label, p.value) for p in Periodicity],
-                value="mensuelle",
-                allow_blank=False,
-                id="ind-period",
-            )
-            with Horizontal(classes="form-row"):
-                with Vertical():
-                    yield Label("Valeur initiale")
-                    yield Input(id="ind-baseline")
-                with Vertical():
-                    yield Label("Cible")
-                    yield Input(id="ind-target")
-            yield Static("", classes="field-error", id="error")
+            with VerticalScroll(classes="dialog-body"):
+                yield Label("Intitulé")
+                yield Input(id="ind-label")
+                yield Label("Unité")
+                yield Input(placeholder="personnes, dépistages, %…", id="ind-unit")
+                yield Label("Périodicité")
+                yield Select(
+                    [(p.label, p.value) for p in Periodicity],
+                    value="mensuelle",
+                    allow_blank=False,
+                    id="ind-period",
+                )
+                with Horizontal(classes="form-row"):
+                    with Vertical():
+                        yield Label("Valeur initiale")
+                        yield Input(id="ind-baseline")
+                    with Vertical():
+                        yield Label("Cible")
+                        yield Input(id="ind-target")
+                yield Static("", classes="field-error", id="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Annuler", id="cancel")
                 yield Button("Créer", variant="primary", id="ok")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus
@@ -31,13 +31,17 @@ class StatusDialog(Dialog[StatusChange | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(f"Changer le statut — {self.action_label}", classes="dialog-title")
-            yield Label("Nouveau statut")
-            yield Select(
-                [(s.label, s.value) for s in ActionStatus], value=self.initial, allow_blank=False, id="status"
-            )
-            yield Label("Commentaire")
-            yield Input(placeholder="Pourquoi ce changement ?", id="comment")
-            yield Static("", classes="field-error", id="error")
+            with VerticalScroll(classes="dialog-body"):
+                yield Label("Nouveau statut")
+                yield Select(
+                    [(s.label, s.value) for s in ActionStatus],
+                    value=self.initial,
+                    allow_blank=False,
+                    id="status",
+                )
+                yield Label("Commentaire")
+                yield Input(placeholder="Pourquoi ce changement ?", id="comment")
+                yield Static("", classes="field-error", id="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Annuler", id="cancel")
                 yield Button("Enregistrer", variant="primary", id="ok")
