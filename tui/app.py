@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 #: Time given to the first frame before the store layer starts loading in a worker.
 FIRST_PAINT_S = 0.1
+#: Exit code when the app is ended by SIGTERM (as the command line does: README, "Exit codes").
+INTERRUPTED = 130
 #: Ctrl+Q waits at most this long for the saves under way (then quits anyway).
 QUIT_WAIT_S = 5.0
 
@@ -137,8 +139,11 @@ class SuiviStsApp(App[int]):
         return self.service.store
 
     def on_mount(self) -> None:
-        if hasattr(signal, "SIGHUP") and not self.is_headless:  # the terminal window is closed
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.terminal_closed)
+        if hasattr(signal, "SIGHUP") and not self.is_headless:
+            loop = asyncio.get_running_loop()
+            # the terminal window is closed; the session is ended (logout, shutdown, `kill`)
+            loop.add_signal_handler(signal.SIGHUP, self.terminal_closed, 1)
+            loop.add_signal_handler(signal.SIGTERM, self.terminal_closed, INTERRUPTED)
         self.push_screen(StartupScreen(self.opener.label))
         # once the first frame is out: importing the store layer in a thread would slow it down
         self.set_timer(FIRST_PAINT_S, self.open_store)
@@ -278,13 +283,13 @@ class SuiviStsApp(App[int]):
         self.push_screen(UnsavedDialog(", ".join(form.where for form in forms)), answered)
 
     @work(group="quit-wait", exclusive=True)
-    async def exit_when_saved(self) -> None:
+    async def exit_when_saved(self, return_code: int = 0) -> None:
         """Quit once the writes already under way are done (quick workshop keys just before Ctrl+Q)."""
         saving = [w for w in self.workers if w.group == "save" and not w.is_finished]
         if saving:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.workers.wait_for_complete(saving), QUIT_WAIT_S)
-        self.exit()
+        self.exit(return_code=return_code)
 
     @work(group="quit")
     async def save_then_quit(self, forms: list[FormScreen]) -> None:
@@ -302,12 +307,13 @@ class SuiviStsApp(App[int]):
             timeout=10,
         )
 
-    def terminal_closed(self) -> None:
-        """SIGHUP: no one is there to answer; keep each unsaved form as a draft, then leave."""
+    def terminal_closed(self, return_code: int = 1) -> None:
+        """SIGHUP or SIGTERM: no one is there to answer; keep each unsaved form as a draft, let
+        the saves under way finish, then leave."""
         for form in self.dirty_forms():
             with contextlib.suppress(OSError):  # nowhere to write: nothing more can be done
                 form.keep_draft()
-        self.exit(return_code=1)
+        self.exit_when_saved(return_code)
 
     def action_help_quit(self) -> None:
         """Ctrl+C (Textual's reflex key) does not quit: say which key does."""

@@ -124,3 +124,17 @@ async def test_leaving_a_field_with_bad_input_says_why_at_once(app_factory: AppF
         form.query_one("#progress", Input).focus()
         await pilot.pause(0.2)
         assert str(form.query_one("#error-due_date", Static).render()) == ""
+
+
+async def test_sigterm_keeps_the_draft_and_ends_with_the_documented_code(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_action(pilot, "ACT-003")
+        form.query_one("#title", Input).value = "Titre tapé avant l'arrêt"
+        app.terminal_closed(130)  # what SIGTERM runs (headless tests install no signal handler)
+        await settle(pilot)
+    assert app.return_code == 130
+    assert (ariege_db.parent / "brouillons" / "ActionDetailScreen-ACT-003.json").exists()
