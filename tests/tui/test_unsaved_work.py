@@ -129,7 +129,6 @@ async def test_leaving_a_field_with_bad_input_says_why_at_once(app_factory: AppF
 async def test_sigterm_keeps_the_draft_and_ends_with_the_documented_code(
     app_factory: AppFactory, ariege_db: Path
 ) -> None:
-
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         form = await open_action(pilot, "ACT-003")

@@ -68,6 +68,8 @@ class UnsavedDialog(Dialog[UnsavedChoice]):
 class FormScreen(BaseScreen):
     """An edit screen: nothing is saved until Ctrl+S; leaving with changes asks first."""
 
+    CSS_PATH = "forms.tcss"
+
     BINDINGS = [
         Binding(
             "escape",
