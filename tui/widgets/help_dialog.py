@@ -24,8 +24,8 @@ class KeyTable(DataTable[str]):
     """The list of keys: Début / Fin go to the first / last key (not to the first / last column)."""
 
     BINDINGS = [
-        Binding("home", "scroll_top", "Début de la liste", show=False),
-        Binding("end", "scroll_bottom", "Fin de la liste", show=False),
+        Binding("home", "scroll_top", "Début de la liste", show=False, tooltip="Aller à la première touche"),
+        Binding("end", "scroll_bottom", "Fin de la liste", show=False, tooltip="Aller à la dernière touche"),
     ]
 
 
