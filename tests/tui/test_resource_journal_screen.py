@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from tests.tui.support import settle
 from tui.app import SuiviStsApp
@@ -26,8 +26,13 @@ async def test_editing_a_resource_appears_in_its_journal(app_factory: Callable[.
         screen.query_one("#resource-tabs", TabbedContent).active = "tab-resource-journal"
         await settle(pilot)
         journal = screen.query_one("#resource-journal", DataTable)
-        rows = [journal.get_row_at(i) for i in range(journal.row_count)]
+        keys = [str(c.key.value) for c in journal.columns.values()]
+        assert keys[:5] == ["at", "author", "what", "old", "new"]
+        assert {"source", "comment"} <= set(keys)  # at 120 columns, without scrolling sideways
+        rows = [[str(cell) for cell in journal.get_row_at(i)] for i in range(journal.row_count)]
         changes = {(row[1], row[2], row[3], row[4]) for row in rows}
         assert ("coordinatrice", "Capacité", "", "15") in changes
         assert ("coordinatrice", "Vérifié le", "", "02/03/2024") in changes
         assert any(row[2] == "Création" for row in rows)
+        detail = str(screen.query_one(".journal-detail", Static).render())
+        assert "coordinatrice" in detail and "source :" in detail  # the highlighted line in full

@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from store.actions import ActionData, FieldChange, validate, warnings
 from store.errors import ValidationError, VersionConflict
@@ -24,7 +24,7 @@ from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.indicator_dialog import IndicatorDialog
 from tui.widgets.indicator_grid import IndicatorGridView
-from tui.widgets.journal_table import add_journal_columns, show_journal
+from tui.widgets.journal_table import JournalView
 from tui.widgets.record_form import OTHERS, Layout, RecordForm
 from tui.widgets.status_dialog import StatusChange, StatusDialog
 from tui.widgets.text_dialog import TextDialog
@@ -117,12 +117,11 @@ class ActionDetailScreen(FormScreen):
                 # disabled until the record is shown: nothing typed before could be overwritten
                 yield RecordForm(ACTION, ACTION_LAYOUT, id="action-form", disabled=True)
             with TabPane("Journal", id="tab-journal"):
-                yield DataTable(id="journal", cursor_type="row", zebra_stripes=True)
+                yield JournalView(table_id="journal")
             with TabPane("Indicateurs", id="tab-indicators"):
                 yield IndicatorGridView(id="indicators")
 
     def on_mount(self) -> None:
-        add_journal_columns(self.query_one("#journal", DataTable))
         self.load(self.code)
 
     def refresh_data(self) -> None:
@@ -183,7 +182,7 @@ class ActionDetailScreen(FormScreen):
         self.query_one("#action-title", Static).update(title)
 
     def _show_journal(self, lines: list[JournalLine]) -> None:
-        show_journal(self.query_one("#journal", DataTable), lines)
+        self.query_one(JournalView).lines = lines
 
     # --- reading the form -----------------------------------------------------------------------
 

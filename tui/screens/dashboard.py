@@ -140,7 +140,10 @@ class DashboardScreen(BaseScreen):
         else:
             coverage = "Chaque bassin a une offre existante pour chaque public."
         if data.unverified_resources:
-            coverage += f"\n{data.unverified_resources} ressource(s) non vérifiée(s) depuis plus d'un an."
+            coverage += (
+                f"\n{data.unverified_resources} ressource(s) à vérifier (jamais vérifiée(s), "
+                "ou pas depuis plus d'un an)."
+            )
         self.query_one("#coverage", Static).update(coverage)
         exchanges = [
             f"{x.at.astimezone():%d/%m/%Y %H:%M} — {_DIRECTIONS.get(x.direction, x.direction)} "

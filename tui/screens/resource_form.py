@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from store.errors import ValidationError, VersionConflict
 from store.fields import RESOURCE
@@ -19,7 +19,7 @@ from store.vocab import RESOURCE_TYPES, ResourceStatus
 from tui.screens.form_base import FormScreen
 from tui.services import Choices
 from tui.widgets.conflict_dialog import ConflictDialog
-from tui.widgets.journal_table import add_journal_columns, show_journal
+from tui.widgets.journal_table import JournalView
 from tui.widgets.record_form import OTHERS, Layout, RecordForm
 
 #: Fields side by side; the others follow in the registry's order, the notes last.
@@ -73,14 +73,13 @@ class ResourceFormScreen(FormScreen):
             with TabPane("Fiche", id="tab-resource-form"):
                 yield from self.compose_form()
             with TabPane("Journal", id="tab-resource-journal"):
-                yield DataTable(id="resource-journal", cursor_type="row", zebra_stripes=True)
+                yield JournalView(table_id="resource-journal")
 
     def compose_form(self) -> ComposeResult:
         # disabled until the record is shown: nothing typed before could be overwritten
         yield RecordForm(RESOURCE, RESOURCE_LAYOUT, omit=("code",), id="resource-form", disabled=True)
 
     def on_mount(self) -> None:
-        add_journal_columns(self.query_one("#resource-journal", DataTable))
         self.load()
 
     def refresh_data(self) -> None:
@@ -103,7 +102,7 @@ class ResourceFormScreen(FormScreen):
         form.set_options("carrier", message.choices.organisations)
         form.set_options("territories", message.choices.territories)
         self._fill(resource)
-        show_journal(self.query_one("#resource-journal", DataTable), message.journal)
+        self.query_one(JournalView).lines = message.journal
         self.loaded = True
         form.disabled = False
         form.set_read_only(self.service.read_only)
@@ -161,7 +160,7 @@ class ResourceFormScreen(FormScreen):
         self.original = message.resource
         self.code = message.resource.code
         self._fill(message.resource)
-        show_journal(self.query_one("#resource-journal", DataTable), message.journal)
+        self.query_one(JournalView).lines = message.journal
         self.show_errors([])
         self.notify(f"Ressource {message.resource.code} enregistrée.")
         self.after_save()

@@ -229,6 +229,11 @@ class ResourcesScreen(BaseScreen):
         self.query_one("#coverage-title", Static).update(
             f"Couverture par bassin et par {axis} : {len(message.matrix.gaps())} manque(s)"
         )
+        which = "ce public" if message.by == "public" else "ce type de ressource"
+        self.query_one("#coverage-legend", Static).update(
+            f"Rouge : aucune offre existante pour {which} sur ce bassin. Une ressource départementale "
+            "couvre tous les bassins. (p : public ↔ type ; ← → : autres colonnes)"
+        )
 
     def _fill_matrix(self) -> None:
         """The matrix with its headers wrapped on three lines, as narrow as the table needs."""

@@ -46,6 +46,7 @@ from tui.widgets.columns import Column
 from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.export_dialog import ExportDialog, ExportRequest, default_path
+from tui.widgets.journal_table import change_text
 from tui.widgets.record_table import RecordTable
 from tui.widgets.text_dialog import TextDialog
 
@@ -84,15 +85,6 @@ def describe_start(session: WorkshopInfo) -> str:
     """ "commencé le 26/11/2026 à 15:02 par marie"."""
     started = session.started_at.astimezone()
     return f"commencé le {started:%d/%m/%Y à %H:%M} par {session.author}"
-
-
-def change_text(line: JournalLine) -> str:
-    if line.kind == "commentaire":
-        return f"commentaire : {line.comment}"
-    if line.field_name:
-        what = f"{line.what} : {line.old_text or '—'} → {line.new_text or '—'}"
-        return f"{what} ({line.comment})" if line.comment else what
-    return line.what or line.kind
 
 
 @dataclass(frozen=True)

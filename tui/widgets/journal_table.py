@@ -1,53 +1,93 @@
-"""A journal (of an action or a resource) in a table, newest line first.
+"""A journal (of an action or a resource): newest line first, the highlighted line in full below.
 
-Columns have fixed widths (long values end with "…"), so that at 120 columns the source and
-the comment are on screen without scrolling sideways; the comment takes what is left.
+The columns are fitted to the width (tui/widgets/record_table.py): at 120 columns the source and
+the comment are on screen without scrolling sideways; narrower, the author, then the source and
+the comment give way, and the line under the table says the whole of the highlighted line.
 """
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Static
 
 from store.journal import JournalLine
+from tui.widgets.columns import Column
+from tui.widgets.record_table import RecordTable
 
-#: Each column: its title and its width (None: as wide as its longest text, the last one).
-JOURNAL_LAYOUT: tuple[tuple[str, int | None], ...] = (
-    ("Quand", 16),
-    ("Qui", 14),
-    ("Quoi", 16),
-    ("Avant", 14),
-    ("Après", 14),
-    ("Source", 14),
-    ("Commentaire", None),
-)
-JOURNAL_COLUMNS = tuple(title for title, _width in JOURNAL_LAYOUT)
+#: One journal line in the table: its position (the row's key) and the line.
+Entry = tuple[str, JournalLine]
 
-
-def add_journal_columns(table: DataTable[str]) -> None:
-    """The journal's columns, at their widths."""
-    for title, width in JOURNAL_LAYOUT:
-        table.add_column(title, width=width)
+JOURNAL_COLUMNS = [
+    Column("at", "Quand", 16),
+    Column("author", "Qui", 14, flex=True, min_width=8, priority=3),
+    Column("what", "Quoi", 16, flex=True, min_width=12),
+    Column("old", "Avant", 14, flex=True, min_width=8),
+    Column("new", "Après", 14, flex=True, min_width=8),
+    Column("source", "Source", 14, flex=True, min_width=10, priority=2),
+    Column("comment", "Commentaire", 30, flex=True, min_width=12, priority=1),
+]
 
 
-def clip(text: str, width: int | None) -> str:
-    """`text` cut to `width` characters, "…" showing that it goes on."""
-    if width is None or len(text) <= width:
-        return text
-    return text[: width - 1] + "…"
+def when(line: JournalLine) -> str:
+    return f"{line.at.astimezone():%d/%m/%Y %H:%M}"
 
 
-def show_journal(table: DataTable[str], lines: list[JournalLine]) -> None:
-    """Fill `table` (with JOURNAL_COLUMNS) with `lines`, newest first, values as people read them."""
-    table.clear()
-    widths = [width for _title, width in JOURNAL_LAYOUT]
-    for line in reversed(lines):
-        cells = (
-            f"{line.at.astimezone():%d/%m/%Y %H:%M}",
-            line.author,
-            line.what,
-            line.old_text,
-            line.new_text,
-            line.source,
-            line.comment or "",
-        )
-        table.add_row(*(clip(cell, width) for cell, width in zip(cells, widths, strict=True)))
+def _cell(entry: Entry, key: str) -> str | Text:
+    line = entry[1]
+    values = {
+        "at": when(line),
+        "author": line.author,
+        "what": line.what,
+        "old": line.old_text,
+        "new": line.new_text,
+        "source": line.source,
+        "comment": line.comment or "",
+    }
+    return values[key] or ""
+
+
+def change_text(line: JournalLine) -> str:
+    """What a journal line changed, in words: "Météo : Vert → Orange (point CTS)", "commentaire : …"."""
+    if line.kind == "commentaire":
+        return f"commentaire : {line.comment}"
+    if line.field_name:
+        what = f"{line.what} : {line.old_text or '—'} → {line.new_text or '—'}"
+        return f"{what} ({line.comment})" if line.comment else what
+    return line.what or line.kind
+
+
+def describe(line: JournalLine) -> str:
+    """The whole journal line in one sentence, as the detail line shows it."""
+    where = f"source : {line.source}" if line.source else ""
+    return " · ".join(p for p in (f"{when(line)}, {line.author}", change_text(line), where) if p)
+
+
+class JournalView(Vertical):
+    """The journal's table and, under it, the highlighted line in full."""
+
+    DEFAULT_CSS = """
+    JournalView { height: 1fr; }
+    JournalView RecordTable { height: 1fr; }
+    """
+
+    lines: reactive[list[JournalLine]] = reactive(list, always_update=True, init=False)
+
+    def __init__(self, *, table_id: str, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.table_id = table_id
+
+    def compose(self) -> ComposeResult:
+        yield RecordTable(JOURNAL_COLUMNS, _cell, key=lambda entry: entry[0], id=self.table_id)
+        yield Static("", classes="row-detail journal-detail")
+
+    def watch_lines(self, lines: list[JournalLine]) -> None:
+        self.query_one(RecordTable).records = [(str(i), line) for i, line in enumerate(reversed(lines))]
+
+    @on(RecordTable.Highlighted)
+    def _show_line(self, message: RecordTable.Highlighted) -> None:
+        entry: Entry | None = message.record
+        self.query_one(".journal-detail", Static).update(Text(describe(entry[1])) if entry else "")
