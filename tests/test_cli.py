@@ -108,3 +108,19 @@ def test_headless_packages_do_not_import_textual() -> None:
         "assert 'textual' not in sys.modules, 'textual importé'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_export_never_replaces_a_file_without_being_told(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "base.sqlite")
+    assert run("--db", db, "init", "--reference", str(MINI_REFERENCE)) == 0
+    target = tmp_path / "rapport.xlsx"
+    target.write_bytes(b"le rapport de la semaine derniere")
+    capsys.readouterr()
+    assert run("--db", db, "export", "cts", str(target)) == 2  # no terminal to ask: refused
+    err = capsys.readouterr().err
+    assert "existe déjà : ajoutez --remplacer" in err and "Rien n'a été écrit." in err
+    assert target.read_bytes() == b"le rapport de la semaine derniere"
+    assert run("--db", db, "export", "cts", str(target), "--remplacer") == 0
+    assert target.read_bytes().startswith(b"PK")

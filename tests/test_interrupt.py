@@ -45,7 +45,15 @@ def test_interrupted_export_exits_130_and_leaves_nothing(
     target = out / "echange.xlsx"
     target.write_bytes(b"ancien classeur")
     process = subprocess.Popen(
-        [*cli_startup_bench.suivi_sts_command(), "--db", str(big_store), "export", "ars", str(target)],
+        [
+            *cli_startup_bench.suivi_sts_command(),
+            "--db",
+            str(big_store),
+            "export",
+            "ars",
+            str(target),
+            "--remplacer",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -64,7 +64,26 @@ def build_parser() -> argparse.ArgumentParser:
                     raise
                 continue
             module.register(commands, export_kinds)
+        for kind_parser in export_kinds.choices.values():
+            kind_parser.add_argument(
+                "--remplacer", action="store_true", help="remplace le fichier existant sans demander"
+            )
     return parser
+
+
+def _may_write(args: argparse.Namespace) -> bool:
+    """An export onto an existing file: asked in a terminal, else refused without --remplacer."""
+    path = getattr(args, "file", None)
+    if args.command != "export" or path is None or args.remplacer or not path.exists():
+        return True
+    if sys.stdin.isatty():
+        answer = input(f"« {path} » existe déjà. Le remplacer ? [o/N] ")
+        if answer.strip().lower() in ("o", "oui"):
+            return True
+    else:
+        print(f"« {path} » existe déjà : ajoutez --remplacer pour le remplacer.", file=sys.stderr)
+    print("Rien n'a été écrit.", file=sys.stderr)
+    return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     with interruptible():
         try:
+            if not _may_write(args):
+                return UNUSABLE
             return _run(args)
         except KeyboardInterrupt:
             if sys.stderr.isatty():
