@@ -20,6 +20,7 @@ from exports.excel.data import ExportData
 from exports.excel.safe import Formats, SafeSheet
 from store import figures
 from store.actions import ActionData
+from store.fields import ACTION
 from store.vocab import ACTION_STATUS_LABELS, ActionStatus, ResourceStatus, TerritoryKind, Weather
 
 Progress = Callable[[int, int], None]
@@ -314,8 +315,8 @@ class ReportWriter:
                         partners,
                         ActionStatus(action.status).label,
                         Weather(action.weather).label if action.weather else None,
-                        action.progress / 100,
-                        action.due_date,
+                        None if action.progress is None else action.progress / 100,
+                        ACTION["due_date"].cell_value(action.due_date),
                         "Oui" if action.is_late(self.today) else None,
                     ],
                     [

@@ -46,7 +46,9 @@ class Action(SQLModel, table=True):
     start_date_precision: str = Field(
         default="day", sa_column=Column(String, nullable=False, server_default="day")
     )
-    due_date_precision: str = Field(default="day", sa_column=Column(String, nullable=False, server_default="day"))
+    due_date_precision: str = Field(
+        default="day", sa_column=Column(String, nullable=False, server_default="day")
+    )
     status: str = Field(default="a_lancer", index=True)
     progress: int | None = 0
     weather: str | None = None

@@ -197,9 +197,9 @@ class ActionsScreen(BaseScreen):
         if key == "weather":
             return Text(r.weather or "", style=theme_style(colours, WEATHER_STYLE.get(r.weather or "", "")))
         if key == "progress":
-            return f"{r.progress} %"
+            return r.progress_label
         if key == "due_date":
-            return f"{r.due_date:%d/%m/%Y}" if r.due_date else ""
+            return r.due_label
         return str(getattr(r, key) or "")
 
     def _highlighted(self) -> ActionRow | None:
@@ -222,8 +222,8 @@ class ActionsScreen(BaseScreen):
             f"pilote {r.lead}" if r.lead else "",
             ("⚠ en retard, " if r.late else "") + r.status_label.lower(),
             f"météo {r.weather}" if r.weather else "",
-            f"{r.progress} %",
-            f"échéance {r.due_date:%d/%m/%Y}" if r.due_date else "",
+            r.progress_label,
+            f"échéance {r.due_label}" if r.due_date else "",
             r.territories,
         ]
         detail.update(Text(" · ".join(p for p in parts if p)))

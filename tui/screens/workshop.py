@@ -378,9 +378,9 @@ class WorkshopScreen(BaseScreen):
             a.code,
             shorten(a.title, self.title_width),
             ActionStatus(a.status).label,
-            Text(f"{a.progress} %", justify="right"),
+            Text(ACTION["progress"].format(a.progress) or "—", justify="right"),
             Text(ACTION["weather"].format(a.weather) or "—", style=colour),
-            f"{a.due_date:%d/%m/%Y}" if a.due_date else "",
+            ACTION["due_date"].format(a.due_date),
         ]
 
     def _show_row(self, action: ActionData) -> None:
@@ -460,7 +460,7 @@ class WorkshopScreen(BaseScreen):
     def action_progress(self, direction: int) -> None:
         action = self._current()
         if action is not None:
-            self._set_progress(action, action.progress + direction * PROGRESS_STEP)
+            self._set_progress(action, (action.progress or 0) + direction * PROGRESS_STEP)
 
     def _set_progress(self, action: ActionData, progress: int) -> None:
         progress = min(100, max(0, progress))

@@ -22,6 +22,8 @@ Create Date: 2026-11-26 15:30:00
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -35,18 +37,18 @@ _NEW_STATUS = "status IN ('a_lancer', 'en_cours', 'realisee', 'reportee', 'aband
 _PRECISIONS = ("start_date_precision", "due_date_precision")
 _LINKS = ("challenge_theme", "challenge_pathway", "objective_theme", "objective_pathway")
 _DEPARTMENT_LISTS = ("citizen_quotes", "key_figures", "stakes_in_brief", "measures_without_action")
-#: (table, column) added by this revision, besides the precisions.
-_ADDED: tuple[tuple[str, sa.Column[object]], ...] = (
-    ("resource", sa.Column("source", sa.Text(), nullable=True)),
-    ("resource_audience", sa.Column("position", sa.Integer(), nullable=False, server_default="0")),
-    *(
-        ("department", sa.Column(name, sa.JSON(), nullable=True))
-        for name in _DEPARTMENT_LISTS
-    ),
-    ("challenge", sa.Column("objective_list", sa.JSON(), nullable=True)),
-    ("objective", sa.Column("challenge_statement", sa.Text(), nullable=True)),
-    *((link, sa.Column("written_as", sa.String(), nullable=True)) for link in _LINKS),
-)
+
+
+def _added() -> list[tuple[str, sa.Column[Any]]]:
+    """(table, column) added by this revision, besides the precisions (made anew on each call)."""
+    return [
+        ("resource", sa.Column("source", sa.Text(), nullable=True)),
+        ("resource_audience", sa.Column("position", sa.Integer(), nullable=False, server_default="0")),
+        *(("department", sa.Column(name, sa.JSON(), nullable=True)) for name in _DEPARTMENT_LISTS),
+        ("challenge", sa.Column("objective_list", sa.JSON(), nullable=True)),
+        ("objective", sa.Column("challenge_statement", sa.Text(), nullable=True)),
+        *((link, sa.Column("written_as", sa.String(), nullable=True)) for link in _LINKS),
+    ]
 
 
 def _precision_check(column: str) -> str:
@@ -74,8 +76,8 @@ def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     for column in _PRECISIONS:
         op.add_column("action", sa.Column(column, sa.String(), nullable=False, server_default="day"))
-    for table, column in _ADDED:
-        op.add_column(table, column)
+    for table, added in _added():
+        op.add_column(table, added)
     if sqlite:
         _edit_sqlite_table(
             "action",
@@ -94,7 +96,9 @@ def upgrade() -> None:
     op.drop_constraint(op.f("ck_action_status"), "action", type_="check")
     op.create_check_constraint(op.f("ck_action_status"), "action", _NEW_STATUS)
     for column in _PRECISIONS:
-        op.create_check_constraint(op.f(f"ck_action_{column}"), "action", f"{column} IN ('year', 'month', 'day')")
+        op.create_check_constraint(
+            op.f(f"ck_action_{column}"), "action", f"{column} IN ('year', 'month', 'day')"
+        )
 
 
 def downgrade() -> None:
@@ -121,7 +125,7 @@ def downgrade() -> None:
         op.create_check_constraint(op.f("ck_action_status"), "action", _OLD_STATUS)
         op.alter_column("action", "progress", existing_type=sa.Integer(), nullable=False)
     # SQLite ≥ 3.35 drops a column in place (no table rebuild: the links and journals stay)
-    for table, column in reversed(_ADDED):
-        op.execute(f"ALTER TABLE {table} DROP COLUMN {column.name}")
+    for table, added in reversed(_added()):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {added.name}")
     for name in reversed(_PRECISIONS):
         op.execute(f"ALTER TABLE action DROP COLUMN {name}")
