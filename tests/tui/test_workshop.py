@@ -142,7 +142,8 @@ async def test_quick_gestures_on_five_actions_are_all_saved(
         assert action.progress == min(100, (before[code].progress or 0) + 10)
     changed = [row[1] for row in changes]
     for code in targets:
-        wanted = {"weather": "rouge", "status": "en_cours", "progress": min(100, (before[code].progress or 0) + 10)}
+        progress = min(100, (before[code].progress or 0) + 10)
+        wanted = {"weather": "rouge", "status": "en_cours", "progress": progress}
         assert changed.count(code) == sum(getattr(before[code], f) != v for f, v in wanted.items())
 
 
