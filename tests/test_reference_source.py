@@ -56,6 +56,7 @@ def _quoted(doc: dict[str, Any]) -> list[tuple[str, str]]:
                 found += [(f"{o['code']} intitulé", o["intitule"])]
                 if o["defi_a_relever"]:
                     found.append((f"{o['code']} défi à relever", o["defi_a_relever"]))
+    found += [(f"mesure sans action {m['source']}", m["texte"]) for m in doc["mesures_sans_action"]]
     for a in doc["actions"]:
         if int(a["code"].split("-")[1]) >= 66:  # the measures carried word for word
             found.append((f"{a['code']} description", a["description"]))
@@ -157,6 +158,7 @@ def test_no_action_is_late_on_a_fresh_store_because_of_a_date_the_document_does_
     assert exported["paroles_citoyens"] == doc["paroles_citoyens"]
     assert exported["data_repere"] == doc["data_repere"]
     assert exported["enjeux_en_bref"] == doc["enjeux_en_bref"]
+    assert exported["mesures_sans_action"] == doc["mesures_sans_action"]
     assert [a["echeance"] for a in exported["actions"]] == [a["echeance"] for a in doc["actions"]]
     assert [r["publics"] for r in exported["ressources"]] == [r["publics"] for r in doc["ressources"]]
     assert [r["source"] for r in exported["ressources"]] == [r["source"] for r in doc["ressources"]]
