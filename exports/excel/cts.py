@@ -30,6 +30,7 @@ STATUS_COLOURS = {
     ActionStatus.DONE: "#70AD47",
     ActionStatus.POSTPONED: "#FFC000",
     ActionStatus.ABANDONED: "#A5A5A5",
+    ActionStatus.UNKNOWN: "#E7E6E6",
 }
 WEATHER_COLOURS = {Weather.GREEN: "#C6EFCE", Weather.ORANGE: "#FFEB9C", Weather.RED: "#FFC7CE"}
 
