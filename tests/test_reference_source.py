@@ -216,3 +216,38 @@ def test_a_precise_date_is_stored_and_read_back_with_its_precision(tmp_path: Pat
         after = load_actions(conn, "09", ["ACT-010"])["ACT-010"]
     result.store.dispose()
     assert after.due_date == due and ACTION["due_date"].format(after.due_date) == "juin 2027"
+
+
+def test_theme_and_pathway_names_are_kept_as_written_and_linked_to_one_name(
+    tmp_path: Path, doc: dict[str, Any]
+) -> None:
+    from sqlalchemy import select
+
+    from store.models import Pathway, Theme
+    from store.reference import table
+    from store.views.scheme import node_detail
+
+    nodes = [n for e in doc["engagements"] for d in e["defis"] for n in (d, *d["objectifs"])]
+    for node in nodes:
+        for name in (*node["themes"], *node["parcours"]):
+            assert normalise(name) in DOCUMENT, (node["code"], name)
+    variants = {v for entry in doc["vocabulaires"]["parcours"] for v in entry["variantes"]}
+    assert {"Vieillessement", "Viellissement"} <= variants
+    result = initialise(tmp_path / "ariege.sqlite")
+    with result.store.engine.connect() as conn:
+        exported = read_reference(conn, "09")
+        detail = node_detail(conn, "09", "E4-D2-O2")
+        theme_names = set(conn.execute(select(table(Theme).c.name)).scalars())
+        pathway_names = set(conn.execute(select(table(Pathway).c.name)).scalars())
+    result.store.dispose()
+    assert detail is not None and "Viellissement" in detail.pathways  # shown on the objective as written
+    assert "Transformation numérique en santé" in detail.themes
+    assert "Vieillesse" in pathway_names and not {"Vieillessement", "Viellissement"} & pathway_names
+    assert (
+        "Transformation numérique" in theme_names and "Transformation numérique en santé" not in theme_names
+    )
+    assert exported["vocabulaires"] == doc["vocabulaires"]
+    exported_nodes = [n for e in exported["engagements"] for d in e["defis"] for n in (d, *d["objectifs"])]
+    assert [(n["themes"], n["parcours"]) for n in exported_nodes] == [
+        (n["themes"], n["parcours"]) for n in nodes
+    ]
