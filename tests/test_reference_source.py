@@ -251,3 +251,15 @@ def test_theme_and_pathway_names_are_kept_as_written_and_linked_to_one_name(
     assert [(n["themes"], n["parcours"]) for n in exported_nodes] == [
         (n["themes"], n["parcours"]) for n in nodes
     ]
+
+
+def test_care_offer_tables_are_split_as_in_the_document(tmp_path: Path, doc: dict[str, Any]) -> None:
+    tables = {a["activite"]: a["tableaux"] for a in doc["offre_de_soins"]}
+    assert [len(t["lignes"]) for t in tables["Cancérologie"]] == [10, 13, 7]
+    assert [len(t["lignes"]) for t in tables["Assistance médicale à la procréation"]] == [6, 8]
+    assert tables["Cancérologie"][2]["lignes"][0]["modalite"] == "Radiothérapie externe, curiethérapie"
+    result = initialise(tmp_path / "ariege.sqlite")
+    with result.store.engine.connect() as conn:
+        exported = read_reference(conn, "09")
+    result.store.dispose()
+    assert exported["offre_de_soins"] == doc["offre_de_soins"]
