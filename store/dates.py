@@ -61,8 +61,9 @@ class PreciseDate(date):
         equal = self.__eq__(other)
         return equal if equal is NotImplemented else not equal
 
-    def __hash__(self) -> int:
-        return hash((self.first_day, self.precision))
+    def __hash__(self) -> int:  # equal to a plain date when precise to the day: same hash
+        day = self.first_day
+        return hash(day) if self.precision is Precision.DAY else hash((day, self.precision))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (PreciseDate, (self.year, self.month, self.day, self.precision.value))

@@ -263,3 +263,42 @@ def test_care_offer_tables_are_split_as_in_the_document(tmp_path: Path, doc: dic
         exported = read_reference(conn, "09")
     result.store.dispose()
     assert exported["offre_de_soins"] == doc["offre_de_soins"]
+
+
+def test_a_year_or_month_due_date_goes_through_the_exchange_workbook_unchanged(tmp_path: Path) -> None:
+    """Export writes « 2023 » as text; the workbook read back changes nothing; a month typed in a
+    cell is saved as a month."""
+    from dataclasses import replace
+
+    from exports.excel import export_ars
+    from importers.excel import apply_import, preview_import
+    from store.actions import load_actions, update_action
+    from tests.conftest import MINI_REFERENCE
+    from tests.excel_fixtures import edit_workbook, set_cell
+
+    result = initialise(tmp_path / "s.sqlite", reference=MINI_REFERENCE)
+    store = result.store
+    with store.writer.begin() as conn:
+        before = load_actions(conn, "09", ["ACT-001"])["ACT-001"]
+        year = ACTION["due_date"].read("2027")
+        update_action(conn, "09", before, replace(before, due_date=year), author="test", source="test")
+    path = tmp_path / "echange.xlsx"
+    export_ars(store, "09", path)
+    assert not preview_import(store, "09", path).has_changes
+
+    edited = edit_workbook(
+        path,
+        tmp_path / "edite.xlsx",
+        lambda book: set_cell(book, "Actions", "ACT-001", "Échéance", "juin 2027"),
+    )
+    preview = preview_import(store, "09", edited)
+    month = PreciseDate(2027, 6, precision=Precision.MONTH)
+    assert {(p.key, c.field, c.new) for p in preview.changed for c in p.changes} == {
+        ("ACT-001", "due_date", month)
+    }
+    apply_import(store, "09", preview, {}, "testeur", backup=False)
+    with store.engine.connect() as conn:
+        after = load_actions(conn, "09", ["ACT-001"])["ACT-001"]
+    store.dispose()
+    assert after.due_date == month and ACTION["due_date"].format(after.due_date) == "juin 2027"
+    assert {PreciseDate(2025, 3, 31)} == {date(2025, 3, 31)}  # a day is a date, also in sets
