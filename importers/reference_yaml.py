@@ -66,6 +66,7 @@ OBJECTIVE = Record(
         "objectif": OPT_TEXT,
         "resultats_attendus": OPT_TEXT,
         "en_pratique": OPT_TEXT,
+        "defi_a_relever": OPT_TEXT,
         "themes": TEXTS,
         "parcours": TEXTS,
         "chiffres_cles": TEXTS,
@@ -83,6 +84,7 @@ CHALLENGE = Record(
         "mots_cles": TEXTS,
         "chiffres_cles": TEXTS,
         "paroles_citoyens": TEXTS,
+        "objectifs_listes": TEXTS,
         "objectifs": ListOf(OBJECTIVE),
     }
 )
@@ -133,6 +135,7 @@ RESOURCE = Record(
         "statut": TEXT,
         "verifie_le": OPT_DATE,
         "notes": OPT_TEXT,
+        "source": OPT_TEXT,
     }
 )
 ACTION = Record(
@@ -189,10 +192,16 @@ INDICATOR = Record(
         ),
     }
 )
+#: A harmonised theme or parcours name and the spellings the document used for it.
+VARIANTS = Record({"nom": TEXT, "variantes": TEXTS})
 DOCUMENT = Record(
     {
         "format": Scalar(int, choices=(1,)),
         "departement": Record({"code": TEXT, "nom": TEXT}),
+        "paroles_citoyens": TEXTS,
+        "data_repere": TEXTS,
+        "enjeux_en_bref": TEXTS,
+        "vocabulaires": Record({"themes": ListOf(VARIANTS), "parcours": ListOf(VARIANTS)}, optional=True),
         "territoires": ListOf(
             Record(
                 {
@@ -209,6 +218,7 @@ DOCUMENT = Record(
         "organisations": ListOf(Record({"code": TEXT, "nom": TEXT, "type": OPT_TEXT})),
         "ressources": ListOf(RESOURCE),
         "actions": ListOf(ACTION),
+        "mesures_sans_action": ListOf(Record({"texte": TEXT, "raison": TEXT, "source": OPT_TEXT})),
         "indicateurs": ListOf(INDICATOR),
     }
 )

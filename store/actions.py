@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from store import figures, journal
+from store.dates import PreciseDate, period_end, precision_of
 from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION
 from store.journal import Change
@@ -34,6 +35,9 @@ FIELD_LABELS: dict[str, str] = {f.name: f.label for f in ACTION.journaled}
 
 #: Columns of the action table that hold a field's value as is (not a code, not a list).
 _SCALAR_COLUMNS = tuple(f.name for f in ACTION if f.ref is None and not f.many and f.name != "code")
+#: Date fields kept with their precision: the column holds the first day of a start period and
+#: the last day of a due period (so SQL judges "late" and sorts by the end of the due period).
+_DATE_COLUMNS = {"start_date": False, "due_date": True}
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,8 @@ class ActionData:
     start_date: date | None = None
     due_date: date | None = None
     status: str = ActionStatus.TODO.value
-    progress: int = 0
+    #: None: not known (the reference document gives no percentage).
+    progress: int | None = 0
     weather: str | None = None
     budget_cents: int | None = None
     funding: str | None = None
@@ -85,13 +90,9 @@ def validate(data: ActionData, maps: CodeMaps | None = None) -> list[ValidationE
         problem = f.validate(getattr(data, f.name))
         if problem:
             errors.append(ValidationError(problem, f.name))
-    if data.start_date and data.due_date and data.due_date < data.start_date:
-        errors.append(
-            ValidationError(
-                f"L'échéance ({data.due_date:%d/%m/%Y}) précède le début ({data.start_date:%d/%m/%Y}).",
-                "due_date",
-            )
-        )
+    if data.start_date and data.due_date and period_end(data.due_date) < data.start_date:
+        due, start = ACTION["due_date"].format(data.due_date), ACTION["start_date"].format(data.start_date)
+        errors.append(ValidationError(f"L'échéance ({due}) précède le début ({start}).", "due_date"))
     if maps is not None:
         errors.extend(_unknown_codes(data, maps))
     return errors
@@ -102,7 +103,7 @@ def warnings(data: ActionData, *, links: bool = True) -> list[str]:
     the import preview to show. `links=False` leaves out the missing objective or territory
     (the form asks about those before saving)."""
     found: list[str] = []
-    if data.status == ActionStatus.TODO.value and data.progress > 0:
+    if data.status == ActionStatus.TODO.value and (data.progress or 0) > 0:
         found.append(
             f"Avancement de {data.progress} % sur une action « {ActionStatus.TODO.label} » : "
             f"est-elle plutôt « {ActionStatus.IN_PROGRESS.label} » ?"
@@ -122,7 +123,7 @@ def completed(data: ActionData) -> ActionData:
     `create_action` and `update_action` apply it, so every path (form, workshop, Excel import,
     sync) saves the same thing, and the progress change is journaled like any other.
     """
-    if data.status == ActionStatus.DONE.value and data.progress < 100:
+    if data.status == ActionStatus.DONE.value and (data.progress is None or data.progress < 100):
         return replace(data, progress=100)
     return data
 
@@ -171,9 +172,17 @@ def load_actions(
             territories=territories.get(r["id"], ()),
             id=r["id"],
             version=r["version"],
-            **{c: r[c] for c in _SCALAR_COLUMNS},
+            **{c: _read_column(r, c) for c in _SCALAR_COLUMNS},
         )
     return result
+
+
+def _read_column(row: Any, column: str) -> Any:
+    """A column's value in the snapshot (dates with their precision)."""
+    value = row[column]
+    if column in _DATE_COLUMNS and value is not None:
+        return PreciseDate.of(value, row[f"{column}_precision"])
+    return value
 
 
 def _links(
@@ -201,6 +210,11 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
 
 def _columns(data: ActionData, maps: CodeMaps) -> dict[str, Any]:
     values = {c: getattr(data, c) for c in _SCALAR_COLUMNS}
+    for column, at_end in _DATE_COLUMNS.items():
+        value = values[column]
+        values[f"{column}_precision"] = precision_of(value).value
+        if value is not None:
+            values[column] = period_end(value) if at_end else date(value.year, value.month, value.day)
     values["lead_id"] = maps.organisations[data.lead] if data.lead else None
     return values
 

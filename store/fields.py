@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from store import parsing as p
+from store.dates import PreciseDate, Precision
 from store.formatting import format_amount, format_date, format_euros, format_number, format_percent
 from store.parsing import ParseError, Vocabulary
 
@@ -70,7 +71,11 @@ class Field:
     @property
     def form_label(self) -> str:
         """The label above its form field, with the expected writing where it helps."""
-        return f"{self.label} (JJ/MM/AAAA)" if self.widget == "date" else self.label
+        if self.widget != "date":
+            return self.label
+        if self.parse is p.parse_precise_date:
+            return f"{self.label} (JJ/MM/AAAA, mois AAAA ou AAAA)"
+        return f"{self.label} (JJ/MM/AAAA)"
 
     @property
     def yaml(self) -> str:
@@ -113,7 +118,8 @@ class Field:
         if self.many:
             items = p.parse_texts(raw)
             if self.vocabulary is not None:
-                return self.vocabulary.parse_many(items)
+                codes = self.vocabulary.parse_many(items)
+                return tuple(sorted(codes)) if self.unordered else codes
             return tuple(sorted(set(items))) if self.unordered else tuple(dict.fromkeys(items))
         return self.parse(raw)
 
@@ -126,6 +132,8 @@ class Field:
         if self.widget == "amount":
             euros = value / 100
             return int(euros) if euros.is_integer() else euros
+        if isinstance(value, PreciseDate):
+            return value.first_day if value.precision is Precision.DAY else format_date(value)
         return value
 
     def cell_value(self, value: Any) -> Any:
@@ -138,6 +146,8 @@ class Field:
             return self.vocabulary.label(value)
         if self.widget == "amount":
             return value / 100
+        if isinstance(value, PreciseDate):  # a year or a month is written as text, read back as such
+            return value.first_day if value.precision is Precision.DAY else format_date(value)
         return value
 
     def dump(self, value: Any) -> str | None:
@@ -146,6 +156,10 @@ class Field:
             return None
         if self.many:
             return ", ".join(str(v) for v in value)
+        if isinstance(value, PreciseDate) and value.precision is Precision.YEAR:
+            return f"{value.year}"
+        if isinstance(value, PreciseDate) and value.precision is Precision.MONTH:
+            return f"{value.year}-{value.month:02d}"
         if isinstance(value, date):
             return value.isoformat()
         if self.widget == "amount":
@@ -302,7 +316,7 @@ ACTION = Record(
             "progress",
             "Avancement (%)",
             yaml_key="avancement",
-            parse=lambda raw: p.parse_percent(raw) or 0,
+            parse=p.parse_percent,
             show=format_percent,
             synonyms=(
                 "avancement",
@@ -327,7 +341,7 @@ ACTION = Record(
             "start_date",
             "Début",
             yaml_key="debut",
-            parse=p.parse_date,
+            parse=p.parse_precise_date,
             show=format_date,
             synonyms=("date de debut", "debut prevu", "demarrage"),
             widget="date",
@@ -336,7 +350,7 @@ ACTION = Record(
             "due_date",
             "Échéance",
             yaml_key="echeance",
-            parse=p.parse_date,
+            parse=p.parse_precise_date,
             show=format_date,
             synonyms=("date d echeance", "date de fin", "fin", "echeance prevue"),
             widget="date",
@@ -389,7 +403,6 @@ RESOURCE = Record(
             yaml_key="publics",
             synonyms=("publics", "public cible", "publics cibles"),
             many=True,
-            unordered=True,
             vocabulary=p.AUDIENCE_LIST,
             widget="choices",
         ),
@@ -483,6 +496,7 @@ RESOURCE = Record(
             widget="date",
         ),
         Field("notes", "Notes", synonyms=("remarques", "observations", "commentaire"), widget="long_text"),
+        Field("source", "Source", widget="readonly"),
     ),
 )
 

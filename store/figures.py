@@ -3,9 +3,12 @@
 The dashboard, the coverage matrix, the CTS report and the exchange workbook all count with
 these functions (in Python, or in SQL with the `*_clause` twins), so their figures agree.
 
-- **late**: an open action (À lancer, En cours, Reportée) whose due date has passed;
-- **done rate**: Réalisée actions over the actions that count, i.e. all but the abandoned ones;
-  the **mean progress** is taken over the same actions;
+- **late**: an open action (À lancer, En cours, Reportée) whose due date has passed — the end of
+  the period for a due date written as a year or a month ("2023" is late from 01/01/2024); an
+  action whose status is « Non renseigné » is never late (nothing says it is still open);
+- **done rate**: Réalisée actions over the actions that count, i.e. all but the abandoned ones
+  and those whose status is « Non renseigné »; the **mean progress** is taken over the same
+  actions, those whose progress is known;
 - **coverage**: existing resources only (status « existant »); a resource of a department-wide
   territory (kind « departement ») covers every bassin; « Tous publics » covers every public.
 """
@@ -19,12 +22,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_
 
+from store.dates import period_end
 from store.vocab import AUDIENCES, RESOURCE_TYPES, ActionStatus, ResourceStatus
 
 #: Statuses of the actions that can still be late.
 OPEN_STATUSES: tuple[str, ...] = tuple(s.value for s in ActionStatus if s.is_open)
 #: Statuses left out of the done rate and the mean progress.
-NOT_COUNTED: tuple[str, ...] = (ActionStatus.ABANDONED.value,)
+NOT_COUNTED: tuple[str, ...] = (ActionStatus.ABANDONED.value, ActionStatus.UNKNOWN.value)
 ALL_AUDIENCES = "Tous publics"
 
 
@@ -32,12 +36,13 @@ ALL_AUDIENCES = "Tous publics"
 
 
 def is_late(status: str, due_date: date | None, today: date) -> bool:
-    """Still open and its due date has passed (derived, never stored)."""
-    return due_date is not None and due_date < today and status in OPEN_STATUSES
+    """Still open and the end of its due period has passed (derived, never stored)."""
+    return due_date is not None and period_end(due_date) < today and status in OPEN_STATUSES
 
 
 def late_clause(status: Any, due_date: Any, today: date) -> ColumnElement[bool]:
-    """`is_late` in SQL, on the given status and due date columns."""
+    """`is_late` in SQL, on the given status and due date columns (the store keeps the end of
+    the due period in `action.due_date`, see `store.actions`)."""
     return and_(due_date.is_not(None), due_date < today, status.in_(OPEN_STATUSES))
 
 
@@ -45,7 +50,8 @@ def late_clause(status: Any, due_date: Any, today: date) -> ColumnElement[bool]:
 
 
 def counts_in_rate(status: str) -> bool:
-    """Whether an action counts in the done rate (and the mean progress): not abandoned."""
+    """Whether an action counts in the done rate (and the mean progress): neither abandoned nor
+    of unknown status."""
     return status not in NOT_COUNTED
 
 
@@ -56,11 +62,13 @@ def rate_clause(status: Any) -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class DoneRate:
-    """Réalisée actions over the actions that count (abandoned ones left out)."""
+    """Réalisée actions over the actions that count (abandoned and unknown ones left out)."""
 
     done: int = 0
     counted: int = 0
     progress_total: int = 0
+    #: counted actions whose progress is known (the mean progress is theirs).
+    progress_known: int = 0
 
     @property
     def share(self) -> float | None:
@@ -69,23 +77,25 @@ class DoneRate:
 
     @property
     def mean_progress(self) -> float | None:
-        """Mean progress of the counted actions (0-100), None when nothing counts."""
-        return self.progress_total / self.counted if self.counted else None
+        """Mean progress of the counted actions whose progress is known (0-100), or None."""
+        return self.progress_total / self.progress_known if self.progress_known else None
 
     def __str__(self) -> str:
         return f"{self.done}/{self.counted}"
 
 
-def done_rate(actions: Iterable[tuple[str, int]]) -> DoneRate:
-    """The done rate of (status, progress) pairs."""
-    done = counted = total = 0
+def done_rate(actions: Iterable[tuple[str, int | None]]) -> DoneRate:
+    """The done rate of (status, progress) pairs (a progress None is unknown)."""
+    done = counted = total = known = 0
     for status, progress in actions:
         if not counts_in_rate(status):
             continue
         counted += 1
-        total += progress or 0
+        if progress is not None:
+            total += progress
+            known += 1
         done += status == ActionStatus.DONE.value
-    return DoneRate(done, counted, total)
+    return DoneRate(done, counted, total, known)
 
 
 # --- coverage --------------------------------------------------------------------------------

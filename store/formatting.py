@@ -8,12 +8,37 @@ from __future__ import annotations
 
 from datetime import date
 
+from store.dates import Precision, precision_of
+
+#: Month names as written in a date ("décembre 2022").
+MONTH_NAMES = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 #: Thousands separator (a plain space: every terminal shows it one cell wide).
 THOUSANDS = " "
 
 
 def format_date(value: date | None) -> str:
-    return f"{value:%d/%m/%Y}" if value else ""
+    """A date as written: "15/03/2025", "décembre 2022" (a month) or "2023" (a year)."""
+    if not value:
+        return ""
+    precision = precision_of(value)
+    if precision is Precision.YEAR:
+        return f"{value.year}"
+    if precision is Precision.MONTH:
+        return f"{MONTH_NAMES[value.month - 1]} {value.year}"
+    return f"{value:%d/%m/%Y}"
 
 
 def format_number(value: float | int | None) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from store.dates import PreciseDate, Precision
 from store.vocab import (
     ACTION_STATUS_LABELS,
     AUDIENCES,
@@ -246,6 +247,53 @@ def parse_date(raw: Any) -> date | None:
         raise ParseError("cette date n'existe pas") from None
 
 
+_YEAR = re.compile(r"^(\d{4})$")
+_MONTH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
+_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_WORDS_MONTH = re.compile(r"^([a-z]+)\.?\s+(\d{4})$")
+#: Years read from a bare number (an Excel serial in that range would be a day of 1905-1906).
+_YEARS = range(1900, 2200)
+PRECISE_DATE_EXPECTED = (
+    "une date est attendue (JJ/MM/AAAA, mois et année ou année seule, "
+    "par exemple 15/03/2025, mars 2025 ou 2025)"
+)
+
+
+def parse_precise_date(raw: Any) -> PreciseDate | None:
+    """A date as precise as it is written: "2023" (a year), "décembre 2022", "12/2022" or
+    "2022-12" (a month), or a day as `parse_date` reads it. A number from 1900 to 2199 is a year."""
+    if is_blank(raw):
+        return None
+    if isinstance(raw, PreciseDate):
+        return raw
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw in _YEARS:
+        return PreciseDate(raw, precision=Precision.YEAR)
+    if isinstance(raw, str):
+        content = raw.strip()
+        if found := _YEAR.match(content):
+            year = int(found.group(1))
+            if year in _YEARS:
+                return PreciseDate(year, precision=Precision.YEAR)
+        month_year: tuple[int, int] | None = None
+        if found := _MONTH_YEAR.match(content):
+            month_year = int(found.group(1)), int(found.group(2))
+        elif found := _YEAR_MONTH.match(content):
+            month_year = int(found.group(2)), int(found.group(1))
+        elif found := _WORDS_MONTH.match(fold(content)):
+            if found.group(1) not in MONTHS:
+                raise ParseError(f"mois inconnu « {found.group(1)} » ({PRECISE_DATE_EXPECTED})")
+            month_year = MONTHS[found.group(1)], int(found.group(2))
+        if month_year is not None:
+            if not 1 <= month_year[0] <= 12:
+                raise ParseError("mois invalide")
+            return PreciseDate(month_year[1], month_year[0], precision=Precision.MONTH)
+    try:
+        day = parse_date(raw)
+    except ParseError as exc:
+        raise ParseError(PRECISE_DATE_EXPECTED if str(exc) == DATE_EXPECTED else str(exc)) from None
+    return None if day is None else PreciseDate.of(day)
+
+
 # --- yes / no, periods -----------------------------------------------------------------------
 
 
@@ -340,8 +388,8 @@ class Vocabulary:
         return found
 
     def parse_many(self, raw: Any) -> tuple[str, ...]:
-        """Several values of the list, sorted and without repeats."""
-        return tuple(sorted({code for item in parse_texts(raw) if (code := self.parse(item))}))
+        """Several values of the list, in the order written, without repeats."""
+        return tuple(dict.fromkeys(code for item in parse_texts(raw) if (code := self.parse(item))))
 
     def label(self, code: str | None) -> str:
         """The French label of a stored code (the code itself when unknown)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from store import actions as action_rules
 from store import fields
@@ -188,6 +188,7 @@ RESOURCE_KEYS = {
     "status": "statut",
     "verified_on": "verifie_le",
     "notes": "notes",
+    "source": "source",
 }
 INDICATOR_KEYS = {
     "code": "code",
@@ -411,7 +412,16 @@ def _apply(conn: Connection, doc: Doc, *, author: str, source: str) -> LoadRepor
     _upsert(
         conn,
         table(Department),
-        [{"code": dept, "name": doc["departement"]["nom"]}],
+        [
+            {
+                "code": dept,
+                "name": doc["departement"]["nom"],
+                "citizen_quotes": list(doc.get("paroles_citoyens") or []),
+                "key_figures": list(doc.get("data_repere") or []),
+                "stakes_in_brief": list(doc.get("enjeux_en_bref") or []),
+                "measures_without_action": [dict(m) for m in doc.get("mesures_sans_action") or []],
+            }
+        ],
         "département",
         report,
         key=("code",),
@@ -438,7 +448,7 @@ def _apply(conn: Connection, doc: Doc, *, author: str, source: str) -> LoadRepor
         "organisation",
         report,
     )
-    _load_scheme(conn, dept, doc.get("engagements") or [], report)
+    _load_scheme(conn, dept, doc.get("engagements") or [], report, doc.get("vocabulaires") or {})
     _replace_if_changed(
         conn,
         CtsChallenge,
@@ -539,6 +549,15 @@ def _replace_if_changed(
     return True
 
 
+def harmonised(vocabularies: Mapping[str, Any], key: str) -> dict[str, str]:
+    """Each spelling the document used → the shared vocabulary's name (`vocabulaires` section)."""
+    return {
+        variant: entry["nom"]
+        for entry in vocabularies.get(key) or []
+        for variant in entry.get("variantes") or []
+    }
+
+
 def _vocabulary_ids(conn: Connection, model: type, names: Iterable[str]) -> dict[str, int]:
     tbl = table(model)
     wanted = set(names)
@@ -554,33 +573,52 @@ def _sync_links(
     owner_col: str,
     owner_id: int,
     target_col: str,
-    target_ids: list[int],
+    targets: list[tuple[int, str | None]],
     report: LoadReport,
     kind: str,
 ) -> None:
+    """Links to vocabulary ids, in order, each with the name as written there (or None)."""
     tbl = table(model)
     current = [
-        r[0]
+        (r[0], r[1])
         for r in conn.execute(
-            select(tbl.c[target_col]).where(tbl.c[owner_col] == owner_id).order_by(tbl.c.position)
+            select(tbl.c[target_col], tbl.c.written_as)
+            .where(tbl.c[owner_col] == owner_id)
+            .order_by(tbl.c.position)
         )
     ]
-    if current == target_ids:
+    if current == targets:
         return
     conn.execute(delete(tbl).where(tbl.c[owner_col] == owner_id))
-    if target_ids:
+    if targets:
         conn.execute(
             insert(tbl),
-            [{owner_col: owner_id, target_col: t, "position": i} for i, t in enumerate(target_ids)],
+            [
+                {owner_col: owner_id, target_col: t, "position": i, "written_as": written}
+                for i, (t, written) in enumerate(targets)
+            ],
         )
     (report.updated if current else report.inserted)[kind] += 1
 
 
-def _load_scheme(conn: Connection, dept: str, engagements: list[Doc], report: LoadReport) -> None:
+def _load_scheme(
+    conn: Connection, dept: str, engagements: list[Doc], report: LoadReport, vocabularies: Mapping[str, Any]
+) -> None:
     nodes = [d for e in engagements for d in e.get("defis") or []]
     nodes += [o for d in list(nodes) for o in d.get("objectifs") or []]
-    themes = _vocabulary_ids(conn, Theme, [t for n in nodes for t in n.get("themes") or []])
-    pathways = _vocabulary_ids(conn, Pathway, [p for n in nodes for p in n.get("parcours") or []])
+    theme_names, pathway_names = harmonised(vocabularies, "themes"), harmonised(vocabularies, "parcours")
+    themes = _vocabulary_ids(
+        conn, Theme, [theme_names.get(t, t) for n in nodes for t in n.get("themes") or []]
+    )
+    pathways = _vocabulary_ids(
+        conn, Pathway, [pathway_names.get(p, p) for n in nodes for p in n.get("parcours") or []]
+    )
+
+    def linked(
+        names: Iterable[str], ids: dict[str, int], shared: dict[str, str]
+    ) -> list[tuple[int, str | None]]:
+        return [(ids[shared.get(n, n)], n if n in shared else None) for n in names]
+
     eng_ids = _upsert_coded(
         conn,
         Engagement,
@@ -608,6 +646,7 @@ def _load_scheme(conn: Connection, dept: str, engagements: list[Doc], report: Lo
                 "keywords": list(d.get("mots_cles") or []),
                 "key_figures": list(d.get("chiffres_cles") or []),
                 "citizen_quotes": list(d.get("paroles_citoyens") or []),
+                "objective_list": list(d.get("objectifs_listes") or []),
             }
             for i, (e, d) in enumerate(challenges)
         ],
@@ -622,7 +661,7 @@ def _load_scheme(conn: Connection, dept: str, engagements: list[Doc], report: Lo
             "challenge_id",
             cid,
             "theme_id",
-            [themes[t] for t in d.get("themes") or []],
+            linked(d.get("themes") or [], themes, theme_names),
             report,
             "thèmes de défi",
         )
@@ -632,7 +671,7 @@ def _load_scheme(conn: Connection, dept: str, engagements: list[Doc], report: Lo
             "challenge_id",
             cid,
             "pathway_id",
-            [pathways[p] for p in d.get("parcours") or []],
+            linked(d.get("parcours") or [], pathways, pathway_names),
             report,
             "parcours de défi",
         )
@@ -652,6 +691,7 @@ def _load_scheme(conn: Connection, dept: str, engagements: list[Doc], report: Lo
                 "goal": o.get("objectif"),
                 "expected_results": o.get("resultats_attendus"),
                 "in_practice": o.get("en_pratique"),
+                "challenge_statement": o.get("defi_a_relever"),
                 "position": i,
                 "key_figures": list(o.get("chiffres_cles") or []),
                 "citizen_quotes": list(o.get("paroles_citoyens") or []),
@@ -669,7 +709,7 @@ def _load_scheme(conn: Connection, dept: str, engagements: list[Doc], report: Lo
             "objective_id",
             oid,
             "theme_id",
-            [themes[t] for t in o.get("themes") or []],
+            linked(o.get("themes") or [], themes, theme_names),
             report,
             "thèmes d'objectif",
         )
@@ -679,7 +719,7 @@ def _load_scheme(conn: Connection, dept: str, engagements: list[Doc], report: Lo
             "objective_id",
             oid,
             "pathway_id",
-            [pathways[p] for p in o.get("parcours") or []],
+            linked(o.get("parcours") or [], pathways, pathway_names),
             report,
             "parcours d'objectif",
         )
@@ -879,9 +919,10 @@ def _rows(conn: Connection, model: type, dept: str, *order: str) -> list[dict[st
 def _names(
     conn: Connection, link: type, vocab: type, owner_col: str, target_col: str
 ) -> dict[int, list[str]]:
+    """Each owner's names, as the document wrote them there."""
     lt, vt = table(link), table(vocab)
     query = (
-        select(lt.c[owner_col], vt.c.name)
+        select(lt.c[owner_col], func.coalesce(lt.c.written_as, vt.c.name))
         .join(vt, vt.c.id == lt.c[target_col])
         .order_by(lt.c[owner_col], lt.c.position)
     )
@@ -889,6 +930,25 @@ def _names(
     for owner, name in conn.execute(query):
         found.setdefault(owner, []).append(name)
     return found
+
+
+def _variants(conn: Connection, dept: str, vocab: type, links: Iterable[tuple[type, type, str]]) -> list[Doc]:
+    """The shared names the department's document wrote otherwise, with those spellings (sorted)."""
+    vt = table(vocab)
+    pairs: set[tuple[str, str]] = set()
+    for link, owner, owner_col in links:
+        lt, ot = table(link), table(owner)
+        query = (
+            select(vt.c.name, lt.c.written_as)
+            .join(lt, lt.c[f"{vt.name}_id"] == vt.c.id)
+            .join(ot, ot.c.id == lt.c[owner_col])
+            .where(ot.c.department_code == dept, lt.c.written_as.is_not(None))
+        )
+        pairs.update((name, written) for name, written in conn.execute(query))
+    grouped: dict[str, list[str]] = {}
+    for name, written in sorted(pairs):
+        grouped.setdefault(name, []).append(written)
+    return [{"nom": name, "variantes": variants} for name, variants in grouped.items()]
 
 
 def read_care_offer(conn: Connection, dept: str) -> list[Doc]:
@@ -950,6 +1010,7 @@ def read_reference(conn: Connection, dept: str) -> Doc:
                     "mots_cles": d["keywords"],
                     "chiffres_cles": d["key_figures"],
                     "paroles_citoyens": d["citizen_quotes"],
+                    "objectifs_listes": list(d["objective_list"] or []),
                     "objectifs": [
                         {
                             "numero": o["number"],
@@ -960,6 +1021,7 @@ def read_reference(conn: Connection, dept: str) -> Doc:
                             "objectif": o["goal"],
                             "resultats_attendus": o["expected_results"],
                             "en_pratique": o["in_practice"],
+                            "defi_a_relever": o["challenge_statement"],
                             "themes": ob_themes.get(o["id"], []),
                             "parcours": ob_paths.get(o["id"], []),
                             "chiffres_cles": o["key_figures"],
@@ -980,15 +1042,31 @@ def read_reference(conn: Connection, dept: str) -> Doc:
         if not cnr or cnr[-1]["rubrique"] != p["section"]:
             cnr.append({"rubrique": p["section"], "propositions": []})
         cnr[-1]["propositions"].append(p["text"])
+    themes = _variants(
+        conn,
+        dept,
+        Theme,
+        [(ChallengeTheme, Challenge, "challenge_id"), (ObjectiveTheme, Objective, "objective_id")],
+    )
+    pathways = _variants(
+        conn,
+        dept,
+        Pathway,
+        [(ChallengePathway, Challenge, "challenge_id"), (ObjectivePathway, Objective, "objective_id")],
+    )
     return {
         "format": 1,
         "departement": {"code": department["code"], "nom": department["name"]},
+        "paroles_citoyens": list(department["citizen_quotes"] or []),
+        "data_repere": list(department["key_figures"] or []),
+        "enjeux_en_bref": list(department["stakes_in_brief"] or []),
         "territoires": [
             {"code": t["code"], "nom": t["name"], "type": t["kind"]}
             for t in _rows(conn, Territory, dept, "position")
         ],
         "defis_cts": [c["text"] for c in _rows(conn, CtsChallenge, dept, "position")],
         "propositions_cnr": cnr,
+        "vocabulaires": {"themes": themes, "parcours": pathways},
         "engagements": engagements,
         "offre_de_soins": read_care_offer(conn, dept),
         "organisations": [
@@ -1000,6 +1078,7 @@ def read_reference(conn: Connection, dept: str) -> Doc:
             _action_doc(a)
             for a in sorted(action_rules.load_actions(conn, dept).values(), key=lambda a: a.id or 0)
         ],
+        "mesures_sans_action": [dict(m) for m in department["measures_without_action"] or []],
         "indicateurs": _read_indicators(conn, dept, maps.objective_codes()),
     }
 
@@ -1026,6 +1105,7 @@ def _read_resources(conn: Connection, dept: str) -> list[Doc]:
             "statut": ResourceStatus(r.status).label.lower(),
             "verifie_le": r.verified_on,
             "notes": r.notes,
+            "source": r.source,
         }
         for r in resources
     ]
@@ -1040,8 +1120,8 @@ def _action_doc(a: ActionData) -> Doc:
         "pilote": a.lead,
         "partenaires": list(a.partners),
         "territoires": list(a.territories),
-        "debut": a.start_date,
-        "echeance": a.due_date,
+        "debut": fields.ACTION["start_date"].to_yaml(a.start_date),
+        "echeance": fields.ACTION["due_date"].to_yaml(a.due_date),
         "statut": ActionStatus(a.status).label,
         "avancement": a.progress,
         "meteo": a.weather,

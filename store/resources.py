@@ -56,6 +56,8 @@ class ResourceData:
     status: str = ResourceStatus.EXISTING.value
     verified_on: date | None = None
     notes: str | None = None
+    #: Where the reference document names it (section and lines), for a resource it ships.
+    source: str | None = None
     id: int | None = field(default=None, compare=False)
     version: int = field(default=0, compare=False)
 
@@ -100,7 +102,9 @@ def load_resources(
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
         for rid, audience in conn.execute(
-            select(R_AUD.c.resource_id, R_AUD.c.audience).where(R_AUD.c.resource_id.in_(chunk))
+            select(R_AUD.c.resource_id, R_AUD.c.audience)
+            .where(R_AUD.c.resource_id.in_(chunk))
+            .order_by(R_AUD.c.resource_id, R_AUD.c.position, R_AUD.c.audience)
         ):
             audiences[rid].append(audience)
         for rid, tid in conn.execute(
@@ -110,7 +114,7 @@ def load_resources(
     return {
         r["code"]: ResourceData(
             code=r["code"],
-            audiences=tuple(sorted(audiences.get(r["id"], []))),
+            audiences=tuple(audiences.get(r["id"], [])),
             carrier=org_codes.get(r["carrier_id"]) if r["carrier_id"] else None,
             territories=tuple(sorted(territories.get(r["id"], []))),
             id=r["id"],
@@ -132,7 +136,11 @@ def _write_links(conn: Connection, resource_id: int, data: ResourceData, maps: C
     conn.execute(delete(R_TERR).where(R_TERR.c.resource_id == resource_id))
     if data.audiences:
         conn.execute(
-            insert(R_AUD), [{"resource_id": resource_id, "audience": a} for a in set(data.audiences)]
+            insert(R_AUD),
+            [
+                {"resource_id": resource_id, "audience": a, "position": i}
+                for i, a in enumerate(dict.fromkeys(data.audiences))
+            ],
         )
     if data.territories:
         conn.execute(

@@ -14,6 +14,8 @@ class ActionStatus(StrEnum):
     DONE = "realisee"
     POSTPONED = "reportee"
     ABANDONED = "abandonnee"
+    #: Not given (an action named by the reference document, which says nothing of its state).
+    UNKNOWN = "non_renseigne"
 
     @property
     def label(self) -> str:
@@ -31,6 +33,7 @@ ACTION_STATUS_LABELS: dict[ActionStatus, str] = {
     ActionStatus.DONE: "Réalisée",
     ActionStatus.POSTPONED: "Reportée",
     ActionStatus.ABANDONED: "Abandonnée",
+    ActionStatus.UNKNOWN: "Non renseigné",
 }
 
 #: Statuses for which a comment is required when an action moves to them.

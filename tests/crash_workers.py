@@ -86,7 +86,7 @@ def saves(db: str, tag: str, count: int, out: Any = None) -> None:
     for i in range(count):
         with store.writer.begin() as conn:
             before = load_actions(conn, "09", ["ACT-001"])["ACT-001"]
-            after = replace(before, description=f"{tag}-{i}", progress=(before.progress + 1) % 101)
+            after = replace(before, description=f"{tag}-{i}", progress=((before.progress or 0) + 1) % 101)
             update_action(conn, "09", before, after, author=tag, source="écran")
         _say(out, f"saved {i}")
 

@@ -334,7 +334,7 @@ def test_the_shipped_ariege_reference_passes_every_rule(tmp_path: Path) -> None:
     assert result.report is not None
     assert result.report.inserted["organisation"] == len(doc["organisations"]) == 16
     assert result.report.inserted["ressource"] == len(doc["ressources"])
-    assert result.report.inserted["action"] == len(doc["actions"]) == 65
+    assert result.report.inserted["action"] == len(doc["actions"]) == 80
     with result.store.engine.connect() as conn:
         kinds = {o["type"] for o in read_reference(conn, "09")["organisations"]}
     assert kinds == {o["type"] for o in doc["organisations"]}

@@ -118,7 +118,7 @@ _RESOURCE_COLUMNS = (
     Column(RESOURCE["verified_on"].excel_header, "verified_on", "date", 11),
     Column(RESOURCE["notes"].excel_header, "notes", "text", 40),
 )
-RESOURCE_COLUMNS = with_registry(RESOURCE, _RESOURCE_COLUMNS)
+RESOURCE_COLUMNS = with_registry(RESOURCE, _RESOURCE_COLUMNS, skip=("source",))
 INDICATOR_COLUMNS = (
     Column(INDICATOR["code"].excel_header, "code", "text", 12),
     Column(INDICATOR["label"].excel_header, "label", "text", 40),

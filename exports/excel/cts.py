@@ -20,6 +20,7 @@ from exports.excel.data import ExportData
 from exports.excel.safe import Formats, SafeSheet
 from store import figures
 from store.actions import ActionData
+from store.fields import ACTION
 from store.vocab import ACTION_STATUS_LABELS, ActionStatus, ResourceStatus, TerritoryKind, Weather
 
 Progress = Callable[[int, int], None]
@@ -29,6 +30,7 @@ STATUS_COLOURS = {
     ActionStatus.DONE: "#70AD47",
     ActionStatus.POSTPONED: "#FFC000",
     ActionStatus.ABANDONED: "#A5A5A5",
+    ActionStatus.UNKNOWN: "#E7E6E6",
 }
 WEATHER_COLOURS = {Weather.GREEN: "#C6EFCE", Weather.ORANGE: "#FFEB9C", Weather.RED: "#FFC7CE"}
 
@@ -314,8 +316,8 @@ class ReportWriter:
                         partners,
                         ActionStatus(action.status).label,
                         Weather(action.weather).label if action.weather else None,
-                        action.progress / 100,
-                        action.due_date,
+                        None if action.progress is None else action.progress / 100,
+                        ACTION["due_date"].cell_value(action.due_date),
                         "Oui" if action.is_late(self.today) else None,
                     ],
                     [

@@ -16,6 +16,7 @@ from exports.excel.safe import Formats, SafeSheet
 from store import actions as action_rules
 from store.actions import ActionData
 from store.activity import WorkshopInfo, get_workshop
+from store.fields import ACTION
 from store.journal import JournalLine, journal_lines, net_changes
 from store.vocab import ActionStatus, Weather
 
@@ -133,8 +134,8 @@ class WorkshopWriter:
                     ActionStatus(a.status).label,
                     Weather(a.weather).label if a.weather else None,
                     a.progress,
-                    a.start_date,
-                    a.due_date,
+                    ACTION["start_date"].cell_value(a.start_date),
+                    ACTION["due_date"].cell_value(a.due_date),
                 ],
                 [self.cell] * 6 + [self.percent, self.date, self.date],
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.models.base import UTCDateTime, department_column, timestamp_column, utcnow
@@ -18,8 +18,11 @@ class Action(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("department_code", "code"),
         CheckConstraint(
-            "status IN ('a_lancer', 'en_cours', 'realisee', 'reportee', 'abandonnee')", name="status"
+            "status IN ('a_lancer', 'en_cours', 'realisee', 'reportee', 'abandonnee', 'non_renseigne')",
+            name="status",
         ),
+        CheckConstraint("start_date_precision IN ('year', 'month', 'day')", name="start_date_precision"),
+        CheckConstraint("due_date_precision IN ('year', 'month', 'day')", name="due_date_precision"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
         CheckConstraint("weather IS NULL OR weather IN ('vert', 'orange', 'rouge')", name="weather"),
         CheckConstraint("due_date IS NULL OR start_date IS NULL OR due_date >= start_date", name="dates"),
@@ -36,10 +39,18 @@ class Action(SQLModel, table=True):
         default=None,
         sa_column=Column(Integer, ForeignKey("organisation.id", ondelete="SET NULL"), index=True),
     )
+    #: The first day of the start period and the last day of the due period (a due date written
+    #: "2023" is kept as 2023-12-31 with precision "year": late is judged against its end).
     start_date: date | None = None
     due_date: date | None = Field(default=None, index=True)
+    start_date_precision: str = Field(
+        default="day", sa_column=Column(String, nullable=False, server_default="day")
+    )
+    due_date_precision: str = Field(
+        default="day", sa_column=Column(String, nullable=False, server_default="day")
+    )
     status: str = Field(default="a_lancer", index=True)
-    progress: int = 0
+    progress: int | None = 0
     weather: str | None = None
     budget_cents: int | None = None
     funding: str | None = None

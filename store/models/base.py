@@ -58,9 +58,12 @@ def department_column() -> Any:
     )
 
 
-def json_list_column(name: str) -> Any:
-    """An ordered list of texts kept with its owner (key figures, citizens' words…)."""
-    return Column(name, JSON, nullable=False, default=list)
+def json_list_column(name: str, *, added: bool = False) -> Any:
+    """An ordered list of texts kept with its owner (key figures, citizens' words…).
+
+    `added=True` for a column added to an existing table: NULL (read as an empty list) in the
+    rows that were there before."""
+    return Column(name, JSON, nullable=added, default=list)
 
 
 def timestamp_column(name: str) -> Any:

@@ -43,6 +43,7 @@ class Resource(SQLModel, table=True):
     status: str = "existant"
     verified_on: date | None = None
     notes: str | None = Field(default=None, sa_column=Column(Text))
+    source: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column("created_at"))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column("updated_at"))
     version: int = Field(default=1, sa_column=_version)
@@ -56,6 +57,7 @@ class ResourceAudience(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True)
     )
     audience: str = Field(primary_key=True)
+    position: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 class ResourceTerritory(SQLModel, table=True):

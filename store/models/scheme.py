@@ -39,6 +39,10 @@ class Challenge(SQLModel, table=True):
     keywords: list[str] = Field(default_factory=list, sa_column=json_list_column("keywords"))
     key_figures: list[str] = Field(default_factory=list, sa_column=json_list_column("key_figures"))
     citizen_quotes: list[str] = Field(default_factory=list, sa_column=json_list_column("citizen_quotes"))
+    #: The objectives as listed on the défi's page, where their wording differs from the titles.
+    objective_list: list[str] = Field(
+        default_factory=list, sa_column=json_list_column("objective_list", added=True)
+    )
 
 
 class Objective(SQLModel, table=True):
@@ -59,6 +63,8 @@ class Objective(SQLModel, table=True):
     goal: str | None = Field(default=None, sa_column=Column(Text))
     expected_results: str | None = Field(default=None, sa_column=Column(Text))
     in_practice: str | None = Field(default=None, sa_column=Column(Text))
+    #: « Le défi à relever », as printed on the objective's page.
+    challenge_statement: str | None = Field(default=None, sa_column=Column(Text))
     position: int = 0
     key_figures: list[str] = Field(default_factory=list, sa_column=json_list_column("key_figures"))
     citizen_quotes: list[str] = Field(default_factory=list, sa_column=json_list_column("citizen_quotes"))
@@ -87,6 +93,8 @@ class ChallengeTheme(SQLModel, table=True):
     challenge_id: int = Field(sa_column=_fk("challenge.id"))
     theme_id: int = Field(sa_column=_fk("theme.id"))
     position: int = 0
+    #: The name as the document wrote it here, when the shared vocabulary harmonised it.
+    written_as: str | None = None
 
 
 class ChallengePathway(SQLModel, table=True):
@@ -94,6 +102,8 @@ class ChallengePathway(SQLModel, table=True):
     challenge_id: int = Field(sa_column=_fk("challenge.id"))
     pathway_id: int = Field(sa_column=_fk("pathway.id"))
     position: int = 0
+    #: The name as the document wrote it here, when the shared vocabulary harmonised it.
+    written_as: str | None = None
 
 
 class ObjectiveTheme(SQLModel, table=True):
@@ -101,6 +111,8 @@ class ObjectiveTheme(SQLModel, table=True):
     objective_id: int = Field(sa_column=_fk("objective.id"))
     theme_id: int = Field(sa_column=_fk("theme.id"))
     position: int = 0
+    #: The name as the document wrote it here, when the shared vocabulary harmonised it.
+    written_as: str | None = None
 
 
 class ObjectivePathway(SQLModel, table=True):
@@ -108,6 +120,8 @@ class ObjectivePathway(SQLModel, table=True):
     objective_id: int = Field(sa_column=_fk("objective.id"))
     pathway_id: int = Field(sa_column=_fk("pathway.id"))
     position: int = 0
+    #: The name as the document wrote it here, when the shared vocabulary harmonised it.
+    written_as: str | None = None
 
 
 class CtsChallenge(SQLModel, table=True):

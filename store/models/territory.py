@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.models.base import department_column
+from store.models.base import department_column, json_list_column
 
 
 class Department(SQLModel, table=True):
@@ -13,6 +13,22 @@ class Department(SQLModel, table=True):
 
     code: str = Field(primary_key=True, max_length=3)
     name: str
+    #: What the reference document says of the whole department: the front pages' citizens'
+    #: words, the DATA REPÈRE figures, « Les enjeux du département en bref ».
+    citizen_quotes: list[str] = Field(
+        default_factory=list, sa_column=json_list_column("citizen_quotes", added=True)
+    )
+    key_figures: list[str] = Field(
+        default_factory=list, sa_column=json_list_column("key_figures", added=True)
+    )
+    stakes_in_brief: list[str] = Field(
+        default_factory=list, sa_column=json_list_column("stakes_in_brief", added=True)
+    )
+    #: Concrete measures of the document that are not actions, each with why (dicts: texte,
+    #: raison, source).
+    measures_without_action: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=json_list_column("measures_without_action", added=True)
+    )
 
 
 class Territory(SQLModel, table=True):

@@ -10,6 +10,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, select
 
+from store import figures
+from store.dates import PreciseDate
+from store.formatting import format_date
 from store.tables import ACTION as A
 from store.tables import ACTION_OBJECTIVE as AO
 from store.tables import ACTION_TERRITORY as AT
@@ -105,7 +108,7 @@ class ActionRow:
     lead: str | None
     status: str
     weather: str | None
-    progress: int
+    progress: int | None
     due_date: date | None
     territories: str
     late: bool
@@ -113,6 +116,16 @@ class ActionRow:
     @property
     def status_label(self) -> str:
         return ActionStatus(self.status).label
+
+    @property
+    def progress_label(self) -> str:
+        """« 40 % », or « — » when the progress is not known."""
+        return "—" if self.progress is None else f"{self.progress} %"
+
+    @property
+    def due_label(self) -> str:
+        """The due date as written: « 15/03/2025 », « décembre 2022 », « 2023 »."""
+        return format_date(self.due_date)
 
 
 @dataclass(frozen=True)
@@ -309,6 +322,7 @@ class ActionList:
                     A.c.weather,
                     A.c.progress,
                     A.c.due_date,
+                    A.c.due_date_precision,
                     lead.c.name.label("lead"),
                 )
                 .outerjoin(lead, lead.c.id == A.c.lead_id)
@@ -341,11 +355,9 @@ class ActionList:
                 status=base[i]["status"],
                 weather=base[i]["weather"],
                 progress=base[i]["progress"],
-                due_date=base[i]["due_date"],
+                due_date=_due(base[i]["due_date"], base[i]["due_date_precision"]),
                 territories=", ".join(territories.get(i, [])),
-                late=bool(
-                    base[i]["due_date"] and base[i]["due_date"] < today and base[i]["status"] in OPEN_STATUSES
-                ),
+                late=figures.is_late(base[i]["status"], base[i]["due_date"], today),
             )
             for i in ids
             if i in base
@@ -377,3 +389,8 @@ def filter_choices(conn: Connection, department: str) -> dict[str, list[tuple[st
             )
         ],
     }
+
+
+def _due(end: date | None, precision: str) -> date | None:
+    """The due date with its precision (the column holds the end of the period)."""
+    return None if end is None else PreciseDate.of(end, precision)

@@ -64,11 +64,16 @@ class AttachedAction:
     code: str
     title: str
     status: str
-    progress: int
+    progress: int | None
 
     @property
     def status_label(self) -> str:
         return ActionStatus(self.status).label
+
+    @property
+    def progress_label(self) -> str:
+        """« 40 % », or « — » when the progress is not known."""
+        return "—" if self.progress is None else f"{self.progress} %"
 
 
 @dataclass(frozen=True)
@@ -120,9 +125,9 @@ def scheme_tree(conn: Connection, department: str) -> list[EngagementNode]:
 
 def _names(conn: Connection, link: type, vocab: type, owner: str, target: str, owner_id: int) -> list[str]:
     lt, vt = link.__table__, vocab.__table__  # type: ignore[attr-defined]
-    return list(
+    return list(  # the name as the document wrote it there, when the vocabulary harmonised it
         conn.execute(
-            select(vt.c.name)
+            select(func.coalesce(lt.c.written_as, vt.c.name))
             .join(lt, lt.c[target] == vt.c.id)
             .where(lt.c[owner] == owner_id)
             .order_by(lt.c.position)
@@ -159,6 +164,7 @@ def node_detail(conn: Connection, department: str, code: str) -> NodeDetail | No
             sections=[
                 (title, text)
                 for title, text in (
+                    ("Le défi à relever", row["challenge_statement"]),
                     ("Les constats", row["findings"]),
                     ("L'objectif", row["goal"]),
                     ("Les résultats attendus", row["expected_results"]),
@@ -188,7 +194,17 @@ def node_detail(conn: Connection, department: str, code: str) -> NodeDetail | No
             code=code,
             label=ChallengeNode(code, row["number"], row["title"], []).label,
             parent_label=EngagementNode("", engagement.number, engagement.title, []).label,
-            sections=[("Les enjeux", row["stakes"])] if row["stakes"] else [],
+            sections=[
+                (title, text)
+                for title, text in (
+                    ("Les enjeux", row["stakes"]),
+                    (
+                        "Les objectifs opérationnels (page du défi)",
+                        "\n".join(f"- {line}" for line in row["objective_list"] or []),
+                    ),
+                )
+                if text
+            ],
             themes=_names(conn, ChallengeTheme, Theme, "challenge_id", "theme_id", row["id"]),
             pathways=_names(conn, ChallengePathway, Pathway, "challenge_id", "pathway_id", row["id"]),
             keywords=list(row["keywords"] or []),

@@ -8,7 +8,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
+from exports.reference_yaml import dump_reference
+from importers.reference_yaml import embedded_reference_text
 from importers.setup_store import initialise
 from tui.app import SuiviStsApp, make_app
 
@@ -16,11 +19,23 @@ from tui.app import SuiviStsApp, make_app
 TODAY = date(2024, 3, 1)
 
 
+#: A delegation's follow-up of the shipped actions (statuses, progress, due dates…) that the app
+#: tests rely on: late actions, progress bars. Test data, since the document gives none of it.
+FOLLOW_UP = Path(__file__).parent.parent / "fixtures" / "ariege_followup.yaml"
+
+
 @pytest.fixture(scope="session")
 def ariege_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The embedded Ariège reference data loaded once per test session."""
-    path = tmp_path_factory.mktemp("template") / "ariege.sqlite"
-    initialise(path).store.dispose()
+    """The embedded Ariège reference data with a follow-up of its actions, loaded once per session."""
+    folder = tmp_path_factory.mktemp("template")
+    doc = yaml.safe_load(embedded_reference_text())
+    follow_up = yaml.safe_load(FOLLOW_UP.read_text(encoding="utf-8"))["actions"]
+    for action in doc["actions"]:
+        action.update(follow_up.get(action["code"], {}))
+    reference = folder / "ariege_suivi.yaml"
+    reference.write_text(dump_reference(doc), encoding="utf-8")
+    path = folder / "ariege.sqlite"
+    initialise(path, reference=reference).store.dispose()
     return path
 
 

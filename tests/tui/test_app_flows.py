@@ -36,7 +36,7 @@ async def test_opens_on_the_dashboard_with_the_department_and_late_actions(app_f
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
         title = str(app.screen.query_one("#dept-title", Static).render())
-        assert "Ariège (09)" in title and "65 actions" in title
+        assert "Ariège (09)" in title and "80 actions" in title
         assert str(app.screen.query_one("#status-a_lancer", Button).label).startswith("À lancer ")
         late = app.screen.query_one("#late", DataTable)
         assert "ACT-005" in table_codes(late)  # UAPED, due 31/12/2023, still open on 01/03/2024
@@ -68,7 +68,7 @@ async def test_search_ignores_case_and_accents(app_factory: AppFactory) -> None:
         assert isinstance(screen, ActionsScreen)
         codes = table_codes(screen.query_one("#actions-table", DataTable))
         assert "ACT-003" in codes  # « Extension du bus de dépistage mammobile … »
-        assert 0 < len(codes) < 65
+        assert 0 < len(codes) < 80
 
 
 async def test_late_filter_and_sort_by_due_date(app_factory: AppFactory) -> None:
@@ -85,7 +85,7 @@ async def test_late_filter_and_sort_by_due_date(app_factory: AppFactory) -> None
         assert "ACT-005" in codes and len(codes) == 2
         await pilot.press("e")
         await settle(pilot)
-        assert screen.query_one("#actions-table", DataTable).row_count == 65
+        assert screen.query_one("#actions-table", DataTable).row_count == 80
 
 
 async def test_edit_and_save_an_action_journals_each_changed_field(
@@ -344,7 +344,7 @@ async def test_a_filter_saved_under_a_name_is_applied_again(app_factory: AppFact
         await settle(pilot)
         await pilot.press("e")  # clear the filters
         await settle(pilot)
-        assert screen.query_one("#actions-table", DataTable).row_count == 65
+        assert screen.query_one("#actions-table", DataTable).row_count == 80
         await pilot.press("f")
         await settle(pilot)
         assert isinstance(app.screen, ChoiceDialog)
@@ -404,4 +404,4 @@ async def test_a_damaged_store_offers_its_latest_backup_and_never_overwrites_wit
         await settle(pilot)
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
-        assert "65 actions" in str(app.screen.query_one("#dept-title", Static).render())
+        assert "80 actions" in str(app.screen.query_one("#dept-title", Static).render())

@@ -222,7 +222,7 @@ def test_export_of_a_filtered_list_holds_only_its_actions(ariege_db: Any, tmp_pa
         store.dispose()
     assert ars.summary.startswith("2 actions")
     assert cts.summary.startswith("rapport CTS : 1 actions")
-    assert everything.summary.startswith("65 actions")
+    assert everything.summary.startswith("80 actions")
 
 
 async def test_x_on_a_filtered_list_exports_what_is_shown(

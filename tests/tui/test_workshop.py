@@ -89,7 +89,7 @@ async def test_workshop_keys_save_and_journal_at_once(app_factory: AppFactory, a
     done, _journal = stored(ariege_db, "ACT-004")
     assert done.status == "realisee" and done.progress == 100
     moved, journal5 = stored(ariege_db, "ACT-005")
-    assert moved.progress == initial.progress + 20
+    assert moved.progress == (initial.progress or 0) + 20
     assert source == "Atelier n°1"
     assert {line.source for line in journal5 if line.kind != "creation"} == {"Atelier n°1"}
     assert any(line.comment == "point fait en CTS" for line in journal5)
@@ -99,23 +99,23 @@ async def test_five_quick_plus_on_one_action_no_refusal_one_net_change(
     app_factory: AppFactory, ariege_db: Path, warnings: list[str]
 ) -> None:
     initial, _ = stored(ariege_db, "ACT-005")
-    assert initial.progress <= 50
+    assert (initial.progress or 0) <= 50
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_session(pilot)
         await pilot.press("down", *["plus"] * 5)  # no pause between the presses
-        assert screen.actions["ACT-005"].progress == initial.progress + 50  # shown at once
+        assert screen.actions["ACT-005"].progress == (initial.progress or 0) + 50  # shown at once
         await settle(pilot)
         changes = rows(screen.query_one("#session-changes", DataTable))
         table = screen.query_one("#workshop-table", DataTable)
         shown = table.get_row("ACT-005")
     assert warnings == []
     assert [row[1:] for row in changes] == [
-        ["ACT-005", f"Avancement (%) : {initial.progress} % → {initial.progress + 50} %"]
+        ["ACT-005", f"Avancement (%) : {initial.progress} % → {(initial.progress or 0) + 50} %"]
     ]
-    assert str(shown[3]) == f"{initial.progress + 50} %"
+    assert str(shown[3]) == f"{(initial.progress or 0) + 50} %"
     action, journal = stored(ariege_db, "ACT-005")
-    assert action.progress == initial.progress + 50
+    assert action.progress == (initial.progress or 0) + 50
     assert action.version > initial.version
 
 
@@ -139,10 +139,11 @@ async def test_quick_gestures_on_five_actions_are_all_saved(
         action, _ = stored(ariege_db, code)
         assert action.weather == "rouge"
         assert action.status == "en_cours"
-        assert action.progress == min(100, before[code].progress + 10)
+        assert action.progress == min(100, (before[code].progress or 0) + 10)
     changed = [row[1] for row in changes]
     for code in targets:
-        wanted = {"weather": "rouge", "status": "en_cours", "progress": min(100, before[code].progress + 10)}
+        progress = min(100, (before[code].progress or 0) + 10)
+        wanted = {"weather": "rouge", "status": "en_cours", "progress": progress}
         assert changed.count(code) == sum(getattr(before[code], f) != v for f, v in wanted.items())
 
 
@@ -177,10 +178,10 @@ async def test_an_unfinished_session_resumes_in_a_second_copy_of_the_app(
         await settle(pilot)
         changes = rows(resumed.query_one("#session-changes", DataTable))
     assert [row[1:] for row in changes] == [
-        ["ACT-004", f"Avancement (%) : {initial.progress} % → {initial.progress + 20} %"]
+        ["ACT-004", f"Avancement (%) : {initial.progress} % → {(initial.progress or 0) + 20} %"]
     ]
     action, journal = stored(ariege_db, "ACT-004")
-    assert action.progress == initial.progress + 20
+    assert action.progress == (initial.progress or 0) + 20
     assert {line.source for line in journal if line.kind == "modification"} == {f"Atelier n°{session_id}"}
 
 
@@ -245,7 +246,11 @@ async def test_ctrl_q_just_after_quick_keys_keeps_them(app_factory: AppFactory, 
                 break
             await asyncio.sleep(0.1)
     action, _journal = stored(ariege_db, "ACT-004")
-    assert (action.status, action.progress, action.weather) == ("en_cours", initial.progress + 20, "rouge")
+    assert (action.status, action.progress, action.weather) == (
+        "en_cours",
+        (initial.progress or 0) + 20,
+        "rouge",
+    )
 
 
 async def test_lowering_the_progress_of_a_done_action_is_refused_with_a_word(
@@ -297,7 +302,7 @@ async def test_a_change_from_another_copy_still_shows_both_versions(
         assert isinstance(app.screen, ConflictDialog)
         await pilot.click("#mine")
         await settle(pilot)
-    assert stored(ariege_db, "ACT-004")[0].progress == base.progress + 10
+    assert stored(ariege_db, "ACT-004")[0].progress == (base.progress or 0) + 10
 
 
 async def test_export_proposes_the_documents_folder_and_lists_net_changes(
@@ -368,7 +373,7 @@ async def test_each_gesture_is_on_disk_a_moment_after_the_key(
                 while True:
                     with reader.engine.connect() as conn:
                         action = load_actions(conn, "09", ["ACT-004"])["ACT-004"]
-                    if action.progress == initial.progress + 10 * step:
+                    if action.progress == (initial.progress or 0) + 10 * step:
                         break
                     assert time.monotonic() - pressed < 1.0, "a gesture not committed within a second"
                     await asyncio.sleep(0.005)

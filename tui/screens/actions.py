@@ -16,6 +16,7 @@ from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from store.fields import ACTION
 from store.views.action_list import SORT_COLUMNS, ActionFilter, ActionPage, ActionRow
+from store.vocab import ActionStatus
 from tui.screens.base import BaseScreen
 from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.columns import Column, theme_style
@@ -32,7 +33,8 @@ COLUMNS = [
     Column("title", SORT_COLUMNS["title"], 44, flex=True, min_width=40),
     Column("objective", SORT_COLUMNS["objective"], 9, priority=2),
     Column("lead", SORT_COLUMNS["lead"], 20, flex=True, min_width=14, priority=3),
-    Column("status", SORT_COLUMNS["status"], 10),  # "Abandonnée", "⚠ En cours" (only open ones are late)
+    # the longest status ("Non renseigné"), or "⚠ " and an open one (only open ones are late)
+    Column("status", SORT_COLUMNS["status"], max(len(s.label) for s in ActionStatus)),
     Column("weather", SORT_COLUMNS["weather"], 6),
     Column("progress", SORT_COLUMNS["progress"], 10),
     Column("due_date", SORT_COLUMNS["due_date"], 10),
@@ -166,9 +168,9 @@ class ActionsScreen(BaseScreen):
             label = ACTION["weather"].format(r.weather)
             return Text(label, style=theme_style(colours, WEATHER_STYLE.get(r.weather or "", "")))
         if key == "progress":
-            return f"{r.progress} %"
+            return r.progress_label
         if key == "due_date":
-            return f"{r.due_date:%d/%m/%Y}" if r.due_date else ""
+            return r.due_label
         return str(getattr(r, key) or "")
 
     def _highlighted(self) -> ActionRow | None:
@@ -189,8 +191,8 @@ class ActionsScreen(BaseScreen):
             f"pilote {r.lead}" if r.lead else "",
             ("⚠ en retard, " if r.late else "") + r.status_label.lower(),
             f"météo {ACTION['weather'].format(r.weather).lower()}" if r.weather else "",
-            f"{r.progress} %",
-            f"échéance {r.due_date:%d/%m/%Y}" if r.due_date else "",
+            r.progress_label,
+            f"échéance {r.due_label}" if r.due_date else "",
             r.territories,
         ]
         detail.update(Text(" · ".join(p for p in parts if p)))

@@ -171,7 +171,7 @@ class DashboardScreen(BaseScreen):
             cells = {
                 "code": r.code,
                 "title": r.title,
-                "due": f"{r.due_date:%d/%m/%Y}" if r.due_date else "",
+                "due": r.due_label,
                 "status": r.status_label,
             }
             table.add_row(*(clip(cells[c.key], width) for c, width in fitted), key=r.code)

@@ -117,7 +117,7 @@ class SchemeScreen(BaseScreen):
         table = self.query_one("#node-actions", DataTable)
         table.clear()
         for a in detail.actions:
-            table.add_row(a.code, a.title, a.status_label, f"{a.progress} %", key=a.code)
+            table.add_row(a.code, a.title, a.status_label, a.progress_label, key=a.code)
 
     @on(DataTable.RowSelected, "#node-actions")
     def open_action(self, event: DataTable.RowSelected) -> None:

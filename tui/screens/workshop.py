@@ -375,7 +375,7 @@ class WorkshopScreen(BaseScreen):
         if key == "status":
             return ActionStatus(a.status).label
         if key == "progress":
-            return Text(f"{a.progress} %", justify="right")
+            return Text(ACTION["progress"].format(a.progress) or "—", justify="right")
         if key == "weather":
             colour = self.app.theme_variables.get(WEATHER_COLOURS.get(a.weather or "", ""), "")
             return Text(ACTION["weather"].format(a.weather) or "—", style=colour)
@@ -432,7 +432,7 @@ class WorkshopScreen(BaseScreen):
     def action_progress(self, direction: int) -> None:
         action = self._current()
         if action is not None:
-            self._set_progress(action, action.progress + direction * PROGRESS_STEP)
+            self._set_progress(action, (action.progress or 0) + direction * PROGRESS_STEP)
 
     def _set_progress(self, action: ActionData, progress: int) -> None:
         progress = min(100, max(0, progress))
@@ -466,7 +466,7 @@ class WorkshopScreen(BaseScreen):
             TextDialog(
                 f"{code} : avancement",
                 "Avancement en % (par exemple 75)",
-                placeholder=f"actuellement {action.progress} %",
+                placeholder=f"actuellement {ACTION['progress'].format(action.progress) or 'non renseigné'}",
                 check=check,
             ),
             typed,
