@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -100,6 +101,44 @@ def on_connect(schema: str) -> Any:
         dbapi_connection.commit()
 
     return configure
+
+
+# --- passwords: asked when the server wants one, kept in this process only --------------------
+
+#: Asks for the password of a server address (shown without password); None: do not ask.
+PasswordPrompt = Callable[[str], "str | None"]
+_prompt: list[PasswordPrompt] = []
+_passwords: dict[str, str] = {}
+
+
+def set_password_prompt(prompt: PasswordPrompt | None) -> None:
+    """How to ask for a missing password (the command line asks on the terminal, hidden)."""
+    _prompt.clear()
+    if prompt is not None:
+        _prompt.append(prompt)
+
+
+def do_connect(url: str) -> Any:
+    """The engine's connect hook: libpq finds the password (~/.pgpass, PGPASSFILE, PGSERVICE);
+    when it finds none the user is asked once, and the answer stays in memory for this process."""
+    key = display_url(url)
+
+    def connect(dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        if "password" not in cparams and key in _passwords:
+            cparams["password"] = _passwords[key]
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except dialect.loaded_dbapi.OperationalError as exc:
+            if "no password supplied" not in str(exc) or "password" in cparams or not _prompt:
+                raise
+            password = _prompt[0](key)
+            if not password:
+                raise
+            connection = dialect.connect(*cargs, **{**cparams, "password": password})
+            _passwords[key] = password
+            return connection
+
+    return connect
 
 
 # --- the schema may only be written by its owner ------------------------------------------------
@@ -198,6 +237,14 @@ def display_url(url: str | URL) -> str:
     return parsed.set(query=query).render_as_string(hide_password=False)
 
 
+def has_password(url: str | URL) -> bool:
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001
+        return False
+    return bool(parsed.password) or "password" in {k.lower() for k in parsed.query}
+
+
 def scrub(message: str, url: str | URL | None = None) -> str:
     """A message with any password it could carry removed."""
     if url is not None:
@@ -221,7 +268,8 @@ def connection_failure(exc: BaseException, url: str | URL) -> ServerUnreachable 
     """The French explanation of a failed connection, or None if `exc` is not one."""
     detail = str(exc)
     low = detail.lower()
-    if not (low.startswith("connection failed") or "connection to server" in low or "timeout" in low):
+    starts = ("connection failed", "failed to resolve host", "connection to server")
+    if not (low.startswith(starts) or "connection to server" in low or "timeout expired" in low):
         return None
     parsed = make_url(url)
     where, database, role = _where(parsed), parsed.database or "?", parsed.username or "?"
@@ -232,7 +280,7 @@ def connection_failure(exc: BaseException, url: str | URL) -> ServerUnreachable 
         )
     elif "connection refused" in low:
         text_ = f"Le serveur {where} refuse la connexion : serveur arrêté, ou mauvaise adresse ou port ?"
-    elif "could not translate host name" in low or "name or service not known" in low:
+    elif "resolve host" in low or "translate host name" in low or "name or service not known" in low:
         text_ = f"Serveur inconnu : « {parsed.host} » (nom mal écrit, ou réseau indisponible ?)."
     elif "no password supplied" in low:
         text_ = (
@@ -257,7 +305,9 @@ def connection_failure(exc: BaseException, url: str | URL) -> ServerUnreachable 
             "de la région, nom du serveur)."
         )
     elif "pg_hba.conf" in low or "no pg_hba" in low:
-        text_ = f"Le serveur {where} n'autorise pas le rôle « {role} » à se connecter à la base « {database} »."
+        text_ = (
+            f"Le serveur {where} n'autorise pas le rôle « {role} » à se connecter à la base « {database} »."
+        )
     elif "too many connections" in low or "remaining connection slots" in low:
         text_ = f"Le serveur {where} n'accepte plus de connexions pour le moment : réessayez plus tard."
     elif "server closed the connection" in low or "terminated" in low:
@@ -279,5 +329,6 @@ __all__ = [
     "ensure_schema",
     "on_connect",
     "scrub",
+    "set_password_prompt",
     "timeout_s",
 ]

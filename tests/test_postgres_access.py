@@ -194,7 +194,8 @@ def test_a_department_09_role_cannot_point_its_records_at_rows_of_31(
             text("SELECT id FROM organisation WHERE department_code = '09' LIMIT 1")
         ).scalar()
     with _raw(delegation) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="hors du département"):
+        # the composite key (department_code, lead_id) → organisation (department_code, id), 0007
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="same_department"):
             conn.execute("UPDATE action SET lead_id = %s WHERE id = %s", (org_31, action_09))
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="entre départements"):
             conn.execute("INSERT INTO action_partner VALUES (%s, %s, 9)", (action_09, org_31))
