@@ -207,7 +207,8 @@ def _ensure_role(conn: Connection, role: str, password: str | None) -> bool:
         conn.execute(text(f"ALTER ROLE \"{role}\" SET {name} = '{value}'"))
     if password:
         # Only the SCRAM verifier travels (and could reach the server's log), never the password.
-        conn.execute(text(f"ALTER ROLE \"{role}\" PASSWORD '{scram.verifier(password)}'"))
+        # (base64, `$` and `:` only: no quote to escape; sent as is, no bind parameters)
+        conn.exec_driver_sql(f"ALTER ROLE \"{role}\" PASSWORD '{scram.verifier(password)}'")
     return created
 
 

@@ -230,7 +230,7 @@ def display_url(url: str | URL) -> str:
         parsed = make_url(url)
     except Exception:  # noqa: BLE001 - never let a malformed address leak through an error
         return "(adresse illisible)"
-    parsed = parsed.set(password=None)
+    parsed = parsed._replace(password=None)  # URL.set() takes None as "unchanged"
     if parsed.drivername.startswith("postgresql"):
         parsed = parsed.set(drivername="postgresql")
     query = {k: v for k, v in parsed.query.items() if k.lower() not in {"password", "passfile"}}

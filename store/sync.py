@@ -94,8 +94,9 @@ class SyncReport:
 
 def server_identity(url: str) -> str:
     """The server as recorded in `sync_state`: host, port, database and options, no credentials."""
-    parsed = make_url(normalise_url(url)).set(username=None, password=None, drivername="postgresql")
-    return parsed.render_as_string(hide_password=False)
+    parsed = make_url(normalise_url(url))._replace(username=None, password=None)  # set() keeps None ones
+    query = {k: v for k, v in parsed.query.items() if k.lower() not in {"password", "passfile", "user"}}
+    return parsed.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
 @dataclass(frozen=True)
