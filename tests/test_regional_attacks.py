@@ -197,10 +197,11 @@ def test_temporary_tables_do_not_fool_the_same_department_checks(region: Region,
         attacks = (
             f"UPDATE suivi_sts.action SET lead_id = {ids['org31']} WHERE id = {ids['act09']}",
             f"UPDATE suivi_sts.challenge SET engagement_id = {ids['eng31']} WHERE id = {ids['chal09']}",
-            f"UPDATE suivi_sts.indicator SET objective_id = {ids['obj31']}, action_id = NULL WHERE id = {ids['ind09']}",
+            f"UPDATE suivi_sts.indicator SET objective_id = {ids['obj31']}, action_id = NULL "
+            f"WHERE id = {ids['ind09']}",
             f"UPDATE suivi_sts.resource SET carrier_id = {ids['org31']} WHERE id = {ids['res09']}",
-            "INSERT INTO suivi_sts.action_event (department_code, action_id, at, author, kind, source, comment) "
-            f"VALUES ('09', {ids['act31']}, now(), 'chef 31', 'commentaire', 'écran', 'faux')",
+            "INSERT INTO suivi_sts.action_event (department_code, action_id, at, author, kind, source, "
+            f"comment) VALUES ('09', {ids['act31']}, now(), 'chef 31', 'commentaire', 'écran', 'faux')",
             "INSERT INTO suivi_sts.resource_event (department_code, resource_id, at, author, kind, source) "
             f"VALUES ('09', {ids['res31']}, now(), 'chef 31', 'commentaire', 'écran')",
             f"INSERT INTO suivi_sts.action_partner VALUES ({ids['act09']}, {ids['org31']}, 1)",
@@ -222,8 +223,8 @@ def test_temporary_tables_do_not_fool_the_same_department_checks(region: Region,
             ).fetchone()
         with pytest.raises(pg.InsufficientPrivilege):  # never UniqueViolation: nothing learnt
             conn.execute(
-                "INSERT INTO suivi_sts.indicator_value (department_code, indicator_id, period, category, value) "
-                "VALUES ('09', %s, %s, %s, 1)",
+                "INSERT INTO suivi_sts.indicator_value (department_code, indicator_id, period, category, "
+                "value) VALUES ('09', %s, %s, %s, 1)",
                 (ids["ind31"], period, category[0] if category else None),
             )
     assert _rows_of_31(region) == before
