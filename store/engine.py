@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,12 @@ def _translate_error(context: ExceptionContext) -> BaseException | None:
             )
         return None
     sqlstate = getattr(exc, "sqlstate", None)
+    if sqlstate == "42501" and re.search(r"permission denied for table (theme|pathway)\b", text):
+        return AccessDenied(
+            "Accès refusé par le serveur : les thèmes et parcours partagés par tous les départements "
+            "ne sont modifiés que par l'administrateur régional (un thème ou parcours nouveau doit "
+            "d'abord être chargé par lui, avec « init --reference »)."
+        )
     if sqlstate == "42501":  # insufficient_privilege, also row-level security refusals
         return AccessDenied(
             "Accès refusé par le serveur : votre compte ne permet pas cette opération "

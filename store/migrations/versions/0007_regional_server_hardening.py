@@ -199,6 +199,8 @@ _CREDENTIALS = re.compile(r"^([a-z0-9+.-]+://)[^/@?#]*@", re.IGNORECASE)
 def _strip_sync_credentials() -> None:
     """`sync_state.server` without user name nor password (older versions stored the URL)."""
     bind = op.get_bind()
+    if bind.dialect.name == "sqlite":  # the old text zeroed, not left in free pages (nor backups)
+        bind.exec_driver_sql("PRAGMA secure_delete = ON")
     state = sa.table(
         "sync_state",
         sa.column("id", sa.Integer),
