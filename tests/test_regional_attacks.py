@@ -506,3 +506,57 @@ def test_admin_setup_closes_public_and_temporary_tables(region: Region) -> None:
             conn.execute("CREATE TABLE public.encore (x int)")
         with pytest.raises(pg.InsufficientPrivilege):
             conn.execute("CREATE TEMP TABLE organisation (id bigint)")
+
+
+# --- and a delegation still does all its work through the app ---------------------------------
+
+
+def test_a_delegation_still_does_its_work_through_the_app(region: Region) -> None:
+    from dataclasses import replace
+
+    from store.actions import add_comment, update_action
+    from store.activity import delete_filter, end_workshop, save_filter, start_workshop
+    from store.reference import apply_reference, read_reference
+    from store.resources import load_resources, update_resource
+
+    store = open_store(region.role_url(region.dt09))
+    try:
+        with store.writer.begin() as conn:
+            before = load_actions(conn, "09")["ACT-002"]
+            update_action(
+                conn,
+                "09",
+                before,
+                replace(before, title=before.title + " (revu)", progress=40),
+                author="ana",
+                source="écran",
+            )
+            after = load_actions(conn, "09")["ACT-002"]
+            add_comment(conn, "09", after, "point d'étape", author="ana", source="écran")
+            resource = load_resources(conn, "09")["RES-PFR"]
+            update_resource(
+                conn,
+                "09",
+                resource,
+                replace(resource, notes="Revu en atelier."),
+                author="ana",
+                source="écran",
+            )
+            session = start_workshop(
+                conn, "09", scope_kind="objectif", scope_code="E1-D4-O2", scope_label="O2", author="ana"
+            )
+            end_workshop(conn, session.id)
+            save_filter(conn, "09", "mes actions", {"statut": ["en_cours"]})
+            delete_filter(conn, "09", "mes actions")
+        with store.writer.begin() as conn:  # the scheme reloaded: lists and links replaced
+            doc = read_reference(conn, "09")
+            doc["defis_cts"] = [*doc["defis_cts"], "Un défi de plus"]
+            apply_reference(conn, doc, author="ana", source="test")
+        with store.engine.connect() as conn:
+            signed = conn.exec_driver_sql(
+                "SELECT DISTINCT author FROM action_event WHERE origin_author = 'ana'"
+            ).all()
+            unsigned = conn.exec_driver_sql("SELECT count(*) FROM action_event WHERE author = 'ana'").scalar()
+        assert signed == [(region.dt09,)] and unsigned == 0
+    finally:
+        store.dispose()
