@@ -560,3 +560,49 @@ def test_a_delegation_still_does_its_work_through_the_app(region: Region) -> Non
         assert signed == [(region.dt09,)] and unsigned == 0
     finally:
         store.dispose()
+
+
+def test_the_password_comes_from_pgpass_a_service_or_a_hidden_prompt(
+    region: Region, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import urlsplit
+
+    from store import server
+    from tests.conftest import PG_URL
+
+    assert PG_URL is not None
+    host, port = urlsplit(PG_URL).hostname, urlsplit(PG_URL).port
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"{host}:{port}:{region.database}:{region.dt09}:{region.password}\n")
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    store = open_store(region.url(region.dt09))  # no password in the address
+    with store.engine.connect() as conn:
+        assert set(load_actions(conn, "09")) == {"ACT-001", "ACT-002"}
+    store.dispose()
+
+    services = tmp_path / "pg_service.conf"
+    services.write_text(f"[region]\nhost={host}\nport={port}\ndbname={region.database}\nuser={region.dt09}\n")
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    store = open_store("postgresql://?service=region")
+    with store.engine.connect() as conn:
+        assert load_actions(conn, "09")
+    store.dispose()
+
+    monkeypatch.delenv("PGPASSFILE")
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "absent"))
+    asked: list[str] = []
+
+    def prompt(where: str) -> str:
+        asked.append(where)
+        return region.password
+
+    server.set_password_prompt(prompt)
+    try:
+        store = open_store(region.url(region.dt31))
+        with store.engine.connect() as conn:
+            assert set(load_actions(conn, "31")) == {"ACT-001", "ACT-002"}
+        store.dispose()
+    finally:
+        server.set_password_prompt(None)
+    assert asked == [region.url(region.dt31)]  # asked once, the address shown without password
