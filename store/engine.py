@@ -85,6 +85,12 @@ def _server_engine(url: str) -> Engine:
 
     def translate(context: ExceptionContext) -> BaseException | None:
         failure = server.connection_failure(context.original_exception, url)
+        if failure is None and context.is_disconnect:
+            failure = server.ServerUnreachable(
+                "La connexion avec le serveur a été coupée (réseau, serveur redémarré, session "
+                "arrêtée par l'administrateur ?). Rien n'a été enregistré de l'opération en cours : "
+                "réessayez, l'application se reconnecte."
+            )
         return failure if failure is not None else _translate_error(context)
 
     event.listen(engine, "handle_error", translate)

@@ -606,3 +606,20 @@ def test_the_password_comes_from_pgpass_a_service_or_a_hidden_prompt(
     finally:
         server.set_password_prompt(None)
     assert asked == [region.url(region.dt31)]  # asked once, the address shown without password
+
+
+def test_a_session_cut_by_the_administrator_is_said_in_french_and_the_next_one_reconnects(
+    region: Region,
+) -> None:
+    store = open_store(region.role_url(region.dt31))
+    try:
+        with store.engine.connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            with superuser() as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            with pytest.raises(ServerUnreachable, match="coupée"):
+                conn.exec_driver_sql("SELECT 1").all()
+        with store.engine.connect() as conn:  # the pool checks its connections first
+            assert load_actions(conn, "31")
+    finally:
+        store.dispose()
