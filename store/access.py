@@ -13,13 +13,52 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
+from store import scram
 from store.errors import StoreError, ValidationError
 
 ACCESS_TABLE = "suivi_sts_access"
 ALL_DEPARTMENTS = "*"
-#: Tables a department role may read but never change (or only add to).
-READ_ONLY_TABLES = frozenset({"alembic_version", ACCESS_TABLE})
-APPEND_ONLY_TABLES = frozenset({"action_event", "resource_event", "theme", "pathway"})
+#: Tables a department role may read but never change: the schema's own, and the vocabularies
+#: every department shares (written by the administrator only).
+READ_ONLY_TABLES = frozenset({"alembic_version", ACCESS_TABLE, "theme", "pathway"})
+#: Journals: added to, never changed.
+APPEND_ONLY_TABLES = frozenset({"action_event", "resource_event"})
+#: Tables whose rows the app replaces (links, lists): the only ones a delegation may DELETE from.
+#: Elsewhere it gets no DELETE and only column-level UPDATE, so that it cannot take the locks
+#: that stop other departments' reads (LOCK TABLE … SHARE / EXCLUSIVE needs a table-level
+#: UPDATE, DELETE or TRUNCATE privilege).
+DELETABLE_TABLES = frozenset(
+    {
+        "action_objective",
+        "action_partner",
+        "action_territory",
+        "care_offer_activity",
+        "care_offer_target",
+        "challenge_pathway",
+        "challenge_theme",
+        "cnr_proposal",
+        "cts_challenge",
+        "indicator_value",
+        "objective_pathway",
+        "objective_theme",
+        "resource_audience",
+        "resource_territory",
+        "saved_filter",
+    }
+)
+#: Columns a delegation never writes: ids come from the sequences (an id chosen by hand could
+#: take the next one of another department's insert), rows never change department.
+SERVER_SET_COLUMNS = frozenset({"id"})
+FIXED_COLUMNS = frozenset({"id", "department_code"})
+#: Defaults of every delegation's sessions (a hostile session can lower them for itself only:
+#: see docs/deployment.md).
+ROLE_SETTINGS = {
+    "lock_timeout": "10s",
+    "statement_timeout": "60s",
+    "idle_in_transaction_session_timeout": "60s",
+}
+#: Connections one delegation's role may hold at once (the server's are shared by all).
+CONNECTION_LIMIT = 20
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _DEPARTMENT = re.compile(r"^(\d{2,3}|2[AB]|\*)$")
 
@@ -71,6 +110,63 @@ def grant(
     return Grant(role, department, read_only, created)
 
 
+def secure_database(engine: Engine) -> list[str]:
+    """`admin setup`: close what PostgreSQL leaves open to everybody in the app's database.
+
+    PostgreSQL's advice after CVE-2018-1058: nobody but its owner may create objects in a
+    schema others use (up to PostgreSQL 14 everybody could in `public`). Returns what was done,
+    and what the administrator must ask of the server's superuser, in French.
+    """
+    _require_postgresql(engine)
+    done: list[str] = []
+    with engine.begin() as conn:
+        schema, database = conn.execute(text("SELECT current_schema(), current_database()")).one()
+        conn.execute(text(f'REVOKE ALL ON SCHEMA "{schema}" FROM PUBLIC'))
+        done.append(f"schéma « {schema} » : aucun droit pour PUBLIC (accès par admin grant seulement)")
+        for statement, still_open, what in (
+            (
+                "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+                _PUBLIC_CREATES_IN_PUBLIC,
+                "schéma « public » : création interdite à PUBLIC",
+            ),
+            (
+                f'REVOKE TEMPORARY ON DATABASE "{database}" FROM PUBLIC',
+                _PUBLIC_MAKES_TEMP_TABLES,
+                f"base « {database} » : tables temporaires interdites à PUBLIC",
+            ),
+        ):
+            _try(conn, statement)
+            if conn.execute(text(still_open)).scalar():
+                done.append(f"À FAIRE par le superutilisateur du serveur (droit insuffisant) : {statement};")
+            else:
+                done.append(what)
+    return done
+
+
+_PUBLIC_CREATES_IN_PUBLIC = (
+    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n, LATERAL pg_catalog.aclexplode("
+    "COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a "
+    "WHERE n.nspname = 'public' AND a.grantee = 0 AND a.privilege_type = 'CREATE')"
+)
+_PUBLIC_MAKES_TEMP_TABLES = (
+    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database d, LATERAL pg_catalog.aclexplode("
+    "COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) a "
+    "WHERE d.datname = pg_catalog.current_database() AND a.grantee = 0 "
+    "AND a.privilege_type = 'TEMPORARY')"
+)
+
+
+def _try(conn: Connection, statement: str) -> None:
+    """Run `statement` in a savepoint; a refusal (not the object's owner) is checked after."""
+    savepoint = conn.begin_nested()
+    try:
+        conn.execute(text(statement))
+    except Exception:  # noqa: BLE001 - refused: what is still open is reported
+        savepoint.rollback()
+        return
+    savepoint.commit()
+
+
 def revoke(engine: Engine, role: str, department: str | None = None) -> None:
     """Unbind `role` from `department` (from every department when None); the role remains."""
     _require_postgresql(engine)
@@ -106,12 +202,13 @@ def _ensure_role(conn: Connection, role: str, password: str | None) -> bool:
     created = not _role_exists(conn, role)
     if created:
         conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS'))
+    conn.execute(text(f'ALTER ROLE "{role}" CONNECTION LIMIT {CONNECTION_LIMIT}'))
+    for name, value in ROLE_SETTINGS.items():
+        conn.execute(text(f"ALTER ROLE \"{role}\" SET {name} = '{value}'"))
     if password:
-        statement = conn.execute(
-            text("SELECT format('ALTER ROLE %I PASSWORD %L', CAST(:r AS text), CAST(:p AS text))"),
-            {"r": role, "p": password},
-        ).scalar_one()
-        conn.execute(text(statement))
+        # Only the SCRAM verifier travels (and could reach the server's log), never the password.
+        # (base64, `$` and `:` only: no quote to escape; sent as is, no bind parameters)
+        conn.exec_driver_sql(f"ALTER ROLE \"{role}\" PASSWORD '{scram.verifier(password)}'")
     return created
 
 
@@ -119,12 +216,16 @@ def _apply_privileges(conn: Connection, role: str) -> None:
     """Table privileges from the role's bindings: none, read-only or read-write (per schema)."""
     rows = conn.execute(text(f"SELECT read_only FROM {ACCESS_TABLE} WHERE role_name = :r"), {"r": role}).all()
     schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-    tables = [
-        t
-        for (t,) in conn.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
+    columns: dict[str, list[str]] = {}
+    for table, column in conn.execute(
+        text(
+            "SELECT c.relname, a.attname FROM pg_catalog.pg_attribute a "
+            "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' "
+            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum"
         )
-    ]
+    ):
+        columns.setdefault(table, []).append(column)
     q_role, q_schema = f'"{role}"', f'"{schema}"'
     conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA {q_schema} FROM {q_role}"))
     conn.execute(text(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {q_schema} FROM {q_role}"))
@@ -133,16 +234,30 @@ def _apply_privileges(conn: Connection, role: str) -> None:
         return
     writable = any(not read_only for (read_only,) in rows)
     conn.execute(text(f"GRANT USAGE ON SCHEMA {q_schema} TO {q_role}"))
-    for table in tables:
-        if not writable or table in READ_ONLY_TABLES:
-            privileges = "SELECT"
-        elif table in APPEND_ONLY_TABLES:
-            privileges = "SELECT, INSERT"
-        else:
-            privileges = "SELECT, INSERT, UPDATE, DELETE"
-        conn.execute(text(f'GRANT {privileges} ON {q_schema}."{table}" TO {q_role}'))
+    for table, names in columns.items():
+        for statement in _table_grants(table, names, writable=writable):
+            conn.execute(text(f'GRANT {statement} ON {q_schema}."{table}" TO {q_role}'))
     if writable:
-        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {q_schema} TO {q_role}"))
+        # USAGE (nextval for the ids' defaults), not SELECT: no reading another's counters.
+        conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {q_schema} TO {q_role}"))
+
+
+def _table_grants(table: str, names: list[str], *, writable: bool) -> list[str]:
+    """What a role gets on one table: SELECT, plus column-level INSERT / UPDATE and DELETE
+    where a delegation needs them."""
+    grants = ["SELECT"]
+    if not writable or table in READ_ONLY_TABLES:
+        return grants
+    insertable = ", ".join(f'"{n}"' for n in names if n not in SERVER_SET_COLUMNS)
+    grants.append(f"INSERT ({insertable})")
+    if table in APPEND_ONLY_TABLES:
+        return grants
+    updatable = [f'"{n}"' for n in names if n not in FIXED_COLUMNS]
+    if updatable:
+        grants.append(f"UPDATE ({', '.join(updatable)})")
+    if table in DELETABLE_TABLES:
+        grants.append("DELETE")
+    return grants
 
 
 def drop_role(engine: Engine, role: str) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 
 from store import backup as backups
+from store import server
 from store.engine import make_engine, normalise_url, sqlite_path, writer
 from store.errors import NotAStoreFile, ReadOnlyStore, StoreError
 from store.health import (
@@ -55,6 +56,12 @@ class Store:
     @property
     def path(self) -> Path | None:
         return sqlite_path(self.url)
+
+    @property
+    def address(self) -> str:
+        """The store as it may be shown: its file, or the server's address without password."""
+        path = self.path
+        return str(path) if path is not None else server.display_url(self.url)
 
     @property
     def writer(self) -> Engine:
@@ -170,6 +177,11 @@ def _refuse_damaged(path: Path, *, immutable: bool) -> None:
 
 def _open_server(url: str, *, upgrade_schema: bool) -> Store:
     engine = make_engine(url)
+    try:
+        _check_server(engine, url, upgrade_schema=upgrade_schema)
+    except BaseException:
+        engine.dispose()
+        raise
     status = schema_status(engine)
     if status.state is SchemaState.NEWER:
         return Store(
@@ -191,6 +203,15 @@ def _open_server(url: str, *, upgrade_schema: bool) -> Store:
                 f"(suivi-sts --db … init avec le compte propriétaire). {exc}"
             ) from exc
     return Store(engine=engine, url=url)
+
+
+def _check_server(engine: Engine, url: str, *, upgrade_schema: bool) -> None:
+    """The app's schema exists (created by the administrator) and nobody else may write to it."""
+    schema = server.app_schema(url)
+    with engine.begin() as conn:
+        if upgrade_schema:
+            server.ensure_schema(conn, schema)
+        server.check_search_path(conn, schema)
 
 
 def _read_only(url: str, notice: str, notices: list[str], *, immutable: bool = False) -> Store:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.pool import QueuePool
 
+from store import server
 from store.errors import NotAStoreFile, ReadOnlyStore, StoreBusy, StoreError
 from store.health import AccessDenied, StoreDamaged, StoreFull
 
@@ -69,12 +71,30 @@ def make_engine(
     url = normalise_url(url_or_path)
     path = sqlite_path(url)
     if path is None:
-        engine = create_engine(url, pool_pre_ping=True)
-        event.listen(engine, "handle_error", _translate_error)
-        return engine
+        return _server_engine(url)
     if not read_only:
         _create_private_file(path)
     return _sqlite_engine(path, read_only=read_only, immutable=immutable)
+
+
+def _server_engine(url: str) -> Engine:
+    """PostgreSQL: the app's schema alone on the search path, bounded waits, French failures."""
+    engine = create_engine(url, pool_pre_ping=True, connect_args=server.connect_args())
+    event.listen(engine, "do_connect", server.do_connect(url))
+    event.listen(engine, "connect", server.on_connect(server.app_schema(url)))
+
+    def translate(context: ExceptionContext) -> BaseException | None:
+        failure = server.connection_failure(context.original_exception, url)
+        if failure is None and context.is_disconnect:
+            failure = server.ServerUnreachable(
+                "La connexion avec le serveur a été coupée (réseau, serveur redémarré, session "
+                "arrêtée par l'administrateur ?). Rien n'a été enregistré de l'opération en cours : "
+                "réessayez, l'application se reconnecte."
+            )
+        return failure if failure is not None else _translate_error(context)
+
+    event.listen(engine, "handle_error", translate)
+    return engine
 
 
 def _create_private_file(path: Path) -> None:
@@ -204,10 +224,26 @@ def _translate_error(context: ExceptionContext) -> BaseException | None:
             )
         return None
     sqlstate = getattr(exc, "sqlstate", None)
+    if sqlstate == "42501" and re.search(r"permission denied for table (theme|pathway)\b", text):
+        return AccessDenied(
+            "Accès refusé par le serveur : les thèmes et parcours partagés par tous les départements "
+            "ne sont modifiés que par l'administrateur régional (un thème ou parcours nouveau doit "
+            "d'abord être chargé par lui, avec « init --reference »)."
+        )
     if sqlstate == "42501":  # insufficient_privilege, also row-level security refusals
         return AccessDenied(
             "Accès refusé par le serveur : votre compte ne permet pas cette opération "
             f"(département d'une autre délégation ou accès en lecture seule). Détail : {text.strip()}"
+        )
+    if sqlstate == "55P03":  # lock_not_available: lock_timeout reached
+        return StoreBusy(
+            f"Le serveur est occupé : une autre session retient ces données depuis plus de "
+            f"{server.timeout_s()} s. Rien n'a été perdu : réessayez dans un moment."
+        )
+    if sqlstate == "57014":  # query_canceled: statement_timeout reached
+        return StoreBusy(
+            f"Le serveur n'a pas répondu dans le délai ({server.statement_timeout_s()} s) : "
+            "opération annulée, rien n'a été perdu. Réessayez plus tard."
         )
     if sqlstate == "53100":  # disk_full
         return StoreFull(_FULL)

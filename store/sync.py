@@ -94,8 +94,9 @@ class SyncReport:
 
 def server_identity(url: str) -> str:
     """The server as recorded in `sync_state`: host, port, database and options, no credentials."""
-    parsed = make_url(normalise_url(url)).set(username=None, password=None, drivername="postgresql")
-    return parsed.render_as_string(hide_password=False)
+    parsed = make_url(normalise_url(url))._replace(username=None, password=None)  # set() keeps None ones
+    query = {k: v for k, v in parsed.query.items() if k.lower() not in {"password", "passfile", "user"}}
+    return parsed.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
 @dataclass(frozen=True)
@@ -337,15 +338,30 @@ def _status_comment(conn: Connection, action: Any) -> str:
 
 
 def _copy_comments(src: Connection, dst: Connection, dept: str) -> int:
-    """Journal comments of the source missing at the destination (same action, time, author, text)."""
+    """Journal comments of the source missing at the destination (same action, time, author, text).
+
+    A comment is known by its original author and time: on the server those of a delegation's
+    rows are the server's own, and what the laptop said is kept in `origin_author` / `origin_at`.
+    """
 
     def comments(conn: Connection) -> dict[tuple[Any, ...], dict[str, Any]]:
         rows = conn.execute(
-            select(ACTIONS.c.code, EVENTS.c.at, EVENTS.c.author, EVENTS.c.comment, EVENTS.c.source)
+            select(
+                ACTIONS.c.code,
+                EVENTS.c.at,
+                EVENTS.c.author,
+                EVENTS.c.comment,
+                EVENTS.c.source,
+                EVENTS.c.origin_author,
+                EVENTS.c.origin_at,
+            )
             .join(ACTIONS, ACTIONS.c.id == EVENTS.c.action_id)
             .where(EVENTS.c.department_code == dept, EVENTS.c.kind == "commentaire")
         ).mappings()
-        return {(r["code"], r["at"], r["author"], r["comment"]): dict(r) for r in rows}
+        return {
+            (r["code"], r["origin_at"] or r["at"], r["origin_author"] or r["author"], r["comment"]): dict(r)
+            for r in rows
+        }
 
     present = comments(dst)
     missing = [row for key, row in comments(src).items() if key not in present]
@@ -367,6 +383,8 @@ def _copy_comments(src: Connection, dst: Connection, dept: str) -> int:
             "kind": "commentaire",
             "source": r["source"],
             "comment": r["comment"],
+            "origin_author": r["origin_author"],
+            "origin_at": r["origin_at"],
         }
         for r in missing
         if r["code"] in ids

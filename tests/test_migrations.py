@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import CheckConstraint, Connection, Engine, inspect, text
 
 import store.models  # noqa: F401  (registers every table on the metadata)
+from store import server_schema
 from store.engine import make_engine, writer
 from store.models.base import metadata
 from store.schema import MIGRATIONS, head_revision, upgrade
@@ -60,7 +61,12 @@ def _migrate(engine: Engine, verb: str, revision: str) -> None:
 def _drift(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True}
+            conn,
+            opts={
+                "compare_type": server_schema.compare_type,
+                "compare_server_default": True,
+                "include_object": server_schema.include_object,
+            },
         )
         differences = compare_metadata(context, metadata)
     return [

@@ -88,10 +88,8 @@ def test_a_department_09_role_cannot_change_or_delete_rows_of_31(
                 "INSERT INTO action (department_code, code, title, status, progress, created_at, "
                 "updated_at, version) VALUES ('31', 'X-1', 'intrus', 'a_lancer', 0, now(), now(), 1)"
             )
-        # refused by the same-department check (0005) before the row-level policy is even reached
-        with pytest.raises(
-            psycopg.errors.InsufficientPrivilege, match="row-level security|hors du département"
-        ):
+        # a delegation may not even write department_code once a row exists (column privileges)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied for table action"):
             conn.execute("UPDATE action SET department_code = '31' WHERE department_code = '09'")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("INSERT INTO suivi_sts_access VALUES (current_user, '31', false)")
@@ -194,7 +192,8 @@ def test_a_department_09_role_cannot_point_its_records_at_rows_of_31(
             text("SELECT id FROM organisation WHERE department_code = '09' LIMIT 1")
         ).scalar()
     with _raw(delegation) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="hors du département"):
+        # the composite key (department_code, lead_id) → organisation (department_code, id), 0007
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="same_department"):
             conn.execute("UPDATE action SET lead_id = %s WHERE id = %s", (org_31, action_09))
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="entre départements"):
             conn.execute("INSERT INTO action_partner VALUES (%s, %s, 9)", (action_09, org_31))

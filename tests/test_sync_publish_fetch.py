@@ -153,7 +153,11 @@ def test_cli_publish_and_fetch_with_a_department_role(
     url = role_url(pg_url, role)
     db = str(laptop.path)
     laptop.dispose()
-    assert main(["--db", db, "publish", "--to", url]) == 0
+    # a delegation's account may not add to the shared themes and pathways: refused, in French
+    assert main(["--db", db, "publish", "--to", url]) == 2
+    assert "thèmes et parcours" in capsys.readouterr().err
+    # so the administrator loads the department first (docs/deployment.md), then the delegation
+    assert main(["--db", db, "publish", "--to", pg_url]) == 0
     assert main(["--db", db, "publish", "--to", url]) == 0
     assert "Rien à faire" in capsys.readouterr().out
     copy = str(tmp_path / "copie.sqlite")

@@ -49,6 +49,8 @@ def test_an_old_store_is_backed_up_then_migrated_and_keeps_every_row(tmp_path: P
     for table, rows in before.items():  # columns added later come last: the old ones are intact
         width = len(rows[0]) if rows else 0
         assert [row[:width] for row in after[table]] == rows, f"table {table} modifiée par la migration"
+    # 0007: the (empty) provenance columns of the journal, origin_author and origin_at
+    assert all(r[-2:] == (None, None) for r in after["action_event"])
     # 0008: dates of existing actions are precise to the day, the publics keep a position
     assert {row[-2:] for row in after["action"]} == {("day", "day")}
     assert set(after) - set(before) == {

@@ -113,6 +113,7 @@ def _run(args: argparse.Namespace) -> int:
     from store.errors import StoreError
 
     target = args.db or str(default_store_path())
+    _guard_server_passwords(args)
     try:
         handler = getattr(args, "handler", None)
         if handler is None:
@@ -127,11 +128,34 @@ def _run(args: argparse.Namespace) -> int:
         return UNUSABLE
 
 
+def _guard_server_passwords(args: argparse.Namespace) -> None:
+    """A password missing from a server address is asked (hidden); one written in it is
+    visible to every user of the machine (`ps`): say so."""
+    from store import server
+
+    if sys.stdin.isatty():
+        import getpass
+
+        server.set_password_prompt(lambda where: getpass.getpass(f"Mot de passe pour {where} : "))
+    for address in (args.db, getattr(args, "to", None), getattr(args, "source", None)):
+        if address and address.startswith(("postgresql", "postgres:")) and server.has_password(address):
+            print(
+                "Attention : le mot de passe écrit dans l'adresse du serveur est visible des autres "
+                "utilisateurs de cette machine (liste des processus). Retirez-le de l'adresse : il "
+                "sera demandé, ou lu dans ~/.pgpass (voir docs/deployment.md).",
+                file=sys.stderr,
+            )
+
+
 def _run_app(target: str, department: str | None) -> int:
     from importers.setup_store import initialise
     from store.engine import normalise_url, sqlite_path
 
     path = sqlite_path(normalise_url(target))
+    if path is None:  # the server: reached (password asked, failure said) before the screens
+        from store.database import open_store
+
+        open_store(target).dispose()
     if path is not None and not path.exists():
         print(f"Première ouverture : création de « {path} » avec le schéma de l'Ariège…", file=sys.stderr)
         initialise(target).store.dispose()

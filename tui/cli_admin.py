@@ -38,6 +38,11 @@ def register(commands: Any, export_kinds: Any) -> None:
     admin_commands = admin.add_subparsers(
         dest="admin_command", metavar="ACTION", required=True, parser_class=type(admin)
     )
+    setup = admin_commands.add_parser(
+        "setup",
+        help="installe ou met à niveau le schéma et ferme ce que PostgreSQL ouvre à tous (CVE-2018-1058)",
+    )
+    setup.set_defaults(handler=run_setup)
     grant = admin_commands.add_parser(
         "grant", help="crée ou met à jour un rôle de connexion lié à un département"
     )
@@ -146,6 +151,21 @@ def _password(role: str) -> str | None:
             raise StoreError("Les deux mots de passe diffèrent : rien n'a été changé.")
         return first or None
     return None
+
+
+def run_setup(args: argparse.Namespace, target: str) -> int:
+    from store import access
+    from store.database import open_store
+
+    store = open_store(target)
+    try:
+        done = access.secure_database(store.engine)
+    finally:
+        store.dispose()
+    print(f"Serveur prêt : {store.address}")
+    for line in done:
+        print(f"  - {line}")
+    return UNUSABLE if any(line.startswith("À FAIRE") for line in done) else OK
 
 
 def run_grant(args: argparse.Namespace, target: str) -> int:

@@ -43,7 +43,7 @@ def run_init(args: argparse.Namespace, target: str) -> int:
 
     result = initialise(target, reference=args.reference, empty=args.empty)
     print_notices(result.store)
-    print(f"Base prête : {result.store.path or result.store.url}")
+    print(f"Base prête : {result.store.address}")
     if result.report is not None:
         print(result.report.summary())
     result.store.dispose()

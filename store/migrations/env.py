@@ -8,6 +8,7 @@ from alembic import context
 from sqlmodel.sql.sqltypes import AutoString
 
 import store.models  # noqa: F401  (registers every table on the metadata)
+from store import server_schema
 from store.models.base import UTCDateTime, metadata
 
 connection = context.config.attributes.get("connection")
@@ -24,21 +25,13 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fal
     return False
 
 
-#: Tables made by hand-written migrations only (PostgreSQL access rules): not in the models.
-UNMODELLED_TABLES = frozenset({"suivi_sts_access"})
-
-
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    return not (type_ == "table" and name in UNMODELLED_TABLES)
-
-
 context.configure(
     connection=connection,
-    include_object=include_object,
+    include_object=server_schema.include_object,  # PostgreSQL-only access rules and keys
     render_item=render_item,
     target_metadata=metadata,
     render_as_batch=True,  # SQLite cannot ALTER most things: rebuild tables in batch mode
-    compare_type=True,
+    compare_type=server_schema.compare_type,
     transaction_per_migration=False,
 )
 context.run_migrations()

@@ -92,3 +92,7 @@ class ResourceEvent(SQLModel, table=True):
     new_value: str | None = Field(default=None, sa_column=Column(Text))
     source: str
     comment: str | None = Field(default=None, sa_column=Column(Text))
+    #: On the regional server a delegation's `author` and `at` are set by the server (its login
+    #: role, its clock); what the laptop said is kept here, as provenance (migration 0007).
+    origin_author: str | None = Field(default=None, sa_column=Column(Text))
+    origin_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -1,0 +1,625 @@
+"""Attacks on the regional server (issue 12), replayed as department 09 and as a read-only role
+with hand-written SQL, on a real PostgreSQL where `public` still lets everybody create objects
+(as up to PostgreSQL 14). Each must fail for the attacker: 31's rows stay unread and unchanged,
+nothing is taken over, no password shows anywhere.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import errors as pg
+
+from store import access
+from store.actions import load_actions
+from store.database import open_store
+from store.errors import StoreBusy
+from store.server import ServerUnreachable, UnsafeServer
+from tests.regional_support import Region, regional_server, superuser, superuser_on
+
+pytestmark = pytest.mark.postgres
+
+ATTACKERS = ("dt09", "ro09")
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
+    from tests.conftest import PG_URL, REQUIRE_PG
+
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("SUIVI_STS_TEST_PG_URL manquant alors que PostgreSQL est exigé (CI).")
+        pytest.skip("pas de serveur PostgreSQL (SUIVI_STS_TEST_PG_URL)")
+    with regional_server(tmp_path_factory.mktemp("region")) as made:
+        yield made
+
+
+def _attacker(region: Region, who: str) -> str:
+    return str(getattr(region, who))
+
+
+def _one(conn: psycopg.Connection, query: str, *params: object) -> object:
+    row = conn.execute(query, params).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def _ids(region: Region) -> dict[str, int]:
+    """Ids of 31's rows (and a few of 09's) that the attacks aim at."""
+    with superuser_on(region.database) as conn:
+        conn.execute("SET search_path = suivi_sts")
+        found = {}
+        for name, query in {
+            "org31": "SELECT min(id) FROM organisation WHERE department_code = '31'",
+            "eng31": "SELECT min(id) FROM engagement WHERE department_code = '31'",
+            "obj31": "SELECT min(id) FROM objective WHERE department_code = '31'",
+            "act31": "SELECT id FROM action WHERE department_code = '31' AND code = 'ACT-001'",
+            "ind31": "SELECT min(id) FROM indicator WHERE department_code = '31'",
+            "ter31": "SELECT min(id) FROM territory WHERE department_code = '31'",
+            "res31": "SELECT min(id) FROM resource WHERE department_code = '31'",
+            "act09": "SELECT id FROM action WHERE department_code = '09' AND code = 'ACT-001'",
+            "chal09": "SELECT min(id) FROM challenge WHERE department_code = '09'",
+            "ind09": "SELECT min(id) FROM indicator WHERE department_code = '09'",
+            "res09": "SELECT min(id) FROM resource WHERE department_code = '09'",
+        }.items():
+            found[name] = int(_one(conn, query))  # type: ignore[call-overload]
+    return found
+
+
+def _rows_of_31(region: Region) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of department 31, as the superuser sees it."""
+    with superuser_on(region.database) as conn:
+        conn.execute("SET search_path = suivi_sts")
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
+                "WHERE c.relnamespace = 'suivi_sts'::regnamespace AND c.relkind = 'r' "
+                "AND a.attname = 'department_code' ORDER BY 1"
+            )
+        ]
+        return {
+            t: sorted(map(tuple, conn.execute(f"SELECT * FROM {t} WHERE department_code = '31'")), key=repr)
+            for t in tables
+        }
+
+
+def _access_rows(region: Region) -> list[tuple[object, ...]]:
+    with superuser_on(region.database) as conn:
+        return conn.execute("SELECT * FROM suivi_sts.suivi_sts_access ORDER BY 1, 2").fetchall()
+
+
+# --- 1. takeover through an operator planted in `public` ----------------------------------------
+
+OPERANDS = (("varchar", "varchar"), ("varchar", "text"), ("text", "varchar"), ("text", "text"))
+
+
+@pytest.mark.parametrize("who", ATTACKERS)
+def test_an_operator_planted_in_public_never_runs_with_the_administrators_rights(
+    region: Region, who: str
+) -> None:
+    attacker = _attacker(region, who)
+    before = _access_rows(region)
+    with region.connect(attacker) as conn:
+        conn.execute(f"CREATE TABLE public.pwned_{who} (who text, at timestamptz DEFAULT now())")
+        conn.execute(f"GRANT INSERT ON public.pwned_{who} TO PUBLIC")
+        for left, right in (
+            ("varchar", "varchar"),
+            ("varchar", "text"),
+            ("text", "varchar"),
+            ("text", "text"),
+        ):
+            name = f"public.eq_{who}_{left}_{right}"
+            conn.execute(
+                f"CREATE FUNCTION {name}({left}, {right}) RETURNS boolean LANGUAGE sql AS $$ "
+                f"INSERT INTO public.pwned_{who} (who) VALUES (current_user); "
+                f"INSERT INTO suivi_sts.suivi_sts_access VALUES ('{attacker}', '*', false) "
+                "ON CONFLICT DO NOTHING; "
+                "SELECT $1::text OPERATOR(pg_catalog.=) $2::text $$"
+            )
+            conn.execute(
+                f"CREATE OPERATOR public.= (LEFTARG = {left}, RIGHTARG = {right}, FUNCTION = {name})"
+            )
+        # nor can the app's own schema take anything
+        with pytest.raises(pg.InsufficientPrivilege):
+            conn.execute("CREATE FUNCTION suivi_sts.now() RETURNS timestamptz LANGUAGE sql AS 'SELECT now()'")
+    # the administrator's routine work: reload a scheme, grant again, check
+    from tests.conftest import MINI_REFERENCE
+
+    assert region.run("--db", region.admin_url(), "init", "--reference", str(MINI_REFERENCE))[0] == 0
+    assert region.run("--db", region.admin_url(), "check")[0] == 0
+    code, said = region.run(
+        "--db", region.admin_url(), "admin", "grant", region.ro09, "--department", "09", "--read-only"
+    )
+    assert code == 0, said
+    with superuser_on(region.database) as conn:
+        assert conn.execute(f"SELECT * FROM public.pwned_{who}").fetchall() == []
+    assert _access_rows(region) == before
+    with region.connect(attacker) as conn:
+        assert conn.execute("SELECT DISTINCT department_code FROM suivi_sts.action").fetchall() == [("09",)]
+        for left, right in OPERANDS:  # the next attacker plants its own
+            conn.execute(f"DROP OPERATOR public.= ({left}, {right})")
+
+
+def test_the_app_refuses_a_schema_others_may_write_to(region: Region) -> None:
+    with superuser_on(region.database) as conn:
+        conn.execute("GRANT CREATE ON SCHEMA suivi_sts TO PUBLIC")
+    try:
+        with pytest.raises(UnsafeServer, match="CVE-2018-1058"):
+            open_store(region.role_url(region.dt31))
+        code, said = region.run("--db", region.role_url(region.dt31), "check")
+        assert code == 2 and "refuse" in said
+    finally:
+        with superuser_on(region.database) as conn:
+            conn.execute("REVOKE CREATE ON SCHEMA suivi_sts FROM PUBLIC")
+
+
+def test_every_app_session_searches_pg_catalog_first_and_never_public(region: Region) -> None:
+    store = open_store(region.role_url(region.dt31))
+    with store.engine.connect() as conn:
+        path = conn.exec_driver_sql("SELECT current_schemas(true)").scalar_one()
+    store.dispose()
+    assert path[0] == "pg_catalog" and "public" not in path and path[1] == "suivi_sts"
+
+
+# --- 2. the same-department checks cannot be shadowed -------------------------------------------
+
+SHADOWS = (
+    "CREATE TEMP TABLE organisation (id bigint, department_code text)",
+    "CREATE TEMP TABLE engagement (id bigint, department_code text)",
+    "CREATE TEMP TABLE objective (id bigint, department_code text)",
+    "CREATE TEMP TABLE action (id bigint, department_code text)",
+    "CREATE TEMP TABLE indicator (id bigint, department_code text)",
+    "CREATE TEMP TABLE territory (id bigint, department_code text)",
+    "CREATE TEMP TABLE resource (id bigint, department_code text)",
+)
+
+
+@pytest.mark.parametrize("who", ATTACKERS)
+def test_temporary_tables_do_not_fool_the_same_department_checks(region: Region, who: str) -> None:
+    ids, before = _ids(region), _rows_of_31(region)
+    refused = (pg.InsufficientPrivilege, pg.ForeignKeyViolation)
+    with region.connect(_attacker(region, who)) as conn:
+        conn.execute("SET search_path = pg_temp, suivi_sts")
+        for statement in SHADOWS:
+            conn.execute(statement)
+        for key in ("org31", "eng31", "obj31", "act31", "ind31", "ter31", "res31"):
+            table = {"org": "organisation", "eng": "engagement", "obj": "objective", "act": "action"}.get(
+                key[:3], {"ind": "indicator", "ter": "territory", "res": "resource"}.get(key[:3])
+            )
+            conn.execute(f"INSERT INTO pg_temp.{table} VALUES ({ids[key]}, '09')")
+        attacks = (
+            f"UPDATE suivi_sts.action SET lead_id = {ids['org31']} WHERE id = {ids['act09']}",
+            f"UPDATE suivi_sts.challenge SET engagement_id = {ids['eng31']} WHERE id = {ids['chal09']}",
+            f"UPDATE suivi_sts.indicator SET objective_id = {ids['obj31']}, action_id = NULL "
+            f"WHERE id = {ids['ind09']}",
+            f"UPDATE suivi_sts.resource SET carrier_id = {ids['org31']} WHERE id = {ids['res09']}",
+            "INSERT INTO suivi_sts.action_event (department_code, action_id, at, author, kind, source, "
+            f"comment) VALUES ('09', {ids['act31']}, now(), 'chef 31', 'commentaire', 'écran', 'faux')",
+            "INSERT INTO suivi_sts.resource_event (department_code, resource_id, at, author, kind, source) "
+            f"VALUES ('09', {ids['res31']}, now(), 'chef 31', 'commentaire', 'écran')",
+            f"INSERT INTO suivi_sts.action_partner VALUES ({ids['act09']}, {ids['org31']}, 1)",
+            f"INSERT INTO suivi_sts.action_territory VALUES ({ids['act09']}, {ids['ter31']})",
+            f"INSERT INTO suivi_sts.action_objective VALUES ({ids['act09']}, {ids['obj31']}, 1)",
+            f"INSERT INTO suivi_sts.resource_territory VALUES ({ids['res09']}, {ids['ter31']})",
+        )
+        for attack in attacks:
+            with pytest.raises(refused):
+                conn.execute(attack)
+        # 31's indicator values are neither probed nor waited on through their unique key
+        with superuser_on(region.database) as admin:
+            period = _one(
+                admin,
+                f"SELECT period FROM suivi_sts.indicator_value WHERE indicator_id = {ids['ind31']} LIMIT 1",
+            )
+            category = admin.execute(
+                f"SELECT category FROM suivi_sts.indicator_value WHERE indicator_id = {ids['ind31']} LIMIT 1"
+            ).fetchone()
+        with pytest.raises(pg.InsufficientPrivilege):  # never UniqueViolation: nothing learnt
+            conn.execute(
+                "INSERT INTO suivi_sts.indicator_value (department_code, indicator_id, period, category, "
+                "value) VALUES ('09', %s, %s, %s, 1)",
+                (ids["ind31"], period, category[0] if category else None),
+            )
+    assert _rows_of_31(region) == before
+
+
+@pytest.mark.parametrize("who", ATTACKERS)
+def test_nothing_of_31_is_read_or_changed_by_hand_written_sql(region: Region, who: str) -> None:
+    before = _rows_of_31(region)
+    with region.connect(_attacker(region, who)) as conn:
+        conn.execute("SET search_path = suivi_sts")
+        for table in before:
+            seen = conn.execute(f"SELECT DISTINCT department_code FROM {table}").fetchall()
+            assert seen in ([], [("09",)]), table
+        refused = [
+            "UPDATE suivi_sts_access SET department_code = '*'",
+            "INSERT INTO suivi_sts_access VALUES (current_user, '31', false)",
+            # an id chosen by hand could take the next one of 31's inserts
+            "INSERT INTO action (id, department_code, code, title, status, progress, created_at, updated_at,"
+            " version) VALUES (999999, '09', 'X-1', 'id choisi', 'a_lancer', 0, now(), now(), 1)",
+            "UPDATE action SET department_code = '31'",
+            "TRUNCATE action_objective",
+            "DELETE FROM action",
+            "ALTER TABLE action DISABLE ROW LEVEL SECURITY",
+            "SELECT setval('action_id_seq', 2147483647)",
+            "SELECT last_value FROM action_id_seq",  # another department's activity
+            "INSERT INTO theme (name) VALUES ('thème pirate')",
+        ]
+        harmless = [
+            "UPDATE action SET title = 'piraté' WHERE department_code = '31'",
+            "DELETE FROM indicator_value WHERE department_code = '31'",
+            "DELETE FROM action_objective WHERE action_id NOT IN (SELECT id FROM action)",
+        ]
+        if who == "ro09":
+            refused += harmless
+            harmless = []
+        for statement in refused:
+            with pytest.raises(pg.InsufficientPrivilege):
+                conn.execute(statement)
+        for statement in harmless:
+            assert conn.execute(statement).rowcount == 0, statement
+    assert _rows_of_31(region) == before
+
+
+# --- 3. no secret anywhere ----------------------------------------------------------------------
+
+
+def test_admin_grant_sends_a_scram_verifier_never_the_password(region: Region) -> None:
+    from tests.regional_support import SCRAM_GROUP
+
+    role, password = f"{region.dt09}_bis", "motdepasse-très-secret-é"
+    with superuser() as conn:
+        conn.execute(f"ALTER ROLE {region.admin} IN DATABASE {region.database} SET log_statement = 'all'")
+        log_size = len(_server_log(conn))
+    try:
+        code, said = region.run(
+            "--db",
+            region.admin_url(),
+            "admin",
+            "grant",
+            role,
+            "--department",
+            "09",
+            env={"SUIVI_STS_ROLE_PASSWORD": password},
+        )
+        assert code == 0, said
+        with superuser() as conn:
+            conn.execute(f"GRANT {SCRAM_GROUP} TO {role}")
+            stored = _one(conn, "SELECT rolpassword FROM pg_authid WHERE rolname = %s", role)
+            logged = _server_log(conn)[log_size:]
+        assert str(stored).startswith("SCRAM-SHA-256$4096:")
+        assert password not in logged and "ALTER ROLE" in logged  # the log did record the grant
+        psycopg.connect(region.url(role, password), autocommit=True).close()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(region.url(role, "pas le bon"), autocommit=True)
+    finally:
+        store = open_store(region.admin_url())
+        access.drop_role(store.engine, role)
+        store.dispose()
+        with superuser() as conn:
+            conn.execute(f"ALTER ROLE {region.admin} IN DATABASE {region.database} RESET log_statement")
+
+
+def _server_log(conn: psycopg.Connection) -> str:
+    return str(_one(conn, "SELECT pg_read_file('server.log')"))
+
+
+def test_no_password_in_outputs_stores_or_backups(region: Region, tmp_path: Path) -> None:
+    laptop = tmp_path / "portable-09.sqlite"
+    dt09 = region.role_url(region.dt09)
+    for argv in (
+        ("--db", str(laptop), "fetch", "--from", dt09),
+        ("--db", str(laptop), "publish", "--to", dt09),
+        ("--db", str(laptop), "backup"),
+        ("--db", region.admin_url(), "check"),
+    ):
+        code, said = region.run(*argv)
+        assert code == 0, said
+    secrets = (region.password, region.admin_password)
+    for said in region.outputs:
+        assert not any(s in said for s in secrets), said
+    for file in [laptop, *laptop.parent.glob("sauvegardes/*")]:
+        content = file.read_bytes()
+        assert not any(s.encode() in content for s in secrets), file
+    import sqlite3
+
+    with sqlite3.connect(laptop) as conn:
+        servers = {r[0] for r in conn.execute("SELECT DISTINCT server FROM sync_state")}
+    assert servers and all("@" not in s for s in servers), servers
+
+
+# --- 4. no department stops another for long ----------------------------------------------------
+
+CORE_TABLES = ("action", "resource", "organisation", "objective", "territory", "indicator", "department")
+
+
+@pytest.mark.parametrize("who", ATTACKERS)
+def test_31_keeps_reading_while_the_attacker_holds_every_lock_it_can(region: Region, who: str) -> None:
+    with region.connect(_attacker(region, who)) as conn:
+        conn.execute("SET search_path = suivi_sts")
+        conn.execute("SET lock_timeout = 0")  # a hostile session lifts its own limits
+        conn.execute("SET statement_timeout = 0")
+        conn.execute("BEGIN")
+        for table in CORE_TABLES:
+            for mode in ("ACCESS EXCLUSIVE", "EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE"):
+                with pytest.raises(pg.InsufficientPrivilege):
+                    conn.execute("SAVEPOINT s")
+                    try:
+                        conn.execute(f"LOCK TABLE {table} IN {mode} MODE")
+                    finally:
+                        conn.execute("ROLLBACK TO SAVEPOINT s")
+            conn.execute("SAVEPOINT s")
+            try:
+                conn.execute(f"LOCK TABLE {table} IN ROW EXCLUSIVE MODE")
+            except pg.InsufficientPrivilege:
+                conn.execute("ROLLBACK TO SAVEPOINT s")
+                conn.execute(f"LOCK TABLE {table} IN ACCESS SHARE MODE")
+        if who == "dt09":
+            conn.execute("SELECT * FROM action FOR UPDATE")
+        started = time.monotonic()
+        with psycopg.connect(region.role_url(region.dt31), autocommit=True) as reader:
+            for table in CORE_TABLES:
+                reader.execute(f"SELECT count(*) FROM suivi_sts.{table}").fetchone()
+        assert time.monotonic() - started < 2
+        conn.execute("ROLLBACK")
+
+
+def test_a_lock_on_a_list_table_costs_31_a_french_message_within_the_timeout(
+    region: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What PostgreSQL cannot prevent (docs/deployment.md): a delegation that may DELETE from a
+    table may lock it; the other departments wait at most the app's lock timeout."""
+    monkeypatch.setenv("SUIVI_STS_PG_TIMEOUT", "2")
+    with region.connect(region.dt09) as conn:
+        conn.execute("BEGIN")
+        conn.execute("LOCK TABLE suivi_sts.action_objective IN ACCESS EXCLUSIVE MODE")
+        store = open_store(region.role_url(region.dt31))
+        started = time.monotonic()
+        with pytest.raises(StoreBusy, match="occupé"), store.engine.connect() as reader:
+            load_actions(reader, "31")
+        assert time.monotonic() - started < 5
+        store.dispose()
+        conn.execute("ROLLBACK")
+
+
+def test_ids_are_64_bit_and_a_role_cannot_hold_every_connection(region: Region) -> None:
+    with superuser_on(region.database) as conn:
+        types = {
+            r[0]
+            for r in conn.execute(
+                "SELECT data_type FROM information_schema.columns WHERE table_schema = 'suivi_sts' "
+                "AND (column_name = 'id' OR column_name LIKE '%\\_id')"
+            )
+        }
+        sequences = {
+            r[0] for r in conn.execute("SELECT data_type FROM pg_sequences WHERE schemaname = 'suivi_sts'")
+        }
+    assert types == {"bigint"} and sequences == {"bigint"}
+    held = []
+    try:
+        for _ in range(access.CONNECTION_LIMIT):
+            held.append(region.connect(region.dt09))
+        with pytest.raises(psycopg.OperationalError, match="too many connections"):
+            held.append(region.connect(region.dt09))
+        region.connect(region.dt31).close()
+    finally:
+        for conn in held:
+            conn.close()
+
+
+# --- 5. the journal is the server's -------------------------------------------------------------
+
+
+def test_the_journal_is_signed_and_dated_by_the_server(region: Region) -> None:
+    ids = _ids(region)
+    with region.connect(region.dt09) as conn:
+        conn.execute("SET search_path = suivi_sts")
+        row = conn.execute(
+            "INSERT INTO action_event (department_code, action_id, at, author, kind, source, comment) "
+            f"VALUES ('09', {ids['act09']}, '2020-01-01', 'directrice 31', 'commentaire', 'écran', 'x') "
+            "RETURNING author, at > now() - interval '1 minute', origin_author, origin_at::date::text"
+        ).fetchone()
+        assert row == (region.dt09, True, "directrice 31", "2020-01-01")
+        for table in ("theme", "pathway"):
+            with pytest.raises(pg.InsufficientPrivilege):
+                conn.execute(f"INSERT INTO {table} (name) VALUES ('thème pirate')")
+    with region.connect(region.ro09) as conn, pytest.raises(pg.InsufficientPrivilege):
+        conn.execute("INSERT INTO suivi_sts.theme (name) VALUES ('thème pirate')")
+
+
+# --- 6. connection failures: French, bounded, exit code 2 -----------------------------------------
+
+
+def _silent_server() -> tuple[int, threading.Event]:
+    """A TCP server that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+        for conn in held:
+            conn.close()
+        listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1], stop
+
+
+def test_every_connection_failure_answers_in_french_within_the_timeout(
+    region: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUIVI_STS_PG_TIMEOUT", "2")
+    port, stop = _silent_server()
+    from tests.regional_support import superuser as su
+
+    with su() as conn:
+        tls_role = f"{region.dt09}_tls"
+        conn.execute(f"CREATE ROLE {tls_role} LOGIN IN ROLE suivi_sts_tls_only")
+    try:
+        cases = {
+            "refuse la connexion": "postgresql://x@127.0.0.1:1/x",
+            "mot de passe incorrect": region.url(region.dt09, "pas le bon"),
+            "demande le mot de passe": region.url(region.dt09),
+            "n'existe pas": region.url(region.dt09, region.password, database="pas_de_base"),
+            "exige une connexion chiffrée": region.url(tls_role),
+            "TLS": region.url(region.dt09, region.password) + "?sslmode=verify-full",
+            "ne répond pas": f"postgresql://x@127.0.0.1:{port}/x",
+        }
+        for expected, url in cases.items():
+            started = time.monotonic()
+            with pytest.raises(ServerUnreachable, match=expected):
+                open_store(url)
+            assert time.monotonic() - started < 4, expected
+            code, said = region.run("--db", url, "check")
+            assert code == 2 and expected in said and "Traceback" not in said, said
+            assert region.password not in said
+    finally:
+        stop.set()
+        with su() as conn:
+            conn.execute(f"DROP ROLE {tls_role}")
+
+
+# --- 7. admin setup (last: it closes `public`) -----------------------------------------------------
+
+
+def test_admin_setup_closes_public_and_temporary_tables(region: Region) -> None:
+    code, said = region.run("--db", region.admin_url(), "admin", "setup")
+    assert code == 0, said
+    assert "création interdite à PUBLIC" in said and "tables temporaires interdites" in said
+    with region.connect(region.dt09) as conn:
+        with pytest.raises(pg.InsufficientPrivilege):
+            conn.execute("CREATE TABLE public.encore (x int)")
+        with pytest.raises(pg.InsufficientPrivilege):
+            conn.execute("CREATE TEMP TABLE organisation (id bigint)")
+
+
+# --- and a delegation still does all its work through the app ---------------------------------
+
+
+def test_a_delegation_still_does_its_work_through_the_app(region: Region) -> None:
+    from dataclasses import replace
+
+    from store.actions import add_comment, update_action
+    from store.activity import delete_filter, end_workshop, save_filter, start_workshop
+    from store.reference import apply_reference, read_reference
+    from store.resources import load_resources, update_resource
+
+    store = open_store(region.role_url(region.dt09))
+    try:
+        with store.writer.begin() as conn:
+            before = load_actions(conn, "09")["ACT-002"]
+            update_action(
+                conn,
+                "09",
+                before,
+                replace(before, title=before.title + " (revu)", progress=40),
+                author="ana",
+                source="écran",
+            )
+            after = load_actions(conn, "09")["ACT-002"]
+            add_comment(conn, "09", after, "point d'étape", author="ana", source="écran")
+            resource = load_resources(conn, "09")["RES-PFR"]
+            update_resource(
+                conn,
+                "09",
+                resource,
+                replace(resource, notes="Revu en atelier."),
+                author="ana",
+                source="écran",
+            )
+            session = start_workshop(
+                conn, "09", scope_kind="objectif", scope_code="E1-D4-O2", scope_label="O2", author="ana"
+            )
+            end_workshop(conn, session.id)
+            save_filter(conn, "09", "mes actions", {"statut": ["en_cours"]})
+            delete_filter(conn, "09", "mes actions")
+        with store.writer.begin() as conn:  # the scheme reloaded: lists and links replaced
+            doc = read_reference(conn, "09")
+            doc["defis_cts"] = [*doc["defis_cts"], "Un défi de plus"]
+            apply_reference(conn, doc, author="ana", source="test")
+        with store.engine.connect() as conn:
+            signed = conn.exec_driver_sql(
+                "SELECT DISTINCT author FROM action_event WHERE origin_author = 'ana'"
+            ).all()
+            unsigned = conn.exec_driver_sql("SELECT count(*) FROM action_event WHERE author = 'ana'").scalar()
+        assert signed == [(region.dt09,)] and unsigned == 0
+    finally:
+        store.dispose()
+
+
+def test_the_password_comes_from_pgpass_a_service_or_a_hidden_prompt(
+    region: Region, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import urlsplit
+
+    from store import server
+    from tests.conftest import PG_URL
+
+    assert PG_URL is not None
+    host, port = urlsplit(PG_URL).hostname, urlsplit(PG_URL).port
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"{host}:{port}:{region.database}:{region.dt09}:{region.password}\n")
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    store = open_store(region.url(region.dt09))  # no password in the address
+    with store.engine.connect() as conn:
+        assert set(load_actions(conn, "09")) == {"ACT-001", "ACT-002"}
+    store.dispose()
+
+    services = tmp_path / "pg_service.conf"
+    services.write_text(f"[region]\nhost={host}\nport={port}\ndbname={region.database}\nuser={region.dt09}\n")
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    store = open_store("postgresql://?service=region")
+    with store.engine.connect() as conn:
+        assert load_actions(conn, "09")
+    store.dispose()
+
+    monkeypatch.delenv("PGPASSFILE")
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "absent"))
+    asked: list[str] = []
+
+    def prompt(where: str) -> str:
+        asked.append(where)
+        return region.password
+
+    server.set_password_prompt(prompt)
+    try:
+        store = open_store(region.url(region.dt31))
+        with store.engine.connect() as conn:
+            assert set(load_actions(conn, "31")) == {"ACT-001", "ACT-002"}
+        store.dispose()
+    finally:
+        server.set_password_prompt(None)
+    assert asked == [region.url(region.dt31)]  # asked once, the address shown without password
+
+
+def test_a_session_cut_by_the_administrator_is_said_in_french_and_the_next_one_reconnects(
+    region: Region,
+) -> None:
+    store = open_store(region.role_url(region.dt31))
+    try:
+        with store.engine.connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            with superuser() as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            with pytest.raises(ServerUnreachable, match="coupée"):
+                conn.exec_driver_sql("SELECT 1").all()
+        with store.engine.connect() as conn:  # the pool checks its connections first
+            assert load_actions(conn, "31")
+    finally:
+        store.dispose()
