@@ -89,7 +89,7 @@ def _run_child(path: Path, config: dict[str, Any], error_stream: IO[bytes], limi
         process.kill()
         process.wait()
         raise UnreadableWorkbook(
-            f"Le fichier « {path.name} » est refusé : sa lecture dépasse {limits.max_wall_seconds} secondes "
+            f"Le fichier « {path.name} » est refusé : sa lecture dépasse {limits.max_wall_seconds} s "
             "(fichier trop gros ou construit pour bloquer la lecture)."
         ) from None
     finally:
@@ -137,7 +137,7 @@ def _crash_message(path: Path, code: int, errors: bytes, limits: Limits) -> str:
     if code == -signal.SIGKILL or (cpu is not None and code == -cpu):
         return (
             f"Le fichier « {name} » est refusé : sa lecture dépasse le temps permis "
-            f"({limits.max_cpu_seconds} secondes de calcul)."
+            f"({limits.max_cpu_seconds} s de calcul)."
         )
     if code == 3 or b"memory allocation" in errors or b"MemoryError" in errors:
         return (

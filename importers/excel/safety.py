@@ -433,6 +433,7 @@ class _SheetPatterns:
         p = re.escape(prefix)
         self.prefix = p
         self.cell_tag = b"<" + prefix + b"c "
+        self.literal_cell = b"<" + prefix + b'c r="'
         self.row = re.compile(
             rb"<"
             + p
@@ -497,8 +498,8 @@ def _measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: L
         letters = set(patterns.two_letters.findall(data))
         if letters:
             extent.columns = max(extent.columns, *(column_number(x.decode()) for x in letters))
-    elif patterns.cell_tag in data:
-        extent.columns = max(extent.columns, 26)
+    elif extent.columns < 26 and patterns.cell_tag in data:
+        extent.columns = max(extent.columns, _widest_letter(data, patterns))
     if patterns.cell_no_ref.search(data):
         widest = max(len(patterns.cell_no_ref.findall(row)) for row in patterns.row_start.split(data))
         extent.columns = max(extent.columns, widest + 26)
@@ -509,6 +510,19 @@ def _measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: L
 
 
 _CELL_ANY_ORDER = rb'<(?:\w+:)?c\b[^>]*?\sr="'
+
+
+def _widest_letter(data: bytes, patterns: _SheetPatterns) -> int:
+    """The last one-letter column holding a cell in this chunk (26 when `r` is not first)."""
+    if patterns.cell_ref == _CELL_ANY_ORDER:
+        return 26
+    for number in range(26, 0, -1):
+        letter = bytes([64 + number])
+        if patterns.literal_cell + letter in data or patterns.literal_cell + letter.lower() in data:
+            return number
+    return 1
+
+
 _REF = re.compile(rb'\sr\s*=\s*"([A-Za-z]{1,3})(\d+)"')
 
 
