@@ -85,6 +85,8 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes]) -> None:
         pad = [""] * first_column
         batch: list[list[Any]] = []
         for row in sheet.iter_rows():
+            if report.long_texts:
+                row = [_mark_cut(v) for v in row]
             batch.append(pad + row if pad else row)
             if len(batch) == BATCH:
                 pickle.dump(("rows", name, batch), out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -173,6 +175,18 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, 
             f"Le fichier « {name} » n'est pas un CSV lisible (une cellule dépasse "
             f"{_n(4 * MAX_CELL_TEXT)} caractères, ou un guillemet n'est pas fermé)."
         ) from exc
+
+
+def _mark_cut(value: Any) -> Any:
+    """calamine cuts texts at Excel's limit: a text of that length was longer in the file, so it
+    is made one character longer (the importer then refuses it with its place)."""
+    if isinstance(value, str) and len(value) >= MAX_CELL_TEXT:
+        return value + CUT
+    return value
+
+
+#: Appended to a text calamine cut at 32,767 characters.
+CUT = "…"
 
 
 def _too_many_cells(name: str, limits: Limits) -> UnreadableWorkbook:

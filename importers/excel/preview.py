@@ -154,8 +154,8 @@ class Planner:
                     sheet,
                     row,
                     name,
-                    f"texte de {len(raw):,} caractères, au-delà des {MAX_CELL_TEXT:,} qu'une cellule "
-                    "Excel peut contenir : il serait coupé au prochain export".replace(",", " "),
+                    "texte de plus de 32 767 caractères, ce qu'une cellule Excel peut contenir au "
+                    "plus : il serait coupé au prochain export",
                     raw,
                 )
                 continue
@@ -338,6 +338,16 @@ class Planner:
         rejected = len(self.preview.rejected)
         workbook = self.parse(kind, sheet, row, values)
         comment = workbook.pop("comment", None)
+        name_field, what = ("title", "action") if kind == KIND_ACTION else ("name", "ressource")
+        column = sheet.columns.get(name_field)
+        if column is None or column >= len(values) or cells.is_blank(values[column]):
+            self.problem(
+                sheet,
+                row,
+                name_field,
+                f"{label_of(kind, name_field).lower()} obligatoire pour créer une nouvelle {what} "
+                "(la cellule est vide)",
+            )
         if len(self.preview.rejected) > rejected:
             return
         for name, raw in self.settings.defaults.items():
@@ -350,16 +360,6 @@ class Planner:
                     )
                     return
         workbook["code"] = key if key is not None and self.settings.key == "code" else ""
-        name_field, what = ("title", "action") if kind == KIND_ACTION else ("name", "ressource")
-        if not workbook.get(name_field):
-            self.problem(
-                sheet,
-                row,
-                name_field,
-                f"{label_of(kind, name_field).lower()} obligatoire pour créer une nouvelle {what} "
-                "(la cellule est vide)",
-            )
-            return
         if kind == KIND_ACTION:
             allowed = {f.name for f in fields(ActionData) if f.compare}
             data: Any = ActionData(**{"title": "", **{k: v for k, v in workbook.items() if k in allowed}})

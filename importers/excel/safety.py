@@ -96,6 +96,9 @@ class ArchiveReport:
     sheets: dict[str, SheetExtent] = field(default_factory=dict)
     sheet_parts: dict[str, str] = field(default_factory=dict)
     shared_strings: int = 0
+    #: Some text of a sheet or of the shared strings is longer than a cell can hold (calamine
+    #: cuts such texts at 32,767 characters, so the reader marks the cut ones).
+    long_texts: bool = False
 
 
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -241,7 +244,9 @@ def _check_archive(archive: zipfile.ZipFile, name: str, limits: Limits) -> Archi
         extent = SheetExtent(info.filename, label) if label is not None else None
         counter = [0] if key == shared else None
         allowed = limits.max_shared_strings_bytes if key == shared else limits.max_entry_bytes
-        inflated = _scan_part(archive, info, name, limits, extent, budget, allowed, counter)
+        runs = _TextRuns() if extent is not None or key == shared else None
+        inflated = _scan_part(archive, info, name, limits, extent, budget, allowed, counter, runs)
+        report.long_texts = report.long_texts or bool(runs and runs.found)
         report.inflated_bytes += inflated
         budget -= inflated
         if extent is not None:
@@ -372,6 +377,26 @@ def _dtd(name: str, part: str) -> UnreadableWorkbook:
 
 
 _SHARED_STRING = re.compile(rb"<(?:\w+:)?si\b")
+_LONG_RUN = re.compile(rb">[^<]{%d,}" % (MAX_CELL_TEXT + 1))
+
+
+class _TextRuns:
+    """Finds a run of text (between tags) longer than a cell holds, across chunk boundaries."""
+
+    def __init__(self) -> None:
+        self.carried = 0
+        self.found = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self.found:
+            return
+        first = chunk.find(b"<")
+        if self.carried + (first if first >= 0 else len(chunk)) > MAX_CELL_TEXT or _LONG_RUN.search(chunk):
+            self.found = True
+        last = chunk.rfind(b"<")
+        self.carried = self.carried + len(chunk) if last < 0 else len(chunk) - chunk.find(b">", last) - 1
+        if last >= 0 and chunk.find(b">", last) < 0:
+            self.carried = 0
 
 
 def _scan_part(
@@ -383,6 +408,7 @@ def _scan_part(
     budget: int,
     allowed_bytes: int,
     shared_strings: list[int] | None,
+    runs: _TextRuns | None = None,
 ) -> int:
     """Inflate one part as a stream under a byte budget; refuse DTDs; measure sheets and strings."""
     allowed = min(info.file_size, allowed_bytes, budget)
@@ -399,6 +425,8 @@ def _scan_part(
                 data = tail + chunk
                 if _DTD.search(data):
                     raise _dtd(name, info.filename)
+                if runs is not None:
+                    runs.feed(chunk)
                 if extent is not None:
                     _measure(data, total == len(chunk), extent, name, limits)
                 if shared_strings is not None:
