@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import pickle
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,14 +59,20 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes]) -> None:
     report = check_workbook_file(path, limits)
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-    book = CalamineWorkbook.from_path(str(path))
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # noqa: BLE001 - calamine's errors, said in French with their cause
+        raise UnreadableWorkbook(reader_error(path.name, exc)) from None
     metadata = book.sheets_metadata
     names = [m.name for m in metadata if m.typ == SheetTypeEnum.WorkSheet]
     hidden = [m.name for m in metadata if m.visible != SheetVisibleEnum.Visible]
     pickle.dump(("sheets", names, hidden), out, protocol=pickle.HIGHEST_PROTOCOL)
     total = 0
     for name in names:
-        sheet = book.get_sheet_by_name(name)
+        try:
+            sheet = book.get_sheet_by_name(name)
+        except Exception as exc:  # noqa: BLE001
+            raise UnreadableWorkbook(reader_error(path.name, exc, name)) from None
         first_row, first_column = sheet.start or (0, 0)
         height, width = first_row + sheet.height, first_column + sheet.width
         if height > limits.max_rows:
@@ -175,6 +182,27 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, 
             f"Le fichier « {name} » n'est pas un CSV lisible (une cellule dépasse "
             f"{_n(4 * MAX_CELL_TEXT)} caractères, ou un guillemet n'est pas fermé)."
         ) from exc
+
+
+def reader_error(file_name: str, exc: Exception, sheet: str | None = None) -> str:
+    """calamine's (English) error as its French cause."""
+    text = str(exc)
+    where = f" (feuille « {sheet} »)" if sheet else ""
+    missing = re.search(r"File not found '([^']*)'", text)
+    if missing:
+        cause = f"l'élément « {missing.group(1)} » manque à l'archive"
+    elif "decode" in text or "utf-8" in text.lower():
+        cause = "une partie XML contient des octets qui ne sont pas des caractères (encodage UTF-8 invalide)"
+    elif "shared strings" in text:
+        cause = "une cellule renvoie à un texte partagé absent de la table des textes"
+    elif type(exc).__name__ == "XmlError" or "syntax error" in text:
+        cause = "une partie XML est mal formée (balise ou guillemet non fermé, texte coupé)"
+    else:
+        cause = "sa structure n'est pas celle d'un classeur .xlsx"
+    return (
+        f"Le fichier « {file_name} » est illisible{where} : {cause}. Ouvrez-le dans Excel ou LibreOffice, "
+        "enregistrez-le au format .xlsx et recommencez, ou demandez à l'expéditeur de le renvoyer."
+    )
 
 
 def _mark_cut(value: Any) -> Any:
