@@ -23,6 +23,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from sys import getsizeof
 from typing import IO, Any
 
 from importers.excel.safety import (
@@ -67,7 +68,7 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes]) -> None:
     names = [m.name for m in metadata if m.typ == SheetTypeEnum.WorkSheet]
     hidden = [m.name for m in metadata if m.visible != SheetVisibleEnum.Visible]
     pickle.dump(("sheets", names, hidden), out, protocol=pickle.HIGHEST_PROTOCOL)
-    total = 0
+    total = held = 0
     for name in names:
         try:
             sheet = book.get_sheet_by_name(name)
@@ -94,6 +95,13 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes]) -> None:
         for row in sheet.iter_rows():
             if report.long_texts:
                 row = [_mark_cut(v) for v in row]
+            held += 64 + 8 * (len(row) + first_column) + sum(getsizeof(v) for v in row if v != "")
+            if held > limits.max_cell_bytes:
+                raise UnreadableWorkbook(
+                    f"Le fichier « {path.name} » est refusé : ses cellules occuperaient plus de "
+                    f"{limits.max_cell_bytes // (1024 * 1024)} Mo une fois lues (feuille « {name} »), "
+                    "au-delà de ce que l'application importe en une fois : coupez-le en plusieurs fichiers."
+                )
             batch.append(pad + row if pad else row)
             if len(batch) == BATCH:
                 pickle.dump(("rows", name, batch), out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -138,7 +146,7 @@ def read_csv(path: Path, limits: Limits, out: IO[bytes], filters: list[tuple[int
     csv.field_size_limit(4 * MAX_CELL_TEXT)
     batch: list[list[Any]] = []
     skipped: list[Any] = []  # one shared empty row for the lines filtered out (numbers kept)
-    kept = 0
+    kept = held = 0
     for number, row in _csv_rows(path, encoding, delimiter):
         if len(row) > limits.max_columns:
             raise UnreadableWorkbook(
@@ -153,6 +161,13 @@ def read_csv(path: Path, limits: Limits, out: IO[bytes], filters: list[tuple[int
             batch.append(skipped)
         else:
             kept += 1
+            held += 64 + sum(getsizeof(v) for v in row)
+            if held > limits.max_cell_bytes:
+                raise UnreadableWorkbook(
+                    f"Le fichier « {path.name} » est refusé : ses lignes occuperaient plus de "
+                    f"{limits.max_cell_bytes // (1024 * 1024)} Mo une fois lues : coupez-le en plusieurs "
+                    "fichiers."
+                )
             if kept > limits.max_rows:
                 raise UnreadableWorkbook(
                     f"Le fichier « {path.name} » est refusé : il compte plus de {_n(limits.max_rows)} "

@@ -55,6 +55,8 @@ class Limits:
     max_cells: int = 4_000_000
     #: Cells of all sheets together, as handed to the importer (what the app holds in memory).
     max_workbook_cells: int = 6_000_000
+    #: Python memory of the cells handed to the importer (estimated by the reading process).
+    max_cell_bytes: int = 160 * 1024 * 1024
     max_shared_strings: int = 2_000_000
     max_shared_strings_bytes: int = 64 * 1024 * 1024
     #: The reading child process: address space, CPU seconds, wall-clock seconds.
@@ -180,7 +182,12 @@ def _check_size(name: str, size: int, limits: Limits) -> None:
 
 
 def _damaged(name: str, part: str | None = None) -> UnreadableWorkbook:
-    where = f" (élément « {part} » illisible)" if part else ""
+    if part is None:
+        where = ""
+    elif part.startswith("feuille "):
+        where = f" ({part} illisible)"
+    else:
+        where = f" (élément « {part} » illisible)"
     return UnreadableWorkbook(
         f"Le fichier « {name} » est tronqué ou endommagé{where} : demandez à l'expéditeur de le "
         "renvoyer, ou ouvrez-le dans Excel ou LibreOffice et enregistrez-le à nouveau en .xlsx."
@@ -435,7 +442,7 @@ def _scan_part(
                         raise _too_many_strings(name, limits)
                 tail = data[-_OVERLAP:]
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, NotImplementedError) as exc:
-        raise _damaged(name, info.filename) from exc
+        raise _damaged(name, f"feuille « {extent.label} »" if extent else info.filename) from exc
     if extent is not None:
         _check_cells(name, extent.label, extent.rows, extent.columns, limits)
     return total
@@ -462,6 +469,8 @@ class _SheetPatterns:
         self.prefix = p
         self.cell_tag = b"<" + prefix + b"c "
         self.literal_cell = b"<" + prefix + b'c r="'
+        self.literal_row = b"<" + prefix + b'row r="'
+        self.prefix_bytes = prefix
         self.row = re.compile(
             rb"<"
             + p
@@ -509,12 +518,19 @@ def _measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: L
         extent.patterns = _SheetPatterns(root.group(1) or b"" if root else b"")
     patterns = extent.patterns
     assert patterns is not None
-    if patterns.cell_other.search(data):
+    # Counting tags is fast; the attribute-order-proof patterns run only when counts differ.
+    p = patterns.prefix_bytes
+    cells_all = data.count(b"<" + p + b"c ") + data.count(b"<" + p + b"c>")
+    cells_first = data.count(patterns.literal_cell)
+    rows_all = data.count(b"<" + p + b"row ") + data.count(b"<" + p + b"row>")
+    odd_cells = cells_all != cells_first
+    if odd_cells and patterns.cell_other.search(data):
         patterns.set_cell_ref(_CELL_ANY_ORDER)
     rows = patterns.row.findall(data)
     if rows:
         extent.numbered_rows = max(extent.numbered_rows, max(int(r) for r in rows))
-    extent.unnumbered_rows += len(patterns.row_other.findall(data))
+    if rows_all != data.count(patterns.literal_row):
+        extent.unnumbered_rows += len(patterns.row_other.findall(data))
     extent.rows = max(extent.rows, extent.numbered_rows + extent.unnumbered_rows)
     for found in patterns.beyond(extent.rows).findall(data):
         extent.rows = max(extent.rows, int(found))
@@ -528,7 +544,7 @@ def _measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: L
             extent.columns = max(extent.columns, *(column_number(x.decode()) for x in letters))
     elif extent.columns < 26 and patterns.cell_tag in data:
         extent.columns = max(extent.columns, _widest_letter(data, patterns))
-    if patterns.cell_no_ref.search(data):
+    if odd_cells and patterns.cell_no_ref.search(data):
         widest = max(len(patterns.cell_no_ref.findall(row)) for row in patterns.row_start.split(data))
         extent.columns = max(extent.columns, widest + 26)
     if extent.columns > limits.max_columns:
