@@ -28,6 +28,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -480,6 +481,7 @@ class _SheetPatterns:
             + p
             + rb"c\b[^>]*(?<!/)>)"
         )
+        self.row_simple = re.compile(rb"<" + p + rb'row r="(\d+)"')
         self.row_other = re.compile(rb"<" + p + rb"row\b(?!\s+r=)[^>]*(?<!/)>")
         self.cell_other = re.compile(rb"<" + p + rb"c\b(?! r=)[^>]*?\sr=")
         self.cell_no_ref = re.compile(rb"<" + p + rb"c\b(?![^>]*\sr=)[^>]*(?<!/)>")
@@ -526,9 +528,16 @@ def _measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: L
     odd_cells = cells_all != cells_first
     if odd_cells and patterns.cell_other.search(data):
         patterns.set_cell_ref(_CELL_ANY_ORDER)
-    rows = patterns.row.findall(data)
-    if rows:
-        extent.numbered_rows = max(extent.numbered_rows, max(int(r) for r in rows))
+    rows = patterns.row_simple.findall(data)
+    highest = max(map(int, rows)) if rows else 0
+    if highest > extent.numbered_rows:
+        # The highest row counts if it holds a cell with content (Gnumeric writes styled empty
+        # rows down to 1,048,576); otherwise every row of the chunk is checked.
+        where = data.rfind(patterns.literal_row + b'%d"' % highest)
+        if where < 0 or not patterns.row.match(data, where):
+            held = patterns.row.findall(data)
+            highest = max(map(int, held)) if held else 0
+        extent.numbered_rows = max(extent.numbered_rows, highest)
     if rows_all != data.count(patterns.literal_row):
         extent.unnumbered_rows += len(patterns.row_other.findall(data))
     extent.rows = max(extent.rows, extent.numbered_rows + extent.unnumbered_rows)
@@ -542,7 +551,7 @@ def _measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: L
         letters = set(patterns.two_letters.findall(data))
         if letters:
             extent.columns = max(extent.columns, *(column_number(x.decode()) for x in letters))
-    elif extent.columns < 26 and patterns.cell_tag in data:
+    if extent.columns < 26 and patterns.cell_tag in data:
         extent.columns = max(extent.columns, _widest_letter(data, patterns))
     if odd_cells and patterns.cell_no_ref.search(data):
         widest = max(len(patterns.cell_no_ref.findall(row)) for row in patterns.row_start.split(data))
@@ -557,14 +566,28 @@ _CELL_ANY_ORDER = rb'<(?:\w+:)?c\b[^>]*?\sr="'
 
 
 def _widest_letter(data: bytes, patterns: _SheetPatterns) -> int:
-    """The last one-letter column holding a cell in this chunk (26 when `r` is not first)."""
+    """The last one-letter column holding a cell in this chunk (26 when `r` is not first),
+    found by halving the range of letters (a handful of scans of the chunk)."""
     if patterns.cell_ref == _CELL_ANY_ORDER:
         return 26
-    for number in range(26, 0, -1):
-        letter = bytes([64 + number])
-        if patterns.literal_cell + letter in data or patterns.literal_cell + letter.lower() in data:
-            return number
-    return 1
+    low, high = 1, 26
+    if not _letters(patterns.literal_cell, 1, 26).search(data):
+        return 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _letters(patterns.literal_cell, middle, high).search(data):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+@lru_cache(maxsize=256)
+def _letters(cell: bytes, first: int, last: int) -> re.Pattern[bytes]:
+    """Cell references whose column is one letter between `first` and `last` (any case)."""
+    upper = b"%c-%c" % (64 + first, 64 + last)
+    lower = b"%c-%c" % (96 + first, 96 + last)
+    return re.compile(re.escape(cell) + b"[" + upper + lower + rb"]\d")
 
 
 _REF = re.compile(rb'\sr\s*=\s*"([A-Za-z]{1,3})(\d+)"')
