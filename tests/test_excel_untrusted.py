@@ -4,6 +4,7 @@ or read, never aborting the app; the reader runs in a child process under OS lim
 from __future__ import annotations
 
 import shutil
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -144,3 +145,24 @@ def test_a_declared_dimension_is_not_what_is_read(tmp_path: Path) -> None:
         sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>', dimension="A1:XFD1048576"),
     )
     assert open_workbook(path).read("Actions") == [[1.0]]
+
+
+def test_causes_are_said_in_french_without_the_libraries_words(tmp_path: Path) -> None:
+    from importers.excel.safety import check_workbook_file
+
+    bzip = tmp_path / "bzip.xlsx"
+    with zipfile.ZipFile(bzip, "w", zipfile.ZIP_BZIP2) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(UnreadableWorkbook) as caught:
+        check_workbook_file(bzip)
+    assert "« bzip.xlsx » utilise une méthode de compression qu'Excel n'écrit pas (méthode n° 12" in str(
+        caught.value
+    )
+    cut = tmp_path / "coupe.xlsx"
+    cut.write_bytes(package(tmp_path / "entier.xlsx", sheet_xml(HEAD)).read_bytes()[:-60])
+    with pytest.raises(UnreadableWorkbook) as caught:
+        check_workbook_file(cut)
+    message = str(caught.value)
+    assert message.startswith("Le fichier « coupe.xlsx » est tronqué ou endommagé")
+    assert not any(word in message for word in (*ENGLISH, "zip file", "Bad"))
