@@ -399,8 +399,15 @@ class _TextRuns:
         if self.found:
             return
         first = chunk.find(b"<")
-        if self.carried + (first if first >= 0 else len(chunk)) > MAX_CELL_TEXT or _LONG_RUN.search(chunk):
+        if self.carried + (first if first >= 0 else len(chunk)) > MAX_CELL_TEXT:
             self.found = True
+        # A run longer than 2 x 16 KB holds a whole aligned 16-KB window without "<": only such
+        # windows (rare) are searched with the pattern.
+        step = (MAX_CELL_TEXT + 1) // 2
+        for start in range(0, len(chunk), step):
+            if b"<" not in chunk[start : start + step] and _LONG_RUN.search(chunk, max(0, start - step * 2)):
+                self.found = True
+                break
         last = chunk.rfind(b"<")
         self.carried = self.carried + len(chunk) if last < 0 else len(chunk) - chunk.find(b">", last) - 1
         if last >= 0 and chunk.find(b">", last) < 0:
@@ -548,8 +555,9 @@ def _measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: L
     if patterns.lettered.search(data):
         if patterns.wide.search(data):
             raise _too_wide(name, extent.label, limits)
-        letters = set(patterns.two_letters.findall(data))
-        if letters:
+        wider = patterns.two_letters if extent.columns < 27 else _wider(patterns.cell_ref, extent.columns)
+        if wider.search(data):
+            letters = set(wider.findall(data))
             extent.columns = max(extent.columns, *(column_number(x.decode()) for x in letters))
     if extent.columns < 26 and patterns.cell_tag in data:
         extent.columns = max(extent.columns, _widest_letter(data, patterns))
@@ -558,6 +566,7 @@ def _measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: L
         extent.columns = max(extent.columns, widest + 26)
     if extent.columns > limits.max_columns:
         raise _too_wide(name, extent.label, limits)
+    _check_cells(name, extent.label, extent.rows, extent.columns, limits)  # as soon as it is known
     if patterns.formula.search(data):
         _formulas(data, extent, patterns.prefix)
 
@@ -580,6 +589,26 @@ def _widest_letter(data: bytes, patterns: _SheetPatterns) -> int:
         else:
             high = middle - 1
     return low
+
+
+@lru_cache(maxsize=64)
+def _wider(cell_ref: bytes, columns: int) -> re.Pattern[bytes]:
+    """Two-letter cell references (holding something) beyond column number `columns` (>= 27)."""
+    first, second = divmod(columns - 1, 26)  # "AA" is 27: first 1 (A), second 0 (A)
+
+    def span(low: int) -> bytes:  # letters from number `low` (1 = A) to Z, any case
+        if low > 26:
+            return b""
+        return b"%c-Z%c-z" % (64 + low, 96 + low)
+
+    options = []
+    if span(first + 1):
+        options.append(b"[" + span(first + 1) + b"][A-Za-z]")
+    if span(second + 2):
+        options.append(b"[%c%c][" % (64 + first, 96 + first) + span(second + 2) + b"]")
+    if not options:
+        return re.compile(rb"(?!)")
+    return re.compile(cell_ref + b"(" + b"|".join(options) + rb')\d+"[^>]*(?<!/)>')
 
 
 @lru_cache(maxsize=256)
