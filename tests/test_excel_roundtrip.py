@@ -41,8 +41,8 @@ def actions(store: Store) -> dict[str, action_rules.ActionData]:
         return action_rules.load_actions(conn, DEPT)
 
 
-def run_import(store: Store, path: Path, resolutions: Any = None) -> Any:
-    preview = preview_import(store, DEPT, path)
+def run_import(store: Store, path: Path, resolutions: Any = None, *, ignore_columns: bool = False) -> Any:
+    preview = preview_import(store, DEPT, path, ignore_columns=ignore_columns)
     assert not preview.rejected, [str(p) for p in preview.rejected]
     return preview, apply_import(store, DEPT, preview, resolutions or {}, "testeur", backup=False)
 
@@ -131,7 +131,13 @@ def test_reordered_renamed_headers_title_rows_extra_columns_blank_rows(
         ws.insert_rows(row, 2)  # blank rows in the middle
 
     edited = edit_workbook(path, tmp_path / "bricole.xlsx", edit)
-    preview, _ = run_import(loaded_store, edited)
+    refused = preview_import(loaded_store, DEPT, edited)
+    assert [str(p) for p in refused.rejected] == [
+        "« bricole.xlsx », feuille « Actions », ligne 4, colonne « Mes notes » (S) : en-tête inconnu : "
+        "Renommez la colonne avec un en-tête attendu, ou relancez l'import avec --ignore-columns pour "
+        "ignorer les colonnes inconnues"
+    ]
+    preview, _ = run_import(loaded_store, edited, ignore_columns=True)
     assert any("Mes notes" in w for w in preview.warnings)
     assert [(p.key, sorted(c.field for c in p.changes)) for p in preview.changed] == [
         ("ACT-002", ["due_date", "progress", "status"])
@@ -164,9 +170,13 @@ def test_rejections_name_sheet_row_column_and_value_and_write_nothing(
         in text
     )
     assert "(valeur « 31/02/2024 »)" in text
-    assert "colonne « Objectif » (D) : objectif inconnu(e) : « E9-D9-O9 »" in text
+    assert (
+        "colonne « Objectif » (D) : objectif inconnu : ce n'est ni un code ni un nom connu "
+        "(valeur « E9-D9-O9 »)" in text
+    )
     assert "ligne 3, colonne « Avancement (%) » (J)" in text and "(valeur « 150 »)" in text
-    assert "statut inconnu" in text and "(valeur « peut-être »)" in text
+    assert "statut inconnu" in text and "« peut-être »" in text
+    assert "(valeur « peut-être »)" not in text  # quoted once, not twice
     assert "ligne 4, colonne « Code » (A) : code inconnu" in text and "ACT-999" in text
     with pytest.raises(ImportRefused):
         apply_import(loaded_store, DEPT, preview, {}, "testeur", backup=False)

@@ -10,7 +10,6 @@ import pytest
 
 from exports.excel import export_ars
 from importers.excel import UnreadableWorkbook, preview_import
-from importers.excel import reader as reader_module
 from importers.excel.safety import Limits, assert_openpyxl_is_defused, check_workbook_file
 from store.database import Store
 from tests.conftest import MINI_REFERENCE, snapshot_tables
@@ -108,14 +107,6 @@ def test_a_sheet_with_a_million_rows(tmp_path: Path) -> None:
     assert grown_mb < 200
 
 
-def test_a_declared_dimension_of_a_million_rows(tmp_path: Path) -> None:
-    path = raw_sheet_workbook(
-        tmp_path / "dimension.xlsx",
-        sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>', dimension="A1:XFD1048576"),
-    )
-    assert "lignes" in refused(path) or "colonnes" in refused(path)
-
-
 def test_one_cell_far_away_is_caught(tmp_path: Path) -> None:
     rows = '<row r="1"><c r="A1"><v>1</v><c r="Z999999"><v>2</v></c></c></row>'
     assert "lignes" in refused(raw_sheet_workbook(tmp_path / "loin.xlsx", sheet_xml(rows)))
@@ -134,32 +125,6 @@ def test_open_document_file(tmp_path: Path) -> None:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr("content.xml", "<x/>")
     assert "OpenDocument (.ods)" in refused(path)
-
-
-def test_a_reader_panic_is_reported_as_an_unreadable_file(
-    loaded_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "bon.xlsx"
-    export_ars(loaded_store, "09", path)
-
-    class PanicException(BaseException):  # what pyo3 raises for a Rust panic
-        pass
-
-    def panic(*_args: object, **_kwargs: object) -> None:
-        raise PanicException("called `Option::unwrap()` on a `None` value")
-
-    import python_calamine
-
-    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", panic)
-    with pytest.raises(UnreadableWorkbook, match="bon.xlsx.*illisible.*unwrap"):
-        reader_module.open_workbook(path)
-
-    def interrupted(*_args: object, **_kwargs: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        reader_module.open_workbook(path)
 
 
 def test_cli_refuses_hostile_files_with_exit_2_and_the_store_unchanged(

@@ -25,7 +25,7 @@ def register(commands: Any, export_kinds: Any) -> None:
     imp = commands.add_parser(
         "import", help="importe un classeur Excel (classeur d'échange ARS, ou autre modèle avec --mapping)"
     )
-    imp.add_argument("file", type=Path, metavar="FICHIER.xlsx")
+    imp.add_argument("file", type=Path, metavar="FICHIER.xlsx|.csv")
     imp.add_argument("--dry-run", action="store_true", help="affiche l'aperçu sans rien écrire")
     imp.add_argument(
         "--mapping",
@@ -34,6 +34,11 @@ def register(commands: Any, export_kinds: Any) -> None:
         help="décrit les colonnes d'un classeur étranger",
     )
     imp.add_argument("--details", action="store_true", help="liste aussi les lignes inchangées")
+    imp.add_argument(
+        "--ignore-columns",
+        action="store_true",
+        help="ignore les colonnes dont l'en-tête est inconnu (sinon, elles sont refusées)",
+    )
     imp.set_defaults(handler=run_import)
     ars = export_kinds.add_parser("ars", help="classeur d'échange avec l'ARS (modifiable, réimportable)")
     ars.add_argument("file", type=Path, metavar="FICHIER.xlsx")
@@ -74,6 +79,7 @@ def progress_printer(label: str) -> Callable[[int, int], None]:
 def run_import(args: argparse.Namespace, target: str) -> int:
     from importers.excel import ImportRefused, UnreadableWorkbook, apply_import, preview_import
     from importers.excel.mapping import MappingError
+    from importers.excel.model import LISTED, summarised
     from importers.setup_store import current_user
 
     if not args.file.is_file():
@@ -84,7 +90,12 @@ def run_import(args: argparse.Namespace, target: str) -> int:
         department = department_of(store, args.departement)
         try:
             preview = preview_import(
-                store, department, args.file, args.mapping, progress=progress_printer("Lecture")
+                store,
+                department,
+                args.file,
+                args.mapping,
+                progress=progress_printer("Lecture"),
+                ignore_columns=args.ignore_columns,
             )
         except UnreadableWorkbook as exc:
             print(f"Erreur : {exc}", file=sys.stderr)
@@ -120,7 +131,7 @@ def run_import(args: argparse.Namespace, target: str) -> int:
             )
         except ImportRefused as exc:
             print(exc, file=sys.stderr)
-            for detail in exc.details:
+            for detail in summarised(exc.details, LISTED, "détail(s)"):
                 print(f"  {detail}", file=sys.stderr)
             print("Rien n'a été écrit.", file=sys.stderr)
             return INVALID

@@ -15,26 +15,30 @@ See docs/excel.md.
 
 from __future__ import annotations
 
-from importers.excel.apply import apply_import
-from importers.excel.model import (
-    CHANGED,
-    KEEP_STORE,
-    NEW,
-    TAKE_WORKBOOK,
-    UNCHANGED,
-    Change,
-    Conflict,
-    ConflictKey,
-    ImportPreview,
-    ImportRefused,
-    ImportResult,
-    Location,
-    Problem,
-    Resolution,
-    RowPlan,
-)
-from importers.excel.preview import preview_import
-from importers.excel.safety import Limits, UnreadableWorkbook
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names below are loaded on first use (the reading child imports none)
+    from importers.excel.apply import apply_import
+    from importers.excel.model import (
+        CHANGED,
+        KEEP_STORE,
+        NEW,
+        TAKE_WORKBOOK,
+        UNCHANGED,
+        Change,
+        Conflict,
+        ConflictKey,
+        ImportPreview,
+        ImportRefused,
+        ImportResult,
+        Location,
+        Problem,
+        Resolution,
+        RowPlan,
+    )
+    from importers.excel.preview import preview_import
+    from importers.excel.safety import Limits, UnreadableWorkbook
 
 __all__ = [
     "CHANGED",
@@ -57,3 +61,16 @@ __all__ = [
     "apply_import",
     "preview_import",
 ]
+
+_HOMES = {
+    "apply_import": "apply",
+    "preview_import": "preview",
+    "Limits": "safety",
+    "UnreadableWorkbook": "safety",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(name)
+    return getattr(import_module(f"importers.excel.{_HOMES.get(name, 'model')}"), name)

@@ -27,6 +27,8 @@ class HeaderMap:
     headers: dict[int, str]
     ignored: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    #: The header row's cells as read.
+    cells: Sequence[Any] = field(default_factory=list, repr=False)
 
     def column_of(self, name: str) -> int | None:
         return next((c for c, f in self.columns.items() if f == name), None)
@@ -66,7 +68,7 @@ def locate_header(
     if best is None:
         return None
     index = best[0]
-    result = HeaderMap(row=index, columns={}, headers={})
+    result = HeaderMap(row=index, columns={}, headers={}, cells=rows[index])
     for column, value in enumerate(rows[index]):
         written = cells.text(value)
         if written is None:

@@ -36,7 +36,7 @@ from store.vocab import fold
 TARGETS = {"actions": KIND_ACTION, "ressources": KIND_RESOURCE, "indicateurs": KIND_INDICATOR}
 KEYS = frozenset(
     ("format", "nom", "description", "cible", "feuille", "ligne_entete", "cle", "creer")
-    + ("colonnes", "filtre", "regles", "seulement_si_regle", "valeurs", "defauts")
+    + ("colonnes", "filtre", "regles", "seulement_si_regle", "valeurs", "defauts", "colonnes_par_position")
 )
 MAX_MAPPING_BYTES = 256 * 1024
 
@@ -69,6 +69,15 @@ class Mapping:
     rules_required: bool = False
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # field → folded raw → value
     defaults: dict[str, Any] = field(default_factory=dict)  # field → raw value
+    #: A file without header row (the FINESS extract): the names of its columns, in order.
+    positions: list[str] | None = None
+
+    def row_filters(self) -> list[tuple[int, list[str]]] | None:
+        """The filters by column position, applied while the file is read (None: no positions)."""
+        if self.positions is None:
+            return None
+        index = {header_key(n): i for i, n in enumerate(self.positions)}
+        return [(index[column], sorted(values)) for column, values in self.filters]
 
 
 def load_mapping(source: Path | str | dict[str, Any]) -> Mapping:
@@ -119,6 +128,14 @@ def parse_mapping(doc: dict[str, Any], where: str) -> Mapping:
 
     mapping = Mapping(name=str(doc.get("nom") or where), target=target)
     mapping.sheet = cells.text(doc.get("feuille"))
+    positions = doc.get("colonnes_par_position")
+    if positions is not None:
+        if not isinstance(positions, list) or not positions or doc.get("ligne_entete") is not None:
+            raise fail(
+                "« colonnes_par_position » est la liste des noms des colonnes d'un fichier sans ligne "
+                "d'en-têtes, dans l'ordre (sans « ligne_entete »)"
+            )
+        mapping.positions = [str(p) for p in positions]
     if doc.get("ligne_entete") is not None:
         if not isinstance(doc["ligne_entete"], int) or doc["ligne_entete"] < 1:
             raise fail("« ligne_entete » doit être un numéro de ligne (1, 2…)")
@@ -156,6 +173,13 @@ def parse_mapping(doc: dict[str, Any], where: str) -> Mapping:
         mapping.rules.append(
             Rule(header_key(condition["colonne"]), frozenset(fold(str(v)) for v in values), assignments)
         )
+    if mapping.positions is not None:
+        named = {header_key(n) for n in mapping.positions}
+        used = [*mapping.columns, *(c for c, _v in mapping.filters), *(r.column for r in mapping.rules)]
+        used += [v[1] for r in mapping.rules for v in r.assignments.values() if isinstance(v, tuple)]
+        absent = sorted({c for c in used if c not in named})
+        if absent:
+            raise fail(f"colonne(s) absente(s) de « colonnes_par_position » : {', '.join(absent)}")
     mapping.rules_required = bool(doc.get("seulement_si_regle", False))
     if mapping.rules_required and not mapping.rules:
         raise fail("« seulement_si_regle » demande au moins une règle")
@@ -185,7 +209,7 @@ def read_mapped(
         value_maps={(mapping.target, f): table for f, table in mapping.values.items()},
     )
     visible = [n for n in book.sheet_names if n not in book.hidden]
-    if mapping.sheet:
+    if mapping.sheet and book.sheet_names != [""]:  # "" is a CSV file's one sheet
         name = next((n for n in book.sheet_names if fold(n) == fold(mapping.sheet)), None)
         if name is None:
             problems.append(
@@ -202,7 +226,10 @@ def read_mapped(
         return [], settings, warnings, problems
     rows = book.read(name)
     wanted = dict(mapping.columns)
-    if mapping.header_row is not None:
+    header_cells: list[Any]
+    if mapping.positions is not None:
+        index, header_cells = -1, list(mapping.positions)
+    elif mapping.header_row is not None:
         index = mapping.header_row - 1
         if index >= len(rows):
             problems.append(
@@ -221,7 +248,9 @@ def read_mapped(
             )
             return [], settings, warnings, problems
         index = found.row
-    by_key = {header_key(v): c for c, v in enumerate(rows[index]) if not cells.is_blank(v)}
+    if mapping.positions is None:
+        header_cells = list(rows[index])
+    by_key = {header_key(v): c for c, v in enumerate(header_cells) if not cells.is_blank(v)}
     missing = [mapping.written[k] for k in mapping.columns if k not in by_key]
     if missing:
         problems.append(
@@ -241,8 +270,8 @@ def read_mapped(
         return [], settings, warnings, problems
     # Synthetic layout: mapped columns first (their own letters), then one column per ruled field.
     columns: dict[str, int] = {field_: by_key[key] for key, field_ in mapping.columns.items()}
-    headers = {by_key[key]: str(rows[index][by_key[key]]) for key in mapping.columns}
-    width = max(len(r) for r in rows) if rows else 0
+    headers = {by_key[key]: str(header_cells[by_key[key]]) for key in mapping.columns}
+    width = max(len(header_cells), *(len(r) for r in rows)) if rows else len(header_cells)
     ruled = sorted({f for r in mapping.rules for f in r.assignments} - set(columns))
     for offset, field_ in enumerate(ruled):
         columns[field_] = width + offset
@@ -250,7 +279,7 @@ def read_mapped(
     data: list[tuple[int, list[Any]]] = []
     skipped = 0
     for number in range(index + 1, len(rows)):
-        values = list(rows[number]) + [""] * len(ruled)
+        values = list(rows[number]) + [""] * (width - len(rows[number]) + len(ruled))
         if all(cells.is_blank(values[c]) for c in columns.values() if c < width):
             continue
         if any(fold(cells.text(values[by_key[k]]) or "") not in allowed for k, allowed in mapping.filters):

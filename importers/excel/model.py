@@ -10,6 +10,8 @@ from importers.excel.cells import format_value
 from importers.excel.fields import KIND_LABELS
 
 NEW, CHANGED, UNCHANGED = "nouveau", "modifié", "inchangé"
+#: How many warnings, conflicts or refusals are printed before "… and N more".
+LISTED = 50
 #: Conflict resolutions: take the workbook's value, or keep the store's.
 TAKE_WORKBOOK: Literal["classeur"] = "classeur"
 KEEP_STORE: Literal["base"] = "base"
@@ -170,10 +172,11 @@ class ImportPreview:
             f"{len(self.rejected)} problème(s), {len(self.conflicts)} conflit(s)"
         )
 
-    def report_lines(self, *, unchanged_details: bool = False) -> list[str]:
-        """The preview as French text lines (what the CLI prints)."""
+    def report_lines(self, *, unchanged_details: bool = False, listed: int = LISTED) -> list[str]:
+        """The preview as French text lines (what the CLI prints); warnings, conflicts and
+        refusals are summarised: the first `listed` of each, then how many more."""
         lines = [f"Aperçu de l'import de « {self.file_name} » ({self.source}) : {self.summary()}."]
-        lines += [f"Attention : {w}" for w in self.warnings]
+        lines += summarised([f"Attention : {w}" for w in self.warnings], listed, "avertissement(s)")
         for plan in self.new:
             lines.append(f"+ Nouveau : {plan.describe()}")
             lines += [f"    {c}" for c in plan.changes]
@@ -184,11 +187,16 @@ class ImportPreview:
                 lines.append(f"    Commentaire ajouté : {plan.comment}")
         if unchanged_details:
             lines += [f"= Inchangé : {plan.describe()}" for plan in self.unchanged]
-        for conflict in self.conflicts:
-            lines.append(f"! Conflit : {conflict}")
-        for problem in self.rejected:
-            lines.append(f"✗ Refusé : {problem}")
+        lines += summarised([f"! Conflit : {c}" for c in self.conflicts], listed, "conflit(s)")
+        lines += summarised([f"✗ Refusé : {p}" for p in self.rejected], listed, "problème(s)")
         return lines
+
+
+def summarised(lines: list[str], listed: int, what: str) -> list[str]:
+    """The first `listed` lines, then one line counting the others."""
+    if len(lines) <= listed:
+        return lines
+    return [*lines[:listed], f"… et {len(lines) - listed} autre(s) {what} non affiché(s)."]
 
 
 @dataclass

@@ -48,9 +48,9 @@ from importers.excel.model import (
 )
 from importers.excel.reader import open_workbook
 from importers.excel.resolve import Resolver, normalise_store_value
-from importers.excel.safety import DEFAULT_LIMITS, Limits
+from importers.excel.safety import DEFAULT_LIMITS, MAX_CELL_TEXT, Limits
 from importers.excel.settings import Settings
-from importers.excel.workbook import BaseRow, Meta, SheetRows, read_native
+from importers.excel.workbook import BaseRow, Meta, SheetRows, check_formulas, read_native
 from store import actions as action_rules
 from store import indicators as indicator_rules
 from store import resources as resource_rules
@@ -64,6 +64,8 @@ from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, fold
 
 Progress = Callable[[int, int], None]
 _NO_VALUE = object()
+#: Longest value quoted in a refusal (a 40,000-character cell is not printed whole).
+SHOWN_VALUE = 120
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -104,12 +106,17 @@ class Planner:
         self.known_titles.update({f"resource:{fold(r.name)}": r.code for r in self.resources.values()})
         self.new_titles: dict[str, int] = {}
         self.indicator_plans: dict[str, RowPlan] = {}
+        self.indicator_titles = {
+            (fold(i.label), i.action, i.objective): i.code for i in self.indicators.values()
+        }
         self.ignored_rows = 0
 
     def _imported_comments(self) -> set[tuple[int, str]]:
         ev = ActionEvent.__table__  # type: ignore[attr-defined]
+        # Whatever the file that brought it ("e1 (1).xlsx" is e1.xlsx saved twice), a comment
+        # already in an action's journal is not journaled again.
         query = select(ev.c.action_id, ev.c.comment).where(
-            ev.c.department_code == self.department, ev.c.source == self.file, ev.c.comment.is_not(None)
+            ev.c.department_code == self.department, ev.c.comment.is_not(None)
         )
         return {(action_id, comment) for action_id, comment in self.conn.execute(query)}
 
@@ -123,6 +130,10 @@ class Planner:
     ) -> None:
         location = sheet.location_of(self.file, row, name) if name else sheet.location(self.file, row)
         value = None if raw is _NO_VALUE or cells.is_blank(raw) else cells.raw_text(raw)
+        if value is not None and len(value) > SHOWN_VALUE:
+            value = value[: SHOWN_VALUE - 1] + "…"
+        if value is not None and f"« {value} »" in message:
+            value = None  # the message quotes it already
         self.preview.rejected.append(Problem(location, message, value))
 
     # --- cells -------------------------------------------------------------------------
@@ -137,6 +148,16 @@ class Planner:
                 continue
             raw = values[column] if column < len(values) else ""
             if skip_blank and cells.is_blank(raw):
+                continue
+            if isinstance(raw, str) and len(raw) > MAX_CELL_TEXT:
+                self.problem(
+                    sheet,
+                    row,
+                    name,
+                    "texte de plus de 32 767 caractères, ce qu'une cellule Excel peut contenir au "
+                    "plus : il serait coupé au prochain export",
+                    raw,
+                )
                 continue
             try:
                 result[name] = self.resolver.convert(kind, name, spec(kind, name).parse(raw))
@@ -317,6 +338,16 @@ class Planner:
         rejected = len(self.preview.rejected)
         workbook = self.parse(kind, sheet, row, values)
         comment = workbook.pop("comment", None)
+        name_field, what = ("title", "action") if kind == KIND_ACTION else ("name", "ressource")
+        column = sheet.columns.get(name_field)
+        if column is None or column >= len(values) or cells.is_blank(values[column]):
+            self.problem(
+                sheet,
+                row,
+                name_field,
+                f"{label_of(kind, name_field).lower()} obligatoire pour créer une nouvelle {what} "
+                "(la cellule est vide)",
+            )
         if len(self.preview.rejected) > rejected:
             return
         for name, raw in self.settings.defaults.items():
@@ -497,13 +528,22 @@ class Planner:
                     )
                     continue
                 group = (fold(label), parsed.get("action"), parsed.get("objective"))
-                entry = new_groups.setdefault(group, {"row": row, "fields": parsed, "values": {}})
-                if period is not None:
-                    for name, number in numbers.items():
-                        if number is not None:
-                            entry["values"][(period, name)] = number
-                continue
-            assert before is not None
+                same = self.indicator_titles.get(group)
+                if same is None:
+                    entry = new_groups.setdefault(group, {"row": row, "fields": parsed, "values": {}})
+                    if period is not None:
+                        for name, number in numbers.items():
+                            if number is not None:
+                                entry["values"][(period, name)] = number
+                    continue
+                # Already imported (a codeless row imported again): the same indicator, not a new one.
+                code, before = same, self.indicators[same]
+                if code not in first_row:
+                    self.preview.warnings.append(
+                        f"{sheet.location(self.file, row).describe()} : ligne sans code rapprochée de "
+                        f"l'indicateur {code} de même intitulé (déjà importé ?)."
+                    )
+            assert before is not None and code is not None
             first_row.setdefault(code, row)
             exported_level = self.parse_base(KIND_INDICATOR, exported_ind, level)
             store_level = {n: normalise_store_value(KIND_INDICATOR, n, getattr(before, n)) for n in level}
@@ -701,27 +741,38 @@ def preview_import(
     *,
     progress: Progress | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    ignore_columns: bool = False,
 ) -> ImportPreview:
     """Read and check `path`, and say what importing it would do. Nothing is written.
 
-    `mapping` is a foreign layout (a path to a mapping YAML file or a loaded `Mapping`).
-    Raises UnreadableWorkbook for files that cannot or must not be read; every other problem
-    is a `Problem` in `preview.rejected`.
+    `mapping` is a foreign layout (a path to a mapping YAML file or a loaded `Mapping`); a
+    `.csv` file is read with one (the public FINESS extract). The file is parsed in a child
+    process under limits (reader.py). Raises UnreadableWorkbook for files that cannot or must
+    not be read; every other problem is a `Problem` in `preview.rejected`. Columns with an
+    unknown header are refused unless `ignore_columns`.
     """
     path = Path(path)
     preview = ImportPreview(path=path, department=department, source="classeur d'échange Suivi STS")
-    with open_workbook(path, limits) as book:
-        if mapping is not None:
-            from importers.excel.mapping import load_mapping, read_mapped
+    loaded = None
+    if mapping is not None:
+        from importers.excel.mapping import load_mapping, read_mapped
 
-            loaded = load_mapping(mapping) if not hasattr(mapping, "target") else mapping
+        loaded = load_mapping(mapping) if not hasattr(mapping, "target") else mapping
+    with open_workbook(path, limits, csv_filters=loaded.row_filters() if loaded else None) as book:
+        if loaded is not None:
             sheets, settings, warnings, problems = read_mapped(book, loaded, path.name)
             meta = None
         else:
-            content = read_native(book, path.name)
+            content = read_native(book, path.name, ignore_columns=ignore_columns)
             sheets, meta = content.sheets, content.meta
             warnings, problems = content.warnings, content.problems
             settings = Settings()
+        for sheet in sheets:
+            formula_problems, formula_warnings = check_formulas(
+                sheet, book.formulas.get(sheet.sheet, {}), path.name
+            )
+            problems = [*problems, *formula_problems]
+            warnings = [*warnings, *formula_warnings]
     preview.source = settings.source
     preview.mapping = settings.mapping
     preview.warnings.extend(warnings)

@@ -1,61 +1,50 @@
-"""Reading a workbook's sheets with python-calamine, after the archive checks.
+"""Reading a workbook (or a CSV file) in a child process under OS limits, after the checks.
 
-calamine (Rust) reads a 100,000-row sheet about ten times faster than openpyxl, but it may
-panic on malformed files, and a Rust panic reaches Python as `PanicException`, which derives
-from BaseException: every call into it is wrapped by `_guarded`, which turns anything but
-KeyboardInterrupt / SystemExit into an UnreadableWorkbook naming the file.
+python-calamine (Rust) reads a 100,000-row sheet about ten times faster than openpyxl, but a
+hostile file can make it panic, abort on an allocation, or spin: so it runs in a child process
+(``isolated.py``) whose address space and CPU time are capped, under a wall-clock limit here.
+Whatever happens there becomes an :class:`UnreadableWorkbook` with a French message naming
+the file; the child's own output (English, from Rust or Python) never reaches the user.
+The cells come back as a stream of pickled frames, unpickled with only plain values and
+dates allowed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+import datetime
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any
 
-from importers.excel.safety import DEFAULT_LIMITS, Limits, UnreadableWorkbook, check_workbook_file
+from importers.excel.safety import DEFAULT_LIMITS, Limits, UnreadableWorkbook
 
-T = TypeVar("T")
-
-
-@contextmanager
-def _guarded(path: Path, what: str) -> Iterator[None]:
-    try:
-        yield
-    except UnreadableWorkbook:
-        raise
-    except (KeyboardInterrupt, SystemExit, GeneratorExit):
-        raise
-    except BaseException as exc:  # noqa: B036 - calamine's Rust panics derive from BaseException
-        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise UnreadableWorkbook(
-            f"Le fichier « {path.name} » est illisible ({what} : {detail}). "
-            "Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format .xlsx et recommencez."
-        ) from None
+#: (row, column), both 1-based → whether the formula kept its computed value.
+Formulas = dict[tuple[int, int], bool]
 
 
 @dataclass
 class Workbook:
-    """An opened, checked workbook; sheets are read on demand."""
+    """A workbook's cells as read by the child process."""
 
     path: Path
     sheet_names: list[str]
     hidden: set[str] = field(default_factory=set)
-    _book: Any = field(default=None, repr=False)
+    sheets: dict[str, list[list[Any]]] = field(default_factory=dict, repr=False)
+    formulas: dict[str, Formulas] = field(default_factory=dict, repr=False)
 
     def read(self, name: str) -> list[list[Any]]:
         """The sheet's cells, row 0 being Excel's row 1 and column 0 column A."""
-        with _guarded(self.path, f"feuille « {name} »"):
-            sheet = self._book.get_sheet_by_name(name)
-            rows: list[list[Any]] = sheet.to_python(skip_empty_area=False)
-        return rows
+        return self.sheets.get(name, [])
 
     def close(self) -> None:
-        if self._book is not None:
-            with _guarded(self.path, "fermeture"):
-                self._book.close()
-            self._book = None
+        self.sheets.clear()
 
     def __enter__(self) -> Workbook:
         return self
@@ -64,20 +53,100 @@ class Workbook:
         self.close()
 
 
-def open_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> Workbook:
-    """Check the file (safety.check_workbook_file), then open it with calamine."""
+def open_workbook(
+    path: Path, limits: Limits = DEFAULT_LIMITS, *, csv_filters: list[tuple[int, list[str]]] | None = None
+) -> Workbook:
+    """Check and read `path` in the child process; a `.csv` file is read as one sheet named ""."""
     path = Path(path)
-    check_workbook_file(path, limits)
-    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+    config: dict[str, Any] = {"path": str(path.resolve()), "limits": asdict(limits)}
+    if path.suffix.lower() in (".csv", ".txt"):
+        config["csv"] = csv_filters or []
+    with tempfile.TemporaryDirectory(prefix="suivi-sts-lecture-") as folder:
+        out, errors = Path(folder) / "cellules", Path(folder) / "sortie"
+        config["out"] = str(out)
+        with open(errors, "wb") as error_stream:
+            code = _run_child(path, config, error_stream, limits)
+        with open(out, "rb") as stream:
+            book = _load(path, stream)
+        if book is not None:
+            return book
+        raise UnreadableWorkbook(_crash_message(path, code, errors.read_bytes()[-4096:], limits))
 
-    with _guarded(path, "ouverture"):
-        book = CalamineWorkbook.from_path(str(path))
-        metadata = book.sheets_metadata
-        names = [m.name for m in metadata if m.typ == SheetTypeEnum.WorkSheet]
-        hidden = {m.name for m in metadata if m.visible != SheetVisibleEnum.Visible}
-    return Workbook(path=path, sheet_names=names, hidden=hidden, _book=book)
+
+def _run_child(path: Path, config: dict[str, Any], error_stream: IO[bytes], limits: Limits) -> int:
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    env["PYTHONIOENCODING"] = "utf-8"
+    command = [sys.executable, "-m", "importers.excel.isolated", json.dumps(config)]
+    Path(config["out"]).touch()
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=error_stream, env=env
+    )
+    try:
+        return process.wait(timeout=limits.max_wall_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise UnreadableWorkbook(
+            f"Le fichier « {path.name} » est refusé : sa lecture dépasse {limits.max_wall_seconds} s "
+            "(fichier trop gros ou construit pour bloquer la lecture)."
+        ) from None
+    finally:
+        if process.poll() is None:  # interrupted (Ctrl+C): the child goes too
+            process.kill()
+            process.wait()
 
 
-def call_guarded(path: Path, what: str, function: Callable[[], T]) -> T:
-    with _guarded(path, what):
-        return function()
+class _CellUnpickler(pickle.Unpickler):
+    """Only plain values and the datetime types come out of the child's frames."""
+
+    ALLOWED = frozenset(("date", "datetime", "time", "timedelta", "timezone"))
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "datetime" and name in self.ALLOWED:
+            return getattr(datetime, name)
+        raise pickle.UnpicklingError(f"{module}.{name}")
+
+
+def _load(path: Path, stream: IO[bytes]) -> Workbook | None:
+    """The workbook the child wrote, or None if it stopped before the end."""
+    book: Workbook | None = None
+    try:
+        while True:
+            frame = _CellUnpickler(stream).load()  # one pickler per frame in the child
+            tag = frame[0]
+            if tag == "refused":
+                raise UnreadableWorkbook(str(frame[1]))
+            if tag == "sheets":
+                book = Workbook(path, list(frame[1]), set(frame[2]))
+                book.sheets = {name: [] for name in book.sheet_names}
+            elif tag == "rows" and book is not None:
+                book.sheets.setdefault(frame[1], []).extend(frame[2])
+            elif tag == "formulas" and book is not None:
+                book.formulas[frame[1]] = dict(frame[2])
+            elif tag == "end":
+                return book
+    except (EOFError, pickle.UnpicklingError, ValueError, TypeError, IndexError, AttributeError):
+        return None
+
+
+def _crash_message(path: Path, code: int, errors: bytes, limits: Limits) -> str:
+    name = path.name
+    cpu = getattr(signal, "SIGXCPU", None)
+    if code == -signal.SIGKILL or (cpu is not None and code == -cpu):
+        return (
+            f"Le fichier « {name} » est refusé : sa lecture dépasse le temps permis "
+            f"({limits.max_cpu_seconds} s de calcul)."
+        )
+    if code == 3 or b"memory allocation" in errors or b"MemoryError" in errors:
+        return (
+            f"Le fichier « {name} » est refusé : sa lecture demanderait plus que les "
+            f"{limits.max_memory_bytes // (1024 * 1024)} Mo de mémoire permis (une feuille s'étend "
+            "probablement sur une zone immense, ou le fichier est construit pour saturer la mémoire)."
+        )
+    return (
+        f"Le fichier « {name} » est illisible : le lecteur de classeurs s'est arrêté sur une "
+        "structure qu'il ne comprend pas. Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au "
+        "format .xlsx et recommencez."
+    )

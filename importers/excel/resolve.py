@@ -7,6 +7,7 @@ Codes are found by exact code, by code ignoring case and accents, or by name/tit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ class CodeIndex:
     what: str
     by_code: dict[str, str]
     by_fold: dict[str, str]
+    #: Lengths of the all-digit codes ("09": 2), to restore a zero Excel dropped (9 → "09").
+    digit_lengths: tuple[int, ...] = ()
 
     @classmethod
     def build(cls, what: str, pairs: Iterable[tuple[str, str | None]]) -> CodeIndex:
@@ -37,15 +40,27 @@ class CodeIndex:
             by_fold.setdefault(fold(code), code)
             if name:
                 names.setdefault(fold(name), []).append(code)
+                # "Ariège (tout le département)" is also found as "Ariège".
+                short = re.sub(r"\s*\([^)]*\)\s*", " ", name).strip()
+                if short and short != name:
+                    names.setdefault(fold(short), []).append(code)
         for folded, codes in names.items():
-            if len(codes) == 1:
+            if len(set(codes)) == 1:
                 by_fold.setdefault(folded, codes[0])
-        return cls(what, by_code, by_fold)
+        lengths = tuple(sorted({len(c) for c in by_code if c.isdigit()}))
+        return cls(what, by_code, by_fold, lengths)
 
     def find(self, text: str) -> str:
+        """The code that `text` names: the code itself, in any case and accents, its name, or
+        a number that lost its leading zeros in Excel ("9" for "09")."""
         found = self.by_code.get(text) or self.by_fold.get(fold(text))
+        if found is None and text.isdigit():
+            found = next(
+                (self.by_code[text.zfill(n)] for n in self.digit_lengths if text.zfill(n) in self.by_code),
+                None,
+            )
         if found is None:
-            raise CellError(f"{self.what} inconnu(e) : « {text} »")
+            raise CellError(f"{self.what} : ce n'est ni un code ni un nom connu")
         return found
 
 
@@ -58,10 +73,10 @@ class Resolver:
             query = select(t.c.code, t.c[name]).where(t.c.department_code == department)
             return [(code, label) for code, label in conn.execute(query)]
 
-        self.objectives = CodeIndex.build("objectif", pairs(Objective, "title"))
-        self.organisations = CodeIndex.build("organisation", pairs(Organisation, "name"))
-        self.territories = CodeIndex.build("territoire", pairs(Territory, "name"))
-        self.actions = CodeIndex.build("action", [(c, None) for c in action_codes])
+        self.objectives = CodeIndex.build("objectif inconnu", pairs(Objective, "title"))
+        self.organisations = CodeIndex.build("organisation inconnue", pairs(Organisation, "name"))
+        self.territories = CodeIndex.build("territoire inconnu", pairs(Territory, "name"))
+        self.actions = CodeIndex.build("action inconnue", [(c, None) for c in action_codes])
         #: The index of each kind of code a field can refer to (built once: convert runs per cell).
         self.indexes: dict[str, CodeIndex] = {
             REF_OBJECTIVE: self.objectives,

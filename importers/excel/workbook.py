@@ -9,14 +9,24 @@ from typing import Any
 from importers.excel import cells
 from importers.excel.fields import (
     FIELDS_BY_KIND,
+    KIND_ACTION,
     KIND_INDICATOR,
+    KIND_RESOURCE,
     META_SHEET,
+    SHEET_ACTIONS,
+    SHEET_INDICATORS,
     SHEET_KINDS,
+    SHEET_RESOURCES,
     header_key,
 )
 from importers.excel.headers import HeaderMap, alias_table, locate_header
 from importers.excel.model import Location, Problem
-from importers.excel.reader import Workbook
+from importers.excel.reader import Formulas, Workbook
+from store.vocab import fold
+
+KIND_SHEETS = {KIND_ACTION: SHEET_ACTIONS, KIND_INDICATOR: SHEET_INDICATORS, KIND_RESOURCE: SHEET_RESOURCES}
+#: How many cells a message lists before "… and N more".
+LISTED = 50
 
 #: Sheets of the exchange workbook that are for reading only.
 READ_ONLY_SHEETS = frozenset(
@@ -128,12 +138,12 @@ class NativeContent:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_native(book: Workbook, file_name: str) -> NativeContent:
+def read_native(book: Workbook, file_name: str, *, ignore_columns: bool = False) -> NativeContent:
     """The exchange workbook's sheets (found by name, or by their headers) and hidden sheet."""
     content = NativeContent()
     if META_SHEET in book.sheet_names:
         content.meta = read_meta(book.read(META_SHEET))
-    found = False
+    by_kind: dict[str, list[str]] = {}
     for name in book.sheet_names:
         if name == META_SHEET:
             continue
@@ -143,14 +153,76 @@ def read_native(book: Workbook, file_name: str) -> NativeContent:
             if key not in READ_ONLY_SHEETS:
                 content.warnings.append(f"feuille « {name} » ignorée (nom inconnu).")
             continue
-        found = True
-        _add_sheet(content, book, kind, name, file_name)
-    if not found:
-        _detect_sheets(content, book, file_name)
+        by_kind.setdefault(kind, []).append(name)
+    for kind, names in by_kind.items():
+        own = next((n for n in names if fold(n) == fold(KIND_SHEETS[kind])), names[0])
+        for copy in (n for n in names if n != own):
+            content.problems.append(
+                Problem(
+                    Location(file_name, copy),
+                    f"cette feuille est une copie de la feuille « {own} » (Excel nomme ainsi une feuille "
+                    "dupliquée) : une seule feuille par sorte de données est lue ; supprimez la copie, "
+                    "ou recopiez ses lignes dans la feuille d'origine",
+                )
+            )
+        _add_sheet(content, book, kind, own, file_name, ignore_columns)
+    if not by_kind:
+        _detect_sheets(content, book, file_name, ignore_columns)
     return content
 
 
-def _add_sheet(content: NativeContent, book: Workbook, kind: str, name: str, file_name: str) -> None:
+def unknown_columns(
+    content: NativeContent, sheet: str, header: HeaderMap, kind: str, file_name: str, ignore: bool
+) -> None:
+    """Columns whose header names no known field: an error proposing the nearest header,
+    or a warning when the user asked to ignore them (``--ignore-columns``)."""
+    if not header.ignored:
+        return
+    if ignore:
+        content.warnings.append(
+            f"feuille « {sheet} » : colonne(s) ignorée(s) à votre demande : {', '.join(header.ignored)}."
+        )
+        return
+    from importers.excel.headers import column_letter
+
+    columns = {header_key(v): c for c, v in enumerate(header.cells) if not cells.is_blank(v)}
+    for written in header.ignored:
+        column = columns.get(header_key(written))
+        nearest = nearest_header(written, kind)
+        hint = f"vouliez-vous dire « {nearest} » ? " if nearest else ""
+        content.problems.append(
+            Problem(
+                Location(
+                    file_name,
+                    sheet,
+                    header.row + 1,
+                    written,
+                    column_letter(column) if column is not None else None,
+                ),
+                f"en-tête inconnu : {hint}Renommez la colonne avec un en-tête attendu, ou relancez "
+                "l'import avec --ignore-columns pour ignorer les colonnes inconnues",
+            )
+        )
+
+
+def nearest_header(written: str, kind: str) -> str | None:
+    """The known header closest to `written` ("Date échéance" → "Échéance"), if any is close."""
+    from difflib import get_close_matches
+
+    headers: dict[str, str] = {}
+    for spec_ in FIELDS_BY_KIND[kind]:
+        for alias in (spec_.header, *spec_.aliases):
+            headers.setdefault(header_key(alias), spec_.header)
+    key = header_key(written)
+    found = get_close_matches(key, list(headers), n=1, cutoff=0.6)
+    if not found:
+        found = [k for k in headers if len(k) > 3 and (k in key.split() or k in key)][:1]
+    return headers[found[0]] if found else None
+
+
+def _add_sheet(
+    content: NativeContent, book: Workbook, kind: str, name: str, file_name: str, ignore_columns: bool
+) -> None:
     rows = book.read(name)
     header = locate_header(rows, alias_table(FIELDS_BY_KIND[kind]), breakdown=kind == KIND_INDICATOR)
     if header is None or "code" not in header.columns.values():
@@ -163,8 +235,7 @@ def _add_sheet(content: NativeContent, book: Workbook, kind: str, name: str, fil
             )
         )
         return
-    if header.ignored:
-        content.warnings.append(f"feuille « {name} » : colonne(s) ignorée(s) : {', '.join(header.ignored)}.")
+    unknown_columns(content, name, header, kind, file_name, ignore_columns)
     if header.duplicates:
         content.warnings.append(
             f"feuille « {name} » : colonne(s) en double ignorée(s) : {', '.join(header.duplicates)}."
@@ -172,7 +243,7 @@ def _add_sheet(content: NativeContent, book: Workbook, kind: str, name: str, fil
     content.sheets.append(sheet_rows(kind, name, rows, header))
 
 
-def _detect_sheets(content: NativeContent, book: Workbook, file_name: str) -> None:
+def _detect_sheets(content: NativeContent, book: Workbook, file_name: str, ignore_columns: bool) -> None:
     """A workbook whose sheets were renamed: recognise each visible sheet by its headers."""
     content.warnings = [w for w in content.warnings if "nom inconnu" not in w]
     for name in book.sheet_names:
@@ -192,6 +263,7 @@ def _detect_sheets(content: NativeContent, book: Workbook, file_name: str) -> No
         _, kind, header = best
         if kind == KIND_INDICATOR:
             header = locate_header(rows, alias_table(FIELDS_BY_KIND[kind]), breakdown=True) or header
+        unknown_columns(content, name, header, kind, file_name, ignore_columns)
         content.sheets.append(sheet_rows(kind, name, rows, header))
     if not content.sheets:
         content.problems.append(
@@ -201,3 +273,40 @@ def _detect_sheets(content: NativeContent, book: Workbook, file_name: str) -> No
                 "« Indicateurs » ou « Ressources » (ou utilisez --mapping pour un autre modèle)",
             )
         )
+
+
+def check_formulas(sheet: SheetRows, formulas: Formulas, file_name: str) -> tuple[list[Problem], list[str]]:
+    """Formulas in the cells an import reads: refused without a computed value (the cell reads
+    empty), imported with their value otherwise, and then listed in a warning."""
+    if not formulas:
+        return [], []
+    from importers.excel.headers import column_letter
+
+    rows = {number for number, _values in sheet.rows}
+    used = set(sheet.columns.values())
+    problems: list[Problem] = []
+    kept: list[str] = []
+    for (row, column), has_value in sorted(formulas.items()):
+        if row not in rows or column - 1 not in used:
+            continue
+        if has_value:
+            kept.append(f"{column_letter(column - 1)}{row}")
+            continue
+        problems.append(
+            Problem(
+                sheet.location(file_name, row, column - 1),
+                "formule sans valeur calculée (le fichier a été produit par un programme qui n'a pas "
+                "calculé ses formules) : ouvrez-le dans Excel ou LibreOffice, enregistrez-le, et "
+                "recommencez, ou remplacez la formule par sa valeur",
+            )
+        )
+    warnings = []
+    if kept:
+        listed = ", ".join(kept[:LISTED]) + (
+            f" et {len(kept) - LISTED} autre(s)" if len(kept) > LISTED else ""
+        )
+        warnings.append(
+            f"feuille « {sheet.sheet} » : {len(kept)} cellule(s) contiennent une formule, dont la valeur "
+            f"calculée lors du dernier enregistrement est importée : {listed}."
+        )
+    return problems, warnings

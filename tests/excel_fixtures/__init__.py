@@ -197,3 +197,54 @@ def libreoffice_round_trip(source: Path, folder: Path) -> Path:
         timeout=180,
     )
     return out / source.name
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`suivi-sts ARGS` in its own process, as a user runs it (French output expected)."""
+    from bench.cli_startup_bench import suivi_sts_command
+
+    return subprocess.run(
+        [*suivi_sts_command(), *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def package(
+    path: Path,
+    sheet: str | bytes,
+    *,
+    sheet_part: str = "xl/worksheets/sheet1.xml",
+    target: str = "worksheets/sheet1.xml",
+    sheet_name: str = "Actions",
+    extra: Iterable[tuple[str, str, str | bytes]] = (),
+) -> Path:
+    """A workbook whose one sheet `sheet_name` is the part `sheet_part`, reached through the
+    workbook's relationship `target`; `extra` adds (relationship type, target, data) parts."""
+    rel = (
+        '<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/{kind}" Target="{target}"/>'
+    )
+    relations = [rel.format(n=1, kind="worksheet", target=target)]
+    relations += [rel.format(n=i + 2, kind=kind, target=t) for i, (kind, t, _data) in enumerate(extra)]
+    workbook = WORKBOOK.replace('name="Actions"', f'name="{sheet_name}"')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
+        archive.writestr("_rels/.rels", RELS)
+        archive.writestr("xl/workbook.xml", workbook)
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/relationships">' + "".join(relations) + "</Relationships>",
+        )
+        archive.writestr(sheet_part, sheet)
+        for _kind, target_, data in extra:
+            archive.writestr("xl/" + target_, data)
+    return path
+
+
+def shared_strings(count: int) -> bytes:
+    """A shared-strings part of `count` short texts."""
+    body = b"".join(b"<si><t>%d</t></si>" % i for i in range(count))
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main">' + body + b"</sst>"
+    )

@@ -1,0 +1,274 @@
+"""The reading child process: untrusted files are parsed here, under operating-system limits.
+
+``python -m importers.excel.isolated CONFIG`` (started by ``reader.py``) limits its own
+address space and CPU time (``resource.setrlimit``), checks the archive (``safety.py``),
+reads every worksheet with python-calamine (or a CSV file with the standard library) and
+writes the cells to a file as a stream of pickled frames:
+
+* ``("sheets", names, hidden)`` then ``("rows", name, rows)`` in batches, ``("formulas",
+  name, {(row, column): kept})``, and ``("end",)``;
+* or ``("refused", message)`` for a file refused with a French message.
+
+Whatever else happens here (a Rust panic, an allocation beyond the limit, a CPU limit) ends
+the process without the ``end`` frame; the parent turns that into a French message. Only the
+standard library, ``safety.py``, ``store.vocab`` and python-calamine are imported here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import pickle
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from sys import getsizeof
+from typing import IO, Any
+
+from importers.excel.safety import (
+    DEFAULT_LIMITS,
+    MAX_CELL_TEXT,
+    OLE_SIGNATURE,
+    ZIP_SIGNATURES,
+    Limits,
+    UnreadableWorkbook,
+    check_workbook_file,
+)
+
+BATCH = 5_000
+#: What an empty cell ("", one shared object) is counted by getsizeof but does not cost.
+EMPTY = getsizeof("")
+#: Lines of a CSV file (the national FINESS extract has about 200,000).
+MAX_CSV_LINES = 2_000_000
+
+
+def limit_resources(limits: Limits) -> None:
+    """Cap this process's address space and CPU time (where the OS allows it)."""
+    try:
+        import resource
+    except ImportError:  # Windows: only the parent's wall-clock limit applies
+        return
+    for which, value in (
+        (resource.RLIMIT_AS, limits.max_memory_bytes),
+        (resource.RLIMIT_CPU, limits.max_cpu_seconds),
+    ):
+        soft, hard = resource.getrlimit(which)
+        wanted = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(which, (wanted, hard))
+
+
+def read_xlsx(path: Path, limits: Limits, out: IO[bytes]) -> None:
+    report = check_workbook_file(path, limits)
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # noqa: BLE001 - calamine's errors, said in French with their cause
+        raise UnreadableWorkbook(reader_error(path.name, exc)) from None
+    metadata = book.sheets_metadata
+    names = [m.name for m in metadata if m.typ == SheetTypeEnum.WorkSheet]
+    hidden = [m.name for m in metadata if m.visible != SheetVisibleEnum.Visible]
+    pickle.dump(("sheets", names, hidden), out, protocol=pickle.HIGHEST_PROTOCOL)
+    total = held = 0
+    for name in names:
+        try:
+            sheet = book.get_sheet_by_name(name)
+        except Exception as exc:  # noqa: BLE001
+            raise UnreadableWorkbook(reader_error(path.name, exc, name)) from None
+        first_row, first_column = sheet.start or (0, 0)
+        height, width = first_row + sheet.height, first_column + sheet.width
+        if height > limits.max_rows:
+            raise UnreadableWorkbook(
+                f"Le fichier « {path.name} » est refusé : la feuille « {name} » compte {_n(height)} lignes, "
+                f"au-delà du maximum accepté ({_n(limits.max_rows)})."
+            )
+        if width > limits.max_columns or height * width > limits.max_cells:
+            raise UnreadableWorkbook(
+                f"Le fichier « {path.name} » est refusé : la feuille « {name} » s'étend sur {_n(height)} "
+                f"lignes et {width} colonnes, au-delà de ce que l'application lit "
+                f"({_n(limits.max_cells)} cellules)."
+            )
+        total += height * width
+        if total > limits.max_workbook_cells:
+            raise _too_many_cells(path.name, limits)
+        pad = [""] * first_column
+        batch: list[list[Any]] = []
+        for row in sheet.iter_rows():
+            if report.long_texts:
+                row = [_mark_cut(v) for v in row]
+            held += 64 + 8 * (len(row) + first_column) + sum(map(getsizeof, row)) - EMPTY * row.count("")
+            if held > limits.max_cell_bytes:
+                raise UnreadableWorkbook(
+                    f"Le fichier « {path.name} » est refusé : ses cellules occuperaient plus de "
+                    f"{limits.max_cell_bytes // (1024 * 1024)} Mo une fois lues (feuille « {name} »), "
+                    "au-delà de ce que l'application importe en une fois : coupez-le en plusieurs fichiers."
+                )
+            batch.append(pad + row if pad else row)
+            if len(batch) == BATCH:
+                pickle.dump(("rows", name, batch), out, protocol=pickle.HIGHEST_PROTOCOL)
+                batch = []
+        pickle.dump(("rows", name, batch), out, protocol=pickle.HIGHEST_PROTOCOL)
+        del sheet
+    parts = report.sheet_parts
+    for name in names:
+        extent = report.sheets.get(parts.get(name, ""))
+        if extent is not None and extent.formulas:
+            pickle.dump(("formulas", name, extent.formulas), out, protocol=pickle.HIGHEST_PROTOCOL)
+    book.close()
+
+
+def read_csv(path: Path, limits: Limits, out: IO[bytes], filters: list[tuple[int, list[str]]]) -> None:
+    """A CSV file (`;` or `,`), as one sheet named "" ; rows failing `filters` are not kept."""
+    size = path.stat().st_size
+    if size == 0:
+        raise UnreadableWorkbook(f"Le fichier « {path.name} » est vide.")
+    if size > limits.max_file_bytes:
+        raise UnreadableWorkbook(
+            f"Le fichier « {path.name} » est trop gros ({size / 1e6:.0f} Mo, maximum "
+            f"{limits.max_file_bytes / 1e6:.0f} Mo)."
+        )
+    with open(path, "rb") as handle:
+        head = handle.read(64 * 1024)
+    if head.startswith(OLE_SIGNATURE) or head.startswith(ZIP_SIGNATURES) or b"\x00" in head:
+        raise UnreadableWorkbook(
+            f"Le fichier « {path.name} » n'est pas un fichier texte CSV : vérifiez l'extension du fichier."
+        )
+    encoding = "utf-8-sig"
+    try:
+        head.decode(encoding)
+    except UnicodeDecodeError as exc:
+        encoding = "utf-8-sig" if exc.start > len(head) - 4 else "cp1252"
+    first_line = head.split(b"\n", 1)[0]
+    delimiter = ";" if first_line.count(b";") >= first_line.count(b",") else ","
+    from store.vocab import fold
+
+    wanted = [(index, set(values)) for index, values in filters]
+    pickle.dump(("sheets", [""], []), out, protocol=pickle.HIGHEST_PROTOCOL)
+    csv.field_size_limit(4 * MAX_CELL_TEXT)
+    batch: list[list[Any]] = []
+    skipped: list[Any] = []  # one shared empty row for the lines filtered out (numbers kept)
+    kept = held = 0
+    for number, row in _csv_rows(path, encoding, delimiter):
+        if len(row) > limits.max_columns:
+            raise UnreadableWorkbook(
+                f"Le fichier « {path.name} » est refusé : la ligne {number} compte {len(row)} champs, "
+                f"au-delà du maximum accepté ({limits.max_columns})."
+            )
+        if number > MAX_CSV_LINES:
+            raise UnreadableWorkbook(
+                f"Le fichier « {path.name} » est refusé : il compte plus de {_n(MAX_CSV_LINES)} lignes."
+            )
+        if any(index >= len(row) or fold(row[index]) not in values for index, values in wanted):
+            batch.append(skipped)
+        else:
+            kept += 1
+            held += 64 + 8 * len(row) + sum(map(getsizeof, row))
+            if held > limits.max_cell_bytes:
+                raise UnreadableWorkbook(
+                    f"Le fichier « {path.name} » est refusé : ses lignes occuperaient plus de "
+                    f"{limits.max_cell_bytes // (1024 * 1024)} Mo une fois lues : coupez-le en plusieurs "
+                    "fichiers."
+                )
+            if kept > limits.max_rows:
+                raise UnreadableWorkbook(
+                    f"Le fichier « {path.name} » est refusé : il compte plus de {_n(limits.max_rows)} "
+                    "lignes à lire."
+                )
+            batch.append(row)
+        if len(batch) == BATCH:
+            pickle.dump(("rows", "", batch), out, protocol=pickle.HIGHEST_PROTOCOL)
+            batch = []
+    pickle.dump(("rows", "", batch), out, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    name = path.name
+    try:
+        with open(path, encoding=encoding, newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            for row in reader:
+                yield reader.line_num, row
+    except UnicodeDecodeError as exc:
+        raise UnreadableWorkbook(
+            f"Le fichier « {name} » mélange des encodages de caractères (octet illisible à la position "
+            f"{exc.start}) : enregistrez-le en CSV UTF-8 et recommencez."
+        ) from exc
+    except csv.Error as exc:
+        raise UnreadableWorkbook(
+            f"Le fichier « {name} » n'est pas un CSV lisible (une cellule dépasse "
+            f"{_n(4 * MAX_CELL_TEXT)} caractères, ou un guillemet n'est pas fermé)."
+        ) from exc
+
+
+def reader_error(file_name: str, exc: Exception, sheet: str | None = None) -> str:
+    """calamine's (English) error as its French cause."""
+    text = str(exc)
+    where = f" (feuille « {sheet} »)" if sheet else ""
+    missing = re.search(r"File not found '([^']*)'", text)
+    if missing:
+        cause = f"l'élément « {missing.group(1)} » manque à l'archive"
+    elif "decode" in text or "utf-8" in text.lower():
+        cause = "une partie XML contient des octets qui ne sont pas des caractères (encodage UTF-8 invalide)"
+    elif "shared strings" in text:
+        cause = "une cellule renvoie à un texte partagé absent de la table des textes"
+    elif type(exc).__name__ == "XmlError" or "syntax error" in text:
+        cause = "une partie XML est mal formée (balise ou guillemet non fermé, texte coupé)"
+    else:
+        cause = "sa structure n'est pas celle d'un classeur .xlsx"
+    return (
+        f"Le fichier « {file_name} » est illisible{where} : {cause}. Ouvrez-le dans Excel ou LibreOffice, "
+        "enregistrez-le au format .xlsx et recommencez, ou demandez à l'expéditeur de le renvoyer."
+    )
+
+
+def _mark_cut(value: Any) -> Any:
+    """calamine cuts texts at Excel's limit: a text of that length was longer in the file, so it
+    is made one character longer (the importer then refuses it with its place)."""
+    if isinstance(value, str) and len(value) >= MAX_CELL_TEXT:
+        return value + CUT
+    return value
+
+
+#: Appended to a text calamine cut at 32,767 characters.
+CUT = "…"
+
+
+def _too_many_cells(name: str, limits: Limits) -> UnreadableWorkbook:
+    return UnreadableWorkbook(
+        f"Le fichier « {name} » est refusé : ses feuilles comptent ensemble plus de "
+        f"{_n(limits.max_workbook_cells)} cellules, au-delà de ce que l'application lit."
+    )
+
+
+def _n(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
+def main(argv: list[str]) -> int:
+    config = json.loads(argv[0])
+    limits = Limits(**config.get("limits", {})) if config.get("limits") else DEFAULT_LIMITS
+    limit_resources(limits)
+    path = Path(config["path"])
+    with open(config["out"], "wb") as out:
+        try:
+            if config.get("csv") is not None:
+                filters = [(int(i), [str(v) for v in values]) for i, values in config["csv"]]
+                read_csv(path, limits, out, filters)
+            else:
+                read_xlsx(path, limits, out)
+        except UnreadableWorkbook as exc:
+            pickle.dump(("refused", str(exc)), out)
+            return 0
+        except MemoryError:
+            out.flush()
+            return 3
+        except Exception:  # a malformed part calamine refuses: the parent names the file
+            out.flush()
+            return 4
+        pickle.dump(("end",), out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,293 @@
+"""Every cell problem is a French message with its place; Excel's habits are understood;
+importing the same rows twice creates nothing twice."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from sqlalchemy import func, select
+
+from exports.excel import export_ars
+from importers.excel import apply_import, preview_import
+from store import actions as action_rules
+from store import indicators as indicator_rules
+from store import resources as resource_rules
+from store.database import Store
+from store.models import ActionEvent
+from tests.conftest import snapshot_tables
+from tests.excel_fixtures import column_of, edit_workbook, find_row, run_cli, set_cell
+
+DEPT = "09"
+
+
+def exported(store: Store, folder: Path) -> Path:
+    path = folder / "echange.xlsx"
+    export_ars(store, DEPT, path)
+    return path
+
+
+def rewrite_sheet(source: Path, target: Path, sheet_index: int, change: Callable[[str], str]) -> Path:
+    """Copy a workbook, changing the XML of its `sheet_index`-th sheet part (as another program would)."""
+    part = f"xl/worksheets/sheet{sheet_index}.xml"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == part:
+                data = change(data.decode()).encode()
+            new.writestr(info, data)
+    return target
+
+
+def new_row(book: openpyxl.Workbook, sheet: str, values: dict[str, Any]) -> None:
+    ws = book[sheet]
+    row = ws.max_row + 1
+    for header, value in values.items():
+        ws.cell(row, column_of(ws, header)).value = value
+
+
+def imported(store: Store, path: Path, **options: Any) -> Any:
+    preview = preview_import(store, DEPT, path, **options)
+    assert not preview.rejected, [str(p) for p in preview.rejected]
+    return preview, apply_import(store, DEPT, preview, {}, "testeur", backup=False)
+
+
+def counts(store: Store) -> tuple[int, int, int]:
+    with store.engine.connect() as conn:
+        return (
+            len(action_rules.load_actions(conn, DEPT)),
+            len(indicator_rules.load_indicators(conn, DEPT)),
+            len(resource_rules.load_resources(conn, DEPT)),
+        )
+
+
+# --- cells ---------------------------------------------------------------------------------
+
+
+def test_a_formula_without_computed_value_is_refused_with_its_place(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """A script (openpyxl) writes formulas without their value: the cell would read empty and
+    silently set Avancement to 0."""
+    path = edit_workbook(
+        exported(loaded_store, tmp_path),
+        tmp_path / "script.xlsx",
+        lambda book: set_cell(book, "Actions", "ACT-001", "Avancement (%)", "=40+10"),
+    )
+    before = snapshot_tables(loaded_store)
+    preview = preview_import(loaded_store, DEPT, path)
+    assert [str(p) for p in preview.rejected] == [
+        "« script.xlsx », feuille « Actions », ligne 2, colonne « Avancement (%) » (J) : formule sans "
+        "valeur calculée (le fichier a été produit par un programme qui n'a pas calculé ses formules) : "
+        "ouvrez-le dans Excel ou LibreOffice, enregistrez-le, et recommencez, ou remplacez la formule "
+        "par sa valeur"
+    ]
+    assert snapshot_tables(loaded_store) == before
+
+
+def test_a_formula_with_its_value_is_imported_and_listed(loaded_store: Store, tmp_path: Path) -> None:
+    source = exported(loaded_store, tmp_path)
+    book = openpyxl.load_workbook(source)
+    row = find_row(book["Actions"], "ACT-001")
+    path = rewrite_sheet(
+        source,
+        tmp_path / "calcule.xlsx",
+        2,  # Lisez-moi, then Actions
+        lambda xml: re.sub(rf'(<c r="J{row}"[^>]*>)<v>50</v>', r"\1<f>30+30</f><v>60</v>", xml),
+    )
+    preview, result = imported(loaded_store, path)
+    assert any(
+        "feuille « Actions » : 1 cellule(s) contiennent une formule, dont la valeur calculée lors du "
+        f"dernier enregistrement est importée : J{row}." in w
+        for w in preview.warnings
+    ), preview.warnings
+    assert result.updated == {"action": 1}
+    with loaded_store.engine.connect() as conn:
+        assert action_rules.load_actions(conn, DEPT)["ACT-001"].progress == 60
+
+
+def test_an_unknown_header_is_refused_with_the_nearest_known_one(loaded_store: Store, tmp_path: Path) -> None:
+    def rename(book: openpyxl.Workbook) -> None:
+        ws = book["Actions"]
+        ws.cell(1, column_of(ws, "Échéance")).value = "Date échéance"
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "renomme.xlsx", rename)
+    preview = preview_import(loaded_store, DEPT, path)
+    assert [str(p) for p in preview.rejected] == [
+        "« renomme.xlsx », feuille « Actions », ligne 1, colonne « Date échéance » (L) : en-tête inconnu : "
+        "vouliez-vous dire « Échéance » ? Renommez la colonne avec un en-tête attendu, ou relancez "
+        "l'import avec --ignore-columns pour ignorer les colonnes inconnues"
+    ]
+    ignored = preview_import(loaded_store, DEPT, path, ignore_columns=True)
+    assert not ignored.rejected
+    assert "feuille « Actions » : colonne(s) ignorée(s) à votre demande : Date échéance." in ignored.warnings
+
+
+def test_an_emptied_title_of_a_new_row_is_a_refusal_not_a_traceback(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    def add(book: openpyxl.Workbook) -> None:
+        new_row(book, "Actions", {"Description": "Sans intitulé", "Statut": "En cours"})
+        new_row(book, "Ressources", {"Type": "Accueil de jour"})
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "vide.xlsx", add)
+    messages = [str(p) for p in preview_import(loaded_store, DEPT, path).rejected]
+    assert messages == [
+        "« vide.xlsx », feuille « Actions », ligne 4, colonne « Intitulé » (B) : intitulé obligatoire pour "
+        "créer une nouvelle action (la cellule est vide)",
+        "« vide.xlsx », feuille « Ressources », ligne 3, colonne « Nom » (B) : nom obligatoire pour créer "
+        "une nouvelle ressource (la cellule est vide)",
+    ]
+
+
+def test_a_text_longer_than_excel_keeps_is_refused(loaded_store: Store, tmp_path: Path) -> None:
+    """Excel and openpyxl cut such texts; another program may not: the reader would cut it."""
+    source = exported(loaded_store, tmp_path)
+    row = find_row(openpyxl.load_workbook(source)["Actions"], "ACT-001")
+    path = rewrite_sheet(
+        source,
+        tmp_path / "long.xlsx",
+        2,
+        lambda xml: re.sub(
+            rf'<c r="C{row}"[^>]*?(/>|>.*?</c>)',
+            f'<c r="C{row}" t="inlineStr"><is><t>{"x" * 40_000}</t></is></c>',
+            xml,
+            count=1,
+        ),
+    )
+    [problem] = preview_import(loaded_store, DEPT, path).rejected
+    assert str(problem).startswith(
+        "« long.xlsx », feuille « Actions », ligne 2, colonne « Description » (C) : texte de plus de "
+        "32 767 caractères, ce qu'une cellule Excel peut contenir au plus : il serait coupé au prochain "
+        "export (valeur « xxx"
+    )
+    assert len(str(problem)) < 400  # the value is quoted, not printed whole
+
+
+def test_refusals_are_summarised(loaded_store: Store, tmp_path: Path) -> None:
+    def add(book: openpyxl.Workbook) -> None:
+        for number in range(60):
+            new_row(
+                book, "Actions", {"Intitulé": f"Action {number}", "Statut": "En cours", "Avancement (%)": 500}
+            )
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "beaucoup.xlsx", add)
+    preview = preview_import(loaded_store, DEPT, path)
+    lines = preview.report_lines()
+    assert len(preview.rejected) == 60
+    assert sum(line.startswith("✗ Refusé") for line in lines) == 50
+    assert lines[-1] == "… et 10 autre(s) problème(s) non affiché(s)."
+
+
+def test_a_duplicated_sheet_is_reported_as_a_copy(loaded_store: Store, tmp_path: Path) -> None:
+    def duplicate(book: openpyxl.Workbook) -> None:
+        copy = book.copy_worksheet(book["Actions"])
+        copy.title = "Actions (2)"  # what Excel names a duplicated sheet
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "copie.xlsx", duplicate)
+    preview = preview_import(loaded_store, DEPT, path)
+    assert [str(p) for p in preview.rejected] == [
+        "« copie.xlsx », feuille « Actions (2) » : cette feuille est une copie de la feuille « Actions » "
+        "(Excel nomme ainsi une feuille dupliquée) : une seule feuille par sorte de données est lue ; "
+        "supprimez la copie, ou recopiez ses lignes dans la feuille d'origine"
+    ]
+
+
+# --- Excel's habits ------------------------------------------------------------------------------
+
+
+def test_codes_typed_as_numbers_or_names_are_understood(loaded_store: Store, tmp_path: Path) -> None:
+    def habits(book: openpyxl.Workbook) -> None:
+        set_cell(book, "Actions", "ACT-001", "Territoires", 9)  # "09" typed in a General cell
+        set_cell(book, "Actions", "ACT-002", "Territoires", "ariege, couserans")
+        set_cell(book, "Actions", "ACT-002", "Pilote", "cpts ariege pyrenees")
+        set_cell(book, "Actions", "ACT-001", "Budget (€)", 12500.5)
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "habitudes.xlsx", habits)
+    preview, _ = imported(loaded_store, path)
+    assert "    Budget (€) : (vide) → 12 500,50 €" in preview.report_lines()
+    with loaded_store.engine.connect() as conn:
+        actions = action_rules.load_actions(conn, DEPT)
+    assert actions["ACT-001"].territories == ("09",)
+    assert set(actions["ACT-002"].territories) == {"09", "COUSERANS"}
+    assert actions["ACT-002"].lead == "CPTS-AP"
+
+
+def test_budget_conflicts_are_shown_in_euros(loaded_store: Store, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    path = edit_workbook(
+        exported(loaded_store, tmp_path),
+        tmp_path / "budget.xlsx",
+        lambda book: set_cell(book, "Actions", "ACT-001", "Budget (€)", 1000),
+    )
+    with loaded_store.writer.begin() as conn:
+        before = action_rules.load_actions(conn, DEPT)["ACT-001"]
+        action_rules.update_action(
+            conn, DEPT, before, replace(before, budget_cents=250_000), author="x", source="test"
+        )
+    [conflict] = preview_import(loaded_store, DEPT, path).conflicts
+    assert (
+        "exporté « (vide) », modifié dans la base en « 2 500 € » et dans le classeur en « 1 000 € »"
+        in str(conflict)
+    )
+
+
+# --- twice -------------------------------------------------------------------------------------
+
+
+def test_rows_without_code_imported_twice_create_one_record(loaded_store: Store, tmp_path: Path) -> None:
+    def add(book: openpyxl.Workbook) -> None:
+        del book["_suivi_sts"]  # a hand-made workbook
+        new_row(book, "Actions", {"Intitulé": "Halte-répit du Couserans", "Statut": "À lancer"})
+        new_row(book, "Ressources", {"Nom": "Café des aidants de Foix", "Type": "Café des aidants"})
+        new_row(
+            book, "Indicateurs", {"Intitulé": "Aidants accueillis", "Action": "ACT-001", "Unité": "personnes"}
+        )
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "e1.xlsx", add)
+    start = counts(loaded_store)
+    imported(loaded_store, path)
+    once = counts(loaded_store)
+    assert once == (start[0] + 1, start[1] + 1, start[2] + 1)
+    for _ in range(2):
+        preview, result = imported(loaded_store, path)
+        assert result.created == {}
+    assert counts(loaded_store) == once
+
+
+def test_a_comment_is_journaled_once_whatever_the_file_name(loaded_store: Store, tmp_path: Path) -> None:
+    path = edit_workbook(
+        exported(loaded_store, tmp_path),
+        tmp_path / "e1.xlsx",
+        lambda book: set_cell(book, "Actions", "ACT-001", "Commentaire", "Réunion du 3 mars : RAS"),
+    )
+    renamed = tmp_path / "e1 (1).xlsx"
+    renamed.write_bytes(path.read_bytes())
+    imported(loaded_store, path)
+    preview, result = imported(loaded_store, renamed)
+    assert result.comments == 0
+    ev = ActionEvent.__table__  # type: ignore[attr-defined]
+    with loaded_store.engine.connect() as conn:
+        journaled = conn.execute(
+            select(func.count()).select_from(ev).where(ev.c.comment == "Réunion du 3 mars : RAS")
+        ).scalar()
+    assert journaled == 1
+
+
+def test_the_cli_refuses_a_bad_cell_without_traceback(loaded_store: Store, tmp_path: Path) -> None:
+    if loaded_store.path is None:
+        return  # the CLI subprocess runs on the SQLite file
+    path = edit_workbook(
+        exported(loaded_store, tmp_path),
+        tmp_path / "vide.xlsx",
+        lambda book: new_row(book, "Actions", {"Description": "Sans intitulé", "Statut": "En cours"}),
+    )
+    done = run_cli("--db", str(loaded_store.path), "import", str(path))
+    assert done.returncode == 1
+    assert "colonne « Intitulé » (B) : intitulé obligatoire pour créer une nouvelle action" in done.stdout
+    assert "Traceback" not in done.stderr and "Rien n'a été écrit." in done.stderr

@@ -1,0 +1,168 @@
+"""Untrusted workbooks: each is refused with a French message naming the file and the sheet,
+or read, never aborting the app; the reader runs in a child process under OS limits."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from importers.excel import UnreadableWorkbook, preview_import
+from importers.excel.reader import open_workbook
+from importers.excel.safety import Limits
+from store.database import Store, open_store
+from tests.conftest import MINI_REFERENCE, snapshot_tables
+from tests.excel_fixtures import package, raw_sheet_workbook, run_cli, shared_strings, sheet_xml
+from tui.cli import main
+
+REAL_FILES = Path(__file__).parent / "fixtures" / "autres_producteurs"
+ENGLISH = ("Traceback", "Error", "error:", "memory allocation", "File is not", "not supported", "panicked")
+HEAD = (
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>Code</t></is></c>'
+    '<c r="B1" t="inlineStr"><is><t>Intitulé</t></is></c></row>'
+)
+
+
+def lower_case_far_cell(path: Path) -> Path:
+    """29-KB class of file: a lower-case reference at Excel's last cell."""
+    return package(path, sheet_xml(HEAD + '<row r="2"><c r="xfd1048576"><v>1</v></c></row>'))
+
+
+def lower_case_wide(path: Path) -> Path:
+    return package(path, sheet_xml(HEAD + '<row r="2"><c r="zz60000"><v>1</v></c></row>'))
+
+
+def sheet_outside_worksheets(path: Path) -> Path:
+    """The sheet part lives elsewhere, reached only through the workbook's relationships."""
+    sheet = sheet_xml(HEAD + '<row r="2"><c r="xfd1048576"><v>1</v></c></row>')
+    return package(path, sheet, sheet_part="donnees/feuille.bin", target="../donnees/feuille.bin")
+
+
+def cells_without_reference(path: Path) -> Path:
+    """700 cells without `r` in one row, then a cell far below: a 175-million-cell box."""
+    rows = "<row>" + "<c><v>1</v></c>" * 700 + '</row><row r="240000"><c r="A240000"><v>1</v></c></row>'
+    return package(path, sheet_xml(rows))
+
+
+def too_many_shared_strings(path: Path) -> Path:
+    sheet = sheet_xml(HEAD + '<row r="2"><c r="A2" t="s"><v>5</v></c></row>')
+    return package(path, sheet, extra=[("sharedStrings", "sharedStrings.xml", shared_strings(2_100_000))])
+
+
+HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "minuscules.xlsx": (lower_case_far_cell, "la feuille « Actions » compte 1 048 576 lignes"),
+    "large.xlsx": (lower_case_wide, "la feuille « Actions » s'étend sur 60 000 lignes et 702 colonnes"),
+    "ailleurs.xlsx": (sheet_outside_worksheets, "la feuille « Actions » compte 1 048 576 lignes"),
+    "sans_r.xlsx": (cells_without_reference, "la feuille « Actions » a plus de 702 colonnes"),
+    "textes.xlsx": (too_many_shared_strings, "table de textes partagés"),
+}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = str(tmp_path / "base.sqlite")
+    assert main(["--db", path, "init", "--reference", str(MINI_REFERENCE)]) == 0
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_file_is_refused_in_french_naming_its_sheet(db: str, tmp_path: Path, name: str) -> None:
+    build, expected = HOSTILE[name]
+    path = build(tmp_path / name)
+    store = open_store(db)
+    before = snapshot_tables(store)
+    for extra in (["--dry-run"], []):
+        done = run_cli("--db", db, "import", str(path), *extra)
+        assert done.returncode == 2, done.stderr
+        assert f"Le fichier « {name} » est refusé" in done.stderr and expected in done.stderr, done.stderr
+        assert "Rien n'a été écrit." in done.stderr
+        assert not any(word in done.stderr + done.stdout for word in ENGLISH), done.stderr
+    assert snapshot_tables(store) == before
+    store.dispose()
+
+
+def test_what_the_checks_let_through_is_held_by_the_child_process_limits(tmp_path: Path) -> None:
+    # Two cells 150,000 rows apart: within the documented limits (3.9 million cells), so
+    # calamine allocates the whole box (about 125 MB): under a 64 MB limit it aborts.
+    path = raw_sheet_workbook(
+        tmp_path / "loin.xlsx",
+        sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row><row r="150000"><c r="Z150000"><v>2</v></c></row>'),
+    )
+    with pytest.raises(UnreadableWorkbook) as caught:
+        open_workbook(path, Limits(max_memory_bytes=64 * 1024 * 1024))
+    assert "« loin.xlsx » est refusé : sa lecture demanderait plus que les 64 Mo de mémoire permis" in str(
+        caught.value
+    )
+    assert len(open_workbook(path).read("Actions")) == 150_000  # the app's own limits hold it
+
+
+def test_a_reading_that_takes_too_long_is_stopped(tmp_path: Path) -> None:
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="T{r}"><v>1</v></c></row>' for r in range(1, 120_001)
+    )
+    path = raw_sheet_workbook(tmp_path / "lent.xlsx", sheet_xml(rows))
+    with pytest.raises(
+        UnreadableWorkbook, match="« lent.xlsx » est refusé : sa lecture dépasse le temps permis"
+    ):
+        open_workbook(path, Limits(max_cpu_seconds=1))
+
+
+@pytest.mark.parametrize(
+    ("name", "sheet", "first_row"),
+    [
+        ("issue_174.xlsx", "Sheet1", ["Your Ref #", "Contact Name", "Contact Number"]),
+        ("minimal_package.xlsx", "Sheet1", ["ARREST BOOKINGS for 01/30/17", "", ""]),
+        ("issue_530.xlsx", "出勤分类组织汇总表", ["报表导出人：", "于国栋", ""]),
+        ("strict_iso_paths.xlsx", "ml_out", ["Item", "Thickness", "Number Off Bends"]),
+    ],
+)
+def test_files_from_other_producers_open(name: str, sheet: str, first_row: list[str]) -> None:
+    """Gnumeric's styled empty rows to 1,048,576, parts at the zip root, backslash paths,
+    strict OOXML: read as calamine reads them."""
+    book = open_workbook(REAL_FILES / name)
+    assert book.sheet_names == [sheet]
+    assert book.read(sheet)[0][:3] == first_row
+
+
+def test_a_foreign_file_is_not_refused_as_unreadable_but_said_unknown(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    path = shutil.copy(REAL_FILES / "issue_174.xlsx", tmp_path / "gnumeric.xlsx")
+    preview = preview_import(loaded_store, "09", Path(path))
+    assert [p.message for p in preview.rejected] == [
+        "aucune feuille reconnue : le classeur doit contenir une feuille « Actions », « Indicateurs » ou "
+        "« Ressources » (ou utilisez --mapping pour un autre modèle)"
+    ]
+
+
+def test_a_declared_dimension_is_not_what_is_read(tmp_path: Path) -> None:
+    """Gnumeric declares A1:XFD1048576 for two rows: the cells decide, not the declaration."""
+    path = raw_sheet_workbook(
+        tmp_path / "dimension.xlsx",
+        sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>', dimension="A1:XFD1048576"),
+    )
+    assert open_workbook(path).read("Actions") == [[1.0]]
+
+
+def test_causes_are_said_in_french_without_the_libraries_words(tmp_path: Path) -> None:
+    from importers.excel.safety import check_workbook_file
+
+    bzip = tmp_path / "bzip.xlsx"
+    with zipfile.ZipFile(bzip, "w", zipfile.ZIP_BZIP2) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(UnreadableWorkbook) as caught:
+        check_workbook_file(bzip)
+    assert "« bzip.xlsx » utilise une méthode de compression qu'Excel n'écrit pas (méthode n° 12" in str(
+        caught.value
+    )
+    cut = tmp_path / "coupe.xlsx"
+    cut.write_bytes(package(tmp_path / "entier.xlsx", sheet_xml(HEAD)).read_bytes()[:-60])
+    with pytest.raises(UnreadableWorkbook) as caught:
+        check_workbook_file(cut)
+    message = str(caught.value)
+    assert message.startswith("Le fichier « coupe.xlsx » est tronqué ou endommagé")
+    assert not any(word in message for word in (*ENGLISH, "zip file", "Bad"))
