@@ -1,0 +1,21 @@
+"""Identities for team sync (reserved; filled in by the team-sync work).
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-26 16:45:00
+"""
+
+from __future__ import annotations
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
