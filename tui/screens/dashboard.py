@@ -18,7 +18,7 @@ from store.views.dashboard import Dashboard
 from store.vocab import ActionStatus
 from tui.screens.base import BaseScreen
 from tui.widgets.bars import bar
-from tui.widgets.columns import Column, clip, fit_columns, table_width
+from tui.widgets.columns import Column, clip, fit_columns, table_width, theme_style
 
 _DIRECTIONS = {"import": "Import", "export": "Export"}
 #: What was exchanged: the workbook's kind, or the name of the mapping an import used.
@@ -36,6 +36,7 @@ class DashboardScreen(BaseScreen):
     """The first screen: the department and the state of its plan; everything clicks through."""
 
     TITLE = "Tableau de bord"
+    CSS_PATH = "dashboard.tcss"
     BINDINGS = [
         Binding("r", "reload", "Actualiser", tooltip="Relire la base"),
         Binding("l", "late", "En retard", tooltip="Liste des actions en retard"),
@@ -54,11 +55,7 @@ class DashboardScreen(BaseScreen):
                     yield Button(
                         status.label, id=f"status-{status.value}", classes="status-button", compact=True
                     )
-            yield Static(
-                "Avancement par engagement (barre : avancement moyen · part réalisée)",
-                classes="section-title",
-            )
-            yield OptionList(id="engagements")
+            # what to act on first: the late actions and those due soon, then the progress
             with Horizontal(id="deadlines"):
                 with Vertical():
                     yield Static("En retard", id="late-title", classes="section-title")
@@ -66,6 +63,11 @@ class DashboardScreen(BaseScreen):
                 with Vertical():
                     yield Static("Échéance dans les 30 jours", id="soon-title", classes="section-title")
                     yield DataTable(id="soon", cursor_type="row", zebra_stripes=True)
+            yield Static(
+                "Avancement par engagement (barre : avancement moyen · part réalisée)",
+                classes="section-title",
+            )
+            yield OptionList(id="engagements")
             yield Static("Couverture aidants / répit", classes="section-title")
             with Horizontal(id="coverage-row"):
                 yield Static("", id="coverage")
@@ -121,12 +123,13 @@ class DashboardScreen(BaseScreen):
             button.refresh(layout=True)  # its width follows the label
         engagements = self.query_one("#engagements", OptionList)
         engagements.clear_options()
+        colours = self.app.theme_variables
         for e in data.engagements:
             label = Text(f"{e.number or ''} {e.title}\n", style="bold")
             label.append("  avancement ")
-            label.append(bar(e.mean_progress / 100, 12, "cyan"))
+            label.append(bar(e.mean_progress / 100, 12, theme_style(colours, "$primary")))
             label.append(f" {e.mean_progress:3.0f} %  réalisées ")
-            label.append(bar(e.done_share, 12, "green"))
+            label.append(bar(e.done_share, 12, theme_style(colours, "$success")))
             label.append(f" {e.done}/{e.actions}")
             engagements.add_option(Option(label, id=e.code))
         self._fill("#late", data.late, f"En retard ({data.late_count})")
