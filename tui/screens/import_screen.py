@@ -104,7 +104,13 @@ class ImportScreen(BaseScreen):
     @on(Input.Submitted, "#import-path")
     @on(Button.Pressed, "#preview")
     def start_preview(self) -> None:
-        path = Path(self.query_one("#import-path", Input).value.strip()).expanduser()
+        typed = self.query_one("#import-path", Input).value.strip()
+        if not typed:
+            self.query_one("#import-summary", Static).update(
+                "Indiquez le chemin du classeur à importer (.xlsx, ou .csv pour l'extrait FINESS)."
+            )
+            return
+        path = Path(typed).expanduser()
         if not path.is_file():
             self.query_one("#import-summary", Static).update(f"Fichier introuvable : « {path} ».")
             return
