@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,7 +14,26 @@ from textual.widgets import DataTable, Markdown, Tree
 
 from store.views.action_list import ActionFilter
 from store.views.scheme import EngagementNode, NodeDetail
+from store.vocab import ActionStatus
 from tui.screens.base import BaseScreen
+from tui.widgets.columns import Column
+from tui.widgets.record_table import RecordTable
+
+#: The node's actions: code, title (the room left) and status stay; progress goes when narrow.
+NODE_ACTION_COLUMNS = [
+    Column("code", "Code", 0),
+    Column("title", "Action", 40, flex=True, min_width=20),
+    Column("status", "Statut", max(len(s.label) for s in ActionStatus)),
+    Column("progress", "Av.", 5, priority=1),
+]
+
+
+def _action_cell(action: Any, key: str) -> str:
+    if key == "status":
+        return str(action.status_label)
+    if key == "progress":
+        return str(action.progress_label)
+    return str(getattr(action, key))
 
 
 def render_node(detail: NodeDetail) -> str:
@@ -70,10 +90,9 @@ class SchemeScreen(BaseScreen):
             with Vertical(id="scheme-detail"):
                 with VerticalScroll(id="node-scroll"):
                     yield Markdown("Choisissez un engagement, un défi ou un objectif.", id="node-text")
-                yield DataTable(id="node-actions", cursor_type="row", zebra_stripes=True)
+                yield RecordTable(NODE_ACTION_COLUMNS, _action_cell, key=lambda a: a.code, id="node-actions")
 
     def on_mount(self) -> None:
-        self.query_one("#node-actions", DataTable).add_columns("Code", "Action", "Statut", "Avancement")
         self.load_tree()
 
     def refresh_data(self) -> None:
@@ -114,10 +133,7 @@ class SchemeScreen(BaseScreen):
             return
         self.query_one("#node-text", Markdown).update(render_node(detail))
         self.query_one("#node-scroll", VerticalScroll).scroll_home(animate=False)
-        table = self.query_one("#node-actions", DataTable)
-        table.clear()
-        for a in detail.actions:
-            table.add_row(a.code, a.title, a.status_label, a.progress_label, key=a.code)
+        self.query_one("#node-actions", RecordTable).records = list(detail.actions)
 
     @on(DataTable.RowSelected, "#node-actions")
     def open_action(self, event: DataTable.RowSelected) -> None:
