@@ -23,6 +23,21 @@ class Merge(Generic[T]):
     conflicts: tuple[Field, ...]
     #: The fields only the other side changed (to tell the user what came in).
     theirs_only: tuple[Field, ...]
+    theirs: T
+
+    def settled(self, keep_mine: bool) -> T:
+        """The record to save once a person chose, for the fields both sides changed, mine or theirs."""
+        if keep_mine:
+            return self.merged
+        return replace(self.merged, **{f.name: getattr(self.theirs, f.name) for f in self.conflicts})  # type: ignore[type-var]
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """Each field both sides changed: its label, my value and theirs, as people read them."""
+        return [(f.label, shown(f, self.merged), shown(f, self.theirs)) for f in self.conflicts]
+
+    def incoming(self, base: object) -> str:
+        """What the other side changed alone, in words ("Avancement : 80 % → 90 %"), "" if nothing."""
+        return ", ".join(f"{f.label} : {shown(f, base)} → {shown(f, self.theirs)}" for f in self.theirs_only)
 
 
 def three_way(record: Record, base: T, mine: T, theirs: T) -> Merge[T]:
@@ -41,7 +56,7 @@ def three_way(record: Record, base: T, mine: T, theirs: T) -> Merge[T]:
             conflicts.append(field)
         mine_changes[name] = m
     merged = replace(theirs, **mine_changes)  # type: ignore[type-var]
-    return Merge(merged, tuple(conflicts), tuple(theirs_only))
+    return Merge(merged, tuple(conflicts), tuple(theirs_only), theirs)
 
 
 def shown(field: Field, record: object) -> str:

@@ -205,6 +205,31 @@ async def test_a_change_made_elsewhere_is_shown_never_overwritten(
     assert action.progress == 75
 
 
+async def test_a_change_of_another_field_elsewhere_is_merged_without_asking(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-002")
+        await settle(pilot)
+        other = app_factory(author="autre poste")
+        async with other.run_test() as other_pilot:
+            await settle(other_pilot)
+            other.open_action("ACT-002")
+            await settle(other_pilot)
+            other.screen.query_one("#funding", Input).value = "FIR 2026"
+            await other_pilot.press("ctrl+s")
+            await settle(other_pilot)
+        app.screen.query_one("#progress", Input).value = "40"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConflictDialog)
+        assert app.screen.query_one("#funding", Input).value == "FIR 2026"  # theirs, shown
+    action, _ = stored(ariege_db, "ACT-002")
+    assert (action.progress, action.funding) == (40, "FIR 2026")
+
+
 async def test_resources_filter_and_coverage_gaps(app_factory: AppFactory) -> None:
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:

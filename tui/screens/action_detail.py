@@ -15,13 +15,12 @@ from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION, INDICATOR_VALUE
 from store.indicators import IndicatorData, ValueKey
 from store.journal import JournalLine
-from store.merge import shown, three_way
+from store.merge import three_way
 from store.views.indicator_grid import IndicatorGrid
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus
 from tui.screens.form_base import FormScreen
 from tui.services import Choices, with_status
 from tui.widgets.confirm_dialog import ConfirmDialog
-from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.indicator_dialog import IndicatorDialog
 from tui.widgets.indicator_grid import IndicatorGridView
 from tui.widgets.journal_table import JournalView
@@ -316,32 +315,18 @@ class ActionDetailScreen(FormScreen):
 
     @on(Conflict)
     def conflict(self, message: Conflict) -> None:
-        """Saved meanwhile elsewhere: fields one side changed are merged; both-changed ones are asked."""
         theirs = message.theirs
         if theirs is None:
             self.notify("Cette action a été supprimée entre-temps.", severity="error")
             return
-        merge = three_way(ACTION, self.original or theirs, message.mine, theirs)
+        base = self.original or theirs
 
-        def decided(choice: str | None) -> None:
-            if choice not in ("mine", "theirs"):
-                return  # the form keeps what was typed
-            kept = merge.merged
-            if choice == "theirs":
-                kept = replace(kept, **{f.name: getattr(theirs, f.name) for f in merge.conflicts})
+        def save(kept: ActionData) -> None:
             self.original = theirs
             self.save(replace(kept, id=theirs.id, version=theirs.version), message.comment, base=theirs)
 
-        if merge.theirs_only:
-            came = ", ".join(
-                f"{f.label} : {shown(f, self.original)} → {shown(f, theirs)}" for f in merge.theirs_only
-            )
-            self.notify(f"Modifiée entre-temps dans une autre copie ({came}) : vos changements s'y ajoutent.")
-        if not merge.conflicts:
-            decided("mine")
-            return
-        rows = [(f.label, shown(f, merge.merged), shown(f, theirs)) for f in merge.conflicts]
-        self.app.push_screen(ConflictDialog(f"Conflit sur l'action {theirs.code}", rows), decided)
+        merge = three_way(ACTION, base, message.mine, theirs)
+        self.settle_conflict(merge, base, f"Conflit sur l'action {theirs.code}", save)
 
     # --- quick status / comment ----------------------------------------------------------------
 

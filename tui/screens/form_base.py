@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -22,8 +23,10 @@ from textual.widgets import Button, Input, Select, SelectionList, Static, TextAr
 from textual.widgets.select import InvalidSelectValueError
 
 from store.errors import ValidationError
+from store.merge import Merge
 from tui.screens.base import BaseScreen
 from tui.widgets.confirm_dialog import ConfirmDialog
+from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.dialog_base import Dialog
 from tui.widgets.record_form import RecordForm
 
@@ -121,6 +124,26 @@ class FormScreen(BaseScreen):
         if self.leave_when_saved and not self.is_dirty():
             self.leave_when_saved = False
             self.dismiss()
+
+    def settle_conflict(
+        self, merge: Merge[Any], base: object, title: str, save: Callable[[Any], None]
+    ) -> None:
+        """Saved meanwhile in another copy: what only one side changed is merged and saved; the
+        fields both changed are asked (keep mine or take theirs); "Annuler" keeps the form as typed."""
+        incoming = merge.incoming(base)
+        if incoming:
+            self.notify(
+                f"Modifiée entre-temps dans une autre copie ({incoming}) : vos changements s'y ajoutent."
+            )
+        if not merge.conflicts:
+            save(merge.merged)
+            return
+
+        def decided(choice: str | None) -> None:
+            if choice in ("mine", "theirs"):
+                save(merge.settled(choice == "mine"))
+
+        self.app.push_screen(ConflictDialog(title, merge.rows()), decided)
 
     # --- drafts -------------------------------------------------------------------------------
 

@@ -13,12 +13,11 @@ from textual.widgets import Static, TabbedContent, TabPane
 from store.errors import ValidationError, VersionConflict
 from store.fields import RESOURCE
 from store.journal import JournalLine
-from store.merge import shown, three_way
+from store.merge import three_way
 from store.resources import ResourceData, validate
 from store.vocab import RESOURCE_TYPES, ResourceStatus
 from tui.screens.form_base import FormScreen
 from tui.services import Choices
-from tui.widgets.conflict_dialog import ConflictDialog
 from tui.widgets.journal_table import JournalView
 from tui.widgets.record_form import OTHERS, Layout, RecordForm
 
@@ -176,24 +175,11 @@ class ResourceFormScreen(FormScreen):
             self.notify("Cette ressource a été supprimée entre-temps.", severity="error")
             return
         mine, _ = self.form_data()
-        merge = three_way(RESOURCE, self.original or theirs, mine, theirs)
+        base = self.original or theirs
 
-        def decided(choice: str | None) -> None:
-            if choice not in ("mine", "theirs"):
-                return  # the form keeps what was typed
-            kept = merge.merged
-            if choice == "theirs":
-                kept = replace(kept, **{f.name: getattr(theirs, f.name) for f in merge.conflicts})
+        def save(kept: ResourceData) -> None:
             self.original = theirs
             self.save(replace(kept, id=theirs.id, version=theirs.version), theirs)
 
-        if merge.theirs_only:
-            came = ", ".join(
-                f"{f.label} : {shown(f, self.original)} → {shown(f, theirs)}" for f in merge.theirs_only
-            )
-            self.notify(f"Modifiée entre-temps dans une autre copie ({came}) : vos changements s'y ajoutent.")
-        if not merge.conflicts:
-            decided("mine")
-            return
-        rows = [(f.label, shown(f, merge.merged), shown(f, theirs)) for f in merge.conflicts]
-        self.app.push_screen(ConflictDialog(f"Conflit sur la ressource {theirs.code}", rows), decided)
+        merge = three_way(RESOURCE, base, mine, theirs)
+        self.settle_conflict(merge, base, f"Conflit sur la ressource {theirs.code}", save)

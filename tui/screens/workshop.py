@@ -36,7 +36,7 @@ from store.activity import WorkshopInfo
 from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION
 from store.journal import JournalLine, net_changes
-from store.merge import shown, three_way
+from store.merge import three_way
 from store.views.action_list import ActionFilter
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, Weather
 from tui.screens.base import BaseScreen
@@ -591,9 +591,7 @@ class WorkshopScreen(BaseScreen):
         code = theirs.code
 
         def decided(choice: str | None) -> None:
-            kept = merge.merged
-            if choice != "mine":
-                kept = replace(kept, **{f.name: getattr(theirs, f.name) for f in merge.conflicts})
+            kept = merge.settled(choice == "mine")
             with self._lock:
                 self._conflicts.discard(code)
                 self.saved[code] = theirs
@@ -604,21 +602,13 @@ class WorkshopScreen(BaseScreen):
             if kept != theirs:
                 self._enqueue(code)
 
-        if merge.theirs_only:
-            came = ", ".join(f"{f.label} : {shown(f, base)} → {shown(f, theirs)}" for f in merge.theirs_only)
-            self.notify(f"{code} modifiée dans une autre copie ({came}) : vos changements s'y ajoutent.")
+        incoming = merge.incoming(base)
+        if incoming:
+            self.notify(f"{code} modifiée dans une autre copie ({incoming}) : vos changements s'y ajoutent.")
         if not merge.conflicts:
             decided("mine")
             return
-        rows = [
-            (
-                f.label,
-                f.format(getattr(merge.merged, f.name)) or "—",
-                f.format(getattr(theirs, f.name)) or "—",
-            )
-            for f in merge.conflicts
-        ]
-        self.app.push_screen(ConflictDialog(f"Conflit sur l'action {code}", rows), decided)
+        self.app.push_screen(ConflictDialog(f"Conflit sur l'action {code}", merge.rows()), decided)
 
     # --- end / export ---------------------------------------------------------------------------------
 
