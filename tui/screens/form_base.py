@@ -7,7 +7,6 @@ store, offered back the next time that record is opened.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -19,8 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Select, SelectionList, Static, TextArea
-from textual.widgets.select import InvalidSelectValueError
+from textual.widgets import Button, Static
 
 from store.errors import ValidationError
 from store.merge import Merge
@@ -153,43 +151,12 @@ class FormScreen(BaseScreen):
         return f"{self.TITLE or type(self).__name__} {self.code or '(nouvelle)'}"
 
     def form_values(self) -> dict[str, Any]:
-        """What is typed in each field (the widgets laid out with `field`), as JSON values."""
-        values: dict[str, Any] = {}
-        for widget in self.query("Input, TextArea, Select, SelectionList"):
-            if widget.id is None or not self.query(f"#error-{widget.id}"):
-                continue
-            if isinstance(widget, Input):
-                values[widget.id] = widget.value
-            elif isinstance(widget, TextArea):
-                values[widget.id] = widget.text
-            elif isinstance(widget, Select):
-                values[widget.id] = None if widget.value is Select.NULL else widget.value
-            elif isinstance(widget, SelectionList):
-                values[widget.id] = list(widget.selected)
-        return values
+        """What is typed in each field, as JSON values (a draft)."""
+        return self.query_one(RecordForm).typed_values()
 
     def restore_values(self, values: dict[str, Any]) -> None:
         """Put `form_values` back in the fields (values no longer offered are skipped)."""
-        for name, value in values.items():
-            found = self.query(f"#{name}")
-            if not found:
-                continue
-            widget = found.first()
-            if isinstance(widget, Input) and not widget.disabled:
-                widget.value = str(value)
-            elif isinstance(widget, TextArea):
-                widget.text = str(value)
-            elif isinstance(widget, Select):
-                if value is None:
-                    widget.clear()
-                else:
-                    with contextlib.suppress(InvalidSelectValueError):
-                        widget.value = value
-            elif isinstance(widget, SelectionList):
-                widget.deselect_all()
-                for code in value:
-                    if any(widget.get_option_at_index(i).value == code for i in range(widget.option_count)):
-                        widget.select(code)
+        self.query_one(RecordForm).restore_typed(values)
 
     def draft_path(self) -> Path:
         """Where this record's draft is kept: `brouillons/` beside the store file."""

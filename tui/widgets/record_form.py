@@ -149,6 +149,34 @@ class RecordForm(VerticalScroll):
         elif isinstance(widget, Static):
             widget.update(field.format(value) or "—")
 
+    def typed_values(self) -> dict[str, Any]:
+        """What is typed in each editable field, as it is typed (JSON values, for a draft)."""
+        values: dict[str, Any] = {}
+        for name in self.names:
+            widget = self.control(name)
+            if isinstance(widget, Checklist):
+                values[name] = list(widget.selected)
+            elif isinstance(widget, Select):
+                values[name] = None if widget.value is Select.NULL else widget.value
+            elif isinstance(widget, TextArea):
+                values[name] = widget.text
+            elif isinstance(widget, Input):
+                values[name] = widget.value
+        return values
+
+    def restore_typed(self, values: Mapping[str, Any]) -> None:
+        """Put `typed_values` back (choices no longer offered are skipped; a locked code stays)."""
+        for name, value in values.items():
+            if name not in self.names:
+                continue
+            widget = self.control(name)
+            if isinstance(widget, (Checklist, Select)):
+                self.put(name, value)
+            elif isinstance(widget, TextArea):
+                widget.text = str(value)
+            elif isinstance(widget, Input) and not widget.disabled:
+                widget.value = str(value)
+
     def read(self) -> tuple[dict[str, Any], list[ValidationError]]:
         """The value of every editable field as typed, and one French message per unreadable one."""
         reader = FormReader(self.record)
