@@ -126,6 +126,8 @@ class SuiviStsApp(App[int]):
         self.author = author
         self.today = today
         self._service: StoreService | None = None
+        #: The screen asked for (F2…F7) before the store was open: shown once it is.
+        self._wanted_mode: str | None = None
 
     @property
     def service(self) -> StoreService:
@@ -167,7 +169,7 @@ class SuiviStsApp(App[int]):
     def store_opened(self, message: StoreOpened) -> None:
         self._service = message.service
         self.sub_title = message.title + (" — lecture seule" if message.service.read_only else "")
-        self.switch_mode("dashboard")
+        self.switch_mode(self._wanted_mode or "dashboard")
 
     @on(StoreDamagedFound)
     def store_damaged(self, message: StoreDamagedFound) -> None:
@@ -213,8 +215,11 @@ class SuiviStsApp(App[int]):
     # --- navigation ---------------------------------------------------------------------
 
     def action_go(self, mode: str) -> None:
+        """F2…F7: that screen; pressed while the store is still opening, it comes once it is open."""
         if self._service is not None:
             self.switch_mode(mode)
+        else:
+            self._wanted_mode = mode
 
     def action_help(self) -> None:
         from tui.widgets.help_dialog import HelpDialog

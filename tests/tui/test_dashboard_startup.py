@@ -67,3 +67,20 @@ async def test_the_dashboard_shows_its_figures_after_moving_away_and_back(
         late = app.screen.query_one("#late", DataTable)
         assert len(late.columns) == 4
         assert late.row_count > 0
+
+
+async def test_a_screen_key_pressed_while_the_store_opens_is_not_lost(
+    app_factory: Callable[..., SuiviStsApp],
+) -> None:
+    from tui.screens.startup import StartupScreen
+    from tui.screens.workshop import WorkshopScreen
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert isinstance(app.screen, StartupScreen)  # "Ouverture de la base…"
+        await pilot.press("f5")
+        for _ in range(500):
+            if isinstance(app.screen, WorkshopScreen):
+                break
+            await pilot.pause(0.01)
+        assert isinstance(app.screen, WorkshopScreen)
