@@ -137,3 +137,21 @@ async def test_sigterm_keeps_the_draft_and_ends_with_the_documented_code(
         await settle(pilot)
     assert app.return_code == 130
     assert (ariege_db.parent / "brouillons" / "ActionDetailScreen-ACT-003.json").exists()
+
+
+async def test_a_shipped_resource_opened_and_left_untouched_is_not_dirty(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    from tui.screens.resource_form import ResourceFormScreen
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(ResourceFormScreen("RES-PFR"))
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ResourceFormScreen) and form.original is not None
+        assert form.original.source  # where the document names it, shown read-only
+        assert not form.is_dirty()
+        data, errors = form.form_data()
+        assert errors == [] and data.source == form.original.source

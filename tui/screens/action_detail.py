@@ -187,14 +187,16 @@ class ActionDetailScreen(FormScreen):
 
     def form_data(self) -> tuple[ActionData | None, list[ValidationError]]:
         """The action as typed, and every problem found (parse errors, then domain rules)."""
-        values, errors = self.query_one(RecordForm).read()
+        form = self.query_one(RecordForm)
+        values, errors = form.read()
+        values.update({name: getattr(self.original, name, None) for name in form.shown_only})
         values.update(
             code=values["code"] or "",
-            title=values["title"] or "",
-            progress=values["progress"] or 0,
+            title=values["title"] or "",  # an empty progress stays unknown (None)
             status=values["status"] or ActionStatus.TODO.value,
-            source=self.original.source if self.original else "Saisie à l'écran",
         )
+        if self.original is None:
+            values["source"] = "Saisie à l'écran"
         data = ActionData(**values)
         if self.original is not None:
             data = replace(

@@ -116,7 +116,9 @@ class ResourceFormScreen(FormScreen):
         self.query_one(RecordForm).fill(r)
 
     def form_data(self) -> tuple[ResourceData, list[ValidationError]]:
-        values, errors = self.query_one(RecordForm).read()
+        form = self.query_one(RecordForm)
+        values, errors = form.read()
+        values.update({name: getattr(self.original, name, None) for name in form.shown_only})
         values.update(
             code=self.original.code if self.original else "",
             name=values["name"] or "",

@@ -63,6 +63,11 @@ class RecordForm(VerticalScroll):
         self.others = tuple(f.name for f in record if f.name not in named and f.name not in omit)
         self.names = tuple(n for entry in self._entries() for n in entry)
 
+    @property
+    def shown_only(self) -> tuple[str, ...]:
+        """The fields shown but not edited (their value comes from the record, never the form)."""
+        return tuple(n for n in self.names if self.record[n].widget == "readonly")
+
     def _entries(self) -> Iterator[tuple[str, ...]]:
         """The layout's rows, `OTHERS` replaced by one row per field it stands for."""
         if OTHERS not in self.arrangement:
