@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from importers.excel import cells
@@ -43,6 +44,7 @@ def alias_table(fields: Sequence[FieldSpec]) -> dict[str, str]:
     return table
 
 
+@lru_cache(maxsize=1024)
 def column_letter(index: int) -> str:
     """0 → "A", 27 → "AB" (xlsxwriter's helper, loaded only when a cell must be named)."""
     from xlsxwriter.utility import xl_col_to_name

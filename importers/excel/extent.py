@@ -1,0 +1,274 @@
+"""How far a sheet's cells reach, measured on its XML as a stream, and its formula cells.
+
+calamine allocates the whole bounding box of a sheet (about 32 bytes per cell): the box is
+measured here first, chunk by chunk, on the cells that hold something (references in any case,
+rows and cells without `r`), without parsing the XML. Texts longer than a cell holds are
+noticed too (calamine cuts them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from importers.excel.limits import MAX_CELL_TEXT, Limits, UnreadableWorkbook, spaced
+
+_ROOT_PREFIX = re.compile(rb"<(\w+:)?worksheet\b")
+_MAX_FORMULAS = 100_000
+
+
+@dataclass
+class SheetExtent:
+    """The bounding box of a sheet, as measured on its XML, and its formula cells."""
+
+    part: str
+    label: str = ""
+    rows: int = 0
+    columns: int = 0
+    numbered_rows: int = field(default=0, repr=False)
+    unnumbered_rows: int = field(default=0, repr=False)
+    patterns: SheetPatterns | None = field(default=None, repr=False, compare=False)
+    #: (row, column) 1-based → whether a value was computed and saved with the formula.
+    formulas: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)
+
+
+def column_number(letters: str) -> int:
+    """1 for "A", 27 for "AA" (any case)."""
+    number = 0
+    for char in letters.upper():
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+_LONG_RUN = re.compile(rb">[^<]{%d,}" % (MAX_CELL_TEXT + 1))
+
+
+class TextRuns:
+    """Finds a run of text (between tags) longer than a cell holds, across chunk boundaries."""
+
+    def __init__(self) -> None:
+        self.carried = 0
+        self.found = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self.found:
+            return
+        first = chunk.find(b"<")
+        if self.carried + (first if first >= 0 else len(chunk)) > MAX_CELL_TEXT:
+            self.found = True
+        # A run longer than 2 x 16 KB holds a whole aligned 16-KB window without "<": only such
+        # windows (rare) are searched with the pattern.
+        step = (MAX_CELL_TEXT + 1) // 2
+        for start in range(0, len(chunk), step):
+            if b"<" not in chunk[start : start + step] and _LONG_RUN.search(chunk, max(0, start - step * 2)):
+                self.found = True
+                break
+        last = chunk.rfind(b"<")
+        self.carried = self.carried + len(chunk) if last < 0 else len(chunk) - chunk.find(b">", last) - 1
+        if last >= 0 and chunk.find(b">", last) < 0:
+            self.carried = 0
+
+
+class SheetPatterns:
+    """Fast patterns for one sheet: literal tags, with the sheet's namespace prefix if any.
+
+    Excel, LibreOffice, openpyxl and xlsxwriter write `r` as the first attribute of <row>
+    and <c>; a tag written otherwise is counted as a row without number (rows) or makes the
+    scan fall back to slower, attribute-order-proof patterns (cells). Only cells that hold
+    something count: an empty styled cell (`<c r="A1048576" s="0"/>`, Gnumeric) is not read.
+    """
+
+    def __init__(self, prefix: bytes) -> None:
+        p = re.escape(prefix)
+        self.prefix = p
+        self.cell_tag = b"<" + prefix + b"c "
+        self.literal_cell = b"<" + prefix + b'c r="'
+        self.literal_row = b"<" + prefix + b'row r="'
+        self.prefix_bytes = prefix
+        self.row = re.compile(
+            rb"<"
+            + p
+            + rb'row r="(\d+)"[^>]*>(?=(?:\s*<'
+            + p
+            + rb"c\b[^>]*/>)*\s*<"
+            + p
+            + rb"c\b[^>]*(?<!/)>)"
+        )
+        self.row_simple = re.compile(rb"<" + p + rb'row r="(\d+)"')
+        self.row_other = re.compile(rb"<" + p + rb"row\b(?!\s+r=)[^>]*(?<!/)>")
+        self.cell_other = re.compile(rb"<" + p + rb"c\b(?! r=)[^>]*?\sr=")
+        self.cell_no_ref = re.compile(rb"<" + p + rb"c\b(?![^>]*\sr=)[^>]*(?<!/)>")
+        self.row_start = re.compile(rb"<" + p + rb"row\b")
+        self.formula = re.compile(rb"<" + p + rb"f\b")
+        self.set_cell_ref(rb"<" + p + rb'c r="')
+
+    def set_cell_ref(self, cell_ref: bytes) -> None:
+        self.cell_ref = cell_ref
+        content = rb'"[^>]*(?<!/)>'
+        self.two_letters = re.compile(cell_ref + rb"([A-Za-z]{2})\d+" + content)
+        self.wide = re.compile(cell_ref + rb"[A-Za-z]{3,}\d+" + content)
+        self.lettered = re.compile(cell_ref + rb"[A-Za-z]{2,}\d")
+
+    def beyond(self, row: int) -> re.Pattern[bytes]:
+        """Cell references holding something whose row number is clearly above `row`."""
+        text = str(max(row, 1))
+        lead = int(text[0])
+        alternatives = [rb"\d{%d,}" % (len(text) + 1)]
+        if lead < 9:
+            alternatives.append(rb"[%d-9]\d{%d}" % (lead + 1, len(text) - 1))
+        return re.compile(self.cell_ref + rb"[A-Za-z]{1,3}(" + b"|".join(alternatives) + rb')"[^>]*(?<!/)>')
+
+
+def measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: Limits) -> None:
+    """Grow the sheet's known extent with one chunk of its XML (chunks overlap a little).
+
+    Rows come from the <row r> tags of rows holding a cell with content; cells normally sit
+    in their row, so a cell reference beyond the highest row seen so far is hostile or broken:
+    references clearly beyond it (more digits, or a higher leading digit) are read and counted.
+    Cells without `r` take the next column: they are counted per row. The bounding box is thus
+    known within a factor 2 at worst, without reading every cell reference.
+    """
+    if first:
+        root = _ROOT_PREFIX.search(data[:4096])
+        extent.patterns = SheetPatterns(root.group(1) or b"" if root else b"")
+    patterns = extent.patterns
+    assert patterns is not None
+    # Counting tags is fast; the attribute-order-proof patterns run only when counts differ.
+    p = patterns.prefix_bytes
+    cells_all = data.count(b"<" + p + b"c ") + data.count(b"<" + p + b"c>")
+    cells_first = data.count(patterns.literal_cell)
+    rows_all = data.count(b"<" + p + b"row ") + data.count(b"<" + p + b"row>")
+    odd_cells = cells_all != cells_first
+    if odd_cells and patterns.cell_other.search(data):
+        patterns.set_cell_ref(_CELL_ANY_ORDER)
+    rows = patterns.row_simple.findall(data)
+    highest = max(map(int, rows)) if rows else 0
+    if highest > extent.numbered_rows:
+        # The highest row counts if it holds a cell with content (Gnumeric writes styled empty
+        # rows down to 1,048,576); otherwise every row of the chunk is checked.
+        where = data.rfind(patterns.literal_row + b'%d"' % highest)
+        if where < 0 or not patterns.row.match(data, where):
+            held = patterns.row.findall(data)
+            highest = max(map(int, held)) if held else 0
+        extent.numbered_rows = max(extent.numbered_rows, highest)
+    if rows_all != data.count(patterns.literal_row):
+        extent.unnumbered_rows += len(patterns.row_other.findall(data))
+    extent.rows = max(extent.rows, extent.numbered_rows + extent.unnumbered_rows)
+    for found in patterns.beyond(extent.rows).findall(data):
+        extent.rows = max(extent.rows, int(found))
+    if extent.rows > limits.max_rows:
+        raise _too_many_rows(name, extent.label, extent.rows, limits)
+    if patterns.lettered.search(data):
+        if patterns.wide.search(data):
+            raise _too_wide(name, extent.label, limits)
+        wider = patterns.two_letters if extent.columns < 27 else _wider(patterns.cell_ref, extent.columns)
+        if wider.search(data):
+            letters = set(wider.findall(data))
+            extent.columns = max(extent.columns, *(column_number(x.decode()) for x in letters))
+    if extent.columns < 26 and patterns.cell_tag in data:
+        extent.columns = max(extent.columns, _widest_letter(data, patterns))
+    if odd_cells and patterns.cell_no_ref.search(data):
+        widest = max(len(patterns.cell_no_ref.findall(row)) for row in patterns.row_start.split(data))
+        extent.columns = max(extent.columns, widest + 26)
+    if extent.columns > limits.max_columns:
+        raise _too_wide(name, extent.label, limits)
+    check_cells(name, extent.label, extent.rows, extent.columns, limits)  # as soon as it is known
+    if patterns.formula.search(data):
+        _formulas(data, extent, patterns.prefix)
+
+
+_CELL_ANY_ORDER = rb'<(?:\w+:)?c\b[^>]*?\sr="'
+
+
+def _widest_letter(data: bytes, patterns: SheetPatterns) -> int:
+    """The last one-letter column holding a cell in this chunk (26 when `r` is not first),
+    found by halving the range of letters (a handful of scans of the chunk)."""
+    if patterns.cell_ref == _CELL_ANY_ORDER:
+        return 26
+    low, high = 1, 26
+    if not _letters(patterns.literal_cell, 1, 26).search(data):
+        return 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _letters(patterns.literal_cell, middle, high).search(data):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+@lru_cache(maxsize=64)
+def _wider(cell_ref: bytes, columns: int) -> re.Pattern[bytes]:
+    """Two-letter cell references (holding something) beyond column number `columns` (>= 27)."""
+    first, second = divmod(columns - 1, 26)  # "AA" is 27: first 1 (A), second 0 (A)
+
+    def span(low: int) -> bytes:  # letters from number `low` (1 = A) to Z, any case
+        if low > 26:
+            return b""
+        return b"%c-Z%c-z" % (64 + low, 96 + low)
+
+    options = []
+    if span(first + 1):
+        options.append(b"[" + span(first + 1) + b"][A-Za-z]")
+    if span(second + 2):
+        options.append(b"[%c%c][" % (64 + first, 96 + first) + span(second + 2) + b"]")
+    if not options:
+        return re.compile(rb"(?!)")
+    return re.compile(cell_ref + b"(" + b"|".join(options) + rb')\d+"[^>]*(?<!/)>')
+
+
+@lru_cache(maxsize=256)
+def _letters(cell: bytes, first: int, last: int) -> re.Pattern[bytes]:
+    """Cell references whose column is one letter between `first` and `last` (any case)."""
+    upper = b"%c-%c" % (64 + first, 64 + last)
+    lower = b"%c-%c" % (96 + first, 96 + last)
+    return re.compile(re.escape(cell) + b"[" + upper + lower + rb"]\d")
+
+
+_REF = re.compile(rb'\sr\s*=\s*"([A-Za-z]{1,3})(\d+)"')
+
+
+def _formulas(data: bytes, extent: SheetExtent, prefix: bytes) -> None:
+    """Record the formula cells of a chunk and whether each kept its computed value."""
+    cell_open = re.compile(rb"<" + prefix + rb"c\b([^>]*)>")
+    cell_close = re.compile(rb"</" + prefix + rb"c>")
+    value = re.compile(rb"<" + prefix + rb"v\b[^>]*?(?:/>|>([^<]*)</" + prefix + rb"v>)")
+    for start in cell_open.finditer(data):
+        attrs = start.group(1)
+        if attrs.endswith(b"/"):
+            continue
+        end = cell_close.search(data, start.end())
+        if end is None:
+            break
+        body = data[start.end() : end.start()]
+        if b"f" not in body or not re.search(rb"<" + prefix + rb"f\b", body):
+            continue
+        ref = _REF.search(attrs)
+        if ref is None or len(extent.formulas) >= _MAX_FORMULAS:
+            continue
+        found = value.search(body)
+        kept = found is not None and (bool(found.group(1)) or b't="str"' in attrs)
+        extent.formulas[(int(ref.group(2)), column_number(ref.group(1).decode()))] = kept
+
+
+def check_cells(name: str, label: str, rows: int, columns: int, limits: Limits) -> None:
+    if rows * columns > limits.max_cells:
+        raise UnreadableWorkbook(
+            f"Le fichier « {name} » est refusé : la feuille « {label} » s'étend sur "
+            f"{spaced(rows)} lignes et {columns} colonnes, au-delà de ce que l'application lit "
+            f"({spaced(limits.max_cells)} cellules)."
+        )
+
+
+def _too_many_rows(name: str, label: str, rows: int, limits: Limits) -> UnreadableWorkbook:
+    return UnreadableWorkbook(
+        f"Le fichier « {name} » est refusé : la feuille « {label} » compte {spaced(rows)} lignes, "
+        f"au-delà du maximum accepté ({spaced(limits.max_rows)})."
+    )
+
+
+def _too_wide(name: str, label: str, limits: Limits) -> UnreadableWorkbook:
+    return UnreadableWorkbook(
+        f"Le fichier « {name} » est refusé : la feuille « {label} » a plus de {limits.max_columns} colonnes."
+    )

@@ -1,0 +1,47 @@
+"""What a workbook may weigh, and the exception every refusal raises (French, naming the file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Excel's limit on the length of a cell's text.
+MAX_CELL_TEXT = 32_767
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a workbook may weigh: limits the app holds within 512 MB and 60 s (docs/excel.md)."""
+
+    max_file_bytes: int = 100 * 1024 * 1024
+    max_entries: int = 5_000
+    max_entry_bytes: int = 256 * 1024 * 1024
+    max_total_bytes: int = 512 * 1024 * 1024
+    #: Uncompressed / compressed, checked on parts larger than `ratio_floor_bytes`.
+    max_ratio: float = 200.0
+    ratio_floor_bytes: int = 1024 * 1024
+    max_rows: int = 250_000
+    max_columns: int = 702  # "ZZ"
+    #: Rows x columns of a sheet's bounding box (calamine: ~32 bytes per cell).
+    max_cells: int = 4_000_000
+    #: Cells of all sheets together, as handed to the importer (what the app holds in memory).
+    max_workbook_cells: int = 6_000_000
+    #: Python memory of the cells handed to the importer (estimated by the reading process).
+    max_cell_bytes: int = 160 * 1024 * 1024
+    max_shared_strings: int = 2_000_000
+    max_shared_strings_bytes: int = 64 * 1024 * 1024
+    #: The reading child process: address space, CPU seconds, wall-clock seconds.
+    max_memory_bytes: int = 512 * 1024 * 1024
+    max_cpu_seconds: int = 40
+    max_wall_seconds: int = 50
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class UnreadableWorkbook(Exception):
+    """The file cannot (or must not) be read; the message is French and names the file."""
+
+
+def spaced(number: int) -> str:
+    """1048576 → "1 048 576" (French thousands)."""
+    return f"{number:,}".replace(",", " ")
