@@ -120,7 +120,8 @@ def test_an_unknown_header_is_refused_with_the_nearest_known_one(loaded_store: S
     assert [str(p) for p in preview.rejected] == [
         "« renomme.xlsx », feuille « Actions », ligne 1, colonne « Date échéance » (L) : en-tête inconnu : "
         "vouliez-vous dire « Échéance » ? Renommez la colonne avec un en-tête attendu, ou relancez "
-        "l'import avec --ignore-columns pour ignorer les colonnes inconnues"
+        "l'import en ignorant les colonnes inconnues (--ignore-columns, ou la case "
+        "« Ignorer les colonnes inconnues » de l'écran d'import)"
     ]
     ignored = preview_import(loaded_store, DEPT, path, ignore_columns=True)
     assert not ignored.rejected

@@ -200,7 +200,8 @@ def unknown_columns(
                     column_letter(column) if column is not None else None,
                 ),
                 f"en-tête inconnu : {hint}Renommez la colonne avec un en-tête attendu, ou relancez "
-                "l'import avec --ignore-columns pour ignorer les colonnes inconnues",
+                "l'import en ignorant les colonnes inconnues (--ignore-columns, ou la case "
+                "« Ignorer les colonnes inconnues » de l'écran d'import)",
             )
         )
 

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, ProgressBar, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, ProgressBar, Static
 
 from importers.excel.cells import format_value
 from tui.screens.base import BaseScreen
@@ -79,6 +79,7 @@ class ImportScreen(BaseScreen):
         with Horizontal(id="import-file"):
             yield Input(str(self.initial or ""), placeholder="Chemin du classeur .xlsx", id="import-path")
             yield Button("Prévisualiser", id="preview", variant="primary")
+        yield Checkbox("Ignorer les colonnes inconnues", id="ignore-columns", compact=True)
         yield ProgressBar(id="import-progress", show_eta=False)
         yield Static(
             "Indiquez le classeur à importer, puis Entrée : rien n'est écrit avant Ctrl+S.",
@@ -128,7 +129,13 @@ class ImportScreen(BaseScreen):
         from importers.excel import UnreadableWorkbook, preview_import
 
         try:
-            preview = preview_import(self.service.store, self.service.department, path, progress=self._report)
+            preview = preview_import(
+                self.service.store,
+                self.service.department,
+                path,
+                progress=self._report,
+                ignore_columns=self.query_one("#ignore-columns", Checkbox).value,
+            )
         except UnreadableWorkbook as exc:
             self.post_message(self.Failed(str(exc)))
             return
