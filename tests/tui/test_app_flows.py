@@ -16,6 +16,7 @@ from tui.app import SuiviStsApp
 from tui.screens.action_detail import ActionDetailScreen
 from tui.screens.actions import ActionsScreen
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.form_base import UnsavedDialog
 from tui.screens.resources import ResourcesScreen
 from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.confirm_dialog import ConfirmDialog
@@ -162,13 +163,13 @@ async def test_leaving_with_unsaved_changes_asks_first(app_factory: AppFactory, 
         app.screen.query_one("#title", Input).value = "Titre modifié"
         await pilot.press("escape")
         await pilot.pause(0.2)
-        assert isinstance(app.screen, ConfirmDialog)
-        await pilot.click("#no")  # stay
+        assert isinstance(app.screen, UnsavedDialog)  # the same question as Ctrl+Q
+        await pilot.click("#stay")
         await pilot.pause(0.2)
         assert isinstance(app.screen, ActionDetailScreen)
         await pilot.press("escape")
         await pilot.pause(0.2)
-        await pilot.click("#yes")
+        await pilot.click("#discard")
         await pilot.pause(0.2)
         assert isinstance(app.screen, DashboardScreen)
     action, _ = stored(ariege_db, "ACT-002")

@@ -185,26 +185,23 @@ async def test_an_unfinished_session_resumes_in_a_second_copy_of_the_app(
     assert {line.source for line in journal if line.kind == "modification"} == {f"Atelier n°{session_id}"}
 
 
-async def test_progress_typed_and_each_weather_its_key(app_factory: AppFactory, ariege_db: Path) -> None:
+async def test_progress_typed_and_each_weather_its_key(
+    app_factory: AppFactory, ariege_db: Path, warnings: list[str]
+) -> None:
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_session(pilot)
-        await pilot.press("p")
-        await settle(pilot)
-        assert isinstance(app.screen, TextDialog)
-        app.screen.query_one("#text", Input).value = "75 %"
+        await pilot.press("p", "7", "5")
+        line = str(screen.query_one("#workshop-typing", Static).render())
+        assert line.startswith("ACT-004 — avancement : 75 %")  # shown while typed
         await pilot.press("enter")
         await settle(pilot)
         assert stored(ariege_db, "ACT-004")[0].progress == 75
-        await pilot.press("p")
+        await pilot.press("p", "1", "5", "0", "enter")
         await settle(pilot)
-        app.screen.query_one("#text", Input).value = "120"
-        await pilot.press("enter")
-        await settle(pilot)
-        # refused with the registry's reason, the dialog open to type it again
-        assert isinstance(app.screen, TextDialog)
-        assert "entre 0 et 100 %" in str(app.screen.query_one("#error", Static).render())
-        await pilot.press("escape")
+        assert stored(ariege_db, "ACT-004")[0].progress == 75  # refused, with the registry's reason
+        assert any("entre 0 et 100 %" in w for w in warnings)
+        await pilot.press("p", "4", "escape")  # Échap: nothing typed is applied
         await settle(pilot)
         assert stored(ariege_db, "ACT-004")[0].progress == 75
         for key, weather in (("r", "rouge"), ("v", "vert"), ("o", "orange")):

@@ -115,6 +115,14 @@ class ResumeDialog(ConfirmDialog):
         self.call_after_refresh(self.query_one("#yes", Button).focus)
 
 
+class WorkshopTable(RecordTable):
+    """The workshop's rows: Enter validates a progress typed after `p` (rows are not opened here)."""
+
+    BINDINGS = [
+        Binding("enter", "screen.confirm_typing", "Valider", show=False, tooltip="Valider l'avancement")
+    ]
+
+
 class WorkshopScreen(BaseScreen):
     """Workshop mode: keyboard-only updates, shown at once, saved in order by one writer."""
 
@@ -124,13 +132,28 @@ class WorkshopScreen(BaseScreen):
         Binding("n", "choose_scope", "Périmètre", tooltip="Choisir l'objectif, le défi ou le territoire"),
         *[
             Binding(
-                key, f"status('{status.value}')", status.label, show=False, tooltip=f"Statut : {status.label}"
+                digit,
+                f"digit('{digit}')",
+                STATUS_KEYS[digit].label if digit in STATUS_KEYS else digit,
+                show=False,
+                tooltip=(
+                    f"Statut : {STATUS_KEYS[digit].label} (après p : chiffre de l'avancement)"
+                    if digit in STATUS_KEYS
+                    else "Après p : chiffre de l'avancement"
+                ),
             )
-            for key, status in STATUS_KEYS.items()
+            for digit in "0123456789"
         ],
+        Binding("backspace", "erase_digit", "Effacer", show=False, tooltip="Après p : effacer un chiffre"),
+        Binding("escape", "cancel_typing", "Annuler", show=False, tooltip="Après p : annuler la saisie"),
         Binding("plus,equals_sign", "progress(1)", "+10 %", show=False, tooltip="Avancement +10 %"),
         Binding("minus", "progress(-1)", "−10 %", show=False, tooltip="Avancement −10 %"),
-        Binding("p", "type_progress", "Avancement", tooltip="Saisir l'avancement (ex. 75 %)"),
+        Binding(
+            "p",
+            "type_progress",
+            "Avancement",
+            tooltip="Saisir l'avancement : p, les chiffres, Entrée (ex. p 7 5 Entrée)",
+        ),
         *[
             Binding(
                 key, f"weather('{weather.value}')", weather.label, show=False, tooltip=f"Météo : {weather}"
@@ -190,6 +213,8 @@ class WorkshopScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.session: WorkshopInfo | None = None
+        #: `p` was pressed: the action's code and the digits typed since.
+        self.typing: tuple[str, str] | None = None
         #: The session closed last (its changes can still be exported).
         self.last_session: int | None = None
         #: What the rows show: the last saved version with the gestures not yet saved.
@@ -215,11 +240,12 @@ class WorkshopScreen(BaseScreen):
         )
         yield Static(
             "1 À lancer · 2 En cours · 3 Réalisée · 4 Reportée · 5 Abandonnée · +/− avancement · "
-            "p saisir l'avancement · v vert, o orange, r rouge · c commentaire",
+            "p 7 5 Entrée : avancement à 75 % · v vert, o orange, r rouge · c commentaire",
             id="workshop-keys",
         )
+        yield Static("", id="workshop-typing")
         with Horizontal(id="workshop"):
-            yield RecordTable(COLUMNS, self._cell, key=lambda a: a.code, id="workshop-table")
+            yield WorkshopTable(COLUMNS, self._cell, key=lambda a: a.code, id="workshop-table")
             with Vertical(id="workshop-side"):
                 yield Static("Changements de la séance", classes="section-title")
                 yield DataTable(id="session-changes", cursor_type="row", zebra_stripes=True)
@@ -290,6 +316,7 @@ class WorkshopScreen(BaseScreen):
     # --- choosing the scope ---------------------------------------------------------------------
 
     def action_choose_scope(self) -> None:
+        self._finish_typing()
         if not self._busy():
             self.load_scopes()
 
@@ -430,6 +457,7 @@ class WorkshopScreen(BaseScreen):
         self.app.push_screen(TextDialog(f"{code} : « {label} »", "Commentaire (obligatoire)"), commented)
 
     def action_progress(self, direction: int) -> None:
+        self._finish_typing()
         action = self._current()
         if action is not None:
             self._set_progress(action, (action.progress or 0) + direction * PROGRESS_STEP)
@@ -445,39 +473,79 @@ class WorkshopScreen(BaseScreen):
         if progress != action.progress:
             self._gesture(replace(action, progress=progress))
 
+    # --- typing a progress: p, digits, Enter -----------------------------------------------------
+    #
+    # No dialog: the digits are keys of this screen like the others, so that a burst such as
+    # « p 4 5 Entrée 3 o » is read in order, whatever the speed (a dialog would open only after
+    # the keys typed behind `p` had already reached the table).
+
     def action_type_progress(self) -> None:
+        self._finish_typing()
         action = self._current()
-        if action is None:
+        if action is not None:
+            self.typing = (action.code, "")
+            self._show_typing()
+
+    def action_digit(self, digit: str) -> None:
+        if self.typing is not None:
+            code, digits = self.typing
+            self.typing = (code, (digits + digit)[-3:])
+            self._show_typing()
+        elif digit in STATUS_KEYS:
+            self.action_status(STATUS_KEYS[digit].value)
+
+    def action_erase_digit(self) -> None:
+        if self.typing is not None:
+            self.typing = (self.typing[0], self.typing[1][:-1])
+            self._show_typing()
+
+    def action_cancel_typing(self) -> None:
+        if self.typing is not None:
+            self.typing = None
+            self._show_typing()
+            self.notify("Saisie de l'avancement annulée.")
+
+    def action_confirm_typing(self) -> None:
+        """Enter: the typed progress is applied (Enter does nothing else in the workshop)."""
+        self._finish_typing()
+
+    def _finish_typing(self) -> None:
+        """Apply what was typed after `p` (before any other gesture); nothing if no digit."""
+        if self.typing is None:
             return
-        code, field = action.code, ACTION["progress"]
+        (code, digits), self.typing = self.typing, None
+        self._show_typing()
+        if not digits or code not in self.actions:
+            return
+        field = ACTION["progress"]
+        try:
+            value = field.read_typed(digits)
+            problem = field.validate(value)
+        except ValueError as error:
+            value, problem = None, str(error)
+        if problem or value is None:
+            self.notify(problem or f"{field.label} : « {digits} » illisible.", severity="error")
+            return
+        self._set_progress(self.actions[code], int(value))
 
-        def check(text: str) -> str | None:
-            """Said under the field, the dialog staying open: "150" or "abc" is typed again."""
-            try:
-                return field.validate(field.read_typed(text))
-            except ValueError as error:
-                return str(error)
-
-        def typed(text: str | None) -> None:
-            if text and code in self.actions:
-                self._set_progress(self.actions[code], int(field.read_typed(text)))
-
-        self.app.push_screen(
-            TextDialog(
-                f"{code} : avancement",
-                "Avancement en % (par exemple 75)",
-                placeholder=f"actuellement {ACTION['progress'].format(action.progress) or 'non renseigné'}",
-                check=check,
-            ),
-            typed,
-        )
+    def _show_typing(self) -> None:
+        line = self.query_one("#workshop-typing", Static)
+        line.display = self.typing is not None
+        if self.typing is not None:
+            code, digits = self.typing
+            line.update(
+                f"{code} — avancement : {digits or '_'} %   (chiffres, Entrée pour valider, "
+                "Échap pour annuler)"
+            )
 
     def action_weather(self, weather: str) -> None:
+        self._finish_typing()
         action = self._current()
         if action is not None and action.weather != weather:
             self._gesture(replace(action, weather=weather))
 
     def action_next_weather(self) -> None:
+        self._finish_typing()
         action = self._current()
         if action is None:
             return
@@ -485,6 +553,7 @@ class WorkshopScreen(BaseScreen):
         self._gesture(replace(action, weather=WEATHER_CYCLE[(index + 1) % len(WEATHER_CYCLE)]))
 
     def action_comment(self) -> None:
+        self._finish_typing()
         action = self._current()
         if action is None:
             return
@@ -613,6 +682,7 @@ class WorkshopScreen(BaseScreen):
     # --- end / export ---------------------------------------------------------------------------------
 
     def action_export(self) -> None:
+        self._finish_typing()
         session_id = self.session.id if self.session is not None else self.last_session
         if session_id is None:
             self.notify("Aucune séance à exporter.", severity="warning")
@@ -644,6 +714,7 @@ class WorkshopScreen(BaseScreen):
         return self._writing
 
     def action_end(self) -> None:
+        self._finish_typing()
         if self.session is None or self._busy():
             return
         session = self.session

@@ -62,6 +62,8 @@ class RecordTable(DataTable[Text]):
         self.key_of = key
         self.fitted: list[tuple[Column, int]] = []
         self._index: dict[str, int] = {}
+        #: Columns are being laid out (a watcher run meanwhile must not add them a second time).
+        self._fitting = False
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._redraw, init=False)
@@ -75,8 +77,8 @@ class RecordTable(DataTable[Text]):
 
     def watch_records(self) -> None:
         self._index = {self.key_of(r): i for i, r in enumerate(self.records)}
-        if not self.fit():
-            self._fill()
+        if not self._fitting and not self.fit():
+            self._fill()  # (while fitting, the rows are filled at its end)
 
     # --- columns ----------------------------------------------------------------------------
 
@@ -92,8 +94,15 @@ class RecordTable(DataTable[Text]):
 
     def fit(self) -> bool:
         """Choose the columns and their widths for the width the table has; True if they changed."""
-        if not self.size.width and not self.screen.size.width:
+        if self._fitting or (not self.size.width and not self.screen.size.width):
             return False
+        self._fitting = True
+        try:
+            return self._fit()
+        finally:
+            self._fitting = False
+
+    def _fit(self) -> bool:
         layout = fit_columns(self._wanted(), table_width(self, self.screen))
         if [(c.key, w) for c, w in layout] == [(c.key, w) for c, w in self.fitted]:
             return False

@@ -1,8 +1,8 @@
 """Asks for one line of text (a comment, a filter name, a value…).
 
-Enter closes the dialog while the key is handled (a priority binding, not the Input's message),
-so that keys typed just after it reach the screen below instead of this input. A `check` reads
-the text before closing: what it refuses is said under the field and the dialog stays open.
+A `check` reads the text before closing: what it refuses is said under the field and the dialog
+stays open. (Enter is the Input's own: a priority binding would close the dialog before the keys
+typed just ahead of it reached the field.)
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
@@ -20,8 +19,6 @@ from tui.widgets.dialog_base import Dialog
 
 class TextDialog(Dialog[str | None]):
     """Dismisses with the text typed (stripped), or None when cancelled."""
-
-    BINDINGS = [Binding("enter", "submit", "Valider", show=False, priority=True, tooltip="Valider")]
 
     def __init__(
         self,
@@ -54,13 +51,7 @@ class TextDialog(Dialog[str | None]):
     def on_mount(self) -> None:
         self.query_one("#text", Input).focus()
 
-    def action_submit(self) -> None:
-        """Enter: the focused button if it is Annuler, else validate and close."""
-        if self.focused is not None and self.focused.id == "cancel":
-            self.dismiss(None)
-        else:
-            self.submit()
-
+    @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
     def submit(self) -> None:
         text = self.query_one("#text", Input).value.strip()
