@@ -155,3 +155,13 @@ async def test_a_shipped_resource_opened_and_left_untouched_is_not_dirty(
         assert not form.is_dirty()
         data, errors = form.form_data()
         assert errors == [] and data.source == form.original.source
+
+
+async def test_escape_with_only_unreadable_input_still_asks(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_action(pilot, "ACT-002")
+        form.query_one("#due_date", Input).value = "32/13/2025"  # typed, but not a date
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, UnsavedDialog)

@@ -216,8 +216,8 @@ class ActionDetailScreen(FormScreen):
             return False
         data, _errors = self.form_data()
         if self.original is None:
-            return bool(data and data.title)
-        return data != self.original
+            return bool(data and data.title) or self.typed_unreadable()
+        return data != self.original or self.typed_unreadable()
 
     # --- saving -------------------------------------------------------------------------------
 

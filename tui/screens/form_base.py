@@ -88,6 +88,10 @@ class FormScreen(BaseScreen):
     def is_dirty(self) -> bool:
         raise NotImplementedError
 
+    def typed_unreadable(self) -> bool:
+        """Something typed cannot be read ("32/13/2025"): it is unsaved work too."""
+        return bool(self.query_one(RecordForm).read()[1])
+
     def action_save(self) -> None:
         raise NotImplementedError
 

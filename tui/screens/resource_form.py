@@ -135,7 +135,8 @@ class ResourceFormScreen(FormScreen):
         if not self.loaded:
             return False
         data, _errors = self.form_data()
-        return data != self.original if self.original else bool(data.name)
+        changed = data != self.original if self.original else bool(data.name)
+        return changed or self.typed_unreadable()
 
     def action_verified(self) -> None:
         self.query_one(RecordForm).put("verified_on", self.service.today())
