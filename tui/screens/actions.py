@@ -30,7 +30,7 @@ COLUMNS = [
     Column("title", SORT_COLUMNS["title"], 44, flex=True, min_width=40),
     Column("objective", SORT_COLUMNS["objective"], 9, priority=2),
     Column("lead", SORT_COLUMNS["lead"], 20, flex=True, min_width=14, priority=3),
-    Column("status", SORT_COLUMNS["status"], 10),  # "Abandonnée", "⚠ En cours" (only open ones are late)
+    Column("status", SORT_COLUMNS["status"], 13),  # "Non renseigné", "⚠ En cours" (only open ones are late)
     Column("weather", SORT_COLUMNS["weather"], 6),
     Column("progress", SORT_COLUMNS["progress"], 10),
     Column("due_date", SORT_COLUMNS["due_date"], 10),
