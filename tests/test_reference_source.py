@@ -302,3 +302,19 @@ def test_a_year_or_month_due_date_goes_through_the_exchange_workbook_unchanged(t
     store.dispose()
     assert after.due_date == month and ACTION["due_date"].format(after.due_date) == "juin 2027"
     assert {PreciseDate(2025, 3, 31)} == {date(2025, 3, 31)}  # a day is a date, also in sets
+
+
+def test_unknown_status_and_progress_are_counted_as_unknown() -> None:
+    from store.figures import done_rate
+
+    rate = done_rate(
+        [
+            (ActionStatus.DONE.value, 100),
+            (ActionStatus.IN_PROGRESS.value, None),  # progress not known: out of the mean only
+            (ActionStatus.IN_PROGRESS.value, 40),
+            (ActionStatus.UNKNOWN.value, None),  # status not known: out of the rate and the mean
+        ]
+    )
+    assert (rate.done, rate.counted) == (1, 3)
+    assert rate.mean_progress == 70
+    assert done_rate([(ActionStatus.IN_PROGRESS.value, None)]).mean_progress is None
