@@ -318,3 +318,17 @@ def test_unknown_status_and_progress_are_counted_as_unknown() -> None:
     assert (rate.done, rate.counted) == (1, 3)
     assert rate.mean_progress == 70
     assert done_rate([(ActionStatus.IN_PROGRESS.value, None)]).mean_progress is None
+
+
+def test_two_spellings_of_one_name_on_a_node_are_refused_with_their_line() -> None:
+    from importers.reference_yaml import ReferenceFileError
+
+    text = embedded_reference_text().replace(
+        'parcours: ["Handicap", "Vieillessement"]',
+        'parcours: ["Handicap", "Vieillessement", "Viellissement"]',
+        1,
+    )
+    with pytest.raises(ReferenceFileError) as refused:
+        parse_reference(text, "ariege.yaml")
+    assert "« Vieillesse » figure deux fois dans les parcours" in str(refused.value)
+    assert "ligne " in refused.value.problems[0]
