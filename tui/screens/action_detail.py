@@ -44,6 +44,8 @@ _LAID_OUT = frozenset(
     ("code", "title", "description", "status", "progress", "weather", "start_date", "due_date", "lead")
 ) | {"objectives", "partners", "territories", "budget_cents", "funding", "source"}
 _OTHER_FIELDS = tuple(f.name for f in ACTION if f.name not in _LAID_OUT)
+#: Registry fields shown but not edited (the source of a shipped action).
+_READ_ONLY = tuple(f.name for f in ACTION if f.widget == "readonly")
 
 
 class ActionDetailScreen(FormScreen):
@@ -161,6 +163,8 @@ class ActionDetailScreen(FormScreen):
                         yield from self.field("funding", Input(id="funding"))
                 for name in _OTHER_FIELDS:
                     yield from self.field(name, Input(id=name))
+                for name in _READ_ONLY:  # where the action comes from (the reference document)
+                    yield from self.field(name, Static(id=name))
             with TabPane("Journal", id="tab-journal"):
                 yield DataTable(id="journal", cursor_type="row", zebra_stripes=True)
             with TabPane("Indicateurs", id="tab-indicators"):
@@ -252,6 +256,8 @@ class ActionDetailScreen(FormScreen):
         self.query_one("#budget_cents", Input).value = ACTION["budget_cents"].edit_text(action.budget_cents)
         for name in ("funding", *_OTHER_FIELDS):
             self.query_one(f"#{name}", Input).value = ACTION[name].edit_text(getattr(action, name))
+        for name in _READ_ONLY:
+            self.query_one(f"#{name}", Static).update(ACTION[name].format(getattr(action, name)) or "—")
         title = f"{action.code} — {action.title}" if self.original else f"Nouvelle action {action.code}"
         self.query_one("#action-title", Static).update(title)
 
