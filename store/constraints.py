@@ -175,6 +175,8 @@ CHECKS: dict[tuple[str, str], tuple[str | None, str]] = {
     ("action", "progress"): ("progress", "doit être entre 0 et 100"),
     ("action", "weather"): ("weather", ", ".join(w.value for w in Weather) + " ou vide"),
     ("action", "dates"): ("due_date", "l'échéance ne peut pas précéder le début"),
+    ("action", "start_date_precision"): ("start_date", "précision year, month ou day"),
+    ("action", "due_date_precision"): ("due_date", "précision year, month ou day"),
     ("action", "budget"): ("budget_cents", "ne peut pas être négatif"),
     ("action_event", "kind"): ("kind", "création, modification ou commentaire"),
     ("resource_event", "kind"): ("kind", "création, modification ou commentaire"),

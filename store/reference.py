@@ -349,9 +349,13 @@ def _check_scheme(doc: Mapping[str, Any], checks: _Checks) -> list[str]:
                 nodes.append(((*path, "objectifs", k), f"objectif {o['code']}", o))
                 errors = _validate_node(o, "de l'objectif")
                 checks.add((*path, "objectifs", k), f"objectif {o['code']}", errors, NAMED_KEYS)
-    for path, record, node in nodes:
-        checks.twice((*path, "themes"), record, node.get("themes") or [], "les thèmes")
-        checks.twice((*path, "parcours"), record, node.get("parcours") or [], "les parcours")
+    vocabularies = doc.get("vocabulaires") or {}
+    themes, pathways = harmonised(vocabularies, "themes"), harmonised(vocabularies, "parcours")
+    for path, record, node in nodes:  # two spellings of one harmonised name would be one link twice
+        written = node.get("themes") or []
+        checks.twice((*path, "themes"), record, [themes.get(n, n) for n in written], "les thèmes")
+        written = node.get("parcours") or []
+        checks.twice((*path, "parcours"), record, [pathways.get(n, n) for n in written], "les parcours")
     return objectives
 
 

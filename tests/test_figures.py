@@ -136,7 +136,7 @@ def test_every_path_shows_the_same_figures(loaded_store: Store, tmp_path: Path) 
     assert total[col["Part réalisée"]] == pytest.approx(rate.share)
     assert total[col["Avancement moyen"]] == pytest.approx((rate.mean_progress or 0) / 100)
     assert by_code["E1"][col["Part réalisée"]] == pytest.approx(e1.done_share)
-    assert by_code["E1"][col["Avancement moyen"]] == pytest.approx(e1.mean_progress / 100)
+    assert by_code["E1"][col["Avancement moyen"]] == pytest.approx((e1.mean_progress or 0) / 100)
     assert by_code["E1"][col["En retard"]] == board.late_count
 
     coverage_rows = _sheet_rows(report, "Aidants-répit")

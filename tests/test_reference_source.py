@@ -302,3 +302,33 @@ def test_a_year_or_month_due_date_goes_through_the_exchange_workbook_unchanged(t
     store.dispose()
     assert after.due_date == month and ACTION["due_date"].format(after.due_date) == "juin 2027"
     assert {PreciseDate(2025, 3, 31)} == {date(2025, 3, 31)}  # a day is a date, also in sets
+
+
+def test_unknown_status_and_progress_are_counted_as_unknown() -> None:
+    from store.figures import done_rate
+
+    rate = done_rate(
+        [
+            (ActionStatus.DONE.value, 100),
+            (ActionStatus.IN_PROGRESS.value, None),  # progress not known: out of the mean only
+            (ActionStatus.IN_PROGRESS.value, 40),
+            (ActionStatus.UNKNOWN.value, None),  # status not known: out of the rate and the mean
+        ]
+    )
+    assert (rate.done, rate.counted) == (1, 3)
+    assert rate.mean_progress == 70
+    assert done_rate([(ActionStatus.IN_PROGRESS.value, None)]).mean_progress is None
+
+
+def test_two_spellings_of_one_name_on_a_node_are_refused_with_their_line() -> None:
+    from importers.reference_yaml import ReferenceFileError
+
+    text = embedded_reference_text().replace(
+        'parcours: ["Handicap", "Vieillessement"]',
+        'parcours: ["Handicap", "Vieillessement", "Viellissement"]',
+        1,
+    )
+    with pytest.raises(ReferenceFileError) as refused:
+        parse_reference(text, "ariege.yaml")
+    assert "« Vieillesse » figure deux fois dans les parcours" in str(refused.value)
+    assert "ligne " in refused.value.problems[0]

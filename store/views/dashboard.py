@@ -27,9 +27,10 @@ class EngagementProgress:
     code: str
     number: int | None
     title: str
-    actions: int  # the actions that count: not abandoned (store.figures)
+    actions: int  # the actions that count: neither abandoned nor of unknown status (store.figures)
     done: int
-    mean_progress: float
+    #: over the counted actions whose progress is known; None when none is
+    mean_progress: float | None
 
     @property
     def done_share(self) -> float:
@@ -133,7 +134,7 @@ def _engagement_progress(conn: Connection, department: str) -> list[EngagementPr
                 title=title,
                 actions=int(row.actions) if row else 0,
                 done=int(row.done or 0) if row else 0,
-                mean_progress=float(row.mean or 0) if row else 0.0,
+                mean_progress=float(row.mean) if row and row.mean is not None else None,
             )
         )
     return result

@@ -22,7 +22,6 @@ from tui.screens.workshop import WorkshopScreen
 from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.conflict_dialog import ConflictDialog
-from tui.widgets.text_dialog import TextDialog
 
 AppFactory = Callable[..., SuiviStsApp]
 

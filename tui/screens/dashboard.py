@@ -127,8 +127,9 @@ class DashboardScreen(BaseScreen):
         for e in data.engagements:
             label = Text(f"{e.number or ''} {e.title}\n", style="bold")
             label.append("  avancement ")
-            label.append(bar(e.mean_progress / 100, 12, theme_style(colours, "$primary")))
-            label.append(f" {e.mean_progress:3.0f} %  réalisées ")
+            label.append(bar((e.mean_progress or 0) / 100, 12, theme_style(colours, "$primary")))
+            label.append("   — " if e.mean_progress is None else f" {e.mean_progress:3.0f} %")
+            label.append("  réalisées ")
             label.append(bar(e.done_share, 12, theme_style(colours, "$success")))
             label.append(f" {e.done}/{e.actions}")
             engagements.add_option(Option(label, id=e.code))
