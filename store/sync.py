@@ -39,8 +39,8 @@ from store import journal, tables
 from store import resources as resource_rules
 from store.constraints import constraint_messages
 from store.database import Store
-from store.engine import normalise_url
 from store.dates import PreciseDate
+from store.engine import normalise_url
 from store.errors import StoreError, ValidationError
 from store.fields import Field, Record
 from store.lookups import code_maps
@@ -191,7 +191,7 @@ _KINDS = (
         resource_rules.validate,
     ),
 )
-_SIDES = {side.kind: side for side in _KINDS}
+SIDES = {side.kind: side for side in _KINDS}
 
 
 def server_key(server: Store) -> str:
@@ -567,9 +567,9 @@ def _record_conflict(
     theirs_author, theirs_at = _last_edit(srv, side, theirs.id, f.name)
     values = {
         "code": mine.code,
-        "base": _dumps(getattr(base, f.name)) if base is not None else None,
-        "mine": _dumps(getattr(mine, f.name)),
-        "theirs": _dumps(getattr(theirs, f.name)),
+        "base": dump_value(getattr(base, f.name)) if base is not None else None,
+        "mine": dump_value(getattr(mine, f.name)),
+        "theirs": dump_value(getattr(theirs, f.name)),
         "mine_author": mine_author,
         "mine_at": mine_at,
         "theirs_author": theirs_author,
@@ -607,42 +607,42 @@ def _open_conflicts(conn: Connection, key: str, dept: str, kind: str) -> dict[st
 # --- values kept as JSON (base of the merge, conflicts) --------------------------------------
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     if isinstance(value, PreciseDate):
         return {"$date": value.first_day.isoformat(), "precision": value.precision.value}
     if isinstance(value, date):
         return {"$date": value.isoformat()}
     if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_value(v) for k, v in value.items()}
     return value
 
 
-def _unplain(value: Any) -> Any:
+def unplain_value(value: Any) -> Any:
     if isinstance(value, dict) and "$date" in value:
         day = date.fromisoformat(value["$date"])
         return PreciseDate.of(day, value["precision"]) if "precision" in value else day
     if isinstance(value, list):
-        return tuple(_unplain(v) for v in value)
+        return tuple(unplain_value(v) for v in value)
     return value
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(_plain(value), ensure_ascii=False, sort_keys=True)
+def dump_value(value: Any) -> str:
+    return json.dumps(plain_value(value), ensure_ascii=False, sort_keys=True)
 
 
-def _loads(text_value: str | None) -> Any:
-    return None if text_value is None else _unplain(json.loads(text_value))
+def load_value(text_value: str | None) -> Any:
+    return None if text_value is None else unplain_value(json.loads(text_value))
 
 
 def _encode_record(record: Any) -> str:
-    return _dumps({f.name: getattr(record, f.name) for f in dataclass_fields(record) if f.compare})
+    return dump_value({f.name: getattr(record, f.name) for f in dataclass_fields(record) if f.compare})
 
 
 def _decode_record(side: _Side, encoded: str) -> Any:
     values = json.loads(encoded)
-    return side.data_type(**{name: _unplain(v) for name, v in values.items()})
+    return side.data_type(**{name: unplain_value(v) for name, v in values.items()})
 
 
 def _status_comment(conn: Connection, record: Any) -> str:

@@ -65,7 +65,9 @@ def upgrade() -> None:
         op.create_index(f"ix_{table}_department_code_uid", table, ["department_code", "uid"], unique=True)
     op.add_column("sync_state", sa.Column("base", sa.Text(), nullable=True))
     states = bind.execute(
-        sa.text("SELECT id, department_code, kind, code FROM sync_state WHERE kind IN ('action', 'ressource')")
+        sa.text(
+            "SELECT id, department_code, kind, code FROM sync_state WHERE kind IN ('action', 'ressource')"
+        )
     ).all()
     for row_id, department, kind, code in states:
         bind.execute(
@@ -123,6 +125,11 @@ def upgrade() -> None:
 
 
 def _postgresql_upgrade(bind: sa.Connection) -> None:
+    for table in ("sync_conflict", "store_identity"):  # 64-bit ids on the server, as 0007 made them
+        op.execute(f'ALTER TABLE "{table}" ALTER COLUMN id TYPE bigint')
+        sequence = bind.execute(sa.text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}).scalar()
+        if sequence:
+            op.execute(f"ALTER SEQUENCE {sequence} AS bigint")
     read, write = _departments(False), _departments(True)
     for statement in (
         f'CREATE POLICY "sync_conflict_lecture" ON sync_conflict FOR SELECT USING {read}',
@@ -153,9 +160,10 @@ def _postgresql_upgrade(bind: sa.Connection) -> None:
     roles = bind.execute(sa.text(f"SELECT DISTINCT role_name FROM {_ACCESS}")).scalars().all()
     current = bind.execute(sa.text("SELECT current_user")).scalar_one()
     for role in roles:
-        if role != current and bind.execute(
-            sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
-        ).first():
+        if (
+            role != current
+            and bind.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+        ):
             op.execute(f'GRANT SELECT ON store_identity TO "{role}"')
 
 
@@ -166,9 +174,7 @@ def downgrade() -> None:
     op.drop_table("store_identity")
     for table, kind in _RECORDS.items():
         codes = dict(bind.execute(sa.text(f"SELECT uid, code FROM {table}")).all())
-        rows = bind.execute(
-            sa.text("SELECT id, code FROM sync_state WHERE kind = :k"), {"k": kind}
-        ).all()
+        rows = bind.execute(sa.text("SELECT id, code FROM sync_state WHERE kind = :k"), {"k": kind}).all()
         for row_id, uid in rows:
             if uid in codes:
                 bind.execute(
