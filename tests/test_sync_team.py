@@ -166,7 +166,11 @@ def test_different_fields_of_one_action_merge_without_conflict(
 
 def test_resource_phone_here_and_email_there_merge(two: tuple[Store, Store], server: Store) -> None:
     a, b = two
-    for store, changes in ((a, {"phone": "05 61 00 00 00"}), (b, {"email": "pfr@example.org"})):
+    edits: tuple[tuple[Store, dict[str, Any]], ...] = (
+        (a, {"phone": "05 61 00 00 00"}),
+        (b, {"email": "pfr@example.org"}),
+    )
+    for store, changes in edits:
         with store.writer.begin() as conn:
             before = load_resources(conn, "09")["RES-PFR"]
             update_resource(conn, "09", before, replace(before, **changes), author="x", source="écran")

@@ -173,7 +173,7 @@ def downgrade() -> None:
     op.drop_table("sync_conflict")
     op.drop_table("store_identity")
     for table, kind in _RECORDS.items():
-        codes = dict(bind.execute(sa.text(f"SELECT uid, code FROM {table}")).all())
+        codes: dict[str, str] = dict(bind.execute(sa.text(f"SELECT uid, code FROM {table}")).all())
         rows = bind.execute(sa.text("SELECT id, code FROM sync_state WHERE kind = :k"), {"k": kind}).all()
         for row_id, uid in rows:
             if uid in codes:
