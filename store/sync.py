@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError
 
 from store import actions as action_rules
 from store import fields as fields_registry
+from store import indicators as indicator_rules
 from store import journal, tables
 from store import resources as resource_rules
 from store.constraints import constraint_messages
@@ -348,11 +349,10 @@ def _exchange(
         digests = (local_d, remote_d) if publishing else (remote_d, local_d)
     apply_ref = _decide_reference(src_doc, dst_doc, digests, report)
     if apply_ref:
-        apply_reference(dst, {**src_doc, "indicateurs": []}, author=author, source=source)
+        apply_reference(dst, src_doc, author=author, source=source)
     for side in _KINDS:
         _exchange_records(side, loc, srv, dept, state, new_state, report, author, source, key, publishing)
-    if apply_ref:
-        apply_reference(dst, src_doc, author=author, source=source)
+    _exchange_indicators(loc, srv, dept, state, new_state, report, author, source, publishing)
     after_src, after_dst = _digest(_reference_part(src, dept)), _digest(_reference_part(dst, dept))
     if after_src == after_dst or apply_ref:
         pair = f"{after_src} {after_dst}" if publishing else f"{after_dst} {after_src}"
@@ -360,6 +360,139 @@ def _exchange(
     for side in _KINDS:
         report.comments_copied += _copy_comments(side, src, dst, dept)
     return new_state
+
+
+def _exchange_indicators(
+    loc: Connection,
+    srv: Connection,
+    dept: str,
+    state: State,
+    new_state: State,
+    report: SyncReport,
+    author: str,
+    source: str,
+    publishing: bool,
+) -> None:
+    """Indicators merged field by field, and each of their values on its own (a value removed
+    on one side is removed on the other, unless the other side changed it: a conflict)."""
+    local, remote = indicator_rules.load_indicators(loc, dept), indicator_rules.load_indicators(srv, dept)
+    src_records, dst = (local, srv) if publishing else (remote, loc)
+    for code, wanted in src_records.items():
+        if code not in (remote if publishing else local):
+            indicator_rules.create_indicator(dst, dept, wanted)
+            new_state[("indicateur", code)] = (None, None, None, dump_value(_compared(wanted)))
+            report.created.append(f"indicateur {code}")
+    record = fields_registry.INDICATOR
+    for code in sorted(set(local) & set(remote)):
+        mine, theirs = local[code], remote[code]
+        found = state.get(("indicateur", code))
+        base = replace(theirs, **json_fields(found[3])) if found and found[3] else None
+        if base is None:
+            conflicts = [f for f in record.journaled if getattr(mine, f.name) != getattr(theirs, f.name)]
+            merged = theirs
+        else:
+            merge = three_way(record, base, mine, theirs)
+            conflicts, merged = list(merge.conflicts), merge.merged
+        names = {f.name for f in conflicts}
+        local_after = replace(merged, **{n: getattr(mine, n) for n in names}, id=mine.id)
+        server_after = replace(merged, **{n: getattr(theirs, n) for n in names}, id=theirs.id)
+        if not publishing:
+            server_after = theirs
+        for f in conflicts:
+            report.conflicts.append(
+                Conflict(
+                    "indicateur",
+                    code,
+                    f"« {f.label} » modifié des deux côtés : ici {shown(f, mine)}, "
+                    f"sur le serveur {shown(f, theirs)}.",
+                )
+            )
+        if publishing and server_after != theirs:
+            indicator_rules.update_indicator(srv, dept, theirs, server_after)
+            report.updated.append(f"indicateur {code}")
+        if local_after != mine:
+            indicator_rules.update_indicator(loc, dept, mine, local_after)
+            (report.received if publishing else report.updated).append(f"indicateur {code}")
+        agreed = replace(server_after, **({n: getattr(base, n) for n in names} if base else {}))
+        new_state[("indicateur", code)] = (None, None, None, dump_value(_compared(agreed)))
+    _exchange_values(loc, srv, dept, state, new_state, report, author, source, publishing)
+
+
+def _compared(record: Any) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in dataclass_fields(record) if f.compare}
+
+
+def json_fields(encoded: str) -> dict[str, Any]:
+    """A record's fields as `dump_value` kept them."""
+    return {k: unplain_value(v) for k, v in json.loads(encoded).items()}
+
+
+def _value_key(key: indicator_rules.ValueKey) -> str:
+    return json.dumps([key.indicator, key.period, key.category], ensure_ascii=False)
+
+
+def _exchange_values(
+    loc: Connection,
+    srv: Connection,
+    dept: str,
+    state: State,
+    new_state: State,
+    report: SyncReport,
+    author: str,
+    source: str,
+    publishing: bool,
+) -> None:
+    local, remote = indicator_rules.load_values(loc, dept), indicator_rules.load_values(srv, dept)
+    found = state.get(("valeurs", ""))
+    known = found is not None and found[3] is not None
+    base: dict[str, Any] = json.loads(found[3]) if found and found[3] else {}
+    to_server: list[indicator_rules.ValueChange] = []
+    to_local: list[indicator_rules.ValueChange] = []
+    agreed: dict[str, Any] = {}
+    for key in sorted(set(local) | set(remote), key=_value_key):
+        name = _value_key(key)
+        mine, theirs, before = local.get(key), remote.get(key), base.get(name)
+        if mine == theirs:
+            final = theirs
+        elif not known and mine is not None and theirs is not None:
+            final = before
+            _value_conflict(report, key, mine, theirs)
+        elif mine == before or (not known and mine is None):
+            to_local.append(indicator_rules.ValueChange(key, mine, theirs))
+            final = theirs
+        elif theirs == before or (not known and theirs is None):
+            if publishing:
+                to_server.append(indicator_rules.ValueChange(key, theirs, mine))
+                final = mine
+            else:
+                final = theirs
+        else:
+            final = before
+            _value_conflict(report, key, mine, theirs)
+        if final is not None:
+            agreed[name] = final
+    if to_server:
+        indicator_rules.write_values(srv, dept, to_server, author=author, source=source)
+        report.updated.append(f"{len(to_server)} valeur(s) d'indicateur")
+    if to_local:
+        indicator_rules.write_values(loc, dept, to_local, author=author, source=source)
+        where = report.received if publishing else report.updated
+        where.append(f"{len(to_local)} valeur(s) d'indicateur")
+    new_state[("valeurs", "")] = (None, None, None, json.dumps(agreed, ensure_ascii=False, sort_keys=True))
+
+
+def _value_conflict(report: SyncReport, key: indicator_rules.ValueKey, mine: Any, theirs: Any) -> None:
+    def text(value: Any) -> str:
+        return "supprimée" if value is None else (indicator_rules.describe_value(key, value) or "—")
+
+    category = f" ({key.category})" if key.category else ""
+    report.conflicts.append(
+        Conflict(
+            "valeur",
+            f"{key.indicator} {key.period}{category}",
+            f"modifiée des deux côtés : ici {text(mine)}, sur le serveur {text(theirs)}.",
+        )
+    )
 
 
 def _decide_reference(
@@ -727,10 +860,11 @@ def _has_department(conn: Connection, dept: str) -> bool:
 
 
 def _reference_part(conn: Connection, dept: str) -> dict[str, Any]:
-    """The department's reference document without its actions and resources (synced by version)."""
+    """The department's reference document without its actions, resources and indicators."""
     doc = read_reference(conn, dept)
     doc["actions"] = []
     doc["ressources"] = []
+    doc["indicateurs"] = []  # merged one by one, values too (`_exchange_indicators`)
     return doc
 
 

@@ -21,6 +21,7 @@ from store.actions import (
     update_action,
 )
 from store.database import Store, open_store
+from store.indicators import ValueChange, ValueKey, load_values, write_values
 from store.reference import read_reference
 from store.resources import load_resources, update_resource
 from store.sync import fetch, publish, server_key
@@ -266,3 +267,53 @@ def test_comments_keep_their_original_author_and_time(two: tuple[Store, Store], 
             ).one()
         assert (row.origin_author or row.author) == "ana"
         assert row.uid is not None
+
+
+def _values(store: Store) -> dict[ValueKey, float]:
+    with store.engine.connect() as conn:
+        return load_values(conn, "09")
+
+
+def _set_value(store: Store, key: ValueKey, new: float | None) -> None:
+    with store.writer.begin() as conn:
+        old = load_values(conn, "09").get(key)
+        write_values(conn, "09", [ValueChange(key, old, new)], author="x", source="écran")
+
+
+def test_indicator_values_one_by_one_and_a_deletion_travels(two: tuple[Store, Store], server: Store) -> None:
+    a, b = two
+    existing = sorted(_values(a), key=repr)
+    assert existing, "the test scheme has indicator values"
+    gone = existing[0]
+    period = _free_period(a, existing[0])
+    new_a, new_b = (
+        ValueKey(gone.indicator, period[0], gone.category),
+        ValueKey(gone.indicator, period[1], gone.category),
+    )
+    _set_value(a, gone, None)  # deleted on one laptop
+    _set_value(a, new_a, 11)
+    _set_value(b, new_b, 22)  # another value on the other laptop: no conflict
+    assert not publish(a, server, "09", author="ana").conflicts
+    assert not publish(b, server, "09", author="bob").conflicts
+    _sync_all(a, b, server)
+    for store in (a, b, server):
+        values = _values(store)
+        assert gone not in values and values[new_a] == 11 and values[new_b] == 22
+    # the same value on both sides: a conflict, nothing overwritten
+    _set_value(a, new_a, 12)
+    _set_value(b, new_a, 13)
+    publish(a, server, "09", author="ana")
+    report = publish(b, server, "09", author="bob")
+    assert [c.kind for c in report.conflicts] == ["valeur"]
+    assert _values(server)[new_a] == 12 and _values(b)[new_a] == 13
+
+
+def _free_period(store: Store, like: ValueKey) -> tuple[str, str]:
+    """Two periods of the same shape as `like`'s, not used yet."""
+    used = {k.period for k in _values(store) if k.indicator == like.indicator}
+    if "-" in like.period:
+        candidates = [f"20{y}-{m:02d}" for y in (40, 41) for m in range(1, 13)]
+    else:
+        candidates = [str(y) for y in range(2040, 2060)]
+    free = [p for p in candidates if p not in used]
+    return free[0], free[1]
