@@ -20,7 +20,7 @@ def register(commands: Any, export_kinds: Any) -> None:
     sync = commands.add_parser("sync", help="conflits de synchronisation avec le serveur régional")
     sync_commands = sync.add_subparsers(dest="sync_command", required=True, metavar="COMMANDE")
     listing = sync_commands.add_parser(
-        "conflicts", aliases=["conflits"], help="liste les conflits à régler (ma valeur, la leur, qui, quand)"
+        "conflicts", help="liste les conflits à régler (ma valeur, la leur, qui, quand)"
     )
     listing.set_defaults(handler=run_conflicts)
     settle = sync_commands.add_parser(
