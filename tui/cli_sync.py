@@ -25,7 +25,6 @@ def register(commands: Any, export_kinds: Any) -> None:
     listing.set_defaults(handler=run_conflicts)
     settle = sync_commands.add_parser(
         "resolve",
-        aliases=["regler"],
         help="règle un conflit : garder ma valeur, prendre la leur, ou une autre",
     )
     settle.add_argument("conflict", type=int, metavar="N", help="le numéro donné par « sync conflicts »")
