@@ -544,7 +544,7 @@ def _exchange_records(
     remote = {d.uid: d for d in side.load(srv, dept).values()}
     open_fields = _open_conflicts(loc, key, dept, side.kind)
     src_records, dst_records = (local, remote) if publishing else (remote, local)
-    dst = srv if publishing else loc
+    src, dst = (loc, srv) if publishing else (srv, loc)
     maps = code_maps(dst, dept)
     for uid, wanted in sorted(src_records.items(), key=lambda item: item[1].code):
         label = f"{side.kind} {wanted.code}"
@@ -554,7 +554,8 @@ def _exchange_records(
         if errors:
             report.refused.append(f"{label} : {errors[0]}")
             continue
-        with constraint_messages(code=wanted.code):
+        born = _creation(src, side, wanted.id)
+        with constraint_messages(code=wanted.code), journal.origins({"": born} if born[0] else {}):
             side.create(dst, dept, wanted, author, source)
         new_state[(side.kind, uid)] = (None, None, None, _encode_record(wanted))
         report.created.append(label)
@@ -662,7 +663,9 @@ def _write(
     comment = None
     if side.kind == "action" and before.status != after.status:
         comment = _status_comment(other, other_record)
-    with constraint_messages(code=before.code):
+    changed = [f.name for f in side.record.journaled if getattr(before, f.name) != getattr(after, f.name)]
+    kept = {name: _last_edit(other, side, other_record.id, name) for name in changed}
+    with constraint_messages(code=before.code), journal.origins({k: v for k, v in kept.items() if v[0]}):
         side.update(conn, dept, before, after, author, source, comment)
     return True
 
@@ -678,6 +681,20 @@ def _last_edit(conn: Connection, side: _Side, record_id: int | None, field: str)
         select(events.c.author, events.c.at, events.c.origin_author, events.c.origin_at)
         .where(events.c[side.owner] == record_id, events.c.field == field)
         .order_by(events.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, None
+    return row.origin_author or row.author, row.origin_at or row.at
+
+
+def _creation(conn: Connection, side: _Side, record_id: int | None) -> tuple[Any, Any]:
+    """Who created the record, and when (the original author and time)."""
+    events = side.events
+    row = conn.execute(
+        select(events.c.author, events.c.at, events.c.origin_author, events.c.origin_at)
+        .where(events.c[side.owner] == record_id, events.c.kind == "creation")
+        .order_by(events.c.id)
         .limit(1)
     ).first()
     if row is None:

@@ -199,7 +199,9 @@ def test_the_same_field_is_a_conflict_settled_by_a_person(
     with b.engine.connect() as conn:
         (pending,) = pending_conflicts(conn, "09")
     assert (pending.mine, pending.theirs, pending.label) == ("Titre de Bob", "Titre d'Ana", "Intitulé")
-    assert pending.theirs_author == "ana" and pending.theirs_at is not None
+    assert (
+        pending.theirs_author == "x" and pending.theirs_at is not None
+    )  # who made the edit, not who published it
     assert publish(b, server, "09", author="bob").conflicts  # still open, never overwritten
     resolve_conflict(b, "09", pending.id, choice, author="bob", value="Titre commun")
     expected = {"mine": "Titre de Bob", "theirs": "Titre d'Ana", "value": "Titre commun"}[choice]
@@ -317,3 +319,33 @@ def _free_period(store: Store, like: ValueKey) -> tuple[str, str]:
         candidates = [str(y) for y in range(2040, 2060)]
     free = [p for p in candidates if p not in used]
     return free[0], free[1]
+
+
+def test_every_copy_of_a_journal_line_keeps_its_original_author(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    a, b = two
+    _edit(a, "ACT-001", title="Titre d'Ana")  # journaled with author "x" on laptop A
+    code = _new_action(a, "Action d'Ana", "ana")
+    publish(a, server, "09", author="publieur")
+    fetch(server, b, "09", author="bob")
+    for store in (server, b):
+        with store.engine.connect() as conn:
+            lines = conn.execute(
+                select(
+                    ACTION.c.code,
+                    ACTION_EVENT.c.kind,
+                    ACTION_EVENT.c.field,
+                    ACTION_EVENT.c.source,
+                    ACTION_EVENT.c.origin_author,
+                )
+                .join(ACTION, ACTION.c.id == ACTION_EVENT.c.action_id)
+                .where(
+                    ACTION_EVENT.c.kind.in_(["creation", "modification"]),
+                    ACTION.c.code.in_(["ACT-001", code]),
+                )
+            ).all()
+        title = [r for r in lines if r.code == "ACT-001" and r.field == "title"]
+        assert [r.origin_author for r in title] == ["x"]
+        assert "Publication (publieur)" in title[0].source or "Récupération" in title[0].source
+        assert [r.origin_author for r in lines if r.code == code and r.kind == "creation"] == ["ana"]
