@@ -22,6 +22,7 @@ from store.fields import ACTION
 from store.journal import Change
 from store.lookups import CodeMaps, code_maps
 from store.models import utcnow
+from store.models.identities import new_uid
 from store.tables import ACTION as A
 from store.tables import ACTION_EVENT as EVENTS
 from store.tables import ACTION_OBJECTIVE as A_OBJ
@@ -62,6 +63,8 @@ class ActionData:
     source: str | None = None
     id: int | None = field(default=None, compare=False)
     version: int = field(default=0, compare=False)
+    #: The action's identity (store.models.identities), given at creation when None.
+    uid: str | None = field(default=None, compare=False)
 
     def is_late(self, today: date) -> bool:
         """Late: still open and its due date has passed (derived, never stored)."""
@@ -172,6 +175,7 @@ def load_actions(
             territories=territories.get(r["id"], ()),
             id=r["id"],
             version=r["version"],
+            uid=r["uid"],
             **{c: _read_column(r, c) for c in _SCALAR_COLUMNS},
         )
     return result
@@ -232,7 +236,8 @@ def create_action(
     maps = maps or code_maps(conn, department)
     data = completed(data)
     _raise_first(validate(data, maps))
-    action_id = insert_versioned(conn, A, department, data.code, _columns(data, maps))
+    uid = data.uid or new_uid()
+    action_id = insert_versioned(conn, A, department, data.code, {**_columns(data, maps), "uid": uid})
     _write_links(conn, action_id, data, maps)
     journal.write_event(
         conn,
@@ -244,7 +249,7 @@ def create_action(
         source=source,
         new_value=data.title,
     )
-    return replace(data, id=action_id, version=1)
+    return replace(data, id=action_id, version=1, uid=uid)
 
 
 def _write_links(conn: Connection, action_id: int, data: ActionData, maps: CodeMaps) -> None:

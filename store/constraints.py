@@ -82,6 +82,10 @@ RECORDS: dict[str, RecordName] = {
     "saved_filter": _name(
         "le filtre enregistré", "un autre filtre enregistré", "des filtres enregistrés", False
     ),
+    "store_identity": _name("l'identité de la base", "une autre identité", "des identités de la base", True),
+    "sync_conflict": _name(
+        "le conflit de synchronisation", "un autre conflit", "des conflits de synchronisation", False
+    ),
     "sync_state": _name(
         "l'état de synchronisation", "un autre état de synchronisation", "des états de synchronisation", False
     ),
@@ -162,6 +166,8 @@ LOCAL_LABELS: dict[str, dict[str, str]] = {
     "cts_challenge": {"text": "Texte"},
     "cnr_proposal": {"section": "Rubrique", "text": "Texte"},
     "sync_state": {"server": "Serveur", "kind": "Type", "code": "Code"},
+    "sync_conflict": {"server": "Serveur", "kind": "Type", "uid": "Identité", "field": "Champ"},
+    "store_identity": {"uid": "Identité"},
 }
 
 

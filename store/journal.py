@@ -7,7 +7,9 @@ with a dot, codes) and shown through the registry's formatter with the departmen
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,6 +76,26 @@ def diff(rec: Record, before: Any, after: Any) -> list[Change]:
     ]
 
 
+#: While a copy from another store is written (team sync): the original author and time of each
+#: changed field's last line there ("" for the creation line), kept as provenance.
+_ORIGINS: ContextVar[Mapping[str, tuple[Any, Any]] | None] = ContextVar("journal_origins", default=None)
+
+
+@contextmanager
+def origins(by_field: Mapping[str, tuple[Any, Any]]) -> Iterator[None]:
+    """Journal lines written meanwhile keep these original authors and times (`origin_*`)."""
+    token = _ORIGINS.set(by_field)
+    try:
+        yield
+    finally:
+        _ORIGINS.reset(token)
+
+
+def _origin(name: str) -> dict[str, Any]:
+    found = (_ORIGINS.get() or {}).get(name)
+    return {"origin_author": found[0], "origin_at": found[1]} if found else {}
+
+
 def write_changes(
     conn: Connection,
     table: Table,
@@ -101,6 +123,9 @@ def write_changes(
             "new_value": rec[c.field].dump(c.new),
             "source": source,
             "comment": comment if comment and c.field == comment_on else None,
+            "origin_author": None,
+            "origin_at": None,
+            **_origin(c.field),
         }
         for c in changes
     ]
@@ -131,6 +156,7 @@ def write_event(
             source=source,
             new_value=new_value,
             comment=comment,
+            **(_origin("") if kind == "creation" else {}),
         )
     )
 

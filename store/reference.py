@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
@@ -47,6 +47,7 @@ from store.models import (
     Territory,
     Theme,
 )
+from store.models.identities import reference_uid
 from store.parsing import ORGANISATION_KIND_LIST
 from store.resources import ResourceData, load_resources
 from store.tables import ACTION
@@ -797,7 +798,8 @@ def _load_resources(
         before = existing.get(wanted.code)
         with _refusing(doc, ("ressources", i), f"ressource {wanted.code}", RESOURCE_KEYS, wanted.code):
             if before is None:
-                resource_rules.create_resource(conn, dept, wanted, author=author, source=source, maps=maps)
+                born = replace(wanted, uid=reference_uid(dept, "ressource", wanted.code))
+                resource_rules.create_resource(conn, dept, born, author=author, source=source, maps=maps)
                 report.inserted["ressource"] += 1
             elif resource_rules.update_resource(
                 conn, dept, before, wanted, author=author, source=source, maps=maps
@@ -834,7 +836,8 @@ def _load_actions(
         before = existing.get(wanted.code)
         with _refusing(doc, ("actions", i), f"action {wanted.code}", ACTION_KEYS, wanted.code):
             if before is None:
-                action_rules.create_action(conn, dept, wanted, author=author, source=source, maps=maps)
+                born = replace(wanted, uid=reference_uid(dept, "action", wanted.code))
+                action_rules.create_action(conn, dept, born, author=author, source=source, maps=maps)
                 report.inserted["action"] += 1
             elif action_rules.update_action(
                 conn,

@@ -16,6 +16,7 @@ from store.errors import ValidationError, VersionConflict
 from store.fields import RESOURCE
 from store.lookups import CodeMaps, code_maps
 from store.models import utcnow
+from store.models.identities import new_uid
 from store.tables import RESOURCE as R
 from store.tables import RESOURCE_AUDIENCE as R_AUD
 from store.tables import RESOURCE_EVENT as EVENTS
@@ -60,6 +61,8 @@ class ResourceData:
     source: str | None = None
     id: int | None = field(default=None, compare=False)
     version: int = field(default=0, compare=False)
+    #: The resource's identity (store.models.identities), given at creation when None.
+    uid: str | None = field(default=None, compare=False)
 
     def needs_verification(self, today: date) -> bool:
         """Not verified for over a year (or never)."""
@@ -119,6 +122,7 @@ def load_resources(
             territories=tuple(sorted(territories.get(r["id"], []))),
             id=r["id"],
             version=r["version"],
+            uid=r["uid"],
             **{c: r[c] for c in _SCALARS},
         )
         for r in rows
@@ -175,7 +179,8 @@ def create_resource(
     errors = validate(data, maps)
     if errors:
         raise errors[0]
-    rid = insert_versioned(conn, R, department, data.code, _columns(data, maps))
+    uid = data.uid or new_uid()
+    rid = insert_versioned(conn, R, department, data.code, {**_columns(data, maps), "uid": uid})
     _write_links(conn, rid, data, maps)
     journal.write_event(
         conn,
@@ -187,7 +192,7 @@ def create_resource(
         source=source,
         new_value=data.name,
     )
-    return replace(data, id=rid, version=1)
+    return replace(data, id=rid, version=1, uid=uid)
 
 
 def changed_fields(before: ResourceData, after: ResourceData) -> list[str]:

@@ -113,15 +113,18 @@ def test_a_change_on_both_sides_is_a_conflict_and_nothing_is_overwritten(
     report = publish(laptop, server, "09", author="ana")
     assert [(c.kind, c.code) for c in report.conflicts] == [("action", "ACT-001")]
     assert report.updated == ["action ACT-002"]
-    assert report.newer_elsewhere == [f"ressource {code}"]
+    # a publish is an exchange: the server's change to the resource comes down at the same time
+    assert report.received == [f"ressource {code}"]
     with server.engine.connect() as conn:
         assert load_actions(conn, "09", ["ACT-001"])["ACT-001"].title == "Titre du serveur"
     with laptop.engine.connect() as conn:
         assert load_actions(conn, "09", ["ACT-001"])["ACT-001"].title == "Titre du portable"
     assert "CONFLIT action ACT-001" in report.summary()
-    # fetch brings the server's resource change down, and still refuses to settle the conflict
+    with laptop.engine.connect() as conn:
+        assert load_resources(conn, "09")[code].capacity == (before.capacity or 0) + 3
+    # fetch has nothing more to bring, and still refuses to settle the conflict
     back = fetch(server, laptop, "09", author="ana")
-    assert back.updated == [f"ressource {code}"]
+    assert back.updated == []
     assert [(c.kind, c.code) for c in back.conflicts] == [("action", "ACT-001")]
 
 

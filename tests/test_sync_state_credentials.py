@@ -10,7 +10,7 @@ from alembic.config import Config
 from sqlalchemy import text
 
 from store.engine import make_engine, writer
-from store.schema import MIGRATIONS, upgrade
+from store.schema import MIGRATIONS
 from store.sync import server_identity
 
 
@@ -44,7 +44,9 @@ def test_stored_server_addresses_lose_their_credentials(tmp_path: Path) -> None:
                 ),
                 {"s": server, "k": kind, "c": code, "v": version},
             )
-    upgrade(engine)
+    engine.dispose()
+    _upgrade_to(path, "0008")  # 0009 then keys the rows by the records' identities (test_sync_team)
+    engine = make_engine(path)
     with engine.connect() as conn:
         after = conn.execute(
             text("SELECT server, kind, code, local_version FROM sync_state ORDER BY kind, code")

@@ -10,6 +10,7 @@ from typing import Any
 from store.backup import list_backups, verify_backup
 from store.database import open_store
 from store.integrity import check
+from store.models.identities import reference_uid
 from store.schema import SchemaState, head_revision, schema_status
 
 OLD_STORE = Path(__file__).with_name("fixtures") / "store_rev0001.sqlite"
@@ -50,17 +51,25 @@ def test_an_old_store_is_backed_up_then_migrated_and_keeps_every_row(tmp_path: P
         width = len(rows[0]) if rows else 0
         assert [row[:width] for row in after[table]] == rows, f"table {table} modifiée par la migration"
     # 0007: the (empty) provenance columns of the journal, origin_author and origin_at
-    assert all(r[-2:] == (None, None) for r in after["action_event"])
+    # 0009: then the line's identity (none for the lines written before: append-only)
+    assert all(r[-3:] == (None, None, None) for r in after["action_event"])
     # 0008: dates of existing actions are precise to the day, the publics keep a position
-    assert {row[-2:] for row in after["action"]} == {("day", "day")}
+    assert {row[-3:-1] for row in after["action"]} == {("day", "day")}
+    # 0009: each action has an identity derived from its department and code
+    assert {row[-1] for row in after["action"]} == {
+        reference_uid(row[1], "action", row[2]) for row in after["action"]
+    }
     assert set(after) - set(before) == {
         "exchange",
         "saved_filter",
         "workshop_session",
         "sync_state",
+        "sync_conflict",
+        "store_identity",
         "resource_event",
     }
-    assert all(not after[t] for t in set(after) - set(before))
+    assert all(not after[t] for t in set(after) - set(before) - {"store_identity"})
+    assert len(after["store_identity"]) == 1
 
     backups = list_backups(path)
     assert len(backups) == 1 and "avant-migration-0001" in backups[0].name

@@ -33,7 +33,7 @@ from tui.cli_support import (
 
 #: Modules that add commands: each has `register(commands, export_kinds)` and imports nothing
 #: heavy at module level.
-COMMAND_MODULES = ("tui.cli_scheme", "tui.cli_excel", "tui.cli_admin")
+COMMAND_MODULES = ("tui.cli_scheme", "tui.cli_excel", "tui.cli_admin", "tui.cli_sync")
 
 #: The variable naming the default store (`store.database.ENV_DB`, which imports SQLAlchemy:
 #: repeated here for the help text, checked equal by the tests).

@@ -4,6 +4,7 @@ from store.models.actions import Action, ActionEvent, ActionObjective, ActionPar
 from store.models.activity import Exchange, SavedFilter, WorkshopSession, workshop_source
 from store.models.base import metadata, utcnow
 from store.models.care_offer import CareOfferActivity, CareOfferTarget
+from store.models.identities import StoreIdentity
 from store.models.indicators import Indicator, IndicatorValue
 from store.models.resources import Resource, ResourceAudience, ResourceEvent, ResourceTerritory
 from store.models.scheme import (
@@ -19,7 +20,7 @@ from store.models.scheme import (
     Pathway,
     Theme,
 )
-from store.models.sync import SyncState
+from store.models.sync import SyncConflict, SyncState
 from store.models.territory import Department, Organisation, Territory
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "ResourceEvent",
     "ResourceTerritory",
     "SavedFilter",
+    "StoreIdentity",
+    "SyncConflict",
     "SyncState",
     "Territory",
     "Theme",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.models.base import UTCDateTime, department_column, timestamp_column, utcnow
+from store.models.identities import event_uid_column, new_uid, uid_column
 
 _version = Column("version", Integer, nullable=False, default=1)
 
@@ -17,6 +18,7 @@ class Action(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("department_code", "code"),
+        Index("ix_action_department_code_uid", "department_code", "uid", unique=True),
         CheckConstraint(
             "status IN ('a_lancer', 'en_cours', 'realisee', 'reportee', 'abandonnee', 'non_renseigne')",
             name="status",
@@ -58,6 +60,9 @@ class Action(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column("created_at"))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column("updated_at"))
     version: int = Field(default=1, sa_column=_version)
+    #: The action's identity, born where it is created (a random UUID; from its code for an
+    #: action of the reference document): codes may be renumbered, the identity never changes.
+    uid: str = Field(default_factory=new_uid, sa_column=uid_column())
 
 
 def _link(target: str) -> Column[int]:
@@ -112,3 +117,5 @@ class ActionEvent(SQLModel, table=True):
     #: role, its clock); what the laptop said is kept here, as provenance (migration 0007).
     origin_author: str | None = Field(default=None, sa_column=Column(Text))
     origin_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    #: The line's identity, born where it is written and kept by every copy (migration 0009).
+    uid: str | None = Field(default=None, sa_column=event_uid_column())

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.models.base import UTCDateTime, department_column, timestamp_column, utcnow
+from store.models.identities import event_uid_column, new_uid, uid_column
 
 _version = Column("version", Integer, nullable=False, default=1)
 
@@ -17,6 +18,7 @@ class Resource(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("department_code", "code"),
+        Index("ix_resource_department_code_uid", "department_code", "uid", unique=True),
         CheckConstraint("status IN ('existant', 'en_projet', 'ferme')", name="status"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity"),
     )
@@ -47,6 +49,8 @@ class Resource(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column("created_at"))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column("updated_at"))
     version: int = Field(default=1, sa_column=_version)
+    #: The resource's identity (see `Action.uid`).
+    uid: str = Field(default_factory=new_uid, sa_column=uid_column())
 
 
 class ResourceAudience(SQLModel, table=True):
@@ -96,3 +100,5 @@ class ResourceEvent(SQLModel, table=True):
     #: role, its clock); what the laptop said is kept here, as provenance (migration 0007).
     origin_author: str | None = Field(default=None, sa_column=Column(Text))
     origin_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    #: The line's identity (see `ActionEvent.uid`).
+    uid: str | None = Field(default=None, sa_column=event_uid_column())

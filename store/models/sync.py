@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Integer, String, UniqueConstraint
+from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.models.base import department_column, timestamp_column, utcnow
+from store.models.base import UTCDateTime, department_column, timestamp_column, utcnow
 
 
 class SyncState(SQLModel, table=True):
     """One record as it stood on both sides after the last publish or fetch with `server`.
 
-    `kind` is "action", "ressource" or "referentiel" (the scheme and reference data, compared
-    by content through `digest`); actions and resources are compared by `version` on each side.
+    `server` is the server's identity (`store.sync.server_key`), not its address. `kind` is
+    "action", "ressource" or "referentiel"; `code` holds the record's identity (`uid`, migration
+    0009; the code before). `base` is the record as both sides agreed at the last exchange (JSON),
+    the common ancestor of the three-way merge.
     """
 
     __tablename__ = "sync_state"
@@ -29,3 +31,30 @@ class SyncState(SQLModel, table=True):
     remote_version: int | None = Field(default=None, sa_column=Column(Integer))
     digest: str | None = Field(default=None, sa_column=Column(String))
     synced_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column("synced_at"))
+    base: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class SyncConflict(SQLModel, table=True):
+    """A field changed on both sides since the last exchange, waiting for a person's decision.
+
+    Values are JSON (`store.sync` encodes them); `mine` is this laptop's, `theirs` the server's.
+    """
+
+    __tablename__ = "sync_conflict"
+    __table_args__ = (UniqueConstraint("server", "department_code", "kind", "uid", "field"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_code: str = Field(sa_column=department_column())
+    server: str
+    kind: str
+    uid: str
+    code: str
+    field: str
+    base: str | None = Field(default=None, sa_column=Column(Text))
+    mine: str | None = Field(default=None, sa_column=Column(Text))
+    theirs: str | None = Field(default=None, sa_column=Column(Text))
+    mine_author: str | None = None
+    mine_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    theirs_author: str | None = None
+    theirs_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    found_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column("found_at"))

@@ -1,0 +1,351 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.pg_support)
+"""Team sync: two laptops and the regional server, in every order (issue 13)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from importers.setup_store import initialise
+from store.actions import (
+    ActionData,
+    add_comment,
+    create_action,
+    load_actions,
+    next_action_code,
+    update_action,
+)
+from store.database import Store, open_store
+from store.indicators import ValueChange, ValueKey, load_values, write_values
+from store.reference import read_reference
+from store.resources import load_resources, update_resource
+from store.sync import fetch, publish, server_key
+from store.sync_conflicts import pending_conflicts, resolve_conflict
+from store.tables import ACTION, ACTION_EVENT
+from tests.conftest import MINI_REFERENCE
+from tui.cli import main
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def server(pg_url: str) -> Iterator[Store]:
+    store = open_store(pg_url)
+    yield store
+    store.dispose()
+
+
+def _laptop(path: Path) -> Store:
+    return initialise(path, reference=MINI_REFERENCE).store
+
+
+@pytest.fixture
+def two(tmp_path: Path, server: Store) -> Iterator[tuple[Store, Store]]:
+    """Laptop A loaded the department onto the server; laptop B was made by `init` then fetched."""
+    a, b = _laptop(tmp_path / "a.sqlite"), _laptop(tmp_path / "b.sqlite")
+    assert not publish(a, server, "09", author="ana").conflicts
+    first = fetch(server, b, "09", author="bob")
+    assert not first.conflicts, first.summary()  # no "jamais synchronisé": same identities
+    yield a, b
+    a.dispose()
+    b.dispose()
+
+
+def _edit(store: Store, code: str, comment: str | None = None, **changes: Any) -> None:
+    with store.writer.begin() as conn:
+        before = load_actions(conn, "09", [code])[code]
+        update_action(
+            conn, "09", before, replace(before, **changes), author="x", source="écran", comment=comment
+        )
+
+
+def _new_action(store: Store, title: str, author: str) -> str:
+    with store.writer.begin() as conn:
+        code = next_action_code(conn, "09")
+        made = create_action(conn, "09", ActionData(code=code, title=title), author=author, source="écran")
+        add_comment(conn, "09", made, f"commentaire sur « {title} »", author=author, source="écran")
+    return code
+
+
+def _actions(store: Store) -> dict[str, ActionData]:
+    with store.engine.connect() as conn:
+        return load_actions(conn, "09")
+
+
+def _comments(store: Store) -> set[tuple[str, str]]:
+    """(title of the action, comment) of every comment: a comment on the wrong action shows."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(ACTION.c.title, ACTION_EVENT.c.comment)
+            .join(ACTION, ACTION.c.id == ACTION_EVENT.c.action_id)
+            .where(ACTION_EVENT.c.kind == "commentaire", ACTION_EVENT.c.comment.like("commentaire sur%"))
+        ).all()
+    return {(t, c) for t, c in rows}
+
+
+def _same(*stores: Store) -> None:
+    def content(store: Store) -> Any:
+        with store.engine.connect() as conn:
+            doc = read_reference(conn, "09")
+            for key in ("actions", "ressources"):  # in the order of each store's ids
+                doc[key] = sorted(doc.get(key) or [], key=lambda r: r["code"])
+            resources = {d.uid: d for d in load_resources(conn, "09").values()}
+            return doc, {d.uid: d for d in load_actions(conn, "09").values()}, resources
+
+    first = content(stores[0])
+    for other in stores[1:]:
+        assert content(other) == first
+
+
+def _sync_all(a: Store, b: Store, server: Store) -> None:
+    for laptop, who in ((a, "ana"), (b, "bob"), (a, "ana")):
+        publish(laptop, server, "09", author=who)
+        fetch(server, laptop, "09", author=who)
+
+
+def test_new_actions_on_both_laptops_never_share_a_code_nor_a_comment(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    a, b = two
+    code_a, code_b = _new_action(a, "Action d'Ana", "ana"), _new_action(b, "Action de Bob", "bob")
+    assert code_a == code_b == "ACT-003"  # both laptops chose the same code offline
+    publish(a, server, "09", author="ana")
+    report = publish(b, server, "09", author="bob")
+    assert report.renumbered == ["action ACT-003 → ACT-004"]
+    assert "RENUMÉROTÉ action ACT-003 → ACT-004" in report.summary()
+    assert not report.conflicts
+    fetch(server, a, "09", author="ana")
+    fetch(server, b, "09", author="bob")
+    for store in (a, b, server):
+        titles = {d.code: d.title for d in _actions(store).values()}
+        assert titles["ACT-003"] == "Action d'Ana" and titles["ACT-004"] == "Action de Bob"
+        assert _comments(store) == {
+            ("Action d'Ana", "commentaire sur « Action d'Ana »"),
+            ("Action de Bob", "commentaire sur « Action de Bob »"),
+        }
+    _same(a, b, server)
+
+
+def test_a_laptop_that_fetches_first_renumbers_its_own_new_action(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    a, b = two
+    _new_action(a, "Action d'Ana", "ana")
+    _new_action(b, "Action de Bob", "bob")
+    publish(a, server, "09", author="ana")
+    assert fetch(server, b, "09", author="bob").renumbered == ["action ACT-003 → ACT-004"]
+    publish(b, server, "09", author="bob")
+    _sync_all(a, b, server)
+    assert sorted(_actions(server)) == ["ACT-001", "ACT-002", "ACT-003", "ACT-004"]
+    _same(a, b, server)
+
+
+def test_different_fields_of_one_action_merge_without_conflict(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    a, b = two
+    _edit(a, "ACT-001", title="Titre d'Ana")
+    _edit(b, "ACT-001", progress=80)
+    assert not publish(a, server, "09", author="ana").conflicts
+    report = publish(b, server, "09", author="bob")
+    assert (
+        not report.conflicts
+        and report.updated == ["action ACT-001"]
+        and report.received == ["action ACT-001"]
+    )
+    fetch(server, a, "09", author="ana")
+    for store in (a, b, server):
+        action = _actions(store)["ACT-001"]
+        assert (action.title, action.progress) == ("Titre d'Ana", 80)
+    _same(a, b, server)
+
+
+def test_resource_phone_here_and_email_there_merge(two: tuple[Store, Store], server: Store) -> None:
+    a, b = two
+    edits: tuple[tuple[Store, dict[str, Any]], ...] = (
+        (a, {"phone": "05 61 00 00 00"}),
+        (b, {"email": "pfr@example.org"}),
+    )
+    for store, changes in edits:
+        with store.writer.begin() as conn:
+            before = load_resources(conn, "09")["RES-PFR"]
+            update_resource(conn, "09", before, replace(before, **changes), author="x", source="écran")
+    publish(a, server, "09", author="ana")
+    assert not publish(b, server, "09", author="bob").conflicts
+    fetch(server, a, "09", author="ana")
+    for store in (a, b, server):
+        with store.engine.connect() as conn:
+            res = load_resources(conn, "09")["RES-PFR"]
+        assert (res.phone, res.email) == ("05 61 00 00 00", "pfr@example.org")
+
+
+@pytest.mark.parametrize("choice", ["mine", "theirs", "value"])
+def test_the_same_field_is_a_conflict_settled_by_a_person(
+    two: tuple[Store, Store], server: Store, choice: str
+) -> None:
+    a, b = two
+    _edit(a, "ACT-001", title="Titre d'Ana")
+    _edit(b, "ACT-001", title="Titre de Bob", progress=30)
+    publish(a, server, "09", author="ana")
+    report = publish(b, server, "09", author="bob")
+    assert [(c.kind, c.code) for c in report.conflicts] == [("action", "ACT-001")]
+    assert "Titre de Bob" in report.summary() and "Titre d'Ana" in report.summary()
+    assert _actions(server)["ACT-001"].progress == 30  # the rest of the record went through
+    with b.engine.connect() as conn:
+        (pending,) = pending_conflicts(conn, "09")
+    assert (pending.mine, pending.theirs, pending.label) == ("Titre de Bob", "Titre d'Ana", "Intitulé")
+    assert (
+        pending.theirs_author == "x" and pending.theirs_at is not None
+    )  # who made the edit, not who published it
+    assert publish(b, server, "09", author="bob").conflicts  # still open, never overwritten
+    resolve_conflict(b, "09", pending.id, choice, author="bob", value="Titre commun")
+    expected = {"mine": "Titre de Bob", "theirs": "Titre d'Ana", "value": "Titre commun"}[choice]
+    assert not publish(b, server, "09", author="bob").conflicts
+    fetch(server, a, "09", author="ana")
+    for store in (a, b, server):
+        assert _actions(store)["ACT-001"].title == expected
+    _same(a, b, server)
+    with b.engine.connect() as conn:
+        assert pending_conflicts(conn, "09") == []
+
+
+def test_conflicts_on_the_command_line(
+    two: tuple[Store, Store], server: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = two
+    _edit(a, "ACT-002", title="Ici A")
+    _edit(b, "ACT-002", title="Ici B")
+    publish(a, server, "09", author="ana")
+    db = str(b.path)
+    b.dispose()
+    assert main(["--db", db, "publish", "--to", server.url]) == 1
+    assert "sync conflicts" in capsys.readouterr().out
+    assert main(["--db", db, "sync", "conflicts"]) == 1
+    out = capsys.readouterr().out
+    assert "ici          : Ici B" in out and "sur serveur  : Ici A" in out
+    number = out.split("[", 1)[1].split("]", 1)[0]
+    assert main(["--db", db, "sync", "resolve", number, "--take-theirs"]) == 0
+    assert main(["--db", db, "sync", "conflicts"]) == 0
+    assert main(["--db", db, "publish", "--to", server.url]) == 0
+
+
+def test_the_server_is_known_by_its_identity_not_its_address(two: tuple[Store, Store], server: Store) -> None:
+    a, _b = two
+    other_spelling = server.url.replace("127.0.0.1", "localhost")
+    other_spelling += "&sslmode=disable" if "?" in other_spelling else "?sslmode=disable"
+    again = open_store(other_spelling)
+    try:
+        assert server_key(again) == server_key(server)
+        assert server_key(server).startswith("pg:")
+        _edit(a, "ACT-001", progress=55)
+        report = publish(a, again, "09", author="ana")
+        assert not report.conflicts and report.updated == ["action ACT-001"]
+    finally:
+        again.dispose()
+
+
+def test_comments_keep_their_original_author_and_time(two: tuple[Store, Store], server: Store) -> None:
+    a, b = two
+    with a.writer.begin() as conn:
+        action = load_actions(conn, "09", ["ACT-001"])["ACT-001"]
+        add_comment(conn, "09", action, "Vu hors ligne", author="ana", source="écran")
+    publish(a, server, "09", author="ana")
+    fetch(server, b, "09", author="bob")
+    for store in (a, server, b):
+        with store.engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    ACTION_EVENT.c.uid,
+                    ACTION_EVENT.c.author,
+                    ACTION_EVENT.c.origin_author,
+                    ACTION_EVENT.c.at,
+                    ACTION_EVENT.c.origin_at,
+                ).where(ACTION_EVENT.c.comment == "Vu hors ligne")
+            ).one()
+        assert (row.origin_author or row.author) == "ana"
+        assert row.uid is not None
+
+
+def _values(store: Store) -> dict[ValueKey, float]:
+    with store.engine.connect() as conn:
+        return load_values(conn, "09")
+
+
+def _set_value(store: Store, key: ValueKey, new: float | None) -> None:
+    with store.writer.begin() as conn:
+        old = load_values(conn, "09").get(key)
+        write_values(conn, "09", [ValueChange(key, old, new)], author="x", source="écran")
+
+
+def test_indicator_values_one_by_one_and_a_deletion_travels(two: tuple[Store, Store], server: Store) -> None:
+    a, b = two
+    existing = sorted(_values(a), key=repr)
+    assert existing, "the test scheme has indicator values"
+    gone = existing[0]
+    period = _free_period(a, existing[0])
+    new_a, new_b = (
+        ValueKey(gone.indicator, period[0], gone.category),
+        ValueKey(gone.indicator, period[1], gone.category),
+    )
+    _set_value(a, gone, None)  # deleted on one laptop
+    _set_value(a, new_a, 11)
+    _set_value(b, new_b, 22)  # another value on the other laptop: no conflict
+    assert not publish(a, server, "09", author="ana").conflicts
+    assert not publish(b, server, "09", author="bob").conflicts
+    _sync_all(a, b, server)
+    for store in (a, b, server):
+        values = _values(store)
+        assert gone not in values and values[new_a] == 11 and values[new_b] == 22
+    # the same value on both sides: a conflict, nothing overwritten
+    _set_value(a, new_a, 12)
+    _set_value(b, new_a, 13)
+    publish(a, server, "09", author="ana")
+    report = publish(b, server, "09", author="bob")
+    assert [c.kind for c in report.conflicts] == ["valeur"]
+    assert _values(server)[new_a] == 12 and _values(b)[new_a] == 13
+
+
+def _free_period(store: Store, like: ValueKey) -> tuple[str, str]:
+    """Two periods of the same shape as `like`'s, not used yet."""
+    used = {k.period for k in _values(store) if k.indicator == like.indicator}
+    if "-" in like.period:
+        candidates = [f"20{y}-{m:02d}" for y in (40, 41) for m in range(1, 13)]
+    else:
+        candidates = [str(y) for y in range(2040, 2060)]
+    free = [p for p in candidates if p not in used]
+    return free[0], free[1]
+
+
+def test_every_copy_of_a_journal_line_keeps_its_original_author(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    a, b = two
+    _edit(a, "ACT-001", title="Titre d'Ana")  # journaled with author "x" on laptop A
+    code = _new_action(a, "Action d'Ana", "ana")
+    publish(a, server, "09", author="publieur")
+    fetch(server, b, "09", author="bob")
+    for store in (server, b):
+        with store.engine.connect() as conn:
+            lines = conn.execute(
+                select(
+                    ACTION.c.code,
+                    ACTION_EVENT.c.kind,
+                    ACTION_EVENT.c.field,
+                    ACTION_EVENT.c.source,
+                    ACTION_EVENT.c.origin_author,
+                )
+                .join(ACTION, ACTION.c.id == ACTION_EVENT.c.action_id)
+                .where(
+                    ACTION_EVENT.c.kind.in_(["creation", "modification"]),
+                    ACTION.c.code.in_(["ACT-001", code]),
+                )
+            ).all()
+        title = [r for r in lines if r.code == "ACT-001" and r.field == "title"]
+        assert [r.origin_author for r in title] == ["x"]
+        assert "Publication (publieur)" in title[0].source or "Récupération" in title[0].source
+        assert [r.origin_author for r in lines if r.code == code and r.kind == "creation"] == ["ana"]
