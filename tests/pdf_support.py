@@ -1,0 +1,89 @@
+"""Test data for the PDF exports: a short workshop and a monthly indicator with its breakdown.
+
+The indicator has the shape of the post-COVID monthly counts of the seed documents (patients in
+complex situations, by minors, men and women); its numbers are made up for the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from store import actions as action_rules
+from store import indicators as indicator_rules
+from store.activity import end_workshop, start_workshop
+from store.database import Store
+from store.indicators import IndicatorData, ValueChange, ValueKey
+
+#: (period, minors, men, women), made-up counts.
+POST_COVID = (
+    ("2023-08", 2, 6, 8),
+    ("2023-09", 1, 20, 30),
+    ("2023-10", 4, 54, 78),
+    ("2023-11", 0, 59, 93),
+    ("2023-12", 2, 26, 50),
+    ("2024-01", 0, 18, 28),
+)
+CATEGORIES = ("Mineurs", "Hommes", "Femmes")
+
+
+def add_post_covid_indicator(store: Store, department: str = "09", action: str = "ACT-058") -> None:
+    with store.writer.begin() as conn:
+        indicator = indicator_rules.create_indicator(
+            conn,
+            department,
+            IndicatorData(
+                code="",
+                label="Patients post-COVID en situation complexe pris en charge",
+                action=action,
+                unit="patients",
+                periodicity="mensuelle",
+            ),
+        )
+        changes = []
+        for period, *counts in POST_COVID:
+            changes.append(ValueChange(ValueKey(indicator.code, period), None, float(sum(counts))))
+            for category, count in zip(CATEGORIES, counts, strict=True):
+                changes.append(ValueChange(ValueKey(indicator.code, period, category), None, float(count)))
+        indicator_rules.write_values(conn, department, changes, author="coordinatrice", source="test")
+
+
+def run_short_workshop(store: Store, department: str = "09") -> int:
+    """A workshop on objective E1-D3-O7: two actions changed, a comment; returns its id."""
+    with store.writer.begin() as conn:
+        session = start_workshop(
+            conn,
+            department,
+            scope_kind="objectif",
+            scope_code="E1-D3-O7",
+            scope_label="Renforcer les démarches d'« aller vers » en prévention",
+            author="Claire Martin",
+        )
+        found = action_rules.load_actions(conn, department, ["ACT-003", "ACT-007"])
+        a3, a7 = found["ACT-003"], found["ACT-007"]
+        source = session.source
+        step = replace(a3, status="en_cours", progress=10)
+        action_rules.update_action(conn, department, a3, step, author="Claire Martin", source=source)
+        step = action_rules.load_actions(conn, department, ["ACT-003"])["ACT-003"]
+        action_rules.update_action(
+            conn, department, step, replace(step, progress=30), author="Claire Martin", source=source
+        )
+        done = replace(a7, status="reportee", weather="orange")
+        action_rules.update_action(
+            conn,
+            department,
+            a7,
+            done,
+            author="Claire Martin",
+            source=source,
+            comment="IRM : attente de l'ARS",
+        )
+        action_rules.add_comment(
+            conn,
+            department,
+            a3,
+            "Le bus passera aussi à Lavelanet ; point en juin !",
+            author="Claire Martin",
+            source=source,
+        )
+        end_workshop(conn, session.id)
+    return session.id
