@@ -74,7 +74,7 @@ def heat_colour(count: int, top: int) -> str:
     if count <= 0:
         return "#F4B6B6"
     share = count / max(top, 1)
-    low, high = (0xE2, 0xF0, 0xD9), (0x54, 0x82, 0x35)
+    low, high = (0xE2, 0xF0, 0xD9), (0x63, 0xBE, 0x7B)
     mixed = (round(lo + (hi - lo) * share) for lo, hi in zip(low, high, strict=True))
     return "#" + "".join(f"{c:02X}" for c in mixed)
 
@@ -155,7 +155,7 @@ def _synthesis(board: Dashboard, gaps: int) -> dict[str, Any]:
             {"value": percent(rate.share), "label": f"réalisées ({rate.done} sur {rate.counted})"},
             {"value": _count(board.late_count), "label": "en retard"},
             {"value": _count(board.due_soon_count), "label": f"à échéance sous {DUE_SOON_DAYS} jours"},
-            {"value": _count(gaps), "label": "manques d'offre de répit (bassin × public)"},
+            {"value": _count(gaps), "label": french("manques d'offre de répit (bassin × public)")},
         ],
         "statuses": [
             {"label": ActionStatus(s).label, "count": n, "colour": STATUS_COLOURS[s]}
@@ -178,6 +178,7 @@ def _synthesis(board: Dashboard, gaps: int) -> dict[str, Any]:
 
 
 def _indicators(data: ExportData) -> list[dict[str, Any]]:
+    titles = {a.code: a.title for a in data.actions} | {o.code: o.title for o in data.objectives}
     by_indicator: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
     for key, value in data.values.items():
         by_indicator[key.indicator][(key.period, key.category)] = value
@@ -201,11 +202,14 @@ def _indicators(data: ExportData) -> list[dict[str, Any]]:
             series = [{"name": french(indicator.label), "colour": SERIES_COLOURS[0], "values": totals}]
         stacked = [sum(s["values"][i] for s in series) for i in range(len(periods))]
         top = max([*totals, *stacked, 0.0]) or 1.0
-        owner = f"action {indicator.action}" if indicator.action else f"objectif {indicator.objective}"
+        if indicator.action:
+            owner = f"action « {titles.get(indicator.action, indicator.action)} » ({indicator.action})"
+        else:
+            owner = f"objectif « {titles.get(indicator.objective or '', indicator.objective)} »"
         charts.append(
             {
                 "title": french(indicator.label),
-                "owner": owner,
+                "owner": french(owner),
                 "unit": french(indicator.unit or ""),
                 "target": format_number(indicator.target) if indicator.target is not None else "",
                 "periods": [period_label(p) for p in periods],
@@ -311,10 +315,12 @@ def build_cts(
     for line in care_offer_lines(conn, department):
         gap = line.gap
         if not care or care[-1]["activity"] != french(line.activity):
-            care.append({"activity": french(line.activity), "lines": []})
-        care[-1]["lines"].append(
+            care.append({"activity": french(line.activity), "tables": []})
+        tables = care[-1]["tables"]
+        if not tables or tables[-1]["title"] != french(line.table):
+            tables.append({"title": french(line.table), "lines": []})
+        tables[-1]["lines"].append(
             {
-                "table": french(line.table),
                 "modality": french(line.modality or ""),
                 "mention": french(line.mention or ""),
                 "existing": line.existing or "—",

@@ -24,14 +24,15 @@ _THOUSANDS = re.compile(r"(?<=\d) (?=\d{3}\b)")
 
 
 def french(text: str | None) -> str:
-    """`text` with French spacing: « » for straight double quotes, a non-breaking space before
+    """`text` with French typography: « » for straight double quotes, ’ for the apostrophe, a
+    non-breaking space before
     « : » and a narrow one before ; ! ?, inside the guillemets and between thousands.
 
     A colon between digits (« 14:30 ») or in an address (« https:// ») is left alone.
     """
     if not text:
         return ""
-    out = _QUOTED.sub(lambda m: f"«{m.group(1)}»", text)
+    out = _QUOTED.sub(lambda m: f"«{m.group(1)}»", text).replace("'", "’")
     out = _OPEN.sub("«" + NNBSP, out)
     out = _CLOSE.sub(NNBSP + "»", out)
     out = _BEFORE_HIGH.sub(lambda m: NNBSP + m.group(1), out)
