@@ -6,8 +6,15 @@ complex situations, by minors, men and women); its numbers are made up for the t
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from dataclasses import replace
+from pathlib import Path
 
+import yaml
+
+from exports.reference_yaml import dump_reference
+from importers.reference_yaml import embedded_reference_text
 from store import actions as action_rules
 from store import indicators as indicator_rules
 from store.activity import end_workshop, start_workshop
@@ -87,3 +94,68 @@ def run_short_workshop(store: Store, department: str = "09") -> int:
         )
         end_workshop(conn, session.id)
     return session.id
+
+
+# --- The Ariège store of the app tests, and pages as images -----------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REFERENCES = FIXTURES / "pdf_reference"
+#: Set to 1 to rewrite the reference images (then look at each one before committing it).
+UPDATE_ENV = "SUIVI_STS_UPDATE_PDF_REFERENCES"
+DPI = 30
+#: Mean absolute difference (0-255) allowed over a page, and over any tile of it.
+PAGE_TOLERANCE = 3.0
+TILE_TOLERANCE = 40.0
+TILE = 24
+
+
+def ariege_reference(folder: Path) -> Path:
+    """The embedded Ariège scheme with the follow-up the app tests use (late actions, progress)."""
+    doc = yaml.safe_load(embedded_reference_text())
+    follow_up = yaml.safe_load((FIXTURES / "ariege_followup.yaml").read_text(encoding="utf-8"))["actions"]
+    for action in doc["actions"]:
+        action.update(follow_up.get(action["code"], {}))
+    reference = folder / "ariege_suivi.yaml"
+    reference.write_text(dump_reference(doc), encoding="utf-8")
+    return reference
+
+
+def pdftoppm() -> str | None:
+    return shutil.which("pdftoppm")
+
+
+def render_pages(pdf: Path, folder: Path, prefix: str) -> list[Path]:
+    """Each page of `pdf` as a grey PNG at `DPI` (poppler's pdftoppm)."""
+    subprocess.run(
+        [pdftoppm() or "pdftoppm", "-png", "-gray", "-r", str(DPI), str(pdf), str(folder / prefix)],
+        check=True,
+        timeout=120,
+    )
+    return sorted(folder.glob(f"{prefix}-*.png"))
+
+
+def image_difference(first: Path, second: Path) -> tuple[float, float]:
+    """(mean absolute difference over the page, worst mean over a TILE × TILE square)."""
+    from PIL import Image, ImageChops
+
+    a = Image.open(first).convert("L")
+    b = Image.open(second).convert("L")
+    if a.size != b.size:
+        return 255.0, 255.0
+    diff = ImageChops.difference(a, b)
+    width, height = diff.size
+    pixels = diff.load()
+    assert pixels is not None
+    total = 0
+    worst = 0.0
+    for top in range(0, height, TILE):
+        for left in range(0, width, TILE):
+            box = [
+                pixels[x, y]
+                for y in range(top, min(top + TILE, height))
+                for x in range(left, min(left + TILE, width))
+            ]
+            tile = sum(box)  # type: ignore[arg-type]
+            total += tile
+            worst = max(worst, tile / len(box))
+    return total / (width * height), worst

@@ -29,9 +29,11 @@ def export_cts_pdf(
     with_contacts: bool = False,
     author: str | None = None,
     today: date | None = None,
+    printed_at: datetime | None = None,
     progress: Progress | None = None,
 ) -> ExportResult:
-    """Write the CTS dossier of `department` to `path` (PDF)."""
+    """Write the CTS dossier of `department` to `path` (PDF): the situation on `today` (the
+    day, by default), printed at `printed_at` (now)."""
     from exports.pdf.cts import build_cts
     from exports.pdf.render import render
 
@@ -39,11 +41,11 @@ def export_cts_pdf(
     who = _author(author)
     day = today or datetime.now().astimezone().date()
     with store.engine.connect() as conn:
-        data = build_cts(conn, department, today=day, with_contacts=with_contacts)
+        data = build_cts(conn, department, today=day, with_contacts=with_contacts, printed_at=printed_at)
     if progress is not None:
         progress(1, 2)
     with atomic_path(path) as tmp:
-        pages = render("cts.typ", data, tmp)
+        pages = render("cts.typ", data, tmp, timestamp=printed_at)
     if progress is not None:
         progress(2, 2)
     actions = data["synthesis"]["total"]

@@ -222,16 +222,21 @@ def _indicators(data: ExportData) -> list[dict[str, Any]]:
 
 
 def build_cts(
-    conn: Connection, department: str, *, today: date, with_contacts: bool = False
+    conn: Connection,
+    department: str,
+    *,
+    today: date,
+    with_contacts: bool = False,
+    printed_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The dossier's content as plain data for `cts.typ`."""
+    """The dossier's content as plain data for `cts.typ` (`printed_at`: now, by default)."""
     data = load(conn, department, care_offer=False)
     board = dashboard(conn, department, today, listed=LISTED)
     matrix = coverage_matrix(conn, department, today=today)
     names = dict(data.organisations)
     territory_names = dict(data.territories)
     comments = _last_comments(conn, department)
-    now = datetime.now().astimezone()
+    now = (printed_at or datetime.now().astimezone()).astimezone()
 
     # Actions by objective, grouped under their engagement and défi (an action under each of its
     # objectives); the charts count an action once, under its first (main) objective.

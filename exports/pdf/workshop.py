@@ -61,7 +61,7 @@ def build_minutes(conn: Connection, department: str, content: WorkshopContent) -
     participants = [french(p) for p in getattr(info, "participants", ()) or ()]
     changed = [a for a in by_action.values() if a["changes"]]
     return {
-        "title": f"Compte rendu de l'atelier n°{info.id}",
+        "title": french(f"Compte rendu de l'atelier n°{info.id}"),
         "department": french(f"{department_name or department} ({department})"),
         "header_left": french(f"{department_name or department} ({department}) — atelier n°{info.id}"),
         "header_right": long_date(started),
