@@ -100,7 +100,11 @@ class WorkshopExportDialog(ExportDialog):
     """The export dialog, proposing the user's documents folder rather than the current one."""
 
     def __init__(self, session_id: int) -> None:
-        super().__init__({"atelier": f"Changements de l'atelier n°{session_id} (pour l'ARS)"}, kind="atelier")
+        kinds = {
+            "atelier": f"Changements de l'atelier n°{session_id} (pour l'ARS)",
+            "atelier-pdf": f"Compte rendu de l'atelier n°{session_id} (PDF, à imprimer et signer)",
+        }
+        super().__init__(kinds, kind="atelier")
         self.session_id = session_id
 
     def on_mount(self) -> None:
@@ -631,15 +635,17 @@ class WorkshopScreen(BaseScreen):
         def chosen(request: ExportRequest | None) -> None:
             if request is not None:
                 self.notify(f"Export en cours vers {request.path}…")
-                self.export(session_id, request.path)
+                self.export(session_id, request.path, pdf=request.kind == "atelier-pdf")
 
         self.app.push_screen(WorkshopExportDialog(session_id), chosen)
 
     @work(thread=True, exit_on_error=False, group="export")
-    def export(self, session_id: int, path: Path) -> None:
+    def export(self, session_id: int, path: Path, *, pdf: bool = False) -> None:
         from exports import excel
+        from exports import pdf as minutes
 
-        result = excel.export_workshop(
+        write = minutes.export_workshop_pdf if pdf else excel.export_workshop
+        result = write(
             self.service.store, self.service.department, session_id, path, author=self.service.author
         )
         self.post_message(self.Exported(result.summary, result.path))
