@@ -64,6 +64,7 @@ def run_short_workshop(store: Store, department: str = "09") -> int:
             scope_code="E1-D3-O7",
             scope_label="Renforcer les démarches d'« aller vers » en prévention",
             author="Claire Martin",
+            participants=["Claire Martin", "Dr Paul Dupuy (CPTS)", "Anne Roux (CD 09)"],
         )
         found = action_rules.load_actions(conn, department, ["ACT-003", "ACT-007"])
         a3, a7 = found["ACT-003"], found["ACT-007"]

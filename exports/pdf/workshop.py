@@ -58,7 +58,7 @@ def build_minutes(conn: Connection, department: str, content: WorkshopContent) -
             }
         )
     scope = SCOPES.get(info.scope_kind, info.scope_kind)
-    participants = [french(p) for p in getattr(info, "participants", ()) or ()]
+    participants = [french(p) for p in info.participants]
     changed = [a for a in by_action.values() if a["changes"]]
     return {
         "title": french(f"Compte rendu de l'atelier n°{info.id}"),
