@@ -325,11 +325,25 @@ class WorkshopScreen(BaseScreen):
             if not value:
                 return
             kind, code, label = value.split("|", 2)
-            self._starting = True
             if kind == "reprendre":
+                self._starting = True
                 self.resume_by_id(int(code))
-            else:
-                self.start(kind, code, label)
+                return
+
+            def participants(names: str | None) -> None:
+                if names is None:  # Échap: no session opened
+                    return
+                self._starting = True
+                self.start(kind, code, label, names)
+
+            self.app.push_screen(
+                TextDialog(
+                    "Participants",
+                    "Qui participe ? Noms séparés par des virgules, pour le compte rendu (ou Entrée).",
+                    required=False,
+                ),
+                participants,
+            )
 
         self.app.push_screen(ChoiceDialog("Atelier : sur quoi travaille-t-on ?", message.options), chosen)
 
@@ -339,11 +353,11 @@ class WorkshopScreen(BaseScreen):
         return {r.code: actions[r.code] for r in rows if r.code in actions}
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="workshop")
-    def start(self, kind: str, code: str, label: str) -> None:
+    def start(self, kind: str, code: str, label: str, participants: str = "") -> None:
         if self.session is not None:
             self.service.end_workshop(self.session.id)
         actions = self._scope_actions(kind, code)
-        session = self.service.start_workshop(kind, code, label)
+        session = self.service.start_workshop(kind, code, label, participants)
         self.post_message(self.Started(session, actions, []))
 
     @on(Started)
