@@ -113,9 +113,7 @@ def run(actions: int, folder: Path) -> list[Row]:
 def report(rows: list[Row]) -> str:
     lines = ["dossier CTS (PDF)        pages   export   brut Typst   ratio"]
     for r in rows:
-        lines.append(
-            f"  {r.name:<20} {r.pages:6d} {r.export_s:7.2f} s {r.raw_s:9.2f} s   {r.ratio:5.2f}"
-        )
+        lines.append(f"  {r.name:<20} {r.pages:6d} {r.export_s:7.2f} s {r.raw_s:9.2f} s   {r.ratio:5.2f}")
     return "\n".join(lines)
 
 
