@@ -44,7 +44,7 @@ def register(commands: Any, export_kinds: Any) -> None:
     ars.add_argument("file", type=Path, metavar="FICHIER.xlsx")
     ars.set_defaults(handler=run_export_ars)
     cts = export_kinds.add_parser(
-        "cts", help="rapport pour le CTS : dossier PDF à imprimer (.pdf) ou classeur (.xlsx)"
+        "cts", help="rapport pour le CTS : dossier à imprimer (.pdf) ou classeur (.xlsx)"
     )
     cts.add_argument("file", type=Path, metavar="FICHIER.pdf|.xlsx")
     cts.add_argument(
@@ -52,7 +52,7 @@ def register(commands: Any, export_kinds: Any) -> None:
     )
     cts.set_defaults(handler=run_export_cts)
     workshop = export_kinds.add_parser(
-        "atelier", help="compte rendu d'un atelier (.pdf) ou ses changements pour l'ARS (.xlsx)"
+        "atelier", help="changements d'une session d'atelier : compte rendu (.pdf) ou classeur (.xlsx)"
     )
     workshop.add_argument("file", type=Path, metavar="FICHIER.pdf|.xlsx")
     workshop.add_argument(
