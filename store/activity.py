@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,6 +62,8 @@ class WorkshopInfo:
     scope_code: str
     scope_label: str
     author: str
+    #: Who took part, as typed when the session opened (empty: not recorded).
+    participants: tuple[str, ...] = ()
 
     @property
     def source(self) -> str:
@@ -67,10 +71,18 @@ class WorkshopInfo:
 
 
 def start_workshop(
-    conn: Connection, department: str, *, scope_kind: str, scope_code: str, scope_label: str, author: str
+    conn: Connection,
+    department: str,
+    *,
+    scope_kind: str,
+    scope_code: str,
+    scope_label: str,
+    author: str,
+    participants: Sequence[str] = (),
 ) -> WorkshopInfo:
     """Open a workshop session; its changes are journaled with its source label."""
     now = utcnow()
+    who = clean_participants(participants)
     session_id = conn.execute(
         insert(WS)
         .values(
@@ -80,10 +92,26 @@ def start_workshop(
             scope_code=scope_code,
             scope_label=scope_label,
             author=author,
+            participants=list(who) or None,
         )
         .returning(WS.c.id)
     ).scalar_one()
-    return WorkshopInfo(session_id, now, None, scope_kind, scope_code, scope_label, author)
+    return WorkshopInfo(session_id, now, None, scope_kind, scope_code, scope_label, author, who)
+
+
+def clean_participants(names: Iterable[str] | str) -> tuple[str, ...]:
+    """The participants' names, trimmed, without blanks nor repeats; a text is split on commas,
+    semicolons and new lines (« Anne Roux, Dr Paul Dupuy ; CPTS »)."""
+    if isinstance(names, str):
+        names = re.split(r"[,;\n]", names)
+    return tuple(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+
+
+def set_participants(conn: Connection, session_id: int, participants: Iterable[str] | str) -> tuple[str, ...]:
+    """Record who takes part in a session (replacing what was recorded)."""
+    who = clean_participants(participants)
+    conn.execute(update(WS).where(WS.c.id == session_id).values(participants=list(who) or None))
+    return who
 
 
 def end_workshop(conn: Connection, session_id: int) -> None:
@@ -105,6 +133,7 @@ def get_workshop(conn: Connection, department: str, session_id: int | None = Non
         row["scope_code"],
         row["scope_label"],
         row["author"],
+        tuple(row["participants"] or ()),
     )
 
 

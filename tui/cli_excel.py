@@ -43,14 +43,18 @@ def register(commands: Any, export_kinds: Any) -> None:
     ars = export_kinds.add_parser("ars", help="classeur d'échange avec l'ARS (modifiable, réimportable)")
     ars.add_argument("file", type=Path, metavar="FICHIER.xlsx")
     ars.set_defaults(handler=run_export_ars)
-    cts = export_kinds.add_parser("cts", help="rapport pour le CTS (à lire, projeter, imprimer)")
-    cts.add_argument("file", type=Path, metavar="FICHIER.xlsx")
+    cts = export_kinds.add_parser(
+        "cts", help="rapport pour le CTS : dossier à imprimer (.pdf) ou classeur (.xlsx)"
+    )
+    cts.add_argument("file", type=Path, metavar="FICHIER.pdf|.xlsx")
     cts.add_argument(
         "--with-contacts", action="store_true", help="inclut noms, téléphones et courriels des contacts"
     )
     cts.set_defaults(handler=run_export_cts)
-    workshop = export_kinds.add_parser("atelier", help="changements d'une session d'atelier, pour l'ARS")
-    workshop.add_argument("file", type=Path, metavar="FICHIER.xlsx")
+    workshop = export_kinds.add_parser(
+        "atelier", help="changements d'une session d'atelier : compte rendu (.pdf) ou classeur (.xlsx)"
+    )
+    workshop.add_argument("file", type=Path, metavar="FICHIER.pdf|.xlsx")
     workshop.add_argument(
         "--session", type=whole_number, metavar="N", help="numéro de l'atelier (défaut : le dernier)"
     )
@@ -167,13 +171,19 @@ def run_export_ars(args: argparse.Namespace, target: str) -> int:
         store.dispose()
 
 
+def _is_pdf(path: Path) -> bool:
+    """The file's extension chooses the format: « .pdf » a PDF, anything else a workbook."""
+    return path.suffix.lower() == ".pdf"
+
+
 def run_export_cts(args: argparse.Namespace, target: str) -> int:
     from exports.excel import export_cts
+    from exports.pdf import export_cts_pdf
 
     store = open_existing(target)
     try:
         department = department_of(store, args.departement)
-        result = export_cts(
+        result = (export_cts_pdf if _is_pdf(args.file) else export_cts)(
             store,
             department,
             args.file,
@@ -187,11 +197,12 @@ def run_export_cts(args: argparse.Namespace, target: str) -> int:
 
 def run_export_workshop(args: argparse.Namespace, target: str) -> int:
     from exports.excel import export_workshop
+    from exports.pdf import export_workshop_pdf
 
     store = open_existing(target)
     try:
         department = department_of(store, args.departement)
-        result = export_workshop(
+        result = (export_workshop_pdf if _is_pdf(args.file) else export_workshop)(
             store, department, args.session, args.file, progress=progress_printer("Export")
         )
         return _report_export(result)

@@ -46,6 +46,17 @@ def run_export(screen: BaseScreen, request: ExportRequest, *, codes: Collection[
         screen.app.call_from_thread(screen.notify, f"{result.summary}\n{result.path}", timeout=10)
 
     def export(excel: Any, progress: Callable[[int, int], None]) -> Any:
+        if request.kind == "cts-pdf":
+            from exports.pdf import export_cts_pdf
+
+            return export_cts_pdf(
+                service.store,
+                service.department,
+                request.path,
+                with_contacts=request.with_contacts,
+                author=service.author,
+                progress=progress,
+            )
         if request.kind == "cts":
             return excel.export_cts(
                 service.store,
@@ -84,7 +95,10 @@ def export_workshop(screen: BaseScreen, session_id: int) -> None:
             from exports.atomic import ExportCancelled
 
             try:
-                result = excel.export_workshop(
+                write = excel.export_workshop
+                if request.kind == "atelier-pdf":
+                    from exports.pdf import export_workshop_pdf as write
+                result = write(
                     service.store,
                     service.department,
                     session_id,
@@ -100,7 +114,10 @@ def export_workshop(screen: BaseScreen, session_id: int) -> None:
             job, thread=True, exit_on_error=False, group="export", name=f"export {request.path.name}"
         )
 
-    kinds = {"atelier": f"Changements de l'atelier n°{session_id} (pour l'ARS)"}
+    kinds = {
+        "atelier": f"Changements de l'atelier n°{session_id} (pour l'ARS)",
+        "atelier-pdf": f"Compte rendu de l'atelier n°{session_id} (PDF, à imprimer et signer)",
+    }
     screen.app.push_screen(ExportDialog(kinds, kind="atelier", department=service.department), chosen)
 
 

@@ -206,7 +206,10 @@ class StoreService:
         with self.store.engine.connect() as conn:
             return activity.open_workshops(conn, self.department)
 
-    def start_workshop(self, scope_kind: str, scope_code: str, scope_label: str) -> activity.WorkshopInfo:
+    def start_workshop(
+        self, scope_kind: str, scope_code: str, scope_label: str, participants: str = ""
+    ) -> activity.WorkshopInfo:
+        """Open a session; `participants`: the names as typed (commas, semicolons)."""
         with constraint_messages(), self.store.writer.begin() as conn:
             return activity.start_workshop(
                 conn,
@@ -215,6 +218,7 @@ class StoreService:
                 scope_code=scope_code,
                 scope_label=scope_label,
                 author=self.author,
+                participants=activity.clean_participants(participants),
             )
 
     def end_workshop(self, session_id: int) -> None:

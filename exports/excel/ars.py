@@ -542,8 +542,9 @@ class ExchangeWriter:
         lines: list[tuple[str, Any]] = [
             (f"Suivi du schéma territorial de santé — {d.department} {d.department_name}", s.title),
             (
-                f"Exporté le {d.exported_at:%d/%m/%Y à %H:%M} par {self.author} : {len(d.actions)} actions, "
-                f"{len(d.indicators)} indicateurs, {len(d.resources)} ressources aidants/répit.",
+                f"Exporté le {d.exported_at:%d/%m/%Y à %H:%M} par {self.author} : "
+                f"{len(d.action_codes)} actions, {len(d.indicators)} indicateurs, "
+                f"{len(d.resources)} ressources aidants/répit.",
                 None,
             ),
             ("", None),

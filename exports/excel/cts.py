@@ -422,6 +422,9 @@ class ReportWriter:
                     self.percent,
                 ],
             )
+        if row == 0:  # not a blank page below the headers
+            row = 1
+            safe.write(row, 0, "Aucun indicateur n'est suivi pour l'instant.")
         self._finish_table(
             sheet,
             safe,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.models.base import UTCDateTime, department_column, timestamp_column, utcnow
+from store.models.base import UTCDateTime, department_column, json_list_column, timestamp_column, utcnow
 
 
 class WorkshopSession(SQLModel, table=True):
@@ -28,6 +28,10 @@ class WorkshopSession(SQLModel, table=True):
     scope_code: str
     scope_label: str = Field(sa_column=Column(Text, nullable=False))
     author: str
+    #: Who took part, as typed when the session opened (None: not recorded).
+    participants: list[str] | None = Field(
+        default=None, sa_column=json_list_column("participants", added=True)
+    )
 
     @property
     def source_label(self) -> str:

@@ -67,6 +67,26 @@ async def test_down_enter_chooses_the_cts_report_in_the_documents_folder(
     assert sorted(p.name for p in documents.iterdir()) == [target.name]
 
 
+async def test_the_cts_dossier_as_pdf_is_the_third_choice(app_factory: AppFactory, documents: Path) -> None:
+    today = datetime.now().astimezone().date().isoformat()
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = await open_dialog(pilot)
+        await pilot.press("down", "down", "enter")
+        assert dialog.kind == "cts-pdf"
+        path = dialog.query_one("#path", Input)
+        assert Path(path.value) == documents / f"suivi-sts-09-cts-{today}.pdf"
+        await pilot.press("enter")
+        for _ in range(60):  # the worker typesets the dossier
+            await pilot.pause(0.1)
+            if (documents / f"suivi-sts-09-cts-{today}.pdf").exists():
+                break
+        await settle(pilot)
+    target = documents / f"suivi-sts-09-cts-{today}.pdf"
+    assert target.read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in documents.iterdir()) == [target.name]
+
+
 async def test_an_existing_file_is_replaced_only_when_the_user_says_so(
     app_factory: AppFactory, documents: Path
 ) -> None:

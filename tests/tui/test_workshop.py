@@ -22,6 +22,7 @@ from tui.screens.workshop import WorkshopScreen
 from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.conflict_dialog import ConflictDialog
+from tui.widgets.text_dialog import TextDialog
 
 AppFactory = Callable[..., SuiviStsApp]
 
@@ -53,9 +54,40 @@ async def open_session(pilot: Pilot[int], scope: str = "E1-D4-O2") -> WorkshopSc
     await pilot.press(*scope)
     await pilot.press("enter")
     await settle(pilot)
+    assert isinstance(pilot.app.screen, TextDialog)  # the participants: Enter, nobody recorded
+    await pilot.press("enter")
+    await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, WorkshopScreen)
     return screen
+
+
+async def test_the_participants_asked_at_the_start_are_recorded(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    from store.activity import get_workshop
+    from store.database import open_store
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"E1-D4-O2", "enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, TextDialog)
+        await pilot.press(*"Anne Roux, Dr Paul Dupuy ; Anne Roux", "enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, WorkshopScreen)
+    store = open_store(ariege_db)
+    try:
+        with store.engine.connect() as conn:
+            session = get_workshop(conn, "09")
+    finally:
+        store.dispose()
+    assert session is not None and session.participants == ("Anne Roux", "Dr Paul Dupuy")
 
 
 def rows(table: DataTable[Any]) -> list[list[str]]:

@@ -100,7 +100,11 @@ class WorkshopExportDialog(ExportDialog):
     """The export dialog, proposing the user's documents folder rather than the current one."""
 
     def __init__(self, session_id: int) -> None:
-        super().__init__({"atelier": f"Changements de l'atelier n°{session_id} (pour l'ARS)"}, kind="atelier")
+        kinds = {
+            "atelier": f"Changements de l'atelier n°{session_id} (pour l'ARS)",
+            "atelier-pdf": f"Compte rendu de l'atelier n°{session_id} (PDF, à imprimer et signer)",
+        }
+        super().__init__(kinds, kind="atelier")
         self.session_id = session_id
 
     def on_mount(self) -> None:
@@ -348,11 +352,25 @@ class WorkshopScreen(BaseScreen):
             if not value:
                 return
             kind, code, label = value.split("|", 2)
-            self._starting = True
             if kind == "reprendre":
+                self._starting = True
                 self.resume_by_id(int(code))
-            else:
-                self.start(kind, code, label)
+                return
+
+            def participants(names: str | None) -> None:
+                if names is None:  # Échap: no session opened
+                    return
+                self._starting = True
+                self.start(kind, code, label, names)
+
+            self.app.push_screen(
+                TextDialog(
+                    "Participants",
+                    "Qui participe ? Noms séparés par des virgules, pour le compte rendu (ou Entrée).",
+                    required=False,
+                ),
+                participants,
+            )
 
         self.app.push_screen(ChoiceDialog("Atelier : sur quoi travaille-t-on ?", message.options), chosen)
 
@@ -362,11 +380,11 @@ class WorkshopScreen(BaseScreen):
         return {r.code: actions[r.code] for r in rows if r.code in actions}
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="workshop")
-    def start(self, kind: str, code: str, label: str) -> None:
+    def start(self, kind: str, code: str, label: str, participants: str = "") -> None:
         if self.session is not None:
             self.service.end_workshop(self.session.id)
         actions = self._scope_actions(kind, code)
-        session = self.service.start_workshop(kind, code, label)
+        session = self.service.start_workshop(kind, code, label, participants)
         self.post_message(self.Started(session, actions, []))
 
     @on(Started)
@@ -691,15 +709,17 @@ class WorkshopScreen(BaseScreen):
         def chosen(request: ExportRequest | None) -> None:
             if request is not None:
                 self.notify(f"Export en cours vers {request.path}…")
-                self.export(session_id, request.path)
+                self.export(session_id, request.path, pdf=request.kind == "atelier-pdf")
 
         self.app.push_screen(WorkshopExportDialog(session_id), chosen)
 
     @work(thread=True, exit_on_error=False, group="export")
-    def export(self, session_id: int, path: Path) -> None:
+    def export(self, session_id: int, path: Path, *, pdf: bool = False) -> None:
         from exports import excel
+        from exports import pdf as minutes
 
-        result = excel.export_workshop(
+        write = minutes.export_workshop_pdf if pdf else excel.export_workshop
+        result = write(
             self.service.store, self.service.department, session_id, path, author=self.service.author
         )
         self.post_message(self.Exported(result.summary, result.path))

@@ -26,7 +26,17 @@ from tui.widgets.dialog_base import Dialog
 KINDS: dict[str, str] = {
     "ars": "Classeur d'échange ARS (à modifier puis réimporter)",
     "cts": "Rapport pour le CTS (à lire, projeter, imprimer)",
+    "cts-pdf": "Dossier PDF pour le CTS (à imprimer, à joindre à l'invitation)",
 }
+#: The documents written as PDF (the others are workbooks).
+PDF_KINDS = frozenset({"cts-pdf", "atelier-pdf"})
+#: The documents that may include contacts.
+CONTACT_KINDS = frozenset({"cts", "cts-pdf"})
+
+
+def extension(kind: str) -> str:
+    """« .pdf » for a PDF document, « .xlsx » for a workbook."""
+    return ".pdf" if kind in PDF_KINDS else ".xlsx"
 
 
 @dataclass(frozen=True)
@@ -48,9 +58,10 @@ def default_folder() -> Path:
 
 
 def default_name(kind: str, department: str | None = None, day: date | None = None) -> str:
-    """`suivi-sts-09-cts-2026-11-26.xlsx`: the department and the date, no clock time."""
-    parts = ["suivi-sts", department, kind, (day or datetime.now().astimezone().date()).isoformat()]
-    return "-".join(part for part in parts if part) + ".xlsx"
+    """`suivi-sts-09-cts-2026-11-26.xlsx` (`.pdf` for a PDF): the department and the date."""
+    name = kind.removesuffix("-pdf")
+    parts = ["suivi-sts", department, name, (day or datetime.now().astimezone().date()).isoformat()]
+    return "-".join(part for part in parts if part) + extension(kind)
 
 
 def default_path(kind: str, folder: Path | None = None, department: str | None = None) -> Path:
@@ -129,7 +140,7 @@ class ExportDialog(Dialog[ExportRequest | None]):
         self.query_one("#kind", RadioSet).focus()
 
     def _update_contacts(self) -> None:
-        self.query_one("#contacts", Checkbox).display = self.kind == "cts"
+        self.query_one("#contacts", Checkbox).display = self.kind in CONTACT_KINDS
 
     @on(RadioSet.Changed, "#kind")
     def kind_changed(self, event: RadioSet.Changed) -> None:
@@ -155,15 +166,17 @@ class ExportDialog(Dialog[ExportRequest | None]):
         error = self.query_one("#error", Static)
         text = self.query_one("#path", Input).value.strip()
         path = Path(text).expanduser()
+        suffix = extension(self.kind)
         if not text or path.is_dir():
-            error.update("Indiquez un nom de fichier .xlsx.")
+            error.update(f"Indiquez un nom de fichier {suffix}.")
             return
-        if path.suffix.lower() != ".xlsx":
-            path = path.with_suffix(".xlsx")
+        if path.suffix.lower() != suffix:
+            path = path.with_suffix(suffix)
         if not path.parent.is_dir():
             error.update(f"Le dossier « {path.parent} » n'existe pas.")
             return
-        request = ExportRequest(self.kind, path, self.query_one("#contacts", Checkbox).value)
+        contacts = self.kind in CONTACT_KINDS and self.query_one("#contacts", Checkbox).value
+        request = ExportRequest(self.kind, path, contacts)
         if not path.exists():
             self.dismiss(request)
             return

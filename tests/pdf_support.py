@@ -1,0 +1,162 @@
+"""Test data for the PDF exports: a short workshop and a monthly indicator with its breakdown.
+
+The indicator has the shape of the post-COVID monthly counts of the seed documents (patients in
+complex situations, by minors, men and women); its numbers are made up for the tests.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import yaml
+
+from exports.reference_yaml import dump_reference
+from importers.reference_yaml import embedded_reference_text
+from store import actions as action_rules
+from store import indicators as indicator_rules
+from store.activity import end_workshop, start_workshop
+from store.database import Store
+from store.indicators import IndicatorData, ValueChange, ValueKey
+
+#: (period, minors, men, women), made-up counts.
+POST_COVID = (
+    ("2023-08", 2, 6, 8),
+    ("2023-09", 1, 20, 30),
+    ("2023-10", 4, 54, 78),
+    ("2023-11", 0, 59, 93),
+    ("2023-12", 2, 26, 50),
+    ("2024-01", 0, 18, 28),
+)
+CATEGORIES = ("Mineurs", "Hommes", "Femmes")
+
+
+def add_post_covid_indicator(store: Store, department: str = "09", action: str = "ACT-058") -> None:
+    with store.writer.begin() as conn:
+        indicator = indicator_rules.create_indicator(
+            conn,
+            department,
+            IndicatorData(
+                code="",
+                label="Patients post-COVID en situation complexe pris en charge",
+                action=action,
+                unit="patients",
+                periodicity="mensuelle",
+            ),
+        )
+        changes = []
+        for period, *counts in POST_COVID:
+            changes.append(ValueChange(ValueKey(indicator.code, period), None, float(sum(counts))))
+            for category, count in zip(CATEGORIES, counts, strict=True):
+                changes.append(ValueChange(ValueKey(indicator.code, period, category), None, float(count)))
+        indicator_rules.write_values(conn, department, changes, author="coordinatrice", source="test")
+
+
+def run_short_workshop(store: Store, department: str = "09") -> int:
+    """A workshop on objective E1-D3-O7: two actions changed, a comment; returns its id."""
+    with store.writer.begin() as conn:
+        session = start_workshop(
+            conn,
+            department,
+            scope_kind="objectif",
+            scope_code="E1-D3-O7",
+            scope_label="Renforcer les démarches d'« aller vers » en prévention",
+            author="Claire Martin",
+            participants=["Claire Martin", "Dr Paul Dupuy (CPTS)", "Anne Roux (CD 09)"],
+        )
+        found = action_rules.load_actions(conn, department, ["ACT-003", "ACT-007"])
+        a3, a7 = found["ACT-003"], found["ACT-007"]
+        source = session.source
+        step = replace(a3, status="en_cours", progress=10)
+        action_rules.update_action(conn, department, a3, step, author="Claire Martin", source=source)
+        step = action_rules.load_actions(conn, department, ["ACT-003"])["ACT-003"]
+        action_rules.update_action(
+            conn, department, step, replace(step, progress=30), author="Claire Martin", source=source
+        )
+        done = replace(a7, status="reportee", weather="orange")
+        action_rules.update_action(
+            conn,
+            department,
+            a7,
+            done,
+            author="Claire Martin",
+            source=source,
+            comment="IRM : attente de l'ARS",
+        )
+        action_rules.add_comment(
+            conn,
+            department,
+            a3,
+            "Le bus passera aussi à Lavelanet ; point en juin !",
+            author="Claire Martin",
+            source=source,
+        )
+        end_workshop(conn, session.id)
+    return session.id
+
+
+# --- The Ariège store of the app tests, and pages as images -----------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REFERENCES = FIXTURES / "pdf_reference"
+#: Set to 1 to rewrite the reference images (then look at each one before committing it).
+UPDATE_ENV = "SUIVI_STS_UPDATE_PDF_REFERENCES"
+DPI = 30
+#: Mean absolute difference (0-255) allowed over a page, and over any tile of it.
+PAGE_TOLERANCE = 3.0
+TILE_TOLERANCE = 40.0
+TILE = 24
+
+
+def ariege_reference(folder: Path) -> Path:
+    """The embedded Ariège scheme with the follow-up the app tests use (late actions, progress)."""
+    doc = yaml.safe_load(embedded_reference_text())
+    follow_up = yaml.safe_load((FIXTURES / "ariege_followup.yaml").read_text(encoding="utf-8"))["actions"]
+    for action in doc["actions"]:
+        action.update(follow_up.get(action["code"], {}))
+    reference = folder / "ariege_suivi.yaml"
+    reference.write_text(dump_reference(doc), encoding="utf-8")
+    return reference
+
+
+def pdftoppm() -> str | None:
+    return shutil.which("pdftoppm")
+
+
+def render_pages(pdf: Path, folder: Path, prefix: str) -> list[Path]:
+    """Each page of `pdf` as a grey PNG at `DPI` (poppler's pdftoppm)."""
+    subprocess.run(
+        [pdftoppm() or "pdftoppm", "-png", "-gray", "-r", str(DPI), str(pdf), str(folder / prefix)],
+        check=True,
+        timeout=120,
+    )
+    return sorted(folder.glob(f"{prefix}-*.png"))
+
+
+def image_difference(first: Path, second: Path) -> tuple[float, float]:
+    """(mean absolute difference over the page, worst mean over a TILE × TILE square)."""
+    from PIL import Image, ImageChops
+
+    a = Image.open(first).convert("L")
+    b = Image.open(second).convert("L")
+    if a.size != b.size:
+        return 255.0, 255.0
+    diff = ImageChops.difference(a, b)
+    width, height = diff.size
+    pixels = diff.load()
+    assert pixels is not None
+    total = 0
+    worst = 0.0
+    for top in range(0, height, TILE):
+        for left in range(0, width, TILE):
+            box = [
+                pixels[x, y]
+                for y in range(top, min(top + TILE, height))
+                for x in range(left, min(left + TILE, width))
+            ]
+            tile = sum(box)
+            total += tile
+            worst = max(worst, tile / len(box))
+    return total / (width * height), worst

@@ -1,0 +1,170 @@
+"""The CTS dossier and the workshop minutes as PDF: read back (pypdf), seen (pdftoppm).
+
+The dossier's text holds the dashboard's figures for the same store and day; contacts appear
+only when asked; every page is rendered to an image and compared with a reviewed one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import update
+
+from exports.pdf import export_cts_pdf, export_workshop_pdf
+from exports.pdf.typography import french, long_date
+from importers.setup_store import initialise
+from store import resources as resource_rules
+from store.database import Store, open_store
+from store.tables import WORKSHOP_SESSION
+from store.views.dashboard import dashboard
+from store.vocab import ActionStatus
+from tests.pdf_support import (
+    PAGE_TOLERANCE,
+    REFERENCES,
+    TILE_TOLERANCE,
+    UPDATE_ENV,
+    add_post_covid_indicator,
+    ariege_reference,
+    image_difference,
+    pdftoppm,
+    render_pages,
+    run_short_workshop,
+)
+from tui.cli import main
+
+TODAY = date(2024, 3, 1)
+PRINTED = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
+PHONE, EMAIL, CONTACT = "05 61 00 00 00", "contact.repit@example.org", "Mme Repit Contact"
+
+
+@pytest.fixture(scope="module")
+def ariege_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pdf")
+    path = folder / "ariege.sqlite"
+    result = initialise(path, reference=ariege_reference(folder))
+    add_post_covid_indicator(result.store)
+    result.store.dispose()
+    return path
+
+
+@pytest.fixture
+def ariege(tmp_path: Path, ariege_template: Path) -> Iterator[Store]:
+    path = tmp_path / "ariege.sqlite"
+    shutil.copy2(ariege_template, path)
+    store = open_store(path)
+    yield store
+    store.dispose()
+
+
+def text_of(pdf: Path) -> str:
+    """The PDF's text without spaces nor hyphens (extraction differs on them: a hyphen Typst may
+    break after comes back as a soft hyphen)."""
+    return squeeze("".join(p.extract_text() for p in PdfReader(pdf).pages))
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"[\s\u00a0\u202f\u00ad-]+", "", text)
+
+
+def add_contact(store: Store) -> None:
+    with store.writer.begin() as conn:
+        before = next(iter(resource_rules.load_resources(conn, "09").values()))
+        after = replace(before, phone=PHONE, email=EMAIL, contact_name=CONTACT)
+        resource_rules.update_resource(conn, "09", before, after, author="test", source="test")
+
+
+def test_the_dossier_holds_the_dashboards_figures(ariege: Store, tmp_path: Path) -> None:
+    pdf = tmp_path / "rapport.pdf"
+    result = export_cts_pdf(ariege, "09", pdf, today=TODAY, printed_at=PRINTED)
+    with ariege.engine.connect() as conn:
+        board = dashboard(conn, "09", TODAY)
+    text = text_of(pdf)
+    assert result.summary.startswith("dossier CTS (PDF, ")
+    assert squeeze(f"{board.total} actions suivies") in text
+    assert squeeze(f"{board.late_count} en retard") in text
+    assert squeeze(f"{board.due_soon_count} à échéance sous 30 jours") in text
+    assert squeeze(f"{len(board.coverage_gaps)} manques d’offre de répit") in text
+    for status, count in board.by_status.items():
+        assert squeeze(f"{ActionStatus(status).label}{count}") in text
+    for e in board.engagements:
+        assert squeeze(f"{e.mean_progress:.0f} % {e.done}/{e.actions}") in text, e.title
+    for row in board.late:
+        assert squeeze(row.code) in text
+    # Names, not codes, in the charts and tables; French dates; the page numbers.
+    assert squeeze("Patients post-COVID en situation complexe pris en charge") in text
+    assert all(label in text for label in ("Mineurs", "Hommes", "Femmes", "août2023", "janv.2024"))
+    assert squeeze(f"Situation au {long_date(TODAY)}") in text
+    pages = len(PdfReader(pdf).pages)
+    assert f"page2/{pages}" in text and f"page{pages}/{pages}" in text
+
+
+def test_no_contact_unless_asked(ariege: Store, tmp_path: Path) -> None:
+    add_contact(ariege)
+    without, with_contacts = tmp_path / "sans.pdf", tmp_path / "avec.pdf"
+    export_cts_pdf(ariege, "09", without, today=TODAY, printed_at=PRINTED)
+    export_cts_pdf(ariege, "09", with_contacts, today=TODAY, printed_at=PRINTED, with_contacts=True)
+    plain = text_of(without)
+    for secret in (PHONE, EMAIL, CONTACT):
+        assert squeeze(secret) not in plain
+    rich = text_of(with_contacts)
+    for secret in (PHONE, EMAIL, CONTACT):
+        assert squeeze(secret) in rich
+
+
+def test_the_command_line_chooses_pdf_by_extension(ariege: Store, tmp_path: Path) -> None:
+    session = run_short_workshop(ariege)
+    path = tmp_path / "ariege.sqlite"
+    ariege.dispose()
+    report, minutes = tmp_path / "rapport.pdf", tmp_path / "compte-rendu.pdf"
+    assert main(["--db", str(path), "export", "cts", str(report)]) == 0
+    assert main(["--db", str(path), "export", "atelier", str(minutes), "--session", str(session)]) == 0
+    assert report.read_bytes().startswith(b"%PDF") and minutes.read_bytes().startswith(b"%PDF")
+    text = text_of(minutes)
+    assert squeeze(f"Compte rendu de l’atelier n°{session}") in text
+    assert "ClaireMartin" in text and "Avancement(%)" in text and "0%" in text and "30%" in text
+    assert squeeze("IRM : attente de l’ARS") in text
+    assert "signature" in text
+
+
+def test_french_typography() -> None:
+    assert french('Voir "le plan": urgent!') == "Voir «\u202fle plan\u202f»\u00a0: urgent\u202f!"
+    assert french("l'Ariège ; 14:30 https://x") == "l’Ariège\u202f; 14:30 https://x"
+    assert long_date(date(2024, 3, 1)) == "1er\u00a0mars 2024"
+
+
+@pytest.mark.skipif(pdftoppm() is None, reason="poppler-utils (pdftoppm) n'est pas installé")
+def test_every_page_looks_like_the_reviewed_image(ariege: Store, tmp_path: Path) -> None:
+    session = run_short_workshop(ariege)
+    with ariege.writer.begin() as conn:  # a fixed clock on the minutes
+        conn.execute(
+            update(WORKSHOP_SESSION)
+            .where(WORKSHOP_SESSION.c.id == session)
+            .values(started_at=PRINTED, ended_at=PRINTED.replace(hour=11))
+        )
+    documents = {
+        "cts": export_cts_pdf(ariege, "09", tmp_path / "cts.pdf", today=TODAY, printed_at=PRINTED).path,
+        "atelier": export_workshop_pdf(ariege, "09", session, tmp_path / "atelier.pdf").path,
+    }
+    update_references = os.environ.get(UPDATE_ENV) == "1"
+    for name, pdf in documents.items():
+        pages = render_pages(pdf, tmp_path, name)
+        references = sorted(REFERENCES.glob(f"{name}-*.png"))
+        if update_references:
+            REFERENCES.mkdir(parents=True, exist_ok=True)
+            for old in references:
+                old.unlink()
+            for page in pages:
+                shutil.copy2(page, REFERENCES / page.name)
+            continue
+        assert [p.name for p in pages] == [r.name for r in references], f"{name} : nombre de pages"
+        for page, reference in zip(pages, references, strict=True):
+            mean, worst = image_difference(page, reference)
+            assert mean <= PAGE_TOLERANCE and worst <= TILE_TOLERANCE, (page.name, mean, worst)
