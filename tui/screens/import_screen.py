@@ -16,7 +16,9 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Input, ProgressBar, Static
 
 from importers.excel.cells import format_value
+from importers.excel.model import LISTED
 from tui.screens.base import BaseScreen
+from tui.widgets.columns import theme_style
 
 
 class ImportScreen(BaseScreen):
@@ -166,8 +168,12 @@ class ImportScreen(BaseScreen):
         preview = self.preview
         table = self.query_one("#import-table", DataTable)
         table.clear()
-        for problem in preview.rejected:
-            table.add_row(Text("Refusé", style="bold red"), problem.location.describe(), str(problem.message))
+        refused = Text("Refusé", style=theme_style(self.app.theme_variables, "bold $text-error"))
+        for problem in preview.rejected[:LISTED]:  # the first ones and a count, as the command line
+            table.add_row(refused, problem.location.describe(), str(problem.message))
+        if len(preview.rejected) > LISTED:
+            more = len(preview.rejected) - LISTED
+            table.add_row(refused, "…", f"et {more} autre(s) problème(s) non affiché(s)")
         for conflict in preview.conflicts:
             choice = self.resolutions.get(conflict.id)
             ours = format_value(conflict.store, conflict.field, conflict.kind)
@@ -176,13 +182,18 @@ class ImportScreen(BaseScreen):
                 choice or "", "à choisir (Entrée)"
             )
             table.add_row(
-                Text("Conflit", style="bold dark_orange"),
+                Text("Conflit", style=theme_style(self.app.theme_variables, "bold $text-warning")),
                 f"{conflict.key} {conflict.title}",
                 f"{conflict.label} : base « {ours} » / classeur « {theirs} » → {chosen}",
                 key="|".join(conflict.id),
             )
         for plan in preview.new + preview.changed:
-            label = Text("Nouveau", style="green") if plan in preview.new else Text("Modifié", style="cyan")
+            colours = self.app.theme_variables
+            label = (
+                Text("Nouveau", style=theme_style(colours, "$text-success"))
+                if plan in preview.new
+                else Text("Modifié", style=theme_style(colours, "$text-primary"))
+            )
             details = "; ".join(str(c) for c in plan.changes) or (
                 f"commentaire : {plan.comment}" if plan.comment else ""
             )
