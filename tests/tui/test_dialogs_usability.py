@@ -235,7 +235,8 @@ async def test_ticked_and_unticked_differ_without_colour(app_factory: AppFactory
         assert "▐✓▌" in str(late.render())
         dialog = await open_export(pilot)
         radios = list(dialog.query(RadioButton))
-        assert [str(button.render())[:3] for button in radios] == ["▐●▌", "▐ ▌"]
+        marks = [str(button.render())[:3] for button in radios]
+        assert marks[0] == "▐●▌" and len(marks) >= 2 and set(marks[1:]) == {"▐ ▌"}
 
 
 # --- 6. Listes de choix (t, f) -----------------------------------------------------------------
