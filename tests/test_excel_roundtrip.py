@@ -134,8 +134,8 @@ def test_reordered_renamed_headers_title_rows_extra_columns_blank_rows(
     refused = preview_import(loaded_store, DEPT, edited)
     assert [str(p) for p in refused.rejected] == [
         "« bricole.xlsx », feuille « Actions », ligne 4, colonne « Mes notes » (S) : en-tête inconnu : "
-        "Renommez la colonne avec un en-tête attendu, ou relancez l'import avec --ignore-columns pour "
-        "ignorer les colonnes inconnues"
+        "Renommez la colonne avec un en-tête attendu, ou relancez l'import en ignorant les colonnes "
+        "inconnues (--ignore-columns, ou la case « Ignorer les colonnes inconnues » de l'écran d'import)"
     ]
     preview, _ = run_import(loaded_store, edited, ignore_columns=True)
     assert any("Mes notes" in w for w in preview.warnings)
