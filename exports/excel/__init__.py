@@ -22,7 +22,7 @@ from typing import Any
 from exports.atomic import atomic_path
 from store.activity import record_exchange
 from store.database import Store
-from store.errors import ReadOnlyStore, StoreError
+from store.errors import ReadOnlyStore
 from store.identity import current_user
 
 Progress = Callable[[int, int], None]
@@ -156,15 +156,12 @@ def export_workshop(
     progress: Progress | None = None,
 ) -> ExportResult:
     """Write the changes of a workshop session (the latest when `session_id` is None)."""
-    from exports.excel.workshop import WorkshopWriter, load_workshop
+    from exports.excel.workshop import WorkshopWriter, required_workshop
 
     path = Path(path)
     who = _author(author)
     with store.engine.connect() as conn:
-        content = load_workshop(conn, department, session_id)
-    if content is None:
-        which = f"n°{session_id}" if session_id else "récent"
-        raise StoreError(f"Aucun atelier {which} dans la base pour le département {department}.")
+        content = required_workshop(conn, department, session_id)
     with atomic_path(path) as tmp:
         book = _workbook(tmp, constant_memory=False)
         writer = WorkshopWriter(book, content, progress=progress)

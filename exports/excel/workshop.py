@@ -31,6 +31,17 @@ class WorkshopContent:
     actions: list[ActionData] = field(default_factory=list)
 
 
+def required_workshop(conn: Connection, department: str, session_id: int | None) -> WorkshopContent:
+    """The session to export (the latest when `session_id` is None); StoreError in French if none."""
+    from store.errors import StoreError
+
+    content = load_workshop(conn, department, session_id)
+    if content is None:
+        which = f"n°{session_id}" if session_id else "récent"
+        raise StoreError(f"Aucun atelier {which} dans la base pour le département {department}.")
+    return content
+
+
 def load_workshop(conn: Connection, department: str, session_id: int | None) -> WorkshopContent | None:
     info = get_workshop(conn, department, session_id)
     if info is None:

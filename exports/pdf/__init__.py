@@ -18,7 +18,6 @@ from pathlib import Path
 from exports.atomic import atomic_path
 from exports.excel import ExportResult, Progress, _author, _log
 from store.database import Store
-from store.errors import StoreError
 
 
 def export_cts_pdf(
@@ -66,17 +65,14 @@ def export_workshop_pdf(
     progress: Progress | None = None,
 ) -> ExportResult:
     """Write the minutes of a workshop session (the latest when `session_id` is None), PDF."""
-    from exports.excel.workshop import load_workshop
+    from exports.excel.workshop import required_workshop
     from exports.pdf.render import render
     from exports.pdf.workshop import build_minutes
 
     path = Path(path)
     who = _author(author)
     with store.engine.connect() as conn:
-        content = load_workshop(conn, department, session_id)
-        if content is None:
-            which = f"n°{session_id}" if session_id else "récent"
-            raise StoreError(f"Aucun atelier {which} dans la base pour le département {department}.")
+        content = required_workshop(conn, department, session_id)
         data = build_minutes(conn, department, content)
     with atomic_path(path) as tmp:
         pages = render("workshop.typ", data, tmp)
