@@ -47,10 +47,20 @@ def fixed_export_name(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def _loaded(pilot: Any) -> None:
-    for _ in range(4):
-        await pilot.pause(0.05)
+    """Wait until the screen has settled: no worker running, no form still waiting for its record,
+    and two screenshots 0.2 s apart alike (a loaded machine may take several rounds)."""
+    from tui.widgets.record_form import RecordForm
+
+    previous = None
+    for _ in range(100):
         await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.2)
+        await pilot.pause(0.2)
+        loading = any(form.disabled for form in pilot.app.screen.query(RecordForm))
+        running = any(not worker.is_finished for worker in pilot.app.workers)
+        shown = pilot.app.export_screenshot()
+        if not loading and not running and shown == previous:
+            return
+        previous = shown
 
 
 def _steps(*steps: Step) -> Callable[[Any], Awaitable[None]]:
