@@ -29,15 +29,18 @@ MONTH_NAMES = (
 THOUSANDS = " "
 
 
-def format_date(value: date | None) -> str:
-    """A date as written: "15/03/2025", "décembre 2022" (a month) or "2023" (a year)."""
+def format_date(value: date | None, *, short: bool = False) -> str:
+    """A date as written: "15/03/2025", "décembre 2022" (a month) or "2023" (a year).
+
+    `short` for a table cell, never wider than a full date: a month reads "12/2022".
+    """
     if not value:
         return ""
     precision = precision_of(value)
     if precision is Precision.YEAR:
         return f"{value.year}"
     if precision is Precision.MONTH:
-        return f"{MONTH_NAMES[value.month - 1]} {value.year}"
+        return f"{value:%m/%Y}" if short else f"{MONTH_NAMES[value.month - 1]} {value.year}"
     return f"{value:%d/%m/%Y}"
 
 

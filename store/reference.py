@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
@@ -809,12 +809,18 @@ def _load_resources(
 
 def _snapshot_values(rec: Record, cls: type, doc: Doc) -> dict[str, Any]:
     """The snapshot's fields read from a reference document through the field registry (the
-    same parsers as the forms and the Excel import); missing or empty values keep the defaults."""
+    same parsers as the forms and the Excel import); missing or empty values keep the defaults,
+    except an explicit `null` where the value may be unknown (« avancement: null » is not 0 %)."""
     names = {f.name for f in dataclass_fields(cls) if f.compare}
+    hints = get_type_hints(cls)
     values: dict[str, Any] = {}
     for f in rec:
-        if f.name in names and f.yaml and doc.get(f.yaml) not in (None, ""):
+        if f.name not in names or not f.yaml:
+            continue
+        if doc.get(f.yaml) not in (None, ""):
             values[f.name] = f.read(doc[f.yaml])
+        elif f.yaml in doc and doc[f.yaml] is None and type(None) in get_args(hints[f.name]):
+            values[f.name] = None
     return values
 
 

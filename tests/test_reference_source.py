@@ -160,6 +160,8 @@ def test_no_action_is_late_on_a_fresh_store_because_of_a_date_the_document_does_
     assert exported["enjeux_en_bref"] == doc["enjeux_en_bref"]
     assert exported["mesures_sans_action"] == doc["mesures_sans_action"]
     assert [a["echeance"] for a in exported["actions"]] == [a["echeance"] for a in doc["actions"]]
+    # a progress the document does not give stays unknown (not 0 %); Réalisée alone means 100 %
+    assert {a["avancement"] for a in exported["actions"] if a["statut"] != ActionStatus.DONE.label} == {None}
     assert [r["publics"] for r in exported["ressources"]] == [r["publics"] for r in doc["ressources"]]
     assert [r["source"] for r in exported["ressources"]] == [r["source"] for r in doc["ressources"]]
     again = parse_reference(dump_reference(exported), "export.yaml")

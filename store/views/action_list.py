@@ -127,6 +127,11 @@ class ActionRow:
         """The due date as written: « 15/03/2025 », « décembre 2022 », « 2023 »."""
         return format_date(self.due_date)
 
+    @property
+    def due_cell(self) -> str:
+        """The due date in a table cell, at most 10 wide: « 15/03/2025 », « 12/2022 », « 2023 »."""
+        return format_date(self.due_date, short=True)
+
 
 @dataclass(frozen=True)
 class ActionPage:

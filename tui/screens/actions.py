@@ -170,7 +170,7 @@ class ActionsScreen(BaseScreen):
         if key == "progress":
             return r.progress_label
         if key == "due_date":
-            return r.due_label
+            return r.due_cell
         return str(getattr(r, key) or "")
 
     def _highlighted(self) -> ActionRow | None:

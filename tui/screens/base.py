@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
+
+from tui.widgets.app_footer import AppFooter
 
 if TYPE_CHECKING:
     from tui.app import SuiviStsApp
@@ -36,7 +38,7 @@ class BaseScreen(Screen[None]):
         elif notices:  # e.g. a store on a network share: stays visible, not a passing notification
             yield Static(f"Attention — {notices}", classes="notice-banner")
         yield from self.compose_body()
-        yield Footer()
+        yield AppFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

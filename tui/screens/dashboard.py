@@ -175,7 +175,7 @@ class DashboardScreen(BaseScreen):
             cells = {
                 "code": r.code,
                 "title": r.title,
-                "due": r.due_label,
+                "due": r.due_cell,
                 "status": r.status_label,
             }
             table.add_row(*(clip(cells[c.key], width) for c, width in fitted), key=r.code)

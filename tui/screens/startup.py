@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
+
+from tui.widgets.app_footer import AppFooter
 
 
 class StartupScreen(Screen[None]):
@@ -19,4 +21,4 @@ class StartupScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(f"Ouverture de la base « {self.location} »…", classes="screen-title")
-        yield Footer()
+        yield AppFooter()

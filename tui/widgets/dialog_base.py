@@ -12,7 +12,8 @@ from typing import ClassVar, Generic, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
-from textual.widgets import Footer
+
+from tui.widgets.app_footer import AppFooter
 
 T = TypeVar("T")
 
@@ -77,7 +78,7 @@ class Dialog(ModalScreen[T], Generic[T]):
 
     def on_mount(self) -> None:
         """The footer shows the keys of this dialog, not those of the screen below."""
-        self.mount(Footer())
+        self.mount(AppFooter())
 
     def action_cancel(self) -> None:
         self.dismiss(self.cancel_value)

@@ -1,0 +1,58 @@
+"""At 80 columns, nothing the user needs is pushed off the screen: the help key and the dates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store.actions import load_actions, update_action
+from store.database import open_store
+from store.dates import PreciseDate, Precision
+from tests.tui.test_list_layouts import screen_lines
+from tui.app import SuiviStsApp
+from tui.widgets.help_dialog import HelpDialog
+
+AppFactory = Callable[..., SuiviStsApp]
+
+
+async def _settle(pilot: Any) -> None:
+    for _ in range(4):
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+@pytest.mark.parametrize("key", ["f2", "f3", "f4", "f5", "f6", "f7"])
+async def test_f1_help_is_always_in_sight_at_80_columns(app_factory: AppFactory, key: str) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press(key)
+        await _settle(pilot)
+        footer = screen_lines(app)[-1]
+        assert footer.rstrip().endswith("F1 Aide"), footer
+        await pilot.press("f1")  # and it opens the help of that screen
+        await _settle(pilot)
+        assert isinstance(app.screen, HelpDialog)
+
+
+async def test_a_month_due_date_is_whole_in_the_actions_table_at_80_columns(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    store = open_store(ariege_db)
+    with store.engine.begin() as conn:
+        before = load_actions(conn, "09", ["ACT-001"])["ACT-001"]
+        month = PreciseDate(2026, 9, precision=Precision.MONTH)
+        update_action(conn, "09", before, replace(before, due_date=month), author="test", source="test")
+    store.dispose()
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("f4")
+        await _settle(pilot)
+        row = next(line for line in screen_lines(app) if "ACT-001" in line)
+        assert "09/2026" in row and "…" not in row.split("%")[-1], row
