@@ -208,6 +208,8 @@ DOCUMENT = Record(
                     "code": TEXT,
                     "nom": TEXT,
                     "type": Scalar(str, optional=True, choices=("departement", "bassin")),
+                    # the towns the document places in the bassin, each with where it says so
+                    "communes": ListOf(Record({"nom": TEXT, "source": TEXT}), optional=True),
                 }
             )
         ),

@@ -436,7 +436,13 @@ def _apply(conn: Connection, doc: Doc, *, author: str, source: str) -> LoadRepor
         Territory,
         dept,
         [
-            {"code": t["code"], "name": t["nom"], "kind": t.get("type") or "bassin", "position": i}
+            {
+                "code": t["code"],
+                "name": t["nom"],
+                "kind": t.get("type") or "bassin",
+                "position": i,
+                "communes": [dict(c) for c in t.get("communes") or []],
+            }
             for i, t in enumerate(doc.get("territoires") or [])
         ],
         "territoire",
@@ -1075,6 +1081,7 @@ def read_reference(conn: Connection, dept: str) -> Doc:
         "enjeux_en_bref": list(department["stakes_in_brief"] or []),
         "territoires": [
             {"code": t["code"], "nom": t["name"], "type": t["kind"]}
+            | ({"communes": list(t["communes"])} if t["communes"] else {})
             for t in _rows(conn, Territory, dept, "position")
         ],
         "defis_cts": [c["text"] for c in _rows(conn, CtsChallenge, dept, "position")],

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +75,45 @@ def test_search_matches_the_public_served(loaded_store: Store) -> None:
         other = resource_rows(conn, DEPT, ResourceFilter(search="alzheimer"), today=TODAY)
     assert [r.code for r in found] == ["RES-PFR"]
     assert "RES-PFR" not in [r.code for r in other]
+
+
+@pytest.fixture
+def ariege(tmp_path: Path) -> Iterator[Store]:
+    """The shipped Ariège reference, whose territories carry the towns the document places."""
+    from importers.setup_store import initialise
+
+    result = initialise(tmp_path / "ariege.sqlite")
+    yield result.store
+    result.store.dispose()
+
+
+def test_a_town_the_document_places_in_a_bassin_finds_that_bassins_resources(ariege: Store) -> None:
+    """« Lavelanet » (the document's Pays d'Olmes staff work there) finds Pays d'Olmes, not Couserans."""
+    from store.views.resource_list import searched_towns
+
+    with ariege.writer.begin() as conn:
+        loaded = resource_rules.load_resources(conn, DEPT, ["RES-PFR", "RES-CRT"])
+        for code, bassin in (("RES-PFR", "PAYS-OLMES"), ("RES-CRT", "COUSERANS")):
+            before = loaded[code]
+            after = replace(before, territories=(bassin,))
+            resource_rules.update_resource(conn, DEPT, before, after, author="testeur", source="test")
+    with ariege.engine.connect() as conn:
+        found = resource_rows(conn, DEPT, ResourceFilter(search="lavelanet"), today=TODAY)
+        towns = searched_towns(conn, DEPT, "LAVELANET")
+        unknown = searched_towns(conn, DEPT, "Saint-Girons")  # named by the document, with no bassin
+    codes = [r.code for r in found]
+    assert "RES-PFR" in codes and "RES-CRT" not in codes
+    assert "RES-JEUNES-AIDANTS" in codes  # department-wide: serves Lavelanet too
+    assert [(t.town, t.bassin) for t in towns] == [("Lavelanet", "Pays d'Olmes")]
+    assert "ligne 2373" in towns[0].source
+    assert unknown == []
+
+
+def test_the_towns_of_a_bassin_go_through_export_yaml(ariege: Store) -> None:
+    from store.reference import read_reference
+
+    with ariege.engine.connect() as conn:
+        exported = read_reference(conn, DEPT)
+    olmes = next(t for t in exported["territoires"] if t["code"] == "PAYS-OLMES")
+    assert [c["nom"] for c in olmes["communes"]] == ["Lavelanet"]
+    assert all("communes" not in t for t in exported["territoires"] if t["code"] != "PAYS-OLMES")

@@ -21,7 +21,13 @@ from store.views.care_offer import CareOfferLine, care_offer_lines
 from store.views.coverage import CoverageMatrix, coverage_matrix
 from store.views.dashboard import Dashboard, dashboard
 from store.views.indicator_grid import IndicatorGrid, action_indicator_grids
-from store.views.resource_list import ResourceFilter, ResourceRow, resource_rows
+from store.views.resource_list import (
+    ResourceFilter,
+    ResourceRow,
+    TownInBassin,
+    resource_rows,
+    searched_towns,
+)
 from store.views.scheme import EngagementNode, NodeDetail, node_detail, scheme_tree
 
 
@@ -112,6 +118,10 @@ class StoreService:
     def resources(self, criteria: ResourceFilter) -> list[ResourceRow]:
         with self.store.engine.connect() as conn:
             return resource_rows(conn, self.department, criteria, today=self.today())
+
+    def searched_towns(self, search: str) -> list[TownInBassin]:
+        with self.store.engine.connect() as conn:
+            return searched_towns(conn, self.department, search)
 
     def resource(self, code: str) -> ResourceData | None:
         with self.store.engine.connect() as conn:

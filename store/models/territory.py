@@ -45,6 +45,11 @@ class Territory(SQLModel, table=True):
     name: str
     kind: str = "bassin"
     position: int = 0
+    #: The towns the reference document places in this bassin, each with where it says so
+    #: (dicts: nom, source); a resource search by one of them finds the bassin's resources.
+    communes: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=json_list_column("communes", added=True)
+    )
 
 
 class Organisation(SQLModel, table=True):

@@ -40,6 +40,37 @@ class ResourceRow:
         return ResourceStatus(self.status).label
 
 
+@dataclass(frozen=True)
+class TownInBassin:
+    """A town the reference document places in a bassin, and the words that say so."""
+
+    town: str
+    bassin: str
+    source: str
+
+
+def towns_in_bassins(conn: Connection, department: str) -> dict[str, list[TownInBassin]]:
+    """Per territory code, the towns the reference document places in it."""
+    query = select(TERRITORY.c.code, TERRITORY.c.name, TERRITORY.c.communes).where(
+        TERRITORY.c.department_code == department
+    )
+    return {
+        code: [TownInBassin(c["nom"], name, c.get("source", "")) for c in communes or []]
+        for code, name, communes in conn.execute(query)
+    }
+
+
+def searched_towns(conn: Connection, department: str, search: str) -> list[TownInBassin]:
+    """The towns of the document named by a search (« Lavelanet » → Pays d'Olmes)."""
+    words = fold(search).split()
+    return [
+        town
+        for towns in towns_in_bassins(conn, department).values()
+        for town in towns
+        if words and all(word in fold(town.town) for word in words)
+    ]
+
+
 def resource_rows(
     conn: Connection,
     department: str,
@@ -52,13 +83,23 @@ def resource_rows(
     organisation_names = _names(conn, ORGANISATION, department)
     whole = department_territory(conn, department)
     needle = fold(criteria.search).split()
+    # a bassin is found by its name and by the towns the document places in it
+    towns = towns_in_bassins(conn, department)
+    places_of = {
+        code: " ".join([name, *(t.town for t in towns.get(code, []))])
+        for code, name in territory_names.items()
+    }
     # a department-wide resource serves every bassin: it is found by any bassin's name too
-    every_bassin = " ".join(territory_names.values())
+    every_bassin = " ".join(places_of.values())
     rows = []
     for data in sorted(load_resources(conn, department).values(), key=lambda r: r.name):
         territories = ", ".join(territory_names.get(t, t) for t in data.territories)
         carrier = organisation_names.get(data.carrier or "")
-        places = every_bassin if whole is not None and whole in data.territories else territories
+        places = (
+            every_bassin
+            if whole is not None and whole in data.territories
+            else " ".join(places_of.get(t, t) for t in data.territories)
+        )
         if not _matches(data, criteria, needle, today, whole, (places, carrier)):
             continue
         rows.append(

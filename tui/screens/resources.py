@@ -16,7 +16,7 @@ from textual.widgets import Checkbox, DataTable, Input, Select, Static, TabbedCo
 
 from store.resources import ResourceData
 from store.views.coverage import CoverageMatrix
-from store.views.resource_list import ResourceFilter, ResourceRow
+from store.views.resource_list import ResourceFilter, ResourceRow, TownInBassin
 from store.vocab import AUDIENCES, RESOURCE_TYPES, ResourceStatus
 from tui.screens.base import BaseScreen
 from tui.widgets.columns import Column, clip, table_width, theme_style
@@ -74,6 +74,8 @@ class ResourcesScreen(BaseScreen):
     class Loaded(Message):
         rows: list[ResourceRow]
         criteria: ResourceFilter
+        #: the towns of the document the search names, with their bassin
+        towns: list[TownInBassin]
 
     @dataclass
     class CoverageLoaded(Message):
@@ -171,7 +173,8 @@ class ResourcesScreen(BaseScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="resources")
     def load(self, criteria: ResourceFilter) -> None:
-        self.post_message(self.Loaded(self.service.resources(criteria), criteria))
+        towns = self.service.searched_towns(criteria.search) if criteria.search.strip() else []
+        self.post_message(self.Loaded(self.service.resources(criteria), criteria, towns))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="coverage")
     def load_coverage(self, axis: str) -> None:
@@ -183,6 +186,8 @@ class ResourcesScreen(BaseScreen):
             return
         self.query_one("#resource-table", RecordTable).records = message.rows
         count = f"{len(message.rows)} ressource(s)"
+        for town in message.towns:  # the search named a town: say which bassin, and on what ground
+            count += f" — {town.town} : bassin {town.bassin} (d'après le schéma)"
         if not message.rows and self.criteria.search.strip():
             count += (
                 f" : aucune ne mentionne « {self.criteria.search.strip()} » (nom, public, type, commune, "
