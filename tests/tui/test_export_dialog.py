@@ -163,3 +163,22 @@ async def test_quitting_during_an_export_leaves_no_temporary_file(
     assert outcome and isinstance(outcome[0], ExportCancelled), outcome
     time.sleep(0.2)
     assert list(documents.iterdir()) == []
+
+
+async def test_a_sessions_workbook_and_minutes_both_carry_its_number(
+    app_factory: AppFactory, documents: Path
+) -> None:
+    """Two sessions the same day never propose the same file: « atelier-3 » for both documents."""
+    from tui.screens.workshop import WorkshopExportDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(WorkshopExportDialog(3))
+        await pilot.pause(0.3)
+        path = app.screen.query_one("#path", Input)
+        assert Path(path.value).name.startswith("suivi-sts-atelier-3-") and path.value.endswith(".xlsx")
+        await pilot.press("down", "enter")  # the minutes
+        await pilot.pause(0.3)
+        assert Path(path.value).name.startswith("suivi-sts-atelier-3-") and path.value.endswith(".pdf")
+        assert Path(path.value).parent == documents

@@ -56,3 +56,41 @@ async def test_a_month_due_date_is_whole_in_the_actions_table_at_80_columns(
         await _settle(pilot)
         row = next(line for line in screen_lines(app) if "ACT-001" in line)
         assert "09/2026" in row and "…" not in row.split("%")[-1], row
+
+
+@pytest.mark.parametrize(("key", "box"), [("f4", "#search"), ("f6", "#resource-search")])
+async def test_a_word_typed_on_a_list_searches_instead_of_firing_its_letters(
+    app_factory: AppFactory, key: str, box: str
+) -> None:
+    """« lavelanet » typed on the list: the « n » in it must not open a new record half-way."""
+    from textual.widgets import Input
+
+    from tui.screens.base import BaseScreen
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press(key)
+        await _settle(pilot)
+        screen = app.screen
+        screen.set_focus(None)  # on the list, not in the box
+        await pilot.press(*"lavelanet")
+        await _settle(pilot)
+        assert app.screen is screen and isinstance(screen, BaseScreen)
+        assert screen.query_one(box, Input).value == "lavelanet"
+        await pilot.press("down", "n")  # down to the results: the letter is the screen's key again
+        await _settle(pilot)
+        assert app.screen is not screen
+
+
+async def test_a_long_question_in_a_text_dialog_is_read_whole_at_80_columns(app_factory: AppFactory) -> None:
+    from tui.widgets.text_dialog import TextDialog
+
+    question = "Qui participe ? Noms séparés par des virgules, pour le compte rendu (ou Entrée)."
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        app.push_screen(TextDialog("Participants", question, required=False))
+        await _settle(pilot)
+        shown = " ".join(line.strip(" █▎▊") for line in screen_lines(app))
+        assert "(ou Entrée)." in " ".join(shown.split()), screen_lines(app)

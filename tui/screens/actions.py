@@ -55,6 +55,8 @@ FILTER_SELECTS = (
 class ActionsScreen(BaseScreen):
     """The table of actions; filtering and sorting happen in the store, a window is shown."""
 
+    SEARCH_BOX = "#search"
+
     TITLE = "Actions"
     BINDINGS = [
         Binding("slash", "search", "Chercher", tooltip="Aller au champ de recherche"),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tui.widgets.app_footer import AppFooter
@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 class BaseScreen(Screen[None]):
     """A main screen: subclasses yield their body from `compose_body`."""
+
+    #: The search box a letter typed on the list goes to (type to search), when the screen has one:
+    #: « lavelanet » typed on the list searches instead of firing « n » (new) half-way.
+    SEARCH_BOX: ClassVar[str | None] = None
 
     @property
     def suivi(self) -> SuiviStsApp:
@@ -42,6 +46,22 @@ class BaseScreen(Screen[None]):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that is no key of the screen starts a search with that character."""
+        if self.SEARCH_BOX is None or not event.is_printable or not event.character:
+            return
+        if isinstance(self.focused, Input) or event.key in self.active_bindings:
+            return
+        box = self.query_one(self.SEARCH_BOX, Input)
+        if not box.is_on_screen:  # another tab is shown (the coverage matrix)
+            return
+        event.stop()
+        event.prevent_default()
+        box.select_on_focus = False  # else the next letter would replace this one
+        box.focus()
+        box.value = event.character  # a new search, as in any list
+        box.cursor_position = len(box.value)
 
     def refresh_data(self) -> None:
         """Reload what the screen shows (called when data changed elsewhere)."""

@@ -60,6 +60,8 @@ def wrap_label(label: str, width: int, lines: int = COVERAGE_HEADER_LINES) -> Te
 class ResourcesScreen(BaseScreen):
     """Who offers respite to whom, where — and where nobody does."""
 
+    SEARCH_BOX = "#resource-search"
+
     TITLE = "Ressources aidants et répit"
     BINDINGS = [
         Binding("slash", "search", "Chercher", tooltip="Aller au champ de recherche"),

@@ -107,8 +107,12 @@ class WorkshopExportDialog(ExportDialog):
         super().__init__(kinds, kind="atelier")
         self.session_id = session_id
 
+    def file_label(self) -> str:
+        """The session's number in the file's name, whether workbook or minutes."""
+        return f"atelier-{self.session_id}"
+
     def on_mount(self) -> None:
-        path = default_path(f"atelier-{self.session_id}", documents_folder())
+        path = default_path(self.kind, documents_folder(), label=self.file_label())
         self.query_one("#path", Input).value = str(path)
 
 

@@ -57,15 +57,20 @@ def default_folder() -> Path:
     return folder if folder.is_dir() else Path.home()
 
 
-def default_name(kind: str, department: str | None = None, day: date | None = None) -> str:
-    """`suivi-sts-09-cts-2026-11-26.xlsx` (`.pdf` for a PDF): the department and the date."""
-    name = kind.removesuffix("-pdf")
+def default_name(
+    kind: str, department: str | None = None, day: date | None = None, *, label: str | None = None
+) -> str:
+    """`suivi-sts-09-cts-2026-11-26.xlsx` (`.pdf` for a PDF): the department and the date;
+    `label` names the document when its kind is not enough (« atelier-3 »)."""
+    name = label or kind.removesuffix("-pdf")
     parts = ["suivi-sts", department, name, (day or datetime.now().astimezone().date()).isoformat()]
     return "-".join(part for part in parts if part) + extension(kind)
 
 
-def default_path(kind: str, folder: Path | None = None, department: str | None = None) -> Path:
-    return (folder or default_folder()) / default_name(kind, department)
+def default_path(
+    kind: str, folder: Path | None = None, department: str | None = None, *, label: str | None = None
+) -> Path:
+    return (folder or default_folder()) / default_name(kind, department, label=label)
 
 
 #: The check box of the CTS report (short enough for an 80-column terminal).
@@ -128,7 +133,10 @@ class ExportDialog(Dialog[ExportRequest | None]):
                     for key, label in self.kinds.items():
                         yield RadioButton(label, value=key == self.kind, id=f"kind-{key}")
                 yield Label("Fichier")
-                yield Input(str(default_path(self.kind, self.folder, self.department)), id="path")
+                yield Input(
+                    str(default_path(self.kind, self.folder, self.department, label=self.file_label())),
+                    id="path",
+                )
                 yield Checkbox(CONTACTS_LABEL, id="contacts")
                 yield Static("", classes="field-error", id="error")
             with Horizontal(classes="dialog-buttons"):
@@ -148,10 +156,14 @@ class ExportDialog(Dialog[ExportRequest | None]):
         self.kind = (event.pressed.id or "").removeprefix("kind-") or self.kind
         path = self.query_one("#path", Input)
         folder = Path(path.value.strip()).expanduser().parent if path.value.strip() else None
-        path.value = str(default_path(self.kind, folder, self.department))
+        path.value = str(default_path(self.kind, folder, self.department, label=self.file_label()))
         self.query_one("#error", Static).update("")
         self._update_contacts()
         self.query_one("#ok", Button).focus()
+
+    def file_label(self) -> str | None:
+        """What names the file beside the department and the date (None: the document's kind)."""
+        return None
 
     @on(DocumentChoice.Chosen, "#kind")
     def kind_confirmed(self) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Static
 
 from tui.widgets.dialog_base import Dialog
 
@@ -41,7 +41,7 @@ class TextDialog(Dialog[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(self.title_text, classes="dialog-title")
-            yield Label(self.prompt)
+            yield Static(self.prompt, classes="dialog-prompt")  # wraps: a long question is read whole
             yield Input(value=self.value, placeholder=self.placeholder, id="text")
             yield Static("", classes="field-error", id="error")
             with Horizontal(classes="dialog-buttons"):
