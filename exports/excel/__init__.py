@@ -44,12 +44,20 @@ def _author(author: str | None) -> str:
     return author or current_user()
 
 
-def _workbook(path: Path, *, constant_memory: bool) -> Any:
+def _workbook(path: Path, *, constant_memory: bool, report: bool = False) -> Any:
+    """An xlsxwriter workbook; a `report` (to print) is written in Arial, whose widths the
+    row heights are computed with (`exports.excel.safe.wrapped_lines`)."""
     import xlsxwriter
 
+    from exports.excel.safe import REPORT_FONT, ROW_PIXELS
+
+    fonts = (
+        {"default_format_properties": dict(REPORT_FONT), "default_row_height": ROW_PIXELS} if report else {}
+    )
     return xlsxwriter.Workbook(
         str(path),
         {
+            **fonts,
             "constant_memory": constant_memory,
             # Belt and braces: the writers below never call write(), but if they did,
             # no string would be turned into a formula, a number or a link.
@@ -137,7 +145,7 @@ def export_cts(
     with store.engine.connect() as conn:
         content = export_data.load(conn, department, care_offer=True, codes=codes)
     with atomic_path(path) as tmp:
-        book = _workbook(tmp, constant_memory=False)
+        book = _workbook(tmp, constant_memory=False, report=True)
         writer = ReportWriter(book, content, with_contacts=with_contacts, progress=progress)
         writer.write()
         book.close()
