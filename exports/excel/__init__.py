@@ -44,20 +44,18 @@ def _author(author: str | None) -> str:
     return author or current_user()
 
 
-def _workbook(path: Path, *, constant_memory: bool, report: bool = False) -> Any:
-    """An xlsxwriter workbook; a `report` (to print) is written in Arial, whose widths the
-    row heights are computed with (`exports.excel.safe.wrapped_lines`)."""
+def _workbook(path: Path, *, constant_memory: bool) -> Any:
+    """An xlsxwriter workbook in Arial, whose widths the row heights of wrapped texts are computed
+    with (`exports.excel.safe.wrapped_lines`): the same in Excel and in LibreOffice."""
     import xlsxwriter
 
     from exports.excel.safe import REPORT_FONT, ROW_PIXELS
 
-    fonts = (
-        {"default_format_properties": dict(REPORT_FONT), "default_row_height": ROW_PIXELS} if report else {}
-    )
     return xlsxwriter.Workbook(
         str(path),
         {
-            **fonts,
+            "default_format_properties": dict(REPORT_FONT),
+            "default_row_height": ROW_PIXELS,
             "constant_memory": constant_memory,
             # Belt and braces: the writers below never call write(), but if they did,
             # no string would be turned into a formula, a number or a link.
@@ -145,7 +143,7 @@ def export_cts(
     with store.engine.connect() as conn:
         content = export_data.load(conn, department, care_offer=True, codes=codes)
     with atomic_path(path) as tmp:
-        book = _workbook(tmp, constant_memory=False, report=True)
+        book = _workbook(tmp, constant_memory=False)
         writer = ReportWriter(book, content, with_contacts=with_contacts, progress=progress)
         writer.write()
         book.close()

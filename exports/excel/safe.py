@@ -148,13 +148,13 @@ class SafeSheet:
     def fit_rows(self, default_width: float = 8.43) -> None:
         """Give every row holding wrapped text the height its longest cell needs, as printed."""
         for row, items in self.wrapped.items():
-            height = LINE_HEIGHT + ROW_PADDING
+            height = row_height(1)
             for first, last, text, size, bold, wrap in items:
                 width = sum(self.column_widths.get(c, default_width) for c in range(first, last + 1))
                 lines = wrapped_lines(text, width, size, bold=bold) if wrap else 1
-                height = max(height, lines * LINE_HEIGHT * size / REPORT_FONT_SIZE + ROW_PADDING)
-            if height > LINE_HEIGHT + ROW_PADDING:
-                self.sheet.set_row(row, round(height, 2))
+                height = max(height, row_height(lines, size))
+            if height > row_height(1):
+                self.sheet.set_row(row, height)
 
     def fit_columns(self, minimum: int = 6, formats: dict[int, Any] | None = None) -> None:
         """Set every measured column to its content's width (capped)."""
@@ -198,6 +198,11 @@ ROW_PIXELS = 17
 #: a cell keeps for its margins.
 POINTS_PER_UNIT = 5.56
 CELL_MARGIN = 6.0
+
+
+def row_height(lines: int, size: float = REPORT_FONT_SIZE) -> float:
+    """The height in points of a row of `lines` lines of text of `size` points."""
+    return round(lines * LINE_HEIGHT * size / REPORT_FONT_SIZE + ROW_PADDING, 2)
 
 
 def text_width(text: str, size: float = 10, *, bold: bool = False) -> float:
