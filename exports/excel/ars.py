@@ -229,8 +229,12 @@ _RESOURCE_COLUMNS = (
         "resource_status",
         prompt="Choisissez dans la liste : seules les ressources « Existant » comptent dans la couverture.",
     ),
-    Column(RESOURCE["address"].excel_header, "address", "text", 30, prompt="Adresse postale."),
-    Column(RESOURCE["commune"].excel_header, "commune", "text", 18, prompt="Commune."),
+    Column(
+        RESOURCE["address"].excel_header, "address", "text", 30, prompt="Adresse postale de la ressource."
+    ),
+    Column(
+        RESOURCE["commune"].excel_header, "commune", "text", 18, prompt="Commune où se trouve la ressource."
+    ),
     Column(
         RESOURCE["insee_code"].excel_header,
         "insee_code",
@@ -256,10 +260,10 @@ _RESOURCE_COLUMNS = (
         11,
         prompt="Date de la dernière vérification (jj/mm/aaaa).",
     ),
-    Column(RESOURCE["notes"].excel_header, "notes", "text", 40, prompt="Remarques."),
+    Column(RESOURCE["notes"].excel_header, "notes", "text", 40, prompt="Remarques libres sur la ressource."),
 )
 RESOURCE_COLUMNS = with_registry(RESOURCE, _RESOURCE_COLUMNS, skip=("source",))
-_NUMBER = "Un nombre."
+_NUMBER = "Un nombre (1 234,5 ou 1234.5)."
 INDICATOR_COLUMNS = (
     Column(
         INDICATOR["code"].excel_header,
