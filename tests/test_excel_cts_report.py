@@ -24,13 +24,12 @@ import pytest
 from exports.excel import export_ars, export_cts
 from exports.excel.cts import CHART_LABEL, short_title
 from exports.excel.data import load
-from importers.setup_store import initialise
-from store.database import Store, open_store
+from store.database import Store
 from store.views.care_offer import care_offer_lines
 from store.views.coverage import coverage_matrix
 from store.views.dashboard import dashboard
-from tests.excel_fixtures import soffice
-from tests.pdf_support import add_post_covid_indicator, ariege_reference
+from tests.excel_fixtures import libreoffice_convert, soffice
+from tests.pdf_support import add_post_covid_indicator, ariege_store_file, store_copy
 
 DEPT = "09"
 #: A lower bound of the printed width of a character of Arial 10 (points): lower-case French text
@@ -41,20 +40,12 @@ UNIT_POINTS = 5.56
 
 @pytest.fixture(scope="module")
 def ariege_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("cts")
-    path = folder / "ariege.sqlite"
-    result = initialise(path, reference=ariege_reference(folder))
-    result.store.dispose()
-    return path
+    return ariege_store_file(tmp_path_factory.mktemp("cts"), indicator=False)
 
 
 @pytest.fixture
 def ariege(tmp_path: Path, ariege_template: Path) -> Iterator[Store]:
-    path = tmp_path / "ariege.sqlite"
-    shutil.copy2(ariege_template, path)
-    store = open_store(path)
-    yield store
-    store.dispose()
+    yield from store_copy(ariege_template, tmp_path)
 
 
 def _report(store: Store, folder: Path) -> Path:
@@ -176,7 +167,7 @@ def test_the_figures_are_the_dashboards(ariege: Store, tmp_path: Path) -> None:
     assert figures["Manques d'offre de répit (bassin × public sans ressource existante)"] == len(
         matrix.gaps()
     )
-    assert figures[f"Part réalisée ({done} sur {counted} actions ni abandonnées ni « Non renseigné »)"] == (
+    assert figures[f"Part réalisée ({done} sur {counted}, hors abandonnées et « Non renseigné »)"] == (
         pytest.approx(done / counted)
     )
     header_index = next(i for i, r in enumerate(rows) if r[0] == "Code")
@@ -204,27 +195,6 @@ def test_the_figures_are_the_dashboards(ariege: Store, tmp_path: Path) -> None:
     assert counts == matrix.counts and counts  # Ariège: the PFR covers every bassin
 
 
-def _pdf(source: Path, folder: Path) -> Path:
-    binary = soffice()
-    assert binary is not None
-    subprocess.run(
-        [
-            binary,
-            f"-env:UserInstallation=file://{folder / 'lo-profile'}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(folder),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return folder / f"{source.stem}.pdf"
-
-
 def _pages(pdf: Path) -> list[str]:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True)
     return text.stdout.split("\f")[:-1]
@@ -242,17 +212,18 @@ def test_printed_by_libreoffice_without_blank_page(ariege: Store, tmp_path: Path
     furniture = re.compile(
         r"^\s*(09 Ariège|\d\d/\d\d/\d{4}|Suivi STS — (rapport au CTS|classeur d'échange)|Page \d+ / \d+)\s*$"
     )
-    for pdf in (_pdf(report, tmp_path), _pdf(exchange, tmp_path)):
+    pdfs = [libreoffice_convert(workbook, tmp_path, "pdf") for workbook in (report, exchange)]
+    for pdf in pdfs:
         pages = _pages(pdf)
         assert pages, pdf.name
         for number, page in enumerate(pages, 1):
             body = [line for line in page.splitlines() if line.strip()]
             body = [" ".join(w for w in line.split("  ") if w and not furniture.match(w)) for line in body]
             assert any(len(line.strip()) > 3 for line in body), f"{pdf.name} : page {number} vide"
-    cts = _pages(tmp_path / f"{report.stem}.pdf")
+    cts = _pages(pdfs[0])
     assert "Toutes les actions" in cts[0]  # the synthesis on one page
     chart = [i for i, page in enumerate(cts) if "Actions par statut et par défi (" in page]
     assert len(chart) == 1 and "Adapter la stratégie de prévention" in cts[chart[0]]
     assert len(cts) <= 20
-    readme = _pages(tmp_path / f"{exchange.stem}.pdf")[0]
+    readme = _pages(pdfs[1])[0]
     assert "suivi-sts import FICHIER.xlsx" in readme  # the Lisez-moi on one page

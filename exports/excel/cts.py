@@ -96,6 +96,14 @@ def short_title(title: str, limit: int = CHART_LABEL) -> str:
     return " ".join(words).rstrip(",;:– -") + "…"
 
 
+def _share_bar(sheet: Any, first: int, last: int, column: int, colour: str = "#5B9BD5") -> None:
+    """A data bar on a column of shares (0 to 1) from row `first` to `last`."""
+    options = {"type": "data_bar", "bar_color": colour, "min_type": "num", "min_value": 0}
+    sheet.conditional_format(
+        first, column, max(last, first), column, {**options, "max_type": "num", "max_value": 1}
+    )
+
+
 def _header_text(text: str) -> str:
     """Text for an Excel page header: "&" is a control character there."""
     return text.replace("&", "&&")
@@ -232,8 +240,8 @@ class ReportWriter:
         lines: list[tuple[str, Any, Any]] = [
             ("Actions suivies", stats.count, self.figure),
             (
-                f"Part réalisée ({stats.rate.done} sur {stats.rate.counted} actions ni abandonnées "
-                "ni « Non renseigné »)",
+                f"Part réalisée ({stats.rate.done} sur {stats.rate.counted}, hors abandonnées et "
+                "« Non renseigné »)",
                 stats.rate.share,
                 self.figure_percent,
             ),
@@ -312,20 +320,7 @@ class ReportWriter:
                 "max_value": 1,
             },
         )
-        sheet.conditional_format(
-            first,
-            mean_col,
-            last,
-            mean_col,
-            {
-                "type": "data_bar",
-                "bar_color": "#5B9BD5",
-                "min_type": "num",
-                "min_value": 0,
-                "max_type": "num",
-                "max_value": 1,
-            },
-        )
+        _share_bar(sheet, first, last, mean_col)
         sheet.conditional_format(
             first,
             late_col,
@@ -514,14 +509,11 @@ class ReportWriter:
                 "format": self.formats.get(bg_color="#FFC7CE", font_color="#9C0006"),
             },
         )
-        self._finish_table(
-            sheet,
-            safe,
-            "Actions par objectif",
-            rows=row,
-            share_column=6,
-            widths=(9, 50, 24, 24, 12, 8, 11, 13, 8),
-        )
+        _share_bar(sheet, 1, row, 6)
+        safe.set_widths((9, 50, 24, 24, 12, 8, 11, 13, 8))
+        sheet.freeze_panes(1, 0)
+        self._page(sheet, "Actions par objectif", (0, 0))
+        self._done(safe)
 
     def _action_rows(self, safe: SafeSheet, row: int, actions: list[ActionData]) -> int:
         for action in actions:
@@ -544,37 +536,6 @@ class ReportWriter:
                 [*([self.cell] * 6), self.percent, self.date, self.cell],
             )
         return row
-
-    def _finish_table(
-        self,
-        sheet: Any,
-        safe: SafeSheet,
-        title: str,
-        *,
-        rows: int,
-        share_column: int,
-        widths: tuple[int, ...],
-        header_row: int = 0,
-    ) -> None:
-        """A data bar on the share column (0-1), column widths, frozen header, page set-up."""
-        sheet.conditional_format(
-            header_row + 1,
-            share_column,
-            max(rows, header_row + 1),
-            share_column,
-            {
-                "type": "data_bar",
-                "bar_color": "#5B9BD5",
-                "min_type": "num",
-                "min_value": 0,
-                "max_type": "num",
-                "max_value": 1,
-            },
-        )
-        safe.set_widths(widths)
-        sheet.freeze_panes(header_row + 1, 0)
-        self._page(sheet, title, (header_row, header_row))
-        self._done(safe)
 
     # --- Indicateurs -----------------------------------------------------------------------
 
@@ -618,7 +579,7 @@ class ReportWriter:
                     period,
                     reached,
                 ],
-                [*([self.cell] * 4), self.number, self.number, self.number, self.cell, self.percent],
+                [*([self.cell] * 4), self.number, self.number, self.number, self.centred, self.percent],
             )
         summary_rows = row
         categories = sorted({key.category for key in self.data.values if key.category})
@@ -640,22 +601,9 @@ class ReportWriter:
                             found.get(""),
                             *(found.get(c) for c in categories),
                         ],
-                        [self.cell, self.cell, self.cell, *([self.number] * (1 + len(categories)))],
+                        [self.cell, self.cell, self.centred, *([self.number] * (1 + len(categories)))],
                     )
-        sheet.conditional_format(
-            1,
-            8,
-            max(summary_rows, 1),
-            8,
-            {
-                "type": "data_bar",
-                "bar_color": "#63BE7B",
-                "min_type": "num",
-                "min_value": 0,
-                "max_type": "num",
-                "max_value": 1,
-            },
-        )
+        _share_bar(sheet, 1, summary_rows, 8, "#63BE7B")
         safe.set_widths((12, 50, 18, 14, 12, 10, 12, 10, 12))
         sheet.freeze_panes(1, 0)
         self._page(sheet, "Indicateurs", (0, 0))
