@@ -6,6 +6,8 @@ these functions (in Python, or in SQL with the `*_clause` twins), so their figur
 - **late**: an open action (À lancer, En cours, Reportée) whose due date has passed — the end of
   the period for a due date written as a year or a month ("2023" is late from 01/01/2024); an
   action whose status is « Non renseigné » is never late (nothing says it is still open);
+- **due soon**: an open action whose due period ends today or within the next days (30 on the
+  dashboard);
 - **done rate**: Réalisée actions over the actions that count, i.e. all but the abandoned ones
   and those whose status is « Non renseigné »; the **mean progress** is taken over the same
   actions, those whose progress is known;
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_
@@ -44,6 +46,18 @@ def late_clause(status: Any, due_date: Any, today: date) -> ColumnElement[bool]:
     """`is_late` in SQL, on the given status and due date columns (the store keeps the end of
     the due period in `action.due_date`, see `store.actions`)."""
     return and_(due_date.is_not(None), due_date < today, status.in_(OPEN_STATUSES))
+
+
+def is_due_soon(status: str, due_date: date | None, today: date, days: int) -> bool:
+    """Still open and its due period ends between today and `days` days from now."""
+    if due_date is None or status not in OPEN_STATUSES:
+        return False
+    return today <= period_end(due_date) <= today + timedelta(days=days)
+
+
+def due_soon_clause(status: Any, due_date: Any, today: date, days: int) -> ColumnElement[bool]:
+    """`is_due_soon` in SQL (the store keeps the end of the due period in `action.due_date`)."""
+    return and_(due_date >= today, due_date <= today + timedelta(days=days), status.in_(OPEN_STATUSES))
 
 
 # --- done rate and mean progress -------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,10 +16,11 @@ import yaml
 
 from exports.reference_yaml import dump_reference
 from importers.reference_yaml import embedded_reference_text
+from importers.setup_store import initialise
 from store import actions as action_rules
 from store import indicators as indicator_rules
 from store.activity import end_workshop, start_workshop
-from store.database import Store
+from store.database import Store, open_store
 from store.indicators import IndicatorData, ValueChange, ValueKey
 
 #: (period, minors, men, women), made-up counts.
@@ -119,6 +121,25 @@ def ariege_reference(folder: Path) -> Path:
     reference = folder / "ariege_suivi.yaml"
     reference.write_text(dump_reference(doc), encoding="utf-8")
     return reference
+
+
+def ariege_store_file(folder: Path, *, indicator: bool = True) -> Path:
+    """A store of `ariege_reference` in `folder` (with the post-COVID indicator if `indicator`)."""
+    path = folder / "ariege.sqlite"
+    result = initialise(path, reference=ariege_reference(folder))
+    if indicator:
+        add_post_covid_indicator(result.store)
+    result.store.dispose()
+    return path
+
+
+def store_copy(template: Path, folder: Path) -> Iterator[Store]:
+    """A copy of the store file `template` in `folder`, open (for a fixture: `yield from`)."""
+    path = folder / template.name
+    shutil.copy2(template, path)
+    store = open_store(path)
+    yield store
+    store.dispose()
 
 
 def pdftoppm() -> str | None:

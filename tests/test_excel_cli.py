@@ -70,7 +70,7 @@ def test_rejected_rows_and_conflicts_exit_1(
     capsys.readouterr()
     assert main(["--db", db, "import", str(bad)]) == 1
     printed = capsys.readouterr()
-    assert "✗ Refusé : « faux.xlsx », feuille « Actions », ligne 2, colonne « Début » (K)" in printed.out
+    assert "✗ Refusé : « faux.xlsx », feuille « Actions », ligne 2, colonne « Début » (L)" in printed.out
     assert "Rien n'a été écrit." in printed.err
     first = edit_workbook(
         out, tmp_path / "a.xlsx", lambda b: set_cell(b, "Actions", "ACT-001", "Météo", "rouge")
@@ -114,16 +114,19 @@ def test_cts_report_layout_and_contacts(db: str, tmp_path: Path) -> None:
     book = openpyxl.load_workbook(plain)
     assert book.sheetnames == [
         "Synthèse",
+        "Graphique",
         "Actions par objectif",
         "Indicateurs",
         "Aidants-répit",
         "Offre de soins",
     ]
     for sheet in book.worksheets:
+        one_page = sheet.title in ("Synthèse", "Graphique")
         assert sheet.page_setup.orientation == "landscape"
-        assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+        assert sheet.page_setup.fitToWidth in (None, 1)
+        assert sheet.page_setup.fitToHeight in ((None, 1) if one_page else (0,))
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
-        assert sheet.print_title_rows
+        assert sheet.print_title_rows or sheet.title == "Graphique"
         assert "Ariège" in sheet.oddHeader.left.text
     synthesis = book["Synthèse"]
     values = [[c.value for c in row] for row in synthesis.iter_rows()]

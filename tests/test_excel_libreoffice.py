@@ -50,6 +50,7 @@ def test_edits_saved_by_libreoffice_land_exactly(store: Store, tmp_path: Path) -
         set_cell(book, "Actions", "ACT-001", "Avancement (%)", "100%")
         set_cell(book, "Actions", "ACT-002", "Échéance", date(2025, 3, 31))
         set_cell(book, "Actions", "ACT-002", "Début", "15/01/2023")
+        set_cell(book, "Actions", "ACT-002", "Pilote", "CPAM de l'Ariège")  # a name from the list
 
     edited = edit_workbook(path, tmp_path / "travail.xlsx", edit)
     saved = libreoffice_round_trip(edited, tmp_path)
@@ -61,6 +62,7 @@ def test_edits_saved_by_libreoffice_land_exactly(store: Store, tmp_path: Path) -
         ("ACT-001", "progress", 100),
         ("ACT-002", "due_date", date(2025, 3, 31)),
         ("ACT-002", "start_date", date(2023, 1, 15)),
+        ("ACT-002", "lead", "CPAM-09"),
     }
     apply_import(store, "09", preview, {}, "testeur", backup=False)
     with store.engine.connect() as conn:

@@ -20,9 +20,8 @@ from sqlalchemy import update
 
 from exports.pdf import export_cts_pdf, export_workshop_pdf
 from exports.pdf.typography import french, long_date
-from importers.setup_store import initialise
 from store import resources as resource_rules
-from store.database import Store, open_store
+from store.database import Store
 from store.tables import WORKSHOP_SESSION
 from store.views.dashboard import dashboard
 from store.vocab import ActionStatus
@@ -31,12 +30,12 @@ from tests.pdf_support import (
     REFERENCES,
     TILE_TOLERANCE,
     UPDATE_ENV,
-    add_post_covid_indicator,
-    ariege_reference,
+    ariege_store_file,
     image_difference,
     pdftoppm,
     render_pages,
     run_short_workshop,
+    store_copy,
 )
 from tui.cli import main
 
@@ -47,21 +46,12 @@ PHONE, EMAIL, CONTACT = "05 61 00 00 00", "contact.repit@example.org", "Mme Repi
 
 @pytest.fixture(scope="module")
 def ariege_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("pdf")
-    path = folder / "ariege.sqlite"
-    result = initialise(path, reference=ariege_reference(folder))
-    add_post_covid_indicator(result.store)
-    result.store.dispose()
-    return path
+    return ariege_store_file(tmp_path_factory.mktemp("pdf"))
 
 
 @pytest.fixture
 def ariege(tmp_path: Path, ariege_template: Path) -> Iterator[Store]:
-    path = tmp_path / "ariege.sqlite"
-    shutil.copy2(ariege_template, path)
-    store = open_store(path)
-    yield store
-    store.dispose()
+    yield from store_copy(ariege_template, tmp_path)
 
 
 def text_of(pdf: Path) -> str:

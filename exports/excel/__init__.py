@@ -45,11 +45,17 @@ def _author(author: str | None) -> str:
 
 
 def _workbook(path: Path, *, constant_memory: bool) -> Any:
+    """An xlsxwriter workbook in Arial, whose widths the row heights of wrapped texts are computed
+    with (`exports.excel.safe.wrapped_lines`): the same in Excel and in LibreOffice."""
     import xlsxwriter
+
+    from exports.excel.safe import REPORT_FONT, ROW_PIXELS
 
     return xlsxwriter.Workbook(
         str(path),
         {
+            "default_format_properties": dict(REPORT_FONT),
+            "default_row_height": ROW_PIXELS,
             "constant_memory": constant_memory,
             # Belt and braces: the writers below never call write(), but if they did,
             # no string would be turned into a formula, a number or a link.

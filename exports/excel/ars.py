@@ -14,6 +14,7 @@ since the export (docs/excel.md, "conflits").
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +24,7 @@ from sqlalchemy import Connection
 from xlsxwriter.utility import xl_col_to_name
 
 from exports.excel.data import ExportData, iter_actions, iter_values
-from exports.excel.safe import Formats, SafeSheet
+from exports.excel.safe import Formats, SafeSheet, row_height, wrapped_lines
 from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Record
 from store.journal import resource_journal_lines
 from store.vocab import (
@@ -33,6 +34,7 @@ from store.vocab import (
     RESOURCE_TYPES,
     Periodicity,
     Weather,
+    fold,
 )
 
 #: Names shared with importers/excel/fields.py (a test checks they agree).
@@ -58,6 +60,8 @@ class Column:
     width: int | None = None
     choices: str | None = None  # a column of the Listes sheet, for a drop-down
     strict: bool = True  # refuse values outside the list (else: information only)
+    #: The input message shown when a cell of the column is selected (French, ≤ 255 characters).
+    prompt: str | None = None
 
 
 #: Cell style of a registry field's column, by the way it is edited.
@@ -71,65 +75,238 @@ def with_registry(
     registry is exported without touching this module), before the read-only columns."""
     listed = {c.field for c in columns}
     extra = tuple(
-        Column(f.excel_header, f.name, _STYLE_OF_WIDGET.get(f.widget, "text"), 16)
+        Column(f.excel_header, f.name, _STYLE_OF_WIDGET.get(f.widget, "text"), 16, prompt=f"{f.form_label}.")
         for f in rec
         if f.name not in listed and f.name not in skip
     )
-    cut = next((i for i, c in enumerate(columns) if c.field is None), len(columns))
+    cut = max((i + 1 for i, c in enumerate(columns) if c.field is not None), default=0)
     return (*columns[:cut], *extra, *columns[cut:])
 
 
+#: The read-only columns beside Pilote and Porteur: the organisation's code as exported (the
+#: cell itself holds its name, which the importer reads back; these are ignored at import).
+LEAD_CODE = "Code du pilote"
+CARRIER_CODE = "Code du porteur"
+_DATES = "Une date jj/mm/aaaa, un mois (« mai 2025 ») ou une année (« 2025 »)."
+_PLACES = "Codes ou noms des territoires, séparés par des virgules (feuille « Listes »)."
 _ACTION_COLUMNS = (
-    Column(ACTION["code"].excel_header, "code", "code", 10),
-    Column(ACTION["title"].excel_header, "title", "text", 50),
-    Column(ACTION["description"].excel_header, "description", "text", 50),
-    Column(ACTION["objectives"].excel_header, "objectives", "text", 18, "objective", strict=False),
-    Column(ACTION["lead"].excel_header, "lead", "text", 14, "organisation", strict=False),
-    Column(ACTION["partners"].excel_header, "partners", "text", 20),
-    Column(ACTION["territories"].excel_header, "territories", "text", 14),
-    Column(ACTION["status"].excel_header, "status", "text", 12, "status"),
-    Column(ACTION["weather"].excel_header, "weather", "text", 9, "weather"),
-    Column(ACTION["progress"].excel_header, "progress", "percent", 11),
-    Column(ACTION["start_date"].excel_header, "start_date", "date", 11),
-    Column(ACTION["due_date"].excel_header, "due_date", "date", 11),
-    Column(ACTION["budget_cents"].excel_header, "budget_cents", "money", 13),
-    Column(ACTION["funding"].excel_header, "funding", "text", 14),
-    Column("Commentaire", None, "text", 40),
+    Column(
+        ACTION["code"].excel_header,
+        "code",
+        "code",
+        10,
+        prompt="Ne le modifiez pas : il relie la ligne à la base. Nouvelle action : laissez-le vide, "
+        "un code sera attribué à l'import.",
+    ),
+    Column(
+        ACTION["title"].excel_header,
+        "title",
+        "text",
+        50,
+        prompt="L'intitulé de l'action (obligatoire pour une nouvelle action).",
+    ),
+    Column(ACTION["description"].excel_header, "description", "text", 50, prompt="Ce que recouvre l'action."),
+    Column(
+        ACTION["objectives"].excel_header,
+        "objectives",
+        "text",
+        18,
+        "objective",
+        strict=False,
+        prompt="Code de l'objectif opérationnel (ex. E1-D3-O1) ; plusieurs : séparés par des virgules, "
+        "le principal d'abord. Intitulés : feuille « Objectifs ».",
+    ),
+    Column(
+        ACTION["lead"].excel_header,
+        "lead",
+        "text",
+        30,
+        "organisation",
+        strict=False,
+        prompt="Choisissez l'organisation pilote dans la liste (son nom). Son code à l'export est "
+        "rappelé dans la colonne suivante, qui n'est pas lue à l'import.",
+    ),
+    Column(LEAD_CODE, None, "readonly", 12),
+    Column(
+        ACTION["partners"].excel_header,
+        "partners",
+        "text",
+        20,
+        prompt="Codes ou noms des organisations partenaires, séparés par des virgules (feuille « Listes »).",
+    ),
+    Column(ACTION["territories"].excel_header, "territories", "text", 14, prompt=_PLACES),
+    Column(
+        ACTION["status"].excel_header,
+        "status",
+        "text",
+        12,
+        "status",
+        prompt="Choisissez dans la liste. « Reportée » ou « Abandonnée » : un commentaire est obligatoire "
+        "(colonne Commentaire).",
+    ),
+    Column(
+        ACTION["weather"].excel_header,
+        "weather",
+        "text",
+        9,
+        "weather",
+        prompt="Vert, Orange ou Rouge : le ressenti sur l'avancement.",
+    ),
+    Column(
+        ACTION["progress"].excel_header,
+        "progress",
+        "percent",
+        11,
+        prompt="Un pourcentage de 0 à 100 (50, 50 % ou 0,5). Réalisée : 100.",
+    ),
+    Column(ACTION["start_date"].excel_header, "start_date", "date", 11, prompt=_DATES),
+    Column(ACTION["due_date"].excel_header, "due_date", "date", 11, prompt=_DATES),
+    Column(ACTION["budget_cents"].excel_header, "budget_cents", "money", 13, prompt="Un montant en euros."),
+    Column(ACTION["funding"].excel_header, "funding", "text", 14, prompt="Qui finance, sur quels crédits."),
+    Column(
+        "Commentaire",
+        None,
+        "text",
+        40,
+        prompt="Ajouté au journal de l'action à l'import ; obligatoire pour passer en « Reportée » ou "
+        "« Abandonnée ».",
+    ),
     Column("En retard", None, "readonly", 9),
 )
 ACTION_COLUMNS = with_registry(ACTION, _ACTION_COLUMNS, skip=("source",))
 _RESOURCE_COLUMNS = (
-    Column(RESOURCE["code"].excel_header, "code", "code", 10),
-    Column(RESOURCE["name"].excel_header, "name", "text", 40),
-    Column(RESOURCE["kind"].excel_header, "kind", "text", 28, "resource_type"),
-    Column(RESOURCE["audiences"].excel_header, "audiences", "text", 28, "audience", strict=False),
-    Column(RESOURCE["carrier"].excel_header, "carrier", "text", 14, "organisation", strict=False),
-    Column(RESOURCE["territories"].excel_header, "territories", "text", 14),
-    Column(RESOURCE["capacity"].excel_header, "capacity", "integer", 9),
-    Column(RESOURCE["status"].excel_header, "status", "text", 11, "resource_status"),
-    Column(RESOURCE["address"].excel_header, "address", "text", 30),
-    Column(RESOURCE["commune"].excel_header, "commune", "text", 18),
-    Column(RESOURCE["insee_code"].excel_header, "insee_code", "textcode", 10),
-    Column(RESOURCE["phone"].excel_header, "phone", "textcode", 14),
-    Column(RESOURCE["email"].excel_header, "email", "text", 26),
-    Column(RESOURCE["contact_name"].excel_header, "contact_name", "text", 20),
-    Column(RESOURCE["finess"].excel_header, "finess", "textcode", 11),
-    Column(RESOURCE["discipline_code"].excel_header, "discipline_code", "textcode", 10),
-    Column(RESOURCE["verified_on"].excel_header, "verified_on", "date", 11),
-    Column(RESOURCE["notes"].excel_header, "notes", "text", 40),
+    Column(
+        RESOURCE["code"].excel_header,
+        "code",
+        "code",
+        10,
+        prompt="Ne le modifiez pas : il relie la ligne à la base. Nouvelle ressource : laissez-le vide.",
+    ),
+    Column(
+        RESOURCE["name"].excel_header,
+        "name",
+        "text",
+        40,
+        prompt="Le nom de la ressource (obligatoire pour une nouvelle ressource).",
+    ),
+    Column(
+        RESOURCE["kind"].excel_header,
+        "kind",
+        "text",
+        28,
+        "resource_type",
+        prompt="Choisissez le type dans la liste.",
+    ),
+    Column(
+        RESOURCE["audiences"].excel_header,
+        "audiences",
+        "text",
+        28,
+        "audience",
+        strict=False,
+        prompt="Un public de la liste ; plusieurs : séparés par des virgules.",
+    ),
+    Column(
+        RESOURCE["carrier"].excel_header,
+        "carrier",
+        "text",
+        30,
+        "organisation",
+        strict=False,
+        prompt="Choisissez l'organisation porteuse dans la liste (son nom). Son code à l'export est "
+        "rappelé dans la colonne suivante, qui n'est pas lue à l'import.",
+    ),
+    Column(CARRIER_CODE, None, "readonly", 12),
+    Column(RESOURCE["territories"].excel_header, "territories", "text", 14, prompt=_PLACES),
+    Column(
+        RESOURCE["capacity"].excel_header, "capacity", "integer", 9, prompt="Nombre de places (un entier)."
+    ),
+    Column(
+        RESOURCE["status"].excel_header,
+        "status",
+        "text",
+        11,
+        "resource_status",
+        prompt="Choisissez dans la liste : seules les ressources « Existant » comptent dans la couverture.",
+    ),
+    Column(
+        RESOURCE["address"].excel_header, "address", "text", 30, prompt="Adresse postale de la ressource."
+    ),
+    Column(
+        RESOURCE["commune"].excel_header, "commune", "text", 18, prompt="Commune où se trouve la ressource."
+    ),
+    Column(
+        RESOURCE["insee_code"].excel_header,
+        "insee_code",
+        "textcode",
+        10,
+        prompt="Code INSEE de la commune (5 caractères, ex. 09225).",
+    ),
+    Column(RESOURCE["phone"].excel_header, "phone", "textcode", 14, prompt="Numéro de téléphone."),
+    Column(RESOURCE["email"].excel_header, "email", "text", 26, prompt="Adresse électronique."),
+    Column(RESOURCE["contact_name"].excel_header, "contact_name", "text", 20, prompt="Personne à contacter."),
+    Column(RESOURCE["finess"].excel_header, "finess", "textcode", 11, prompt="Numéro FINESS (9 caractères)."),
+    Column(
+        RESOURCE["discipline_code"].excel_header,
+        "discipline_code",
+        "textcode",
+        10,
+        prompt="Code de discipline d'équipement (ex. 963).",
+    ),
+    Column(
+        RESOURCE["verified_on"].excel_header,
+        "verified_on",
+        "date",
+        11,
+        prompt="Date de la dernière vérification (jj/mm/aaaa).",
+    ),
+    Column(RESOURCE["notes"].excel_header, "notes", "text", 40, prompt="Remarques libres sur la ressource."),
 )
 RESOURCE_COLUMNS = with_registry(RESOURCE, _RESOURCE_COLUMNS, skip=("source",))
+_NUMBER = "Un nombre (1 234,5 ou 1234.5)."
 INDICATOR_COLUMNS = (
-    Column(INDICATOR["code"].excel_header, "code", "text", 12),
-    Column(INDICATOR["label"].excel_header, "label", "text", 40),
-    Column(INDICATOR["action"].excel_header, "action", "text", 10),
-    Column(INDICATOR["objective"].excel_header, "objective", "text", 12, "objective"),
-    Column(INDICATOR["unit"].excel_header, "unit", "text", 12),
-    Column(INDICATOR["periodicity"].excel_header, "periodicity", "text", 13, "periodicity"),
-    Column(INDICATOR["baseline"].excel_header, "baseline", "number", 10),
-    Column(INDICATOR["target"].excel_header, "target", "number", 10),
-    Column(INDICATOR_VALUE["period"].excel_header, "period", "textcode", 10),
-    Column(INDICATOR_VALUE["value"].excel_header, "value", "number", 10),
+    Column(
+        INDICATOR["code"].excel_header,
+        "code",
+        "text",
+        12,
+        prompt="Code de l'indicateur. Nouvelle valeur : une nouvelle ligne avec ce code et la période.",
+    ),
+    Column(INDICATOR["label"].excel_header, "label", "text", 40, prompt="Intitulé de l'indicateur."),
+    Column(
+        INDICATOR["action"].excel_header,
+        "action",
+        "text",
+        10,
+        prompt="Code de l'action suivie (ex. ACT-012), ou vide pour un indicateur d'objectif.",
+    ),
+    Column(
+        INDICATOR["objective"].excel_header,
+        "objective",
+        "text",
+        12,
+        "objective",
+        prompt="Code de l'objectif (liste ; intitulés : feuille « Objectifs »).",
+    ),
+    Column(INDICATOR["unit"].excel_header, "unit", "text", 12, prompt="Unité de mesure (patients, %, €…)."),
+    Column(
+        INDICATOR["periodicity"].excel_header,
+        "periodicity",
+        "text",
+        13,
+        "periodicity",
+        prompt="Choisissez dans la liste.",
+    ),
+    Column(INDICATOR["baseline"].excel_header, "baseline", "number", 10, prompt=_NUMBER),
+    Column(INDICATOR["target"].excel_header, "target", "number", 10, prompt=_NUMBER),
+    Column(
+        INDICATOR_VALUE["period"].excel_header,
+        "period",
+        "textcode",
+        10,
+        prompt="2024, 2024-T1, 2024-S1 ou 2024-03.",
+    ),
+    Column(INDICATOR_VALUE["value"].excel_header, "value", "number", 10, prompt="La valeur de la période."),
 )
 INDICATOR_LEVEL = ("label", "action", "objective", "unit", "periodicity", "baseline", "target")
 
@@ -156,13 +333,38 @@ def record_cells(rec: Record, record: Any) -> dict[str, Any]:
     return {f.name: f.cell_value(getattr(record, f.name)) for f in rec if hasattr(record, f.name)}
 
 
-def action_cells(a: Any, today: date) -> dict[str, Any]:
-    """An action's cells by field (and read-only headers), as written in both sheets."""
-    return {**record_cells(ACTION, a), "En retard": "Oui" if a.is_late(today) else None}
+def organisation_labels(organisations: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    """How each organisation is written in the cells and the drop-down lists: its name, which the
+    importer reads back (`importers.excel.resolve`); « Nom (CODE) » when the name alone would not
+    say which one (two of the same name, a name that is another's code), its code if unnamed."""
+    pairs = list(organisations)
+    codes = {fold(code) for code, _name in pairs}
+    named = Counter(fold(name) for _code, name in pairs if name)
+    return {
+        code: name
+        if name and named[fold(name)] == 1 and fold(name) not in codes - {fold(code)}
+        else (f"{name} ({code})" if name else code)
+        for code, name in pairs
+    }
 
 
-def resource_cells(r: Any) -> dict[str, Any]:
-    return record_cells(RESOURCE, r)
+def action_cells(a: Any, today: date, labels: dict[str, str]) -> dict[str, Any]:
+    """An action's cells by field (and read-only headers), as written in both sheets; the pilot
+    by its name (`labels`), its code beside it."""
+    return {
+        **record_cells(ACTION, a),
+        "lead": labels.get(a.lead, a.lead) if a.lead else None,
+        LEAD_CODE: a.lead,
+        "En retard": "Oui" if a.is_late(today) else None,
+    }
+
+
+def resource_cells(r: Any, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        **record_cells(RESOURCE, r),
+        "carrier": labels.get(r.carrier, r.carrier) if r.carrier else None,
+        CARRIER_CODE: r.carrier,
+    }
 
 
 def indicator_cells(i: Any) -> dict[str, Any]:
@@ -228,6 +430,7 @@ class ExchangeWriter:
         self.done = 0
         self.list_ranges: dict[str, str] = {}
         self.truncated = 0
+        self.labels = organisation_labels(data.organisations)
 
     def _indicator_rows(self) -> int:
         return sum(max(1, self.data.periods.get(i.code, 0)) for i in self.data.indicators)
@@ -258,7 +461,7 @@ class ExchangeWriter:
             ACTION_COLUMNS,
             "action",
             (
-                (action_cells(a, self.today), a.version)
+                (action_cells(a, self.today, self.labels), a.version)
                 for a in iter_actions(self.conn, self.data.department, self.data.action_codes)
             ),
         )
@@ -267,7 +470,7 @@ class ExchangeWriter:
             resources,
             RESOURCE_COLUMNS,
             "resource",
-            ((resource_cells(r), r.version) for r in self.data.resources),
+            ((resource_cells(r, self.labels), r.version) for r in self.data.resources),
         )
         self._write_objectives(objectives)
         self._write_resource_journal(resource_journal)
@@ -301,59 +504,52 @@ class ExchangeWriter:
         for index, column in enumerate(columns):
             safe.write(0, index, column.header, self.styles.header)
             safe.widths[index] = max(column.width or 8, len(column.header) + 2)
-            if column.choices:
-                self._validate_list(sheet, index, column)
-            if column.style == "percent":
-                sheet.data_validation(
-                    1,
-                    index,
-                    LAST_ROW,
-                    index,
-                    {
-                        "validate": "decimal",
-                        "criteria": "between",
-                        "minimum": 0,
-                        "maximum": 100,
-                        "error_title": "Avancement",
-                        "error_message": "Un pourcentage entre 0 et 100.",
-                        "error_type": "warning",
-                    },
-                )
-            elif column.style == "date":
-                sheet.data_validation(
-                    1,
-                    index,
-                    LAST_ROW,
-                    index,
-                    {
-                        "validate": "date",
-                        "criteria": "between",
-                        "minimum": date(2000, 1, 1),
-                        "maximum": date(2100, 12, 31),
-                        "error_title": "Date",
-                        "error_message": "Une date jj/mm/aaaa.",
-                        "error_type": "warning",
-                    },
-                )
+            options = self._validation(column)
+            if options is not None:
+                sheet.data_validation(1, index, LAST_ROW, index, options)
         sheet.set_row(0, 30)
         sheet.freeze_panes(1, 1)
         return safe
 
-    def _validate_list(self, sheet: Any, index: int, column: Column) -> None:
+    def _validation(self, column: Column) -> dict[str, Any] | None:
+        """The column's data validation: its list, or the range of its values, and its prompt."""
+        options: dict[str, Any] = {"validate": "any"}
         source = self.list_ranges.get(column.choices or "")
-        if not source:
-            return
-        options: dict[str, Any] = {"validate": "list", "source": source}
-        if not column.strict:
-            options.update(
-                error_type="information",
-                error_title=column.header,
-                error_message="Valeur hors liste : vérifiez-la (plusieurs codes : séparez-les par des "
-                "virgules).",
-            )
-        else:
-            options.update(error_title=column.header, error_message="Choisissez une valeur de la liste.")
-        sheet.data_validation(1, index, LAST_ROW, index, options)
+        if source:
+            options = {"validate": "list", "source": source, "error_title": column.header[:32]}
+            if column.strict:
+                options["error_message"] = "Choisissez une valeur de la liste."
+            else:
+                options.update(
+                    error_type="information",
+                    error_message="Valeur hors liste : vérifiez-la (plusieurs : séparez-les par des "
+                    "virgules).",
+                )
+        elif column.style == "percent":
+            options = {
+                "validate": "decimal",
+                "criteria": "between",
+                "minimum": 0,
+                "maximum": 100,
+                "error_title": "Avancement",
+                "error_message": "Un pourcentage entre 0 et 100.",
+                "error_type": "warning",
+            }
+        elif column.style == "date":
+            options = {
+                "validate": "date",
+                "criteria": "between",
+                "minimum": date(2000, 1, 1),
+                "maximum": date(2100, 12, 31),
+                "error_title": "Date",
+                "error_message": (column.prompt or "Une date jj/mm/aaaa.")[:255],
+                "error_type": "warning",
+            }
+        if column.prompt:
+            options.update(input_title=column.header[:32], input_message=column.prompt[:255])
+        elif options["validate"] == "any":
+            return None
+        return options
 
     def _finish(self, safe: SafeSheet, columns: tuple[Column, ...], rows: int, sheet: Any) -> None:
         styles = {i: self.styles.cell[c.style] for i, c in enumerate(columns)}
@@ -362,6 +558,7 @@ class ExchangeWriter:
             sheet.set_column(index, index, min(width + 1, 60), styles[index])
         sheet.autofilter(0, 0, max(rows, 1), len(columns) - 1)
         sheet.protect("", _PROTECTION)
+        self._print(sheet, sheet.name, area=(rows, len(columns)))
         self.truncated += safe.truncated
 
     def _write_records(
@@ -438,17 +635,18 @@ class ExchangeWriter:
             "resource_status": ("Statut de ressource", list(RESOURCE_STATUS_LABELS.values())),
             "periodicity": ("Périodicité", [p.label for p in Periodicity]),
             "territory": ("Territoire (code)", [c for c, _ in data.territories]),
-            "organisation": ("Organisation (code)", [c for c, _ in data.organisations]),
+            "organisation": ("Organisation", [self.labels[c] for c, _ in data.organisations]),
             "objective": ("Objectif (code)", [o.code for o in data.objectives]),
         }
 
     def _write_lists(self, sheet: Any) -> None:
         safe = SafeSheet(self.formats, sheet)
         lists = self._list_values()
-        names = {
-            "territory": [n for _, n in self.data.territories],
-            "organisation": [n for _, n in self.data.organisations],
-            "objective": [o.title for o in self.data.objectives],
+        # Beside each list, what it does not show: the names of the codes, the codes of the names.
+        beside = {
+            "territory": ("Territoire (nom)", [n for _, n in self.data.territories]),
+            "organisation": ("Organisation (code)", [c for c, _ in self.data.organisations]),
+            "objective": ("Objectif (intitulé)", [o.title for o in self.data.objectives]),
         }
         column = 0
         columns: list[list[Any]] = []
@@ -459,8 +657,8 @@ class ExchangeWriter:
                 letter = xl_col_to_name(column)
                 self.list_ranges[key] = f"=Listes!${letter}$2:${letter}${len(values) + 1}"
             column += 1
-            if key in names:
-                columns.append([header.replace("(code)", "(nom)"), *names[key]])
+            if key in beside:
+                columns.append([beside[key][0], *beside[key][1]])
                 column += 1
         height = max(len(c) for c in columns)
         for row in range(height):
@@ -471,24 +669,55 @@ class ExchangeWriter:
             sheet.set_column(index, index, min(max(safe.widths.get(index, 8) + 2, 10), 50))
         sheet.freeze_panes(1, 0)
         sheet.protect("", _PROTECTION)
+        self._print(sheet, SHEET_LISTS, area=(height - 1, len(columns)))
+
+    def _reference_table(
+        self,
+        sheet: Any,
+        title: str,
+        headers: list[str],
+        rows: Iterable[list[Any]],
+        widths: tuple[float, ...],
+    ) -> None:
+        """A protected sheet for reading: wrapped cells, each row as high as its text (set before
+        the row is streamed), filters, printed fitted to the page width."""
+        safe = SafeSheet(self.formats, sheet)
+        for index, width in enumerate(widths):
+            sheet.set_column(index, index, width)
+        sheet.set_row(
+            0, row_height(max(wrapped_lines(h, w, bold=True) for h, w in zip(headers, widths, strict=True)))
+        )
+        safe.write_row(0, headers, [self.styles.header] * len(headers))
+        count = 0
+        for count, values in enumerate(rows, 1):
+            lines = max(
+                (wrapped_lines(v, w) for v, w in zip(values, widths, strict=True) if isinstance(v, str)),
+                default=1,
+            )
+            if lines > 1:
+                sheet.set_row(count, row_height(lines))
+            safe.write_row(count, values, [self.styles.wrap] * len(headers))
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(count, 1), len(headers) - 1)
+        sheet.protect("", _PROTECTION)
+        self._print(sheet, title)
 
     def _write_objectives(self, sheet: Any) -> None:
-        safe = SafeSheet(self.formats, sheet)
-        headers = [
-            "Engagement",
-            "Intitulé de l'engagement",
-            "Défi",
-            "Intitulé du défi",
-            "Code",
-            "N°",
-            "Intitulé",
-            "Actions",
-        ]
-        safe.write_row(0, headers, [self.styles.header] * len(headers))
         counts = self.data.objective_counts
-        for row, o in enumerate(self.data.objectives, 1):
-            safe.write_row(
-                row,
+        self._reference_table(
+            sheet,
+            SHEET_OBJECTIVES,
+            [
+                "Engagement",
+                "Intitulé de l'engagement",
+                "Défi",
+                "Intitulé du défi",
+                "Code",
+                "N°",
+                "Intitulé",
+                "Actions",
+            ],
+            (
                 [
                     o.engagement_code,
                     o.engagement_title,
@@ -498,24 +727,20 @@ class ExchangeWriter:
                     o.number,
                     o.title,
                     counts.get(o.code, 0),
-                ],
-                [self.styles.wrap] * len(headers),
-            )
-        for index in range(len(headers)):
-            sheet.set_column(index, index, min(max(safe.widths.get(index, 8) + 2, 8), 60))
-        sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, max(len(self.data.objectives), 1), len(headers) - 1)
-        sheet.protect("", _PROTECTION)
+                ]
+                for o in self.data.objectives
+            ),
+            (11, 36, 8, 36, 11, 5, 50, 8),
+        )
 
     def _write_resource_journal(self, sheet: Any) -> None:
         """Who changed which resource, when, from what to what (for reading; not imported)."""
-        safe = SafeSheet(self.formats, sheet)
-        headers = ["Quand", "Qui", "Ressource", "Nom", "Quoi", "Avant", "Après", "Source", "Commentaire"]
-        safe.write_row(0, headers, [self.styles.header] * len(headers))
         lines = resource_journal_lines(self.conn, self.data.department)
-        for row, line in enumerate(reversed(lines), 1):
-            safe.write_row(
-                row,
+        self._reference_table(
+            sheet,
+            SHEET_RESOURCE_JOURNAL,
+            ["Quand", "Qui", "Ressource", "Nom", "Quoi", "Avant", "Après", "Source", "Commentaire"],
+            (
                 [
                     f"{line.at.astimezone():%d/%m/%Y %H:%M}",
                     line.author,
@@ -526,37 +751,57 @@ class ExchangeWriter:
                     line.new_text,
                     line.source,
                     line.comment,
-                ],
-                [self.styles.wrap] * len(headers),
-            )
-        for index, width in enumerate((16, 14, 12, 30, 16, 24, 24, 18, 40)):
-            sheet.set_column(index, index, width)
-        sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, max(len(lines), 1), len(headers) - 1)
-        sheet.protect("", _PROTECTION)
+                ]
+                for line in reversed(lines)
+            ),
+            (16, 14, 12, 30, 16, 24, 24, 18, 40),
+        )
 
     def _write_readme(self, sheet: Any) -> None:
+        """What the workbook holds (each count is its sheet's rows) and how to edit it."""
         safe = SafeSheet(self.formats, sheet, max_width=110)
         s = self.styles
         d = self.data
+        indicator_rows = self._indicator_rows()
         lines: list[tuple[str, Any]] = [
             (f"Suivi du schéma territorial de santé — {d.department} {d.department_name}", s.title),
+            (f"Exporté le {d.exported_at:%d/%m/%Y à %H:%M} par {self.author}.", None),
+            ("", None),
+            ("Ce que contient ce classeur", s.bold),
+            (f"• « {SHEET_ACTIONS} » : {_count(len(d.action_codes), 'ligne')}, une par action.", s.wrap),
             (
-                f"Exporté le {d.exported_at:%d/%m/%Y à %H:%M} par {self.author} : "
-                f"{len(d.action_codes)} actions, {len(d.indicators)} indicateurs, "
-                f"{len(d.resources)} ressources aidants/répit.",
-                None,
+                f"• « {SHEET_INDICATORS} » : {_count(indicator_rows, 'ligne')} pour "
+                f"{_count(len(d.indicators), 'indicateur')} (une ligne par période renseignée, "
+                f"{_count(d.value_count, 'valeur')} en tout).",
+                s.wrap,
+            ),
+            (
+                f"• « {SHEET_RESOURCES} » : {_count(len(d.resources), 'ligne')}, une par ressource "
+                "aidants/répit.",
+                s.wrap,
+            ),
+            (
+                f"• « {SHEET_OBJECTIVES} » : {_count(len(d.objectives), 'objectif')} du schéma ; "
+                f"« {SHEET_RESOURCE_JOURNAL} » et « {SHEET_LISTS} » : pour référence.",
+                s.wrap,
             ),
             ("", None),
             ("Ce que vous pouvez modifier", s.bold),
             (
                 "• Feuilles « Actions », « Indicateurs » et « Ressources » : toutes les cellules blanches "
-                "(intitulés, statuts, avancement, dates, budgets, commentaires…).",
+                "(intitulés, statuts, avancement, dates, budgets, commentaires…). Une bulle d'aide dit "
+                "ce qu'attend chaque colonne quand vous sélectionnez une cellule.",
                 s.wrap,
             ),
             (
                 "• La colonne « Code » (grisée) est protégée : c'est elle qui relie chaque ligne à la base. "
                 "Ne la modifiez pas et ne copiez pas une ligne sur une autre.",
+                s.wrap,
+            ),
+            (
+                "• Pilote et Porteur : choisissez l'organisation par son nom dans la liste déroulante. "
+                f"Les colonnes grisées « {LEAD_CODE} » et « {CARRIER_CODE} » rappellent son code à "
+                "l'export ; elles ne sont pas lues à l'import (seul le nom compte).",
                 s.wrap,
             ),
             (
@@ -566,8 +811,7 @@ class ExchangeWriter:
             ),
             (
                 "• Pour saisir une nouvelle valeur d'indicateur, ajoutez une ligne avec le code de "
-                "l'indicateur "
-                "et la période (2024, 2024-T1, 2024-S1 ou 2024-03).",
+                "l'indicateur et la période (2024, 2024-T1, 2024-S1 ou 2024-03).",
                 s.wrap,
             ),
             (
@@ -580,17 +824,17 @@ class ExchangeWriter:
                 s.wrap,
             ),
             (
-                "• Les feuilles « Objectifs », « Journal des ressources » et « Listes » sont là pour "
-                "référence (protégées, sans mot "
-                "de passe : "
-                "Révision › Ôter la protection si vous devez trier).",
+                "• Les feuilles « Objectifs », « Journal des ressources » et « Listes » sont protégées, sans "
+                "mot de passe (Révision › Ôter la protection si vous devez trier).",
                 s.wrap,
             ),
             ("", None),
             ("Ce qui est accepté", s.bold),
             (
-                "Dates en jj/mm/aaaa ; avancement en 50, 50 % ou 0,5 ; statuts sans accents ni majuscules, "
-                "et « terminé », « fait » pour Réalisée ; nombres saisis comme du texte ; lignes vides.",
+                "Dates en jj/mm/aaaa, ou un mois (« mai 2025 ») ou une année (« 2025 ») pour le début et "
+                "l'échéance ; avancement en 50, 50 % ou 0,5 ; statuts sans accents ni majuscules, et "
+                "« terminé », « fait » pour Réalisée ; nombres saisis comme du texte ; lignes vides ; "
+                "organisations, territoires et objectifs par leur code ou leur nom.",
                 s.wrap,
             ),
             ("", None),
@@ -601,24 +845,53 @@ class ExchangeWriter:
             ("Type de ressource : " + ", ".join(RESOURCE_TYPES), s.wrap),
             ("Public : " + ", ".join(AUDIENCES), s.wrap),
             ("Périodicité : " + ", ".join(p.label for p in Periodicity), s.wrap),
-            ("Codes des territoires, organisations et objectifs : feuille « Listes ».", s.wrap),
+            ("Noms et codes des organisations, territoires et objectifs : feuille « Listes ».", s.wrap),
             ("", None),
             ("Pour le renvoyer", s.bold),
             (
                 "Enregistrez au format « Classeur Excel (.xlsx) » (LibreOffice : « Excel 2007-365 »), "
                 "sans mot de passe, sans renommer les feuilles ni la feuille masquée, puis renvoyez le "
                 "fichier à la délégation. Plusieurs personnes peuvent travailler chacune sur sa copie : "
-                "les classeurs sont importés l'un après "
-                "l'autre et seules les modifications en conflit sont signalées.",
+                "les classeurs sont importés l'un après l'autre et seules les modifications en conflit "
+                "sont signalées.",
                 s.wrap,
             ),
-            (f"À la délégation : suivi-sts import FICHIER.xlsx (ajoutez --dry-run pour un aperçu).", s.wrap),  # noqa: F541
+            ("À la délégation : suivi-sts import FICHIER.xlsx (ajoutez --dry-run pour un aperçu).", s.wrap),
         ]
+        width = 110
+        sheet.set_column(0, 0, width)
         for row, (text, fmt) in enumerate(lines):
+            # Rows are streamed (constant memory): a row's height is set before its cell.
+            if fmt is s.wrap:
+                sheet.set_row(row, row_height(wrapped_lines(text, width)))
             safe.write(row, 0, text, fmt)
-        sheet.set_column(0, 0, 110)
         sheet.hide_gridlines(2)
+        self._print(sheet, "Lisez-moi", None)
+        sheet.fit_to_pages(1, 1)
         sheet.protect("", _PROTECTION)
+
+    def _print(
+        self, sheet: Any, title: str, header_row: int | None = 0, area: tuple[int, int] | None = None
+    ) -> None:
+        """A4 landscape, fitted to the page width, the header row on every page; `area`: the rows
+        and columns printed (a long text running past the last column is not)."""
+        d = self.data
+        if area is not None:
+            sheet.print_area(0, 0, max(area[0], 1), area[1] - 1)
+        sheet.set_landscape()
+        sheet.set_paper(9)
+        sheet.fit_to_pages(1, 0)
+        if header_row is not None:
+            sheet.repeat_rows(header_row)
+        sheet.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+        place = f"{d.department} {d.department_name}".replace("&", "&&")
+        sheet.set_header(f"&L{place}&C&B{title.replace('&', '&&')}&R{d.exported_at:%d/%m/%Y}")
+        sheet.set_footer("&LSuivi STS — classeur d'échange&RPage &P / &N")
+
+
+def _count(number: int, noun: str) -> str:
+    """« 1 ligne », « 65 lignes », « 0 valeur »."""
+    return f"{number} {noun}{'s' if number > 1 else ''}"
 
 
 _PROTECTION = {

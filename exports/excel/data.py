@@ -25,8 +25,8 @@ from store.models import (
     Organisation,
     Territory,
 )
-from store.reference import read_care_offer
 from store.resources import ResourceData
+from store.views.care_offer import CareOfferLine, care_offer_lines
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ class ExportData:
     territories: list[tuple[str, str]] = field(default_factory=list)
     #: Territory code → kind ("departement" or "bassin"), for coverage (store.figures).
     territory_kinds: dict[str, str] = field(default_factory=dict)
-    care_offer: list[dict[str, object]] = field(default_factory=list)
+    #: The care offer as the app's screen shows it (existing, target, gap).
+    care_offer: list[CareOfferLine] = field(default_factory=list)
     #: Streamed exports (the exchange workbook): what is known without loading every record.
     action_codes: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
@@ -187,5 +188,5 @@ def load(
     data.territories = [(code, title) for code, title, _kind in rows]
     data.territory_kinds = {code: kind for code, _title, kind in rows}
     if care_offer:
-        data.care_offer = read_care_offer(conn, department)
+        data.care_offer = care_offer_lines(conn, department)
     return data

@@ -81,6 +81,8 @@ READ_ONLY_HEADERS = frozenset(
     header_key(h)
     for h in (
         "En retard",
+        "Code du pilote",
+        "Code du porteur",
         "Engagement",
         "Défi",
         "Intitulé de l'objectif",

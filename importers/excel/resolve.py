@@ -19,6 +19,9 @@ from store.fields import RECORDS, REF_ACTION, REF_OBJECTIVE, REF_ORGANISATION, R
 from store.models import Objective, Organisation, Territory
 from store.vocab import fold
 
+#: « Nom (CODE) »: a name followed by its code in brackets.
+_NAMED_CODE = re.compile(r"^.+\(([^()]+)\)\s*$", re.DOTALL)
+
 
 @dataclass
 class CodeIndex:
@@ -51,9 +54,12 @@ class CodeIndex:
         return cls(what, by_code, by_fold, lengths)
 
     def find(self, text: str) -> str:
-        """The code that `text` names: the code itself, in any case and accents, its name, or
-        a number that lost its leading zeros in Excel ("9" for "09")."""
+        """The code that `text` names: the code itself, in any case and accents, its name, « Nom
+        (CODE) » (the exchange workbook's form when names alone are ambiguous), or a number that
+        lost its leading zeros in Excel ("9" for "09")."""
         found = self.by_code.get(text) or self.by_fold.get(fold(text))
+        if found is None and (named := _NAMED_CODE.match(text)):
+            found = self.by_code.get(named.group(1).strip())
         if found is None and text.isdigit():
             found = next(
                 (self.by_code[text.zfill(n)] for n in self.digit_lengths if text.zfill(n) in self.by_code),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, select
@@ -288,11 +288,7 @@ class ActionList:
         if c.late_only:
             query = query.where(A.c.due_date < today, A.c.status.in_(OPEN_STATUSES))
         if c.due_within_days is not None:
-            query = query.where(
-                A.c.due_date >= today,
-                A.c.due_date <= today + timedelta(days=c.due_within_days),
-                A.c.status.in_(OPEN_STATUSES),
-            )
+            query = query.where(figures.due_soon_clause(A.c.status, A.c.due_date, today, c.due_within_days))
         return query.order_by(*order)
 
     def _build_texts(self, conn: Connection) -> dict[int, str]:

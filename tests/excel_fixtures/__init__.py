@@ -176,6 +176,11 @@ def soffice() -> str | None:
 
 def libreoffice_round_trip(source: Path, folder: Path) -> Path:
     """Open and save `source` with LibreOffice headless (as a person saving from Calc)."""
+    return libreoffice_convert(source, folder, "xlsx:Calc MS Excel 2007 XML")
+
+
+def libreoffice_convert(source: Path, folder: Path, target: str) -> Path:
+    """`source` converted by LibreOffice headless to `target` ("pdf", "xlsx:…"), in `folder`/lo."""
     binary = soffice()
     assert binary is not None
     out = folder / "lo"
@@ -187,16 +192,16 @@ def libreoffice_round_trip(source: Path, folder: Path) -> Path:
             f"-env:UserInstallation=file://{profile}",
             "--headless",
             "--convert-to",
-            "xlsx:Calc MS Excel 2007 XML",
+            target,
             "--outdir",
             str(out),
             str(source),
         ],
         check=True,
         capture_output=True,
-        timeout=180,
+        timeout=300,
     )
-    return out / source.name
+    return out / f"{source.stem}.{target.split(':')[0]}"
 
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
