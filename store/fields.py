@@ -69,13 +69,18 @@ class Field:
         return self.header or self.label
 
     @property
-    def form_label(self) -> str:
-        """The label above its form field, with the expected writing where it helps."""
+    def writing(self) -> str | None:
+        """The expected writing, where it helps: « JJ/MM/AAAA, mois AAAA ou AAAA » for a date."""
         if self.widget != "date":
-            return self.label
+            return None
         if self.parse is p.parse_precise_date:
-            return f"{self.label} (JJ/MM/AAAA, mois AAAA ou AAAA)"
-        return f"{self.label} (JJ/MM/AAAA)"
+            return "JJ/MM/AAAA, mois AAAA ou AAAA"
+        return "JJ/MM/AAAA"
+
+    @property
+    def form_label(self) -> str:
+        """The label with the expected writing, where it helps (an Excel input prompt)."""
+        return f"{self.label} ({self.writing})" if self.writing else self.label
 
     @property
     def yaml(self) -> str:

@@ -94,7 +94,8 @@ class RecordForm(VerticalScroll):
 
     def _field(self, name: str) -> ComposeResult:
         field = self.record[name]
-        yield Label(field.form_label, classes="field-label")
+        # the label alone (a narrow column holds it whole); the writing expected is in the field
+        yield Label(field.label, classes="field-label")
         yield self._control(field)
         yield Static("", id=f"error-{name}", classes="field-error")
 
@@ -110,7 +111,9 @@ class RecordForm(VerticalScroll):
             return Checklist(*options, noun=field_noun(field), id=field.name)
         if field.widget == "readonly":
             return Static("", id=field.name, classes="field-readonly")
-        return Input(id=field.name)
+        control = Input(id=field.name, placeholder=field.writing or "")
+        control.tooltip = field.writing
+        return control
 
     def control(self, name: str) -> Widget:
         """The widget that edits field `name`."""
