@@ -153,9 +153,16 @@ def _run_app(target: str, department: str | None) -> int:
 
     path = sqlite_path(normalise_url(target))
     if path is None:  # the server: reached (password asked, failure said) before the screens
+        from store import server
         from store.database import open_store
 
-        open_store(target).dispose()
+        try:
+            open_store(target).dispose()
+        except server.ServerUnreachable as failure:
+            if not failure.transient:  # trying again would not help: said in French, exit 2
+                raise
+            # out of reach for now: the app starts, says so in a banner and tries again
+        server.set_password_prompt(None)  # no terminal prompt under the screens
     if path is not None and not path.exists():
         print(f"Première ouverture : création de « {path} » avec le schéma de l'Ariège…", file=sys.stderr)
         initialise(target).store.dispose()
