@@ -78,10 +78,12 @@ def app_schema(url: str | URL) -> str:
 
 
 def connect_args() -> dict[str, Any]:
-    """libpq settings of every connection: a connection timeout, and TCP keepalives so that a
-    server gone silent is noticed."""
+    """libpq settings of every connection: a connection timeout, TCP keepalives so that a
+    server gone silent is noticed, and data left unacknowledged no longer than the timeout (a
+    network cut under a query in progress)."""
     return {
         "connect_timeout": timeout_s(),
+        "tcp_user_timeout": timeout_s() * 1000,
         "keepalives": 1,
         "keepalives_idle": 30,
         "keepalives_interval": 10,

@@ -104,7 +104,7 @@ class SuiviStsApp(App[int]):
         Binding(
             "ctrl+r",
             "reconnect",
-            "Réessayer",
+            "Reconnecter",
             tooltip="Se reconnecter tout de suite au serveur injoignable",
         ),
         Binding(
@@ -150,7 +150,14 @@ class SuiviStsApp(App[int]):
     #: Delays between attempts (tests shorten them).
     retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S
 
-    def __init__(self, opener: StoreOpener, *, author: str | None = None, today: date | None = None) -> None:
+    def __init__(
+        self,
+        opener: StoreOpener,
+        *,
+        author: str | None = None,
+        today: date | None = None,
+        unreachable: StoreError | None = None,
+    ) -> None:
         use_french_bindings()
         use_readable_toggles()
         super().__init__()
@@ -162,6 +169,8 @@ class SuiviStsApp(App[int]):
         self._wanted_mode: str | None = None
         self._retry_timer: Timer | None = None
         self._attempts = 0
+        #: The server found out of reach just before (command line): the banner at once.
+        self._unreachable = unreachable
 
     @property
     def service(self) -> StoreService:
@@ -181,6 +190,9 @@ class SuiviStsApp(App[int]):
             loop.add_signal_handler(signal.SIGHUP, self.terminal_closed, 1)
             loop.add_signal_handler(signal.SIGTERM, self.terminal_closed, INTERRUPTED)
         self.push_screen(StartupScreen(self.opener.label))
+        if self._unreachable is not None:  # no second wait for the same silence: retry later
+            self._retry_later(self._unreachable)
+            return
         # once the first frame is out: importing the store layer in a thread would slow it down
         self.set_timer(FIRST_PAINT_S, self.open_store)
 
@@ -490,6 +502,9 @@ class SuiviStsApp(App[int]):
         if event.worker.group == "open" and _unreachable(event.worker.error):
             self._retry_later(cast("StoreError", event.worker.error))  # the start-up screen's banner
             return
+        if event.worker.group == "reconnect":  # unexpected: said in the dialog, and tried again later
+            trouble = self.connection_trouble
+            self._retry_later(StoreError(trouble.reason if trouble else "Serveur injoignable."))
         if event.worker.group == "open":  # no store: nothing to show but why, then leave
             error = event.worker.error
             message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__} : {error}"
@@ -562,6 +577,8 @@ def make_app(
     department: str | None = None,
     author: str | None = None,
     today: date | None = None,
+    unreachable: StoreError | None = None,
 ) -> SuiviStsApp:
-    """Build the app on a store (tests pass a temporary file, so nothing touches user data)."""
-    return SuiviStsApp(StoreOpener(db, department), author=author, today=today)
+    """Build the app on a store (tests pass a temporary file, so nothing touches user data);
+    `unreachable`: the server was just found out of reach (the app starts with the banner)."""
+    return SuiviStsApp(StoreOpener(db, department), author=author, today=today, unreachable=unreachable)

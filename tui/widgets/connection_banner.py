@@ -33,10 +33,15 @@ class ConnectionTrouble:
 
 
 class ConnectionBanner(Static):
-    """« Serveur injoignable — why. Nouvelle tentative dans N s — Ctrl+R : réessayer maintenant. »
+    """« Serveur injoignable — why » then « Nouvelle tentative dans N s — Ctrl+R : maintenant. »
 
     Follows the app's `connection_trouble` reactive when the app has one (so every screen's
     banner agrees), else its own `trouble`; counts down each second while shown.
+    """
+
+    DEFAULT_CSS = """
+    ConnectionBanner { display: none; height: auto; }
+    ConnectionBanner.-lost { display: block; }
     """
 
     trouble: reactive[ConnectionTrouble | None] = reactive(None, always_update=True)
@@ -46,7 +51,6 @@ class ConnectionBanner(Static):
         self._ticker: Timer | None = None
 
     def on_mount(self) -> None:
-        self.display = False
         if hasattr(self.app, APP_ATTRIBUTE):
             self.watch(self.app, APP_ATTRIBUTE, self._follow, init=True)
 
@@ -54,7 +58,7 @@ class ConnectionBanner(Static):
         self.trouble = trouble
 
     def watch_trouble(self, trouble: ConnectionTrouble | None) -> None:
-        self.display = trouble is not None
+        self.set_class(trouble is not None, "-lost")
         if trouble is None:
             if self._ticker is not None:
                 self._ticker.stop()
@@ -71,11 +75,11 @@ class ConnectionBanner(Static):
 
     @staticmethod
     def text_for(trouble: ConnectionTrouble) -> str:
-        """What the banner says (two short sentences, readable at 80 columns)."""
+        """What the banner says: the reason, then when the next attempt comes (one line at 80 columns)."""
         seconds = trouble.retry_in_s()
         when = (
             "Nouvelle tentative en cours…"
             if seconds is None
-            else f"Nouvelle tentative dans {seconds} s — {RETRY_KEY} : réessayer maintenant."
+            else f"Nouvelle tentative dans {seconds} s — {RETRY_KEY} : maintenant."
         )
-        return f"Serveur injoignable — {trouble.reason}\n{when} Vos saisies restent à l'écran."
+        return f"Serveur injoignable — {trouble.reason}\n{when} Vos saisies sont gardées."
