@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -221,3 +222,33 @@ def test_only_a_failure_that_may_pass_is_retried() -> None:
     for detail, transient in said.items():
         failure = connection_failure(Exception(detail), url)
         assert failure is not None and failure.transient is transient, detail
+
+
+def test_the_command_line_opens_the_app_on_a_server_out_of_reach_but_not_on_a_refusal(
+    server_url: str, proxy: TcpProxy, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tui.app
+    from tui.cli import main
+
+    started: list[BaseException | None] = []
+
+    class Started:
+        return_code = 0
+
+        def run(self) -> None:
+            pass
+
+    def fake_make_app(db: str, **options: object) -> Started:
+        started.append(cast("BaseException | None", options.get("unreachable")))
+        return Started()
+
+    monkeypatch.setattr(tui.app, "make_app", fake_make_app)
+    proxy.cut()
+    assert main(["--db", through(server_url, proxy)]) == 0
+    assert len(started) == 1 and "refuse la connexion" in str(started[0])  # the banner at once
+
+    parts = urlsplit(server_url)
+    unknown = urlunsplit((parts.scheme, parts.netloc, "/pas_de_base_h12", "", ""))
+    assert main(["--db", unknown]) == 2
+    assert len(started) == 1  # no app: retrying would not help
+    assert "n'existe pas" in capsys.readouterr().err
