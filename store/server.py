@@ -35,7 +35,15 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class ServerUnreachable(StoreError):
-    """The server could not be reached or refused the connection (message in French)."""
+    """The server could not be reached or refused the connection (message in French).
+
+    `transient`: trying again later may succeed (server stopped or silent, network down,
+    connection cut); not so for a refused identity, an unknown database or a TLS requirement.
+    """
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class UnsafeServer(StoreError):
@@ -70,10 +78,12 @@ def app_schema(url: str | URL) -> str:
 
 
 def connect_args() -> dict[str, Any]:
-    """libpq settings of every connection: a connection timeout, and TCP keepalives so that a
-    server gone silent is noticed."""
+    """libpq settings of every connection: a connection timeout, TCP keepalives so that a
+    server gone silent is noticed, and data left unacknowledged no longer than the timeout (a
+    network cut under a query in progress)."""
     return {
         "connect_timeout": timeout_s(),
+        "tcp_user_timeout": timeout_s() * 1000,
         "keepalives": 1,
         "keepalives_idle": 30,
         "keepalives_interval": 10,
@@ -273,15 +283,19 @@ def connection_failure(exc: BaseException, url: str | URL) -> ServerUnreachable 
         return None
     parsed = make_url(url)
     where, database, role = _where(parsed), parsed.database or "?", parsed.username or "?"
+    transient = False
     if "timeout expired" in low or "timed out" in low:
         text_ = (
             f"Le serveur {where} ne répond pas : pas de réponse en {timeout_s()} s "
             f"(réseau coupé, pare-feu, serveur bloqué ? délai réglable par {ENV_TIMEOUT})."
         )
+        transient = True
     elif "connection refused" in low:
         text_ = f"Le serveur {where} refuse la connexion : serveur arrêté, ou mauvaise adresse ou port ?"
+        transient = True
     elif "resolve host" in low or "translate host name" in low or "name or service not known" in low:
         text_ = f"Serveur inconnu : « {parsed.host} » (nom mal écrit, ou réseau indisponible ?)."
+        transient = True
     elif "no password supplied" in low:
         text_ = (
             f"Le serveur {where} demande le mot de passe du rôle « {role} » : donnez-le quand il "
@@ -310,11 +324,14 @@ def connection_failure(exc: BaseException, url: str | URL) -> ServerUnreachable 
         )
     elif "too many connections" in low or "remaining connection slots" in low:
         text_ = f"Le serveur {where} n'accepte plus de connexions pour le moment : réessayez plus tard."
+        transient = True
     elif "server closed the connection" in low or "terminated" in low:
         text_ = f"La connexion avec le serveur {where} a été coupée : réessayez."
+        transient = True
     else:
         text_ = f"Connexion au serveur {where} impossible."
-    return ServerUnreachable(text_)
+        transient = True
+    return ServerUnreachable(text_, transient=transient)
 
 
 __all__ = [

@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -21,11 +22,14 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import reactive
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from store.errors import StoreError
 from tui.commands import SuiviCommands
 from tui.screens.startup import StartupScreen
+from tui.widgets.connection_banner import ConnectionTrouble
 from tui.widgets.error_dialog import ErrorDialog
 from tui.widgets.french import FrenchCommandPalette, key_display, use_french_bindings, use_readable_toggles
 
@@ -45,6 +49,15 @@ FIRST_PAINT_S = 0.1
 INTERRUPTED = 130
 #: Ctrl+Q waits at most this long for the saves under way (then quits anyway).
 QUIT_WAIT_S = 5.0
+#: Seconds between two attempts to reach a lost server: growing, then every 30 s.
+RETRY_DELAYS_S: tuple[float, ...] = (2, 5, 10, 30)
+#: Worker groups that write: a failure there means the change was not saved.
+WRITE_GROUPS = frozenset({"save", "workshop"})
+#: Said when a write failed because the server is out of reach.
+NOT_SAVED = (
+    "Le serveur est injoignable : rien n'a été écrit. Ce que vous avez saisi reste à l'écran ; "
+    "enregistrez de nouveau une fois la connexion revenue."
+)
 
 #: Main screens: mode name → (French name, module, class).
 SCREENS_BY_MODE: dict[str, tuple[str, str, str]] = {
@@ -89,6 +102,12 @@ class SuiviStsApp(App[int]):
             "ctrl+e", "export_workbook", "Exporter", tooltip="Exporter le classeur ARS ou le rapport CTS"
         ),
         Binding(
+            "ctrl+r",
+            "reconnect",
+            "Reconnecter",
+            tooltip="Se reconnecter tout de suite au serveur injoignable",
+        ),
+        Binding(
             "ctrl+t", "toggle_theme", "Clair/sombre", show=False, tooltip="Basculer thème clair / sombre"
         ),
         Binding(
@@ -118,7 +137,27 @@ class SuiviStsApp(App[int]):
         path: Path | None
         backups: list[Path]
 
-    def __init__(self, opener: StoreOpener, *, author: str | None = None, today: date | None = None) -> None:
+    @dataclass
+    class ServerBack(Message):
+        """The lost server answers again."""
+
+    @dataclass
+    class ServerStillUnreachable(Message):
+        error: StoreError
+
+    #: The server is out of reach (None: all is well); every screen's banner follows it.
+    connection_trouble: reactive[ConnectionTrouble | None] = reactive(None, bindings=True)
+    #: Delays between attempts (tests shorten them).
+    retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S
+
+    def __init__(
+        self,
+        opener: StoreOpener,
+        *,
+        author: str | None = None,
+        today: date | None = None,
+        unreachable: StoreError | None = None,
+    ) -> None:
         use_french_bindings()
         use_readable_toggles()
         super().__init__()
@@ -128,6 +167,10 @@ class SuiviStsApp(App[int]):
         self._service: StoreService | None = None
         #: The screen asked for (F2…F7) before the store was open: shown once it is.
         self._wanted_mode: str | None = None
+        self._retry_timer: Timer | None = None
+        self._attempts = 0
+        #: The server found out of reach just before (command line): the banner at once.
+        self._unreachable = unreachable
 
     @property
     def service(self) -> StoreService:
@@ -147,6 +190,9 @@ class SuiviStsApp(App[int]):
             loop.add_signal_handler(signal.SIGHUP, self.terminal_closed, 1)
             loop.add_signal_handler(signal.SIGTERM, self.terminal_closed, INTERRUPTED)
         self.push_screen(StartupScreen(self.opener.label))
+        if self._unreachable is not None:  # no second wait for the same silence: retry later
+            self._retry_later(self._unreachable)
+            return
         # once the first frame is out: importing the store layer in a thread would slow it down
         self.set_timer(FIRST_PAINT_S, self.open_store)
 
@@ -168,6 +214,8 @@ class SuiviStsApp(App[int]):
     @on(StoreOpened)
     def store_opened(self, message: StoreOpened) -> None:
         self._service = message.service
+        if self.connection_trouble is not None:
+            self._connection_back("Connexion au serveur établie.")
         self.sub_title = message.title + (" — lecture seule" if message.service.read_only else "")
         self.switch_mode(self._wanted_mode or "dashboard")
 
@@ -372,6 +420,78 @@ class SuiviStsApp(App[int]):
             title="Capture d'écran",
         )
 
+    # --- the regional server out of reach ---------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Ctrl+R (try the server again) only while it is out of reach."""
+        if action == "reconnect":
+            return self.connection_trouble is not None
+        return True
+
+    def connection_lost(self, error: StoreError) -> None:
+        """A worker could not reach the server: the banner says why, and the app tries again by
+        itself (the countdown under way is kept; only its reason is brought up to date)."""
+        if self.connection_trouble is None:
+            self._attempts = 0
+            self._retry_later(error)
+        else:
+            self.connection_trouble = replace(self.connection_trouble, reason=str(error))
+
+    def _retry_later(self, error: StoreError) -> None:
+        delay = self.retry_delays_s[min(self._attempts, len(self.retry_delays_s) - 1)]
+        self._attempts += 1
+        self._retry_timer = self.set_timer(delay, self.action_reconnect)
+        self.connection_trouble = ConnectionTrouble(str(error), time.monotonic() + delay)
+
+    def action_reconnect(self) -> None:
+        """Ctrl+R, and the timer: try the server now (once; an attempt under way is not doubled)."""
+        trouble = self.connection_trouble
+        if trouble is None or trouble.retry_at is None:
+            return
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+        self.connection_trouble = replace(trouble, retry_at=None)
+        if self._service is None:
+            self.open_store()  # never opened: StoreOpened, or the open worker fails again
+        else:
+            self.reconnect(self._service)
+
+    @work(thread=True, exit_on_error=False, group="reconnect", exclusive=True)
+    def reconnect(self, service: StoreService) -> None:
+        """One attempt to reach the server, off the UI thread (bounded by SUIVI_STS_PG_TIMEOUT)."""
+        try:
+            service.ping()
+        except StoreError as error:
+            self.post_message(self.ServerStillUnreachable(error))
+        else:
+            self.post_message(self.ServerBack())
+
+    @on(ServerStillUnreachable)
+    def still_unreachable(self, message: ServerStillUnreachable) -> None:
+        self._retry_later(message.error)
+
+    @on(ServerBack)
+    def server_back(self) -> None:
+        """The banner goes, the screen shown reloads (forms keep what was typed)."""
+        from tui.screens.base import BaseScreen
+
+        unsaved = len(self.dirty_forms())
+        self._connection_back(
+            "Connexion au serveur rétablie : données rechargées."
+            + (f" {unsaved} fiche(s) à enregistrer encore (Ctrl+S)." if unsaved else "")
+        )
+        if isinstance(self.screen, BaseScreen):
+            self.screen.refresh_data()
+
+    def _connection_back(self, said: str) -> None:
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+        self._attempts = 0
+        self.connection_trouble = None
+        self.notify(said, title="Serveur", timeout=8)
+
     # --- errors -------------------------------------------------------------------------
 
     @on(Worker.StateChanged)
@@ -379,6 +499,12 @@ class SuiviStsApp(App[int]):
         """Errors of the app's own workers (screens forward theirs to `show_error`)."""
         if event.state is not WorkerState.ERROR or event.worker.error is None:
             return
+        if event.worker.group == "open" and _unreachable(event.worker.error):
+            self._retry_later(cast("StoreError", event.worker.error))  # the start-up screen's banner
+            return
+        if event.worker.group == "reconnect":  # unexpected: said in the dialog, and tried again later
+            trouble = self.connection_trouble
+            self._retry_later(StoreError(trouble.reason if trouble else "Serveur injoignable."))
         if event.worker.group == "open":  # no store: nothing to show but why, then leave
             error = event.worker.error
             message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__} : {error}"
@@ -386,12 +512,28 @@ class SuiviStsApp(App[int]):
                 ErrorDialog(message, "Impossible d'ouvrir la base"), lambda _: self.exit(return_code=2)
             )
             return
-        self.show_error(event.worker.error)
+        self.show_error(event.worker.error, group=event.worker.group)
 
-    def show_error(self, error: BaseException) -> None:
-        """Every error raised in a worker ends up here, in one dialog; the app keeps running."""
+    def show_error(self, error: BaseException, *, group: str | None = None) -> None:
+        """Every error raised in a worker ends up here, in one dialog; the app keeps running.
+        A server out of reach is not a dialog but the banner (and, for a write, a notification
+        that nothing was written)."""
+        if _unreachable(error):
+            self.connection_lost(cast("StoreError", error))
+            if group in WRITE_GROUPS:
+                self.notify(NOT_SAVED, title="Non enregistré", severity="error", timeout=15)
+            return
         message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__} : {error}"
         self.push_screen(ErrorDialog(message))
+
+
+def _unreachable(error: BaseException) -> bool:
+    """The regional server could not be reached (refused, silent, connection cut)."""
+    if not isinstance(error, StoreError):
+        return False
+    from store.server import ServerUnreachable
+
+    return isinstance(error, ServerUnreachable)
 
 
 @dataclass(frozen=True)
@@ -435,6 +577,8 @@ def make_app(
     department: str | None = None,
     author: str | None = None,
     today: date | None = None,
+    unreachable: StoreError | None = None,
 ) -> SuiviStsApp:
-    """Build the app on a store (tests pass a temporary file, so nothing touches user data)."""
-    return SuiviStsApp(StoreOpener(db, department), author=author, today=today)
+    """Build the app on a store (tests pass a temporary file, so nothing touches user data);
+    `unreachable`: the server was just found out of reach (the app starts with the banner)."""
+    return SuiviStsApp(StoreOpener(db, department), author=author, today=today, unreachable=unreachable)

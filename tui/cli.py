@@ -152,16 +152,24 @@ def _run_app(target: str, department: str | None) -> int:
     from store.engine import normalise_url, sqlite_path
 
     path = sqlite_path(normalise_url(target))
+    unreachable = None
     if path is None:  # the server: reached (password asked, failure said) before the screens
+        from store import server
         from store.database import open_store
 
-        open_store(target).dispose()
+        try:
+            open_store(target).dispose()
+        except server.ServerUnreachable as failure:
+            if not failure.transient:  # trying again would not help: said in French, exit 2
+                raise
+            unreachable = failure  # out of reach for now: the app's banner says so, and retries
+        server.set_password_prompt(None)  # no terminal prompt under the screens
     if path is not None and not path.exists():
         print(f"Première ouverture : création de « {path} » avec le schéma de l'Ariège…", file=sys.stderr)
         initialise(target).store.dispose()
     from tui.app import make_app
 
-    app = make_app(target, department=department)
+    app = make_app(target, department=department, unreachable=unreachable)
     app.run()
     return app.return_code or OK
 

@@ -59,6 +59,11 @@ class StoreService:
         """The calendar day (fixed in tests, so that "late" does not depend on when they run)."""
         return self._today or datetime.now().astimezone().date()
 
+    def ping(self) -> None:
+        """Reach the store once (a lost server: raises its French `ServerUnreachable`)."""
+        with self.store.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1").all()
+
     # --- reading ---------------------------------------------------------------------
 
     def dashboard(self) -> Dashboard:

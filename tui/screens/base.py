@@ -11,6 +11,7 @@ from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tui.widgets.app_footer import AppFooter
+from tui.widgets.connection_banner import ConnectionBanner
 
 if TYPE_CHECKING:
     from tui.app import SuiviStsApp
@@ -41,6 +42,7 @@ class BaseScreen(Screen[None]):
             )
         elif notices:  # e.g. a store on a network share: stays visible, not a passing notification
             yield Static(f"Attention — {notices}", classes="notice-banner")
+        yield ConnectionBanner()
         yield from self.compose_body()
         yield AppFooter()
 
@@ -73,7 +75,7 @@ class BaseScreen(Screen[None]):
     def worker_failed(self, event: Worker.StateChanged) -> None:
         """A failed worker of this screen: the app's error dialog says why (the app keeps running)."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.suivi.show_error(event.worker.error)
+            self.suivi.show_error(event.worker.error, group=event.worker.group)
 
     def refuse_if_read_only(self) -> bool:
         if self.service.read_only:

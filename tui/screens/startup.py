@@ -7,6 +7,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from tui.widgets.app_footer import AppFooter
+from tui.widgets.connection_banner import ConnectionBanner
 
 
 class StartupScreen(Screen[None]):
@@ -21,4 +22,5 @@ class StartupScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(f"Ouverture de la base « {self.location} »…", classes="screen-title")
+        yield ConnectionBanner()
         yield AppFooter()

@@ -49,6 +49,8 @@ class HelpDialog(Dialog[None]):
             for binding in bindings:
                 if not isinstance(binding, Binding) or binding.key in seen:
                     continue
+                if scope == "Partout" and self.app.check_action(binding.action, ()) is False:
+                    continue  # a key that does nothing now (Ctrl+R while the server answers)
                 seen.add(binding.key)
                 rows.append((keys_label(binding.key), binding.description, scope))
         rows.append(PALETTE_ROW)
