@@ -6,10 +6,13 @@ editable columns unlocked, the `Code` column and the reference sheets locked (sh
 protection without password), drop-down lists on the vocabularies, dates as real dates shown
 dd/mm/yyyy, progress and euros as numbers with formats.
 
-The hidden sheet `_suivi_sts` holds the department, the export date and, per exported row,
-the record's version and its cells exactly as written: the importer compares them with the
+The hidden sheet `_suivi_sts` holds the department, the export date and the fields each data
+sheet's fingerprints cover. Each row of a data sheet ends with a hidden, locked cell, its
+**fingerprint** (store/fingerprint.py): the record's version, identity and a short hash of
+each cell as written — not a second copy of every cell. The importer compares it with the
 workbook and the store to tell changes made in the workbook from changes made in the store
-since the export (docs/excel.md, "conflits").
+since the export (docs/excel.md, "conflits"), and finds a record whose code was renumbered
+meanwhile by its identity.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from xlsxwriter.utility import xl_col_to_name
 from exports.excel.data import ExportData, iter_actions, iter_values
 from exports.excel.safe import Formats, SafeSheet
 from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Record
+from store.fingerprint import fingerprint
 from store.journal import resource_journal_lines
 from store.vocab import (
     ACTION_STATUS_LABELS,
@@ -44,7 +48,10 @@ SHEET_OBJECTIVES = "Objectifs"
 SHEET_RESOURCE_JOURNAL = "Journal des ressources"
 SHEET_LISTS = "Listes"
 META_SHEET = "_suivi_sts"
-FORMAT = 1
+#: 2: fingerprints in a hidden last column (1: a copy of every cell in the hidden sheet).
+FORMAT = 2
+#: Header of the hidden fingerprint column of the data sheets.
+FINGERPRINT_HEADER = "Empreinte Suivi STS (ne pas modifier)"
 LAST_ROW = 1_048_575
 
 Progress = Callable[[int, int], None]
@@ -258,7 +265,7 @@ class ExchangeWriter:
             ACTION_COLUMNS,
             "action",
             (
-                (action_cells(a, self.today), a.version)
+                (action_cells(a, self.today), a.version, a.uid)
                 for a in iter_actions(self.conn, self.data.department, self.data.action_codes)
             ),
         )
@@ -267,7 +274,7 @@ class ExchangeWriter:
             resources,
             RESOURCE_COLUMNS,
             "resource",
-            ((resource_cells(r), r.version) for r in self.data.resources),
+            ((resource_cells(r), r.version, r.uid) for r in self.data.resources),
         )
         self._write_objectives(objectives)
         self._write_resource_journal(resource_journal)
@@ -364,22 +371,29 @@ class ExchangeWriter:
         sheet.protect("", _PROTECTION)
         self.truncated += safe.truncated
 
+    def _fingerprint_column(self, sheet: Any, columns: tuple[Column, ...]) -> None:
+        """The hidden, locked last column where each row's fingerprint goes."""
+        sheet.write_string(0, len(columns), FINGERPRINT_HEADER, self.styles.header)
+        sheet.set_column(len(columns), len(columns), 30, self.styles.cell["readonly"], {"hidden": True})
+
     def _write_records(
         self,
         sheet: Any,
         columns: tuple[Column, ...],
         kind: str,
-        rows: Iterable[tuple[dict[str, Any], int]],
+        rows: Iterable[tuple[dict[str, Any], int, str | None]],
     ) -> None:
         safe = self._prepare(sheet, columns)
+        self._fingerprint_column(sheet, columns)
         fields = [c.field for c in columns if c.field]
-        self._meta_write(["#champs", kind, "cle", "version", *fields])
+        self._meta_write(["#empreinte", kind, *fields])
         formats = [self.styles.cell[c.style] for c in columns]
         written = 0
-        for written, (cells, version) in enumerate(rows, 1):
+        for written, (cells, version, uid) in enumerate(rows, 1):
             values = [cells.get(c.field) if c.field else cells.get(c.header) for c in columns]
             safe.write_row(written, values, formats)
-            self._meta_write([kind, cells["code"], version, *(cells.get(f) for f in fields)])
+            print_ = fingerprint(version, uid, [cells.get(f) for f in fields])
+            sheet.write_string(written, len(columns), print_.dump())
             self._tick()
         self._finish(safe, columns, written, sheet)
 
@@ -388,16 +402,15 @@ class ExchangeWriter:
             Column(breakdown_header(c), f"cat:{c}", "number", 12) for c in self.categories
         )
         safe = self._prepare(sheet, columns)
+        self._fingerprint_column(sheet, columns)
         level = list(INDICATOR_LEVEL)
         values_fields = ["period", "value", *(f"cat:{c}" for c in self.categories)]
-        self._meta_write(["#champs", "indicator", "cle", "version", *level])
-        self._meta_write(["#champs", "value", "cle", "version", *values_fields])
+        self._meta_write(["#empreinte", "indicator", *level, *values_fields])
         formats = [self.styles.cell[c.style] for c in columns]
         formats[0] = self.styles.locked_code
         row = 0
         for indicator, stored in iter_values(self.conn, self.data.indicators):
             cells = indicator_cells(indicator)
-            self._meta_write(["indicator", indicator.code, None, *(cells.get(f) for f in level)])
             periods = {
                 period: {
                     f"cat:{category}" if category else "value": value for category, value in found.items()
@@ -414,15 +427,8 @@ class ExchangeWriter:
                 ]
                 values[0] = indicator.code
                 safe.write_row(row, values, formats)
-                if period:
-                    self._meta_write(
-                        [
-                            "value",
-                            f"{indicator.code}|{period}",
-                            None,
-                            *(period_cells.get(f) for f in values_fields),
-                        ]
-                    )
+                covered = [cells.get(f) for f in level] + [period_cells.get(f) for f in values_fields]
+                sheet.write_string(row, len(columns), fingerprint(None, None, covered).dump())
                 self._tick()
         self._finish(safe, columns, row, sheet)
 
