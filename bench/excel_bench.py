@@ -222,6 +222,7 @@ def one_row_workbook(store_path: Path, path: Path) -> None:
     export_ars(store, "09", path, author="bench", codes=["BEN-000001"])
     store.dispose()
     book = openpyxl.load_workbook(path)
+    del book["Indicateurs"]  # the export lists every indicator: one action's row is the change
     sheet = book["Actions"]
     column = next(c.column for c in sheet[1] if c.value == "Avancement (%)")
     sheet.cell(2, column).value = 55
@@ -302,10 +303,10 @@ def raw_run(what: str, store_path: Path, workbook: Path, out: Path) -> float:
             )
         elif what == "indicateurs":
             rows = sheets["Indicateurs"][1:]
-            db.executemany("UPDATE indicator SET target = ? WHERE code = ?", ((r[1], r[0]) for r in rows))
+            db.executemany("UPDATE indicator SET target = ? WHERE department_code = '09' AND code = ?", ((r[1], r[0]) for r in rows))
         elif what == "une-ligne":
             rows = sheets["Actions"][1:]
-            db.executemany("UPDATE action SET title = ? WHERE code = ?", ((r[1], r[0]) for r in rows))
+            db.executemany("UPDATE action SET title = ? WHERE department_code = '09' AND code = ?", ((r[1], r[0]) for r in rows))
         else:
             width = max(len(r) for rows in sheets.values() for r in rows)
             db.execute(f"CREATE TABLE raw ({', '.join(f'c{i}' for i in range(width))})")

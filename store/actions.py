@@ -257,7 +257,8 @@ def create_actions(
     if not items:
         return []
     maps = maps or code_maps(conn, department)
-    ready = [replace(completed(d), uid=d.uid or new_uid()) for d in items]
+    ready = [completed(d) for d in items]
+    uids = [d.uid or new_uid() for d in ready]
     seen: dict[str, int] = {}
     for index, data in enumerate(ready):
         errors = validate(data, maps)
@@ -276,14 +277,18 @@ def create_actions(
             "created_at": now,
             "updated_at": now,
             "version": 1,
-            "uid": d.uid,
+            "uid": uid,
             **_columns(d, maps),
         }
-        for d in ready
+        for d, uid in zip(ready, uids, strict=True)
     ]
-    statement = insert(A).returning(A.c.id, sort_by_parameter_order=True)
-    ids = [int(i) for i in conn.execute(statement, rows).scalars()]
-    created = [replace(d, id=i, version=1) for d, i in zip(ready, ids, strict=True)]
+    conn.execute(insert(A), rows)
+    # The ids by code (unique in the department): plain executemany, then one read per 900 codes.
+    ids: dict[str, int] = {}
+    for chunk in _chunks([d.code for d in ready], 900):
+        query = select(A.c.code, A.c.id).where(A.c.department_code == department, A.c.code.in_(chunk))
+        ids.update({code: id_ for code, id_ in conn.execute(query)})
+    created = [replace(d, id=ids[d.code], version=1, uid=uid) for d, uid in zip(ready, uids, strict=True)]
     _insert_links(conn, created, maps)
     events = [
         journal.event_row(

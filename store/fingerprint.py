@@ -30,7 +30,12 @@ MAX_CELL_CHARS = 32_767
 
 def canonical(value: Any) -> str:
     """The text a cell's value is hashed as, the same when written and when read back."""
-    if value is None or value == "":
+    kind = type(value)
+    if kind is str:
+        return str(value[:MAX_CELL_CHARS]).strip()
+    if kind is float or kind is int:
+        return format(float(value), ".15g")
+    if value is None:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
@@ -53,7 +58,7 @@ def cell_hash(value: Any) -> str:
 
 def row_hash(values: Iterable[Any]) -> str:
     """A short hash of a whole row of cells (one comparison tells an unchanged row)."""
-    text = "\x1f".join(canonical(v) for v in values)
+    text = "\x1f".join(map(canonical, values))
     return b64encode(hashlib.blake2b(text.encode(), digest_size=9).digest()).decode()
 
 

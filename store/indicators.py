@@ -135,6 +135,17 @@ def action_ids(
     return found
 
 
+def existing_codes(conn: Connection, department: str, codes: Iterable[str]) -> set[str]:
+    """Those of `codes` that are the department's indicators."""
+    wanted = sorted(set(codes))
+    query = select(IND.c.code).where(IND.c.department_code == department)
+    return {
+        code
+        for start in range(0, len(wanted), _CHUNK)
+        for code in conn.execute(query.where(IND.c.code.in_(wanted[start : start + _CHUNK]))).scalars()
+    }
+
+
 def load_indicators(
     conn: Connection, department: str, codes: Iterable[str] | None = None
 ) -> dict[str, IndicatorData]:

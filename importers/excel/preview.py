@@ -58,7 +58,7 @@ from store.actions import ActionData
 from store.database import Store
 from store.errors import ValidationError
 from store.fields import INDICATOR, RECORDS, Record
-from store.fingerprint import Fingerprint, cell_hash, row_hash
+from store.fingerprint import Fingerprint, cell_hash
 from store.indicators import IndicatorData, ValueKey
 from store.merge import three_way
 from store.models import ActionEvent, Department
@@ -165,8 +165,9 @@ class Planner:
         }
         self.actions: dict[str, ActionData] = {}
         self.resources: dict[str, ResourceData] = {}
-        self.indicators = indicator_rules.load_indicators(conn, department, named[KIND_INDICATOR])
-        self.values = indicator_rules.load_values(conn, department, named[KIND_INDICATOR])
+        self.named_indicators = named[KIND_INDICATOR]
+        self.indicators: dict[str, IndicatorData] = {}
+        self.values: dict[ValueKey, float] = {}
         has_indicators = any(s.kind == KIND_INDICATOR for s in sheets)
         every_action = self.index[KIND_ACTION].all_codes(conn) if has_indicators else []
         self.resolver = Resolver(conn, department, every_action)
@@ -177,6 +178,7 @@ class Planner:
         self.new_titles: dict[str, int] = {}
         self.indicator_plans: dict[str, RowPlan] = {}
         self.ignored_rows = 0
+        self.unchanged_labels: dict[str, str] = {}
         self._indicator_titles: dict[tuple[str, str | None, str | None], str] | None = None
         self._action_codes = set(every_action)
 
@@ -447,8 +449,8 @@ class Planner:
             unchanged = False
             if code is not None and comment is None and key_name == "code":
                 if printed is not None and covered is not None:
-                    unchanged = all(n in sheet.columns for n in covered) and printed.row == row_hash(
-                        sheet.cell(values, n) for n in covered
+                    unchanged = all(n in sheet.columns for n in covered) and printed.row == sheet.row_hash(
+                        values, covered
                     )
                 elif base is not None and (exported := base.get(code)) is not None:
                     unchanged = all(
@@ -679,8 +681,31 @@ class Planner:
         seen: dict[tuple[str, str], int] = {}
         code_col = sheet.columns.get("code")
         period_col = sheet.columns.get("period")
+        # First pass: rows whose cells hash as exported are unchanged, without reading their
+        # indicator; only the indicators (and values) of the other rows are read.
+        unchanged: dict[int, str] = {}
+        labels: dict[str, str] = {}
+        if covered is not None and all(n in sheet.columns for n in covered):
+            existing = indicator_rules.existing_codes(self.conn, self.department, self.named_indicators)
+            for row, values in sheet.rows:
+                code = cells.text(sheet.cell(values, "code"))
+                found = sheet.fingerprint(values) if code in existing else None
+                if code is not None and found is not None and found.row == sheet.row_hash(values, covered):
+                    unchanged[row] = code
+                    labels.setdefault(code, cells.text(sheet.cell(values, "label")) or "")
+        wanted = {
+            code
+            for row, values in sheet.rows
+            if row not in unchanged and (code := cells.text(sheet.cell(values, "code")))
+        }
+        self.indicators.update(indicator_rules.load_indicators(self.conn, self.department, wanted))
+        self.values.update(indicator_rules.load_values(self.conn, self.department, wanted))
+        self.unchanged_labels = labels
         for row, values in sheet.rows:
             progress()
+            if row in unchanged:
+                first_row.setdefault(unchanged[row], row)
+                continue
 
             def cell(column: int | None, values: list[Any] = values) -> Any:
                 return values[column] if column is not None and column < len(values) else ""
@@ -697,13 +722,6 @@ class Planner:
             exported_val = base_val.get(f"{code}|{period_key}") if base_val is not None and code else None
             found = sheet.fingerprint(values) if covered is not None and code else None
             printed = (found, covered) if found is not None and covered is not None else None
-            if (
-                printed is not None
-                and all(n in sheet.columns for n in printed[1])
-                and printed[0].row == row_hash(sheet.cell(values, n) for n in printed[1])
-            ):
-                first_row.setdefault(code or "", row)
-                continue
             if (
                 exported_ind is not None
                 and exported_val is not None
@@ -910,6 +928,12 @@ class Planner:
     ) -> None:
         action_codes = self._action_codes
         for code, row in first_row.items():
+            if code not in self.indicators:  # its rows are all as exported: never read
+                location = sheet.location(self.file, row)
+                self.preview.rows.append(
+                    RowPlan(KIND_INDICATOR, code, self.unchanged_labels.get(code, ""), location, UNCHANGED)
+                )
+                continue
             before = self.indicators[code]
             proposed = {n: v for n, (v, _row) in pending.get(code, {}).items()}
             if proposed:

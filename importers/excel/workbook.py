@@ -23,7 +23,7 @@ from importers.excel.fields import (
 from importers.excel.headers import HeaderMap, alias_table, locate_header
 from importers.excel.model import Location, Problem
 from importers.excel.reader import Formulas, Workbook
-from store.fingerprint import Fingerprint, parse
+from store.fingerprint import Fingerprint, parse, row_hash
 from store.vocab import fold
 
 KIND_SHEETS = {KIND_ACTION: SHEET_ACTIONS, KIND_INDICATOR: SHEET_INDICATORS, KIND_RESOURCE: SHEET_RESOURCES}
@@ -56,6 +56,11 @@ class SheetRows:
         """The row's fingerprint as exported (None: none, or not one any more)."""
         column = self.fingerprint_column
         return parse(values[column]) if column is not None and column < len(values) else None
+
+    def row_hash(self, values: list[Any], names: list[str]) -> str:
+        """The hash of a row's cells of fields `names` (all in the sheet), as a fingerprint has it."""
+        width = len(values)
+        return row_hash([values[c] if c < width else "" for c in map(self.columns.__getitem__, names)])
 
     def cell(self, values: list[Any], name: str) -> Any:
         """The raw cell of field `name` in a row ("" when the sheet has no such column)."""
