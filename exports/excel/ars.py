@@ -27,6 +27,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from exports.excel.data import ExportData, iter_actions, iter_values
 from exports.excel.safe import Formats, SafeSheet
+from store.errors import StoreError
 from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Record
 from store.fingerprint import fingerprint
 from store.journal import resource_journal_lines
@@ -52,6 +53,16 @@ META_SHEET = "_suivi_sts"
 FORMAT = 2
 #: Header of the hidden fingerprint column of the data sheets.
 FINGERPRINT_HEADER = "Empreinte Suivi STS (ne pas modifier)"
+#: What the import reads back (importers/excel/limits.py; a test checks they agree): an export
+#: beyond it is refused, so that every exchange workbook written can be imported.
+IMPORT_MAX_ROWS = 250_000
+IMPORT_MAX_WORKBOOK_CELLS = 6_000_000
+
+
+class ExchangeTooLarge(StoreError):
+    """The exchange workbook would be larger than the import reads back (French message)."""
+
+
 LAST_ROW = 1_048_575
 
 Progress = Callable[[int, int], None]
@@ -244,7 +255,31 @@ class ExchangeWriter:
         if self.progress is not None and (self.done % 1000 == 0 or self.done == self.total):
             self.progress(self.done, self.total)
 
+    def check_size(self) -> None:
+        """Refuse (ExchangeTooLarge) a workbook the import could not read back."""
+        sheets = {
+            SHEET_ACTIONS: (len(self.data.action_codes), len(ACTION_COLUMNS) + 1),
+            SHEET_INDICATORS: (self._indicator_rows(), len(INDICATOR_COLUMNS) + len(self.categories) + 1),
+            SHEET_RESOURCES: (len(self.data.resources), len(RESOURCE_COLUMNS) + 1),
+        }
+        cells = sum((rows + 1) * columns for rows, columns in sheets.values())
+        over = [
+            f"« {name} » : {rows:,} lignes".replace(",", " ")
+            for name, (rows, _c) in sheets.items()
+            if rows >= IMPORT_MAX_ROWS
+        ]
+        if over or cells > IMPORT_MAX_WORKBOOK_CELLS:
+            detail = ", ".join(over) or f"{cells:,} cellules".replace(",", " ")
+            raise ExchangeTooLarge(
+                f"Classeur d'échange non écrit : il serait trop grand pour être réimporté ({detail} ; "
+                f"l'import lit au plus {IMPORT_MAX_ROWS:,} lignes par feuille et ".replace(",", " ")
+                + f"{IMPORT_MAX_WORKBOOK_CELLS:,} cellules en tout). ".replace(",", " ")
+                + "Exportez une partie des actions (la liste filtrée de l'écran Actions, Ctrl+E) : "
+                "le classeur ne porte alors que leurs indicateurs."
+            )
+
     def write(self) -> None:
+        self.check_size()
         readme = self.book.add_worksheet(SHEET_README)
         actions = self.book.add_worksheet(SHEET_ACTIONS)
         indicators = self.book.add_worksheet(SHEET_INDICATORS)

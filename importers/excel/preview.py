@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,10 @@ from store.fingerprint import Fingerprint, cell_hash
 from store.indicators import IndicatorData, ValueKey
 from store.merge import three_way
 from store.models import ActionEvent, Department
+from store.parsing import ParseError
 from store.resources import ResourceData
 from store.tables import ACTION as ACTION_TABLE
+from store.tables import ACTION_EVENT, RESOURCE_EVENT
 from store.tables import RESOURCE as RESOURCE_TABLE
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, fold
 
@@ -341,22 +344,27 @@ class Planner:
         (store.merge.three_way): the store's record is theirs, the workbook's mine."""
         theirs = replace(before, **store)
         merged = three_way(RECORDS[kind], replace(theirs, **base), replace(theirs, **workbook), theirs)
-        conflicts = [
-            Conflict(
-                kind,
-                before.code,
-                _title(before),
-                f.name,
-                label_of(kind, f.name),
-                None if base[f.name] is UNKNOWN else base[f.name],
-                store[f.name],
-                workbook[f.name],
-                location(f.name),
-                exported_known=base[f.name] is not UNKNOWN,
+        conflicts = []
+        for f in merged.conflicts:
+            if f.name not in workbook:
+                continue
+            exported = base[f.name]
+            if exported is UNKNOWN:
+                exported = self.exported_from_journal(kind, before, f.name)
+            conflicts.append(
+                Conflict(
+                    kind,
+                    before.code,
+                    _title(before),
+                    f.name,
+                    label_of(kind, f.name),
+                    None if exported is UNKNOWN else exported,
+                    store[f.name],
+                    workbook[f.name],
+                    location(f.name),
+                    exported_known=exported is not UNKNOWN,
+                )
             )
-            for f in merged.conflicts
-            if f.name in workbook
-        ]
         settled = {c.field for c in conflicts}
         proposed = {
             n: getattr(merged.merged, n)
@@ -364,6 +372,33 @@ class Planner:
             if n not in settled and not _same(getattr(merged.merged, n), store[n])
         }
         return proposed, conflicts
+
+    def exported_from_journal(self, kind: str, before: Any, name: str) -> Any:
+        """A field's value when the workbook was exported, read from the record's journal: the
+        old value of its first change since (UNKNOWN without journal or export date)."""
+        table = {KIND_ACTION: (ACTION_EVENT, "action_id"), KIND_RESOURCE: (RESOURCE_EVENT, "resource_id")}
+        exported_at = self.preview.exported_at
+        if kind not in table or not exported_at or before.id is None:
+            return UNKNOWN
+        events, owner = table[kind]
+        try:
+            since = datetime.fromisoformat(exported_at)
+        except ValueError:
+            return UNKNOWN
+        query = (
+            select(events.c.old_value)
+            .where(events.c[owner] == before.id, events.c.field == name, events.c.at > since)
+            .order_by(events.c.at, events.c.id)
+            .limit(1)
+        )
+        found = self.conn.execute(query).first()
+        if found is None:
+            return UNKNOWN
+        try:
+            value = RECORDS[kind][name].read(found[0]) if found[0] is not None else None
+        except ParseError:
+            return UNKNOWN
+        return normalise_store_value(kind, name, value)
 
     def merge(
         self,
