@@ -13,7 +13,7 @@ changes. Indicators of an objective have no journal.
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -260,17 +260,42 @@ def update_indicator(
 ) -> list[str]:
     """Apply the changed fields of an indicator; returns their names. `maps` and `actions`
     (action ids by code, at least the indicator's) are read when not given."""
-    after = replace(after, code=before.code, id=before.id)
-    changes = changed_fields(before, after)
-    if not changes:
-        return []
+    return update_indicators(conn, department, [(before, after)], maps=maps, actions=actions)[0]
+
+
+def update_indicators(
+    conn: Connection,
+    department: str,
+    pairs: Sequence[tuple[IndicatorData, IndicatorData]],
+    *,
+    maps: CodeMaps | None = None,
+    actions: Mapping[str, int] | None = None,
+) -> list[list[str]]:
+    """Apply the changed fields of each (before, after) pair; the names changed, per pair.
+
+    Each indicator is checked by the domain rules first (a ValidationError names the first
+    refused one, `index`); then all are written by one bulk UPDATE, whatever their number.
+    """
+    wanted = [replace(after, code=before.code, id=before.id) for before, after in pairs]
+    changed = [changed_fields(before, after) for (before, _), after in zip(pairs, wanted, strict=True)]
+    if not any(changed):
+        return changed
     maps = maps or code_maps(conn, department)
-    actions = actions if actions is not None else action_ids(conn, department, [after.action])
-    errors = validate(after, maps, actions)
-    if errors:
-        raise errors[0]
-    conn.execute(update(IND).where(IND.c.id == before.id).values(**_columns(after, maps, actions)))
-    return changes
+    actions = actions if actions is not None else action_ids(conn, department, [a.action for a in wanted])
+    rows = []
+    for index, (after, names) in enumerate(zip(wanted, changed, strict=True)):
+        if not names:
+            continue
+        errors = validate(after, maps, actions)
+        if errors:
+            raise ValidationError(str(errors[0]), errors[0].field, index=index)
+        rows.append({"v_id": after.id, **{f"v_{k}": v for k, v in _columns(after, maps, actions).items()}})
+    columns = [k.removeprefix("v_") for k in rows[0] if k != "v_id"]
+    statement = (
+        update(IND).where(IND.c.id == bindparam("v_id")).values({c: bindparam(f"v_{c}") for c in columns})
+    )
+    conn.execute(statement, rows)
+    return changed
 
 
 def _number(value: float | None) -> str | None:

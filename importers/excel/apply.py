@@ -95,6 +95,11 @@ def apply_import(
         except ValidationError as exc:
             plan = applier.new_actions[exc.index or 0][0]
             raise ImportRefused(f"Import de « {source} » refusé : {plan.describe()} : {exc}") from exc
+        try:
+            applier.flush_indicators()
+        except ValidationError as exc:
+            plan = applier.indicator_updates[exc.index or 0][0]
+            raise ImportRefused(f"Import de « {source} » refusé : {plan.describe()} : {exc}") from exc
         result.values_changed = applier.flush_values()
         result.comments = applier.comments
         updated.pop(KIND_VALUE, None)
@@ -159,6 +164,7 @@ class _Applier:
         self.new_action_codes: Iterator[str] | None = None
         self.new_indicator_codes: Iterator[str] | None = None
         self.new_actions: list[tuple[RowPlan, ActionData]] = []
+        self.indicator_updates: list[tuple[RowPlan, IndicatorData, IndicatorData]] = []
         self.value_changes: list[ValueChange] = []
         self.comments = 0
 
@@ -259,16 +265,9 @@ class _Applier:
         current = self.indicators.get(plan.key)
         if current is None or current != plan.before:
             raise self._stale(f"indicateur {plan.key}")
-        return bool(
-            indicator_rules.update_indicator(
-                self.conn,
-                self.department,
-                current,
-                replace(current, **values),
-                maps=self.maps,
-                actions=self.action_ids,
-            )
-        )
+        after = replace(current, **values)
+        self.indicator_updates.append((plan, current, after))
+        return bool(indicator_rules.changed_fields(current, after))
 
     def _values(self, plan: RowPlan) -> bool:
         code, period = plan.key.split("|", 1)
@@ -305,6 +304,16 @@ class _Applier:
         for (plan, _data), action in zip(self.new_actions, created, strict=True):
             plan.key = action.code
             self.comments += bool(plan.comment and plan.comment.strip())
+
+    def flush_indicators(self) -> None:
+        """The changed indicators, checked one by one by the domain rules and written in bulk."""
+        indicator_rules.update_indicators(
+            self.conn,
+            self.department,
+            [(before, after) for _plan, before, after in self.indicator_updates],
+            maps=self.maps,
+            actions=self.action_ids,
+        )
 
     def flush_values(self) -> int:
         return indicator_rules.write_values(
