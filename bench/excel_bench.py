@@ -303,10 +303,16 @@ def raw_run(what: str, store_path: Path, workbook: Path, out: Path) -> float:
             )
         elif what == "indicateurs":
             rows = sheets["Indicateurs"][1:]
-            db.executemany("UPDATE indicator SET target = ? WHERE department_code = '09' AND code = ?", ((r[1], r[0]) for r in rows))
+            db.executemany(
+                "UPDATE indicator SET target = ? WHERE department_code = '09' AND code = ?",
+                ((r[1], r[0]) for r in rows),
+            )
         elif what == "une-ligne":
             rows = sheets["Actions"][1:]
-            db.executemany("UPDATE action SET title = ? WHERE department_code = '09' AND code = ?", ((r[1], r[0]) for r in rows))
+            db.executemany(
+                "UPDATE action SET title = ? WHERE department_code = '09' AND code = ?",
+                ((r[1], r[0]) for r in rows),
+            )
         else:
             width = max(len(r) for rows in sheets.values() for r in rows)
             db.execute(f"CREATE TABLE raw ({', '.join(f'c{i}' for i in range(width))})")
