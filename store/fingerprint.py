@@ -52,14 +52,20 @@ def canonical(value: Any) -> str:
 
 def cell_hash(value: Any) -> str:
     """A short hash of a cell's value (WIDTH characters)."""
-    digest = hashlib.blake2b(canonical(value).encode(), digest_size=3).digest()
-    return b64encode(digest).decode()
+    return _text_hash(canonical(value))
+
+
+def _text_hash(text: str) -> str:
+    return b64encode(hashlib.blake2b(text.encode(), digest_size=3).digest()).decode()
 
 
 def row_hash(values: Iterable[Any]) -> str:
     """A short hash of a whole row of cells (one comparison tells an unchanged row)."""
-    text = "\x1f".join(map(canonical, values))
-    return b64encode(hashlib.blake2b(text.encode(), digest_size=9).digest()).decode()
+    return _row_hash([canonical(v) for v in values])
+
+
+def _row_hash(texts: list[str]) -> str:
+    return b64encode(hashlib.blake2b("\x1f".join(texts).encode(), digest_size=9).digest()).decode()
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,8 @@ class Fingerprint:
 
 def fingerprint(version: int | None, uid: str | None, values: Sequence[Any]) -> Fingerprint:
     """The fingerprint of a row whose fields have `values` (in the order the workbook lists them)."""
-    return Fingerprint(version, uid, row_hash(values), "".join(cell_hash(v) for v in values))
+    texts = [canonical(v) for v in values]
+    return Fingerprint(version, uid, _row_hash(texts), "".join(map(_text_hash, texts)))
 
 
 def parse(text: Any) -> Fingerprint | None:
