@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -28,8 +28,9 @@ from store.tables import ACTION_EVENT as EVENTS
 from store.tables import ACTION_OBJECTIVE as A_OBJ
 from store.tables import ACTION_PARTNER as A_PART
 from store.tables import ACTION_TERRITORY as A_TERR
-from store.tables import insert_versioned
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus
+
+_T = TypeVar("_T")
 
 #: French label of each journaled field (from the field registry).
 FIELD_LABELS: dict[str, str] = {f.name: f.label for f in ACTION.journaled}
@@ -207,7 +208,7 @@ def _links(
     return {k: tuple(v) for k, v in found.items()}
 
 
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+def _chunks(items: list[_T], size: int) -> Iterable[list[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -233,49 +234,115 @@ def create_action(
     maps: CodeMaps | None = None,
 ) -> ActionData:
     """Insert a new action and journal its creation. Returns it with its id and version."""
+    return create_actions(conn, department, [data], author=author, source=source, maps=maps)[0]
+
+
+def create_actions(
+    conn: Connection,
+    department: str,
+    items: Sequence[ActionData],
+    *,
+    author: str,
+    source: str,
+    maps: CodeMaps | None = None,
+    comments: Sequence[str | None] = (),
+) -> list[ActionData]:
+    """Insert new actions and journal their creation (and `comments`, one per action or None).
+
+    Each action is checked by the domain rules (`completed`, `validate`, codes distinct) before
+    anything is written; a ValidationError names the first refused one (`index`). Then every
+    table is written with one bulk statement, whatever the number of actions (a code already
+    taken in the store is refused by the database: `store.constraints` explains it).
+    """
+    if not items:
+        return []
     maps = maps or code_maps(conn, department)
-    data = completed(data)
-    _raise_first(validate(data, maps))
-    uid = data.uid or new_uid()
-    action_id = insert_versioned(conn, A, department, data.code, {**_columns(data, maps), "uid": uid})
-    _write_links(conn, action_id, data, maps)
-    journal.write_event(
-        conn,
-        EVENTS,
-        ("action_id", action_id),
-        department,
-        kind="creation",
-        author=author,
-        source=source,
-        new_value=data.title,
-    )
-    return replace(data, id=action_id, version=1, uid=uid)
+    ready = [completed(d) for d in items]
+    uids = [d.uid or new_uid() for d in ready]
+    seen: dict[str, int] = {}
+    for index, data in enumerate(ready):
+        errors = validate(data, maps)
+        if data.code in seen:
+            errors.append(
+                ValidationError(f"Le code « {data.code} » est déjà utilisé par une autre action.", "code")
+            )
+        seen.setdefault(data.code, index)
+        if errors:
+            raise ValidationError(str(errors[0]), errors[0].field, index=index)
+    now = utcnow()
+    rows = [
+        {
+            "department_code": department,
+            "code": d.code,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            "uid": uid,
+            **_columns(d, maps),
+        }
+        for d, uid in zip(ready, uids, strict=True)
+    ]
+    conn.execute(insert(A), rows)
+    # The ids by code (unique in the department): plain executemany, then one read per 900 codes.
+    ids: dict[str, int] = {}
+    for chunk in _chunks([d.code for d in ready], 900):
+        query = select(A.c.code, A.c.id).where(A.c.department_code == department, A.c.code.in_(chunk))
+        ids.update({code: id_ for code, id_ in conn.execute(query)})
+    created = [replace(d, id=ids[d.code], version=1, uid=uid) for d, uid in zip(ready, uids, strict=True)]
+    _insert_links(conn, created, maps)
+    events = [
+        journal.event_row(
+            ("action_id", d.id or 0),
+            department,
+            kind="creation",
+            author=author,
+            source=source,
+            new_value=d.title,
+            at=now,
+        )
+        for d in created
+    ]
+    events += [
+        journal.event_row(
+            ("action_id", d.id or 0),
+            department,
+            kind="commentaire",
+            author=author,
+            source=source,
+            comment=comment,
+            at=now,
+        )
+        for d, comment in zip(created, comments, strict=False)
+        if comment and comment.strip()
+    ]
+    conn.execute(insert(EVENTS), events)
+    return created
 
 
 def _write_links(conn: Connection, action_id: int, data: ActionData, maps: CodeMaps) -> None:
     for table in (A_OBJ, A_PART, A_TERR):
         conn.execute(table.delete().where(table.c.action_id == action_id))
-    if data.objectives:
-        conn.execute(
-            insert(A_OBJ),
-            [
-                {"action_id": action_id, "objective_id": maps.objectives[c], "position": i}
-                for i, c in enumerate(data.objectives)
-            ],
-        )
-    if data.partners:
-        conn.execute(
-            insert(A_PART),
-            [
-                {"action_id": action_id, "organisation_id": maps.organisations[c], "position": i}
-                for i, c in enumerate(data.partners)
-            ],
-        )
-    if data.territories:
-        conn.execute(
-            insert(A_TERR),
-            [{"action_id": action_id, "territory_id": maps.territories[c]} for c in data.territories],
-        )
+    _insert_links(conn, [replace(data, id=action_id)], maps)
+
+
+def _insert_links(conn: Connection, items: Sequence[ActionData], maps: CodeMaps) -> None:
+    """The objectives, partners and territories of `items` (with their ids), in bulk."""
+    objectives = [
+        {"action_id": d.id, "objective_id": maps.objectives[c], "position": i}
+        for d in items
+        for i, c in enumerate(d.objectives)
+    ]
+    partners = [
+        {"action_id": d.id, "organisation_id": maps.organisations[c], "position": i}
+        for d in items
+        for i, c in enumerate(d.partners)
+    ]
+    territories = [
+        {"action_id": d.id, "territory_id": maps.territories[c]} for d in items for c in d.territories
+    ]
+    for table, rows in ((A_OBJ, objectives), (A_PART, partners), (A_TERR, territories)):
+        if rows:
+            conn.execute(insert(table), rows)
 
 
 def update_action(
@@ -361,7 +428,20 @@ _ACTION_CODE = re.compile(r"^ACT-(\d+)$")
 
 def next_action_code(conn: Connection, department: str) -> str:
     """A new action code after the highest "ACT-nnn" in use (three digits at least)."""
-    codes = conn.execute(select(A.c.code).where(A.c.department_code == department)).scalars()
-    numbers = [m.group(1) for c in codes if (m := _ACTION_CODE.match(c))]
+    query = select(A.c.code).where(A.c.department_code == department, A.c.code.like("ACT-%"))
+    numbers = [m.group(1) for c in conn.execute(query).scalars() if (m := _ACTION_CODE.match(c))]
     width = max([3, *(len(n) for n in numbers)])
     return f"ACT-{max((int(n) for n in numbers), default=0) + 1:0{width}d}"
+
+
+def following_codes(first: str) -> Iterator[str]:
+    """`first` ("ACT-066"), then the codes after it ("ACT-067"…), the width kept (at least):
+    the codes of one import are allocated once, not by re-reading every code per new row."""
+    found = re.match(r"^(.*?)(\d+)$", first)
+    if found is None:
+        raise ValueError(first)
+    prefix, digits = found.groups()
+    number = int(digits)
+    while True:
+        yield f"{prefix}{number:0{len(digits)}d}"
+        number += 1

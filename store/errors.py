@@ -16,11 +16,13 @@ class StoreBusy(StoreError):
 
 
 class ValidationError(StoreError):
-    """Input that the domain rules refuse; `field` names the field concerned."""
+    """Input that the domain rules refuse; `field` names the field concerned, `index` the record
+    of a bulk write (its position in the records given)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, index: int | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.index = index
 
 
 class VersionConflict(StoreError):

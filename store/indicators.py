@@ -13,7 +13,7 @@ changes. Indicators of an objective have no journal.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -50,6 +50,8 @@ _PERIOD = {
 }
 _ANY_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]|T[1-4]|S[12]))?$")
 _CODE = re.compile(r"^IND-(\d+)$")
+#: Codes per IN (...) list (SQLite's default limit of bound parameters is far above).
+_CHUNK = 900
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def period_error(period: str, periodicity: str | None = None) -> str | None:
 
 
 def validate(
-    data: IndicatorData, maps: CodeMaps | None = None, action_codes: Iterable[str] | None = None
+    data: IndicatorData, maps: CodeMaps | None = None, action_codes: Container[str] | None = None
 ) -> list[ValidationError]:
     """Every rule the indicator breaks, one French message per problem, naming the field."""
     errors: list[ValidationError] = []
@@ -113,27 +115,57 @@ def validate(
         errors.append(ValidationError(f"Périodicité inconnue : « {data.periodicity} ».", "periodicity"))
     if maps is not None and data.objective is not None and data.objective not in maps.objectives:
         errors.append(ValidationError(f"Objectif inconnu : « {data.objective} ».", "objective"))
-    if action_codes is not None and data.action is not None and data.action not in set(action_codes):
+    if action_codes is not None and data.action is not None and data.action not in action_codes:
         errors.append(ValidationError(f"Action inconnue : « {data.action} ».", "action"))
     return errors
 
 
-def _action_ids(conn: Connection, department: str) -> dict[str, int]:
-    rows = conn.execute(select(A.c.code, A.c.id).where(A.c.department_code == department))
-    return {code: id_ for code, id_ in rows}
+def action_ids(
+    conn: Connection, department: str, codes: Iterable[str | None] | None = None
+) -> dict[str, int]:
+    """Action ids by code: of the department, or of those of `codes` that exist."""
+    query = select(A.c.code, A.c.id).where(A.c.department_code == department)
+    if codes is None:
+        return {code: id_ for code, id_ in conn.execute(query)}
+    wanted = sorted({c for c in codes if c})
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        found.update({code: id_ for code, id_ in conn.execute(query.where(A.c.code.in_(chunk)))})
+    return found
 
 
-def load_indicators(conn: Connection, department: str) -> dict[str, IndicatorData]:
-    """The department's indicators by code, read in bulk."""
-    maps = code_maps(conn, department)
-    objectives = maps.objective_codes()
-    actions = {v: k for k, v in _action_ids(conn, department).items()}
-    query = select(IND).where(IND.c.department_code == department).order_by(IND.c.id)
+def existing_codes(conn: Connection, department: str, codes: Iterable[str]) -> set[str]:
+    """Those of `codes` that are the department's indicators."""
+    wanted = sorted(set(codes))
+    query = select(IND.c.code).where(IND.c.department_code == department)
+    return {
+        code
+        for start in range(0, len(wanted), _CHUNK)
+        for code in conn.execute(query.where(IND.c.code.in_(wanted[start : start + _CHUNK]))).scalars()
+    }
+
+
+def load_indicators(
+    conn: Connection, department: str, codes: Iterable[str] | None = None
+) -> dict[str, IndicatorData]:
+    """The department's indicators (or those of `codes`) by code, read in bulk."""
+    objectives = code_maps(conn, department).objective_codes()
+    query = (
+        select(IND, A.c.code.label("action_code"))
+        .select_from(IND.outerjoin(A, A.c.id == IND.c.action_id))
+        .where(IND.c.department_code == department)
+        .order_by(IND.c.id)
+    )
+    queries = [query]
+    if codes is not None:
+        wanted = sorted(set(codes))
+        queries = [query.where(IND.c.code.in_(wanted[i : i + _CHUNK])) for i in range(0, len(wanted), _CHUNK)]
     return {
         r["code"]: IndicatorData(
             code=r["code"],
             label=r["label"],
-            action=actions.get(r["action_id"]) if r["action_id"] else None,
+            action=r["action_code"] if r["action_id"] else None,
             objective=objectives.get(r["objective_id"]) if r["objective_id"] else None,
             unit=r["unit"],
             periodicity=r["periodicity"],
@@ -141,29 +173,42 @@ def load_indicators(conn: Connection, department: str) -> dict[str, IndicatorDat
             target=r["target"],
             id=r["id"],
         )
-        for r in conn.execute(query).mappings()
+        for q in queries
+        for r in conn.execute(q).mappings()
     }
 
 
-def load_values(conn: Connection, department: str) -> dict[ValueKey, float]:
-    """Every value of the department's indicators, read in bulk."""
+def load_values(
+    conn: Connection, department: str, codes: Iterable[str] | None = None
+) -> dict[ValueKey, float]:
+    """Every value of the department's indicators (or of those of `codes`), read in bulk."""
     query = (
         select(IND.c.code, VAL.c.period, VAL.c.category, VAL.c.value)
         .join(IND, IND.c.id == VAL.c.indicator_id)
         .where(VAL.c.department_code == department)
         .order_by(IND.c.id, VAL.c.period, VAL.c.category)
     )
-    return {ValueKey(code, period, category): value for code, period, category, value in conn.execute(query)}
+    queries = [query]
+    if codes is not None:
+        wanted = sorted(set(codes))
+        queries = [query.where(IND.c.code.in_(wanted[i : i + _CHUNK])) for i in range(0, len(wanted), _CHUNK)]
+    return {
+        ValueKey(code, period, category): value
+        for q in queries
+        for code, period, category, value in conn.execute(q)
+    }
 
 
 def next_code(conn: Connection, department: str) -> str:
-    """A new code "IND-0001"-style, after the highest one in use."""
-    codes = conn.execute(select(IND.c.code).where(IND.c.department_code == department)).scalars()
+    """A new code "IND-0001"-style, after the highest one in use (`store.actions.following_codes`
+    gives the next ones, for an import that creates many)."""
+    query = select(IND.c.code).where(IND.c.department_code == department, IND.c.code.like("IND-%"))
+    codes = conn.execute(query).scalars()
     numbers = [int(m.group(1)) for c in codes if (m := _CODE.match(c))]
     return f"IND-{max(numbers, default=0) + 1:04d}"
 
 
-def _columns(data: IndicatorData, maps: CodeMaps, actions: dict[str, int]) -> dict[str, Any]:
+def _columns(data: IndicatorData, maps: CodeMaps, actions: Mapping[str, int]) -> dict[str, Any]:
     return {
         "label": data.label,
         "action_id": actions[data.action] if data.action else None,
@@ -175,10 +220,18 @@ def _columns(data: IndicatorData, maps: CodeMaps, actions: dict[str, int]) -> di
     }
 
 
-def create_indicator(conn: Connection, department: str, data: IndicatorData) -> IndicatorData:
-    """Insert an indicator (a new code is given when `data.code` is empty)."""
-    maps = code_maps(conn, department)
-    actions = _action_ids(conn, department)
+def create_indicator(
+    conn: Connection,
+    department: str,
+    data: IndicatorData,
+    *,
+    maps: CodeMaps | None = None,
+    actions: Mapping[str, int] | None = None,
+) -> IndicatorData:
+    """Insert an indicator (a new code is given when `data.code` is empty). `maps` and `actions`
+    (action ids by code, at least the indicator's) are read when not given."""
+    maps = maps or code_maps(conn, department)
+    actions = actions if actions is not None else action_ids(conn, department, [data.action])
     if not data.code:
         data = replace(data, code=next_code(conn, department))
     errors = validate(data, maps, actions)
@@ -197,20 +250,52 @@ def changed_fields(before: IndicatorData, after: IndicatorData) -> list[str]:
 
 
 def update_indicator(
-    conn: Connection, department: str, before: IndicatorData, after: IndicatorData
+    conn: Connection,
+    department: str,
+    before: IndicatorData,
+    after: IndicatorData,
+    *,
+    maps: CodeMaps | None = None,
+    actions: Mapping[str, int] | None = None,
 ) -> list[str]:
-    """Apply the changed fields of an indicator; returns their names."""
-    after = replace(after, code=before.code, id=before.id)
-    changes = changed_fields(before, after)
-    if not changes:
-        return []
-    maps = code_maps(conn, department)
-    actions = _action_ids(conn, department)
-    errors = validate(after, maps, actions)
-    if errors:
-        raise errors[0]
-    conn.execute(update(IND).where(IND.c.id == before.id).values(**_columns(after, maps, actions)))
-    return changes
+    """Apply the changed fields of an indicator; returns their names. `maps` and `actions`
+    (action ids by code, at least the indicator's) are read when not given."""
+    return update_indicators(conn, department, [(before, after)], maps=maps, actions=actions)[0]
+
+
+def update_indicators(
+    conn: Connection,
+    department: str,
+    pairs: Sequence[tuple[IndicatorData, IndicatorData]],
+    *,
+    maps: CodeMaps | None = None,
+    actions: Mapping[str, int] | None = None,
+) -> list[list[str]]:
+    """Apply the changed fields of each (before, after) pair; the names changed, per pair.
+
+    Each indicator is checked by the domain rules first (a ValidationError names the first
+    refused one, `index`); then all are written by one bulk UPDATE, whatever their number.
+    """
+    wanted = [replace(after, code=before.code, id=before.id) for before, after in pairs]
+    changed = [changed_fields(before, after) for (before, _), after in zip(pairs, wanted, strict=True)]
+    if not any(changed):
+        return changed
+    maps = maps or code_maps(conn, department)
+    actions = actions if actions is not None else action_ids(conn, department, [a.action for a in wanted])
+    rows = []
+    for index, (after, names) in enumerate(zip(wanted, changed, strict=True)):
+        if not names:
+            continue
+        errors = validate(after, maps, actions)
+        if errors:
+            raise ValidationError(str(errors[0]), errors[0].field, index=index)
+        rows.append({"v_id": after.id, **{f"v_{k}": v for k, v in _columns(after, maps, actions).items()}})
+    columns = [k.removeprefix("v_") for k in rows[0] if k != "v_id"]
+    statement = (
+        update(IND).where(IND.c.id == bindparam("v_id")).values({c: bindparam(f"v_{c}") for c in columns})
+    )
+    conn.execute(statement, rows)
+    return changed
 
 
 def _number(value: float | None) -> str | None:
@@ -243,12 +328,17 @@ def write_values(
     changes = [c for c in changes if c.old != c.new]
     if not changes:
         return 0
-    rows = conn.execute(
-        select(IND.c.code, IND.c.id, IND.c.action_id, IND.c.periodicity).where(
-            IND.c.department_code == department
+    query = select(IND.c.code, IND.c.id, IND.c.action_id, IND.c.periodicity).where(
+        IND.c.department_code == department
+    )
+    wanted = sorted({c.key.indicator for c in changes})
+    indicators = {
+        code: (id_, action_id, periodicity)
+        for start in range(0, len(wanted), _CHUNK)
+        for code, id_, action_id, periodicity in conn.execute(
+            query.where(IND.c.code.in_(wanted[start : start + _CHUNK]))
         )
-    ).all()
-    indicators = {code: (id_, action_id, periodicity) for code, id_, action_id, periodicity in rows}
+    }
     inserts, updates, removals, events = [], [], [], []
     now = utcnow()
     for change in changes:

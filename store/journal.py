@@ -148,17 +148,44 @@ def write_event(
     """A creation or a comment line."""
     conn.execute(
         insert(table).values(
-            department_code=department,
-            **{owner[0]: owner[1]},
-            at=utcnow(),
-            author=author,
-            kind=kind,
-            source=source,
-            new_value=new_value,
-            comment=comment,
-            **(_origin("") if kind == "creation" else {}),
+            event_row(
+                owner,
+                department,
+                kind=kind,
+                author=author,
+                source=source,
+                new_value=new_value,
+                comment=comment,
+            )
         )
     )
+
+
+def event_row(
+    owner: tuple[str, int],
+    department: str,
+    *,
+    kind: str,
+    author: str,
+    source: str,
+    new_value: str | None = None,
+    comment: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """The values of a creation or comment line (`write_event` writes one; bulk writers many)."""
+    return {
+        "department_code": department,
+        owner[0]: owner[1],
+        "at": at or utcnow(),
+        "author": author,
+        "kind": kind,
+        "source": source,
+        "new_value": new_value,
+        "comment": comment,
+        "origin_author": None,
+        "origin_at": None,
+        **(_origin("") if kind == "creation" else {}),
+    }
 
 
 def write_comment(

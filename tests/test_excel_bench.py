@@ -1,4 +1,4 @@
-"""The Excel benchmark runs (small mode) and reports times next to its raw baselines."""
+"""The Excel benchmark runs (small mode): every path, next to its raw baseline, in child processes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ from bench import excel_bench
 def test_small_benchmark_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert excel_bench.main(["--small", "--json", str(tmp_path / "b.json")]) == 0
     printed = capsys.readouterr().out
-    assert "export ars" in printed and "brut xlsxwriter" in printed and "brut calamine+insert" in printed
+    for label in excel_bench.LABELS.values():
+        assert label in printed
+    assert printed.count("ratio") == len(excel_bench.PATHS)
     figures = json.loads((tmp_path / "b.json").read_text())
-    assert figures["actions"] == 500 and figures["values"] == 2000
-    assert figures["export_s"] > 0 and figures["import_s"] > 0 and figures["export_ratio"] > 0
+    assert [f["path"] for f in figures] == list(excel_bench.PATHS)
+    for f in figures:
+        assert f["size"] == 200 and f["ratio"] > 0
+        assert min(f["project"]["seconds"]) > 0 and min(f["raw"]["seconds"]) > 0
+        assert min(f["project"]["rss_mb"]) > 10  # a real process's resident memory

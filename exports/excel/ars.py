@@ -6,10 +6,13 @@ editable columns unlocked, the `Code` column and the reference sheets locked (sh
 protection without password), drop-down lists on the vocabularies, dates as real dates shown
 dd/mm/yyyy, progress and euros as numbers with formats.
 
-The hidden sheet `_suivi_sts` holds the department, the export date and, per exported row,
-the record's version and its cells exactly as written: the importer compares them with the
+The hidden sheet `_suivi_sts` holds the department, the export date and the fields each data
+sheet's fingerprints cover. Each row of a data sheet ends with a hidden, locked cell, its
+**fingerprint** (store/fingerprint.py): the record's version, identity and a short hash of
+each cell as written — not a second copy of every cell. The importer compares it with the
 workbook and the store to tell changes made in the workbook from changes made in the store
-since the export (docs/excel.md, "conflits").
+since the export (docs/excel.md, "conflits"), and finds a record whose code was renumbered
+meanwhile by its identity.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from xlsxwriter.utility import xl_col_to_name
 
 from exports.excel.data import ExportData, iter_actions, iter_values
 from exports.excel.safe import Formats, SafeSheet, row_height, wrapped_lines
+from store.errors import StoreError
 from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Record
+from store.fingerprint import fingerprint
 from store.journal import resource_journal_lines
 from store.vocab import (
     ACTION_STATUS_LABELS,
@@ -46,7 +51,20 @@ SHEET_OBJECTIVES = "Objectifs"
 SHEET_RESOURCE_JOURNAL = "Journal des ressources"
 SHEET_LISTS = "Listes"
 META_SHEET = "_suivi_sts"
-FORMAT = 1
+#: 2: fingerprints in a hidden last column (1: a copy of every cell in the hidden sheet).
+FORMAT = 2
+#: Header of the hidden fingerprint column of the data sheets.
+FINGERPRINT_HEADER = "Empreinte Suivi STS (ne pas modifier)"
+#: What the import reads back (importers/excel/limits.py; a test checks they agree): an export
+#: beyond it is refused, so that every exchange workbook written can be imported.
+IMPORT_MAX_ROWS = 250_000
+IMPORT_MAX_WORKBOOK_CELLS = 6_000_000
+
+
+class ExchangeTooLarge(StoreError):
+    """The exchange workbook would be larger than the import reads back (French message)."""
+
+
 LAST_ROW = 1_048_575
 
 Progress = Callable[[int, int], None]
@@ -440,7 +458,31 @@ class ExchangeWriter:
         if self.progress is not None and (self.done % 1000 == 0 or self.done == self.total):
             self.progress(self.done, self.total)
 
+    def check_size(self) -> None:
+        """Refuse (ExchangeTooLarge) a workbook the import could not read back."""
+        sheets = {
+            SHEET_ACTIONS: (len(self.data.action_codes), len(ACTION_COLUMNS) + 1),
+            SHEET_INDICATORS: (self._indicator_rows(), len(INDICATOR_COLUMNS) + len(self.categories) + 1),
+            SHEET_RESOURCES: (len(self.data.resources), len(RESOURCE_COLUMNS) + 1),
+        }
+        cells = sum((rows + 1) * columns for rows, columns in sheets.values())
+        over = [
+            f"« {name} » : {rows:,} lignes".replace(",", " ")
+            for name, (rows, _c) in sheets.items()
+            if rows >= IMPORT_MAX_ROWS
+        ]
+        if over or cells > IMPORT_MAX_WORKBOOK_CELLS:
+            detail = ", ".join(over) or f"{cells:,} cellules".replace(",", " ")
+            raise ExchangeTooLarge(
+                f"Classeur d'échange non écrit : il serait trop grand pour être réimporté ({detail} ; "
+                f"l'import lit au plus {IMPORT_MAX_ROWS:,} lignes par feuille et ".replace(",", " ")
+                + f"{IMPORT_MAX_WORKBOOK_CELLS:,} cellules en tout). ".replace(",", " ")
+                + "Exportez une partie des actions (la liste filtrée de l'écran Actions, Ctrl+E) : "
+                "le classeur ne porte alors que leurs indicateurs."
+            )
+
     def write(self) -> None:
+        self.check_size()
         readme = self.book.add_worksheet(SHEET_README)
         actions = self.book.add_worksheet(SHEET_ACTIONS)
         indicators = self.book.add_worksheet(SHEET_INDICATORS)
@@ -461,7 +503,7 @@ class ExchangeWriter:
             ACTION_COLUMNS,
             "action",
             (
-                (action_cells(a, self.today, self.labels), a.version)
+                (action_cells(a, self.today, self.labels), a.version, a.uid)
                 for a in iter_actions(self.conn, self.data.department, self.data.action_codes)
             ),
         )
@@ -470,7 +512,7 @@ class ExchangeWriter:
             resources,
             RESOURCE_COLUMNS,
             "resource",
-            ((resource_cells(r, self.labels), r.version) for r in self.data.resources),
+            ((resource_cells(r, self.labels), r.version, r.uid) for r in self.data.resources),
         )
         self._write_objectives(objectives)
         self._write_resource_journal(resource_journal)
@@ -561,22 +603,29 @@ class ExchangeWriter:
         self._print(sheet, sheet.name, area=(rows, len(columns)))
         self.truncated += safe.truncated
 
+    def _fingerprint_column(self, sheet: Any, columns: tuple[Column, ...]) -> None:
+        """The hidden, locked last column where each row's fingerprint goes."""
+        sheet.write_string(0, len(columns), FINGERPRINT_HEADER, self.styles.header)
+        sheet.set_column(len(columns), len(columns), 30, self.styles.cell["readonly"], {"hidden": True})
+
     def _write_records(
         self,
         sheet: Any,
         columns: tuple[Column, ...],
         kind: str,
-        rows: Iterable[tuple[dict[str, Any], int]],
+        rows: Iterable[tuple[dict[str, Any], int, str | None]],
     ) -> None:
         safe = self._prepare(sheet, columns)
+        self._fingerprint_column(sheet, columns)
         fields = [c.field for c in columns if c.field]
-        self._meta_write(["#champs", kind, "cle", "version", *fields])
+        self._meta_write(["#empreinte", kind, *fields])
         formats = [self.styles.cell[c.style] for c in columns]
         written = 0
-        for written, (cells, version) in enumerate(rows, 1):
+        for written, (cells, version, uid) in enumerate(rows, 1):
             values = [cells.get(c.field) if c.field else cells.get(c.header) for c in columns]
             safe.write_row(written, values, formats)
-            self._meta_write([kind, cells["code"], version, *(cells.get(f) for f in fields)])
+            print_ = fingerprint(version, uid, [cells.get(f) for f in fields])
+            sheet.write_string(written, len(columns), print_.dump())
             self._tick()
         self._finish(safe, columns, written, sheet)
 
@@ -585,16 +634,15 @@ class ExchangeWriter:
             Column(breakdown_header(c), f"cat:{c}", "number", 12) for c in self.categories
         )
         safe = self._prepare(sheet, columns)
+        self._fingerprint_column(sheet, columns)
         level = list(INDICATOR_LEVEL)
         values_fields = ["period", "value", *(f"cat:{c}" for c in self.categories)]
-        self._meta_write(["#champs", "indicator", "cle", "version", *level])
-        self._meta_write(["#champs", "value", "cle", "version", *values_fields])
+        self._meta_write(["#empreinte", "indicator", *level, *values_fields])
         formats = [self.styles.cell[c.style] for c in columns]
         formats[0] = self.styles.locked_code
         row = 0
         for indicator, stored in iter_values(self.conn, self.data.indicators):
             cells = indicator_cells(indicator)
-            self._meta_write(["indicator", indicator.code, None, *(cells.get(f) for f in level)])
             periods = {
                 period: {
                     f"cat:{category}" if category else "value": value for category, value in found.items()
@@ -611,15 +659,8 @@ class ExchangeWriter:
                 ]
                 values[0] = indicator.code
                 safe.write_row(row, values, formats)
-                if period:
-                    self._meta_write(
-                        [
-                            "value",
-                            f"{indicator.code}|{period}",
-                            None,
-                            *(period_cells.get(f) for f in values_fields),
-                        ]
-                    )
+                covered = [cells.get(f) for f in level] + [period_cells.get(f) for f in values_fields]
+                sheet.write_string(row, len(columns), fingerprint(None, None, covered).dump())
                 self._tick()
         self._finish(safe, columns, row, sheet)
 

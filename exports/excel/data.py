@@ -98,6 +98,9 @@ def load_outline(conn: Connection, department: str, *, codes: Collection[str] | 
     `codes` restricts the actions to these (None: all of them).
     """
     data = load(conn, department, values=False, actions=False)
+    if codes is not None:  # a part of the actions: their indicators and the objectives'
+        chosen = set(codes)
+        data.indicators = [i for i in data.indicators if i.action is None or i.action in chosen]
     a = Action.__table__  # type: ignore[attr-defined]
     ao = ActionObjective.__table__  # type: ignore[attr-defined]
     o = Objective.__table__  # type: ignore[attr-defined]
@@ -119,6 +122,8 @@ def load_outline(conn: Connection, department: str, *, codes: Collection[str] | 
         )
     }
     in_department = val.c.department_code == department
+    if codes is not None and len(data.indicators) <= 30_000:  # (else: a few unused categories)
+        in_department = in_department & val.c.indicator_id.in_([i.id for i in data.indicators])
     data.categories = sorted(
         c for c in conn.execute(select(val.c.category).where(in_department).distinct()).scalars() if c
     )

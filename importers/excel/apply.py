@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import fields, replace
 from typing import Any
 
@@ -75,7 +75,7 @@ def apply_import(
     created: Counter[str] = Counter()
     updated: Counter[str] = Counter()
     with constraint_messages(), store.writer.begin() as conn:
-        applier = _Applier(conn, department, author, source, resolutions)
+        applier = _Applier(conn, department, author, source, resolutions, plans)
         for done, plan in enumerate(plans, 1):
             try:
                 with constraint_messages():  # the refusal below names the row (plan.describe())
@@ -90,6 +90,16 @@ def apply_import(
                 (created if plan.status == NEW else updated)[plan.kind] += 1
             if progress is not None and (done % 500 == 0 or done == total):
                 progress(done, total)
+        try:
+            applier.flush_actions()
+        except ValidationError as exc:
+            plan = applier.new_actions[exc.index or 0][0]
+            raise ImportRefused(f"Import de « {source} » refusé : {plan.describe()} : {exc}") from exc
+        try:
+            applier.flush_indicators()
+        except ValidationError as exc:
+            plan = applier.indicator_updates[exc.index or 0][0]
+            raise ImportRefused(f"Import de « {source} » refusé : {plan.describe()} : {exc}") from exc
         result.values_changed = applier.flush_values()
         result.comments = applier.comments
         updated.pop(KIND_VALUE, None)
@@ -107,6 +117,9 @@ def apply_import(
 
 
 class _Applier:
+    """Writes the plans of one import: the records they touch read once (not the whole store),
+    new codes allocated once, new actions written in bulk through the domain rules."""
+
     def __init__(
         self,
         conn: Connection,
@@ -114,6 +127,7 @@ class _Applier:
         author: str,
         source: str,
         resolutions: Mapping[ConflictKey, str],
+        plans: list[RowPlan],
     ) -> None:
         self.conn = conn
         self.department = department
@@ -121,10 +135,36 @@ class _Applier:
         self.source = source
         self.resolutions = resolutions
         self.maps = code_maps(conn, department)
-        self.actions = action_rules.load_actions(conn, department)
-        self.resources = resource_rules.load_resources(conn, department)
-        self.indicators = indicator_rules.load_indicators(conn, department)
-        self.values = indicator_rules.load_values(conn, department)
+        existing: dict[str, list[str]] = {}
+        for plan in plans:
+            if plan.status != NEW:
+                code = plan.before.code if plan.kind in (KIND_ACTION, KIND_RESOURCE) else plan.key
+                existing.setdefault(plan.kind, []).append(code.split("|", 1)[0])
+        self.actions = action_rules.load_actions(conn, department, existing.get(KIND_ACTION, []))
+        self.resources = resource_rules.load_resources(conn, department, existing.get(KIND_RESOURCE, []))
+        self.indicators = indicator_rules.load_indicators(conn, department, existing.get(KIND_INDICATOR, []))
+        self.values = indicator_rules.load_values(conn, department, existing.get(KIND_VALUE, []))
+        #: Action ids of the actions indicators name (the only ones their rules need).
+        self.action_ids = indicator_rules.action_ids(
+            conn,
+            department,
+            [
+                p.proposed.get("action") or (p.before.action if p.before is not None else None)
+                for p in plans
+                if p.kind == KIND_INDICATOR
+            ]
+            + [
+                c.workbook
+                for p in plans
+                if p.kind == KIND_INDICATOR
+                for c in p.conflicts
+                if c.field == "action"
+            ],
+        )
+        self.new_action_codes: Iterator[str] | None = None
+        self.new_indicator_codes: Iterator[str] | None = None
+        self.new_actions: list[tuple[RowPlan, ActionData]] = []
+        self.indicator_updates: list[tuple[RowPlan, IndicatorData, IndicatorData]] = []
         self.value_changes: list[ValueChange] = []
         self.comments = 0
 
@@ -155,16 +195,11 @@ class _Applier:
             allowed = {f.name for f in fields(ActionData) if f.compare}
             data = ActionData(**{k: v for k, v in values.items() if k in allowed})
             if not data.code:
-                data = replace(data, code=action_rules.next_action_code(self.conn, self.department))
-            created = action_rules.create_action(
-                self.conn, self.department, data, author=self.author, source=self.source, maps=self.maps
-            )
-            if plan.comment:
-                action_rules.add_comment(
-                    self.conn, self.department, created, plan.comment, author=self.author, source=self.source
-                )
-                self.comments += 1
-            plan.key = created.code
+                if self.new_action_codes is None:
+                    first = action_rules.next_action_code(self.conn, self.department)
+                    self.new_action_codes = action_rules.following_codes(first)
+                data = replace(data, code=next(self.new_action_codes))
+            self.new_actions.append((plan, data))
             return True
         current = self.actions.get(plan.before.code)
         if current is None or current.version != plan.version:
@@ -212,8 +247,15 @@ class _Applier:
         values = self.wanted(plan)
         if plan.status == NEW:
             new_values = values.pop("values", {})
+            if self.new_indicator_codes is None:
+                first = indicator_rules.next_code(self.conn, self.department)
+                self.new_indicator_codes = action_rules.following_codes(first)
             created = indicator_rules.create_indicator(
-                self.conn, self.department, IndicatorData(code="", **values)
+                self.conn,
+                self.department,
+                IndicatorData(code=next(self.new_indicator_codes), **values),
+                maps=self.maps,
+                actions=self.action_ids,
             )
             plan.key = created.code
             for (period, name), number in new_values.items():
@@ -223,9 +265,9 @@ class _Applier:
         current = self.indicators.get(plan.key)
         if current is None or current != plan.before:
             raise self._stale(f"indicateur {plan.key}")
-        return bool(
-            indicator_rules.update_indicator(self.conn, self.department, current, replace(current, **values))
-        )
+        after = replace(current, **values)
+        self.indicator_updates.append((plan, current, after))
+        return bool(indicator_rules.changed_fields(current, after))
 
     def _values(self, plan: RowPlan) -> bool:
         code, period = plan.key.split("|", 1)
@@ -238,6 +280,40 @@ class _Applier:
                 raise self._stale(f"valeur {code} {period}")
             self.value_changes.append(ValueChange(key, current, new))
         return bool(values)
+
+    def flush_actions(self) -> None:
+        """The new actions, checked one by one by the domain rules and written in bulk."""
+        if not self.new_actions:
+            return
+        try:
+            with constraint_messages():
+                created = action_rules.create_actions(
+                    self.conn,
+                    self.department,
+                    [data for _plan, data in self.new_actions],
+                    author=self.author,
+                    source=self.source,
+                    maps=self.maps,
+                    comments=[plan.comment for plan, _data in self.new_actions],
+                )
+        except ValidationError as exc:
+            if exc.index is None:  # refused by the database: the row is the one whose code it names
+                codes = (f"« {data.code} »" for _plan, data in self.new_actions)
+                exc.index = next((i for i, code in enumerate(codes) if code in str(exc)), 0)
+            raise
+        for (plan, _data), action in zip(self.new_actions, created, strict=True):
+            plan.key = action.code
+            self.comments += bool(plan.comment and plan.comment.strip())
+
+    def flush_indicators(self) -> None:
+        """The changed indicators, checked one by one by the domain rules and written in bulk."""
+        indicator_rules.update_indicators(
+            self.conn,
+            self.department,
+            [(before, after) for _plan, before, after in self.indicator_updates],
+            maps=self.maps,
+            actions=self.action_ids,
+        )
 
     def flush_values(self) -> int:
         return indicator_rules.write_values(

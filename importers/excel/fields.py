@@ -22,8 +22,11 @@ SHEET_ACTIONS = "Actions"
 SHEET_INDICATORS = "Indicateurs"
 SHEET_RESOURCES = "Ressources"
 META_SHEET = "_suivi_sts"
-#: Format of the exchange workbook this version reads (the hidden sheet's `format`).
-FORMAT = 1
+#: Format of the exchange workbook this version reads (the hidden sheet's `format`); 1 (a copy
+#: of every exported cell in the hidden sheet) is still read.
+FORMAT = 2
+#: Header of the hidden column holding each row's fingerprint (store/fingerprint.py).
+FINGERPRINT_HEADER = "Empreinte Suivi STS (ne pas modifier)"
 BREAKDOWN_PREFIX = "Ventilation"
 
 KIND_ACTION = "action"
@@ -89,6 +92,7 @@ READ_ONLY_HEADERS = frozenset(
         "Source",
         "Dernière valeur",
         "Vérification",
+        FINGERPRINT_HEADER,
     )
 )
 

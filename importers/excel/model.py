@@ -86,15 +86,22 @@ class Conflict:
     store: Any
     workbook: Any
     location: Location
+    #: False when the exported value was not kept (a fingerprint tells only that it changed).
+    exported_known: bool = True
 
     @property
     def id(self) -> ConflictKey:
         return (self.kind, self.key, self.field)
 
     def __str__(self) -> str:
+        exported = (
+            f"exporté « {format_value(self.exported, self.field, self.kind)} », modifié "
+            if self.exported_known
+            else "modifié depuis l'export "
+        )
         return (
             f"{self.location.describe()} : {KIND_LABELS[self.kind]} {self.key}, {self.label} — "
-            f"exporté « {format_value(self.exported, self.field, self.kind)} », modifié dans la base en "
+            f"{exported}dans la base en "
             f"« {format_value(self.store, self.field, self.kind)} » et dans le classeur en "
             f"« {format_value(self.workbook, self.field, self.kind)} »"
         )

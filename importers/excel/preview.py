@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 
 from importers.excel import cells
 from importers.excel.cells import CellError
@@ -57,13 +58,22 @@ from store import resources as resource_rules
 from store.actions import ActionData
 from store.database import Store
 from store.errors import ValidationError
+from store.fields import INDICATOR, RECORDS, Record
+from store.fingerprint import Fingerprint, cell_hash
 from store.indicators import IndicatorData, ValueKey
+from store.merge import three_way
 from store.models import ActionEvent, Department
+from store.parsing import ParseError
 from store.resources import ResourceData
+from store.tables import ACTION as ACTION_TABLE
+from store.tables import ACTION_EVENT, RESOURCE_EVENT
+from store.tables import RESOURCE as RESOURCE_TABLE
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, fold
 
 Progress = Callable[[int, int], None]
 _NO_VALUE = object()
+#: The exported value of a field both sides changed, which a fingerprint does not keep.
+UNKNOWN: Any = object()
 #: Longest value quoted in a refusal (a 40,000-character cell is not printed whole).
 SHOWN_VALUE = 120
 
@@ -82,11 +92,56 @@ def _same_raw(a: Any, b: Any) -> bool:
     return type(a) is type(b) and bool(a == b)
 
 
+@dataclass
+class _RecordIndex:
+    """Codes, identities and versions of the records of one kind that a workbook names."""
+
+    table: Table
+    department: str
+    uids: dict[str, str | None]
+    by_uid: dict[str, str]
+
+    @classmethod
+    def read(
+        cls, conn: Connection, department: str, table: Table, codes: set[str], uids: set[str], by_code: bool
+    ) -> _RecordIndex:
+        index = cls(table, department, {}, {})
+        if not by_code:
+            return index
+        query = select(table.c.code, table.c.uid).where(table.c.department_code == department)
+        for column, wanted in ((table.c.code, sorted(codes)), (table.c.uid, sorted(uids))):
+            for start in range(0, len(wanted), 900):
+                for code, uid in conn.execute(query.where(column.in_(wanted[start : start + 900]))):
+                    index.uids[code] = uid
+                    if uid:
+                        index.by_uid[uid] = code
+        return index
+
+    def code_of(self, key: str | None, uid: str | None) -> str | None:
+        """The code of the record a row names: by its identity when the code written is no
+        longer its own (renumbered since the export), else by its code."""
+        if key is None:
+            return None
+        if uid is not None and self.uids.get(key) != uid and uid in self.by_uid:
+            return self.by_uid[uid]
+        return key if key in self.uids else None
+
+    def all_codes(self, conn: Connection) -> list[str]:
+        query = select(self.table.c.code).where(self.table.c.department_code == self.department)
+        return list(conn.execute(query).scalars())
+
+
 class Planner:
     """Builds the RowPlans of one import (read-only on the store)."""
 
     def __init__(
-        self, conn: Connection, department: str, preview: ImportPreview, meta: Meta | None, settings: Settings
+        self,
+        conn: Connection,
+        department: str,
+        preview: ImportPreview,
+        meta: Meta | None,
+        settings: Settings,
+        sheets: list[SheetRows],
     ) -> None:
         self.conn = conn
         self.department = department
@@ -94,31 +149,93 @@ class Planner:
         self.file = preview.file_name
         self.meta = meta
         self.settings = settings
-        self.actions = action_rules.load_actions(conn, department)
-        self.resources = resource_rules.load_resources(conn, department)
-        self.indicators = indicator_rules.load_indicators(conn, department)
-        self.values = indicator_rules.load_values(conn, department)
-        self.resolver = Resolver(conn, department, self.actions)
+        # Only the records the workbook names are read (not the whole store): their codes, and
+        # the identities of their fingerprints (a code renumbered since the export).
+        named: dict[str, set[str]] = {KIND_ACTION: set(), KIND_RESOURCE: set(), KIND_INDICATOR: set()}
+        uids: dict[str, set[str]] = {KIND_ACTION: set(), KIND_RESOURCE: set()}
+        for sheet in sheets:
+            key_name = "code" if sheet.kind == KIND_INDICATOR else settings.key
+            for _row, values in sheet.rows:
+                key = cells.text(sheet.cell(values, key_name))
+                if key is not None:
+                    named[sheet.kind].add(key)
+                found = sheet.fingerprint(values)
+                if found is not None and found.uid and sheet.kind in uids:
+                    uids[sheet.kind].add(found.uid)
+        self.index = {
+            kind: _RecordIndex.read(conn, department, table, named[kind], uids[kind], settings.key == "code")
+            for kind, table in ((KIND_ACTION, ACTION_TABLE), (KIND_RESOURCE, RESOURCE_TABLE))
+        }
+        self.actions: dict[str, ActionData] = {}
+        self.resources: dict[str, ResourceData] = {}
+        self.named_indicators = named[KIND_INDICATOR]
+        self.indicators: dict[str, IndicatorData] = {}
+        self.values: dict[ValueKey, float] = {}
+        has_indicators = any(s.kind == KIND_INDICATOR for s in sheets)
+        every_action = self.index[KIND_ACTION].all_codes(conn) if has_indicators else []
+        self.resolver = Resolver(conn, department, every_action)
         self.resolver.value_maps = settings.value_maps
         self.maps = action_rules.code_maps(conn, department)
-        self.comments = self._imported_comments()
-        self.known_titles = {f"action:{fold(a.title)}": a.code for a in self.actions.values()}
-        self.known_titles.update({f"resource:{fold(r.name)}": r.code for r in self.resources.values()})
+        self._comments: set[tuple[int, str]] | None = None
+        self._known_titles: dict[str, str] | None = None
         self.new_titles: dict[str, int] = {}
         self.indicator_plans: dict[str, RowPlan] = {}
-        self.indicator_titles = {
-            (fold(i.label), i.action, i.objective): i.code for i in self.indicators.values()
-        }
         self.ignored_rows = 0
+        self.unchanged_labels: dict[str, str] = {}
+        self._indicator_titles: dict[tuple[str, str | None, str | None], str] | None = None
+        self._action_codes = set(every_action)
+
+    @property
+    def comments(self) -> set[tuple[int, str]]:
+        """Comments already in the journal of the actions read (read once, when first needed)."""
+        if self._comments is None:
+            self._comments = self._imported_comments()
+        return self._comments
+
+    @property
+    def known_titles(self) -> dict[str, str]:
+        """Codes of the department's actions and resources by folded title (for codeless rows)."""
+        if self._known_titles is None:
+            titles: dict[str, str] = {}
+            for kind, table, column in (
+                (KIND_ACTION, ACTION_TABLE, "title"),
+                (KIND_RESOURCE, RESOURCE_TABLE, "name"),
+            ):
+                query = select(table.c.code, table.c[column]).where(
+                    table.c.department_code == self.department
+                )
+                titles.update({f"{kind}:{fold(title)}": code for code, title in self.conn.execute(query)})
+            self._known_titles = titles
+        return self._known_titles
+
+    @property
+    def indicator_titles(self) -> dict[tuple[str, str | None, str | None], str]:
+        """Indicator codes by (folded label, action, objective), for codeless rows."""
+        if self._indicator_titles is None:
+            every = indicator_rules.load_indicators(self.conn, self.department)
+            self._indicator_titles = {(fold(i.label), i.action, i.objective): i.code for i in every.values()}
+            self.indicators = {**every, **self.indicators}
+        return self._indicator_titles
+
+    def load_records(self, kind: str, codes: Iterable[str] | None) -> None:
+        """Read the snapshots of the records of `codes` (those the preview compares)."""
+        if kind == KIND_ACTION:
+            self.actions.update(action_rules.load_actions(self.conn, self.department, codes))
+        else:
+            self.resources.update(resource_rules.load_resources(self.conn, self.department, codes))
 
     def _imported_comments(self) -> set[tuple[int, str]]:
         ev = ActionEvent.__table__  # type: ignore[attr-defined]
         # Whatever the file that brought it ("e1 (1).xlsx" is e1.xlsx saved twice), a comment
         # already in an action's journal is not journaled again.
-        query = select(ev.c.action_id, ev.c.comment).where(
-            ev.c.department_code == self.department, ev.c.comment.is_not(None)
-        )
-        return {(action_id, comment) for action_id, comment in self.conn.execute(query)}
+        ids = sorted(a.id for a in self.actions.values() if a.id is not None)
+        found: set[tuple[int, str]] = set()
+        for start in range(0, len(ids), 900):
+            query = select(ev.c.action_id, ev.c.comment).where(
+                ev.c.action_id.in_(ids[start : start + 900]), ev.c.comment.is_not(None)
+            )
+            found.update((action_id, comment) for action_id, comment in self.conn.execute(query))
+        return found
 
     def base(self, kind: str) -> dict[str, BaseRow] | None:
         if self.meta is None:
@@ -181,6 +298,108 @@ class Planner:
 
     # --- three-way comparison --------------------------------------------------------------
 
+    def bases(
+        self,
+        kind: str,
+        names: Iterable[str],
+        store: dict[str, Any],
+        workbook: dict[str, Any],
+        raw: Callable[[str], Any],
+        store_cell: Callable[[str], Any],
+        printed: tuple[Fingerprint, list[str]] | None,
+        exported: dict[str, Any] | None,
+        store_unchanged: bool,
+    ) -> dict[str, Any]:
+        """The value each field had when exported, as far as it is known: from the fingerprint
+        (a side whose cell hashes as exported did not change it), from a format-1 copy, or the
+        store's (no export data: every difference is a change made in the workbook)."""
+        base: dict[str, Any] = {}
+        for name in names:
+            if printed is not None:
+                found, covered = printed
+                exported_hash = found.field_hash(covered.index(name)) if name in covered else None
+                if exported_hash is not None and cell_hash(raw(name)) == exported_hash:
+                    base[name] = workbook.get(name)
+                elif exported_hash is None or store_unchanged or cell_hash(store_cell(name)) == exported_hash:
+                    base[name] = store.get(name)
+                else:
+                    base[name] = UNKNOWN  # both sides changed it: the exported value was not kept
+            elif exported is not None and name in exported:
+                unchanged = store_unchanged and not _same(workbook.get(name), exported[name])
+                base[name] = store.get(name) if unchanged else exported[name]
+            else:
+                base[name] = store.get(name)
+        return base
+
+    def merge_record(
+        self,
+        kind: str,
+        before: Any,
+        location: Callable[[str], Location],
+        workbook: dict[str, Any],
+        store: dict[str, Any],
+        base: dict[str, Any],
+    ) -> tuple[dict[str, Any], list[Conflict]]:
+        """The fields to write and the conflicts, field by field, by the one merge engine
+        (store.merge.three_way): the store's record is theirs, the workbook's mine."""
+        theirs = replace(before, **store)
+        merged = three_way(RECORDS[kind], replace(theirs, **base), replace(theirs, **workbook), theirs)
+        conflicts = []
+        for f in merged.conflicts:
+            if f.name not in workbook:
+                continue
+            exported = base[f.name]
+            if exported is UNKNOWN:
+                exported = self.exported_from_journal(kind, before, f.name)
+            conflicts.append(
+                Conflict(
+                    kind,
+                    before.code,
+                    _title(before),
+                    f.name,
+                    label_of(kind, f.name),
+                    None if exported is UNKNOWN else exported,
+                    store[f.name],
+                    workbook[f.name],
+                    location(f.name),
+                    exported_known=exported is not UNKNOWN,
+                )
+            )
+        settled = {c.field for c in conflicts}
+        proposed = {
+            n: getattr(merged.merged, n)
+            for n in workbook
+            if n not in settled and not _same(getattr(merged.merged, n), store[n])
+        }
+        return proposed, conflicts
+
+    def exported_from_journal(self, kind: str, before: Any, name: str) -> Any:
+        """A field's value when the workbook was exported, read from the record's journal: the
+        old value of its first change since (UNKNOWN without journal or export date)."""
+        table = {KIND_ACTION: (ACTION_EVENT, "action_id"), KIND_RESOURCE: (RESOURCE_EVENT, "resource_id")}
+        exported_at = self.preview.exported_at
+        if kind not in table or not exported_at or before.id is None:
+            return UNKNOWN
+        events, owner = table[kind]
+        try:
+            since = datetime.fromisoformat(exported_at)
+        except ValueError:
+            return UNKNOWN
+        query = (
+            select(events.c.old_value)
+            .where(events.c[owner] == before.id, events.c.field == name, events.c.at > since)
+            .order_by(events.c.at, events.c.id)
+            .limit(1)
+        )
+        found = self.conn.execute(query).first()
+        if found is None:
+            return UNKNOWN
+        try:
+            value = RECORDS[kind][name].read(found[0]) if found[0] is not None else None
+        except ParseError:
+            return UNKNOWN
+        return normalise_store_value(kind, name, value)
+
     def merge(
         self,
         kind: str,
@@ -189,22 +408,32 @@ class Planner:
         location: Callable[[str], Location],
         workbook: dict[str, Any],
         store: dict[str, Any],
-        exported: dict[str, Any] | None,
-        store_unchanged: bool,
+        base: dict[str, Any],
     ) -> tuple[dict[str, Any], list[Conflict]]:
+        """The same three-way rule for the values of one indicator and period (a row of numbers
+        keyed by category, not a record of the registry)."""
         proposed: dict[str, Any] = {}
         conflicts: list[Conflict] = []
         for name, wb in workbook.items():
-            st = store.get(name)
-            if exported is not None and name in exported:
-                ex = exported[name]
-                if _same(wb, ex):
-                    continue
-                if not store_unchanged and not _same(st, ex) and not _same(wb, st):
-                    conflicts.append(
-                        Conflict(kind, key, title, name, label_of(kind, name), ex, st, wb, location(name))
+            st, ex = store.get(name), base.get(name, store.get(name))
+            if ex is not UNKNOWN and _same(wb, ex):
+                continue
+            if (ex is UNKNOWN or not _same(st, ex)) and not _same(wb, st):
+                conflicts.append(
+                    Conflict(
+                        kind,
+                        key,
+                        title,
+                        name,
+                        label_of(kind, name),
+                        None if ex is UNKNOWN else ex,
+                        st,
+                        wb,
+                        location(name),
+                        exported_known=ex is not UNKNOWN,
                     )
-                    continue
+                )
+                continue
             if not _same(wb, st):
                 proposed[name] = wb
         return proposed, conflicts
@@ -212,17 +441,20 @@ class Planner:
     # --- actions and resources --------------------------------------------------------------
 
     def plan_records(self, sheet: SheetRows, progress: Callable[[], None]) -> None:
+        """Two passes: rows whose cells are those exported are unchanged without reading their
+        record; the records of the other rows are then read together, and compared."""
         kind = sheet.kind
-        store: dict[str, Any] = self.actions if kind == KIND_ACTION else self.resources
         key_name = self.settings.key
-        by_key = store if key_name == "code" else {getattr(r, key_name): r for r in store.values()}
+        index = self.index[kind]
         base = self.base(kind)
+        covered = self.meta.prints.get(kind) if self.meta is not None else None
         seen: dict[str, int] = {}
         compared = [n for n in sheet.columns if n != "comment"]
+        title_name = "title" if kind == KIND_ACTION else "name"
+        pending: list[tuple[int, list[Any], str | None, str | None, Fingerprint | None] | RowPlan] = []
         for row, values in sheet.rows:
             progress()
-            key_column = sheet.columns.get(key_name)
-            raw_key = values[key_column] if key_column is not None and key_column < len(values) else ""
+            raw_key = sheet.cell(values, key_name) if key_name in sheet.columns else ""
             key = cells.text(raw_key)
             if key is not None and key_name != "code":
                 key = self.resolver.convert(kind, key_name, key)
@@ -231,11 +463,14 @@ class Planner:
                 continue
             if key is not None:
                 seen[key] = row
-            before = by_key.get(key) if key is not None else None
-            if before is None and row in self.settings.no_create_rows:
+            printed = sheet.fingerprint(values) if covered is not None else None
+            code = index.code_of(key, printed.uid if printed is not None and key is not None else None)
+            if code is None and key is not None and key_name != "code":
+                code = key  # a mapping's key: every record was read, matched in the second pass
+            if code is None and row in self.settings.no_create_rows:
                 self.ignored_rows += 1
                 continue
-            if key is not None and before is None and not self.settings.create_unknown_keys:
+            if key is not None and code is None and not self.settings.create_unknown_keys:
                 what = "action" if kind == KIND_ACTION else "ressource"
                 self.problem(
                     sheet,
@@ -245,40 +480,49 @@ class Planner:
                     raw_key,
                 )
                 continue
-            exported = base.get(before.code) if base is not None and before is not None else None
-            comment_column = sheet.columns.get("comment")
-            comment = (
-                cells.text(values[comment_column])
-                if comment_column is not None and comment_column < len(values)
-                else None
-            )
-            if (
-                exported is not None
-                and before is not None
-                and comment is None
-                and all(
-                    n in exported.values
-                    and _same_raw(
-                        values[sheet.columns[n]] if sheet.columns[n] < len(values) else "", exported.values[n]
+            comment = cells.text(sheet.cell(values, "comment")) if "comment" in sheet.columns else None
+            unchanged = False
+            if code is not None and comment is None and key_name == "code":
+                if printed is not None and covered is not None:
+                    unchanged = all(n in sheet.columns for n in covered) and printed.row == sheet.row_hash(
+                        values, covered
                     )
-                    for n in compared
-                )
-            ):
-                self.preview.rows.append(
-                    RowPlan(
-                        kind,
-                        before.code,
-                        _title(before),
-                        sheet.location(self.file, row),
-                        UNCHANGED,
-                        before=before,
+                elif base is not None and (exported := base.get(code)) is not None:
+                    unchanged = all(
+                        n in exported.values and _same_raw(sheet.cell(values, n), exported.values[n])
+                        for n in compared
                     )
-                )
+            if unchanged and code is not None:
+                title = cells.text(sheet.cell(values, title_name)) or ""
+                pending.append(RowPlan(kind, code, title, sheet.location(self.file, row), UNCHANGED))
                 continue
+            pending.append((row, values, key, code, printed))
+        wanted = [entry[3] for entry in pending if not isinstance(entry, RowPlan) and entry[3] is not None]
+        self.load_records(kind, wanted if key_name == "code" else None)
+        store: dict[str, Any] = self.actions if kind == KIND_ACTION else self.resources
+        by_key = store if key_name == "code" else {getattr(r, key_name): r for r in store.values()}
+        for entry in pending:
+            if isinstance(entry, RowPlan):
+                self.preview.rows.append(entry)
+                continue
+            row, values, key, code, printed = entry
+            before = by_key.get(code) if code is not None else None
+            if before is None and key_name != "code":
+                if row in self.settings.no_create_rows:
+                    self.ignored_rows += 1
+                    continue
+                if key is not None and not self.settings.create_unknown_keys:
+                    self.problem(
+                        sheet, row, key_name, "code inconnu dans la base", sheet.cell(values, key_name)
+                    )
+                    continue
             if before is None:
                 self.plan_new(sheet, row, values, key)
-            else:
-                self.plan_existing(sheet, row, values, before, exported, comment)
+                continue
+            exported = base.get(key or "") if base is not None else None
+            comment = cells.text(sheet.cell(values, "comment")) if "comment" in sheet.columns else None
+            found = (printed, covered) if printed is not None and covered is not None else None
+            self.plan_existing(sheet, row, values, before, exported, comment, found)
 
     def plan_existing(
         self,
@@ -288,28 +532,34 @@ class Planner:
         before: Any,
         exported: BaseRow | None,
         comment: str | None,
+        printed: tuple[Fingerprint, list[str]] | None = None,
     ) -> None:
         kind = sheet.kind
         rejected = len(self.preview.rejected)
+        export_data = exported is not None or printed is not None
         # Without export data, a blank cell says nothing: it never clears a value of the store.
-        workbook = self.parse(kind, sheet, row, values, skip_blank=exported is None)
+        workbook = self.parse(kind, sheet, row, values, skip_blank=not export_data)
         workbook.pop("comment", None)
         workbook.pop(self.settings.key, None)
         workbook.pop("code", None)
         if len(self.preview.rejected) > rejected:
             return
         store = {n: normalise_store_value(kind, n, getattr(before, n)) for n in workbook}
-        base_values = self.parse_base(kind, exported, workbook)
-        store_unchanged = exported is not None and exported.version == before.version
-        proposed, conflicts = self.merge(
+        version = printed[0].version if printed is not None else exported.version if exported else None
+        record: Record = RECORDS[kind]
+        base = self.bases(
             kind,
-            before.code,
-            _title(before),
-            lambda n: sheet.location_of(self.file, row, n),
             workbook,
             store,
-            base_values,
-            store_unchanged,
+            workbook,
+            lambda n: sheet.cell(values, n),
+            partial(_exported_cell, record, before),
+            printed,
+            self.parse_base(kind, exported, workbook),
+            export_data and version == before.version,
+        )
+        proposed, conflicts = self.merge_record(
+            kind, before, lambda n: sheet.location_of(self.file, row, n), workbook, store, base
         )
         if kind == KIND_ACTION and comment is not None and (before.id, comment) in self.comments:
             comment = None
@@ -455,6 +705,7 @@ class Planner:
     # --- indicators ----------------------------------------------------------------------
 
     def plan_indicators(self, sheet: SheetRows, progress: Callable[[], None]) -> None:
+        covered = self.meta.prints.get(KIND_INDICATOR) if self.meta is not None else None
         base_ind = self.base(KIND_INDICATOR)
         base_val = self.base(KIND_VALUE)
         level = [n for n in INDICATOR_LEVEL if n in sheet.columns]
@@ -465,8 +716,31 @@ class Planner:
         seen: dict[tuple[str, str], int] = {}
         code_col = sheet.columns.get("code")
         period_col = sheet.columns.get("period")
+        # First pass: rows whose cells hash as exported are unchanged, without reading their
+        # indicator; only the indicators (and values) of the other rows are read.
+        unchanged: dict[int, str] = {}
+        labels: dict[str, str] = {}
+        if covered is not None and all(n in sheet.columns for n in covered):
+            existing = indicator_rules.existing_codes(self.conn, self.department, self.named_indicators)
+            for row, values in sheet.rows:
+                code = cells.text(sheet.cell(values, "code"))
+                found = sheet.fingerprint(values) if code in existing else None
+                if code is not None and found is not None and found.row == sheet.row_hash(values, covered):
+                    unchanged[row] = code
+                    labels.setdefault(code, cells.text(sheet.cell(values, "label")) or "")
+        wanted = {
+            code
+            for row, values in sheet.rows
+            if row not in unchanged and (code := cells.text(sheet.cell(values, "code")))
+        }
+        self.indicators.update(indicator_rules.load_indicators(self.conn, self.department, wanted))
+        self.values.update(indicator_rules.load_values(self.conn, self.department, wanted))
+        self.unchanged_labels = labels
         for row, values in sheet.rows:
             progress()
+            if row in unchanged:
+                first_row.setdefault(unchanged[row], row)
+                continue
 
             def cell(column: int | None, values: list[Any] = values) -> Any:
                 return values[column] if column is not None and column < len(values) else ""
@@ -481,6 +755,8 @@ class Planner:
             exported_ind = base_ind.get(code) if base_ind is not None and code else None
             period_key = cells.text(raw_period)
             exported_val = base_val.get(f"{code}|{period_key}") if base_val is not None and code else None
+            found = sheet.fingerprint(values) if covered is not None and code else None
+            printed = (found, covered) if found is not None and covered is not None else None
             if (
                 exported_ind is not None
                 and exported_val is not None
@@ -545,17 +821,28 @@ class Planner:
                     )
             assert before is not None and code is not None
             first_row.setdefault(code, row)
-            exported_level = self.parse_base(KIND_INDICATOR, exported_ind, level)
-            store_level = {n: normalise_store_value(KIND_INDICATOR, n, getattr(before, n)) for n in level}
-            proposed, conflicts = self.merge(
+            level_values = {n: parsed[n] for n in level if parsed.get(n) is not None}
+            store_level = {
+                n: normalise_store_value(KIND_INDICATOR, n, getattr(before, n)) for n in level_values
+            }
+            base = self.bases(
                 KIND_INDICATOR,
-                code,
-                before.label,
-                partial(sheet.location_of, self.file, row),
-                {n: parsed[n] for n in level if parsed.get(n) is not None},
+                level_values,
                 store_level,
-                exported_level,
+                level_values,
+                partial(sheet.cell, values),
+                partial(_exported_cell, INDICATOR, before),
+                printed,
+                self.parse_base(KIND_INDICATOR, exported_ind, level),
                 False,
+            )
+            proposed, conflicts = self.merge_record(
+                KIND_INDICATOR,
+                before,
+                partial(sheet.location_of, self.file, row),
+                level_values,
+                store_level,
+                base,
             )
             for name, value in proposed.items():
                 known = pending.setdefault(code, {}).get(name)
@@ -585,7 +872,11 @@ class Planner:
             seen[(code, period)] = row
             if period != period_key:
                 exported_val = base_val.get(f"{code}|{period}") if base_val is not None else None
-            self.plan_values(sheet, row, before, period, numbers, exported_val)
+            if printed is not None and "period" in printed[1]:
+                exported_period = printed[0].field_hash(printed[1].index("period"))
+                if cell_hash(raw_period) != exported_period:
+                    printed = None  # another period than the one exported: its values were not
+            self.plan_values(sheet, row, before, period, numbers, exported_val, printed, values)
         self._finish_indicators(sheet, pending, first_row, new_groups)
 
     def _add_conflict(
@@ -608,6 +899,8 @@ class Planner:
         period: str,
         numbers: dict[str, float | None],
         exported: BaseRow | None,
+        printed: tuple[Fingerprint, list[str]] | None,
+        values: list[Any],
     ) -> None:
         key = f"{before.code}|{period}"
         store: dict[str, Any] = {}
@@ -621,9 +914,20 @@ class Planner:
                     exported_values[name] = cells.number(exported.values.get(name, ""))
                 except CellError:
                     exported_values.pop(name, None)
-            if number is None and exported is None:
+            if number is None and exported is None and printed is None:
                 continue  # without export data, an empty cell removes nothing
             workbook[name] = number
+        base = self.bases(
+            KIND_VALUE,
+            workbook,
+            store,
+            workbook,
+            partial(sheet.cell, values),
+            store.get,
+            printed,
+            exported_values,
+            False,
+        )
         proposed, conflicts = self.merge(
             KIND_VALUE,
             key,
@@ -631,8 +935,7 @@ class Planner:
             lambda n: sheet.location_of(self.file, row, n),
             workbook,
             store,
-            exported_values,
-            False,
+            base,
         )
         if not proposed and not conflicts:
             return
@@ -658,8 +961,14 @@ class Planner:
         first_row: dict[str, int],
         new_groups: dict[tuple[str, str | None, str | None], dict[str, Any]],
     ) -> None:
-        action_codes = set(self.actions)
+        action_codes = self._action_codes
         for code, row in first_row.items():
+            if code not in self.indicators:  # its rows are all as exported: never read
+                location = sheet.location(self.file, row)
+                self.preview.rows.append(
+                    RowPlan(KIND_INDICATOR, code, self.unchanged_labels.get(code, ""), location, UNCHANGED)
+                )
+                continue
             before = self.indicators[code]
             proposed = {n: v for n, (v, _row) in pending.get(code, {}).items()}
             if proposed:
@@ -716,6 +1025,11 @@ class Planner:
                     proposed={**fields_, "values": dict(entry["values"])},
                 )
             )
+
+
+def _exported_cell(record: Record, data: Any, name: str) -> Any:
+    """A store record's field as the exchange workbook writes it (what its fingerprint hashed)."""
+    return record[name].cell_value(getattr(data, name))
 
 
 def _value_label(name: str) -> str:
@@ -786,7 +1100,7 @@ def preview_import(
                 "le classeur ne contient pas les données de l'export (feuille cachée « _suivi_sts ») : "
                 "les conflits ne peuvent pas être détectés, toute différence avec la base sera appliquée."
             )
-        planner = Planner(conn, department, preview, meta, settings)
+        planner = Planner(conn, department, preview, meta, settings, sheets)
         total = sum(len(s.rows) for s in sheets)
         done = 0
 

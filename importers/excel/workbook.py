@@ -9,6 +9,7 @@ from typing import Any
 from importers.excel import cells
 from importers.excel.fields import (
     FIELDS_BY_KIND,
+    FINGERPRINT_HEADER,
     KIND_ACTION,
     KIND_INDICATOR,
     KIND_RESOURCE,
@@ -22,6 +23,7 @@ from importers.excel.fields import (
 from importers.excel.headers import HeaderMap, alias_table, locate_header
 from importers.excel.model import Location, Problem
 from importers.excel.reader import Formulas, Workbook
+from store.fingerprint import Fingerprint, parse, row_hash
 from store.vocab import fold
 
 KIND_SHEETS = {KIND_ACTION: SHEET_ACTIONS, KIND_INDICATOR: SHEET_INDICATORS, KIND_RESOURCE: SHEET_RESOURCES}
@@ -47,6 +49,23 @@ class SheetRows:
     columns: dict[str, int]
     headers: dict[int, str]
     rows: list[tuple[int, list[Any]]]
+    #: The hidden column of fingerprints (exchange workbooks of format 2), if any.
+    fingerprint_column: int | None = None
+
+    def fingerprint(self, values: list[Any]) -> Fingerprint | None:
+        """The row's fingerprint as exported (None: none, or not one any more)."""
+        column = self.fingerprint_column
+        return parse(values[column]) if column is not None and column < len(values) else None
+
+    def row_hash(self, values: list[Any], names: list[str]) -> str:
+        """The hash of a row's cells of fields `names` (all in the sheet), as a fingerprint has it."""
+        width = len(values)
+        return row_hash([values[c] if c < width else "" for c in map(self.columns.__getitem__, names)])
+
+    def cell(self, values: list[Any], name: str) -> Any:
+        """The raw cell of field `name` in a row ("" when the sheet has no such column)."""
+        column = self.columns.get(name)
+        return values[column] if column is not None and column < len(values) else ""
 
     def location(self, file_name: str, row: int | None, column: int | None = None) -> Location:
         if column is None:
@@ -72,7 +91,10 @@ class Meta:
     """The hidden sheet of an exchange workbook."""
 
     info: dict[str, Any] = field(default_factory=dict)
+    #: Format 1: per kind, each exported row's version and cells (a copy of the sheet).
     base: dict[str, dict[str, BaseRow]] = field(default_factory=dict)
+    #: Format 2: per kind, the fields each row's fingerprint covers, in order.
+    prints: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def department(self) -> str | None:
@@ -93,7 +115,9 @@ def read_meta(rows: list[list[Any]]) -> Meta:
         if not row or cells.is_blank(row[0]):
             continue
         head = str(row[0])
-        if head == "#champs" and len(row) > 2:
+        if head == "#empreinte" and len(row) > 2:
+            meta.prints[str(row[1])] = [str(v) for v in row[2:] if not cells.is_blank(v)]
+        elif head == "#champs" and len(row) > 2:
             kind = str(row[1])
             names[kind] = [str(v) for v in row[2:] if not cells.is_blank(v)]
             meta.base.setdefault(kind, {})
@@ -108,7 +132,7 @@ def read_meta(rows: list[list[Any]]) -> Meta:
                 version = None
             values = {name: (row[3 + i] if 3 + i < len(row) else "") for i, name in enumerate(fields_[2:])}
             meta.base[head][key] = BaseRow(version, values)
-        elif len(row) > 1 and not names:
+        elif len(row) > 1 and not names and not meta.prints:
             meta.info[head] = row[1]
     return meta
 
@@ -121,12 +145,16 @@ def sheet_rows(kind: str, sheet: str, rows: list[list[Any]], header: HeaderMap) 
         if all(cells.is_blank(values[c]) for c in columns if c < len(values)):
             continue
         data.append((index + 1, values))
+    key = header_key(FINGERPRINT_HEADER)
     return SheetRows(
         kind=kind,
         sheet=sheet,
         columns={name: column for column, name in header.columns.items()},
         headers=header.headers,
         rows=data,
+        fingerprint_column=next(
+            (c for c, v in enumerate(header.cells) if isinstance(v, str) and header_key(v) == key), None
+        ),
     )
 
 

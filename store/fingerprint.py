@@ -1,0 +1,107 @@
+"""Fingerprints of exported rows: what the three-way merge of an Excel import needs, compactly.
+
+The exchange workbook keeps, in one hidden cell per row, the record's version, its identity
+(store.models.identities) and a short hash of each cell as exported, instead of a second copy of
+every cell. At import, a cell whose hash is the exported one was not changed in the workbook; a
+store value whose exported cell has the same hash was not changed in the store since. That is
+all `store.merge.three_way` needs to tell a change in the workbook from one in the store (the
+exported value itself is only known when one side kept it).
+
+Cells are hashed in a canonical text that survives the round trip through a spreadsheet:
+numbers as floats (an integer written comes back as 55.0), dates without their midnight time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from base64 import b64encode
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+#: Marks a fingerprint cell, and its layout version.
+PREFIX = "e1"
+#: Characters per field hash (24 bits: two different values share a hash once in 16 million).
+WIDTH = 4
+#: The longest text a spreadsheet cell keeps (a longer one is cut when exported).
+MAX_CELL_CHARS = 32_767
+
+
+def canonical(value: Any) -> str:
+    """The text a cell's value is hashed as, the same when written and when read back."""
+    kind = type(value)
+    if kind is str:
+        return str(value[:MAX_CELL_CHARS]).strip()
+    if kind is float or kind is int:
+        return format(float(value), ".15g")
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return format(float(value), ".15g")
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)[:MAX_CELL_CHARS].strip()
+
+
+def cell_hash(value: Any) -> str:
+    """A short hash of a cell's value (WIDTH characters)."""
+    return _text_hash(canonical(value))
+
+
+def _text_hash(text: str) -> str:
+    return b64encode(hashlib.blake2b(text.encode(), digest_size=3).digest()).decode()
+
+
+def row_hash(values: Iterable[Any]) -> str:
+    """A short hash of a whole row of cells (one comparison tells an unchanged row)."""
+    return _row_hash([canonical(v) for v in values])
+
+
+def _row_hash(texts: list[str]) -> str:
+    return b64encode(hashlib.blake2b("\x1f".join(texts).encode(), digest_size=9).digest()).decode()
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A row as exported: its version, identity, whole-row hash and one hash per field."""
+
+    version: int | None
+    uid: str | None
+    row: str
+    hashes: str
+
+    def field_hash(self, position: int) -> str | None:
+        """The hash of the field at `position` in the fingerprint's field list."""
+        found = self.hashes[position * WIDTH : (position + 1) * WIDTH]
+        return found if len(found) == WIDTH else None
+
+    def dump(self) -> str:
+        version = "" if self.version is None else str(self.version)
+        return f"{PREFIX}|{version}|{self.uid or ''}|{self.row}|{self.hashes}"
+
+
+def fingerprint(version: int | None, uid: str | None, values: Sequence[Any]) -> Fingerprint:
+    """The fingerprint of a row whose fields have `values` (in the order the workbook lists them)."""
+    texts = [canonical(v) for v in values]
+    return Fingerprint(version, uid, _row_hash(texts), "".join(map(_text_hash, texts)))
+
+
+def parse(text: Any) -> Fingerprint | None:
+    """A fingerprint cell read back (None when it is not one: blank, edited, foreign)."""
+    if not isinstance(text, str) or not text.startswith(PREFIX + "|"):
+        return None
+    parts = text.split("|")
+    if len(parts) != 5 or len(parts[4]) % WIDTH:
+        return None
+    try:
+        version = int(parts[1]) if parts[1] else None
+    except ValueError:
+        return None
+    return Fingerprint(version, parts[2] or None, parts[3], parts[4])

@@ -1,0 +1,233 @@
+"""Imports that stay linear, and the exchange workbook's fingerprints (issues 13 and 16).
+
+The number of SQL statements an import runs is counted (an SQLAlchemy event listener): it must
+not grow with the number of new actions, nor depend on the store's size. The workbook keeps a
+fingerprint per row instead of a copy of every cell; a workbook of the previous format (a copy
+in the hidden sheet) is still imported; a row whose code was renumbered since the export is
+matched by its identity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from sqlalchemy import event, update
+
+from exports.excel import export_ars
+from importers.excel import apply_import, preview_import
+from importers.excel.fields import FINGERPRINT_HEADER, META_SHEET
+from store import actions as action_rules
+from store.database import Store
+from store.tables import ACTION
+from tests.conftest import snapshot_tables
+from tests.excel_fixtures import column_of, edit_workbook, find_row, set_cell
+
+DEPT = "09"
+
+
+@contextmanager
+def counted(store: Store) -> Iterator[list[str]]:
+    """The SQL statements run meanwhile on the store (an executemany counts once)."""
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engines = {id(e): e for e in (store.engine, store.writer)}.values()
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", seen)
+
+
+def new_actions_workbook(path: Path, rows: int) -> Path:
+    """`rows` new actions (blank codes), titled after the file (a title already imported is skipped)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Actions"
+    sheet.append(["Code", "Intitulé", "Objectifs (codes)", "Territoires (codes)", "Statut", "Commentaire"])
+    for n in range(rows):
+        comment = f"Commentaire {n}" if n % 2 else None
+        sheet.append(["", f"Nouvelle action {n} de {path.stem}", "E1-D4-O2", "09", "En cours", comment])
+    book.save(path)
+    return path
+
+
+def import_counting(store: Store, path: Path) -> tuple[int, Any]:
+    with counted(store) as statements:
+        preview = preview_import(store, DEPT, path)
+        assert not preview.rejected, [str(p) for p in preview.rejected]
+        result = apply_import(store, DEPT, preview, {}, "testeur", backup=False)
+    return len(statements), result
+
+
+def test_creating_actions_runs_as_many_statements_for_ten_as_for_two_hundred(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    few, result = import_counting(loaded_store, new_actions_workbook(tmp_path / "dix.xlsx", 10))
+    assert result.created == {"action": 10}
+    many, result = import_counting(loaded_store, new_actions_workbook(tmp_path / "deux-cents.xlsx", 200))
+    assert result.created == {"action": 200}
+    assert many <= few + 2, (few, many)  # a few more IN (...) lists at most, never one per row
+    with loaded_store.engine.connect() as conn:
+        stored = action_rules.load_actions(conn, DEPT)
+    created = sorted(c for c in stored if stored[c].title.startswith("Nouvelle action"))
+    assert len(created) == len(set(created)) == 210
+    numbers = sorted(int(c.removeprefix("ACT-")) for c in created)
+    assert numbers == list(range(numbers[0], numbers[0] + 210))  # consecutive codes, none reused
+    with loaded_store.engine.connect() as conn:
+        lines = action_rules.load_actions(conn, DEPT, [created[1]])
+    assert lines[created[1]].objectives == ("E1-D4-O2",) and lines[created[1]].territories == ("09",)
+
+
+def test_a_one_row_workbook_reads_the_same_whatever_the_store_size(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    def one_row(name: str) -> Path:
+        path = tmp_path / f"{name}.xlsx"
+        export_ars(loaded_store, DEPT, path, author="testeur", codes=["ACT-001"])
+        book = openpyxl.load_workbook(path)
+        del book["Indicateurs"]
+        sheet = book["Actions"]
+        sheet.cell(2, column_of(sheet, "Avancement (%)")).value = 42 if name == "petit" else 43
+        book.save(path)
+        return path
+
+    small, _ = import_counting(loaded_store, one_row("petit"))
+    new_actions_workbook(tmp_path / "gros.xlsx", 300)
+    import_counting(loaded_store, tmp_path / "gros.xlsx")
+    large, _ = import_counting(loaded_store, one_row("grand"))
+    assert large == small, (small, large)
+
+
+def test_the_exchange_workbook_keeps_a_fingerprint_per_row_not_a_copy(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "echange.xlsx"
+    export_ars(loaded_store, DEPT, path, author="testeur")
+    book = openpyxl.load_workbook(path)
+    meta = book[META_SHEET]
+    assert meta.max_row < 20  # the export's details and the fields fingerprinted, whatever the size
+    actions = book["Actions"]
+    column = column_of(actions, FINGERPRINT_HEADER)
+    assert actions.column_dimensions[openpyxl.utils.get_column_letter(column)].hidden
+    assert str(actions.cell(2, column).value).startswith("e1|")
+
+
+def test_an_action_renumbered_since_the_export_is_matched_by_its_identity(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "echange.xlsx"
+    export_ars(loaded_store, DEPT, path, author="testeur")
+    # Meanwhile a publish renumbered ACT-002 (a provisional code) to ACT-900.
+    with loaded_store.writer.begin() as conn:
+        conn.execute(
+            update(ACTION)
+            .where(ACTION.c.department_code == DEPT, ACTION.c.code == "ACT-002")
+            .values(code="ACT-900", version=ACTION.c.version + 1)
+        )
+    edited = edit_workbook(
+        path, tmp_path / "edite.xlsx", lambda b: set_cell(b, "Actions", "ACT-002", "Financement", "FIR")
+    )
+    preview = preview_import(loaded_store, DEPT, edited)
+    assert not preview.rejected, [str(p) for p in preview.rejected]
+    (changed,) = [p for p in preview.rows if p.status != "inchangé"]
+    assert changed.key == "ACT-900"
+    apply_import(loaded_store, DEPT, preview, {}, "testeur", backup=False)
+    with loaded_store.engine.connect() as conn:
+        assert action_rules.load_actions(conn, DEPT, ["ACT-900"])["ACT-900"].funding == "FIR"
+
+
+def test_a_workbook_of_the_previous_format_is_still_imported_three_ways(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "echange.xlsx"
+    export_ars(loaded_store, DEPT, path, author="testeur")
+    old = previous_format(path, tmp_path / "ancien.xlsx")
+    before = snapshot_tables(loaded_store)
+    preview = preview_import(loaded_store, DEPT, old)
+    assert not preview.rejected and not preview.has_changes, [str(p) for p in preview.rejected]
+    assert snapshot_tables(loaded_store) == before
+    with loaded_store.writer.begin() as conn:
+        current = action_rules.load_actions(conn, DEPT, ["ACT-001"])["ACT-001"]
+        action_rules.update_action(
+            conn, DEPT, current, replace(current, progress=60), author="x", source="écran"
+        )
+    edited = edit_workbook(
+        old, tmp_path / "ancien-edite.xlsx", lambda b: set_cell(b, "Actions", "ACT-001", "Financement", "FIR")
+    )
+    preview = preview_import(loaded_store, DEPT, edited)
+    assert not preview.rejected and not preview.conflicts
+    apply_import(loaded_store, DEPT, preview, {}, "testeur", backup=False)
+    with loaded_store.engine.connect() as conn:
+        after = action_rules.load_actions(conn, DEPT, ["ACT-001"])["ACT-001"]
+    assert (after.progress, after.funding) == (60, "FIR")  # the store's change kept, the workbook's applied
+
+
+def previous_format(path: Path, target: Path) -> Path:
+    """The workbook as format 1 wrote it: no fingerprint column, every exported cell copied into
+    the hidden sheet after a "#champs" line per kind."""
+    book = openpyxl.load_workbook(path)
+    meta = book[META_SHEET]
+    info = [
+        [c.value for c in row] for row in meta.iter_rows() if row[0].value and row[0].value != "#empreinte"
+    ]
+    book.remove(meta)
+    copy = book.create_sheet(META_SHEET)
+    copy.sheet_state = "hidden"
+    for row in info:
+        copy.append(["format", 1] if row[0] == "format" else row)
+    for kind, name in (("action", "Actions"), ("resource", "Ressources")):
+        sheet = book[name]
+        column = column_of(sheet, FINGERPRINT_HEADER)
+        headers = [c.value for c in sheet[1]][: column - 1]
+        fields = _fields(kind, headers)
+        copy.append(["#champs", kind, "cle", "version", *fields.values()])
+        for row in sheet.iter_rows(min_row=2, max_col=column):
+            printed = str(row[column - 1].value or "")
+            version = int(printed.split("|")[1]) if printed.startswith("e1|") else None
+            cells = {headers[i]: row[i].value for i in range(column - 1)}
+            copy.append([kind, cells[headers[0]], version, *(cells[h] for h in fields)])
+        sheet.delete_cols(column)
+    indicators = book["Indicateurs"]
+    indicators.delete_cols(column_of(indicators, FINGERPRINT_HEADER))
+    book.save(target)
+    assert find_row(book["Actions"], "ACT-001")
+    return target
+
+
+def _fields(kind: str, headers: list[Any]) -> dict[str, str]:
+    from exports.excel.ars import ACTION_COLUMNS, RESOURCE_COLUMNS
+
+    columns = ACTION_COLUMNS if kind == "action" else RESOURCE_COLUMNS
+    return {c.header: c.field for c in columns if c.field and c.header in headers}
+
+
+def test_an_export_the_import_could_not_read_back_is_refused_in_french(
+    loaded_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exports.excel import ars
+    from importers.excel import fields
+    from importers.excel.limits import DEFAULT_LIMITS
+
+    assert (
+        DEFAULT_LIMITS.max_rows,
+        DEFAULT_LIMITS.max_workbook_cells,
+        fields.FINGERPRINT_HEADER,
+    ) == (ars.IMPORT_MAX_ROWS, ars.IMPORT_MAX_WORKBOOK_CELLS, ars.FINGERPRINT_HEADER)
+    monkeypatch.setattr(ars, "IMPORT_MAX_ROWS", 1)
+    path = tmp_path / "trop-grand.xlsx"
+    with pytest.raises(ars.ExchangeTooLarge) as refused:
+        export_ars(loaded_store, DEPT, path, author="testeur")
+    assert "trop grand pour être réimporté" in str(refused.value) and "« Actions »" in str(refused.value)
+    assert not path.exists()
