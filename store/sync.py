@@ -442,6 +442,8 @@ def _exchange(
     ctx.forget_settled({"indicateur", VALUES, *sync_reference.KINDS})
     for side in _KINDS:
         report.comments_copied += _copy_comments(side, ctx.src, ctx.dst, dept)
+        if publishing:  # and the server's comments come to the laptop, as its records do
+            report.comments_copied += _copy_comments(side, srv, loc, dept)
     return ctx.new_state
 
 
