@@ -487,65 +487,63 @@ def _exchange_reference(ctx: _Exchange) -> None:
     loc_gone: list[sync_reference.Key] = []
     srv_gone: list[sync_reference.Key] = []
     moved: list[str] = []
+
+    def put(after: sync_reference.Records, gone: list[Any], k: Any, value: dict[str, Any] | None) -> None:
+        if value is not None:
+            after[k] = value
+        elif after.pop(k, None) is not None:
+            gone.append(k)
+
     for k in list(dict.fromkeys([*srv_recs, *loc_recs])):
         mine, theirs = loc_recs.get(k), srv_recs.get(k)
         encoded = ctx.base(*k)
         base = json.loads(encoded) if encoded else (legacy.get(k) if legacy is not None else None)
-        label = " ".join(k)
         if mine == theirs:
             ctx.agree(*k, dump_value(theirs) if theirs is not None else None)
             continue
+        conflicts: list[str] = []
         if mine is None or theirs is None:
             present: dict[str, Any] = mine if mine is not None else theirs  # type: ignore[assignment]
             if base is not None and present != base:  # deleted on one side, changed on the other
+                message = (
+                    "modifié ici, supprimé sur le serveur."
+                    if mine is not None
+                    else "supprimé ici, modifié sur le serveur."
+                )
+                ctx.conflict(*k, k[1], sync_reference.WHOLE, (base, mine, theirs), message=message)
+                continue  # each side keeps what it has, the base too
+            # deleted on one side and unchanged on the other: deleted; else born on one side
+            new_mine = new_theirs = None if base is not None else present
+        else:
+            if base is None:  # never exchanged: the fields that differ are for a person
+                conflicts = [n for n in sorted(set(mine) | set(theirs)) if mine.get(n) != theirs.get(n)]
+                merged = dict(theirs)
+            else:
+                merged, conflicts = merge_mappings(base, mine, theirs)
+            new_mine = merged | {n: mine.get(n) for n in conflicts}
+            new_theirs = merged | {n: theirs.get(n) for n in conflicts}
+            for name in conflicts:
+                f = sync_reference.field_of(k[0], name)
                 ctx.conflict(
                     *k,
                     k[1],
-                    sync_reference.WHOLE,
-                    (base, mine, theirs),
-                    message="modifié ici, supprimé sur le serveur."
-                    if mine is not None
-                    else "supprimé ici, modifié sur le serveur.",
+                    name,
+                    (base.get(name) if base else None, mine.get(name), theirs.get(name)),
+                    message=f"« {f.label} » modifié des deux côtés : "
+                    f"ici {sync_reference.shown(f, mine.get(name))}, "
+                    f"sur le serveur {sync_reference.shown(f, theirs.get(name))}.",
                 )
-                ctx.agree(*k, dump_value(base))
-                continue
-            if base is not None:  # deleted on one side, unchanged on the other: deleted
-                if theirs is None:
-                    loc_after.pop(k)
-                    loc_gone.append(k)
-                else:
-                    srv_after.pop(k)
-                    srv_gone.append(k)
-                moved.append(f"suppression {label}")
-                ctx.agree(*k, None)
-                continue
-            # born on one side
-            loc_after[k] = present
-            srv_after[k] = present
-            moved.append(label)
-            ctx.agree(*k, dump_value(present))
-            continue
-        if base is None:  # never exchanged: the fields that differ are for a person
-            conflicts = [n for n in sorted(set(mine) | set(theirs)) if mine.get(n) != theirs.get(n)]
-            merged = dict(theirs)
-        else:
-            merged, conflicts = merge_mappings(base, mine, theirs)
-        loc_after[k] = merged | {n: mine.get(n) for n in conflicts}
-        srv_after[k] = merged | {n: theirs.get(n) for n in conflicts}
-        for name in conflicts:
-            f = sync_reference.field_of(k[0], name)
-            ctx.conflict(
-                *k,
-                k[1],
-                name,
-                (base.get(name) if base else None, mine.get(name), theirs.get(name)),
-                message=f"« {f.label} » modifié des deux côtés : "
-                f"ici {sync_reference.shown(f, mine.get(name))}, "
-                f"sur le serveur {sync_reference.shown(f, theirs.get(name))}.",
-            )
-        agreed = dict(srv_after[k]) | ({n: base.get(n) for n in conflicts} if base else {})
-        ctx.agree(*k, dump_value(agreed))
-        moved.append(label)
+        if not ctx.publishing:
+            new_theirs = theirs  # a fetch writes the laptop only
+        put(loc_after, loc_gone, k, new_mine)
+        put(srv_after, srv_gone, k, new_theirs)
+        if new_mine != mine or (ctx.publishing and new_theirs != theirs):
+            moved.append(("suppression " if new_mine is None and new_theirs is None else "") + " ".join(k))
+        if new_theirs is None:
+            ctx.agree(*k, None)
+        else:  # what the server holds, but the fields still to settle keep their base
+            agreed = dict(new_theirs) | {n: (base or {}).get(n) for n in conflicts}
+            ctx.agree(*k, dump_value(agreed))
     server_changed = srv_after != srv_recs
     local_changed = loc_after != loc_recs
     if ctx.publishing and server_changed:

@@ -119,7 +119,7 @@ class ConflictsScreen(BaseScreen):
         self.app.push_screen(
             TextDialog(
                 f"Autre valeur — {conflict.record}",
-                f"{conflict.label} (ici : {conflict.mine} ; serveur : {conflict.theirs})",
+                f"Nouvelle valeur de « {conflict.label} » (ni celle d'ici, ni celle du serveur) :",
                 value=conflict.mine if conflict.mine != "—" else "",
                 required=False,
                 check=lambda text: self.service.conflict_value_problem(conflict, text),
