@@ -333,6 +333,10 @@ def _set_base(conn: Connection, row: Any, name: str, theirs: Any) -> None:
     found = conn.execute(select(STATE.c.base).where(where)).scalar()
     if found is None:
         return
+    if name == sync_reference.WHOLE:  # a deletion against an edit: their record is the base
+        encoded = None if theirs is None else dump_value(theirs)
+        conn.execute(update(STATE).where(where).values(base=encoded))
+        return
     base = json.loads(found)
     key = row["uid"] if values else name
     if values and theirs is None:

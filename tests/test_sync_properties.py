@@ -113,6 +113,8 @@ class TeamSync(RuleBasedStateMachine):
     @rule(n=st.integers(0, LAPTOPS - 1), pick=st.integers(0, 50), title=TITLES, progress=PROGRESS)
     def edit(self, n: int, pick: int, title: str, progress: int) -> None:
         store = self.laptops[n]
+        self.counter += 1  # every value new: going back to an old one is no edit (A → B → A)
+        title, progress = f"{title} {self.counter}", progress + 1 + 2 * (self.counter % 12)
         with store.writer.begin() as conn:
             actions = sorted(load_actions(conn, "09").values(), key=lambda a: a.code)
             before = actions[pick % len(actions)]
@@ -162,6 +164,8 @@ class TeamSync(RuleBasedStateMachine):
 
     @rule(n=st.integers(0, LAPTOPS - 1), aim=st.sampled_from([10.0, 20.0, 30.0]))
     def edit_indicator(self, n: int, aim: float) -> None:
+        self.counter += 1
+        aim += self.counter
         with self.laptops[n].writer.begin() as conn:
             before = load_indicators(conn, "09")["IND-001"]
             update_indicator(conn, "09", before, replace(before, target=aim))
@@ -169,6 +173,8 @@ class TeamSync(RuleBasedStateMachine):
 
     @rule(n=st.integers(0, LAPTOPS - 1), pick=st.integers(0, 50), name=NAMES)
     def edit_organisation(self, n: int, pick: int, name: str) -> None:
+        self.counter += 1
+        name = f"{name} {self.counter}"
         codes = list(ORGANISATIONS) + self.made
         code = codes[pick % len(codes)]
         with self.laptops[n].writer.begin() as conn:

@@ -401,8 +401,12 @@ def test_reference_records_merge_one_by_one_and_field_by_field(
     assert (objective["intitule"], objective["constats"]) == ("Prévenir, ensemble", "Moins de signalements.")
 
 
+@pytest.mark.parametrize(
+    ("second", "choice", "kept"),
+    [("bob", "theirs", False), ("bob", "mine", True), ("ana", "mine", False), ("ana", "theirs", True)],
+)
 def test_a_deleted_reference_record_travels_unless_changed_on_the_other_side(
-    two: tuple[Store, Store], server: Store
+    two: tuple[Store, Store], server: Store, second: str, choice: str, kept: bool
 ) -> None:
     a, b = two
     for code in ("ASSO-1", "ASSO-2"):
@@ -411,18 +415,20 @@ def test_a_deleted_reference_record_travels_unless_changed_on_the_other_side(
     _set_reference(a, "organisation", "ASSO-1", WHOLE, None)  # deleted, untouched elsewhere
     _set_reference(a, "organisation", "ASSO-2", WHOLE, None)  # deleted here…
     _set_reference(b, "organisation", "ASSO-2", "nom", "Association renommée")  # …changed there
-    assert not publish(a, server, "09", author="ana").conflicts
-    report = publish(b, server, "09", author="bob")
+    first, last = (a, b) if second == "bob" else (b, a)
+    assert not publish(first, server, "09", author="un").conflicts
+    report = publish(last, server, "09", author="deux")
     assert [(c.kind, c.code) for c in report.conflicts] == [("organisation", "ASSO-2")]
-    assert ("organisation", "ASSO-1") not in _reference(b) | _reference(server)
-    assert ("organisation", "ASSO-2") in _reference(b)  # nothing lost before a person decides
-    (pending,) = _pending(b)
-    assert (pending.mine, pending.theirs) == ("présente : Association renommée", "supprimée")
-    resolve_conflict(b, "09", pending.id, "theirs", author="bob")  # the deletion wins
-    assert ("organisation", "ASSO-2") not in _reference(b)
+    assert ("organisation", "ASSO-1") not in _reference(last) | _reference(server)
+    assert ("organisation", "ASSO-2") in _reference(b)  # the edit is not lost before a person decides
+    (pending,) = _pending(last)
+    renamed, gone = "présente : Association renommée", "supprimée"
+    assert (pending.mine, pending.theirs) == ((renamed, gone) if last is b else (gone, renamed))
+    resolve_conflict(last, "09", pending.id, choice, author="deux")
     _sync_all(a, b, server)
     _same(a, b, server)
     assert not _pending(a) and not _pending(b)
+    assert (("organisation", "ASSO-2") in _reference(server)) is kept
 
 
 @pytest.mark.parametrize("choice", ["mine", "theirs", "value"])
