@@ -11,11 +11,16 @@ One department at a time, in both directions with the same rules (`publish`: lap
   that side's value (on publish both sides end with the merge; on fetch the laptop does), a
   field changed on both sides is a conflict kept in `sync_conflict` for a person to settle
   (`suivi-sts sync conflicts` / `resolve`) while the record's other fields go through;
+- a record made on one side only comes to the other (on publish too: the laptop gets what
+  other laptops published);
 - the scheme and reference data (territories, organisations, engagements, défis, objectives,
-  care offer, CTS, CNR, indicators) are compared by content (a digest of the reference document);
+  the department's texts, care offer, CTS, CNR, vocabularies) are merged record by record and
+  field by field (`store.sync_reference`), indicators field by field and each of their values
+  on its own; a reference record or a value deleted on one side is deleted on the other unless
+  the other changed it (a conflict); actions and resources are never deleted;
 - comments of the journals are copied when missing, with their identity and original author
   and time; the sync state is keyed by the server's identity (`server_key`), not its address;
-- nothing is ever deleted, and running the same exchange twice changes nothing the second time.
+- running the same exchange twice changes nothing the second time.
 """
 
 from __future__ import annotations

@@ -249,14 +249,7 @@ def read_value(kind: str, field: str, text: str) -> Any:
         return sync_reference.read(f, text)
     if kind == VALUES and not text.strip():
         return None  # an empty value removes it
-    try:
-        wanted = f.read_typed(text)
-    except ValueError as exc:
-        raise StoreError(str(exc)) from None
-    problem = f.validate(wanted)
-    if problem:
-        raise StoreError(problem)
-    return wanted
+    return sync_reference.typed(f, text)
 
 
 def value_problem(conflict: PendingConflict, text: str) -> str | None:

@@ -214,6 +214,12 @@ def read(f: Field, text: str) -> Any:
         raise StoreError(
             f"« {f.label} » ne se saisit pas ici : gardez la valeur d'ici ou prenez celle du serveur."
         )
+    value = typed(f, text)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def typed(f: Field, text: str) -> Any:
+    """What a person typed for a field, read by its parser and checked by its rule; StoreError if not."""
     try:
         value = f.read_typed(text)
     except ValueError as exc:
@@ -221,7 +227,7 @@ def read(f: Field, text: str) -> Any:
     problem = f.validate(value)
     if problem:
         raise StoreError(problem)
-    return list(value) if isinstance(value, tuple) else value
+    return value
 
 
 #: Fields of one value a person may type (the others are structured lists).
