@@ -7,6 +7,7 @@ changed on both sides to different values is a conflict, for a person to decide.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
@@ -62,3 +63,20 @@ def three_way(record: Record, base: T, mine: T, theirs: T) -> Merge[T]:
 def shown(field: Field, record: object) -> str:
     """A field of a record as people read it ("—" when empty), for conflict and merge messages."""
     return field.format(getattr(record, field.name)) or "—"
+
+
+def merge_mappings(
+    base: Mapping[str, Any], mine: Mapping[str, Any], theirs: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The same merge for records kept as mappings (reference records): their version with every
+    key I changed and they did not, and the keys both sides changed to different values."""
+    merged = dict(theirs)
+    conflicts: list[str] = []
+    for name in sorted(set(base) | set(mine) | set(theirs)):
+        b, m, t = base.get(name), mine.get(name), theirs.get(name)
+        if m == b:
+            continue
+        if t != b and t != m:
+            conflicts.append(name)
+        merged[name] = m
+    return merged, conflicts

@@ -11,11 +11,16 @@ One department at a time, in both directions with the same rules (`publish`: lap
   that side's value (on publish both sides end with the merge; on fetch the laptop does), a
   field changed on both sides is a conflict kept in `sync_conflict` for a person to settle
   (`suivi-sts sync conflicts` / `resolve`) while the record's other fields go through;
+- a record made on one side only comes to the other (on publish too: the laptop gets what
+  other laptops published);
 - the scheme and reference data (territories, organisations, engagements, défis, objectives,
-  care offer, CTS, CNR, indicators) are compared by content (a digest of the reference document);
+  the department's texts, care offer, CTS, CNR, vocabularies) are merged record by record and
+  field by field (`store.sync_reference`), indicators field by field and each of their values
+  on its own; a reference record or a value deleted on one side is deleted on the other unless
+  the other changed it (a conflict); actions and resources are never deleted;
 - comments of the journals are copied when missing, with their identity and original author
   and time; the sync state is keyed by the server's identity (`server_key`), not its address;
-- nothing is ever deleted, and running the same exchange twice changes nothing the second time.
+- running the same exchange twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -29,14 +34,14 @@ from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, insert, select, text, update
+from sqlalchemy import Connection, Table, and_, delete, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from store import actions as action_rules
 from store import fields as fields_registry
 from store import indicators as indicator_rules
-from store import journal, tables
+from store import journal, sync_reference, tables
 from store import resources as resource_rules
 from store.constraints import constraint_messages
 from store.database import Store
@@ -45,10 +50,10 @@ from store.engine import normalise_url
 from store.errors import StoreError, ValidationError
 from store.fields import Field, Record
 from store.lookups import code_maps
-from store.merge import shown, three_way
+from store.merge import merge_mappings, shown, three_way
 from store.models import Action, ActionEvent, Department, SyncConflict, SyncState, utcnow
 from store.models.identities import new_uid
-from store.reference import apply_reference, read_reference
+from store.reference import read_reference
 
 STATE = SyncState.__table__  # type: ignore[attr-defined]
 EVENTS = ActionEvent.__table__  # type: ignore[attr-defined]
@@ -87,7 +92,7 @@ class SyncReport:
     @property
     def changed(self) -> bool:
         moved = self.created or self.updated or self.received or self.renumbered or self.comments_copied
-        return bool(moved) or self.reference == "copié"
+        return bool(moved) or self.reference != "inchangé"
 
     def summary(self) -> str:
         verb = "Publication vers" if self.direction == "publish" else "Récupération depuis"
@@ -325,6 +330,101 @@ def _renumber_local(loc: Connection, srv: Connection, dept: str, report: SyncRep
 #: (kind, uid) → (local version, remote version, digest, base as JSON)
 State = dict[tuple[str, str], tuple[int | None, int | None, str | None, str | None]]
 
+#: Kind of an indicator value's conflict, and the `sync_state` row keeping every agreed value.
+VALUES = "valeur"
+VALUES_STATE = "valeurs"
+
+
+@dataclass
+class _Exchange:
+    """One exchange under way: both connections, the state before and after, the report."""
+
+    loc: Connection
+    srv: Connection
+    dept: str
+    state: State
+    report: SyncReport
+    author: str
+    source: str
+    key: str
+    publishing: bool
+    new_state: State = field(default_factory=dict)
+    #: Conflicts found again by this exchange, (kind, uid, field): the others of these kinds are gone.
+    seen: set[tuple[str, str, str]] = field(default_factory=set)
+
+    @property
+    def src(self) -> Connection:
+        return self.loc if self.publishing else self.srv
+
+    @property
+    def dst(self) -> Connection:
+        return self.srv if self.publishing else self.loc
+
+    def base(self, kind: str, uid: str) -> str | None:
+        found = self.state.get((kind, uid))
+        return found[3] if found else None
+
+    def agree(self, kind: str, uid: str, base: str | None) -> None:
+        self.new_state[(kind, uid)] = (None, None, None, base)
+
+    def conflict(
+        self,
+        kind: str,
+        uid: str,
+        code: str,
+        name: str,
+        values: tuple[Any, Any, Any],
+        mine_by: tuple[Any, Any] = (None, None),
+        theirs_by: tuple[Any, Any] = (None, None),
+        *,
+        message: str | None,
+    ) -> None:
+        """A field changed on both sides: kept for a person to settle, and reported (unless
+        `message` is None: the caller reports it)."""
+        base, mine, theirs = values
+        self.seen.add((kind, uid, name))
+        if message is not None:
+            self.report.conflicts.append(Conflict(kind, code, message))
+        stored = {
+            "code": code,
+            "base": None if base is None and kind != VALUES else dump_value(base),
+            "mine": dump_value(mine),
+            "theirs": dump_value(theirs),
+            "mine_author": mine_by[0],
+            "mine_at": mine_by[1],
+            "theirs_author": theirs_by[0],
+            "theirs_at": theirs_by[1],
+            "found_at": utcnow(),
+        }
+        where = and_(
+            CONFLICTS.c.server == self.key,
+            CONFLICTS.c.department_code == self.dept,
+            CONFLICTS.c.kind == kind,
+            CONFLICTS.c.uid == uid,
+            CONFLICTS.c.field == name,
+        )
+        if self.loc.execute(select(CONFLICTS.c.id).where(where)).first() is None:
+            self.loc.execute(
+                insert(CONFLICTS).values(
+                    server=self.key, department_code=self.dept, kind=kind, uid=uid, field=name, **stored
+                )
+            )
+        else:
+            self.loc.execute(update(CONFLICTS).where(where).values(**stored))
+
+    def forget_settled(self, kinds: set[str]) -> None:
+        """Conflicts of these kinds not found again (both sides now agree) are gone."""
+        rows = self.loc.execute(
+            select(CONFLICTS.c.id, CONFLICTS.c.kind, CONFLICTS.c.uid, CONFLICTS.c.field).where(
+                CONFLICTS.c.server == self.key,
+                CONFLICTS.c.department_code == self.dept,
+                CONFLICTS.c.kind.in_(sorted(kinds)),
+            )
+        ).all()
+        gone = [r.id for r in rows if (r.kind, r.uid, r.field) not in self.seen]
+        if gone:
+            self.loc.execute(delete(CONFLICTS).where(CONFLICTS.c.id.in_(gone)))
+
 
 def _exchange(
     loc: Connection,
@@ -338,55 +438,154 @@ def _exchange(
     *,
     publishing: bool,
 ) -> State:
-    src, dst = (loc, srv) if publishing else (srv, loc)
-    new_state: State = dict(state)
-    last = state.get((REFERENCE, ""))
-    src_doc = _reference_part(src, dept)
-    dst_doc = _reference_part(dst, dept) if _has_department(dst, dept) else None
-    digests = None
-    if last is not None and last[2]:
-        local_d, remote_d = (last[2].split(" ") + [""])[:2]
-        digests = (local_d, remote_d) if publishing else (remote_d, local_d)
-    apply_ref = _decide_reference(src_doc, dst_doc, digests, report)
-    if apply_ref:
-        apply_reference(dst, src_doc, author=author, source=source)
+    ctx = _Exchange(loc, srv, dept, state, report, author, source, key, publishing, dict(state))
+    _exchange_reference(ctx)
     for side in _KINDS:
-        _exchange_records(side, loc, srv, dept, state, new_state, report, author, source, key, publishing)
-    _exchange_indicators(loc, srv, dept, state, new_state, report, author, source, publishing)
-    after_src, after_dst = _digest(_reference_part(src, dept)), _digest(_reference_part(dst, dept))
-    if after_src == after_dst or apply_ref:
-        pair = f"{after_src} {after_dst}" if publishing else f"{after_dst} {after_src}"
-        new_state[(REFERENCE, "")] = (None, None, pair, None)
+        _exchange_records(side, ctx)
+    _exchange_indicators(ctx)
+    _exchange_values(ctx)
+    ctx.forget_settled({"indicateur", VALUES, *sync_reference.KINDS})
     for side in _KINDS:
-        report.comments_copied += _copy_comments(side, src, dst, dept)
-    return new_state
+        report.comments_copied += _copy_comments(side, ctx.src, ctx.dst, dept)
+        if publishing:  # and the server's comments come to the laptop, as its records do
+            report.comments_copied += _copy_comments(side, srv, loc, dept)
+    return ctx.new_state
 
 
-def _exchange_indicators(
-    loc: Connection,
-    srv: Connection,
-    dept: str,
-    state: State,
-    new_state: State,
-    report: SyncReport,
-    author: str,
-    source: str,
-    publishing: bool,
-) -> None:
-    """Indicators merged field by field, and each of their values on its own (a value removed
-    on one side is removed on the other, unless the other side changed it: a conflict)."""
+# --- reference records, one by one ---------------------------------------------------------
+
+
+def _legacy_bases(ctx: _Exchange, loc_recs: sync_reference.Records, srv_recs: sync_reference.Records) -> Any:
+    """Before records had their own state, the whole reference was one digest per side: the side
+    unchanged since then gives every record's base."""
+    if any(kind in sync_reference.KINDS for kind, _code in ctx.state):
+        return None
+    last = ctx.state.get((REFERENCE, ""))
+    if last is None or not last[2]:
+        return None
+    local_d, remote_d = (last[2].split(" ") + [""])[:2]
+    if _digest(_reference_part(ctx.srv, ctx.dept)) == remote_d:
+        return srv_recs
+    if _digest(_reference_part(ctx.loc, ctx.dept)) == local_d:
+        return loc_recs
+    return None
+
+
+def _exchange_reference(ctx: _Exchange) -> None:
+    """Territories, organisations, the scheme and the reference lists, record by record and field
+    by field; a record deleted on one side is deleted on the other unless it was changed there."""
+    report, dept = ctx.report, ctx.dept
+    for has, gets in ((ctx.loc, ctx.srv), (ctx.srv, ctx.loc)):
+        if _has_department(gets, dept) or (gets is ctx.srv and not ctx.publishing):
+            continue
+        # a new server (publish) or a new laptop (fetch): it gets the whole department
+        whole = sync_reference.read_records(has, dept)
+        sync_reference.write_records(gets, dept, whole, [], author=ctx.author, source=ctx.source)
+        for k, fields in whole.items():
+            ctx.agree(*k, dump_value(fields))
+        report.reference = "copié"
+        return
+    loc_recs = sync_reference.read_records(ctx.loc, dept)
+    srv_recs = sync_reference.read_records(ctx.srv, dept)
+    legacy = _legacy_bases(ctx, loc_recs, srv_recs)
+    loc_after, srv_after = dict(loc_recs), dict(srv_recs)
+    loc_gone: list[sync_reference.Key] = []
+    srv_gone: list[sync_reference.Key] = []
+    moved: list[str] = []
+
+    def put(after: sync_reference.Records, gone: list[Any], k: Any, value: dict[str, Any] | None) -> None:
+        if value is not None:
+            after[k] = value
+        elif after.pop(k, None) is not None:
+            gone.append(k)
+
+    for k in list(dict.fromkeys([*srv_recs, *loc_recs])):
+        mine, theirs = loc_recs.get(k), srv_recs.get(k)
+        encoded = ctx.base(*k)
+        base = json.loads(encoded) if encoded else (legacy.get(k) if legacy is not None else None)
+        if mine == theirs:
+            ctx.agree(*k, dump_value(theirs) if theirs is not None else None)
+            continue
+        conflicts: list[str] = []
+        if mine is None or theirs is None:
+            present: dict[str, Any] = mine if mine is not None else theirs  # type: ignore[assignment]
+            if base is not None and present != base:  # deleted on one side, changed on the other
+                message = (
+                    "modifié ici, supprimé sur le serveur."
+                    if mine is not None
+                    else "supprimé ici, modifié sur le serveur."
+                )
+                ctx.conflict(*k, k[1], sync_reference.WHOLE, (base, mine, theirs), message=message)
+                continue  # each side keeps what it has, the base too
+            # deleted on one side and unchanged on the other: deleted; else born on one side
+            new_mine = new_theirs = None if base is not None else present
+        else:
+            if base is None:  # never exchanged: the fields that differ are for a person
+                conflicts = [n for n in sorted(set(mine) | set(theirs)) if mine.get(n) != theirs.get(n)]
+                merged = dict(theirs)
+            else:
+                merged, conflicts = merge_mappings(base, mine, theirs)
+            new_mine = merged | {n: mine.get(n) for n in conflicts}
+            new_theirs = merged | {n: theirs.get(n) for n in conflicts}
+            for name in conflicts:
+                f = sync_reference.field_of(k[0], name)
+                ctx.conflict(
+                    *k,
+                    k[1],
+                    name,
+                    (base.get(name) if base else None, mine.get(name), theirs.get(name)),
+                    message=f"« {f.label} » modifié des deux côtés : "
+                    f"ici {sync_reference.shown(f, mine.get(name))}, "
+                    f"sur le serveur {sync_reference.shown(f, theirs.get(name))}.",
+                )
+        if not ctx.publishing:
+            new_theirs = theirs  # a fetch writes the laptop only
+        put(loc_after, loc_gone, k, new_mine)
+        put(srv_after, srv_gone, k, new_theirs)
+        if new_mine != mine or (ctx.publishing and new_theirs != theirs):
+            moved.append(("suppression " if new_mine is None and new_theirs is None else "") + " ".join(k))
+        if new_theirs is None:
+            ctx.agree(*k, None)
+        else:  # what the server holds, but the fields still to settle keep their base
+            agreed = dict(new_theirs) | {n: (base or {}).get(n) for n in conflicts}
+            ctx.agree(*k, dump_value(agreed))
+    server_changed = srv_after != srv_recs
+    local_changed = loc_after != loc_recs
+    if ctx.publishing and server_changed:
+        report.refused += sync_reference.write_records(
+            ctx.srv, dept, srv_after, srv_gone, author=ctx.author, source=ctx.source
+        )
+    if local_changed:
+        report.refused += sync_reference.write_records(
+            ctx.loc, dept, loc_after, loc_gone, author=ctx.author, source=ctx.source
+        )
+    if (ctx.publishing and server_changed) or local_changed:
+        report.reference = "fusionné fiche par fiche : " + ", ".join(moved)
+    ctx.new_state.pop((REFERENCE, ""), None)
+
+
+# --- indicators and their values --------------------------------------------------------------
+
+
+def _exchange_indicators(ctx: _Exchange) -> None:
+    """Indicators merged field by field; one made on one side only comes to the other."""
+    loc, srv, dept, report, publishing = ctx.loc, ctx.srv, ctx.dept, ctx.report, ctx.publishing
     local, remote = indicator_rules.load_indicators(loc, dept), indicator_rules.load_indicators(srv, dept)
-    src_records, dst = (local, srv) if publishing else (remote, loc)
-    for code, wanted in src_records.items():
-        if code not in (remote if publishing else local):
-            indicator_rules.create_indicator(dst, dept, wanted)
-            new_state[("indicateur", code)] = (None, None, None, dump_value(_compared(wanted)))
+    for code, wanted in sorted(local.items()):
+        if code not in remote and publishing:
+            indicator_rules.create_indicator(srv, dept, wanted)
+            ctx.agree("indicateur", code, dump_value(_compared(wanted)))
             report.created.append(f"indicateur {code}")
+    for code, wanted in sorted(remote.items()):
+        if code not in local:
+            indicator_rules.create_indicator(loc, dept, wanted)
+            ctx.agree("indicateur", code, dump_value(_compared(wanted)))
+            (report.received if publishing else report.created).append(f"indicateur {code}")
     record = fields_registry.INDICATOR
     for code in sorted(set(local) & set(remote)):
         mine, theirs = local[code], remote[code]
-        found = state.get(("indicateur", code))
-        base = replace(theirs, **json_fields(found[3])) if found and found[3] else None
+        encoded = ctx.base("indicateur", code)
+        base = replace(theirs, **json_fields(encoded)) if encoded else None
         if base is None:
             conflicts = [f for f in record.journaled if getattr(mine, f.name) != getattr(theirs, f.name)]
             merged = theirs
@@ -399,13 +598,14 @@ def _exchange_indicators(
         if not publishing:
             server_after = theirs
         for f in conflicts:
-            report.conflicts.append(
-                Conflict(
-                    "indicateur",
-                    code,
-                    f"« {f.label} » modifié des deux côtés : ici {shown(f, mine)}, "
-                    f"sur le serveur {shown(f, theirs)}.",
-                )
+            ctx.conflict(
+                "indicateur",
+                code,
+                code,
+                f.name,
+                (getattr(base, f.name) if base else None, getattr(mine, f.name), getattr(theirs, f.name)),
+                message=f"« {f.label} » modifié des deux côtés : ici {shown(f, mine)}, "
+                f"sur le serveur {shown(f, theirs)}.",
             )
         if publishing and server_after != theirs:
             indicator_rules.update_indicator(srv, dept, theirs, server_after)
@@ -414,8 +614,7 @@ def _exchange_indicators(
             indicator_rules.update_indicator(loc, dept, mine, local_after)
             (report.received if publishing else report.updated).append(f"indicateur {code}")
         agreed = replace(server_after, **({n: getattr(base, n) for n in names} if base else {}))
-        new_state[("indicateur", code)] = (None, None, None, dump_value(_compared(agreed)))
-    _exchange_values(loc, srv, dept, state, new_state, report, author, source, publishing)
+        ctx.agree("indicateur", code, dump_value(_compared(agreed)))
 
 
 def _compared(record: Any) -> dict[str, Any]:
@@ -431,21 +630,46 @@ def _value_key(key: indicator_rules.ValueKey) -> str:
     return json.dumps([key.indicator, key.period, key.category], ensure_ascii=False)
 
 
-def _exchange_values(
-    loc: Connection,
-    srv: Connection,
-    dept: str,
-    state: State,
-    new_state: State,
-    report: SyncReport,
-    author: str,
-    source: str,
-    publishing: bool,
-) -> None:
+def value_key_of(uid: str) -> indicator_rules.ValueKey:
+    """The value a conflict's `uid` names (the inverse of `_value_key`)."""
+    indicator, period, category = json.loads(uid)
+    return indicator_rules.ValueKey(indicator, period, category)
+
+
+def _value_code(key: indicator_rules.ValueKey) -> str:
+    return f"{key.indicator} {key.period}" + (f" ({key.category})" if key.category else "")
+
+
+def _value_edit(conn: Connection, key: indicator_rules.ValueKey) -> tuple[Any, Any]:
+    """Who changed this value last on this side, and when (its action's journal)."""
+    prefix = _value_code(key) + " :"
+    row = conn.execute(
+        select(EVENTS.c.author, EVENTS.c.at, EVENTS.c.origin_author, EVENTS.c.origin_at)
+        .where(
+            EVENTS.c.field == indicator_rules.JOURNAL_FIELD,
+            EVENTS.c.new_value.startswith(prefix, autoescape=True)
+            | EVENTS.c.old_value.startswith(prefix, autoescape=True),
+        )
+        .order_by(EVENTS.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, None
+    return row.origin_author or row.author, row.origin_at or row.at
+
+
+def _value_text(key: indicator_rules.ValueKey, value: Any) -> str:
+    return "supprimée" if value is None else (indicator_rules.describe_value(key, value) or "—")
+
+
+def _exchange_values(ctx: _Exchange) -> None:
+    """Each indicator value on its own: one changed or removed on one side goes to the other; one
+    changed on both sides (or removed on one, changed on the other) is a conflict kept for a person."""
+    loc, srv, dept, report, publishing = ctx.loc, ctx.srv, ctx.dept, ctx.report, ctx.publishing
     local, remote = indicator_rules.load_values(loc, dept), indicator_rules.load_values(srv, dept)
-    found = state.get(("valeurs", ""))
-    known = found is not None and found[3] is not None
-    base: dict[str, Any] = json.loads(found[3]) if found and found[3] else {}
+    encoded = ctx.base(VALUES_STATE, "")
+    known = encoded is not None
+    base: dict[str, Any] = json.loads(encoded) if encoded else {}
     to_server: list[indicator_rules.ValueChange] = []
     to_local: list[indicator_rules.ValueChange] = []
     agreed: dict[str, Any] = {}
@@ -454,13 +678,10 @@ def _exchange_values(
         mine, theirs, before = local.get(key), remote.get(key), base.get(name)
         if mine == theirs:
             final = theirs
-        elif not known and mine is not None and theirs is not None:
-            final = before
-            _value_conflict(report, key, mine, theirs)
-        elif mine == before or (not known and mine is None):
+        elif (mine == before and known) or (not known and mine is None):
             to_local.append(indicator_rules.ValueChange(key, mine, theirs))
             final = theirs
-        elif theirs == before or (not known and theirs is None):
+        elif (theirs == before and known) or (not known and theirs is None):
             if publishing:
                 to_server.append(indicator_rules.ValueChange(key, theirs, mine))
                 final = mine
@@ -468,139 +689,69 @@ def _exchange_values(
                 final = theirs
         else:
             final = before
-            _value_conflict(report, key, mine, theirs)
+
+            ctx.conflict(
+                VALUES,
+                name,
+                _value_code(key),
+                "value",
+                (before, mine, theirs),
+                _value_edit(loc, key),
+                _value_edit(srv, key),
+                message=f"modifiée des deux côtés : ici {_value_text(key, mine)}, "
+                f"sur le serveur {_value_text(key, theirs)}.",
+            )
         if final is not None:
             agreed[name] = final
     if to_server:
-        indicator_rules.write_values(srv, dept, to_server, author=author, source=source)
+        indicator_rules.write_values(srv, dept, to_server, author=ctx.author, source=ctx.source)
         report.updated.append(f"{len(to_server)} valeur(s) d'indicateur")
     if to_local:
-        indicator_rules.write_values(loc, dept, to_local, author=author, source=source)
+        indicator_rules.write_values(loc, dept, to_local, author=ctx.author, source=ctx.source)
         where = report.received if publishing else report.updated
         where.append(f"{len(to_local)} valeur(s) d'indicateur")
-    new_state[("valeurs", "")] = (None, None, None, json.dumps(agreed, ensure_ascii=False, sort_keys=True))
+    ctx.agree(VALUES_STATE, "", json.dumps(agreed, ensure_ascii=False, sort_keys=True))
 
 
-def _value_conflict(report: SyncReport, key: indicator_rules.ValueKey, mine: Any, theirs: Any) -> None:
-    def text(value: Any) -> str:
-        return "supprimée" if value is None else (indicator_rules.describe_value(key, value) or "—")
-
-    category = f" ({key.category})" if key.category else ""
-    report.conflicts.append(
-        Conflict(
-            "valeur",
-            f"{key.indicator} {key.period}{category}",
-            f"modifiée des deux côtés : ici {text(mine)}, sur le serveur {text(theirs)}.",
-        )
-    )
+# --- actions and resources --------------------------------------------------------------------
 
 
-def _decide_reference(
-    src_doc: dict[str, Any],
-    dst_doc: dict[str, Any] | None,
-    last: tuple[str, str] | None,
-    report: SyncReport,
-) -> bool:
-    src_digest = _digest(src_doc)
-    if dst_doc is None:
-        report.reference = "copié"
-        return True
-    dst_digest = _digest(dst_doc)
-    if src_digest == dst_digest:
-        return False
-    if last is None:
-        report.reference = "différent des deux côtés, jamais synchronisé : non copié"
-        report.conflicts.append(
-            Conflict(REFERENCE, "-", "le référentiel diffère et n'a jamais été synchronisé avec ce serveur.")
-        )
-        return False
-    src_changed, dst_changed = src_digest != last[0], dst_digest != last[1]
-    if src_changed and not dst_changed:
-        report.reference = "copié"
-        return True
-    if dst_changed and not src_changed:
-        report.reference = "plus récent de l'autre côté : non copié"
-        return False
-    report.reference = "modifié des deux côtés : non copié"
-    report.conflicts.append(Conflict(REFERENCE, "-", "le référentiel a été modifié des deux côtés."))
-    return False
-
-
-def _exchange_records(
-    side: _Side,
-    loc: Connection,
-    srv: Connection,
-    dept: str,
-    state: State,
-    new_state: State,
-    report: SyncReport,
-    author: str,
-    source: str,
-    key: str,
-    publishing: bool,
-) -> None:
-    """Every record of one kind, matched by identity and merged field by field."""
-    local = {d.uid: d for d in side.load(loc, dept).values()}
-    remote = {d.uid: d for d in side.load(srv, dept).values()}
-    open_fields = _open_conflicts(loc, key, dept, side.kind)
-    src_records, dst_records = (local, remote) if publishing else (remote, local)
-    src, dst = (loc, srv) if publishing else (srv, loc)
-    maps = code_maps(dst, dept)
-    for uid, wanted in sorted(src_records.items(), key=lambda item: item[1].code):
-        label = f"{side.kind} {wanted.code}"
-        if uid in dst_records:
-            continue
-        errors = side.validate(wanted, maps)
-        if errors:
-            report.refused.append(f"{label} : {errors[0]}")
-            continue
-        born = _creation(src, side, wanted.id)
-        with constraint_messages(code=wanted.code), journal.origins({"": born} if born[0] else {}):
-            side.create(dst, dept, wanted, author, source)
-        new_state[(side.kind, uid)] = (None, None, None, _encode_record(wanted))
-        report.created.append(label)
+def _exchange_records(side: _Side, ctx: _Exchange) -> None:
+    """Every record of one kind, matched by identity and merged field by field; a record made on
+    one side only comes to the other (on publish too: the laptop gets the server's new ones)."""
+    local = {d.uid: d for d in side.load(ctx.loc, ctx.dept).values()}
+    remote = {d.uid: d for d in side.load(ctx.srv, ctx.dept).values()}
+    open_fields = _open_conflicts(ctx.loc, ctx.key, ctx.dept, side.kind)
+    ways = [(ctx.srv, ctx.loc, remote, local)]
+    if ctx.publishing:
+        ways.insert(0, (ctx.loc, ctx.srv, local, remote))
+    for src, dst, src_records, dst_records in ways:
+        maps = code_maps(dst, ctx.dept)
+        for uid, wanted in sorted(src_records.items(), key=lambda item: item[1].code):
+            label = f"{side.kind} {wanted.code}"
+            if uid in dst_records:
+                continue
+            errors = side.validate(wanted, maps)
+            if errors:
+                ctx.report.refused.append(f"{label} : {errors[0]}")
+                continue
+            born = _creation(src, side, wanted.id)
+            with constraint_messages(code=wanted.code), journal.origins({"": born} if born[0] else {}):
+                side.create(dst, ctx.dept, wanted, ctx.author, ctx.source)
+            ctx.agree(side.kind, uid, _encode_record(wanted))
+            received = ctx.publishing and dst is ctx.loc
+            (ctx.report.received if received else ctx.report.created).append(label)
     for uid in sorted(set(local) & set(remote), key=lambda u: local[u].code):
-        mine, theirs = local[uid], remote[uid]
-        found = state.get((side.kind, uid))
-        base = _decode_record(side, found[3]) if found and found[3] else None
-        blocked = open_fields.get(uid, set())
-        _merge_one(
-            side,
-            loc,
-            srv,
-            dept,
-            mine,
-            theirs,
-            base,
-            blocked,
-            new_state,
-            report,
-            author,
-            source,
-            key,
-            publishing,
-        )
+        encoded = ctx.base(side.kind, uid)
+        base = _decode_record(side, encoded) if encoded else None
+        _merge_one(side, ctx, local[uid], remote[uid], base, open_fields.get(uid, set()))
 
 
-def _merge_one(
-    side: _Side,
-    loc: Connection,
-    srv: Connection,
-    dept: str,
-    mine: Any,
-    theirs: Any,
-    base: Any,
-    blocked: set[str],
-    new_state: State,
-    report: SyncReport,
-    author: str,
-    source: str,
-    key: str,
-    publishing: bool,
-) -> None:
+def _merge_one(side: _Side, ctx: _Exchange, mine: Any, theirs: Any, base: Any, blocked: set[str]) -> None:
     label = f"{side.kind} {mine.code}"
+    report = ctx.report
     if mine == theirs and not blocked:
-        new_state[(side.kind, mine.uid)] = (None, None, None, _encode_record(theirs))
+        ctx.agree(side.kind, mine.uid, _encode_record(theirs))
         report.unchanged += 1
         return
     if base is None:
@@ -615,12 +766,12 @@ def _merge_one(
     keep_theirs = {n: getattr(theirs, n) for n in conflict_names}
     local_after = replace(merged, **keep_mine, uid=mine.uid, id=mine.id, version=mine.version)
     server_after = replace(merged, **keep_theirs, uid=theirs.uid, id=theirs.id, version=theirs.version)
-    if not publishing:
+    if not ctx.publishing:
         server_after = theirs
     new_base = replace(server_after, **({n: getattr(base, n) for n in conflict_names} if base else {}))
     for f in conflicts:
         if f.name not in blocked:
-            _record_conflict(loc, srv, side, dept, key, mine, theirs, base, f)
+            _record_conflict(ctx, side, mine, theirs, base, f)
     for name in sorted(conflict_names):
         report.conflicts.append(
             Conflict(
@@ -631,34 +782,29 @@ def _merge_one(
             )
         )
     maps_checked = True
-    if publishing and server_after != theirs:
-        maps_checked = _write(side, srv, dept, theirs, server_after, loc, mine, report, label, author, source)
+    if ctx.publishing and server_after != theirs:
+        maps_checked = _write(side, ctx, ctx.srv, theirs, server_after, ctx.loc, mine, label)
         if maps_checked:
             report.updated.append(label)
-    if local_after != mine and _write(
-        side, loc, dept, mine, local_after, srv, theirs, report, label, author, source
-    ):
-        (report.received if publishing else report.updated).append(label)
+    if local_after != mine and _write(side, ctx, ctx.loc, mine, local_after, ctx.srv, theirs, label):
+        (report.received if ctx.publishing else report.updated).append(label)
     if maps_checked:
-        new_state[(side.kind, mine.uid)] = (None, None, None, _encode_record(new_base))
+        ctx.agree(side.kind, mine.uid, _encode_record(new_base))
 
 
 def _write(
     side: _Side,
+    ctx: _Exchange,
     conn: Connection,
-    dept: str,
     before: Any,
     after: Any,
     other: Connection,
     other_record: Any,
-    report: SyncReport,
     label: str,
-    author: str,
-    source: str,
 ) -> bool:
-    errors = side.validate(after, code_maps(conn, dept))
+    errors = side.validate(after, code_maps(conn, ctx.dept))
     if errors:
-        report.refused.append(f"{label} : {errors[0]}")
+        ctx.report.refused.append(f"{label} : {errors[0]}")
         return False
     comment = None
     if side.kind == "action" and before.status != after.status:
@@ -666,7 +812,7 @@ def _write(
     changed = [f.name for f in side.record.journaled if getattr(before, f.name) != getattr(after, f.name)]
     kept = {name: _last_edit(other, side, other_record.id, name) for name in changed}
     with constraint_messages(code=before.code), journal.origins({k: v for k, v in kept.items() if v[0]}):
-        side.update(conn, dept, before, after, author, source, comment)
+        side.update(conn, ctx.dept, before, after, ctx.author, ctx.source, comment)
     return True
 
 
@@ -702,45 +848,17 @@ def _creation(conn: Connection, side: _Side, record_id: int | None) -> tuple[Any
     return row.origin_author or row.author, row.origin_at or row.at
 
 
-def _record_conflict(
-    loc: Connection,
-    srv: Connection,
-    side: _Side,
-    dept: str,
-    key: str,
-    mine: Any,
-    theirs: Any,
-    base: Any,
-    f: Field,
-) -> None:
-    mine_author, mine_at = _last_edit(loc, side, mine.id, f.name)
-    theirs_author, theirs_at = _last_edit(srv, side, theirs.id, f.name)
-    values = {
-        "code": mine.code,
-        "base": dump_value(getattr(base, f.name)) if base is not None else None,
-        "mine": dump_value(getattr(mine, f.name)),
-        "theirs": dump_value(getattr(theirs, f.name)),
-        "mine_author": mine_author,
-        "mine_at": mine_at,
-        "theirs_author": theirs_author,
-        "theirs_at": theirs_at,
-        "found_at": utcnow(),
-    }
-    where = and_(
-        CONFLICTS.c.server == key,
-        CONFLICTS.c.department_code == dept,
-        CONFLICTS.c.kind == side.kind,
-        CONFLICTS.c.uid == mine.uid,
-        CONFLICTS.c.field == f.name,
+def _record_conflict(ctx: _Exchange, side: _Side, mine: Any, theirs: Any, base: Any, f: Field) -> None:
+    ctx.conflict(
+        side.kind,
+        mine.uid,
+        mine.code,
+        f.name,
+        (getattr(base, f.name) if base is not None else None, getattr(mine, f.name), getattr(theirs, f.name)),
+        _last_edit(ctx.loc, side, mine.id, f.name),
+        _last_edit(ctx.srv, side, theirs.id, f.name),
+        message=None,  # reported with the record's blocked fields (`_merge_one`)
     )
-    if loc.execute(select(CONFLICTS.c.id).where(where)).first() is None:
-        loc.execute(
-            insert(CONFLICTS).values(
-                server=key, department_code=dept, kind=side.kind, uid=mine.uid, field=f.name, **values
-            )
-        )
-    else:
-        loc.execute(update(CONFLICTS).where(where).values(**values))
 
 
 def _open_conflicts(conn: Connection, key: str, dept: str, kind: str) -> dict[str, set[str]]:

@@ -1,7 +1,8 @@
 """Stateful property test of the team sync (issue 13): three laptops and a real server.
 
-Random edits, creations, comments and indicator values on the laptops; publish and fetch in
-random order; random resolutions. Checked at every step: codes and identities unique, every
+Random edits, creations, comments, indicators and their values, organisations (edited,
+created, deleted) on the laptops; publish and fetch in random order; random resolutions (keep
+mine, take theirs, a third value). Checked at every step: codes and identities unique, every
 comment on the action it was written on; at the end, once every conflict is settled and every
 laptop has published and fetched, all copies hold the same data, and an edit never reported in
 a conflict is the value everywhere unless a later edit replaced it.
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -38,9 +39,17 @@ from store.actions import (
     update_action,
 )
 from store.database import Store, open_store
-from store.indicators import ValueChange, ValueKey, load_values, write_values
+from store.indicators import (
+    ValueChange,
+    ValueKey,
+    load_indicators,
+    load_values,
+    update_indicator,
+    write_values,
+)
 from store.sync import fetch, publish
 from store.sync_conflicts import pending_conflicts, resolve_conflict
+from store.sync_reference import WHOLE, read_records, set_field
 from store.tables import ACTION, ACTION_EVENT
 from tests.conftest import MINI_REFERENCE, PG_URL, REQUIRE_PG
 
@@ -50,6 +59,10 @@ LAPTOPS = 3
 TITLES = st.sampled_from(["Alpha", "Bêta", "Gamma"])
 PROGRESS = st.sampled_from([0, 25, 50, 75])
 PERIODS = ("2024-01", "2024-02", "2025-03")
+NAMES = st.sampled_from(["Nom un", "Nom deux", "Nom trois"])
+ORGANISATIONS = ("CPTS-AP", "CPAM-09", "GHT-PA")
+#: A third value typed when settling a conflict, by field (a deletion is kept or taken).
+THIRD_VALUES = {"title": "Delta", "progress": "40", "nom": "Nom tiers", "target": "5", "value": "7"}
 
 
 class TeamSync(RuleBasedStateMachine):
@@ -79,6 +92,9 @@ class TeamSync(RuleBasedStateMachine):
         #: (uid, field) → value of the last edit, in the order they were made
         self.last_edit: dict[tuple[str, str], Any] = {}
         self.conflicted: set[tuple[str, str]] = set()
+        #: organisations created by the test (the only ones it deletes), and those ever deleted
+        self.made: list[str] = []
+        self.deleted: set[str] = set()
 
     def teardown(self) -> None:
         for store in (*self.laptops, self.server):
@@ -97,6 +113,8 @@ class TeamSync(RuleBasedStateMachine):
     @rule(n=st.integers(0, LAPTOPS - 1), pick=st.integers(0, 50), title=TITLES, progress=PROGRESS)
     def edit(self, n: int, pick: int, title: str, progress: int) -> None:
         store = self.laptops[n]
+        self.counter += 1  # every value new: going back to an old one is no edit (A → B → A)
+        title, progress = f"{title} {self.counter}", progress + 1 + 2 * (self.counter % 12)
         with store.writer.begin() as conn:
             actions = sorted(load_actions(conn, "09").values(), key=lambda a: a.code)
             before = actions[pick % len(actions)]
@@ -144,6 +162,47 @@ class TeamSync(RuleBasedStateMachine):
             old = load_values(conn, "09").get(key)
             write_values(conn, "09", [ValueChange(key, old, value)], author=f"p{n}", source="test")
 
+    @rule(n=st.integers(0, LAPTOPS - 1), aim=st.sampled_from([10.0, 20.0, 30.0]))
+    def edit_indicator(self, n: int, aim: float) -> None:
+        self.counter += 1
+        aim += self.counter
+        with self.laptops[n].writer.begin() as conn:
+            before = load_indicators(conn, "09")["IND-001"]
+            update_indicator(conn, "09", before, replace(before, target=aim))
+        self.last_edit[("IND-001", "target")] = aim
+
+    @rule(n=st.integers(0, LAPTOPS - 1), pick=st.integers(0, 50), name=NAMES)
+    def edit_organisation(self, n: int, pick: int, name: str) -> None:
+        self.counter += 1
+        name = f"{name} {self.counter}"
+        codes = list(ORGANISATIONS) + self.made
+        code = codes[pick % len(codes)]
+        with self.laptops[n].writer.begin() as conn:
+            if ("organisation", code) not in read_records(conn, "09"):
+                return
+            set_field(conn, "09", "organisation", code, "nom", name, author=f"p{n}", source="test")
+        self.last_edit[(code, "nom")] = name
+
+    @rule(n=st.integers(0, LAPTOPS - 1))
+    def create_organisation(self, n: int) -> None:
+        self.counter += 1
+        code = f"ORG-{self.counter}"
+        with self.laptops[n].writer.begin() as conn:
+            fields = {"nom": f"Organisation {self.counter}", "type": "Association"}
+            set_field(conn, "09", "organisation", code, WHOLE, fields, author=f"p{n}", source="test")
+        self.made.append(code)
+
+    @rule(n=st.integers(0, LAPTOPS - 1), pick=st.integers(0, 50))
+    def delete_organisation(self, n: int, pick: int) -> None:
+        if not self.made:
+            return
+        code = self.made[pick % len(self.made)]
+        with self.laptops[n].writer.begin() as conn:
+            if ("organisation", code) not in read_records(conn, "09"):
+                return
+            set_field(conn, "09", "organisation", code, WHOLE, None, author=f"p{n}", source="test")
+        self.deleted.add(code)
+
     @rule(n=st.integers(0, LAPTOPS - 1))
     def publish_(self, n: int) -> None:
         publish(self.laptops[n], self.server, "09", author=f"p{n}")
@@ -154,7 +213,7 @@ class TeamSync(RuleBasedStateMachine):
         fetch(self.server, self.laptops[n], "09", author=f"p{n}")
         self._note_conflicts(n)
 
-    @rule(n=st.integers(0, LAPTOPS - 1), choice=st.sampled_from(["mine", "theirs"]))
+    @rule(n=st.integers(0, LAPTOPS - 1), choice=st.sampled_from(["mine", "theirs", "value"]))
     def resolve(self, n: int, choice: str) -> None:
         self._resolve_all(n, choice)
 
@@ -168,7 +227,9 @@ class TeamSync(RuleBasedStateMachine):
         with store.engine.connect() as conn:
             pending = pending_conflicts(conn, "09")
         for c in pending:
-            resolve_conflict(store, "09", c.id, choice, author=f"p{n}")
+            typed = THIRD_VALUES.get(c.field) if choice == "value" else None
+            how = "value" if typed is not None else ("theirs" if choice == "value" else choice)
+            resolve_conflict(store, "09", c.id, how, author=f"p{n}", value=typed)
 
     # --- what must always hold -----------------------------------------------------------------
 
@@ -206,6 +267,8 @@ class TeamSync(RuleBasedStateMachine):
             with store.engine.connect() as conn:
                 actions = {a.uid: a for a in load_actions(conn, "09").values()}
                 values = load_values(conn, "09")
+                reference = read_records(conn, "09")
+                indicators = load_indicators(conn, "09")
                 comments = sorted(
                     conn.execute(
                         select(ACTION.c.uid, ACTION_EVENT.c.comment)
@@ -215,7 +278,7 @@ class TeamSync(RuleBasedStateMachine):
                         )
                     ).all()
                 )
-            return actions, values, comments
+            return actions, values, comments, reference, indicators
 
         server = content(self.server)
         for laptop in self.laptops:
@@ -223,8 +286,15 @@ class TeamSync(RuleBasedStateMachine):
             with laptop.engine.connect() as conn:
                 assert pending_conflicts(conn, "09") == []
         for (uid, field), value in self.last_edit.items():
-            if (uid, field) not in self.conflicted:
-                assert getattr(server[0][uid], field) == value, f"edit of {field} lost without a conflict"
+            if (uid, field) in self.conflicted or (uid, WHOLE) in self.conflicted or uid in self.deleted:
+                continue
+            if field == "nom":
+                found = server[3][("organisation", uid)][field]
+            elif uid == "IND-001":
+                found = server[4][uid].target
+            else:
+                found = getattr(server[0][uid], field)
+            assert found == value, f"edit of {field} lost without a conflict"
         assert len(server[2]) == len(self.comment_on)
 
 
@@ -245,9 +315,10 @@ def test_team_sync_state_machine(tmp_path: Path) -> None:
         Machine,
         settings=settings(
             max_examples=int(os.environ.get("SUIVI_STS_SYNC_EXAMPLES", "2")),
-            stateful_step_count=10,
+            stateful_step_count=12,
             deadline=None,
             derandomize=True,
             suppress_health_check=list(HealthCheck),
+            phases=[Phase.reuse, Phase.generate],  # shrinking against a server takes many minutes
         ),
     )

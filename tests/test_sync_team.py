@@ -21,11 +21,21 @@ from store.actions import (
     update_action,
 )
 from store.database import Store, open_store
-from store.indicators import ValueChange, ValueKey, load_values, write_values
+from store.indicators import (
+    IndicatorData,
+    ValueChange,
+    ValueKey,
+    create_indicator,
+    load_indicators,
+    load_values,
+    update_indicator,
+    write_values,
+)
 from store.reference import read_reference
 from store.resources import load_resources, update_resource
 from store.sync import fetch, publish, server_key
 from store.sync_conflicts import pending_conflicts, resolve_conflict
+from store.sync_reference import WHOLE, read_records, set_field
 from store.tables import ACTION, ACTION_EVENT
 from tests.conftest import MINI_REFERENCE
 from tui.cli import main
@@ -349,3 +359,155 @@ def test_every_copy_of_a_journal_line_keeps_its_original_author(
         assert [r.origin_author for r in title] == ["x"]
         assert "Publication (publieur)" in title[0].source or "Récupération" in title[0].source
         assert [r.origin_author for r in lines if r.code == code and r.kind == "creation"] == ["ana"]
+
+
+# --- reference records, indicator conflicts, records made on the server ------------------------
+
+
+def _set_reference(store: Store, kind: str, code: str, name: str, value: Any) -> None:
+    with store.writer.begin() as conn:
+        set_field(conn, "09", kind, code, name, value, author="x", source="écran")
+
+
+def _reference(store: Store) -> dict[Any, Any]:
+    with store.engine.connect() as conn:
+        return read_records(conn, "09")
+
+
+def _pending(store: Store) -> list[Any]:
+    with store.engine.connect() as conn:
+        return pending_conflicts(conn, "09")
+
+
+def test_reference_records_merge_one_by_one_and_field_by_field(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    a, b = two
+    _set_reference(a, "organisation", "CPTS-AP", "nom", "CPTS Ariège-Pyrénées")
+    _set_reference(b, "organisation", "GHT-PA", "nom", "GHT Ariège")  # another record
+    _set_reference(a, "objectif", "E1-D4-O2", "intitule", "Prévenir, ensemble")
+    _set_reference(b, "objectif", "E1-D4-O2", "constats", "Moins de signalements.")  # another field
+    _set_reference(b, "organisation", "ASSO-1", WHOLE, {"nom": "Association nouvelle", "type": "Association"})
+    for laptop, who in ((a, "ana"), (b, "bob")):
+        report = publish(laptop, server, "09", author=who)
+        assert not report.conflicts, report.summary()
+    _sync_all(a, b, server)
+    _same(a, b, server)
+    records = _reference(server)
+    assert records[("organisation", "CPTS-AP")]["nom"] == "CPTS Ariège-Pyrénées"
+    assert records[("organisation", "GHT-PA")]["nom"] == "GHT Ariège"
+    assert records[("organisation", "ASSO-1")]["nom"] == "Association nouvelle"
+    objective = records[("objectif", "E1-D4-O2")]
+    assert (objective["intitule"], objective["constats"]) == ("Prévenir, ensemble", "Moins de signalements.")
+
+
+@pytest.mark.parametrize(
+    ("second", "choice", "kept"),
+    [("bob", "theirs", False), ("bob", "mine", True), ("ana", "mine", False), ("ana", "theirs", True)],
+)
+def test_a_deleted_reference_record_travels_unless_changed_on_the_other_side(
+    two: tuple[Store, Store], server: Store, second: str, choice: str, kept: bool
+) -> None:
+    a, b = two
+    for code in ("ASSO-1", "ASSO-2"):
+        _set_reference(a, "organisation", code, WHOLE, {"nom": f"Association {code}", "type": "Association"})
+    _sync_all(a, b, server)
+    _set_reference(a, "organisation", "ASSO-1", WHOLE, None)  # deleted, untouched elsewhere
+    _set_reference(a, "organisation", "ASSO-2", WHOLE, None)  # deleted here…
+    _set_reference(b, "organisation", "ASSO-2", "nom", "Association renommée")  # …changed there
+    first, last = (a, b) if second == "bob" else (b, a)
+    assert not publish(first, server, "09", author="un").conflicts
+    report = publish(last, server, "09", author="deux")
+    assert [(c.kind, c.code) for c in report.conflicts] == [("organisation", "ASSO-2")]
+    assert ("organisation", "ASSO-1") not in _reference(last) | _reference(server)
+    assert ("organisation", "ASSO-2") in _reference(b)  # the edit is not lost before a person decides
+    (pending,) = _pending(last)
+    renamed, gone = "présente : Association renommée", "supprimée"
+    assert (pending.mine, pending.theirs) == ((renamed, gone) if last is b else (gone, renamed))
+    resolve_conflict(last, "09", pending.id, choice, author="deux")
+    _sync_all(a, b, server)
+    _same(a, b, server)
+    assert not _pending(a) and not _pending(b)
+    assert (("organisation", "ASSO-2") in _reference(server)) is kept
+
+
+@pytest.mark.parametrize("choice", ["mine", "theirs", "value"])
+def test_an_indicator_value_conflict_is_kept_and_settled(
+    two: tuple[Store, Store], server: Store, choice: str
+) -> None:
+    a, b = two
+    key = sorted(_values(a), key=repr)[0]
+    _set_value(a, key, 41)
+    _set_value(b, key, 42)
+    publish(a, server, "09", author="ana")
+    assert [c.kind for c in publish(b, server, "09", author="bob").conflicts] == ["valeur"]
+    (pending,) = _pending(b)
+    assert (pending.mine, pending.theirs) == ("42", "41")
+    resolve_conflict(b, "09", pending.id, choice, author="bob", value="43")
+    _sync_all(a, b, server)
+    _same(a, b, server)
+    wanted = {"mine": 42, "theirs": 41, "value": 43}[choice]
+    assert {_values(s)[key] for s in (a, b, server)} == {wanted}
+    assert not _pending(a) and not _pending(b)
+
+
+def test_a_value_deleted_here_and_changed_there_is_asked(two: tuple[Store, Store], server: Store) -> None:
+    a, b = two
+    key = sorted(_values(a), key=repr)[0]
+    _set_value(a, key, None)
+    _set_value(b, key, 99)
+    publish(a, server, "09", author="ana")
+    publish(b, server, "09", author="bob")
+    (pending,) = _pending(b)
+    assert (pending.mine, pending.theirs) == ("99", "supprimée")
+    assert main(["--db", str(b.path), "sync", "resolve", str(pending.id), "--take-theirs"]) == 0
+    _sync_all(a, b, server)
+    assert all(key not in _values(s) for s in (a, b, server))
+
+
+def test_an_indicator_field_conflict_is_settled_on_the_command_line(
+    two: tuple[Store, Store], server: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = two
+    for store, target in ((a, 10.0), (b, 20.0)):
+        with store.writer.begin() as conn:
+            before = load_indicators(conn, "09")["IND-001"]
+            update_indicator(conn, "09", before, replace(before, target=target))
+    publish(a, server, "09", author="ana")
+    publish(b, server, "09", author="bob")
+    assert main(["--db", str(b.path), "sync", "conflicts"]) == 1
+    shown = capsys.readouterr().out
+    assert "indicateur IND-001 — Cible" in shown and "20" in shown and "10" in shown
+    (pending,) = _pending(b)
+    assert main(["--db", str(b.path), "sync", "resolve", str(pending.id), "--value", "15"]) == 0
+    _sync_all(a, b, server)
+    for store in (a, b, server):
+        with store.engine.connect() as conn:
+            assert load_indicators(conn, "09")["IND-001"].target == 15
+
+
+@pytest.mark.parametrize("first", ["publish", "fetch"])
+def test_records_made_on_the_server_reach_a_laptop_that_publishes_or_fetches(
+    two: tuple[Store, Store], server: Store, first: str
+) -> None:
+    a, b = two
+    code = _new_action(a, "Action d'Ana", "ana")
+    with a.writer.begin() as conn:
+        create_indicator(
+            conn, "09", IndicatorData(code="IND-900", label="Nouvel indicateur", objective="E1-D4-O2")
+        )
+    publish(a, server, "09", author="ana")
+    own = _new_action(b, "Action de Bob", "bob")
+    if first == "publish":
+        report = publish(b, server, "09", author="bob")
+        assert f"action {code}" in report.received and "indicateur IND-900" in report.received
+    else:
+        fetch(server, b, "09", author="bob")
+        publish(b, server, "09", author="bob")
+    titles = {d.title for d in _actions(b).values()}
+    assert {"Action d'Ana", "Action de Bob"} <= titles
+    assert ("Action d'Ana", "commentaire sur « Action d'Ana »") in _comments(b)
+    assert len({d.code for d in _actions(b).values()}) == len(_actions(b))
+    assert own in _actions(server) or any(d.title == "Action de Bob" for d in _actions(server).values())
+    _sync_all(a, b, server)
+    _same(a, b, server)

@@ -67,6 +67,7 @@ SCREENS_BY_MODE: dict[str, tuple[str, str, str]] = {
     "workshop": ("Atelier", "tui.screens.workshop", "WorkshopScreen"),
     "resources": ("Ressources aidants et répit", "tui.screens.resources", "ResourcesScreen"),
     "care_offer": ("Offre de soins", "tui.screens.care_offer", "CareOfferScreen"),
+    "conflicts": ("Conflits", "tui.screens.conflicts", "ConflictsScreen"),
 }
 
 
@@ -95,6 +96,13 @@ class SuiviStsApp(App[int]):
         Binding("f5", "go('workshop')", "Atelier", tooltip="Mettre à jour les actions en séance"),
         Binding("f6", "go('resources')", "Ressources", tooltip="Aidants et répit, couverture"),
         Binding("f7", "go('care_offer')", "Offre", tooltip="Objectifs quantitatifs de l'offre de soins"),
+        Binding(
+            "ctrl+r",
+            "go('conflicts')",
+            "Conflits",
+            show=False,
+            tooltip="Régler les conflits de synchronisation avec le serveur régional",
+        ),
         Binding(
             "ctrl+o", "import_workbook", "Importer", tooltip="Importer un classeur Excel (aperçu d'abord)"
         ),
@@ -218,6 +226,28 @@ class SuiviStsApp(App[int]):
             self._connection_back("Connexion au serveur établie.")
         self.sub_title = message.title + (" — lecture seule" if message.service.read_only else "")
         self.switch_mode(self._wanted_mode or "dashboard")
+        self.count_conflicts()
+
+    @dataclass
+    class ConflictsPending(Message):
+        count: int
+
+    @work(thread=True, exit_on_error=False, group="conflicts")
+    def count_conflicts(self) -> None:
+        """Conflicts left by the last exchange with the server are said as soon as the store is open."""
+        count = len(self.service.conflicts())
+        if count:
+            self.post_message(self.ConflictsPending(count))
+
+    @on(ConflictsPending)
+    def conflicts_pending(self, message: ConflictsPending) -> None:
+        n = message.count
+        self.notify(
+            f"{n} conflit{'s' if n > 1 else ''} de synchronisation à régler : Ctrl+R (écran Conflits).",
+            title="Synchronisation",
+            severity="warning",
+            timeout=15,
+        )
 
     @on(StoreDamagedFound)
     def store_damaged(self, message: StoreDamagedFound) -> None:

@@ -16,6 +16,7 @@ from store.database import Store
 from store.indicators import IndicatorData, ValueChange, ValueKey, create_indicator, write_values
 from store.lookups import department_territory
 from store.resources import SOURCE_SCREEN, ResourceData
+from store.sync_conflicts import PendingConflict, pending_conflicts, resolve_conflict, value_problem
 from store.views.action_list import ActionFilter, ActionList, ActionPage, filter_choices
 from store.views.care_offer import CareOfferLine, care_offer_lines
 from store.views.coverage import CoverageMatrix, coverage_matrix
@@ -144,6 +145,15 @@ class StoreService:
         with self.store.engine.connect() as conn:
             return journals.journal_lines(conn, self.department, source=source)
 
+    def conflicts(self) -> list[PendingConflict]:
+        """The synchronisation conflicts waiting for a person (« Conflits »)."""
+        with self.store.engine.connect() as conn:
+            return pending_conflicts(conn, self.department)
+
+    def conflict_value_problem(self, conflict: PendingConflict, text: str) -> str | None:
+        """Why a third value typed for a conflict is refused (the field registry's reading), or None."""
+        return value_problem(conflict, text)
+
     # --- writing (each call is one transaction) ----------------------------------------
 
     def save_action(
@@ -235,6 +245,12 @@ class StoreService:
                 author=self.author,
                 participants=activity.clean_participants(participants),
             )
+
+    def resolve_conflict(self, conflict_id: int, choice: str, value: str | None = None) -> str:
+        """Settle a conflict on this laptop (keep mine, take theirs, a third value): the sentence to show."""
+        return resolve_conflict(
+            self.store, self.department, conflict_id, choice, author=self.author, value=value
+        )
 
     def end_workshop(self, session_id: int) -> None:
         with constraint_messages(), self.store.writer.begin() as conn:

@@ -35,6 +35,7 @@ class HelpDialog(Dialog[None]):
     BINDINGS = [Binding("escape", "cancel", "Fermer", tooltip="Fermer l'aide")]
 
     DEFAULT_CSS = """
+    HelpDialog > .dialog-box { padding: 0 2; }
     HelpDialog DataTable { height: auto; max-height: 100%; }
     """
 

@@ -56,7 +56,7 @@ class TextDialog(Dialog[str | None]):
     def submit(self) -> None:
         text = self.query_one("#text", Input).value.strip()
         problem = "Ce champ est obligatoire." if self.required and not text else None
-        if problem is None and text and self.check is not None:
+        if problem is None and self.check is not None:  # an empty text too, when allowed
             problem = self.check(text)
         if problem:
             self.query_one("#error", Static).update(problem)
