@@ -97,7 +97,7 @@ class SuiviStsApp(App[int]):
         Binding("f6", "go('resources')", "Ressources", tooltip="Aidants et répit, couverture"),
         Binding("f7", "go('care_offer')", "Offre", tooltip="Objectifs quantitatifs de l'offre de soins"),
         Binding(
-            "ctrl+r",
+            "ctrl+k",
             "go('conflicts')",
             "Conflits",
             show=False,
@@ -243,7 +243,7 @@ class SuiviStsApp(App[int]):
     def conflicts_pending(self, message: ConflictsPending) -> None:
         n = message.count
         self.notify(
-            f"{n} conflit{'s' if n > 1 else ''} de synchronisation à régler : Ctrl+R (écran Conflits).",
+            f"{n} conflit{'s' if n > 1 else ''} de synchronisation à régler : Ctrl+K (écran Conflits).",
             title="Synchronisation",
             severity="warning",
             timeout=15,

@@ -88,7 +88,7 @@ def _laptop(db: Path) -> tuple[str, str, list[Any]]:
 
 async def _open(pilot: Any) -> ConflictsScreen:
     await settle(pilot)
-    await pilot.press("ctrl+r")
+    await pilot.press("ctrl+k")
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, ConflictsScreen)
@@ -169,7 +169,7 @@ async def test_the_app_says_conflicts_are_pending_when_it_opens(
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         said = [n.message for n in app._notifications]
-        assert any("2 conflits de synchronisation à régler : Ctrl+R" in m for m in said)
+        assert any("2 conflits de synchronisation à régler : Ctrl+K" in m for m in said)
 
 
 @pytest.mark.parametrize("size", list(SIZES.values()), ids=list(SIZES))
@@ -177,4 +177,4 @@ def test_layout(snap_compare: Any, app_factory: AppFactory, server: Store, size:
     def clear_notices(app: Any) -> None:
         app.clear_notifications()
 
-    assert snap_compare(app_factory(), run_before=_steps(clear_notices, "ctrl+r"), terminal_size=size)
+    assert snap_compare(app_factory(), run_before=_steps(clear_notices, "ctrl+k"), terminal_size=size)
