@@ -133,7 +133,7 @@ def test_reordered_renamed_headers_title_rows_extra_columns_blank_rows(
     edited = edit_workbook(path, tmp_path / "bricole.xlsx", edit)
     refused = preview_import(loaded_store, DEPT, edited)
     assert [str(p) for p in refused.rejected] == [
-        "« bricole.xlsx », feuille « Actions », ligne 4, colonne « Mes notes » (T) : en-tête inconnu : "
+        "« bricole.xlsx », feuille « Actions », ligne 4, colonne « Mes notes » (U) : en-tête inconnu : "
         "Renommez la colonne avec un en-tête attendu, ou relancez l'import en ignorant les colonnes "
         "inconnues (--ignore-columns, ou la case « Ignorer les colonnes inconnues » de l'écran d'import)"
     ]
