@@ -117,8 +117,8 @@ class ActionsScreen(BaseScreen):
     def on_mount(self) -> None:
         self._show_scheme_filter()
         self.load_choices()
-        self.refresh_data()
         self.query_one("#actions-table").focus()
+        # the list is read on ScreenResume (BaseScreen), which follows the mount
 
     def refresh_data(self) -> None:
         self.load(self.criteria, self.row_offset)
