@@ -291,6 +291,7 @@ def run(sizes: list[int], runs: int) -> dict[str, Any]:
             first.append(time_to([*suivi, "--db", str(stores["ariege"])], OPENING))
             for name, path in stores.items():
                 dashboards[name].append(time_to([*suivi, "--db", str(path)], DASHBOARD))
+        print(f"  first paint: bare {bare_s}, suivi-sts {first}; dashboards {dashboards}", flush=True)
         bare_median = statistics.median(bare_s)
         figures["bare_first_paint_s"] = stats(bare_s)
         figures["first_paint_s"] = stats(first)
@@ -304,6 +305,7 @@ def run(sizes: list[int], runs: int) -> dict[str, Any]:
             path = stores[str(n)]
             base = searches([sys.executable, str(bare_filter), str(path)], ACTIONS_LIST, runs, f4=False)
             mine = searches([*suivi, "--db", str(path)], ACTIONS_LIST, runs, f4=True)
+            print(f"  search, {n} actions: bare filter {base}, suivi-sts {mine}", flush=True)
             figures["search"][str(n)] = {
                 "bare_filter": base,
                 "suivi_sts": mine,

@@ -139,7 +139,7 @@ class ActionsScreen(BaseScreen):
         with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
             for key, _label in FILTER_SELECTS:
                 self.query_one(f"#filter-{key}", Select).set_options(message.choices.get(key, []))
-            self._sync_widgets()
+            self._sync_widgets(search=False)  # what is being typed stays
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -223,8 +223,9 @@ class ActionsScreen(BaseScreen):
         line.update(f"Filtre : {' ; '.join(parts)}   (o : retirer ce filtre, e : tout effacer)")
         line.display = bool(parts)
 
-    def _sync_widgets(self) -> None:
-        self.query_one("#search", Input).value = self.criteria.search
+    def _sync_widgets(self, *, search: bool = True) -> None:
+        if search:
+            self.query_one("#search", Input).value = self.criteria.search
         for key, _label in FILTER_SELECTS:
             select = self.query_one(f"#filter-{key}", Select)
             values: tuple[str, ...] = getattr(self.criteria, key)
