@@ -336,10 +336,8 @@ def report(f: dict[str, Any]) -> str:
     for n, s in f["search"].items():
         base, mine = s["bare_filter"], s["suivi_sts"]
         lines.append(
-            f"search, {int(n):,} actions, {mine['keys']} keys: suivi-sts {mmm(mine['ms'], ' ms')}, "
-            f"bare filter {mmm(base['ms'], ' ms')}  ×{s['ratio']} (goal ≤ 100 ms and ≤ 1.2)".replace(
-                ",", " ", 1
-            )
+            f"search, {n} actions, {mine['keys']} keys: suivi-sts {mmm(mine['ms'], ' ms')}, "
+            f"bare filter {mmm(base['ms'], ' ms')}  ×{s['ratio']} (goal ≤ 100 ms and ≤ 1.2)"
         )
         lines.append(
             f"  memory (RSS, MiB) after each round: suivi-sts {mine['rss_mib_after_each_round']}, "

@@ -5,6 +5,7 @@ answered on the screen, Ctrl+Q leaves with code 0."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from bench.terminal import F4, Terminal
@@ -20,6 +21,7 @@ def test_the_command_opens_draws_its_figures_and_searches(ariege_db: Path) -> No
         term.type(F4)
         term.wait_for("toutes les actions — affichées", since=since, timeout=60)
         term.type("/")
+        time.sleep(0.5)  # the search box takes the focus
         for end in range(1, len("cpts") + 1):
             since = term.mark()
             term.type("cpts"[end - 1])
