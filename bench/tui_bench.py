@@ -133,62 +133,20 @@ def stats(values: list[float], scale: float = 1.0, digits: int = 3) -> dict[str,
 
 
 def build_store(path: Path, actions: int) -> Path:
-    """The Ariège store plus `actions` test actions: 1,000 written by SQLAlchemy core, the others
-    copied from them in SQL (codes BEN-000000…, each under one objective, dates in 2025)."""
+    """The Ariège store plus `actions` test actions: up to 1,000 written by
+    `bench.excel_bench.build_store` (codes BEN-00000…, one objective each, due in 2025), the
+    others copied from them in SQL."""
     import sqlite3
-    from datetime import date, timedelta
 
-    from sqlalchemy import insert, select
-
+    from bench.excel_bench import build_store as build_template
     from importers.setup_store import initialise
-    from store.models import utcnow
-    from store.tables import ACTION, ACTION_OBJECTIVE, OBJECTIVE
 
-    store = initialise(path).store
     template = min(actions, 1000)
-    statuses = ["a_lancer", "en_cours", "realisee", "reportee"]
-    now = utcnow()
-    with store.writer.begin() as conn:
-        if not template:
-            store.dispose()
-            return path
-        objectives = list(
-            conn.execute(select(OBJECTIVE.c.id).where(OBJECTIVE.c.department_code == "09")).scalars()
-        )
-        conn.execute(
-            insert(ACTION),
-            [
-                {
-                    "department_code": "09",
-                    "code": f"BEN-{n:06d}",
-                    "title": f"Action de test n°{n} : coordination des acteurs du bassin",
-                    "description": "Description de l'action, sur une ou deux lignes." if n % 3 == 0 else None,
-                    "status": statuses[n % 4],
-                    "progress": (n * 7) % 101,
-                    "weather": ("vert", "orange", "rouge", None)[n % 4],
-                    "start_date": date(2024, 1, 1) + timedelta(days=n % 365),
-                    "due_date": date(2025, 1, 1) + timedelta(days=n % 365),
-                    "funding": "FIR" if n % 5 == 0 else None,
-                    "created_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                }
-                for n in range(template)
-            ],
-        )
-        ids = dict(conn.execute(select(ACTION.c.code, ACTION.c.id).where(ACTION.c.code.like("BEN-%"))).all())
-        conn.execute(
-            insert(ACTION_OBJECTIVE),
-            [
-                {
-                    "action_id": ids[f"BEN-{n:06d}"],
-                    "objective_id": objectives[n % len(objectives)],
-                    "position": 0,
-                }
-                for n in range(template)
-            ],
-        )
+    folder = path.parent / path.stem
+    folder.mkdir()
+    store = build_template(folder, template, 1, 1) if template else initialise(folder / "bench.sqlite").store
     store.dispose()
+    (folder / "bench.sqlite").rename(path)
     if actions > template:
         db = sqlite3.connect(path)
         columns = [
@@ -201,19 +159,19 @@ def build_store(path: Path, actions: int) -> Path:
             db.execute(
                 f"""WITH RECURSIVE seq(n) AS (SELECT {template} UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
                 INSERT INTO action (code, title, uid, {", ".join(columns)})
-                SELECT printf('BEN-%06d', n),
+                SELECT printf('BEN-%05d', n),
                        printf('Action de test n°%d : coordination des acteurs du bassin', n),
                        lower(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-'
                              || substr(h, 17, 4) || '-' || substr(h, 21, 12)),
                        {copied}
                 FROM (SELECT n, hex(randomblob(16)) AS h FROM seq) JOIN action t
-                  ON t.code = printf('BEN-%06d', n % {template})""",
+                  ON t.code = printf('BEN-%05d', n % {template})""",
                 (actions - 1,),
             )
             db.execute(
                 f"""INSERT INTO action_objective (action_id, objective_id, position)
                 SELECT a.id, ao.objective_id, 0 FROM action a
-                JOIN action t ON t.code = printf('BEN-%06d', CAST(substr(a.code, 5) AS INTEGER) % {template})
+                JOIN action t ON t.code = printf('BEN-%05d', CAST(substr(a.code, 5) AS INTEGER) % {template})
                 JOIN action_objective ao ON ao.action_id = t.id
                 WHERE a.code LIKE 'BEN-%' AND CAST(substr(a.code, 5) AS INTEGER) >= {template}"""
             )
