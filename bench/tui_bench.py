@@ -1,177 +1,321 @@
-"""Interface benchmark: time to the first screen, and search latency with 20,000 actions.
+"""Interface benchmark: the real `suivi-sts` command in a pseudo-terminal, as users feel it.
 
-Each figure is reported next to a bare Textual app with an empty DataTable measured in the
-same run (same machine, same load), as a ratio:
+Everything is timed from outside, on what the terminal shows (bench/terminal.py), side by side
+with raw baselines measured in the same run, on the same machine, as ratios:
 
-* first screen: wall time of a fresh process until the first screen is drawn (bare app: an
-  empty DataTable; Suivi STS: its opening screen, drawn before the store layer is imported),
-  goal within 2x the bare app; and until the dashboard shows its data, on the reference data
-  and on a store of 20,000 actions.
-* search latency: in the running app on 20,000 actions, from a change of the search text to the
-  table showing the new rows (debounce included). Goal: under 100 ms.
+* **first paint**: from starting the process to « Ouverture de la base » on the screen; the
+  baseline is a bare Textual app (header, one line of text, an empty table, footer) drawing the
+  same line. Goal ≤ 1.2×.
+* **dashboard with data**: from starting `suivi-sts --db FILE` to « N actions, M en retard » on
+  the screen, on the Ariège store and on stores of 1,000 / 10,000 / 100,000 actions. Goal ≤ 2.5×
+  the bare app's first paint.
+* **search**: on the Actions screen (F4), each search word typed one key at a time; each key is
+  timed from leaving the keyboard to the count line « N action(s) — « texte » — affichées » being
+  drawn (the 40 ms debounce included). The baseline is a bare Textual app filtering the same
+  folded texts in memory (a list comprehension) and drawing the same count line and 200 rows,
+  with the same debounce. Goal: median ≤ 100 ms and ≤ 1.2× the baseline.
+* **memory**: resident memory (VmRSS) of each program after every search round, the rounds
+  repeated: it must stay flat, and ≤ 1.5× the bare filter app's.
 
-    python -m bench.tui_bench [--small] [--json FILE]
+Five runs of each (min / median / max). The 100,000-action store is built fast in SQL (a minute
+or so); `--sizes 1000,10000` leaves it out, `--small` is a quick check (1,000 actions, 2 runs).
+
+    python -m bench.tui_bench [--small] [--sizes 1000,10000,100000] [--runs 5] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import re
 import statistics
-import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
-# Each measured process prints the time elapsed since its parent started it, once its screen
-# is laid out (its header has a region on the screen), then leaves at once (workers still
-# busy do not count).
-_REPORT = "import os, time; print('ELAPSED', time.time() - float(sys.argv[-1]), flush=True); os._exit(0)"
+from bench.terminal import CTRL_U, F4, Terminal
 
-BARE_APP = f"""
-import asyncio, sys
-from textual.app import App
-from textual.widgets import DataTable, Footer, Header
-class Bare(App):
-    def compose(self):
-        yield Header(); yield DataTable(); yield Footer()
-async def main():
-    app = Bare()
-    async with app.run_test(size=(120, 40)) as pilot:
-        while not app.screen.query(Header) or not app.screen.query_one(Header).region:
-            await asyncio.sleep(0.002)
-        {_REPORT}
-asyncio.run(main())
-"""
+SIZE = (120, 40)
+OPENING = "Ouverture de la base"
+DASHBOARD = re.compile(r"\d+ actions, \d+ en retard")
+ACTIONS_LIST = re.compile(r"toutes les actions — affichées")
+SEARCHES = ["coordination", "bassin", "n°1999", "cpts", "zzz"]
 
-SUIVI_FIRST_SCREEN = f"""
-import asyncio, sys
-from tui.app import make_app
-from textual.widgets import Header
-from tui.screens.startup import StartupScreen
-async def main():
-    app = make_app(sys.argv[1])
-    async with app.run_test(size=(120, 40)) as pilot:
-        while not isinstance(app.screen, StartupScreen) or not app.screen.query_one(Header).region:
-            await asyncio.sleep(0.002)
-        {_REPORT}
-asyncio.run(main())
-"""
+BARE_APP = textwrap.dedent(
+    """
+    import sys
+    from textual.app import App
+    from textual.widgets import DataTable, Footer, Header, Static
 
-SUIVI_APP = f"""
-import asyncio, sys
-from tui.app import make_app
-from tui.screens.dashboard import DashboardScreen
-async def main():
-    app = make_app(sys.argv[1])
-    async with app.run_test(size=(120, 40)) as pilot:
-        while not isinstance(app.screen, DashboardScreen) or not app.screen.query_one("#dept-title").render():
-            await pilot.pause(0.005)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        {_REPORT}
-asyncio.run(main())
-"""
+    class Bare(App):
+        TITLE = "Suivi STS"
 
-SEARCHES = ["coordination", "depistage", "bassin", "n°1999", "cpts", "mammobile", "zzz"]
+        def compose(self):
+            yield Header()
+            yield Static("Ouverture de la base « bare »…")
+            yield DataTable()
+            yield Footer()
+
+    Bare().run()
+    """
+)
+
+BARE_FILTER = textwrap.dedent(
+    """
+    import sqlite3, sys
+    from textual import on
+    from textual.app import App
+    from textual.widgets import DataTable, Footer, Header, Input, Static
+    from store.vocab import fold
+
+    rows = sqlite3.connect(sys.argv[1]).execute(
+        "SELECT code, title, status, progress, due_date, coalesce(description, ''), coalesce(funding, '')"
+        " FROM action ORDER BY code"
+    ).fetchall()
+    texts = [fold(" ".join(str(v) for v in r if v)) for r in rows]
+
+    class BareFilter(App):
+        def compose(self):
+            yield Header()
+            yield Input(id="search")
+            yield Static(id="count")
+            yield DataTable(id="table")
+            yield Footer()
+
+        def on_mount(self):
+            table = self.query_one(DataTable)
+            for label in ("Code", "Intitulé", "Statut", "Avancement", "Échéance"):
+                table.add_column(label)
+            self.timer = None
+            self.show("")
+
+        @on(Input.Changed)
+        def changed(self, event):
+            if self.timer is not None:
+                self.timer.stop()
+            self.timer = self.set_timer(0.04, lambda: self.show(event.value))
+
+        def show(self, search):
+            words = fold(search).split()
+            found = [r for r, t in zip(rows, texts) if all(w in t for w in words)]
+            table = self.query_one(DataTable)
+            table.clear()
+            for r in found[:200]:
+                table.add_row(*(str(v) for v in r[:5]))
+            said = f"« {search} »" if words else "toutes les actions"
+            self.query_one("#count", Static).update(f"{len(found)} action(s) — {said} — affichées 1–200")
+
+    BareFilter().run()
+    """
+)
 
 
-def _wall(code: str, *args: str, runs: int) -> float:
-    """Median time from starting a fresh interpreter on `code` to its screen being drawn."""
-    times = []
-    for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-c", code, *args, repr(time.time())], capture_output=True, text=True
+def suivi_sts() -> list[str]:
+    """The `suivi-sts` script installed beside this interpreter (else its entry point via -c)."""
+    script = Path(sys.executable).with_name("suivi-sts")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())"]
+
+
+def stats(values: list[float], scale: float = 1.0, digits: int = 3) -> dict[str, float]:
+    return {
+        "min": round(min(values) * scale, digits),
+        "median": round(statistics.median(values) * scale, digits),
+        "max": round(max(values) * scale, digits),
+    }
+
+
+# --- stores ---------------------------------------------------------------------------------
+
+
+def build_store(path: Path, actions: int) -> Path:
+    """The Ariège store plus `actions` test actions: up to 1,000 written by
+    `bench.excel_bench.build_store` (codes BEN-00000…, one objective each, due in 2025), the
+    others copied from them in SQL."""
+    import sqlite3
+
+    from bench.excel_bench import build_store as build_template
+    from importers.setup_store import initialise
+
+    template = min(actions, 1000)
+    folder = path.parent / path.stem
+    folder.mkdir()
+    store = build_template(folder, template, 1, 1) if template else initialise(folder / "bench.sqlite").store
+    store.dispose()
+    (folder / "bench.sqlite").rename(path)
+    if actions > template:
+        db = sqlite3.connect(path)
+        columns = [
+            row[1]
+            for row in db.execute("PRAGMA table_info(action)")
+            if row[1] not in ("id", "code", "title", "uid")
+        ]
+        copied = ", ".join(f"t.{c}" for c in columns)
+        with db:
+            db.execute(
+                f"""WITH RECURSIVE seq(n) AS (SELECT {template} UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
+                INSERT INTO action (code, title, uid, {", ".join(columns)})
+                SELECT printf('BEN-%05d', n),
+                       printf('Action de test n°%d : coordination des acteurs du bassin', n),
+                       lower(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-'
+                             || substr(h, 17, 4) || '-' || substr(h, 21, 12)),
+                       {copied}
+                FROM (SELECT n, hex(randomblob(16)) AS h FROM seq) JOIN action t
+                  ON t.code = printf('BEN-%05d', n % {template})""",
+                (actions - 1,),
+            )
+            db.execute(
+                f"""INSERT INTO action_objective (action_id, objective_id, position)
+                SELECT a.id, ao.objective_id, 0 FROM action a
+                JOIN action t ON t.code = printf('BEN-%05d', CAST(substr(a.code, 5) AS INTEGER) % {template})
+                JOIN action_objective ao ON ao.action_id = t.id
+                WHERE a.code LIKE 'BEN-%' AND CAST(substr(a.code, 5) AS INTEGER) >= {template}"""
+            )
+        db.close()
+    return path
+
+
+# --- measures -------------------------------------------------------------------------------
+
+
+def time_to(command: list[str], pattern: str | re.Pattern[str]) -> float:
+    """Seconds from starting `command` in a terminal to `pattern` on its screen."""
+    with Terminal(command, size=SIZE) as term:
+        return term.wait_for(pattern, timeout=120) - term.started
+
+
+def searches(command: list[str], ready: str | re.Pattern[str], rounds: int, *, f4: bool) -> dict[str, Any]:
+    """Each search word typed key by key, `rounds` times: latency of each key to its drawn
+    result, resident memory after each round."""
+    latencies: list[float] = []
+    memory: list[float] = []
+    with Terminal(command, size=SIZE) as term:
+        if f4:
+            term.wait_for(DASHBOARD, timeout=120)
+            since = term.mark()
+            term.type(F4)
+        else:
+            since = 0
+        term.wait_for(ready, since=since, timeout=120)
+        if f4:
+            term.type("/")  # to the search box
+        time.sleep(2.0)  # what the screen prepares in the background (the folded texts) is ready
+        memory.append(term.rss_mib())
+        for _ in range(rounds):
+            for word in SEARCHES:
+                for end in range(1, len(word) + 1):
+                    since = term.mark()
+                    start = term.type(word[end - 1])
+                    shown = term.wait_for(
+                        re.compile(re.escape(f"« {word[:end]} »") + " — affichées"), since=since
+                    )
+                    latencies.append(shown - start)
+                since = term.mark()
+                term.type(CTRL_U)
+                term.wait_for(ACTIONS_LIST, since=since)
+            memory.append(term.rss_mib())
+    return {
+        "keys": len(latencies),
+        "ms": stats(latencies, 1000, 1),
+        "rss_mib_after_each_round": [round(m, 1) for m in memory],
+    }
+
+
+def run(sizes: list[int], runs: int) -> dict[str, Any]:
+    suivi = suivi_sts()
+    figures: dict[str, Any] = {"runs": runs, "sizes": sizes, "size": f"{SIZE[0]}x{SIZE[1]}"}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        bare = folder / "bare_app.py"
+        bare.write_text(BARE_APP, encoding="utf-8")
+        bare_filter = folder / "bare_filter.py"
+        bare_filter.write_text(BARE_FILTER, encoding="utf-8")
+        stores = {"ariege": build_store(folder / "ariege.sqlite", 0)}
+        for n in sizes:
+            started = time.perf_counter()
+            stores[str(n)] = build_store(folder / f"actions_{n}.sqlite", n)
+            print(f"  store of {n} actions built in {time.perf_counter() - started:.1f} s", flush=True)
+        for path in stores.values():  # the day's first opening takes a backup: not what is timed
+            time_to([*suivi, "--db", str(path)], DASHBOARD)
+        bare_s: list[float] = []
+        first: list[float] = []
+        dashboards: dict[str, list[float]] = {name: [] for name in stores}
+        for _ in range(runs):  # in turn, so that a change of load weighs on all alike
+            bare_s.append(time_to([sys.executable, str(bare)], OPENING))
+            first.append(time_to([*suivi, "--db", str(stores["ariege"])], OPENING))
+            for name, path in stores.items():
+                dashboards[name].append(time_to([*suivi, "--db", str(path)], DASHBOARD))
+        print(f"  first paint: bare {bare_s}, suivi-sts {first}; dashboards {dashboards}", flush=True)
+        bare_median = statistics.median(bare_s)
+        figures["bare_first_paint_s"] = stats(bare_s)
+        figures["first_paint_s"] = stats(first)
+        figures["first_paint_ratio"] = round(statistics.median(first) / bare_median, 2)
+        figures["dashboard_s"] = {name: stats(times) for name, times in dashboards.items()}
+        figures["dashboard_ratio"] = {
+            name: round(statistics.median(times) / bare_median, 2) for name, times in dashboards.items()
+        }
+        figures["search"] = {}
+        for n in sizes:
+            path = stores[str(n)]
+            base = searches([sys.executable, str(bare_filter), str(path)], ACTIONS_LIST, runs, f4=False)
+            mine = searches([*suivi, "--db", str(path)], ACTIONS_LIST, runs, f4=True)
+            print(f"  search, {n} actions: bare filter {base}, suivi-sts {mine}", flush=True)
+            figures["search"][str(n)] = {
+                "bare_filter": base,
+                "suivi_sts": mine,
+                "ratio": round(mine["ms"]["median"] / base["ms"]["median"], 2),
+                "memory_ratio": round(
+                    mine["rss_mib_after_each_round"][-1] / base["rss_mib_after_each_round"][-1], 2
+                ),
+            }
+    return figures
+
+
+def report(f: dict[str, Any]) -> str:
+    def mmm(s: dict[str, float], unit: str) -> str:
+        return f"{s['median']}{unit} (min {s['min']}, max {s['max']})"
+
+    lines = [
+        f"Terminal {f['size']}, {f['runs']} runs each, medians (min, max)",
+        f"bare Textual app, first paint:      {mmm(f['bare_first_paint_s'], ' s')}",
+        f"suivi-sts, first paint:             {mmm(f['first_paint_s'], ' s')}  "
+        f"×{f['first_paint_ratio']} (goal ≤ 1.2)",
+    ]
+    for name, s in f["dashboard_s"].items():
+        label = "Ariège store" if name == "ariege" else f"{int(name):,} actions".replace(",", " ")
+        lines.append(
+            f"suivi-sts, dashboard, {label + ':':<15} {mmm(s, ' s')}  "
+            f"×{f['dashboard_ratio'][name]} (goal ≤ 2.5)"
         )
-        elapsed = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("ELAPSED ")]
-        if done.returncode or not elapsed:
-            raise RuntimeError(f"le processus mesuré a échoué :\n{done.stderr[-3000:]}")
-        times.append(float(elapsed[0]))
-    return statistics.median(times)
-
-
-async def _search_latencies(db: Path) -> list[float]:
-    from textual.widgets import DataTable, Input
-
-    from tui.app import make_app
-    from tui.screens.actions import ActionsScreen
-    from tui.screens.base import BaseScreen
-
-    app = make_app(db)
-    latencies = []
-    async with app.run_test(size=(120, 40)) as pilot:
-        while not isinstance(app.screen, BaseScreen):  # the store opens in a worker
-            await pilot.pause(0.01)
-        await pilot.press("f4")
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.2)
-        screen = app.screen
-        assert isinstance(screen, ActionsScreen)
-        table = screen.query_one("#actions-table", DataTable)
-        search = screen.query_one("#search", Input)
-        for text in SEARCHES * 2:
-            before = screen.criteria
-            start = time.perf_counter()
-            search.value = text
-            count = screen.query_one("#count")
-            # answered when the count line describes the new search
-            while screen.criteria == before or f"« {text} »" not in str(count.render()):
-                await asyncio.sleep(0.001)
-            latencies.append(time.perf_counter() - start)
-            assert table.row_count >= 0
-            search.value = ""
-            await pilot.pause(0.1)
-            await app.workers.wait_for_complete()
-    return latencies
+    for n, s in f["search"].items():
+        base, mine = s["bare_filter"], s["suivi_sts"]
+        lines.append(
+            f"search, {n} actions, {mine['keys']} keys: suivi-sts {mmm(mine['ms'], ' ms')}, "
+            f"bare filter {mmm(base['ms'], ' ms')}  ×{s['ratio']} (goal ≤ 100 ms and ≤ 1.2)"
+        )
+        lines.append(
+            f"  memory (RSS, MiB) after each round: suivi-sts {mine['rss_mib_after_each_round']}, "
+            f"bare filter {base['rss_mib_after_each_round']}  ×{s['memory_ratio']} (goal ≤ 1.5)"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.tui_bench")
-    parser.add_argument("--small", action="store_true", help="2,000 actions, one run each (a few seconds)")
-    parser.add_argument("--json", type=Path, help="write the figures to this file")
-    args = parser.parse_args(argv)
-    actions, runs = (2_000, 1) if args.small else (20_000, 3)
-
-    from bench.excel_bench import build_store
-    from importers.setup_store import initialise
-
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        reference = folder / "reference.sqlite"
-        initialise(reference).store.dispose()
-        big = build_store(folder, actions, 10, 1)
-        big_path = big.path
-        big.dispose()
-        bare = _wall(BARE_APP, runs=runs)
-        first_paint = _wall(SUIVI_FIRST_SCREEN, str(reference), runs=runs)
-        first_reference = _wall(SUIVI_APP, str(reference), runs=runs)
-        first_big = _wall(SUIVI_APP, str(big_path), runs=runs)
-        latencies = asyncio.run(_search_latencies(big_path))
-    figures: dict[str, Any] = {
-        "actions": actions,
-        "bare_first_screen_s": round(bare, 3),
-        "first_screen_s": round(first_paint, 3),
-        "first_screen_ratio": round(first_paint / bare, 2),
-        "first_screen_reference_s": round(first_reference, 3),
-        "first_screen_ratio_reference": round(first_reference / bare, 2),
-        "first_screen_big_s": round(first_big, 3),
-        "first_screen_ratio_big": round(first_big / bare, 2),
-        "search_median_ms": round(statistics.median(latencies) * 1000, 1),
-        "search_max_ms": round(max(latencies) * 1000, 1),
-    }
-    print(f"Bare Textual app, empty DataTable: {bare:.2f} s to the first screen")
-    ratio_first = figures["first_screen_ratio"]
-    print(f"Suivi STS, first screen:            {first_paint:.2f} s  (×{ratio_first}, goal ≤ 2)")
-    ratio_reference, ratio_big = figures["first_screen_ratio_reference"], figures["first_screen_ratio_big"]
-    print(f"Suivi STS, dashboard with data:     {first_reference:.2f} s  (×{ratio_reference})")
-    print(f"Suivi STS, {actions} actions, data:  {first_big:.2f} s  (×{ratio_big})")
-    print(
-        f"Search with {actions} actions: median {figures['search_median_ms']} ms, "
-        f"max {figures['search_max_ms']} ms (goal < 100 ms, debounce included)"
+    parser = argparse.ArgumentParser(prog="python -m bench.tui_bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="1,000 actions, 2 runs (a quick check)")
+    parser.add_argument(
+        "--sizes", default="1000,10000,100000", help="store sizes, in actions (comma-separated)"
     )
+    parser.add_argument("--runs", type=int, default=5, help="runs of each measure")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures to this file")
+    args, _unknown = parser.parse_known_args(argv)
+    sizes = [1000] if args.small else [int(n) for n in args.sizes.split(",") if n]
+    figures = run(sizes, 2 if args.small else args.runs)
+    print(report(figures), flush=True)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0

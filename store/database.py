@@ -32,9 +32,8 @@ from store.health import (
     probe,
     quick_check,
 )
+from store.location import ENV_DB, default_store_path
 from store.schema import SchemaState, schema_status, upgrade
-
-ENV_DB = "SUIVI_STS_DB"
 
 READ_ONLY_NOTICE = (
     "Le fichier ou son dossier est protégé en écriture (clé USB verrouillée, dossier partagé en "
@@ -88,16 +87,6 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def default_store_path() -> Path:
-    """The store in the user's data directory (or `SUIVI_STS_DB`)."""
-    env = os.environ.get(ENV_DB)
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_path
-
-    return user_data_path("suivi-sts", appauthor=False) / "suivi-sts.sqlite"
 
 
 def open_store(

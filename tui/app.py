@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from tui.screens.form_base import FormScreen
     from tui.services import StoreService
 
-#: Time given to the first frame before the store layer starts loading in a worker.
-FIRST_PAINT_S = 0.1
 #: Exit code when the app is ended by SIGTERM (as the command line does: README, "Exit codes").
 INTERRUPTED = 130
 #: Ctrl+Q waits at most this long for the saves under way (then quits anyway).
@@ -201,8 +199,8 @@ class SuiviStsApp(App[int]):
         if self._unreachable is not None:  # no second wait for the same silence: retry later
             self._retry_later(self._unreachable)
             return
-        # once the first frame is out: importing the store layer in a thread would slow it down
-        self.set_timer(FIRST_PAINT_S, self.open_store)
+        # once the first frame is out (importing the store layer in a thread would slow it down)
+        self.call_after_refresh(self.open_store)
 
     @work(thread=True, exit_on_error=False, group="open")
     def open_store(self) -> None:
@@ -288,7 +286,7 @@ class SuiviStsApp(App[int]):
 
     def on_unmount(self) -> None:
         if self._service is not None:
-            self._service.store.dispose()
+            self._service.close()
 
     # --- navigation ---------------------------------------------------------------------
 

@@ -9,7 +9,9 @@ their own modules (`cli_scheme`, and the others listed in `COMMAND_MODULES`).
 Start-up: building the parser imports only argparse and the command modules, which import
 the store, the importers, the exports and Textual inside their handlers. `--help`, a
 subcommand's `--help` and a usage error therefore answer without loading SQLAlchemy, SQLModel,
-pydantic or Textual (tests/test_cli_startup.py, bench/cli_startup_bench.py).
+pydantic or Textual (tests/test_cli_startup.py, bench/cli_startup_bench.py). Opening the app on
+an existing store file imports only Textual before the window is drawn: the store layer is
+loaded by the app's opening worker (bench/tui_bench.py times it in a terminal).
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the store layer is imported by the app, after the first frame
+    from store.server import ServerUnreachable
 
 from tui.cli_support import (
     EXIT_CODES_HELP,
@@ -35,8 +42,8 @@ from tui.cli_support import (
 #: heavy at module level.
 COMMAND_MODULES = ("tui.cli_scheme", "tui.cli_excel", "tui.cli_admin", "tui.cli_sync")
 
-#: The variable naming the default store (`store.database.ENV_DB`, which imports SQLAlchemy:
-#: repeated here for the help text, checked equal by the tests).
+#: The variable naming the default store (`store.location.ENV_DB`: repeated here for the help
+#: text, so that `--help` imports nothing of the store; checked equal by the tests).
 ENV_DB = "SUIVI_STS_DB"
 
 
@@ -92,6 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None:
         # The app: Textual reads Ctrl+C as a key; its export workers clean up on quit.
+        from store import location
+
+        path = location.plain_file(args.db or str(location.default_store_path()))
+        if path is not None and path.is_file():
+            # an existing file: the window comes first, the store layer loads in its worker
+            return _open_app(path, args.departement)
         return _run(args)
     with interruptible():
         try:
@@ -109,8 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     # A command is known: only now load the store (and what reports its errors).
     from importers.reference_yaml import ReferenceFileError
-    from store.database import default_store_path
     from store.errors import StoreError
+    from store.location import default_store_path
 
     target = args.db or str(default_store_path())
     _guard_server_passwords(args)
@@ -167,6 +180,12 @@ def _run_app(target: str, department: str | None) -> int:
     if path is not None and not path.exists():
         print(f"Première ouverture : création de « {path} » avec le schéma de l'Ariège…", file=sys.stderr)
         initialise(target).store.dispose()
+    return _open_app(target, department, unreachable)
+
+
+def _open_app(
+    target: str | Path, department: str | None, unreachable: ServerUnreachable | None = None
+) -> int:
     from tui.app import make_app
 
     app = make_app(target, department=department, unreachable=unreachable)

@@ -11,6 +11,7 @@ from store import activity
 from store import journal as journals
 from store import resources as resource_rules
 from store.actions import ActionData, FieldChange
+from store.changes import ChangeStamp
 from store.constraints import constraint_messages
 from store.database import Store
 from store.indicators import IndicatorData, ValueChange, ValueKey, create_indicator, write_values
@@ -50,7 +51,13 @@ class StoreService:
         self._today = today
         self.department = department
         self.author = author
-        self.actions_list = ActionList(department)
+        self.changes = ChangeStamp(store.engine)
+        self.actions_list = ActionList(department, self.changes)
+
+    def close(self) -> None:
+        """Let the store go (the app is closing)."""
+        self.changes.close()
+        self.store.dispose()
 
     @property
     def read_only(self) -> bool:

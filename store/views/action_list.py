@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, select
 
 from store import figures
+from store.changes import ChangeStamp
 from store.dates import PreciseDate
 from store.formatting import format_date
 from store.tables import ACTION as A
@@ -142,25 +144,32 @@ class ActionPage:
 
 @dataclass
 class _Cache:
-    """What stays valid while the department's actions do not change (same `stamp`)."""
+    """What stays valid while the store does not change (same `stamp`)."""
 
     stamp: tuple[Any, ...] = ()
+    #: action id → its folded search text.
     texts: dict[int, str] | None = None
-    words: dict[str, frozenset[int]] = field(default_factory=dict)
+    #: The ids whose text contains a word, for the latest words searched (least recent first):
+    #: a word typed one more letter is looked for among the ids of the shorter one.
+    words: OrderedDict[str, tuple[int, ...]] = field(default_factory=OrderedDict)
     ids: dict[tuple[ActionFilter, date], list[int]] = field(default_factory=dict)
 
 
 class ActionList:
     """Runs the actions list for one department.
 
-    Filters and sort run in SQL; the ordered ids of a filter are kept until the actions
-    change, so typing in the search box only filters them by the folded texts (cached too).
+    Filters and sort run in SQL; the ordered ids of a filter are kept until the store changes
+    (`store.changes.ChangeStamp`: O(1) on SQLite), so typing in the search box only filters them
+    by the folded texts (read once). Memory stays bounded whatever is typed: at most
+    `MAX_CACHED_FILTERS` id lists and `MAX_CACHED_WORDS` word results are kept.
     """
 
     MAX_CACHED_FILTERS = 16
+    MAX_CACHED_WORDS = 8
 
-    def __init__(self, department: str) -> None:
+    def __init__(self, department: str, changes: ChangeStamp | None = None) -> None:
         self.department = department
+        self.changes = changes
         self._cache = _Cache()
         self._lock = threading.Lock()
 
@@ -171,6 +180,14 @@ class ActionList:
         ids = self.matching_ids(conn, criteria, today=today)
         window = ids[offset : offset + limit]
         return ActionPage(self._rows(conn, window, today), len(ids), offset)
+
+    def first_rows(self, conn: Connection, criteria: ActionFilter, *, limit: int, today: date) -> ActionPage:
+        """The first `limit` rows of a list without search, and its count, straight from SQL
+        (nothing cached: the dashboard's short lists)."""
+        query = self._filtered(criteria, today)
+        total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        ids = list(conn.execute(query.limit(limit)).scalars())
+        return ActionPage(self._rows(conn, ids, today), int(total), 0)
 
     def matching_ids(self, conn: Connection, criteria: ActionFilter, *, today: date) -> list[int]:
         """Ids of the matching actions, in display order."""
@@ -193,34 +210,58 @@ class ActionList:
         """Build the folded search texts ahead of the first search (run in the background)."""
         self._word_matches(conn, self._fresh_cache(conn), [])
 
-    def _fresh_cache(self, conn: Connection) -> _Cache:
-        stamp = tuple(
+    def _stamp(self, conn: Connection) -> tuple[Any, ...]:
+        stamp = None if self.changes is None else self.changes.stamp()
+        if stamp is not None:
+            return ("data_version", stamp)
+        # no change counter (PostgreSQL): what the department's actions add up to
+        return tuple(
             conn.execute(
                 select(func.count(), func.max(A.c.updated_at), func.sum(A.c.version)).where(
                     A.c.department_code == self.department
                 )
             ).one()
         )
+
+    def _fresh_cache(self, conn: Connection) -> _Cache:
+        stamp = self._stamp(conn)
         with self._lock:
             if stamp != self._cache.stamp:
                 self._cache = _Cache(stamp)
             return self._cache
 
-    def _word_matches(self, conn: Connection, cache: _Cache, words: list[str]) -> frozenset[int]:
+    def _word_matches(self, conn: Connection, cache: _Cache, words: list[str]) -> set[int]:
         if cache.texts is None:
             texts = self._build_texts(conn)
             with self._lock:
                 cache.texts = texts
-        texts = cache.texts
-        result: frozenset[int] | None = None
+        result: set[int] | None = None
         for word in words:
+            found = self._word_ids(cache, word)
+            result = set(found) if result is None else result.intersection(found)
+        return result or set()
+
+    def _word_ids(self, cache: _Cache, word: str) -> tuple[int, ...]:
+        """The ids whose text contains `word`, looked for among those of the longest cached word
+        it contains (typing « coo » after « co » reads only the texts « co » found)."""
+        texts = cache.texts
+        assert texts is not None
+        with self._lock:
             found = cache.words.get(word)
-            if found is None:
-                found = frozenset(i for i, text in texts.items() if word in text)
-                with self._lock:
-                    cache.words[word] = found
-            result = found if result is None else result & found
-        return result or frozenset()
+            if found is not None:
+                cache.words.move_to_end(word)
+                return found
+            shorter = max((w for w in cache.words if w in word), key=len, default=None)
+            among = None if shorter is None else cache.words[shorter]
+        if among is None:
+            found = tuple(i for i, text in texts.items() if word in text)
+        else:
+            found = tuple(i for i in among if word in texts[i])
+        with self._lock:
+            cache.words[word] = found
+            while len(cache.words) > self.MAX_CACHED_WORDS:
+                cache.words.popitem(last=False)
+        return found
 
     def _filtered(self, c: ActionFilter, today: date) -> Select[Any]:
         main_objective = (
@@ -286,7 +327,7 @@ class ActionList:
                 .where(AO.c.action_id == A.c.id, and_(*objective_filters))
             )
         if c.late_only:
-            query = query.where(A.c.due_date < today, A.c.status.in_(OPEN_STATUSES))
+            query = query.where(figures.late_clause(A.c.status, A.c.due_date, today))
         if c.due_within_days is not None:
             query = query.where(figures.due_soon_clause(A.c.status, A.c.due_date, today, c.due_within_days))
         return query.order_by(*order)

@@ -119,8 +119,8 @@ class ActionsScreen(BaseScreen):
     def on_mount(self) -> None:
         self._show_scheme_filter()
         self.load_choices()
-        self.refresh_data()
         self.query_one("#actions-table").focus()
+        # the list is read on ScreenResume (BaseScreen), which follows the mount
 
     def refresh_data(self) -> None:
         self.load(self.criteria, self.row_offset)
@@ -141,7 +141,7 @@ class ActionsScreen(BaseScreen):
         with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
             for key, _label in FILTER_SELECTS:
                 self.query_one(f"#filter-{key}", Select).set_options(message.choices.get(key, []))
-            self._sync_widgets()
+            self._sync_widgets(search=False)  # what is being typed stays
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -225,8 +225,9 @@ class ActionsScreen(BaseScreen):
         line.update(f"Filtre : {' ; '.join(parts)}   (o : retirer ce filtre, e : tout effacer)")
         line.display = bool(parts)
 
-    def _sync_widgets(self) -> None:
-        self.query_one("#search", Input).value = self.criteria.search
+    def _sync_widgets(self, *, search: bool = True) -> None:
+        if search:
+            self.query_one("#search", Input).value = self.criteria.search
         for key, _label in FILTER_SELECTS:
             select = self.query_one(f"#filter-{key}", Select)
             values: tuple[str, ...] = getattr(self.criteria, key)

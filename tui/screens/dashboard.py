@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Button, DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -18,7 +19,8 @@ from store.views.dashboard import Dashboard
 from store.vocab import ActionStatus
 from tui.screens.base import BaseScreen
 from tui.widgets.bars import bar
-from tui.widgets.columns import Column, clip, fit_columns, table_width, theme_style
+from tui.widgets.columns import Column, theme_style
+from tui.widgets.record_table import RecordTable
 
 _DIRECTIONS = {"import": "Import", "export": "Export"}
 #: What was exchanged: the workbook's kind, or the name of the mapping an import used.
@@ -32,6 +34,14 @@ _DEADLINE_COLUMNS = [
 ]
 
 
+def _deadline_cell(row: ActionRow, key: str) -> str:
+    return {"code": row.code, "title": row.title, "due": row.due_cell, "status": row.status_label}[key]
+
+
+def _code(row: ActionRow) -> str:
+    return row.code
+
+
 class DashboardScreen(BaseScreen):
     """The first screen: the department and the state of its plan; everything clicks through."""
 
@@ -42,6 +52,9 @@ class DashboardScreen(BaseScreen):
         Binding("l", "late", "En retard", tooltip="Liste des actions en retard"),
         Binding("c", "coverage", "Couverture répit", tooltip="Où manque-t-il une offre de répit ?"),
     ]
+
+    #: The latest figures read (None until the first are); the widgets follow it.
+    data: reactive[Dashboard | None] = reactive(None, init=False, always_update=True)
 
     @dataclass
     class Loaded(Message):
@@ -59,10 +72,10 @@ class DashboardScreen(BaseScreen):
             with Horizontal(id="deadlines"):
                 with Vertical():
                     yield Static("En retard", id="late-title", classes="section-title")
-                    yield DataTable(id="late", cursor_type="row", zebra_stripes=True)
+                    yield RecordTable(_DEADLINE_COLUMNS, _deadline_cell, key=_code, id="late")
                 with Vertical():
                     yield Static("Échéance dans les 30 jours", id="soon-title", classes="section-title")
-                    yield DataTable(id="soon", cursor_type="row", zebra_stripes=True)
+                    yield RecordTable(_DEADLINE_COLUMNS, _deadline_cell, key=_code, id="soon")
             yield Static(
                 "Avancement par engagement (barre : avancement moyen · part réalisée)",
                 classes="section-title",
@@ -75,29 +88,10 @@ class DashboardScreen(BaseScreen):
             yield Static("Derniers échanges de fichiers", classes="section-title")
             yield Static("", id="exchanges")
 
-    #: The latest figures read; shown once the widgets are there (a worker's result can arrive
-    #: before the screen finished mounting, or after it started to go away).
-    _data: Dashboard | None = None
-    _ready: bool = False
-
     def on_mount(self) -> None:
-        self._rows: dict[str, list[ActionRow]] = {"#late": [], "#soon": []}
-        self._ready = True
-        if self._data is not None:
-            self._show(self._data)
-        self.refresh_data()
-
-    def on_unmount(self) -> None:
-        self._ready = False
-
-    def _can_show(self) -> bool:
-        """The widgets are mounted and not being removed (the screen replaced, the app closing)."""
-        return (
-            self._ready
-            and self.is_mounted
-            and self.is_attached
-            and not (self._closing or self._closed or self._pruning)
-        )
+        if self.data is not None:  # figures read before the widgets were there
+            self._show(self.data)
+        # the figures are read on ScreenResume (BaseScreen), which follows the mount
 
     def refresh_data(self) -> None:
         self.load()
@@ -107,10 +101,14 @@ class DashboardScreen(BaseScreen):
         self.post_message(self.Loaded(self.service.dashboard()))
 
     @on(Loaded)
-    def show(self, message: Loaded) -> None:
-        self._data = message.data
-        if self._can_show():
-            self._show(message.data)
+    def loaded(self, message: Loaded) -> None:
+        self.data = message.data
+
+    def watch_data(self, data: Dashboard | None) -> None:
+        # a result may come while the widgets are not there yet (shown by on_mount) or are going
+        # away (the screen replaced, the app closing): only a screen in place shows it
+        if data is not None and self.is_mounted and self.is_attached and not (self._closing or self._pruning):
+            self._show(data)
 
     def _show(self, data: Dashboard) -> None:
         self.query_one("#dept-title", Static).update(
@@ -133,8 +131,10 @@ class DashboardScreen(BaseScreen):
             label.append(bar(e.done_share, 12, theme_style(colours, "$success")))
             label.append(f" {e.done}/{e.actions}")
             engagements.add_option(Option(label, id=e.code))
-        self._fill("#late", data.late, f"En retard ({data.late_count})")
-        self._fill("#soon", data.due_soon, f"Échéance dans les 30 jours ({data.due_soon_count})")
+        self.query_one("#late", RecordTable).records = data.late
+        self.query_one("#late-title", Static).update(f"En retard ({data.late_count})")
+        self.query_one("#soon", RecordTable).records = data.due_soon
+        self.query_one("#soon-title", Static).update(f"Échéance dans les 30 jours ({data.due_soon_count})")
         if data.coverage_gaps:
             gaps = "\n".join(
                 f"• {territory} : rien pour « {public} »" for territory, public in data.coverage_gaps[:6]
@@ -158,32 +158,6 @@ class DashboardScreen(BaseScreen):
         self.query_one("#exchanges", Static).update(
             "\n".join(exchanges) or "Aucun import ni export pour l'instant."
         )
-
-    def _fill(self, selector: str, rows: list[ActionRow], title: str) -> None:
-        self._rows[selector] = rows
-        self._layout_table(selector)
-        self.query_one(f"{selector}-title", Static).update(title)
-
-    def _layout_table(self, selector: str) -> None:
-        """Columns fitted to the table's width (the title gets the room, « … » where cut)."""
-        table = self.query_one(selector, DataTable)
-        fitted = fit_columns(_DEADLINE_COLUMNS, table_width(table, self))
-        table.clear(columns=True)
-        for column, width in fitted:
-            table.add_column(column.label, key=column.key, width=width)
-        for r in self._rows[selector]:
-            cells = {
-                "code": r.code,
-                "title": r.title,
-                "due": r.due_cell,
-                "status": r.status_label,
-            }
-            table.add_row(*(clip(cells[c.key], width) for c, width in fitted), key=r.code)
-
-    def on_resize(self) -> None:
-        if self._ready:
-            for selector in self._rows:
-                self._layout_table(selector)
 
     @on(Button.Pressed, ".status-button")
     def by_status(self, event: Button.Pressed) -> None:

@@ -3,7 +3,7 @@
 `territory.communes`: JSON list of {nom, source}, NULL in the territories loaded before (read as
 none). A resource search by one of these towns finds the bassin's resources.
 
-Revision ID: 0014
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-26 19:50:00
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
