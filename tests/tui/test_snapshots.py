@@ -49,10 +49,15 @@ def fixed_export_name(monkeypatch: pytest.MonkeyPatch) -> None:
 async def _loaded(pilot: Any) -> None:
     """Wait until the screen has settled: no worker running, no form still waiting for its record,
     and two screenshots 0.2 s apart alike (a loaded machine may take several rounds)."""
+    from textual.widgets import Input, TextArea
+
     from tui.widgets.record_form import RecordForm
 
     previous = None
     for _ in range(100):
+        for box in pilot.app.screen.query("Input, TextArea"):  # a blinking cursor is no layout
+            if isinstance(box, Input | TextArea):
+                box.cursor_blink = False
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.2)
         loading = any(form.disabled for form in pilot.app.screen.query(RecordForm))
