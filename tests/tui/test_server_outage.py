@@ -170,6 +170,26 @@ async def test_a_save_during_the_outage_is_not_written_and_the_form_keeps_the_va
         assert title_on_server(server_url, "ACT-001") == "Saisi hors ligne"
 
 
+async def test_a_form_opened_during_the_outage_is_filled_once_the_server_is_back(
+    server_url: str, proxy: TcpProxy
+) -> None:
+    app = app_on(through(server_url, proxy))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await settle(pilot)
+        proxy.cut()
+        app.open_action("ACT-001")
+        await until(pilot, lambda: isinstance(app.screen, ActionDetailScreen) and app.screen.is_mounted)
+        await until(pilot, lambda: banner(app).display)
+        form = app.screen
+        assert isinstance(form, ActionDetailScreen) and not form.loaded
+        proxy.restore()
+        await until(pilot, lambda: not banner(app).display)
+        await until(pilot, lambda: form.loaded)  # not left disabled and empty
+        assert form.query_one("#title", Input).value == title_on_server(server_url, "ACT-001")
+        assert no_error_dialog(app)
+
+
 async def test_start_up_with_the_server_refusing_shows_the_banner_and_opens_once_it_is_back(
     server_url: str, proxy: TcpProxy
 ) -> None:

@@ -124,7 +124,10 @@ class ActionDetailScreen(FormScreen):
         self.load(self.code)
 
     def refresh_data(self) -> None:
-        """Coming back to this screen keeps the user's typing: nothing to reload."""
+        """Coming back to this screen keeps the user's typing; a record never shown (its loading
+        failed, the server out of reach) is loaded again."""
+        if self.is_mounted and not self.loaded and not self.loading_in("action"):
+            self.load(self.code)
 
     # --- loading ----------------------------------------------------------------------------
 

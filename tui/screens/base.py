@@ -77,6 +77,10 @@ class BaseScreen(Screen[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.suivi.show_error(event.worker.error, group=event.worker.group)
 
+    def loading_in(self, group: str) -> bool:
+        """A worker of this screen in `group` is still at work (pending or running)."""
+        return any(w.node is self and w.group == group and not w.is_finished for w in self.app.workers)
+
     def refuse_if_read_only(self) -> bool:
         if self.service.read_only:
             self.notify("La base est en lecture seule : modification impossible.", severity="warning")
