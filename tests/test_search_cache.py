@@ -48,7 +48,7 @@ def _create(store: Store, code: str, title: str) -> None:
 
 def test_typing_a_search_reads_no_whole_table(loaded_store: Store, statements: list[str]) -> None:
     if loaded_store.engine.dialect.name != "sqlite":
-        pytest.skip("le compteur de changements en O(1) est le data_version de SQLite (PostgreSQL : COUNT/MAX/SUM)")
+        pytest.skip("le compteur de changements en O(1) est le data_version de SQLite")
     listing = ActionList(DEPT, ChangeStamp(loaded_store.engine))
     with loaded_store.engine.connect() as conn:
         listing.warm_up(conn)

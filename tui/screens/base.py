@@ -51,8 +51,9 @@ class BaseScreen(Screen[None]):
 
     def on_key(self, event: events.Key) -> None:
         """A printable key that is no key of the screen starts a search with that character."""
-        if self.SEARCH_BOX is None or not event.is_printable or not event.character:
-            return
+        character = event.character or ""
+        if self.SEARCH_BOX is None or not event.is_printable or not character.strip():
+            return  # (a space is no search)
         if isinstance(self.focused, Input) or event.key in self.active_bindings:
             return
         box = self.query_one(self.SEARCH_BOX, Input)
@@ -62,7 +63,7 @@ class BaseScreen(Screen[None]):
         event.prevent_default()
         box.select_on_focus = False  # else the next letter would replace this one
         box.focus()
-        box.value = event.character  # a new search, as in any list
+        box.value = character  # a new search, as in any list
         box.cursor_position = len(box.value)
 
     def refresh_data(self) -> None:
