@@ -121,17 +121,14 @@ class ActionDetailScreen(FormScreen):
                 yield IndicatorGridView(id="indicators")
 
     def on_mount(self) -> None:
-        self.load(self.code)
+        self.load_record()
 
-    def refresh_data(self) -> None:
-        """Coming back to this screen keeps the user's typing; a record never shown (its loading
-        failed, the server out of reach) is loaded again."""
-        if self.is_mounted and not self.loaded and not self.loading_in("action"):
-            self.load(self.code)
+    def load_record(self) -> None:
+        self.load(self.code)
 
     # --- loading ----------------------------------------------------------------------------
 
-    @work(thread=True, exit_on_error=False, exclusive=True, group="action")
+    @work(thread=True, exit_on_error=False, exclusive=True, group=FormScreen.LOAD_GROUP)
     def load(self, code: str | None) -> None:
         choices = self.service.choices()
         if code is None:

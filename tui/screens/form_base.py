@@ -85,6 +85,20 @@ class FormScreen(BaseScreen):
     #: "Enregistrer puis quitter" was chosen on Escape: leave once saved.
     leave_when_saved = False
 
+    #: The worker group that loads the record (see `refresh_data`).
+    LOAD_GROUP = "load"
+
+    def load_record(self) -> None:
+        """Start loading the record into the form (a worker of LOAD_GROUP)."""
+        raise NotImplementedError
+
+    def refresh_data(self) -> None:
+        """Coming back to the form keeps the user's typing; a record never shown (its loading
+        failed, the server out of reach) is loaded again."""
+        never_shown = any(form.disabled for form in self.query(RecordForm))
+        if never_shown and not self.loading_in(self.LOAD_GROUP):
+            self.load_record()
+
     def is_dirty(self) -> bool:
         raise NotImplementedError
 

@@ -79,16 +79,12 @@ class ResourceFormScreen(FormScreen):
         yield RecordForm(RESOURCE, RESOURCE_LAYOUT, omit=("code",), id="resource-form", disabled=True)
 
     def on_mount(self) -> None:
+        self.load_record()
+
+    def load_record(self) -> None:
         self.load()
 
-    def refresh_data(self) -> None:
-        """Keep what the user typed; a record never shown (its loading failed, the server out of
-        reach) is loaded again."""
-        forms = self.query("#resource-form").results(RecordForm)
-        if any(form.disabled for form in forms) and not self.loading_in("resource"):
-            self.load()
-
-    @work(thread=True, exit_on_error=False, exclusive=True, group="resource")
+    @work(thread=True, exit_on_error=False, exclusive=True, group=FormScreen.LOAD_GROUP)
     def load(self) -> None:
         resource = self.service.resource(self.code) if self.code else None
         lines = self.service.resource_journal(resource.id) if resource and resource.id else []
