@@ -49,13 +49,13 @@ class TownInBassin:
     source: str
 
 
-def towns_in_bassins(conn: Connection, department: str) -> dict[str, list[TownInBassin]]:
-    """Per territory code, the towns the reference document places in it."""
+def _territories(conn: Connection, department: str) -> dict[str, tuple[str, list[TownInBassin]]]:
+    """Per territory code, its name and the towns the reference document places in it."""
     query = select(TERRITORY.c.code, TERRITORY.c.name, TERRITORY.c.communes).where(
         TERRITORY.c.department_code == department
     )
     return {
-        code: [TownInBassin(c["nom"], name, c.get("source", "")) for c in communes or []]
+        code: (name, [TownInBassin(c["nom"], name, c.get("source", "")) for c in communes or []])
         for code, name, communes in conn.execute(query)
     }
 
@@ -65,7 +65,7 @@ def searched_towns(conn: Connection, department: str, search: str) -> list[TownI
     words = fold(search).split()
     return [
         town
-        for towns in towns_in_bassins(conn, department).values()
+        for _name, towns in _territories(conn, department).values()
         for town in towns
         if words and all(word in fold(town.town) for word in words)
     ]
@@ -79,15 +79,14 @@ def resource_rows(
     today: date,
 ) -> list[ResourceRow]:
     """Resources matching `criteria` (a territory filter also matches department-wide resources)."""
-    territory_names = _names(conn, TERRITORY, department)
+    territories_read = _territories(conn, department)
+    territory_names = {code: name for code, (name, _towns) in territories_read.items()}
     organisation_names = _names(conn, ORGANISATION, department)
     whole = department_territory(conn, department)
     needle = fold(criteria.search).split()
     # a bassin is found by its name and by the towns the document places in it
-    towns = towns_in_bassins(conn, department)
     places_of = {
-        code: " ".join([name, *(t.town for t in towns.get(code, []))])
-        for code, name in territory_names.items()
+        code: " ".join([name, *(t.town for t in towns)]) for code, (name, towns) in territories_read.items()
     }
     # a department-wide resource serves every bassin: it is found by any bassin's name too
     every_bassin = " ".join(places_of.values())
