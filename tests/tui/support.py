@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,3 +34,13 @@ async def settle(pilot: Pilot[int]) -> None:
         await pilot.pause(0.05)
         await pilot.app.workers.wait_for_complete()
     await pilot.pause(0.1)
+
+
+async def until(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 15) -> float:
+    """Wait (the UI running) until `condition` holds; returns the seconds it took."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"toujours faux après {timeout} s")
+        await pilot.pause(0.05)
+    return time.monotonic() - started

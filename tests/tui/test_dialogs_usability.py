@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, RadioButton
 
-from tests.tui.support import settle
+from tests.tui.support import settle, until
 from tui.app import SuiviStsApp
 from tui.widgets.choice_dialog import HINT, ChoiceDialog
 from tui.widgets.confirm_dialog import ConfirmDialog
@@ -166,7 +166,7 @@ async def test_palette_says_in_french_that_nothing_matches(app_factory: AppFacto
         await pilot.pause(0.3)
         assert CommandPalette.is_open(app)  # type: ignore[arg-type]
         await pilot.press(*"zzzq")
-        await pilot.pause(1.2)
+        await until(pilot, lambda: "Aucune commande ne correspond" in screen_text(app))
         text = screen_text(app)
         assert "Aucune commande ne correspond" in text
         assert "No matches" not in text
@@ -181,7 +181,7 @@ async def test_palette_has_no_theme_picker_with_english_names(app_factory: AppFa
         await pilot.press("ctrl+p")
         await pilot.pause(0.3)
         await pilot.press(*"thème")
-        await pilot.pause(1.0)
+        await until(pilot, lambda: "Thème clair / sombre" in screen_text(app))
         text = screen_text(app)
         assert "Thème clair / sombre" in text
         assert not re.search(r"\b(Theme|ansi-dark|dracula|textual-dark)\b", text)

@@ -7,14 +7,12 @@ test server, cut and restored; the store is a fresh schema on that server.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import text
-from textual.pilot import Pilot
 from textual.widgets import Input
 
 from importers.setup_store import initialise
@@ -24,7 +22,7 @@ from store.server import connection_failure
 from tests.conftest import MINI_REFERENCE
 from tests.tcp_proxy import TcpProxy
 from tests.tui.conftest import TODAY
-from tests.tui.support import settle
+from tests.tui.support import settle, until
 from tui.app import SuiviStsApp, make_app
 from tui.screens.action_detail import ActionDetailScreen
 from tui.screens.actions import ActionsScreen
@@ -63,16 +61,6 @@ def app_on(url: str) -> SuiviStsApp:
     app = make_app(url, today=TODAY, author="coordinatrice")
     app.retry_delays_s = FAST_RETRIES
     return app
-
-
-async def until(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 15) -> float:
-    """Wait (the UI running) until `condition` holds; returns the seconds it took."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"toujours faux après {timeout} s")
-        await pilot.pause(0.05)
-    return time.monotonic() - started
 
 
 def banner(app: SuiviStsApp) -> ConnectionBanner:
