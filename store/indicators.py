@@ -22,6 +22,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from store.errors import ValidationError
 from store.lookups import CodeMaps, code_maps
 from store.models import Action, ActionEvent, Indicator, IndicatorValue, utcnow
+from store.models.identities import new_uid
 from store.vocab import Periodicity
 
 IND = Indicator.__table__  # type: ignore[attr-defined]
@@ -67,6 +68,8 @@ class IndicatorData:
     baseline: float | None = None
     target: float | None = None
     id: int | None = field(default=None, compare=False)
+    #: The indicator's identity (kept by copies; the code may be renumbered by sync).
+    uid: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,7 @@ def load_indicators(
             baseline=r["baseline"],
             target=r["target"],
             id=r["id"],
+            uid=r["uid"],
         )
         for q in queries
         for r in conn.execute(q).mappings()
@@ -237,12 +241,13 @@ def create_indicator(
     errors = validate(data, maps, actions)
     if errors:
         raise errors[0]
+    uid = data.uid or new_uid()
     new_id = conn.execute(
         insert(IND)
-        .values(department_code=department, code=data.code, **_columns(data, maps, actions))
+        .values(department_code=department, code=data.code, uid=uid, **_columns(data, maps, actions))
         .returning(IND.c.id)
     ).scalar_one()
-    return replace(data, id=new_id)
+    return replace(data, id=new_id, uid=uid)
 
 
 def changed_fields(before: IndicatorData, after: IndicatorData) -> list[str]:

@@ -9,7 +9,7 @@ Records absent from the document are kept (user data is never deleted by a load)
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
@@ -496,8 +496,10 @@ def _upsert(
     *,
     key: tuple[str, ...],
     where: Any = None,
+    born: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> dict[tuple[Any, ...], int | str]:
-    """Insert or update `rows` matched on `key`; returns the primary key of each row by key."""
+    """Insert or update `rows` matched on `key`; returns the primary key of each row by key.
+    `born` gives the columns set only when a row is inserted (its identity)."""
     pk = tbl.primary_key.columns.values()[0]
     columns = sorted({c for row in rows for c in row})
     query = select(pk, *[tbl.c[c] for c in columns if c != pk.name])
@@ -509,7 +511,8 @@ def _upsert(
         k = tuple(row[c] for c in key)
         found = existing.get(k)
         if found is None:
-            ids[k] = conn.execute(insert(tbl).values(**row).returning(pk)).scalar_one()
+            values = {**row, **born(row)} if born else row
+            ids[k] = conn.execute(insert(tbl).values(**values).returning(pk)).scalar_one()
             report.inserted[kind] += 1
             continue
         ids[k] = found[pk.name]
@@ -521,11 +524,19 @@ def _upsert(
 
 
 def _upsert_coded(
-    conn: Connection, model: type, dept: str, rows: list[dict[str, Any]], kind: str, report: LoadReport
+    conn: Connection,
+    model: type,
+    dept: str,
+    rows: list[dict[str, Any]],
+    kind: str,
+    report: LoadReport,
+    born: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> dict[str, int]:
     tbl = table(model)
     rows = [{"department_code": dept, **row} for row in rows]
-    ids = _upsert(conn, tbl, rows, kind, report, key=("code",), where=tbl.c.department_code == dept)
+    ids = _upsert(
+        conn, tbl, rows, kind, report, key=("code",), where=tbl.c.department_code == dept, born=born
+    )
     return {str(k[0]): int(v) for k, v in ids.items()}
 
 
@@ -903,6 +914,7 @@ def _load_indicators(conn: Connection, dept: str, doc: Doc, report: LoadReport) 
         ],
         "indicateur",
         report,
+        born=lambda row: {"uid": reference_uid(dept, "indicateur", row["code"])},
     )
     val_tbl = table(IndicatorValue)
     for n, i in enumerate(docs):

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
@@ -52,7 +52,7 @@ from store.fields import Field, Record
 from store.lookups import code_maps
 from store.merge import merge_mappings, shown, three_way
 from store.models import Action, ActionEvent, Department, SyncConflict, SyncState, utcnow
-from store.models.identities import new_uid
+from store.models.identities import new_uid, reference_uid
 from store.reference import read_reference
 
 STATE = SyncState.__table__  # type: ignore[attr-defined]
@@ -293,36 +293,56 @@ def _free_code(code: str, taken: set[str]) -> str:
     return f"{prefix}{max(numbers, default=0) + 1:0{len(digits)}d}"
 
 
+def _renumbering(local: Mapping[str, Any], remote: Mapping[str, Any]) -> Iterator[tuple[Any, str, str]]:
+    """(record, old code, new code) for each local record not yet on the server whose code the
+    server gives to another record (records carry `code` and `uid`)."""
+    remote_owner = {d.code: d.uid for d in remote.values()}
+    remote_uids = set(remote_owner.values())
+    taken = set(local) | set(remote_owner)
+    for code, data in sorted(local.items()):
+        owner = remote_owner.get(code)
+        if data.uid in remote_uids or owner is None or owner == data.uid:
+            continue
+        new = _free_code(code, taken)
+        taken.add(new)
+        yield data, code, new
+
+
 def _renumber_local(loc: Connection, srv: Connection, dept: str, report: SyncReport, author: str) -> None:
     """A laptop's record not yet on the server whose code the server gives to another record
-    gets the next free code; the renaming is journaled on the record and shown in the report."""
+    gets the next free code; the renaming is journaled on the record and shown in the report.
+    An indicator's renaming is journaled on its action (an objective's indicator has no journal)."""
+
+    def journaled(events: Table, owner: tuple[str, int], comment: str) -> None:
+        journal.write_event(
+            loc,
+            events,
+            owner,
+            dept,
+            kind="commentaire",
+            author=author,
+            source="Synchronisation",
+            comment=comment,
+        )
+
+    why = "est déjà pris sur le serveur régional"
     for side in _KINDS:
-        local, remote = side.load(loc, dept), side.load(srv, dept)
-        remote_owner = {d.code: d.uid for d in remote.values()}
-        remote_uids = set(remote_owner.values())
-        taken = set(local) | set(remote_owner)
-        for code, data in sorted(local.items()):
-            owner = remote_owner.get(code)
-            if data.uid in remote_uids or owner is None or owner == data.uid:
-                continue
-            new = _free_code(code, taken)
-            taken.add(new)
+        for data, code, new in _renumbering(side.load(loc, dept), side.load(srv, dept)):
             loc.execute(
                 update(side.table)
                 .where(side.table.c.id == data.id)
                 .values(code=new, version=side.table.c.version + 1, updated_at=utcnow())
             )
-            journal.write_event(
-                loc,
-                side.events,
-                (side.owner, data.id),
-                dept,
-                kind="commentaire",
-                author=author,
-                source="Synchronisation",
-                comment=f"Code renuméroté : {code} → {new} ({code} est déjà pris sur le serveur régional).",
-            )
+            journaled(side.events, (side.owner, data.id), f"Code renuméroté : {code} → {new} ({code} {why}).")
             report.renumbered.append(f"{side.kind} {code} → {new}")
+    local = indicator_rules.load_indicators(loc, dept)
+    actions = indicator_rules.action_ids(loc, dept)
+    for data, code, new in _renumbering(local, indicator_rules.load_indicators(srv, dept)):
+        loc.execute(update(tables.INDICATOR).where(tables.INDICATOR.c.id == data.id).values(code=new))
+        if data.action is not None and data.action in actions:
+            comment = f"Indicateur renuméroté : {code} → {new} ({code} {why})."
+            journaled(tables.ACTION_EVENT, ("action_id", actions[data.action]), comment)
+        report.renumbered.append(f"indicateur {code} → {new}")
 
 
 # --- the exchange itself ----------------------------------------------------------------------
@@ -568,23 +588,26 @@ def _exchange_reference(ctx: _Exchange) -> None:
 
 
 def _exchange_indicators(ctx: _Exchange) -> None:
-    """Indicators merged field by field; one made on one side only comes to the other."""
+    """Indicators matched by identity and merged field by field; one made on one side only comes
+    to the other (with its identity: codes were made unique by `_renumber_local`)."""
     loc, srv, dept, report, publishing = ctx.loc, ctx.srv, ctx.dept, ctx.report, ctx.publishing
-    local, remote = indicator_rules.load_indicators(loc, dept), indicator_rules.load_indicators(srv, dept)
-    for code, wanted in sorted(local.items()):
-        if code not in remote and publishing:
+    local = _by_uid(indicator_rules.load_indicators(loc, dept).values(), dept)
+    remote = _by_uid(indicator_rules.load_indicators(srv, dept).values(), dept)
+    for uid, wanted in sorted(local.items(), key=lambda item: item[1].code):
+        if uid not in remote and publishing:
             indicator_rules.create_indicator(srv, dept, wanted)
-            ctx.agree("indicateur", code, dump_value(_compared(wanted)))
-            report.created.append(f"indicateur {code}")
-    for code, wanted in sorted(remote.items()):
-        if code not in local:
+            ctx.agree("indicateur", uid, dump_value(_compared(wanted)))
+            report.created.append(f"indicateur {wanted.code}")
+    for uid, wanted in sorted(remote.items(), key=lambda item: item[1].code):
+        if uid not in local:
             indicator_rules.create_indicator(loc, dept, wanted)
-            ctx.agree("indicateur", code, dump_value(_compared(wanted)))
-            (report.received if publishing else report.created).append(f"indicateur {code}")
+            ctx.agree("indicateur", uid, dump_value(_compared(wanted)))
+            (report.received if publishing else report.created).append(f"indicateur {wanted.code}")
     record = fields_registry.INDICATOR
-    for code in sorted(set(local) & set(remote)):
-        mine, theirs = local[code], remote[code]
-        encoded = ctx.base("indicateur", code)
+    for uid in sorted(set(local) & set(remote), key=lambda u: remote[u].code):
+        mine, theirs = local[uid], remote[uid]
+        code = theirs.code
+        encoded = ctx.base("indicateur", uid)
         base = replace(theirs, **json_fields(encoded)) if encoded else None
         if base is None:
             conflicts = [f for f in record.journaled if getattr(mine, f.name) != getattr(theirs, f.name)]
@@ -600,7 +623,7 @@ def _exchange_indicators(ctx: _Exchange) -> None:
         for f in conflicts:
             ctx.conflict(
                 "indicateur",
-                code,
+                uid,
                 code,
                 f.name,
                 (getattr(base, f.name) if base else None, getattr(mine, f.name), getattr(theirs, f.name)),
@@ -610,11 +633,16 @@ def _exchange_indicators(ctx: _Exchange) -> None:
         if publishing and server_after != theirs:
             indicator_rules.update_indicator(srv, dept, theirs, server_after)
             report.updated.append(f"indicateur {code}")
-        if local_after != mine:
+        if local_after != replace(mine, code=local_after.code):
             indicator_rules.update_indicator(loc, dept, mine, local_after)
             (report.received if publishing else report.updated).append(f"indicateur {code}")
         agreed = replace(server_after, **({n: getattr(base, n) for n in names} if base else {}))
-        ctx.agree("indicateur", code, dump_value(_compared(agreed)))
+        ctx.agree("indicateur", uid, dump_value(_compared(agreed)))
+
+
+def _by_uid(records: Iterable[indicator_rules.IndicatorData], dept: str) -> dict[str, Any]:
+    """Indicators by identity (one written by an older version has the identity of its code)."""
+    return {r.uid or reference_uid(dept, "indicateur", r.code): r for r in records}
 
 
 def _compared(record: Any) -> dict[str, Any]:

@@ -130,17 +130,18 @@ def _side_kind(kind: str) -> _Kind:
     )
 
 
-def _indicator(conn: Connection, dept: str, code: str) -> indicator_rules.IndicatorData:
-    found = indicator_rules.load_indicators(conn, dept).get(code)
+def _indicator(conn: Connection, dept: str, uid: str) -> indicator_rules.IndicatorData:
+    indicators = indicator_rules.load_indicators(conn, dept).values()
+    found = next((i for i in indicators if i.uid == uid), None)
     if found is None:
-        raise StoreError(f"L'indicateur {code} n'existe plus dans la base locale.")
+        raise StoreError(f"Cet indicateur n'existe plus dans la base locale (identité {uid}).")
     return found
 
 
 def _write_indicator(
-    conn: Connection, dept: str, code: str, name: str, wanted: Any, _author: str, _comment: str | None
+    conn: Connection, dept: str, uid: str, name: str, wanted: Any, _author: str, _comment: str | None
 ) -> None:
-    current = _indicator(conn, dept, code)
+    current = _indicator(conn, dept, uid)
     indicator_rules.update_indicator(conn, dept, current, replace(current, **{name: wanted}))
 
 
@@ -185,7 +186,7 @@ KINDS: dict[str, _Kind] = {
     **{kind: _side_kind(kind) for kind in SIDES},
     "indicateur": _Kind(
         field=lambda name: fields_registry.INDICATOR[name],
-        current=lambda conn, dept, code, name: getattr(_indicator(conn, dept, code), name),
+        current=lambda conn, dept, uid, name: getattr(_indicator(conn, dept, uid), name),
         write=_write_indicator,
     ),
     VALUES: _Kind(

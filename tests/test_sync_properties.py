@@ -40,10 +40,13 @@ from store.actions import (
 )
 from store.database import Store, open_store
 from store.indicators import (
+    IndicatorData,
     ValueChange,
     ValueKey,
+    create_indicator,
     load_indicators,
     load_values,
+    next_code,
     update_indicator,
     write_values,
 )
@@ -95,6 +98,8 @@ class TeamSync(RuleBasedStateMachine):
         #: organisations created by the test (the only ones it deletes), and those ever deleted
         self.made: list[str] = []
         self.deleted: set[str] = set()
+        #: indicators created by the test: identity → their one value (2025)
+        self.made_values: dict[str, float] = {}
 
     def teardown(self) -> None:
         for store in (*self.laptops, self.server):
@@ -169,7 +174,21 @@ class TeamSync(RuleBasedStateMachine):
         with self.laptops[n].writer.begin() as conn:
             before = load_indicators(conn, "09")["IND-001"]
             update_indicator(conn, "09", before, replace(before, target=aim))
-        self.last_edit[("IND-001", "target")] = aim
+        self.last_edit[(before.uid or "", "target")] = aim
+
+    @rule(n=st.integers(0, LAPTOPS - 1), value=st.sampled_from([1.0, 2.0]))
+    def create_indicator_(self, n: int, value: float) -> None:
+        """A new indicator, with the next code free on this laptop, and a value."""
+        self.counter += 1
+        with self.laptops[n].writer.begin() as conn:
+            code = next_code(conn, "09")
+            made = create_indicator(
+                conn, "09", IndicatorData(code=code, label=f"Indicateur {self.counter}", objective="E1-D4-O2")
+            )
+            key = ValueKey(code, "2025", "")
+            write_values(conn, "09", [ValueChange(key, None, value)], author=f"p{n}", source="test")
+        self.last_edit[(made.uid or "", "label")] = made.label
+        self.made_values[made.uid or ""] = value
 
     @rule(n=st.integers(0, LAPTOPS - 1), pick=st.integers(0, 50), name=NAMES)
     def edit_organisation(self, n: int, pick: int, name: str) -> None:
@@ -239,6 +258,10 @@ class TeamSync(RuleBasedStateMachine):
             actions = self._actions(store)
             uids = [a.uid for a in actions.values()]
             assert len(set(uids)) == len(uids) and None not in uids
+            with store.engine.connect() as conn:
+                indicators = load_indicators(conn, "09")  # by code: codes unique
+            uids = [i.uid for i in indicators.values()]
+            assert len(set(uids)) == len(uids) and None not in uids
 
     @invariant()
     def every_comment_is_on_its_action(self) -> None:
@@ -281,6 +304,9 @@ class TeamSync(RuleBasedStateMachine):
             return actions, values, comments, reference, indicators
 
         server = content(self.server)
+        indicators = {i.uid: i for i in server[4].values()}
+        for uid, value in self.made_values.items():  # each new indicator kept its own value
+            assert server[1][ValueKey(indicators[uid].code, "2025", "")] == value
         for laptop in self.laptops:
             assert content(laptop) == server
             with laptop.engine.connect() as conn:
@@ -290,8 +316,8 @@ class TeamSync(RuleBasedStateMachine):
                 continue
             if field == "nom":
                 found = server[3][("organisation", uid)][field]
-            elif uid == "IND-001":
-                found = server[4][uid].target
+            elif uid in indicators:
+                found = getattr(indicators[uid], field)
             else:
                 found = getattr(server[0][uid], field)
             assert found == value, f"edit of {field} lost without a conflict"

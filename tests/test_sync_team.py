@@ -28,6 +28,7 @@ from store.indicators import (
     create_indicator,
     load_indicators,
     load_values,
+    next_code,
     update_indicator,
     write_values,
 )
@@ -102,7 +103,7 @@ def _same(*stores: Store) -> None:
     def content(store: Store) -> Any:
         with store.engine.connect() as conn:
             doc = read_reference(conn, "09")
-            for key in ("actions", "ressources"):  # in the order of each store's ids
+            for key in ("actions", "ressources", "indicateurs"):  # in the order of each store's ids
                 doc[key] = sorted(doc.get(key) or [], key=lambda r: r["code"])
             resources = {d.uid: d for d in load_resources(conn, "09").values()}
             return doc, {d.uid: d for d in load_actions(conn, "09").values()}, resources
@@ -153,6 +154,79 @@ def test_a_laptop_that_fetches_first_renumbers_its_own_new_action(
     _sync_all(a, b, server)
     assert sorted(_actions(server)) == ["ACT-001", "ACT-002", "ACT-003", "ACT-004"]
     _same(a, b, server)
+
+
+def _new_indicator(store: Store, label: str, action: str | None, value: float) -> str:
+    """An indicator made offline with the next free code on this laptop, and one value."""
+    with store.writer.begin() as conn:
+        code = next_code(conn, "09")
+        owner = {"action": action} if action else {"objective": "E1-D4-O2"}
+        create_indicator(conn, "09", IndicatorData(code=code, label=label, **owner))
+        write_values(
+            conn, "09", [ValueChange(ValueKey(code, "2025"), None, value)], author="x", source="écran"
+        )
+    return code
+
+
+def _indicators(store: Store) -> dict[str, tuple[str, dict[str, float]]]:
+    """Label and values (by period) of each indicator, by code."""
+    with store.engine.connect() as conn:
+        values = load_values(conn, "09")
+        return {
+            code: (d.label, {k.period: v for k, v in values.items() if k.indicator == code})
+            for code, d in load_indicators(conn, "09").items()
+        }
+
+
+@pytest.mark.parametrize("order", ["publish-publish", "publish-fetch"])
+def test_new_indicators_on_both_laptops_never_share_a_code_nor_a_value(
+    two: tuple[Store, Store], server: Store, order: str
+) -> None:
+    a, b = two
+    action_a = _new_action(a, "Action d'Ana", "ana")
+    code_a = _new_indicator(a, "Indicateur d'Ana", action_a, 11)
+    code_b = _new_indicator(b, "Indicateur de Bob", None, 22)
+    assert code_a == code_b  # both laptops chose the same code offline
+    assert not publish(a, server, "09", author="ana").conflicts
+    second = publish(b, server, "09", author="bob") if order == "publish-publish" else None
+    if second is None:
+        second = fetch(server, b, "09", author="bob")
+    renamed = f"indicateur {code_b} → {_following(code_b)}"
+    assert renamed in second.renumbered and not second.conflicts, second.summary()
+    _sync_all(a, b, server)
+    for store in (a, b, server):
+        found = _indicators(store)
+        assert found[code_a] == ("Indicateur d'Ana", {"2025": 11})
+        assert found[_following(code_b)] == ("Indicateur de Bob", {"2025": 22})
+    assert not _pending(a) and not _pending(b)
+    _same(a, b, server)
+
+
+def _following(code: str) -> str:
+    prefix, number = code.rsplit("-", 1)
+    return f"{prefix}-{int(number) + 1:0{len(number)}d}"
+
+
+def test_the_renumbering_of_an_indicator_is_journaled_on_its_action(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    a, b = two
+    _new_indicator(a, "Indicateur d'Ana", None, 1)
+    action_b = _new_action(b, "Action de Bob", "bob")
+    code = _new_indicator(b, "Indicateur de Bob", action_b, 2)
+    publish(a, server, "09", author="ana")
+    publish(b, server, "09", author="bob")
+    with b.engine.connect() as conn:
+        said = (
+            conn.execute(
+                select(ACTION_EVENT.c.comment)
+                .join(ACTION, ACTION.c.id == ACTION_EVENT.c.action_id)
+                .where(ACTION.c.title == "Action de Bob", ACTION_EVENT.c.source == "Synchronisation")
+            )
+            .scalars()
+            .all()
+        )
+    assert f"Indicateur renuméroté : {code} → {_following(code)}" in " ".join(said)
 
 
 def test_different_fields_of_one_action_merge_without_conflict(

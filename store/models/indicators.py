@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.models.base import department_column
+from store.models.identities import new_uid, uid_column
 
 
 class Indicator(SQLModel, table=True):
@@ -13,6 +14,7 @@ class Indicator(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("department_code", "code"),
+        Index("ix_indicator_department_code_uid", "department_code", "uid", unique=True),
         CheckConstraint("(action_id IS NULL) <> (objective_id IS NULL)", name="owner"),
         CheckConstraint(
             "periodicity IN ('mensuelle', 'trimestrielle', 'semestrielle', 'annuelle')", name="periodicity"
@@ -33,6 +35,8 @@ class Indicator(SQLModel, table=True):
     baseline: float | None = None
     target: float | None = None
     periodicity: str = "annuelle"
+    #: The indicator's identity (see `Action.uid`; migration 0012).
+    uid: str = Field(default_factory=new_uid, sa_column=uid_column())
 
 
 class IndicatorValue(SQLModel, table=True):
