@@ -160,8 +160,10 @@ def _new_indicator(store: Store, label: str, action: str | None, value: float) -
     """An indicator made offline with the next free code on this laptop, and one value."""
     with store.writer.begin() as conn:
         code = next_code(conn, "09")
-        owner = {"action": action} if action else {"objective": "E1-D4-O2"}
-        create_indicator(conn, "09", IndicatorData(code=code, label=label, **owner))
+        objective = None if action else "E1-D4-O2"
+        create_indicator(
+            conn, "09", IndicatorData(code=code, label=label, action=action, objective=objective)
+        )
         write_values(
             conn, "09", [ValueChange(ValueKey(code, "2025"), None, value)], author="x", source="écran"
         )
