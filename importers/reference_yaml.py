@@ -36,6 +36,7 @@ from store.reference import (
     check_reference,
     position,
 )
+from store.sync_reference import journaled
 from store.vocab import (
     ACTION_STATUS_LABELS,
     AUDIENCES,
@@ -273,7 +274,8 @@ def load_reference(conn: Connection, doc: dict[str, Any], *, author: str, source
     postponed action needs, or a database constraint) raises ReferenceFileError with its line.
     """
     try:
-        return apply_reference(conn, doc, author=author, source=source)
+        with journaled(conn, doc["departement"]["code"], author=author, source=source):
+            return apply_reference(conn, doc, author=author, source=source)
     except ReferenceRejected as exc:
         raise ReferenceFileError(source, exc.located) from exc
 

@@ -22,7 +22,7 @@ ALL_DEPARTMENTS = "*"
 #: every department shares (written by the administrator only).
 READ_ONLY_TABLES = frozenset({"alembic_version", ACCESS_TABLE, "theme", "pathway"})
 #: Journals: added to, never changed.
-APPEND_ONLY_TABLES = frozenset({"action_event", "resource_event"})
+APPEND_ONLY_TABLES = frozenset({"action_event", "resource_event", "reference_event"})
 #: Tables whose rows the app replaces (links, lists): the only ones a delegation may DELETE from.
 #: Elsewhere it gets no DELETE and only column-level UPDATE, so that it cannot take the locks
 #: that stop other departments' reads (LOCK TABLE … SHARE / EXCLUSIVE needs a table-level

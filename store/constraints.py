@@ -75,6 +75,9 @@ RECORDS: dict[str, RecordName] = {
     "objective": _name("l'objectif", "un autre objectif", "des objectifs", False),
     "organisation": _name("l'organisation", "une autre organisation", "des organisations", True),
     "pathway": _name("le parcours", "un autre parcours", "des parcours", False),
+    "reference_event": _name(
+        "la ligne du journal du référentiel", "une autre ligne du journal", "des lignes du journal", True
+    ),
     "resource": _name("la ressource", "une autre ressource", "des ressources", True),
     "resource_event": _name(
         "la ligne du journal de la ressource", "une autre ligne du journal", "des lignes du journal", True

@@ -535,7 +535,15 @@ def _exchange_reference(ctx: _Exchange) -> None:
                     if mine is not None
                     else "supprimé ici, modifié sur le serveur."
                 )
-                ctx.conflict(*k, k[1], sync_reference.WHOLE, (base, mine, theirs), message=message)
+                ctx.conflict(
+                    *k,
+                    k[1],
+                    sync_reference.WHOLE,
+                    (base, mine, theirs),
+                    sync_reference.last_edit(ctx.loc, dept, k, sync_reference.WHOLE),
+                    sync_reference.last_edit(ctx.srv, dept, k, sync_reference.WHOLE),
+                    message=message,
+                )
                 continue  # each side keeps what it has, the base too
             # deleted on one side and unchanged on the other: deleted; else born on one side
             new_mine = new_theirs = None if base is not None else present
@@ -554,6 +562,8 @@ def _exchange_reference(ctx: _Exchange) -> None:
                     k[1],
                     name,
                     (base.get(name) if base else None, mine.get(name), theirs.get(name)),
+                    sync_reference.last_edit(ctx.loc, dept, k, name),
+                    sync_reference.last_edit(ctx.srv, dept, k, name),
                     message=f"« {f.label} » modifié des deux côtés : "
                     f"ici {sync_reference.shown(f, mine.get(name))}, "
                     f"sur le serveur {sync_reference.shown(f, theirs.get(name))}.",
@@ -571,13 +581,25 @@ def _exchange_reference(ctx: _Exchange) -> None:
             ctx.agree(*k, dump_value(agreed))
     server_changed = srv_after != srv_recs
     local_changed = loc_after != loc_recs
-    if ctx.publishing and server_changed:
+    if ctx.publishing and server_changed:  # each change keeps who made it on the other side
         report.refused += sync_reference.write_records(
-            ctx.srv, dept, srv_after, srv_gone, author=ctx.author, source=ctx.source
+            ctx.srv,
+            dept,
+            srv_after,
+            srv_gone,
+            author=ctx.author,
+            source=ctx.source,
+            origin=lambda k, name: sync_reference.last_edit(ctx.loc, dept, k, name),
         )
     if local_changed:
         report.refused += sync_reference.write_records(
-            ctx.loc, dept, loc_after, loc_gone, author=ctx.author, source=ctx.source
+            ctx.loc,
+            dept,
+            loc_after,
+            loc_gone,
+            author=ctx.author,
+            source=ctx.source,
+            origin=lambda k, name: sync_reference.last_edit(ctx.srv, dept, k, name),
         )
     if (ctx.publishing and server_changed) or local_changed:
         report.reference = "fusionné fiche par fiche : " + ", ".join(moved)

@@ -11,16 +11,21 @@ removed on one side are deleted from the other (refused, and said so, while stil
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from store import fields as fields_registry
 from store.errors import StoreError
 from store.fields import Field
-from store.models import Challenge, Engagement, Objective, Organisation, Territory
+from store.models import Challenge, Engagement, Objective, Organisation, Territory, utcnow
 from store.reference import apply_reference, read_reference, table
+from store.tables import DEPARTMENT
+from store.tables import REFERENCE_EVENT as EVENTS
 
 #: Key of a record: (kind, code); a document-wide list has the department's code.
 Key = tuple[str, str]
@@ -160,11 +165,107 @@ def read_records(conn: Connection, dept: str) -> Records:
     return records(read_reference(conn, dept))
 
 
+#: Who changed a record's field, and when: (author, time), or (None, None) when unknown.
+Edit = tuple[str | None, datetime | None]
+
+
+def last_edit(conn: Connection, dept: str, key: Key, name: str) -> Edit:
+    """Who last changed this field of this record on this side (or created or deleted the
+    record), and when: its original author and time when the change came by a copy."""
+    kind, code = key
+    row = conn.execute(
+        select(EVENTS.c.author, EVENTS.c.at, EVENTS.c.origin_author, EVENTS.c.origin_at)
+        .where(
+            EVENTS.c.department_code == dept,
+            EVENTS.c.kind == kind,
+            EVENTS.c.code == code,
+            or_(EVENTS.c.field == name, EVENTS.c.field == WHOLE),
+        )
+        .order_by(EVENTS.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, None
+    return row.origin_author or row.author, row.origin_at or row.at
+
+
+@contextmanager
+def journaled(
+    conn: Connection,
+    dept: str,
+    *,
+    author: str,
+    source: str,
+    origin: Callable[[Key, str], Edit] | None = None,
+) -> Iterator[None]:
+    """Journal every change the block makes to the department's reference records: one line per
+    changed field, one per record created or deleted (`WHOLE`). `origin` gives who made each
+    change where it is a copy (a publish or fetch). A department's first load is not journaled."""
+    known = conn.execute(select(DEPARTMENT.c.code).where(DEPARTMENT.c.code == dept)).first() is not None
+    before = read_records(conn, dept) if known else None
+    yield
+    if before is None:
+        return
+    after = read_records(conn, dept)
+    now, lines = utcnow(), []
+    for key in dict.fromkeys([*before, *after]):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if old is None or new is None:
+            whole = field_of(key[0], WHOLE)
+            changes = [(WHOLE, shown(whole, old) if old else None, shown(whole, new) if new else None)]
+        else:
+            changes = [
+                (
+                    name,
+                    shown(field_of(key[0], name), old.get(name)),
+                    shown(field_of(key[0], name), new.get(name)),
+                )
+                for name in sorted(set(old) | set(new))
+                if old.get(name) != new.get(name)
+            ]
+        for name, old_text, new_text in changes:
+            by, at = origin(key, name) if origin else (None, None)
+            lines.append(
+                {
+                    "department_code": dept,
+                    "kind": key[0],
+                    "code": key[1],
+                    "field": name,
+                    "old_value": old_text,
+                    "new_value": new_text,
+                    "at": now,
+                    "author": author,
+                    "source": source,
+                    "origin_author": by,
+                    "origin_at": at,
+                }
+            )
+    if lines:
+        conn.execute(insert(EVENTS), lines)
+
+
 def write_records(
+    conn: Connection,
+    dept: str,
+    recs: Records,
+    deleted: list[Key],
+    *,
+    author: str,
+    source: str,
+    origin: Callable[[Key, str], Edit] | None = None,
+) -> list[str]:
+    """Write these records (created or updated), delete the `deleted` ones, journaling every
+    change (`origin`: who made it, for a copy); the deletions refused because the record is still
+    in use, in words."""
+    with journaled(conn, dept, author=author, source=source, origin=origin):
+        return _write_records(conn, dept, recs, deleted, author=author, source=source)
+
+
+def _write_records(
     conn: Connection, dept: str, recs: Records, deleted: list[Key], *, author: str, source: str
 ) -> list[str]:
-    """Write these records (created or updated), delete the `deleted` ones; the deletions refused
-    because the record is still in use, in words."""
     apply_reference(conn, document(dept, recs), author=author, source=source)
     refused = []
     order = list(_DELETABLE) + list(_DELETABLE_LAST)
@@ -270,4 +371,17 @@ def decode(text: str | None) -> dict[str, Any] | None:
     return None if text is None else dict(json.loads(text))
 
 
-__all__ = ["KINDS", "WHOLE", "Records", "document", "field_of", "read", "read_records", "records", "shown"]
+__all__ = [
+    "KINDS",
+    "WHOLE",
+    "Edit",
+    "Records",
+    "document",
+    "field_of",
+    "journaled",
+    "last_edit",
+    "read",
+    "read_records",
+    "records",
+    "shown",
+]

@@ -440,9 +440,9 @@ def test_every_copy_of_a_journal_line_keeps_its_original_author(
 # --- reference records, indicator conflicts, records made on the server ------------------------
 
 
-def _set_reference(store: Store, kind: str, code: str, name: str, value: Any) -> None:
+def _set_reference(store: Store, kind: str, code: str, name: str, value: Any, author: str = "x") -> None:
     with store.writer.begin() as conn:
-        set_field(conn, "09", kind, code, name, value, author="x", source="écran")
+        set_field(conn, "09", kind, code, name, value, author=author, source="écran")
 
 
 def _reference(store: Store) -> dict[Any, Any]:
@@ -475,6 +475,25 @@ def test_reference_records_merge_one_by_one_and_field_by_field(
     assert records[("organisation", "ASSO-1")]["nom"] == "Association nouvelle"
     objective = records[("objectif", "E1-D4-O2")]
     assert (objective["intitule"], objective["constats"]) == ("Prévenir, ensemble", "Moins de signalements.")
+
+
+def test_a_reference_conflict_says_who_changed_each_side_and_when(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    a, b = two
+    _set_reference(a, "organisation", "CPTS-AP", "nom", "CPTS Ariège-Pyrénées", author="claire")
+    _set_reference(b, "organisation", "CPTS-AP", "nom", "CPTS des Pyrénées ariégeoises", author="dora")
+    publish(a, server, "09", author="ana")  # Ana publishes Claire's change: Claire stays its author
+    report = publish(b, server, "09", author="bob")
+    assert [(c.kind, c.code) for c in report.conflicts] == [("organisation", "CPTS-AP")]
+    (pending,) = _pending(b)
+    assert (pending.mine_author, pending.theirs_author) == ("dora", "claire")
+    assert pending.mine_at is not None and pending.theirs_at is not None
+    assert main(["--db", str(b.path), "sync", "conflicts"]) == 1
+    resolve_conflict(b, "09", pending.id, "mine", author="dora")
+    _sync_all(a, b, server)
+    assert _reference(a)[("organisation", "CPTS-AP")]["nom"] == "CPTS des Pyrénées ariégeoises"
+    _same(a, b, server)
 
 
 @pytest.mark.parametrize(

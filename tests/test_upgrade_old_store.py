@@ -59,6 +59,11 @@ def test_an_old_store_is_backed_up_then_migrated_and_keeps_every_row(tmp_path: P
     assert {row[-1] for row in after["action"]} == {
         reference_uid(row[1], "action", row[2]) for row in after["action"]
     }
+    # 0012: and each indicator an identity derived the same way
+    indicators = after.get("indicator") or []
+    assert {row[-1] for row in indicators} == {
+        reference_uid(row[1], "indicateur", row[2]) for row in indicators
+    }
     assert set(after) - set(before) == {
         "exchange",
         "saved_filter",
@@ -67,6 +72,7 @@ def test_an_old_store_is_backed_up_then_migrated_and_keeps_every_row(tmp_path: P
         "sync_conflict",
         "store_identity",
         "resource_event",
+        "reference_event",
     }
     assert all(not after[t] for t in set(after) - set(before) - {"store_identity"})
     assert len(after["store_identity"]) == 1

@@ -20,7 +20,7 @@ from store.models.scheme import (
     Pathway,
     Theme,
 )
-from store.models.sync import SyncConflict, SyncState
+from store.models.sync import ReferenceEvent, SyncConflict, SyncState
 from store.models.territory import Department, Organisation, Territory
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "ObjectiveTheme",
     "Organisation",
     "Pathway",
+    "ReferenceEvent",
     "Resource",
     "ResourceAudience",
     "ResourceEvent",

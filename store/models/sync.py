@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.models.base import UTCDateTime, department_column, timestamp_column, utcnow
+from store.models.identities import event_uid_column
 
 
 class SyncState(SQLModel, table=True):
@@ -58,3 +59,32 @@ class SyncConflict(SQLModel, table=True):
     theirs_author: str | None = None
     theirs_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     found_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column("found_at"))
+
+
+class ReferenceEvent(SQLModel, table=True):
+    """One change of a reference record (territory, organisation, engagement, défi, objective,
+    document-wide list): who changed which field, when, from what to what (migration 0013).
+
+    Written when a reference record changes after the first load (a reference document loaded
+    again, a publish or fetch, a settled conflict), so that a conflict on it says who changed
+    each side and when. `kind` and `code` name the record as `store.sync_reference` does; the
+    field "*" stands for the whole record (created or deleted). Append-only, like the other
+    journals; `origin_author` / `origin_at` keep who made the change where a copy was made.
+    """
+
+    __tablename__ = "reference_event"
+    __table_args__ = (Index("ix_reference_event_record", "department_code", "kind", "code", "field"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_code: str = Field(sa_column=department_column())
+    kind: str
+    code: str
+    field: str
+    old_value: str | None = Field(default=None, sa_column=Column(Text))
+    new_value: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    author: str
+    source: str
+    origin_author: str | None = Field(default=None, sa_column=Column(Text))
+    origin_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    uid: str | None = Field(default=None, sa_column=event_uid_column())

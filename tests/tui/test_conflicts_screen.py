@@ -33,9 +33,9 @@ def _retitle(store: Store, title: str, author: str) -> None:
         update_action(conn, "09", before, replace(before, title=title), author=author, source="écran")
 
 
-def _rename(store: Store, name: str) -> None:
+def _rename(store: Store, name: str, author: str) -> None:
     with store.writer.begin() as conn:
-        set_field(conn, "09", "organisation", "CPTS-AP", "nom", name, author="x", source="écran")
+        set_field(conn, "09", "organisation", "CPTS-AP", "nom", name, author=author, source="écran")
 
 
 @pytest.fixture
@@ -50,8 +50,8 @@ def server(ariege_db: Path, tmp_path: Path) -> Iterator[Store]:
         assert not fetch(other, laptop, "09", author="coordinatrice").conflicts
         _retitle(laptop, "Titre écrit ici", "coordinatrice")
         _retitle(other, "Titre écrit au serveur", "bob")
-        _rename(laptop, "CPTS Ariège-Pyrénées (ici)")
-        _rename(other, "CPTS Ariège-Pyrénées (serveur)")
+        _rename(laptop, "CPTS Ariège-Pyrénées (ici)", "coordinatrice")
+        _rename(other, "CPTS Ariège-Pyrénées (serveur)", "bob")
         assert len(fetch(other, laptop, "09", author="coordinatrice").conflicts) == 2
         with laptop.writer.begin() as conn:  # fixed times: the snapshots do not depend on the day
             conn.execute(
