@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets._footer import FooterKey
 
 from store.actions import load_actions, update_action
 from store.database import open_store
 from store.dates import PreciseDate, Precision
 from tests.tui.test_list_layouts import screen_lines
 from tui.app import SuiviStsApp
+from tui.widgets.app_footer import AppFooter
 from tui.widgets.help_dialog import HelpDialog
 
 AppFactory = Callable[..., SuiviStsApp]
@@ -38,6 +40,27 @@ async def test_f1_help_is_always_in_sight_at_80_columns(app_factory: AppFactory,
         await pilot.press("f1")  # and it opens the help of that screen
         await _settle(pilot)
         assert isinstance(app.screen, HelpDialog)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("key", ["f2", "f4", "f6", "ctrl+k"])
+async def test_no_key_of_the_footer_is_cut(app_factory: AppFactory, key: str, size: tuple[int, int]) -> None:
+    """A key that does not fit whole is left out (the help lists it), never shown half-written."""
+    app = app_factory()
+    async with app.run_test(size=size) as pilot:
+        await _settle(pilot)
+        await pilot.press(key)
+        await _settle(pilot)
+        footer = screen_lines(app)[-1]
+        keys = app.screen.query_one(AppFooter).query(FooterKey)
+        shown = [
+            k for k in keys if k.display and all(a.display for a in k.ancestors_with_self if a is not app)
+        ]
+        assert len(shown) >= 2, footer
+        for item in shown:
+            assert item.render().plain.strip() in footer, (item.render().plain, footer)
+        left = footer.split("▏")[0].rstrip()
+        assert any(left.endswith(k.render().plain.strip()) for k in shown), footer
 
 
 async def test_a_month_due_date_is_whole_in_the_actions_table_at_80_columns(

@@ -1,14 +1,19 @@
 """The footer of every screen: the screen's keys, with « F1 Aide » always visible at the right.
 
 Textual's footer lays the keys out in binding order and cuts what passes the width: on a busy
-screen at 80 columns the help key was pushed off. Here it is docked at the right edge, beside the
-command palette key when that one is shown, so the way to every other key stays in sight.
+screen at 80 columns the help key was pushed off, and the last key shown lost its label. Here the
+help key is docked at the right edge, beside the command palette key when that one is shown, so
+the way to every other key stays in sight; and a key that does not fit whole is not shown at all
+(the help lists it).
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup
+from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -44,3 +49,36 @@ class AppFooter(Footer):
             yield widget
         if right:
             yield HorizontalGroup(*sorted(right, key=lambda key: key.key != HELP_KEY), classes="footer-right")
+
+    async def recompose(self) -> None:
+        """Lay the keys out again (the screen's keys changed), then keep those that fit."""
+        await super().recompose()
+        self._fit()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Show the keys, in order, as long as each fits whole beside the right-hand group."""
+        if not self.is_mounted:
+            return
+        right = [child for child in self.children if child.has_class("footer-right")]
+        room = self.size.width - sum(_width(child, shown_only=True) for child in right)
+        used = 0
+        for child in self.children:
+            if child in right:
+                continue
+            used += _width(child)
+            child.display = used <= room
+
+
+def _width(widget: Widget, *, shown_only: bool = False) -> int:
+    """The columns a footer item takes (its text, padding, border, margin), whether this footer
+    shows it or not; `shown_only`: the keys its style hides (the palette's at 80 columns) count 0."""
+    if shown_only and not widget.display:
+        return 0
+    if isinstance(widget, FooterKey):
+        inner = cell_len(widget.render().plain)
+    else:
+        inner = sum(_width(child, shown_only=shown_only) for child in widget.children)
+    return inner + widget.styles.gutter.width + widget.styles.margin.width
