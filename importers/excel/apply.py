@@ -116,6 +116,10 @@ def apply_import(
     return result
 
 
+#: The fields of a new action a plan may give.
+_ACTION_FIELDS = frozenset(f.name for f in fields(ActionData) if f.compare)
+
+
 class _Applier:
     """Writes the plans of one import: the records they touch read once (not the whole store),
     new codes allocated once, new actions written in bulk through the domain rules."""
@@ -192,14 +196,13 @@ class _Applier:
     def _action(self, plan: RowPlan) -> bool:
         values = self.wanted(plan)
         if plan.status == NEW:
-            allowed = {f.name for f in fields(ActionData) if f.compare}
-            data = ActionData(**{k: v for k, v in values.items() if k in allowed})
-            if not data.code:
+            given = {k: v for k, v in values.items() if k in _ACTION_FIELDS}
+            if not given.get("code"):
                 if self.new_action_codes is None:
                     first = action_rules.next_action_code(self.conn, self.department)
                     self.new_action_codes = action_rules.following_codes(first)
-                data = replace(data, code=next(self.new_action_codes))
-            self.new_actions.append((plan, data))
+                given["code"] = next(self.new_action_codes)
+            self.new_actions.append((plan, ActionData(**given)))
             return True
         current = self.actions.get(plan.before.code)
         if current is None or current.version != plan.version:

@@ -184,6 +184,7 @@ class Planner:
         self.unchanged_labels: dict[str, str] = {}
         self._indicator_titles: dict[tuple[str, str | None, str | None], str] | None = None
         self._action_codes = set(every_action)
+        self._readers: dict[int, list[tuple[str, int, Callable[[Any], Any]]]] = {}
 
     @property
     def comments(self) -> set[tuple[int, str]]:
@@ -260,13 +261,13 @@ class Planner:
     ) -> dict[str, Any]:
         """The store value of every mapped field of a row (blank cells left out if `skip_blank`)."""
         result: dict[str, Any] = {}
-        for name, column in sheet.columns.items():
-            if name.startswith("cat:") or name in ("period", "value"):
-                continue
-            raw = values[column] if column < len(values) else ""
+        width = len(values)
+        convert = self.resolver.convert
+        for name, column, read in self.readers(kind, sheet):
+            raw = values[column] if column < width else ""
             if skip_blank and cells.is_blank(raw):
                 continue
-            if isinstance(raw, str) and len(raw) > MAX_CELL_TEXT:
+            if raw.__class__ is str and len(raw) > MAX_CELL_TEXT:
                 self.problem(
                     sheet,
                     row,
@@ -277,10 +278,22 @@ class Planner:
                 )
                 continue
             try:
-                result[name] = self.resolver.convert(kind, name, spec(kind, name).parse(raw))
+                result[name] = convert(kind, name, read(raw))
             except CellError as exc:
                 self.problem(sheet, row, name, str(exc), raw)
         return result
+
+    def readers(self, kind: str, sheet: SheetRows) -> list[tuple[str, int, Callable[[Any], Any]]]:
+        """The fields `parse` reads in a sheet: (name, column, the column's parser), found once."""
+        found = self._readers.get(id(sheet))
+        if found is None:
+            found = [
+                (name, column, spec(kind, name).parse)
+                for name, column in sheet.columns.items()
+                if not name.startswith("cat:") and name not in ("period", "value")
+            ]
+            self._readers[id(sheet)] = found
+        return found
 
     def parse_base(self, kind: str, base: BaseRow | None, names: Iterable[str]) -> dict[str, Any] | None:
         if base is None:
@@ -611,11 +624,11 @@ class Planner:
                     return
         workbook["code"] = key if key is not None and self.settings.key == "code" else ""
         if kind == KIND_ACTION:
-            allowed = {f.name for f in fields(ActionData) if f.compare}
+            allowed = _ACTION_FIELDS
             data: Any = ActionData(**{"title": "", **{k: v for k, v in workbook.items() if k in allowed}})
             title_key, what = f"action:{fold(data.title)}", "action"
         else:
-            allowed = {f.name for f in fields(ResourceData) if f.compare}
+            allowed = _RESOURCE_FIELDS
             data = ResourceData(
                 **{"name": "", "kind": "", **{k: v for k, v in workbook.items() if k in allowed}}
             )
@@ -668,7 +681,9 @@ class Planner:
     ) -> bool:
         errors: list[ValidationError]
         if sheet.kind == KIND_ACTION:
-            errors = action_rules.validate(replace(after, code=after.code or "NOUVEAU"), self.maps)
+            errors = action_rules.validate(after, self.maps)
+            if not after.code:  # a new action's code is given when it is written
+                errors = [e for e in errors if e.field != "code"]
             if (
                 "status" in proposed
                 and ActionStatus(after.status) in STATUSES_NEEDING_COMMENT
@@ -1025,6 +1040,11 @@ class Planner:
                     proposed={**fields_, "values": dict(entry["values"])},
                 )
             )
+
+
+#: The fields of a new record a row may fill.
+_ACTION_FIELDS = frozenset(f.name for f in fields(ActionData) if f.compare)
+_RESOURCE_FIELDS = frozenset(f.name for f in fields(ResourceData) if f.compare)
 
 
 def _exported_cell(record: Record, data: Any, name: str) -> Any:
