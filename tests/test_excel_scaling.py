@@ -110,6 +110,68 @@ def test_a_one_row_workbook_reads_the_same_whatever_the_store_size(
     assert large == small, (small, large)
 
 
+def add_indicators(store: Store, count: int) -> list[str]:
+    """`count` indicators on ACT-001 (target 10), written through the domain rules; their codes."""
+    from store import indicators as indicator_rules
+    from store.indicators import IndicatorData
+
+    codes = []
+    with store.writer.begin() as conn:
+        for n in range(count):
+            data = IndicatorData(
+                code="", label=f"Indicateur {n}", action="ACT-001", unit="personnes", target=10.0
+            )
+            codes.append(indicator_rules.create_indicator(conn, DEPT, data).code)
+    return codes
+
+
+def targets_workbook(path: Path, codes: list[str], target: float) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Indicateurs"
+    sheet.append(["Code", "Cible"])
+    for code in codes:
+        sheet.append([code, target])
+    book.save(path)
+    return path
+
+
+def test_changing_indicators_runs_as_many_statements_for_five_as_for_one_hundred_fifty(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    codes = add_indicators(loaded_store, 150)
+    few, result = import_counting(loaded_store, targets_workbook(tmp_path / "cinq.xlsx", codes[:5], 20.0))
+    assert result.updated == {"indicator": 5}
+    many, result = import_counting(loaded_store, targets_workbook(tmp_path / "tous.xlsx", codes, 30.0))
+    assert result.updated == {"indicator": 150}
+    assert many <= few + 2, (few, many)  # a few more IN (...) lists at most, never one per row
+    from store import indicators as indicator_rules
+
+    with loaded_store.engine.connect() as conn:
+        stored = indicator_rules.load_indicators(conn, DEPT, codes)
+    assert {i.target for i in stored.values()} == {30.0}
+
+
+def test_a_workbook_naming_many_records_reads_their_table_in_one_statement(
+    loaded_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importers.excel import preview as preview_module
+
+    path = tmp_path / "echange.xlsx"
+    export_ars(loaded_store, DEPT, path, author="testeur")
+    with counted(loaded_store) as by_lists:
+        preview = preview_import(loaded_store, DEPT, path)
+    assert not preview.has_changes and not preview.rejected
+    monkeypatch.setattr(preview_module, "WHOLE_TABLE", 3)  # the exchange workbook names more actions
+    with counted(loaded_store) as whole:
+        preview = preview_import(loaded_store, DEPT, path)
+    assert not preview.has_changes and not preview.rejected, preview.summary()
+    action_reads = [s for s in whole if s.lstrip().startswith("SELECT action.code, action.uid")]
+    assert len(action_reads) == 1 and " IN " not in action_reads[0]
+    assert len(whole) < len(by_lists)
+
+
 def test_the_exchange_workbook_keeps_a_fingerprint_per_row_not_a_copy(
     loaded_store: Store, tmp_path: Path
 ) -> None:

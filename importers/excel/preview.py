@@ -74,6 +74,8 @@ Progress = Callable[[int, int], None]
 _NO_VALUE = object()
 #: The exported value of a field both sides changed, which a fingerprint does not keep.
 UNKNOWN: Any = object()
+#: Codes a workbook names beyond which their table is read whole (one scan, not lists of codes).
+WHOLE_TABLE = 5_000
 #: Longest value quoted in a refusal (a 40,000-character cell is not printed whole).
 SHOWN_VALUE = 120
 
@@ -109,6 +111,12 @@ class _RecordIndex:
         if not by_code:
             return index
         query = select(table.c.code, table.c.uid).where(table.c.department_code == department)
+        if len(codes) + len(uids) > WHOLE_TABLE:  # one scan costs less than many lists of codes
+            for code, uid in conn.execute(query):
+                index.uids[code] = uid
+                if uid:
+                    index.by_uid[uid] = code
+            return index
         for column, wanted in ((table.c.code, sorted(codes)), (table.c.uid, sorted(uids))):
             for start in range(0, len(wanted), 900):
                 for code, uid in conn.execute(query.where(column.in_(wanted[start : start + 900]))):
