@@ -293,3 +293,30 @@ def test_an_export_the_import_could_not_read_back_is_refused_in_french(
         export_ars(loaded_store, DEPT, path, author="testeur")
     assert "trop grand pour être réimporté" in str(refused.value) and "« Actions »" in str(refused.value)
     assert not path.exists()
+
+
+def test_the_garbage_collector_is_resumed_after_an_import_even_a_refused_one(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    import gc
+
+    from importers.excel import UnreadableWorkbook
+    from importers.excel.collector import collector_paused
+
+    assert gc.isenabled()
+    (tmp_path / "vide.xlsx").write_bytes(b"")
+    with pytest.raises(UnreadableWorkbook):
+        preview_import(loaded_store, DEPT, tmp_path / "vide.xlsx")
+    assert gc.isenabled()
+    with collector_paused():
+        with collector_paused():  # two imports at once: resumed when the last one ends
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from importers.excel.collector import collector_paused
 from importers.excel.fields import KIND_ACTION, KIND_INDICATOR, KIND_RESOURCE, KIND_VALUE
 from importers.excel.model import (
     NEW,
@@ -35,6 +36,7 @@ from store.lookups import code_maps
 Progress = Callable[[int, int], None]
 
 
+@collector_paused()
 def apply_import(
     store: Store,
     department: str,

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Table, select
 
 from importers.excel import cells
 from importers.excel.cells import CellError
+from importers.excel.collector import collector_paused
 from importers.excel.fields import (
     FORMAT,
     INDICATOR_LEVEL,
@@ -1075,6 +1076,7 @@ def _department_name(conn: Connection, code: str) -> str | None:
     return conn.execute(select(t.c.name).where(t.c.code == code)).scalar()
 
 
+@collector_paused()
 def preview_import(
     store: Store,
     department: str,
