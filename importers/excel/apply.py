@@ -118,10 +118,6 @@ def apply_import(
     return result
 
 
-#: The fields of a new action a plan may give.
-_ACTION_FIELDS = frozenset(f.name for f in fields(ActionData) if f.compare)
-
-
 class _Applier:
     """Writes the plans of one import: the records they touch read once (not the whole store),
     new codes allocated once, new actions written in bulk through the domain rules."""
@@ -198,7 +194,7 @@ class _Applier:
     def _action(self, plan: RowPlan) -> bool:
         values = self.wanted(plan)
         if plan.status == NEW:
-            given = {k: v for k, v in values.items() if k in _ACTION_FIELDS}
+            given = {k: v for k, v in values.items() if k in action_rules.DATA_FIELDS}
             if not given.get("code"):
                 if self.new_action_codes is None:
                     first = action_rules.next_action_code(self.conn, self.department)

@@ -633,7 +633,7 @@ class Planner:
                     return
         workbook["code"] = key if key is not None and self.settings.key == "code" else ""
         if kind == KIND_ACTION:
-            allowed = _ACTION_FIELDS
+            allowed = action_rules.DATA_FIELDS
             data: Any = ActionData(**{"title": "", **{k: v for k, v in workbook.items() if k in allowed}})
             title_key, what = f"action:{fold(data.title)}", "action"
         else:
@@ -1051,8 +1051,7 @@ class Planner:
             )
 
 
-#: The fields of a new record a row may fill.
-_ACTION_FIELDS = frozenset(f.name for f in fields(ActionData) if f.compare)
+#: The fields of a new resource a row may fill.
 _RESOURCE_FIELDS = frozenset(f.name for f in fields(ResourceData) if f.compare)
 
 
