@@ -53,8 +53,8 @@ class SheetRows:
     fingerprint_column: int | None = None
     #: Fingerprints already read, by row (the preview asks for a row's more than once).
     _prints: dict[int, Fingerprint | None] = field(default_factory=dict, repr=False)
-    #: Columns of the field lists `row_hash` was asked for.
-    _hashed: dict[tuple[str, ...], list[int]] = field(default_factory=dict, repr=False)
+    #: Columns of the field lists `row_hash` was asked for, and the last of them.
+    _hashed: dict[tuple[str, ...], tuple[list[int], int]] = field(default_factory=dict, repr=False)
 
     def fingerprint(self, values: list[Any]) -> Fingerprint | None:
         """The row's fingerprint as exported (None: none, or not one any more)."""
@@ -68,11 +68,13 @@ class SheetRows:
 
     def row_hash(self, values: list[Any], names: list[str]) -> str:
         """The hash of a row's cells of fields `names` (all in the sheet), as a fingerprint has it."""
-        columns = self._hashed.get(tuple(names))
-        if columns is None:
-            columns = self._hashed[tuple(names)] = [self.columns[n] for n in names]
+        found = self._hashed.get(tuple(names))
+        if found is None:
+            columns = [self.columns[n] for n in names]
+            found = self._hashed[tuple(names)] = (columns, max(columns, default=-1))
+        columns, last = found
         width = len(values)
-        if columns and max(columns) < width:
+        if last < width:
             return row_hash([values[c] for c in columns])
         return row_hash([values[c] if c < width else "" for c in columns])
 
