@@ -320,3 +320,26 @@ def test_the_garbage_collector_is_resumed_after_an_import_even_a_refused_one(
         assert not gc.isenabled()  # left as it was found
     finally:
         gc.enable()
+
+
+def test_the_values_of_named_indicators_are_those_of_the_whole_department(loaded_store: Store) -> None:
+    """`load_values` of a few codes (read from their indicators) equals the department's values
+    restricted to them."""
+    from store import indicators as indicator_rules
+    from store.indicators import ValueChange, ValueKey
+
+    store = loaded_store
+    codes = add_indicators(store, 4)
+    with store.writer.begin() as conn:
+        changes = [
+            ValueChange(ValueKey(code, f"{2020 + month}", category), None, float(n * 10 + month))
+            for n, code in enumerate(codes)
+            for month in (1, 2)
+            for category in ("", "Mineurs")
+        ]
+        indicator_rules.write_values(conn, DEPT, changes, author="testeur", source="test")
+    with store.engine.connect() as conn:
+        every = indicator_rules.load_values(conn, DEPT)
+        named = indicator_rules.load_values(conn, DEPT, codes[1:3])
+    assert named == {k: v for k, v in every.items() if k.indicator in codes[1:3]}
+    assert len(named) == 8
