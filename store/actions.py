@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from store import figures, journal
 from store.dates import PreciseDate, period_end, precision_of
@@ -282,12 +282,7 @@ def create_actions(
         }
         for d, uid in zip(ready, uids, strict=True)
     ]
-    conn.execute(insert(A), rows)
-    # The ids by code (unique in the department): plain executemany, then one read per 900 codes.
-    ids: dict[str, int] = {}
-    for chunk in _chunks([d.code for d in ready], 900):
-        query = select(A.c.code, A.c.id).where(A.c.department_code == department, A.c.code.in_(chunk))
-        ids.update({code: id_ for code, id_ in conn.execute(query)})
+    ids = _insert_returning_ids(conn, department, rows)
     created = [replace(d, id=ids[d.code], version=1, uid=uid) for d, uid in zip(ready, uids, strict=True)]
     _insert_links(conn, created, maps)
     events = [
@@ -317,6 +312,25 @@ def create_actions(
     ]
     conn.execute(insert(EVENTS), events)
     return created
+
+
+def _insert_returning_ids(conn: Connection, department: str, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert action rows (plain executemany); their ids by code (unique in the department).
+
+    New ids are above every id there was (SQLite's next rowid, PostgreSQL's sequence), so they
+    are read in one statement: the department's rows above the highest id before the insert (a
+    row another copy committed meanwhile is ignored: its code is not one of these). Should one
+    be missing, the codes are read by lists of 900.
+    """
+    before = conn.execute(select(func.max(A.c.id))).scalar() or 0
+    conn.execute(insert(A), rows)
+    codes = {r["code"] for r in rows}
+    query = select(A.c.code, A.c.id).where(A.c.department_code == department)
+    ids = {code: id_ for code, id_ in conn.execute(query.where(A.c.id > before)) if code in codes}
+    if len(ids) < len(codes):
+        for chunk in _chunks(sorted(codes), 900):
+            ids.update({code: id_ for code, id_ in conn.execute(query.where(A.c.code.in_(chunk)))})
+    return ids
 
 
 def _write_links(conn: Connection, action_id: int, data: ActionData, maps: CodeMaps) -> None:
@@ -416,6 +430,10 @@ def add_comment(
     journal.write_comment(
         conn, EVENTS, ("action_id", action.id or 0), department, comment, author=author, source=source
     )
+
+
+#: Names of ActionData's comparable fields (what an action holds; not its id, version, uid).
+DATA_FIELDS = frozenset(f.name for f in fields(ActionData) if f.compare)
 
 
 def data_fields() -> list[str]:

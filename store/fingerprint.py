@@ -61,7 +61,10 @@ def _text_hash(text: str) -> str:
 
 def row_hash(values: Iterable[Any]) -> str:
     """A short hash of a whole row of cells (one comparison tells an unchanged row)."""
-    return _row_hash([canonical(v) for v in values])
+    # A text within a cell's length is its stripped self (`canonical`, inlined: once per cell).
+    return _row_hash(
+        [v.strip() if v.__class__ is str and len(v) <= MAX_CELL_CHARS else canonical(v) for v in values]
+    )
 
 
 def _row_hash(texts: list[str]) -> str:

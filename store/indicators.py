@@ -186,16 +186,24 @@ def load_values(
     conn: Connection, department: str, codes: Iterable[str] | None = None
 ) -> dict[ValueKey, float]:
     """Every value of the department's indicators (or of those of `codes`), read in bulk."""
+    columns = (IND.c.code, VAL.c.period, VAL.c.category, VAL.c.value)
+    order = (IND.c.id, VAL.c.period, VAL.c.category)
     query = (
-        select(IND.c.code, VAL.c.period, VAL.c.category, VAL.c.value)
+        select(*columns)
         .join(IND, IND.c.id == VAL.c.indicator_id)
         .where(VAL.c.department_code == department)
-        .order_by(IND.c.id, VAL.c.period, VAL.c.category)
+        .order_by(*order)
     )
     queries = [query]
     if codes is not None:
+        # Reached from the indicators named (their values by indicator id), not by a scan of
+        # every value of the department for each list of codes: as many rows read as asked.
+        named = select(*columns).select_from(IND.join(VAL, IND.c.id == VAL.c.indicator_id)).order_by(*order)
         wanted = sorted(set(codes))
-        queries = [query.where(IND.c.code.in_(wanted[i : i + _CHUNK])) for i in range(0, len(wanted), _CHUNK)]
+        queries = [
+            named.where(IND.c.department_code == department, IND.c.code.in_(wanted[i : i + _CHUNK]))
+            for i in range(0, len(wanted), _CHUNK)
+        ]
     return {
         ValueKey(code, period, category): value
         for q in queries

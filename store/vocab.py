@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from enum import StrEnum
 
@@ -149,11 +150,34 @@ _FOLD_TABLE = str.maketrans(
 )
 
 
+#: A character `_FOLD_TABLE` changes.
+_FOLDED = re.compile("[" + re.escape("".join(map(chr, _FOLD_TABLE))) + "]")
+
+
+class _CombiningMarks(dict[int, int | None]):
+    """For str.translate: combining marks (accents once decomposed) removed, other characters
+    kept; each character's answer is looked up once, then translate runs in C."""
+
+    def __missing__(self, key: int) -> int | None:
+        value = None if unicodedata.combining(chr(key)) else key
+        self[key] = value
+        return value
+
+
+_MARKS = _CombiningMarks()
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free, space-normalised form of a text, for matching and search.
 
     "Mise en Œuvre" → "mise en oeuvre"; "Saint-Girons" → "saint girons"; "l’offre" → "l'offre".
     """
-    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_TABLE))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().translate(_FOLD_TABLE).split())
+    # str.translate looks every character up (slow on long texts): only run where needed.
+    if _FOLDED.search(text):
+        text = text.translate(_FOLD_TABLE)
+    if not text.isascii():  # an ASCII text has nothing to decompose
+        text = unicodedata.normalize("NFKD", text).translate(_MARKS)
+    text = text.casefold()
+    if _FOLDED.search(text):
+        text = text.translate(_FOLD_TABLE)
+    return " ".join(text.split())

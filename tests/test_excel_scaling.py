@@ -110,6 +110,68 @@ def test_a_one_row_workbook_reads_the_same_whatever_the_store_size(
     assert large == small, (small, large)
 
 
+def add_indicators(store: Store, count: int) -> list[str]:
+    """`count` indicators on ACT-001 (target 10), written through the domain rules; their codes."""
+    from store import indicators as indicator_rules
+    from store.indicators import IndicatorData
+
+    codes = []
+    with store.writer.begin() as conn:
+        for n in range(count):
+            data = IndicatorData(
+                code="", label=f"Indicateur {n}", action="ACT-001", unit="personnes", target=10.0
+            )
+            codes.append(indicator_rules.create_indicator(conn, DEPT, data).code)
+    return codes
+
+
+def targets_workbook(path: Path, codes: list[str], target: float) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Indicateurs"
+    sheet.append(["Code", "Cible"])
+    for code in codes:
+        sheet.append([code, target])
+    book.save(path)
+    return path
+
+
+def test_changing_indicators_runs_as_many_statements_for_five_as_for_one_hundred_fifty(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    codes = add_indicators(loaded_store, 150)
+    few, result = import_counting(loaded_store, targets_workbook(tmp_path / "cinq.xlsx", codes[:5], 20.0))
+    assert result.updated == {"indicator": 5}
+    many, result = import_counting(loaded_store, targets_workbook(tmp_path / "tous.xlsx", codes, 30.0))
+    assert result.updated == {"indicator": 150}
+    assert many <= few + 2, (few, many)  # a few more IN (...) lists at most, never one per row
+    from store import indicators as indicator_rules
+
+    with loaded_store.engine.connect() as conn:
+        stored = indicator_rules.load_indicators(conn, DEPT, codes)
+    assert {i.target for i in stored.values()} == {30.0}
+
+
+def test_a_workbook_naming_many_records_reads_their_table_in_one_statement(
+    loaded_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importers.excel import preview as preview_module
+
+    path = tmp_path / "echange.xlsx"
+    export_ars(loaded_store, DEPT, path, author="testeur")
+    with counted(loaded_store) as by_lists:
+        preview = preview_import(loaded_store, DEPT, path)
+    assert not preview.has_changes and not preview.rejected
+    monkeypatch.setattr(preview_module, "WHOLE_TABLE", 3)  # the exchange workbook names more actions
+    with counted(loaded_store) as whole:
+        preview = preview_import(loaded_store, DEPT, path)
+    assert not preview.has_changes and not preview.rejected, preview.summary()
+    action_reads = [s for s in whole if s.lstrip().startswith("SELECT action.code, action.uid")]
+    assert len(action_reads) == 1 and " IN " not in action_reads[0]
+    assert len(whole) < len(by_lists)
+
+
 def test_the_exchange_workbook_keeps_a_fingerprint_per_row_not_a_copy(
     loaded_store: Store, tmp_path: Path
 ) -> None:
@@ -231,3 +293,53 @@ def test_an_export_the_import_could_not_read_back_is_refused_in_french(
         export_ars(loaded_store, DEPT, path, author="testeur")
     assert "trop grand pour être réimporté" in str(refused.value) and "« Actions »" in str(refused.value)
     assert not path.exists()
+
+
+def test_the_garbage_collector_is_resumed_after_an_import_even_a_refused_one(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    import gc
+
+    from importers.excel import UnreadableWorkbook
+    from importers.excel.collector import collector_paused
+
+    assert gc.isenabled()
+    (tmp_path / "vide.xlsx").write_bytes(b"")
+    with pytest.raises(UnreadableWorkbook):
+        preview_import(loaded_store, DEPT, tmp_path / "vide.xlsx")
+    assert gc.isenabled()
+    with collector_paused():
+        with collector_paused():  # two imports at once: resumed when the last one ends
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
+
+
+def test_the_values_of_named_indicators_are_those_of_the_whole_department(loaded_store: Store) -> None:
+    """`load_values` of a few codes (read from their indicators) equals the department's values
+    restricted to them."""
+    from store import indicators as indicator_rules
+    from store.indicators import ValueChange, ValueKey
+
+    store = loaded_store
+    codes = add_indicators(store, 4)
+    with store.writer.begin() as conn:
+        changes = [
+            ValueChange(ValueKey(code, f"{2020 + month}", category), None, float(n * 10 + month))
+            for n, code in enumerate(codes)
+            for month in (1, 2)
+            for category in ("", "Mineurs")
+        ]
+        indicator_rules.write_values(conn, DEPT, changes, author="testeur", source="test")
+    with store.engine.connect() as conn:
+        every = indicator_rules.load_values(conn, DEPT)
+        named = indicator_rules.load_values(conn, DEPT, codes[1:3])
+    assert named == {k: v for k, v in every.items() if k.indicator in codes[1:3]}
+    assert len(named) == 8

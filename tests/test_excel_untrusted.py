@@ -110,6 +110,29 @@ def test_a_reading_that_takes_too_long_is_stopped(tmp_path: Path) -> None:
         open_workbook(path, Limits(max_cpu_seconds=1))
 
 
+def test_a_reading_child_that_hangs_is_stopped_at_the_wall_clock_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from importers.excel import reader
+
+    started = subprocess.Popen
+
+    def hanging(command: list[str], **options: object) -> subprocess.Popen[bytes]:
+        # A child that waits without computing: only the wall-clock limit can stop it.
+        return started([sys.executable, "-c", "import time; time.sleep(60)"], **options)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(reader.subprocess, "Popen", hanging)
+    path = raw_sheet_workbook(tmp_path / "bloque.xlsx", sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>'))
+    start = time.monotonic()
+    with pytest.raises(UnreadableWorkbook, match="« bloque.xlsx » est refusé : sa lecture dépasse 1 s"):
+        open_workbook(path, Limits(max_wall_seconds=1))
+    assert time.monotonic() - start < 30
+
+
 @pytest.mark.parametrize(
     ("name", "sheet", "first_row"),
     [

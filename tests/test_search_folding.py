@@ -57,3 +57,22 @@ def test_the_action_and_resource_searches_find_every_writing(loaded_store: Store
             assert codes == {"ACT-050"}, typed
         found = resource_rows(conn, DEPT, ResourceFilter(search="saint girons"), today=date(2026, 1, 1))
         assert [r.code for r in found] == ["RES-PFR"]
+
+
+def test_fold_is_the_accent_free_lower_case_form_of_every_character() -> None:
+    """The fast paths of `fold` (no table lookup where nothing changes, no decomposition of an
+    ASCII text) give what decomposing every character and dropping its accents gives."""
+    import unicodedata
+
+    from store.vocab import _FOLD_TABLE
+
+    def reference(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_TABLE))
+        stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+        return " ".join(stripped.casefold().translate(_FOLD_TABLE).split())
+
+    for code in range(0x3000):  # Latin, Greek, Cyrillic, punctuation, combining marks, ligatures…
+        if not 0xD800 <= code <= 0xDFFF:
+            text = f"Saint-É{chr(code)}tienne n°{code}"
+            assert fold(text) == reference(text), hex(code)
+    assert fold("Mise en Œuvre de l’offre — Saint-Girons") == "mise en oeuvre de l'offre saint girons"

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from importers.excel.collector import collector_paused
 from importers.excel.fields import KIND_ACTION, KIND_INDICATOR, KIND_RESOURCE, KIND_VALUE
 from importers.excel.model import (
     NEW,
@@ -35,6 +36,7 @@ from store.lookups import code_maps
 Progress = Callable[[int, int], None]
 
 
+@collector_paused()
 def apply_import(
     store: Store,
     department: str,
@@ -192,14 +194,13 @@ class _Applier:
     def _action(self, plan: RowPlan) -> bool:
         values = self.wanted(plan)
         if plan.status == NEW:
-            allowed = {f.name for f in fields(ActionData) if f.compare}
-            data = ActionData(**{k: v for k, v in values.items() if k in allowed})
-            if not data.code:
+            given = {k: v for k, v in values.items() if k in action_rules.DATA_FIELDS}
+            if not given.get("code"):
                 if self.new_action_codes is None:
                     first = action_rules.next_action_code(self.conn, self.department)
                     self.new_action_codes = action_rules.following_codes(first)
-                data = replace(data, code=next(self.new_action_codes))
-            self.new_actions.append((plan, data))
+                given["code"] = next(self.new_action_codes)
+            self.new_actions.append((plan, ActionData(**given)))
             return True
         current = self.actions.get(plan.before.code)
         if current is None or current.version != plan.version:

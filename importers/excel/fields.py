@@ -127,12 +127,18 @@ def breakdown_header(category: str) -> str:
     return f"{BREAKDOWN_PREFIX} : {category}"
 
 
+#: Each kind's columns by field name (looked up per cell: a dictionary, not a scan).
+_BY_NAME: dict[str, dict[str, FieldSpec]] = {
+    kind: {f.name: f for f in specs} for kind, specs in FIELDS_BY_KIND.items()
+}
+
+
 def spec(kind: str, name: str) -> FieldSpec:
-    return next(f for f in FIELDS_BY_KIND[kind] if f.name == name)
+    return _BY_NAME[kind][name]
 
 
 def label_of(kind: str, name: str) -> str:
     if name.startswith("cat:"):
         return breakdown_header(name[4:])
-    found = [f for f in FIELDS_BY_KIND.get(kind, INDICATOR_FIELDS) if f.name == name]
-    return found[0].header if found else name
+    found = _BY_NAME.get(kind, _BY_NAME[KIND_INDICATOR]).get(name)
+    return found.header if found else name

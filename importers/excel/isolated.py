@@ -17,6 +17,7 @@ standard library, ``safety.py``, ``store.vocab`` and python-calamine are importe
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import pickle
 import re
@@ -249,6 +250,7 @@ def main(argv: list[str]) -> int:
     config = json.loads(argv[0])
     limits = Limits(**config.get("limits", {})) if config.get("limits") else DEFAULT_LIMITS
     limit_resources(limits)
+    gc.disable()  # rows hold no cycles, reference counting frees each batch (see collector.py)
     path = Path(config["path"])
     with open(config["out"], "wb") as out:
         try:

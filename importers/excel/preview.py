@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Table, select
 
 from importers.excel import cells
 from importers.excel.cells import CellError
+from importers.excel.collector import collector_paused
 from importers.excel.fields import (
     FORMAT,
     INDICATOR_LEVEL,
@@ -74,6 +75,8 @@ Progress = Callable[[int, int], None]
 _NO_VALUE = object()
 #: The exported value of a field both sides changed, which a fingerprint does not keep.
 UNKNOWN: Any = object()
+#: Codes a workbook names beyond which their table is read whole (one scan, not lists of codes).
+WHOLE_TABLE = 5_000
 #: Longest value quoted in a refusal (a 40,000-character cell is not printed whole).
 SHOWN_VALUE = 120
 
@@ -109,6 +112,12 @@ class _RecordIndex:
         if not by_code:
             return index
         query = select(table.c.code, table.c.uid).where(table.c.department_code == department)
+        if len(codes) + len(uids) > WHOLE_TABLE:  # one scan costs less than many lists of codes
+            for code, uid in conn.execute(query):
+                index.uids[code] = uid
+                if uid:
+                    index.by_uid[uid] = code
+            return index
         for column, wanted in ((table.c.code, sorted(codes)), (table.c.uid, sorted(uids))):
             for start in range(0, len(wanted), 900):
                 for code, uid in conn.execute(query.where(column.in_(wanted[start : start + 900]))):
@@ -184,6 +193,7 @@ class Planner:
         self.unchanged_labels: dict[str, str] = {}
         self._indicator_titles: dict[tuple[str, str | None, str | None], str] | None = None
         self._action_codes = set(every_action)
+        self._readers: dict[int, list[tuple[str, int, Callable[[Any], Any]]]] = {}
 
     @property
     def comments(self) -> set[tuple[int, str]]:
@@ -260,13 +270,13 @@ class Planner:
     ) -> dict[str, Any]:
         """The store value of every mapped field of a row (blank cells left out if `skip_blank`)."""
         result: dict[str, Any] = {}
-        for name, column in sheet.columns.items():
-            if name.startswith("cat:") or name in ("period", "value"):
-                continue
-            raw = values[column] if column < len(values) else ""
+        width = len(values)
+        convert = self.resolver.convert
+        for name, column, read in self.readers(kind, sheet):
+            raw = values[column] if column < width else ""
             if skip_blank and cells.is_blank(raw):
                 continue
-            if isinstance(raw, str) and len(raw) > MAX_CELL_TEXT:
+            if raw.__class__ is str and len(raw) > MAX_CELL_TEXT:
                 self.problem(
                     sheet,
                     row,
@@ -277,10 +287,22 @@ class Planner:
                 )
                 continue
             try:
-                result[name] = self.resolver.convert(kind, name, spec(kind, name).parse(raw))
+                result[name] = convert(kind, name, read(raw))
             except CellError as exc:
                 self.problem(sheet, row, name, str(exc), raw)
         return result
+
+    def readers(self, kind: str, sheet: SheetRows) -> list[tuple[str, int, Callable[[Any], Any]]]:
+        """The fields `parse` reads in a sheet: (name, column, the column's parser), found once."""
+        found = self._readers.get(id(sheet))
+        if found is None:
+            found = [
+                (name, column, spec(kind, name).parse)
+                for name, column in sheet.columns.items()
+                if not name.startswith("cat:") and name not in ("period", "value")
+            ]
+            self._readers[id(sheet)] = found
+        return found
 
     def parse_base(self, kind: str, base: BaseRow | None, names: Iterable[str]) -> dict[str, Any] | None:
         if base is None:
@@ -611,11 +633,11 @@ class Planner:
                     return
         workbook["code"] = key if key is not None and self.settings.key == "code" else ""
         if kind == KIND_ACTION:
-            allowed = {f.name for f in fields(ActionData) if f.compare}
+            allowed = action_rules.DATA_FIELDS
             data: Any = ActionData(**{"title": "", **{k: v for k, v in workbook.items() if k in allowed}})
             title_key, what = f"action:{fold(data.title)}", "action"
         else:
-            allowed = {f.name for f in fields(ResourceData) if f.compare}
+            allowed = _RESOURCE_FIELDS
             data = ResourceData(
                 **{"name": "", "kind": "", **{k: v for k, v in workbook.items() if k in allowed}}
             )
@@ -668,7 +690,9 @@ class Planner:
     ) -> bool:
         errors: list[ValidationError]
         if sheet.kind == KIND_ACTION:
-            errors = action_rules.validate(replace(after, code=after.code or "NOUVEAU"), self.maps)
+            errors = action_rules.validate(after, self.maps)
+            if not after.code:  # a new action's code is given when it is written
+                errors = [e for e in errors if e.field != "code"]
             if (
                 "status" in proposed
                 and ActionStatus(after.status) in STATUSES_NEEDING_COMMENT
@@ -1027,6 +1051,10 @@ class Planner:
             )
 
 
+#: The fields of a new resource a row may fill.
+_RESOURCE_FIELDS = frozenset(f.name for f in fields(ResourceData) if f.compare)
+
+
 def _exported_cell(record: Record, data: Any, name: str) -> Any:
     """A store record's field as the exchange workbook writes it (what its fingerprint hashed)."""
     return record[name].cell_value(getattr(data, name))
@@ -1047,6 +1075,7 @@ def _department_name(conn: Connection, code: str) -> str | None:
     return conn.execute(select(t.c.name).where(t.c.code == code)).scalar()
 
 
+@collector_paused()
 def preview_import(
     store: Store,
     department: str,

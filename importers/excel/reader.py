@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -83,19 +84,30 @@ def _run_child(path: Path, config: dict[str, Any], error_stream: IO[bytes], limi
     process = subprocess.Popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=error_stream, env=env
     )
-    try:
-        return process.wait(timeout=limits.max_wall_seconds)
-    except subprocess.TimeoutExpired:
+    # A timer kills the child at the wall-clock limit; meanwhile this thread waits blocked, so the
+    # child's end is seen at once (`wait(timeout=…)` polls, up to 50 ms late each time).
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
         process.kill()
-        process.wait()
-        raise UnreadableWorkbook(
-            f"Le fichier « {path.name} » est refusé : sa lecture dépasse {limits.max_wall_seconds} s "
-            "(fichier trop gros ou construit pour bloquer la lecture)."
-        ) from None
+
+    timer = threading.Timer(limits.max_wall_seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        code = process.wait()
     finally:
+        timer.cancel()
         if process.poll() is None:  # interrupted (Ctrl+C): the child goes too
             process.kill()
             process.wait()
+    if expired.is_set() and code != 0:
+        raise UnreadableWorkbook(
+            f"Le fichier « {path.name} » est refusé : sa lecture dépasse {limits.max_wall_seconds} s "
+            "(fichier trop gros ou construit pour bloquer la lecture)."
+        )
+    return code
 
 
 class _CellUnpickler(pickle.Unpickler):

@@ -82,15 +82,23 @@ class Resolver:
         self.objectives = CodeIndex.build("objectif inconnu", pairs(Objective, "title"))
         self.organisations = CodeIndex.build("organisation inconnue", pairs(Organisation, "name"))
         self.territories = CodeIndex.build("territoire inconnu", pairs(Territory, "name"))
-        self.actions = CodeIndex.build("action inconnue", [(c, None) for c in action_codes])
-        #: The index of each kind of code a field can refer to (built once: convert runs per cell).
+        self._action_codes = action_codes
+        #: The index of each kind of code a field can refer to (built once: convert runs per cell;
+        #: the actions' only when a cell names one, as an unchanged re-import never does).
         self.indexes: dict[str, CodeIndex] = {
             REF_OBJECTIVE: self.objectives,
             REF_ORGANISATION: self.organisations,
             REF_TERRITORY: self.territories,
-            REF_ACTION: self.actions,
         }
         self.value_maps: dict[tuple[str, str], dict[str, Any]] = {}
+
+    @property
+    def actions(self) -> CodeIndex:
+        found = self.indexes.get(REF_ACTION)
+        if found is None:
+            found = CodeIndex.build("action inconnue", [(c, None) for c in self._action_codes])
+            self.indexes[REF_ACTION] = found
+        return found
 
     def convert(self, kind: str, name: str, value: Any) -> Any:
         """The store's value of field `name` for a parsed cell `value` (None = empty)."""
@@ -104,7 +112,7 @@ class Resolver:
         if field is None:
             return value
         if field.ref is not None:
-            index = self.indexes[field.ref]
+            index = self.actions if field.ref == REF_ACTION else self.indexes[field.ref]
             if not field.many:
                 return index.find(value) if value else None
             found = (index.find(v) for v in value)

@@ -51,16 +51,32 @@ class SheetRows:
     rows: list[tuple[int, list[Any]]]
     #: The hidden column of fingerprints (exchange workbooks of format 2), if any.
     fingerprint_column: int | None = None
+    #: Fingerprints already read, by row (the preview asks for a row's more than once).
+    _prints: dict[int, Fingerprint | None] = field(default_factory=dict, repr=False)
+    #: Columns of the field lists `row_hash` was asked for, and the last of them.
+    _hashed: dict[tuple[str, ...], tuple[list[int], int]] = field(default_factory=dict, repr=False)
 
     def fingerprint(self, values: list[Any]) -> Fingerprint | None:
         """The row's fingerprint as exported (None: none, or not one any more)."""
         column = self.fingerprint_column
-        return parse(values[column]) if column is not None and column < len(values) else None
+        if column is None or column >= len(values):
+            return None
+        key = id(values)  # the row's list lives as long as the sheet
+        if key not in self._prints:
+            self._prints[key] = parse(values[column])
+        return self._prints[key]
 
     def row_hash(self, values: list[Any], names: list[str]) -> str:
         """The hash of a row's cells of fields `names` (all in the sheet), as a fingerprint has it."""
+        found = self._hashed.get(tuple(names))
+        if found is None:
+            columns = [self.columns[n] for n in names]
+            found = self._hashed[tuple(names)] = (columns, max(columns, default=-1))
+        columns, last = found
         width = len(values)
-        return row_hash([values[c] if c < width else "" for c in map(self.columns.__getitem__, names)])
+        if last < width:
+            return row_hash([values[c] for c in columns])
+        return row_hash([values[c] if c < width else "" for c in columns])
 
     def cell(self, values: list[Any], name: str) -> Any:
         """The raw cell of field `name` in a row ("" when the sheet has no such column)."""
