@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from exports.excel import export_ars
+from importers.excel import apply_import, preview_import
 from importers.setup_store import initialise
 from store.actions import (
     ActionData,
@@ -39,6 +41,7 @@ from store.sync_conflicts import pending_conflicts, resolve_conflict
 from store.sync_reference import WHOLE, read_records, set_field
 from store.tables import ACTION, ACTION_EVENT
 from tests.conftest import MINI_REFERENCE
+from tests.excel_fixtures import edit_workbook, set_cell
 from tui.cli import main
 
 pytestmark = pytest.mark.postgres
@@ -202,6 +205,30 @@ def test_new_indicators_on_both_laptops_never_share_a_code_nor_a_value(
         assert found[_following(code_b)] == ("Indicateur de Bob", {"2025": 22})
     assert not _pending(a) and not _pending(b)
     _same(a, b, server)
+
+
+def test_a_workbook_exported_before_the_renumbering_reaches_the_right_indicator(
+    two: tuple[Store, Store], server: Store, tmp_path: Path
+) -> None:
+    a, b = two
+    code = _new_indicator(a, "Indicateur d'Ana", None, 11)
+    assert _new_indicator(b, "Indicateur de Bob", None, 22) == code
+    exported = tmp_path / "bob.xlsx"
+    export_ars(b, "09", exported, author="bob")  # Bob's indicator still carries its provisional code
+    publish(a, server, "09", author="ana")
+    publish(b, server, "09", author="bob")  # Bob's becomes the next code
+    bobs = _following(code)
+    edited = edit_workbook(
+        exported, tmp_path / "bob-edite.xlsx", lambda book: set_cell(book, "Indicateurs", code, "Cible", 99)
+    )
+    preview = preview_import(b, "09", edited)
+    assert not preview.rejected, [str(p) for p in preview.rejected]
+    assert any(f"{code} de ce classeur s'appelle maintenant {bobs}" in w for w in preview.warnings)
+    apply_import(b, "09", preview, {}, "bob", backup=False)
+    with b.engine.connect() as conn:
+        indicators = load_indicators(conn, "09")
+    assert (indicators[bobs].label, indicators[bobs].target) == ("Indicateur de Bob", 99)
+    assert (indicators[code].label, indicators[code].target) == ("Indicateur d'Ana", None)
 
 
 def _following(code: str) -> str:

@@ -660,7 +660,7 @@ class ExchangeWriter:
                 values[0] = indicator.code
                 safe.write_row(row, values, formats)
                 covered = [cells.get(f) for f in level] + [period_cells.get(f) for f in values_fields]
-                sheet.write_string(row, len(columns), fingerprint(None, None, covered).dump())
+                sheet.write_string(row, len(columns), fingerprint(None, indicator.uid, covered).dump())
                 self._tick()
         self._finish(safe, columns, row, sheet)
 

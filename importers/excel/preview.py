@@ -68,6 +68,7 @@ from store.parsing import ParseError
 from store.resources import ResourceData
 from store.tables import ACTION as ACTION_TABLE
 from store.tables import ACTION_EVENT, RESOURCE_EVENT
+from store.tables import INDICATOR as IND_TABLE
 from store.tables import RESOURCE as RESOURCE_TABLE
 from store.vocab import STATUSES_NEEDING_COMMENT, ActionStatus, fold
 
@@ -161,7 +162,7 @@ class Planner:
         # Only the records the workbook names are read (not the whole store): their codes, and
         # the identities of their fingerprints (a code renumbered since the export).
         named: dict[str, set[str]] = {KIND_ACTION: set(), KIND_RESOURCE: set(), KIND_INDICATOR: set()}
-        uids: dict[str, set[str]] = {KIND_ACTION: set(), KIND_RESOURCE: set()}
+        uids: dict[str, set[str]] = {KIND_ACTION: set(), KIND_RESOURCE: set(), KIND_INDICATOR: set()}
         for sheet in sheets:
             key_name = "code" if sheet.kind == KIND_INDICATOR else settings.key
             for _row, values in sheet.rows:
@@ -177,7 +178,9 @@ class Planner:
         }
         self.actions: dict[str, ActionData] = {}
         self.resources: dict[str, ResourceData] = {}
-        self.named_indicators = named[KIND_INDICATOR]
+        self.named_indicators = named[KIND_INDICATOR] | self._renumbered_indicators(
+            sheets, uids[KIND_INDICATOR]
+        )
         self.indicators: dict[str, IndicatorData] = {}
         self.values: dict[ValueKey, float] = {}
         has_indicators = any(s.kind == KIND_INDICATOR for s in sheets)
@@ -194,6 +197,40 @@ class Planner:
         self._indicator_titles: dict[tuple[str, str | None, str | None], str] | None = None
         self._action_codes = set(every_action)
         self._readers: dict[int, list[tuple[str, int, Callable[[Any], Any]]]] = {}
+
+    def _renumbered_indicators(self, sheets: list[SheetRows], uids: set[str]) -> set[str]:
+        """An indicator renumbered by a sync since the export (its provisional code now another's)
+        is found by the identity in its row's fingerprint: the row is given its code of today, and
+        the preview says so. Returns those codes."""
+        if not uids:
+            return set()
+        current: dict[str, str] = {}
+        wanted = sorted(uids)
+        for start in range(0, len(wanted), 900):
+            query = select(IND_TABLE.c.uid, IND_TABLE.c.code).where(
+                IND_TABLE.c.department_code == self.department,
+                IND_TABLE.c.uid.in_(wanted[start : start + 900]),
+            )
+            current.update({uid: code for uid, code in self.conn.execute(query)})
+        found: set[str] = set()
+        for sheet in sheets:
+            column = sheet.columns.get("code")
+            if sheet.kind != KIND_INDICATOR or column is None:
+                continue
+            for row, values in sheet.rows:
+                printed = sheet.fingerprint(values)
+                written = cells.text(sheet.cell(values, "code"))
+                today = current.get(printed.uid) if printed is not None and printed.uid else None
+                if today is None or written is None or today == written:
+                    continue
+                values[column] = today
+                found.add(today)
+                where = sheet.location_of(self.file, row, "code").describe()
+                self.preview.warnings.append(
+                    f"{where} : l'indicateur {written} de ce classeur s'appelle maintenant {today} "
+                    "(renuméroté à la synchronisation) ; la ligne lui est rapportée."
+                )
+        return found
 
     @property
     def comments(self) -> set[tuple[int, str]]:
