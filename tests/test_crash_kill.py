@@ -294,6 +294,7 @@ def test_a_schema_upgrade_killed_half_way_leaves_the_old_or_the_new_revision(
     old_tables, _ = _tables_and_revision(OLD_STORE)
     added = {"exchange", "saved_filter", "workshop_session", "sync_state", "resource_event"}
     added |= {"sync_conflict", "store_identity"}  # 0009
+    added |= {"reference_event"}  # 0013
     tally = Tally("schema upgrade 0001 → head")
     path = tmp_path / "calibrage.sqlite"
     shutil.copyfile(OLD_STORE, path)
