@@ -9,12 +9,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Connection, Date, Select, and_, bindparam, exists, func, select, text
 
 from store import figures
 from store.changes import ChangeStamp
-from store.dates import PreciseDate
-from store.formatting import format_date
 from store.tables import ACTION as A
 from store.tables import ACTION_OBJECTIVE as AO
 from store.tables import ACTION_TERRITORY as AT
@@ -27,119 +25,13 @@ from store.tables import ORGANISATION as ORG
 from store.tables import PATHWAY as PW
 from store.tables import TERRITORY as TER
 from store.tables import THEME as TH
+from store.views.action_rows import SORT_COLUMNS as SORT_COLUMNS
+from store.views.action_rows import ActionFilter as ActionFilter
+from store.views.action_rows import ActionPage as ActionPage
+from store.views.action_rows import ActionRow as ActionRow
+from store.views.action_rows import action_rows
+from store.views.reader import engine_reader
 from store.vocab import ActionStatus, fold
-
-OPEN_STATUSES = tuple(s.value for s in ActionStatus if s.is_open)
-
-#: Sortable columns: key → label.
-SORT_COLUMNS: dict[str, str] = {
-    "code": "Code",
-    "title": "Intitulé",
-    "objective": "Objectif",
-    "lead": "Pilote",
-    "status": "Statut",
-    "weather": "Météo",
-    "progress": "Avancement",
-    "due_date": "Échéance",
-}
-
-
-@dataclass(frozen=True)
-class ActionFilter:
-    """What the user asked the list to show. Empty tuples mean "no restriction"."""
-
-    search: str = ""
-    statuses: tuple[str, ...] = ()
-    leads: tuple[str, ...] = ()
-    territories: tuple[str, ...] = ()
-    themes: tuple[str, ...] = ()
-    pathways: tuple[str, ...] = ()
-    engagements: tuple[str, ...] = ()
-    challenges: tuple[str, ...] = ()
-    objectives: tuple[str, ...] = ()
-    late_only: bool = False
-    due_within_days: int | None = None
-    sort: str = "code"
-    descending: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ActionFilter:
-        known: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v
-            for k, v in data.items()
-            if k in cls.__dataclass_fields__
-        }
-        return cls(**known)
-
-    def describe(self) -> str:
-        """A short French description of the active criteria."""
-        parts = []
-        if self.search:
-            parts.append(f"« {self.search} »")
-        if self.statuses:
-            parts.append("statut " + ", ".join(ActionStatus(s).label for s in self.statuses))
-        for label, values in (
-            ("pilote", self.leads),
-            ("territoire", self.territories),
-            ("thème", self.themes),
-            ("parcours", self.pathways),
-            ("engagement", self.engagements),
-            ("défi", self.challenges),
-            ("objectif", self.objectives),
-        ):
-            if values:
-                parts.append(f"{label} {', '.join(values)}")
-        if self.late_only:
-            parts.append("en retard")
-        if self.due_within_days is not None:
-            parts.append(f"échéance sous {self.due_within_days} jours")
-        return " ; ".join(parts) or "toutes les actions"
-
-
-@dataclass(frozen=True)
-class ActionRow:
-    """One line of the actions table (plain values, ready to display)."""
-
-    id: int
-    code: str
-    title: str
-    objective: str | None
-    lead: str | None
-    status: str
-    weather: str | None
-    progress: int | None
-    due_date: date | None
-    territories: str
-    late: bool
-
-    @property
-    def status_label(self) -> str:
-        return ActionStatus(self.status).label
-
-    @property
-    def progress_label(self) -> str:
-        """« 40 % », or « — » when the progress is not known."""
-        return "—" if self.progress is None else f"{self.progress} %"
-
-    @property
-    def due_label(self) -> str:
-        """The due date as written: « 15/03/2025 », « décembre 2022 », « 2023 »."""
-        return format_date(self.due_date)
-
-    @property
-    def due_cell(self) -> str:
-        """The due date in a table cell, at most 10 wide: « 15/03/2025 », « 12/2022 », « 2023 »."""
-        return format_date(self.due_date, short=True)
-
-
-@dataclass(frozen=True)
-class ActionPage:
-    rows: list[ActionRow]
-    total: int
-    offset: int
 
 
 @dataclass
@@ -326,10 +218,14 @@ class ActionList:
                 )
                 .where(AO.c.action_id == A.c.id, and_(*objective_filters))
             )
+        day = bindparam("today", today, type_=Date())
         if c.late_only:
-            query = query.where(figures.late_clause(A.c.status, A.c.due_date, today))
+            query = query.where(text(figures.late_sql("action.status", "action.due_date")).bindparams(day))
         if c.due_within_days is not None:
-            query = query.where(figures.due_soon_clause(A.c.status, A.c.due_date, today, c.due_within_days))
+            soon = bindparam("soon", figures.soon_until(today, c.due_within_days), type_=Date())
+            query = query.where(
+                text(figures.due_soon_sql("action.status", "action.due_date")).bindparams(day, soon)
+            )
         return query.order_by(*order)
 
     def _build_texts(self, conn: Connection) -> dict[int, str]:
@@ -350,60 +246,7 @@ class ActionList:
         return texts
 
     def _rows(self, conn: Connection, ids: Sequence[int], today: date) -> list[ActionRow]:
-        if not ids:
-            return []
-        lead = ORG.alias("lead")
-        base = {
-            r["id"]: r
-            for r in conn.execute(
-                select(
-                    A.c.id,
-                    A.c.code,
-                    A.c.title,
-                    A.c.status,
-                    A.c.weather,
-                    A.c.progress,
-                    A.c.due_date,
-                    A.c.due_date_precision,
-                    lead.c.name.label("lead"),
-                )
-                .outerjoin(lead, lead.c.id == A.c.lead_id)
-                .where(A.c.id.in_(list(ids)))
-            ).mappings()
-        }
-        objectives: dict[int, str] = {}
-        for action_id, code in conn.execute(
-            select(AO.c.action_id, OBJ.c.code)
-            .join(OBJ, OBJ.c.id == AO.c.objective_id)
-            .where(AO.c.action_id.in_(list(ids)))
-            .order_by(AO.c.action_id, AO.c.position.desc())
-        ):
-            objectives[action_id] = code
-        territories: dict[int, list[str]] = {}
-        for action_id, name in conn.execute(
-            select(AT.c.action_id, TER.c.name)
-            .join(TER, TER.c.id == AT.c.territory_id)
-            .where(AT.c.action_id.in_(list(ids)))
-            .order_by(TER.c.position)
-        ):
-            territories.setdefault(action_id, []).append(name)
-        return [
-            ActionRow(
-                id=i,
-                code=base[i]["code"],
-                title=base[i]["title"],
-                objective=objectives.get(i),
-                lead=base[i]["lead"],
-                status=base[i]["status"],
-                weather=base[i]["weather"],
-                progress=base[i]["progress"],
-                due_date=_due(base[i]["due_date"], base[i]["due_date_precision"]),
-                territories=", ".join(territories.get(i, [])),
-                late=figures.is_late(base[i]["status"], base[i]["due_date"], today),
-            )
-            for i in ids
-            if i in base
-        ]
+        return action_rows(engine_reader(conn), ids, today)
 
 
 def filter_choices(conn: Connection, department: str) -> dict[str, list[tuple[str, str]]]:
@@ -431,8 +274,3 @@ def filter_choices(conn: Connection, department: str) -> dict[str, list[tuple[st
             )
         ],
     }
-
-
-def _due(end: date | None, precision: str) -> date | None:
-    """The due date with its precision (the column holds the end of the period)."""
-    return None if end is None else PreciseDate.of(end, precision)
