@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from enum import StrEnum
 
@@ -149,11 +150,29 @@ _FOLD_TABLE = str.maketrans(
 )
 
 
+_SPECIAL = {chr(code): str(kept) for code, kept in _FOLD_TABLE.items()}
+_SPECIAL_RE = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
+#: The accents of Latin letters once NFKD has split them (U+034F, a joiner, is no mark).
+_LATIN_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _special(match: re.Match[str]) -> str:
+    return _SPECIAL[match.group()]
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free, space-normalised form of a text, for matching and search.
 
     "Mise en Œuvre" → "mise en oeuvre"; "Saint-Girons" → "saint girons"; "l’offre" → "l'offre".
+    The search folds every action's texts, so the usual case is quick: plain ASCII skips the
+    decomposition, Latin accents go in one regular expression, other marks one by one.
     """
-    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_TABLE))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().translate(_FOLD_TABLE).split())
+    if not text.isascii():
+        text = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", _SPECIAL_RE.sub(_special, text)))
+        if not text.isascii() and any(unicodedata.combining(c) for c in set(_NON_ASCII.findall(text))):
+            text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.casefold()
+    if _SPECIAL_RE.search(text):
+        text = _SPECIAL_RE.sub(_special, text)
+    return " ".join(text.split())
