@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from store import actions as action_rules
 from store import resources as resource_rules
@@ -57,3 +59,22 @@ def test_the_action_and_resource_searches_find_every_writing(loaded_store: Store
             assert codes == {"ACT-050"}, typed
         found = resource_rows(conn, DEPT, ResourceFilter(search="saint girons"), today=date(2026, 1, 1))
         assert [r.code for r in found] == ["RES-PFR"]
+
+
+def _fold_by_definition(text: str) -> str:
+    """What `fold` means, written the slow way (it folds every action's text: issue 16 made it fast)."""
+    import unicodedata
+
+    from store.vocab import _FOLD_TABLE
+
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_TABLE))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().translate(_FOLD_TABLE).split())
+
+
+@given(
+    st.text(alphabet="aAeEéÉèçÇœŒæßøłđİı’‘`-–—_ °€ÄöÑ\u0301\u0327\u034f\u0483ﬁ²\t\nxz'")
+    | st.text(alphabet=st.characters(max_codepoint=0x2FFF))
+)
+def test_fast_folding_is_the_folding_by_definition(text: str) -> None:
+    assert fold(text) == _fold_by_definition(text)

@@ -30,7 +30,6 @@ from store.errors import StoreError
 from tui.commands import SuiviCommands
 from tui.screens.startup import StartupScreen
 from tui.widgets.connection_banner import ConnectionTrouble
-from tui.widgets.error_dialog import ErrorDialog
 from tui.widgets.french import FrenchCommandPalette, key_display, use_french_bindings, use_readable_toggles
 
 if TYPE_CHECKING:
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
     from store.database import Store
     from store.glance import Glance
     from store.views.action_list import ActionFilter
+    from store.views.dashboard import Dashboard
     from tui.screens.form_base import FormScreen
     from tui.services import StoreService
 
@@ -187,6 +187,8 @@ class SuiviStsApp(App[int]):
         #: What waits for the store to be open (a click on the first figures).
         self._pending: list[Callable[[], None]] = []
         self._opening = False
+        #: The dashboard read before the store was open (`store.glance`), for its first drawing.
+        self.first_figures: Dashboard | None = None
 
     @property
     def service(self) -> StoreService:
@@ -238,13 +240,8 @@ class SuiviStsApp(App[int]):
             self.start_opening()
             return
         self.sub_title = glance.title
+        self.first_figures = glance.dashboard  # the dashboard shows them, then calls `start_opening`
         self.switch_mode("dashboard")
-        from tui.screens.dashboard import DashboardScreen
-
-        if isinstance(self.screen, DashboardScreen):
-            self.screen.data = glance.dashboard  # shown once mounted; it calls `start_opening`
-        else:
-            self.start_opening()
 
     def start_opening(self) -> None:
         """Open the store (once): SQLAlchemy, the models, health check, backup, schema."""
@@ -321,6 +318,7 @@ class SuiviStsApp(App[int]):
     def store_damaged(self, message: StoreDamagedFound) -> None:
         """Say so, never overwrite the file; offer the latest good backup."""
         from tui.widgets.confirm_dialog import ConfirmDialog
+        from tui.widgets.error_dialog import ErrorDialog
 
         if not message.backups or message.path is None:
             self.push_screen(
@@ -616,6 +614,8 @@ class SuiviStsApp(App[int]):
             trouble = self.connection_trouble
             self._retry_later(StoreError(trouble.reason if trouble else "Serveur injoignable."))
         if event.worker.group == "open":  # no store: nothing to show but why, then leave
+            from tui.widgets.error_dialog import ErrorDialog
+
             error = event.worker.error
             message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__} : {error}"
             self.push_screen(
@@ -633,6 +633,8 @@ class SuiviStsApp(App[int]):
             if group in WRITE_GROUPS:
                 self.notify(NOT_SAVED, title="Non enregistré", severity="error", timeout=15)
             return
+        from tui.widgets.error_dialog import ErrorDialog
+
         message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__} : {error}"
         self.push_screen(ErrorDialog(message))
 

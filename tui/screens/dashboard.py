@@ -89,6 +89,8 @@ class DashboardScreen(BaseScreen):
             yield Static("", id="exchanges")
 
     def on_mount(self) -> None:
+        if self.data is None and not self.suivi.is_open:  # read before the store opened
+            self.set_reactive(DashboardScreen.data, self.suivi.first_figures)
         if self.data is not None:  # figures read before the widgets were there
             self._show(self.data)
         # the figures are read on ScreenResume (BaseScreen), which follows the mount

@@ -28,7 +28,7 @@ from tui.widgets.columns import Column, clip, fit_columns, table_width
 
 #: How a screen draws one cell: the record and the column's key → its text.
 CellText = Callable[[Any, str], "str | Text"]
-#: Rows added beyond those the table shows, in the first step.
+#: Rows added beyond the screen's height, in the first step.
 MARGIN_ROWS = 10
 #: The other rows come this long after the last change of `records` (typing pauses).
 REST_AFTER_S = 0.3
@@ -149,7 +149,7 @@ class RecordTable(DataTable[Text]):
         self.clear()
         # the rows on screen now, down to the cursor's record at least; the others shortly
         # (at once if the table has the focus: its keys move through every row)
-        first = max(self.size.height or self.screen.size.height, 1) + MARGIN_ROWS
+        first = max(self.size.height, self.screen.size.height, 1) + MARGIN_ROWS
         first = max(first, self._index.get(selected or "", -1) + 1, row + 1)
         self._add_rows(len(self.records) if self.has_focus else first)
         if self._rest_timer is not None:
