@@ -56,7 +56,7 @@ def glance(path: Path, department: str | None, today: date) -> Glance | None:
             return None
         code, name = found
         return Glance(code, f"{name} ({code})", dashboard(sqlite_reader(conn), code, today))
-    except sqlite3.Error:
+    except Exception:  # anything unexpected in the file: the full opening decides, and says why
         return None
     finally:
         conn.close()

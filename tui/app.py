@@ -1,8 +1,9 @@
 """The Suivi STS Textual application (the App only; screens live in tui/screens/).
 
-The first screen is drawn before the store is opened: the store layer (SQLAlchemy, SQLModel)
-is imported and the store opened in a worker, so the window appears as fast as a bare
-Textual app and fills in when the data is there.
+The first screen is drawn before the store is opened; then the dashboard, from figures read on
+a plain sqlite3 connection (`store.glance`); then, in a worker, the store layer (SQLAlchemy,
+SQLModel) is imported and the store opened. What needs the store meanwhile waits for it
+(`when_open`).
 """
 
 from __future__ import annotations
