@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from importlib import import_module
 import os
 import signal
 import time
@@ -84,7 +85,9 @@ class SuiviStsApp(App[int]):
     """Suivi STS: browse the scheme, follow the actions, manage aidant/répit resources."""
 
     TITLE = "Suivi STS"
-    CSS_PATH = "app.tcss"
+    #: The dashboard's styles too: read with the app's, not when the dashboard first comes
+    #: (a screen's new style file makes Textual parse every style again).
+    CSS_PATH = ["app.tcss", "screens/dashboard.tcss"]
     COMMANDS = App.COMMANDS | {SuiviCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     MODES = {mode: _factory(module, cls) for mode, (_label, module, cls) in SCREENS_BY_MODE.items()}
@@ -207,13 +210,16 @@ class SuiviStsApp(App[int]):
     def store(self) -> Store:
         return self.service.store
 
+    def get_default_screen(self) -> Screen[Any]:
+        """« Ouverture de la base… »: in the very first frame (no second screen to draw)."""
+        return StartupScreen(self.opener.label)
+
     def on_mount(self) -> None:
         if hasattr(signal, "SIGHUP") and not self.is_headless:
             loop = asyncio.get_running_loop()
             # the terminal window is closed; the session is ended (logout, shutdown, `kill`)
             loop.add_signal_handler(signal.SIGHUP, self.terminal_closed, 1)
             loop.add_signal_handler(signal.SIGTERM, self.terminal_closed, INTERRUPTED)
-        self.push_screen(StartupScreen(self.opener.label))
         if self._unreachable is not None:  # no second wait for the same silence: retry later
             self._retry_later(self._unreachable)
             return
@@ -227,6 +233,7 @@ class SuiviStsApp(App[int]):
         from store.glance import glance
         from store.location import plain_file
 
+        import_module(SCREENS_BY_MODE["dashboard"][1])  # here rather than in the UI thread
         path = plain_file(os.fspath(self.opener.db))
         today = self.today or datetime.now().astimezone().date()
         self.post_message(
