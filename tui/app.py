@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from importlib import import_module
 import os
 import signal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
