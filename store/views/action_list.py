@@ -76,14 +76,6 @@ class ActionList:
         window = ids[offset : offset + limit]
         return ActionPage(self._rows(conn, window, today), len(ids), offset)
 
-    def first_rows(self, conn: Connection, criteria: ActionFilter, *, limit: int, today: date) -> ActionPage:
-        """The first `limit` rows of a list without search, and its count, straight from SQL
-        (nothing cached: the dashboard's short lists)."""
-        query = self._filtered(criteria, today)
-        total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-        ids = list(conn.execute(query.limit(limit)).scalars())
-        return ActionPage(self._rows(conn, ids, today), int(total), 0)
-
     def matching_ids(self, conn: Connection, criteria: ActionFilter, *, today: date) -> list[int]:
         """Ids of the matching actions, in display order."""
         cache = self._fresh_cache(conn)
