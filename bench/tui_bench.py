@@ -134,7 +134,7 @@ def stats(values: list[float], scale: float = 1.0, digits: int = 3) -> dict[str,
 
 def build_store(path: Path, actions: int) -> Path:
     """The Ariège store plus `actions` test actions: up to 1,000 written by
-    `bench.excel_bench.build_store` (codes BEN-00000…, one objective each, due in 2025), the
+    `bench.excel_bench.build_store` (codes BEN-000000…, one objective each, due in 2025), the
     others copied from them in SQL."""
     import sqlite3
 
@@ -149,6 +149,9 @@ def build_store(path: Path, actions: int) -> Path:
     (folder / "bench.sqlite").rename(path)
     if actions > template:
         db = sqlite3.connect(path)
+        # the template's codes: BEN- and as many digits as `bench.excel_bench` writes
+        width = len(db.execute("SELECT max(code) FROM action WHERE code LIKE 'BEN-%'").fetchone()[0]) - 4
+        code = f"printf('BEN-%0{width}d', {{}})"
         columns = [
             row[1]
             for row in db.execute("PRAGMA table_info(action)")
@@ -159,23 +162,26 @@ def build_store(path: Path, actions: int) -> Path:
             db.execute(
                 f"""WITH RECURSIVE seq(n) AS (SELECT {template} UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
                 INSERT INTO action (code, title, uid, {", ".join(columns)})
-                SELECT printf('BEN-%05d', n),
+                SELECT {code.format("n")},
                        printf('Action de test n°%d : coordination des acteurs du bassin', n),
                        lower(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-'
                              || substr(h, 17, 4) || '-' || substr(h, 21, 12)),
                        {copied}
                 FROM (SELECT n, hex(randomblob(16)) AS h FROM seq) JOIN action t
-                  ON t.code = printf('BEN-%05d', n % {template})""",
+                  ON t.code = {code.format(f"n % {template}")}""",
                 (actions - 1,),
             )
             db.execute(
                 f"""INSERT INTO action_objective (action_id, objective_id, position)
                 SELECT a.id, ao.objective_id, 0 FROM action a
-                JOIN action t ON t.code = printf('BEN-%05d', CAST(substr(a.code, 5) AS INTEGER) % {template})
+                JOIN action t ON t.code = {code.format(f"CAST(substr(a.code, 5) AS INTEGER) % {template}")}
                 JOIN action_objective ao ON ao.action_id = t.id
                 WHERE a.code LIKE 'BEN-%' AND CAST(substr(a.code, 5) AS INTEGER) >= {template}"""
             )
+        found = db.execute("SELECT count(*) FROM action").fetchone()[0]
         db.close()
+        if found < actions:
+            raise RuntimeError(f"the store has {found} actions, not {actions}: the template has changed")
     return path
 
 

@@ -14,16 +14,8 @@ from store.models import utcnow, workshop_source
 from store.tables import EXCHANGE as EX
 from store.tables import SAVED_FILTER as SF
 from store.tables import WORKSHOP_SESSION as WS
-
-
-@dataclass(frozen=True)
-class ExchangeRow:
-    at: datetime
-    direction: str
-    kind: str
-    file_name: str
-    author: str
-    summary: str | None
+from store.views.exchanges import ExchangeRow as ExchangeRow
+from store.views.exchanges import last_exchanges as last_exchanges
 
 
 def record_exchange(
@@ -41,16 +33,6 @@ def record_exchange(
             summary=summary,
         )
     )
-
-
-def last_exchanges(conn: Connection, department: str, limit: int = 5) -> list[ExchangeRow]:
-    query = (
-        select(EX.c.at, EX.c.direction, EX.c.kind, EX.c.file_name, EX.c.author, EX.c.summary)
-        .where(EX.c.department_code == department)
-        .order_by(EX.c.at.desc(), EX.c.id.desc())
-        .limit(limit)
-    )
-    return [ExchangeRow(*row) for row in conn.execute(query)]
 
 
 @dataclass(frozen=True)

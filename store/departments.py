@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
+from store.glance import pick_department
 from store.models import Department
 
 
@@ -23,7 +24,5 @@ def list_departments(engine: Engine) -> list[DepartmentInfo]:
 
 def single_department(engine: Engine, wanted: str | None = None) -> DepartmentInfo | None:
     """The department to work on: `wanted`, or the only one the store holds."""
-    departments = list_departments(engine)
-    if wanted is not None:
-        return next((d for d in departments if d.code == wanted), None)
-    return departments[0] if len(departments) == 1 else None
+    found = pick_department([(d.code, d.name) for d in list_departments(engine)], wanted)
+    return None if found is None else DepartmentInfo(*found)

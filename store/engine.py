@@ -15,10 +15,9 @@ from sqlalchemy.pool import QueuePool
 
 from store import server
 from store.errors import NotAStoreFile, ReadOnlyStore, StoreBusy, StoreError
+from store.health import APPLICATION_ID as APPLICATION_ID
 from store.health import AccessDenied, StoreDamaged, StoreFull
 
-#: Stamped in every Suivi STS file (`PRAGMA application_id`): "STS1".
-APPLICATION_ID = 0x53545331
 #: How long a writer waits for another process to finish its transaction (SUIVI_STS_BUSY_TIMEOUT_MS).
 BUSY_TIMEOUT_MS = 10_000
 ENV_BUSY_TIMEOUT = "SUIVI_STS_BUSY_TIMEOUT_MS"

@@ -20,11 +20,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
-
-from sqlalchemy import ColumnElement, and_
 
 from store.dates import period_end
+from store.views.reader import text_list
 from store.vocab import AUDIENCES, RESOURCE_TYPES, ActionStatus, ResourceStatus
 
 #: Statuses of the actions that can still be late.
@@ -32,6 +30,9 @@ OPEN_STATUSES: tuple[str, ...] = tuple(s.value for s in ActionStatus if s.is_ope
 #: Statuses left out of the done rate and the mean progress.
 NOT_COUNTED: tuple[str, ...] = (ActionStatus.ABANDONED.value, ActionStatus.UNKNOWN.value)
 ALL_AUDIENCES = "Tous publics"
+#: A resource not verified for longer than this is to be verified again.
+VERIFY_EVERY_DAYS = 365
+_OPEN_SQL = text_list(OPEN_STATUSES)
 
 
 # --- late ------------------------------------------------------------------------------------
@@ -42,10 +43,10 @@ def is_late(status: str, due_date: date | None, today: date) -> bool:
     return due_date is not None and period_end(due_date) < today and status in OPEN_STATUSES
 
 
-def late_clause(status: Any, due_date: Any, today: date) -> ColumnElement[bool]:
-    """`is_late` in SQL, on the given status and due date columns (the store keeps the end of
-    the due period in `action.due_date`, see `store.actions`)."""
-    return and_(due_date.is_not(None), due_date < today, status.in_(OPEN_STATUSES))
+def late_sql(status: str = "status", due_date: str = "due_date") -> str:
+    """`is_late` in SQL, on the given status and due date columns, with the day as `:today`
+    (the store keeps the end of the due period in `action.due_date`, see `store.actions`)."""
+    return f"({due_date} IS NOT NULL AND {due_date} < :today AND {status} IN {_OPEN_SQL})"
 
 
 def is_due_soon(status: str, due_date: date | None, today: date, days: int) -> bool:
@@ -55,9 +56,15 @@ def is_due_soon(status: str, due_date: date | None, today: date, days: int) -> b
     return today <= period_end(due_date) <= today + timedelta(days=days)
 
 
-def due_soon_clause(status: Any, due_date: Any, today: date, days: int) -> ColumnElement[bool]:
-    """`is_due_soon` in SQL (the store keeps the end of the due period in `action.due_date`)."""
-    return and_(due_date >= today, due_date <= today + timedelta(days=days), status.in_(OPEN_STATUSES))
+def due_soon_sql(status: str = "status", due_date: str = "due_date") -> str:
+    """`is_due_soon` in SQL, between `:today` and `:soon` (`soon_until`; the store keeps the end
+    of the due period in `action.due_date`)."""
+    return f"({due_date} >= :today AND {due_date} <= :soon AND {status} IN {_OPEN_SQL})"
+
+
+def soon_until(today: date, days: int) -> date:
+    """The last day `due_soon_sql` takes as due soon (its `:soon`)."""
+    return today + timedelta(days=days)
 
 
 # --- done rate and mean progress -------------------------------------------------------------
@@ -69,9 +76,9 @@ def counts_in_rate(status: str) -> bool:
     return status not in NOT_COUNTED
 
 
-def rate_clause(status: Any) -> ColumnElement[bool]:
+def rate_sql(status: str = "status") -> str:
     """`counts_in_rate` in SQL."""
-    return status.not_in(NOT_COUNTED)
+    return f"{status} NOT IN {text_list(NOT_COUNTED)}"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from urllib.parse import quote
 from store.errors import NotAStoreFile, StoreError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Stamped in every store file (`PRAGMA application_id`): "STS1".
+APPLICATION_ID = 0x53545331
 MOUNTS = Path("/proc/mounts")
 #: File systems on which SQLite's locks (and so concurrent use) cannot be trusted.
 NETWORK_FILESYSTEMS = frozenset(

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from store import journal
 from store.errors import ValidationError, VersionConflict
 from store.fields import RESOURCE
+from store.figures import VERIFY_EVERY_DAYS as VERIFY_EVERY_DAYS
 from store.lookups import CodeMaps, code_maps
 from store.models import utcnow
 from store.models.identities import new_uid
@@ -31,8 +32,6 @@ FIELD_LABELS: dict[str, str] = {f.name: f.label for f in RESOURCE.journaled}
 _SCALARS = tuple(f.name for f in RESOURCE if f.ref is None and not f.many and f.name != "code")
 #: The journal source of changes typed on a screen.
 SOURCE_SCREEN = "Saisie à l'écran"
-#: A resource not verified for longer than this is flagged.
-VERIFY_EVERY_DAYS = 365
 
 
 @dataclass(frozen=True)

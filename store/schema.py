@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
 
 from store.engine import writer
+from store.revisions import MIGRATIONS, head_revision, known_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config
-
-MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 class SchemaState(StrEnum):
@@ -41,35 +37,6 @@ def _config(connection: Connection | None = None) -> Config:
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
-
-
-_REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
-_DOWN = re.compile(r"^down_revision\s*=\s*(?:['\"]([^'\"]+)['\"]|None)", re.M)
-
-
-@lru_cache(maxsize=1)
-def _revisions() -> dict[str, str | None]:
-    """revision → down_revision, read from the migration files without importing Alembic
-    (opening a store must stay fast; Alembic is loaded only to upgrade)."""
-    graph: dict[str, str | None] = {}
-    for script in (MIGRATIONS / "versions").glob("*.py"):
-        source = script.read_text(encoding="utf-8")
-        revision, down = _REVISION.search(source), _DOWN.search(source)
-        if revision and down:
-            graph[revision.group(1)] = down.group(1)
-    return graph
-
-
-def head_revision() -> str:
-    """The newest schema revision this version of the app knows."""
-    graph = _revisions()
-    heads = set(graph) - {down for down in graph.values() if down}
-    assert len(heads) == 1, f"migrations with several heads: {sorted(heads)}"
-    return heads.pop()
-
-
-def known_revisions() -> set[str]:
-    return set(_revisions())
 
 
 def current_revision(conn: Connection) -> str | None:

@@ -150,34 +150,29 @@ _FOLD_TABLE = str.maketrans(
 )
 
 
-#: A character `_FOLD_TABLE` changes.
-_FOLDED = re.compile("[" + re.escape("".join(map(chr, _FOLD_TABLE))) + "]")
+_SPECIAL = {chr(code): str(kept) for code, kept in _FOLD_TABLE.items()}
+_SPECIAL_RE = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
+#: The accents of Latin letters once NFKD has split them (U+034F, a joiner, is no mark).
+_LATIN_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
-class _CombiningMarks(dict[int, int | None]):
-    """For str.translate: combining marks (accents once decomposed) removed, other characters
-    kept; each character's answer is looked up once, then translate runs in C."""
-
-    def __missing__(self, key: int) -> int | None:
-        value = None if unicodedata.combining(chr(key)) else key
-        self[key] = value
-        return value
-
-
-_MARKS = _CombiningMarks()
+def _special(match: re.Match[str]) -> str:
+    return _SPECIAL[match.group()]
 
 
 def fold(text: str) -> str:
     """Lower-case, accent-free, space-normalised form of a text, for matching and search.
 
     "Mise en Œuvre" → "mise en oeuvre"; "Saint-Girons" → "saint girons"; "l’offre" → "l'offre".
+    The search folds every action's texts, so the usual case is quick: plain ASCII skips the
+    decomposition, Latin accents go in one regular expression, other marks one by one.
     """
-    # str.translate looks every character up (slow on long texts): only run where needed.
-    if _FOLDED.search(text):
-        text = text.translate(_FOLD_TABLE)
-    if not text.isascii():  # an ASCII text has nothing to decompose
-        text = unicodedata.normalize("NFKD", text).translate(_MARKS)
+    if not text.isascii():
+        text = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", _SPECIAL_RE.sub(_special, text)))
+        if not text.isascii() and any(unicodedata.combining(c) for c in set(_NON_ASCII.findall(text))):
+            text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.casefold()
-    if _FOLDED.search(text):
-        text = text.translate(_FOLD_TABLE)
+    if _SPECIAL_RE.search(text):
+        text = _SPECIAL_RE.sub(_special, text)
     return " ".join(text.split())

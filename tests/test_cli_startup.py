@@ -205,3 +205,21 @@ def test_the_benchmark_runs_and_reports_ratios_to_python_c_pass(
     for case in figures["cases"].values():
         assert case["s"] > 0 and case["ratio"] > 0 and case["heavy_imports"] == []
     assert [case["exit_code"] for case in figures["cases"].values()] == [0, 0, 2]
+
+
+def test_the_app_alone_is_read_without_building_every_command() -> None:
+    """`suivi-sts [--db X] [--departement Y]` opens the window sooner; anything else goes
+    through the full parser (its errors and help in French)."""
+    import argparse
+
+    from tui.cli import _app_only
+
+    assert _app_only([]) == argparse.Namespace(db=None, departement=None, command=None)
+    assert _app_only(["--db", "a.sqlite"]) == argparse.Namespace(
+        db="a.sqlite", departement=None, command=None
+    )
+    assert _app_only(["--db=a.sqlite", "--departement", "09"]) == argparse.Namespace(
+        db="a.sqlite", departement="09", command=None
+    )
+    for argv in (["init"], ["--help"], ["--db"], ["--db", "a", "--db", "b"], ["--dep", "09"], ["--db", "-h"]):
+        assert _app_only(argv) is None, argv

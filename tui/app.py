@@ -1,8 +1,9 @@
 """The Suivi STS Textual application (the App only; screens live in tui/screens/).
 
-The first screen is drawn before the store is opened: the store layer (SQLAlchemy, SQLModel)
-is imported and the store opened in a worker, so the window appears as fast as a bare
-Textual app and fills in when the data is there.
+The first screen is drawn before the store is opened; then the dashboard, from figures read on
+a plain sqlite3 connection (`store.glance`); then, in a worker, the store layer (SQLAlchemy,
+SQLModel) is imported and the store opened. What needs the store meanwhile waits for it
+(`when_open`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import signal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -30,7 +32,6 @@ from store.errors import StoreError
 from tui.commands import SuiviCommands
 from tui.screens.startup import StartupScreen
 from tui.widgets.connection_banner import ConnectionTrouble
-from tui.widgets.error_dialog import ErrorDialog
 from tui.widgets.french import FrenchCommandPalette, key_display, use_french_bindings, use_readable_toggles
 
 if TYPE_CHECKING:
@@ -39,7 +40,9 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from store.database import Store
+    from store.glance import Glance
     from store.views.action_list import ActionFilter
+    from store.views.dashboard import Dashboard
     from tui.screens.form_base import FormScreen
     from tui.services import StoreService
 
@@ -82,7 +85,9 @@ class SuiviStsApp(App[int]):
     """Suivi STS: browse the scheme, follow the actions, manage aidant/répit resources."""
 
     TITLE = "Suivi STS"
-    CSS_PATH = "app.tcss"
+    #: The dashboard's styles too: read with the app's, not when the dashboard first comes
+    #: (a screen's new style file makes Textual parse every style again).
+    CSS_PATH = ["app.tcss", "screens/dashboard.tcss"]
     COMMANDS = App.COMMANDS | {SuiviCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     MODES = {mode: _factory(module, cls) for mode, (_label, module, cls) in SCREENS_BY_MODE.items()}
@@ -138,6 +143,12 @@ class SuiviStsApp(App[int]):
         title: str
 
     @dataclass
+    class FiguresRead(Message):
+        """The dashboard's first figures, read before the store is open (None: none could be)."""
+
+        glance: Glance | None
+
+    @dataclass
     class StoreDamagedFound(Message):
         error: StoreError
         path: Path | None
@@ -177,6 +188,11 @@ class SuiviStsApp(App[int]):
         self._attempts = 0
         #: The server found out of reach just before (command line): the banner at once.
         self._unreachable = unreachable
+        #: What waits for the store to be open (a click on the first figures).
+        self._pending: list[Callable[[], None]] = []
+        self._opening = False
+        #: The dashboard read before the store was open (`store.glance`), for its first drawing.
+        self.first_figures: Dashboard | None = None
 
     @property
     def service(self) -> StoreService:
@@ -186,8 +202,17 @@ class SuiviStsApp(App[int]):
         return self._service
 
     @property
+    def is_open(self) -> bool:
+        """The store is open (the first figures may be shown before)."""
+        return self._service is not None
+
+    @property
     def store(self) -> Store:
         return self.service.store
+
+    def get_default_screen(self) -> Screen[Any]:
+        """« Ouverture de la base… »: in the very first frame (no second screen to draw)."""
+        return StartupScreen(self.opener.label)
 
     def on_mount(self) -> None:
         if hasattr(signal, "SIGHUP") and not self.is_headless:
@@ -195,12 +220,50 @@ class SuiviStsApp(App[int]):
             # the terminal window is closed; the session is ended (logout, shutdown, `kill`)
             loop.add_signal_handler(signal.SIGHUP, self.terminal_closed, 1)
             loop.add_signal_handler(signal.SIGTERM, self.terminal_closed, INTERRUPTED)
-        self.push_screen(StartupScreen(self.opener.label))
         if self._unreachable is not None:  # no second wait for the same silence: retry later
             self._retry_later(self._unreachable)
             return
         # once the first frame is out (importing the store layer in a thread would slow it down)
-        self.call_after_refresh(self.open_store)
+        self.call_after_refresh(self.read_first_figures)
+
+    @work(thread=True, exit_on_error=False, group="open")
+    def read_first_figures(self) -> None:
+        """The dashboard's figures read on a plain sqlite3 connection (`store.glance`), before
+        SQLAlchemy and the models are imported; None for a server or a file to upgrade."""
+        from store.glance import glance
+        from store.location import plain_file
+
+        import_module(SCREENS_BY_MODE["dashboard"][1])  # here rather than in the UI thread
+        path = plain_file(os.fspath(self.opener.db))
+        today = self.today or datetime.now().astimezone().date()
+        self.post_message(
+            self.FiguresRead(None if path is None else glance(path, self.opener.department, today))
+        )
+
+    @on(FiguresRead)
+    def figures_read(self, message: FiguresRead) -> None:
+        """The dashboard at once with these figures; the store opens once it is drawn."""
+        glance = message.glance
+        if glance is None or self._service is not None or self._wanted_mode is not None:
+            self.start_opening()
+            return
+        self.sub_title = glance.title
+        self.first_figures = glance.dashboard  # the dashboard shows them, then calls `start_opening`
+        self.switch_mode("dashboard")
+
+    def start_opening(self) -> None:
+        """Open the store (once): SQLAlchemy, the models, health check, backup, schema."""
+        if not self._opening:
+            self._opening = True
+            self.open_store()
+
+    def when_open(self, do: Callable[[], None]) -> None:
+        """Do it now, or once the store is open (a click on the first figures)."""
+        if self._service is not None:
+            do()
+        else:
+            self._pending.append(do)
+            self.start_opening()
 
     @work(thread=True, exit_on_error=False, group="open")
     def open_store(self) -> None:
@@ -219,11 +282,23 @@ class SuiviStsApp(App[int]):
 
     @on(StoreOpened)
     def store_opened(self, message: StoreOpened) -> None:
+        if self._exit or self._closing or not self.screen_stack:  # closing (after the first figures)
+            message.service.close()
+            return
         self._service = message.service
         if self.connection_trouble is not None:
             self._connection_back("Connexion au serveur établie.")
         self.sub_title = message.title + (" — lecture seule" if message.service.read_only else "")
+        from tui.screens.base import BaseScreen
+
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if isinstance(screen, BaseScreen):
+                    screen.store_opened()
         self.switch_mode(self._wanted_mode or "dashboard")
+        pending, self._pending = self._pending, []
+        for do in pending:
+            do()
         self.count_conflicts()
 
     @dataclass
@@ -251,6 +326,7 @@ class SuiviStsApp(App[int]):
     def store_damaged(self, message: StoreDamagedFound) -> None:
         """Say so, never overwrite the file; offer the latest good backup."""
         from tui.widgets.confirm_dialog import ConfirmDialog
+        from tui.widgets.error_dialog import ErrorDialog
 
         if not message.backups or message.path is None:
             self.push_screen(
@@ -296,6 +372,8 @@ class SuiviStsApp(App[int]):
             self.switch_mode(mode)
         else:
             self._wanted_mode = mode
+            if self.current_mode != self.DEFAULT_MODE:  # the first figures are shown: open now
+                self.start_opening()
 
     def action_help(self) -> None:
         from tui.widgets.help_dialog import HelpDialog
@@ -305,21 +383,28 @@ class SuiviStsApp(App[int]):
     def action_import_workbook(self) -> None:
         from tui.screens.import_screen import ImportScreen
 
-        if not isinstance(self.screen, ImportScreen):
+        if not self.is_open:
+            self.when_open(self.action_import_workbook)
+        elif not isinstance(self.screen, ImportScreen):
             self.push_screen(ImportScreen())
 
     def action_export_workbook(self) -> None:
         from tui.exchange import ask_and_export
         from tui.screens.base import BaseScreen
 
-        if isinstance(self.screen, BaseScreen):
+        if not self.is_open:
+            self.when_open(self.action_export_workbook)
+        elif isinstance(self.screen, BaseScreen):
             ask_and_export(self.screen)
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
     def show_actions(self, criteria: ActionFilter) -> None:
-        """Open the actions list with these filters."""
+        """Open the actions list with these filters (once the store is open)."""
+        if not self.is_open:
+            self.when_open(lambda: self.show_actions(criteria))
+            return
         self.switch_mode("actions")
         from tui.screens.actions import ActionsScreen
 
@@ -328,7 +413,10 @@ class SuiviStsApp(App[int]):
             screen.apply_filter(criteria)
 
     def open_action(self, code: str | None, *, objective: str | None = None) -> None:
-        """Open an action (or a new one attached to `objective`)."""
+        """Open an action (or a new one attached to `objective`), once the store is open."""
+        if not self.is_open:
+            self.when_open(lambda: self.open_action(code, objective=objective))
+            return
         from tui.screens.action_detail import ActionDetailScreen
 
         self.push_screen(ActionDetailScreen(code, objective=objective))
@@ -534,6 +622,8 @@ class SuiviStsApp(App[int]):
             trouble = self.connection_trouble
             self._retry_later(StoreError(trouble.reason if trouble else "Serveur injoignable."))
         if event.worker.group == "open":  # no store: nothing to show but why, then leave
+            from tui.widgets.error_dialog import ErrorDialog
+
             error = event.worker.error
             message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__} : {error}"
             self.push_screen(
@@ -551,6 +641,8 @@ class SuiviStsApp(App[int]):
             if group in WRITE_GROUPS:
                 self.notify(NOT_SAVED, title="Non enregistré", severity="error", timeout=15)
             return
+        from tui.widgets.error_dialog import ErrorDialog
+
         message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__} : {error}"
         self.push_screen(ErrorDialog(message))
 

@@ -93,10 +93,29 @@ def _may_write(args: argparse.Namespace) -> bool:
     return False
 
 
+def _app_only(argv: Sequence[str]) -> argparse.Namespace | None:
+    """`suivi-sts [--db X] [--departement Y]`, the app alone, read without building every
+    command's parser (the window comes sooner); anything else is left to the parser."""
+    found: dict[str, str | None] = {"--db": None, "--departement": None}
+    rest = list(argv)
+    while rest:
+        name, equals, value = rest.pop(0).partition("=")
+        if name not in found or found[name] is not None:
+            return None
+        if not equals:
+            if not rest or rest[0].startswith("-"):
+                return None
+            value = rest.pop(0)
+        found[name] = value
+    return argparse.Namespace(db=found["--db"], departement=found["--departement"], command=None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    with french_argparse():
-        args = parser.parse_args(argv)
+    args = _app_only(sys.argv[1:] if argv is None else argv)
+    if args is None:
+        parser = build_parser()
+        with french_argparse():
+            args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None:
         # The app: Textual reads Ctrl+C as a key; its export workers clean up on quit.
         from store import location

@@ -23,7 +23,7 @@ class SuiviCommands(Provider):
             (label, partial(app.action_go, mode), f"Ouvrir l'écran {label}")
             for mode, (label, _module, _cls) in SCREENS_BY_MODE.items()
         ]
-        from store.views.action_list import ActionFilter
+        from store.views.action_rows import ActionFilter
 
         commands += [
             (

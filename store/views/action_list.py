@@ -7,14 +7,14 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from itertools import compress, repeat
+from operator import contains
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Connection, Date, Select, and_, bindparam, exists, func, select, text
 
 from store import figures
 from store.changes import ChangeStamp
-from store.dates import PreciseDate
-from store.formatting import format_date
 from store.tables import ACTION as A
 from store.tables import ACTION_OBJECTIVE as AO
 from store.tables import ACTION_TERRITORY as AT
@@ -27,119 +27,13 @@ from store.tables import ORGANISATION as ORG
 from store.tables import PATHWAY as PW
 from store.tables import TERRITORY as TER
 from store.tables import THEME as TH
+from store.views.action_rows import SORT_COLUMNS as SORT_COLUMNS
+from store.views.action_rows import ActionFilter as ActionFilter
+from store.views.action_rows import ActionPage as ActionPage
+from store.views.action_rows import ActionRow as ActionRow
+from store.views.action_rows import action_rows
+from store.views.reader import engine_reader
 from store.vocab import ActionStatus, fold
-
-OPEN_STATUSES = tuple(s.value for s in ActionStatus if s.is_open)
-
-#: Sortable columns: key → label.
-SORT_COLUMNS: dict[str, str] = {
-    "code": "Code",
-    "title": "Intitulé",
-    "objective": "Objectif",
-    "lead": "Pilote",
-    "status": "Statut",
-    "weather": "Météo",
-    "progress": "Avancement",
-    "due_date": "Échéance",
-}
-
-
-@dataclass(frozen=True)
-class ActionFilter:
-    """What the user asked the list to show. Empty tuples mean "no restriction"."""
-
-    search: str = ""
-    statuses: tuple[str, ...] = ()
-    leads: tuple[str, ...] = ()
-    territories: tuple[str, ...] = ()
-    themes: tuple[str, ...] = ()
-    pathways: tuple[str, ...] = ()
-    engagements: tuple[str, ...] = ()
-    challenges: tuple[str, ...] = ()
-    objectives: tuple[str, ...] = ()
-    late_only: bool = False
-    due_within_days: int | None = None
-    sort: str = "code"
-    descending: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ActionFilter:
-        known: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v
-            for k, v in data.items()
-            if k in cls.__dataclass_fields__
-        }
-        return cls(**known)
-
-    def describe(self) -> str:
-        """A short French description of the active criteria."""
-        parts = []
-        if self.search:
-            parts.append(f"« {self.search} »")
-        if self.statuses:
-            parts.append("statut " + ", ".join(ActionStatus(s).label for s in self.statuses))
-        for label, values in (
-            ("pilote", self.leads),
-            ("territoire", self.territories),
-            ("thème", self.themes),
-            ("parcours", self.pathways),
-            ("engagement", self.engagements),
-            ("défi", self.challenges),
-            ("objectif", self.objectives),
-        ):
-            if values:
-                parts.append(f"{label} {', '.join(values)}")
-        if self.late_only:
-            parts.append("en retard")
-        if self.due_within_days is not None:
-            parts.append(f"échéance sous {self.due_within_days} jours")
-        return " ; ".join(parts) or "toutes les actions"
-
-
-@dataclass(frozen=True)
-class ActionRow:
-    """One line of the actions table (plain values, ready to display)."""
-
-    id: int
-    code: str
-    title: str
-    objective: str | None
-    lead: str | None
-    status: str
-    weather: str | None
-    progress: int | None
-    due_date: date | None
-    territories: str
-    late: bool
-
-    @property
-    def status_label(self) -> str:
-        return ActionStatus(self.status).label
-
-    @property
-    def progress_label(self) -> str:
-        """« 40 % », or « — » when the progress is not known."""
-        return "—" if self.progress is None else f"{self.progress} %"
-
-    @property
-    def due_label(self) -> str:
-        """The due date as written: « 15/03/2025 », « décembre 2022 », « 2023 »."""
-        return format_date(self.due_date)
-
-    @property
-    def due_cell(self) -> str:
-        """The due date in a table cell, at most 10 wide: « 15/03/2025 », « 12/2022 », « 2023 »."""
-        return format_date(self.due_date, short=True)
-
-
-@dataclass(frozen=True)
-class ActionPage:
-    rows: list[ActionRow]
-    total: int
-    offset: int
 
 
 @dataclass
@@ -172,6 +66,7 @@ class ActionList:
         self.changes = changes
         self._cache = _Cache()
         self._lock = threading.Lock()
+        self._building = threading.Lock()
 
     def page(
         self, conn: Connection, criteria: ActionFilter, *, offset: int = 0, limit: int = 200, today: date
@@ -180,14 +75,6 @@ class ActionList:
         ids = self.matching_ids(conn, criteria, today=today)
         window = ids[offset : offset + limit]
         return ActionPage(self._rows(conn, window, today), len(ids), offset)
-
-    def first_rows(self, conn: Connection, criteria: ActionFilter, *, limit: int, today: date) -> ActionPage:
-        """The first `limit` rows of a list without search, and its count, straight from SQL
-        (nothing cached: the dashboard's short lists)."""
-        query = self._filtered(criteria, today)
-        total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-        ids = list(conn.execute(query.limit(limit)).scalars())
-        return ActionPage(self._rows(conn, ids, today), int(total), 0)
 
     def matching_ids(self, conn: Connection, criteria: ActionFilter, *, today: date) -> list[int]:
         """Ids of the matching actions, in display order."""
@@ -204,7 +91,8 @@ class ActionList:
         if not words:
             return ids
         matches = self._word_matches(conn, cache, words)
-        return [i for i in ids if i in matches]
+        # (the loops of the search run in C: `compress` and `map`, no Python line per action)
+        return list(compress(ids, map(matches.__contains__, ids)))
 
     def warm_up(self, conn: Connection) -> None:
         """Build the folded search texts ahead of the first search (run in the background)."""
@@ -231,10 +119,9 @@ class ActionList:
             return self._cache
 
     def _word_matches(self, conn: Connection, cache: _Cache, words: list[str]) -> set[int]:
-        if cache.texts is None:
-            texts = self._build_texts(conn)
-            with self._lock:
-                cache.texts = texts
+        with self._building:  # once: a search typed during the warm-up waits for it
+            if cache.texts is None:
+                cache.texts = self._build_texts(conn)
         result: set[int] | None = None
         for word in words:
             found = self._word_ids(cache, word)
@@ -254,9 +141,9 @@ class ActionList:
             shorter = max((w for w in cache.words if w in word), key=len, default=None)
             among = None if shorter is None else cache.words[shorter]
         if among is None:
-            found = tuple(i for i, text in texts.items() if word in text)
+            found = tuple(compress(texts.keys(), map(contains, texts.values(), repeat(word))))
         else:
-            found = tuple(i for i in among if word in texts[i])
+            found = tuple(compress(among, map(contains, map(texts.__getitem__, among), repeat(word))))
         with self._lock:
             cache.words[word] = found
             while len(cache.words) > self.MAX_CACHED_WORDS:
@@ -326,84 +213,48 @@ class ActionList:
                 )
                 .where(AO.c.action_id == A.c.id, and_(*objective_filters))
             )
+        day = bindparam("today", today, type_=Date())
         if c.late_only:
-            query = query.where(figures.late_clause(A.c.status, A.c.due_date, today))
+            query = query.where(text(figures.late_sql("action.status", "action.due_date")).bindparams(day))
         if c.due_within_days is not None:
-            query = query.where(figures.due_soon_clause(A.c.status, A.c.due_date, today, c.due_within_days))
+            soon = bindparam("soon", figures.soon_until(today, c.due_within_days), type_=Date())
+            query = query.where(
+                text(figures.due_soon_sql("action.status", "action.due_date")).bindparams(day, soon)
+            )
         return query.order_by(*order)
 
     def _build_texts(self, conn: Connection) -> dict[int, str]:
-        lead = ORG.alias("lead")
-        rows = conn.execute(
-            select(A.c.id, A.c.code, A.c.title, A.c.description, A.c.funding, lead.c.name, lead.c.code)
-            .outerjoin(lead, lead.c.id == A.c.lead_id)
-            .where(A.c.department_code == self.department)
-        )
-        texts = {row[0]: fold(" ".join(str(v) for v in row[1:] if v)) for row in rows}
-        for action_id, obj_code, obj_title in conn.execute(
-            select(AO.c.action_id, OBJ.c.code, OBJ.c.title)
-            .join(OBJ, OBJ.c.id == AO.c.objective_id)
-            .where(OBJ.c.department_code == self.department)
+        """Each action's folded search text: code, title, description, funding, its lead's name
+        and code, its objectives' codes and titles (a lead's or an objective's folded once)."""
+        leads = {
+            lead_id: fold(f"{name or ''} {code or ''}")
+            for lead_id, name, code in conn.execute(
+                select(ORG.c.id, ORG.c.name, ORG.c.code).where(ORG.c.department_code == self.department)
+            )
+        }
+        objectives = {
+            objective_id: fold(f"{code} {title}")
+            for objective_id, code, title in conn.execute(
+                select(OBJ.c.id, OBJ.c.code, OBJ.c.title).where(OBJ.c.department_code == self.department)
+            )
+        }
+        texts = {
+            row[0]: " ".join([fold(" ".join(str(v) for v in row[1:5] if v)), leads.get(row[5], "")]).strip()
+            for row in conn.execute(
+                select(A.c.id, A.c.code, A.c.title, A.c.description, A.c.funding, A.c.lead_id).where(
+                    A.c.department_code == self.department
+                )
+            )
+        }
+        for action_id, objective_id in conn.execute(
+            select(AO.c.action_id, AO.c.objective_id).order_by(AO.c.action_id, AO.c.position)
         ):
-            if action_id in texts:
-                texts[action_id] += " " + fold(f"{obj_code} {obj_title}")
+            if action_id in texts and objective_id in objectives:
+                texts[action_id] += " " + objectives[objective_id]
         return texts
 
     def _rows(self, conn: Connection, ids: Sequence[int], today: date) -> list[ActionRow]:
-        if not ids:
-            return []
-        lead = ORG.alias("lead")
-        base = {
-            r["id"]: r
-            for r in conn.execute(
-                select(
-                    A.c.id,
-                    A.c.code,
-                    A.c.title,
-                    A.c.status,
-                    A.c.weather,
-                    A.c.progress,
-                    A.c.due_date,
-                    A.c.due_date_precision,
-                    lead.c.name.label("lead"),
-                )
-                .outerjoin(lead, lead.c.id == A.c.lead_id)
-                .where(A.c.id.in_(list(ids)))
-            ).mappings()
-        }
-        objectives: dict[int, str] = {}
-        for action_id, code in conn.execute(
-            select(AO.c.action_id, OBJ.c.code)
-            .join(OBJ, OBJ.c.id == AO.c.objective_id)
-            .where(AO.c.action_id.in_(list(ids)))
-            .order_by(AO.c.action_id, AO.c.position.desc())
-        ):
-            objectives[action_id] = code
-        territories: dict[int, list[str]] = {}
-        for action_id, name in conn.execute(
-            select(AT.c.action_id, TER.c.name)
-            .join(TER, TER.c.id == AT.c.territory_id)
-            .where(AT.c.action_id.in_(list(ids)))
-            .order_by(TER.c.position)
-        ):
-            territories.setdefault(action_id, []).append(name)
-        return [
-            ActionRow(
-                id=i,
-                code=base[i]["code"],
-                title=base[i]["title"],
-                objective=objectives.get(i),
-                lead=base[i]["lead"],
-                status=base[i]["status"],
-                weather=base[i]["weather"],
-                progress=base[i]["progress"],
-                due_date=_due(base[i]["due_date"], base[i]["due_date_precision"]),
-                territories=", ".join(territories.get(i, [])),
-                late=figures.is_late(base[i]["status"], base[i]["due_date"], today),
-            )
-            for i in ids
-            if i in base
-        ]
+        return action_rows(engine_reader(conn), ids, today)
 
 
 def filter_choices(conn: Connection, department: str) -> dict[str, list[tuple[str, str]]]:
@@ -431,8 +282,3 @@ def filter_choices(conn: Connection, department: str) -> dict[str, list[tuple[st
             )
         ],
     }
-
-
-def _due(end: date | None, precision: str) -> date | None:
-    """The due date with its precision (the column holds the end of the period)."""
-    return None if end is None else PreciseDate.of(end, precision)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-
-from sqlalchemy import Connection, select
+from typing import TYPE_CHECKING
 
 from store import figures
-from store.resources import VERIFY_EVERY_DAYS
-from store.tables import RESOURCE as R
-from store.tables import RESOURCE_AUDIENCE as RA
-from store.tables import RESOURCE_TERRITORY as RT
-from store.tables import TERRITORY as TER
+from store.views.reader import Reader, as_date, as_reader
 from store.vocab import ResourceStatus, TerritoryKind
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 @dataclass(frozen=True)
@@ -35,35 +33,40 @@ class CoverageMatrix:
         ]
 
 
-def coverage_matrix(conn: Connection, department: str, *, by: str = "public", today: date) -> CoverageMatrix:
+def coverage_matrix(
+    conn: Connection | Reader, department: str, *, by: str = "public", today: date
+) -> CoverageMatrix:
     """Existing resources per bassin and public (`by="public"`) or type (`by="type"`).
 
     Counted as `store.figures` says: existing resources only, a department-wide one in every bassin.
     """
-    territories = conn.execute(
-        select(TER.c.id, TER.c.code, TER.c.name, TER.c.kind)
-        .where(TER.c.department_code == department)
-        .order_by(TER.c.position)
-    ).all()
+    read = as_reader(conn)
+    dept = {"dept": department}
+    territories = read(
+        "SELECT id, code, name, kind FROM territory WHERE department_code = :dept ORDER BY position", dept
+    )
     basins = [(code, name) for _id, code, name, kind in territories if kind == TerritoryKind.BASIN.value]
     whole = {code for _id, code, _n, kind in territories if kind == TerritoryKind.DEPARTMENT.value}
     code_of = {tid: code for tid, code, _n, _k in territories}
-    resources = conn.execute(
-        select(R.c.id, R.c.kind, R.c.status, R.c.verified_on).where(R.c.department_code == department)
-    ).all()
+    resources = [
+        (rid, kind, status, as_date(verified))
+        for rid, kind, status, verified in read(
+            "SELECT id, kind, status, verified_on FROM resource WHERE department_code = :dept", dept
+        )
+    ]
     unverified = sum(
         1
         for _rid, _k, status, verified in resources
         if status != ResourceStatus.CLOSED.value
-        and (verified is None or (today - verified).days > VERIFY_EVERY_DAYS)
+        and (verified is None or (today - verified).days > figures.VERIFY_EVERY_DAYS)
     )
     existing = {rid for rid, _k, status, _v in resources if figures.counts_in_coverage(status)}
     audiences: dict[int, set[str]] = {}
-    for rid, audience in conn.execute(select(RA.c.resource_id, RA.c.audience)):
+    for rid, audience in read("SELECT resource_id, audience FROM resource_audience", {}):
         if rid in existing:
             audiences.setdefault(rid, set()).add(audience)
     places: dict[int, set[str]] = {}
-    for rid, tid in conn.execute(select(RT.c.resource_id, RT.c.territory_id)):
+    for rid, tid in read("SELECT resource_id, territory_id FROM resource_territory", {}):
         if rid in existing:
             places.setdefault(rid, set()).add(code_of.get(tid, ""))
     items = [

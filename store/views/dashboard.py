@@ -1,23 +1,24 @@
-"""Tableau de bord: where the department's plan stands."""
+"""Tableau de bord: where the department's plan stands.
+
+Read in SQL text (`store.views.reader`): the app reads the first figures on a plain `sqlite3`
+connection while SQLAlchemy loads, and the same function on SQLAlchemy afterwards.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-
-from sqlalchemy import Connection, case, func, select
+from typing import TYPE_CHECKING
 
 from store import figures
-from store.activity import ExchangeRow, last_exchanges
-from store.tables import ACTION as A
-from store.tables import ACTION_OBJECTIVE as AO
-from store.tables import CHALLENGE as CH
-from store.tables import DEPARTMENT as DEPT
-from store.tables import ENGAGEMENT as ENG
-from store.tables import OBJECTIVE as OBJ
-from store.views.action_list import ActionFilter, ActionList, ActionRow
+from store.views.action_rows import ActionRow, action_rows
 from store.views.coverage import coverage_matrix
+from store.views.exchanges import ExchangeRow, last_exchanges
+from store.views.reader import Reader, as_reader
 from store.vocab import ActionStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 DUE_SOON_DAYS = 30
 
@@ -54,83 +55,87 @@ class Dashboard:
     exchanges: list[ExchangeRow]
 
 
-def dashboard(conn: Connection, department: str, today: date, *, listed: int = 8) -> Dashboard:
+def dashboard(conn: Connection | Reader, department: str, today: date, *, listed: int = 8) -> Dashboard:
     """Everything the dashboard shows, in a handful of queries."""
-    name = (
-        conn.execute(select(DEPT.c.name).where(DEPT.c.code == department)).scalar_one_or_none() or department
-    )
-    counts: dict[str, int] = dict(
-        conn.execute(
-            select(A.c.status, func.count()).where(A.c.department_code == department).group_by(A.c.status)
-        ).all()
-    )
-    by_status = {s.value: int(counts.get(s.value, 0)) for s in ActionStatus}
-    actions = ActionList(department)
-    # the first few of each list and their counts, in SQL ("late": `store.figures.late_clause`)
-    late = actions.first_rows(conn, ActionFilter(late_only=True, sort="due_date"), limit=listed, today=today)
-    soon = actions.first_rows(
-        conn, ActionFilter(due_within_days=DUE_SOON_DAYS, sort="due_date"), limit=listed, today=today
-    )
-    matrix = coverage_matrix(conn, department, today=today)
+    read = as_reader(conn)
+    params = {"dept": department, "today": today, "soon": figures.soon_until(today, DUE_SOON_DAYS)}
+    names = read("SELECT name FROM department WHERE code = :dept", params)
+    counts = {
+        status: (int(n), int(late or 0), int(soon or 0)) for status, n, late, soon in read(_COUNTS, params)
+    }
+    by_status = {s.value: counts.get(s.value, (0, 0, 0))[0] for s in ActionStatus}
+    matrix = coverage_matrix(read, department, today=today)
     return Dashboard(
         department_code=department,
-        department_name=name,
+        department_name=names[0][0] if names else department,
         by_status=by_status,
         total=sum(by_status.values()),
-        late_count=late.total,
-        due_soon_count=soon.total,
-        engagements=_engagement_progress(conn, department),
-        late=late.rows,
-        due_soon=soon.rows,
+        late_count=sum(late for _n, late, _s in counts.values()),
+        due_soon_count=sum(soon for _n, _l, soon in counts.values()),
+        engagements=_engagement_progress(read, department),
+        late=_first_rows(read, figures.late_sql(), params, today, listed),
+        due_soon=_first_rows(read, figures.due_soon_sql(), params, today, listed),
         coverage_gaps=matrix.gaps(),
         unverified_resources=matrix.unverified,
-        exchanges=last_exchanges(conn, department, 3),
+        exchanges=last_exchanges(read, department, 3),
     )
 
 
-def _engagement_progress(conn: Connection, department: str) -> list[EngagementProgress]:
+#: Per status: the actions, the late ones, those due soon — one pass over the table.
+_COUNTS = (
+    f"SELECT status, count(*), sum(CASE WHEN {figures.late_sql()} THEN 1 ELSE 0 END),"
+    f" sum(CASE WHEN {figures.due_soon_sql()} THEN 1 ELSE 0 END)"
+    " FROM action WHERE department_code = :dept GROUP BY status"
+)
+
+
+def _first_rows(
+    read: Reader, condition: str, params: dict[str, object], today: date, limit: int
+) -> list[ActionRow]:
+    """The first of a list, in the order of the actions list sorted by due date
+    (`store.views.action_list`)."""
+    ids = read(
+        f"SELECT id FROM action WHERE department_code = :dept AND {condition}"
+        f" ORDER BY due_date, code LIMIT {int(limit)}",
+        params,
+    )
+    return action_rows(read, [row[0] for row in ids], today)
+
+
+def _engagement_progress(read: Reader, department: str) -> list[EngagementProgress]:
     # An action counts once, under its first (main) objective's engagement; the done rate and the
-    # mean progress leave the abandoned actions out (store.figures).
-    main = (
-        select(AO.c.action_id, func.min(AO.c.position).label("position")).group_by(AO.c.action_id).subquery()
-    )
-    per_action = (
-        select(ENG.c.id.label("engagement_id"), A.c.id, A.c.status, A.c.progress)
-        .select_from(A)
-        .join(main, main.c.action_id == A.c.id)
-        .join(AO, (AO.c.action_id == A.c.id) & (AO.c.position == main.c.position))
-        .join(OBJ, OBJ.c.id == AO.c.objective_id)
-        .join(CH, CH.c.id == OBJ.c.challenge_id)
-        .join(ENG, ENG.c.id == CH.c.engagement_id)
-        .where(A.c.department_code == department, figures.rate_clause(A.c.status))
-        .subquery()
-    )
-    stats = {
-        row.engagement_id: row
-        for row in conn.execute(
-            select(
-                per_action.c.engagement_id,
-                func.count().label("actions"),
-                func.sum(case((per_action.c.status == ActionStatus.DONE.value, 1), else_=0)).label("done"),
-                func.avg(per_action.c.progress).label("mean"),
-            ).group_by(per_action.c.engagement_id)
+    # mean progress leave the abandoned actions out (store.figures). Summed per objective first.
+    dept = {"dept": department, "done": ActionStatus.DONE.value}
+    engagement_of: dict[int, int] = {
+        objective: engagement
+        for objective, engagement in read(
+            "SELECT o.id, c.engagement_id FROM objective o JOIN challenge c ON c.id = o.challenge_id"
+            " WHERE o.department_code = :dept",
+            dept,
         )
     }
-    result = []
-    for eid, code, number, title in conn.execute(
-        select(ENG.c.id, ENG.c.code, ENG.c.number, ENG.c.title)
-        .where(ENG.c.department_code == department)
-        .order_by(ENG.c.position)
+    totals: dict[int, list[int]] = {}  # engagement id → [actions, done, progress sum, progress known]
+    for objective_id, *sums in read(
+        "SELECT x.objective_id, count(*), sum(CASE WHEN a.status = :done THEN 1 ELSE 0 END),"
+        " sum(a.progress), count(a.progress) FROM (SELECT action_id, objective_id,"
+        "   row_number() OVER (PARTITION BY action_id ORDER BY position) AS n FROM action_objective) x"
+        " JOIN action a ON a.id = x.action_id"
+        f" WHERE x.n = 1 AND a.department_code = :dept AND {figures.rate_sql('a.status')}"
+        " GROUP BY x.objective_id",
+        dept,
     ):
-        row = stats.get(eid)
+        total = totals.setdefault(engagement_of.get(objective_id, 0), [0, 0, 0, 0])
+        for i, value in enumerate(sums):
+            total[i] += int(value or 0)
+    result = []
+    for eid, code, number, title in read(
+        "SELECT id, code, number, title FROM engagement WHERE department_code = :dept ORDER BY position", dept
+    ):
+        actions, done, progress, known = totals.get(eid, [0, 0, 0, 0])
+        mean = figures.DoneRate(done, actions, progress, known).mean_progress
         result.append(
             EngagementProgress(
-                code=code,
-                number=number,
-                title=title,
-                actions=int(row.actions) if row else 0,
-                done=int(row.done or 0) if row else 0,
-                mean_progress=float(row.mean) if row and row.mean is not None else None,
+                code=code, number=number, title=title, actions=actions, done=done, mean_progress=mean
             )
         )
     return result

@@ -112,3 +112,43 @@ async def test_the_sorted_column_says_so_in_its_header() -> None:
         await pilot.pause()
         headers = {str(c.key.value): str(c.label) for c in table.columns.values()}
         assert headers["code"].endswith("▲") and headers["status"] == "Statut"
+
+
+async def test_a_long_list_draws_the_rows_on_screen_first_then_the_others() -> None:
+    """Typing a search redraws only what the eye sees; the rest follows when typing pauses."""
+    from tui.widgets.record_table import MARGIN_ROWS, REST_AFTER_S
+
+    many = [Row(f"ACT-{i:04d}", f"Action {i}", "En cours") for i in range(200)]
+    app = TableApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.query_one(RecordTable)
+        table.blur()  # the focus is in the search box
+        await pilot.pause()
+        table.records = many
+        await pilot.pause()
+        first = table.row_count
+        assert first == app.screen.size.height + MARGIN_ROWS < len(many)
+        assert shown(table)[0][0] == "ACT-0000"
+        others = [Row(f"AUT-{i:04d}", f"Autre {i}", "En cours") for i in range(200)]
+        table.records = others  # another search before the pause: the first step again
+        await pilot.pause()
+        assert table.row_count == first and shown(table)[0][0] == "AUT-0000"
+        await pilot.pause(REST_AFTER_S + 0.2)
+        assert table.row_count == len(others)
+        assert shown(table)[-1][0] == "AUT-0199"
+
+
+async def test_the_whole_list_is_there_as_soon_as_the_table_has_the_focus() -> None:
+    many = [Row(f"ACT-{i:04d}", f"Action {i}", "En cours") for i in range(200)]
+    app = TableApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.query_one(RecordTable)
+        table.blur()
+        await pilot.pause()
+        table.records = many
+        await pilot.pause()
+        assert table.row_count < len(many)
+        table.focus()
+        await pilot.pause()
+        assert table.row_count == len(many)
+        assert shown(table)[-1][0] == "ACT-0199"

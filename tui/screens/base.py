@@ -35,16 +35,32 @@ class BaseScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        notices = " ".join(self.service.store.notices)
-        if self.service.read_only:
-            yield Static(
-                f"LECTURE SEULE — {notices or 'modifications impossibles.'}", classes="read-only-banner"
-            )
-        elif notices:  # e.g. a store on a network share: stays visible, not a passing notification
-            yield Static(f"Attention — {notices}", classes="notice-banner")
+        yield from self._store_banners()
         yield ConnectionBanner()
         yield from self.compose_body()
         yield AppFooter()
+
+    def _store_banners(self) -> list[Static]:
+        """Read-only, or a notice about the store (none while it opens: `store_opened` adds them)."""
+        if not self.suivi.is_open:
+            return []
+        notices = " ".join(self.service.store.notices)
+        if self.service.read_only:
+            return [
+                Static(
+                    f"LECTURE SEULE — {notices or 'modifications impossibles.'}", classes="read-only-banner"
+                )
+            ]
+        if notices:  # e.g. a store on a network share: stays visible, not a passing notification
+            return [Static(f"Attention — {notices}", classes="notice-banner")]
+        return []
+
+    def store_opened(self) -> None:
+        """The store is now open: its banners, if this screen was composed before (first figures)."""
+        if self.is_mounted and not self.query(".read-only-banner, .notice-banner"):
+            banners = self._store_banners()
+            if banners:
+                self.mount_all(banners, before=self.query_one(ConnectionBanner))
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.widgets import Button, DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
-from store.views.action_list import ActionFilter, ActionRow
+from store.views.action_rows import ActionFilter, ActionRow
 from store.views.dashboard import Dashboard
 from store.vocab import ActionStatus
 from tui.screens.base import BaseScreen
@@ -89,12 +89,15 @@ class DashboardScreen(BaseScreen):
             yield Static("", id="exchanges")
 
     def on_mount(self) -> None:
+        if self.data is None and not self.suivi.is_open:  # read before the store opened
+            self.set_reactive(DashboardScreen.data, self.suivi.first_figures)
         if self.data is not None:  # figures read before the widgets were there
             self._show(self.data)
         # the figures are read on ScreenResume (BaseScreen), which follows the mount
 
     def refresh_data(self) -> None:
-        self.load()
+        if self.suivi.is_open:  # else the first figures, read before the store opened, are shown
+            self.load()
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="dashboard")
     def load(self) -> None:
@@ -111,6 +114,8 @@ class DashboardScreen(BaseScreen):
             self._show(data)
 
     def _show(self, data: Dashboard) -> None:
+        if not self.suivi.is_open:  # the first figures: the store opens once they are drawn
+            self.call_after_refresh(self.suivi.start_opening)
         self.query_one("#dept-title", Static).update(
             f"{data.department_name} ({data.department_code}) — {data.total} actions, "
             f"{data.late_count} en retard, {data.due_soon_count} à échéance sous 30 jours"
@@ -177,6 +182,9 @@ class DashboardScreen(BaseScreen):
 
     @on(Button.Pressed, "#coverage-button")
     def action_coverage(self) -> None:
+        self.suivi.when_open(self._show_coverage)
+
+    def _show_coverage(self) -> None:
         self.suivi.switch_mode("resources")
         from tui.screens.resources import ResourcesScreen
 

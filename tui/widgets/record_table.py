@@ -5,6 +5,10 @@ and each record's key; they set `records` and it does the rest: columns chosen f
 has (again on every resize), the cursor kept on the same record, cells drawn again when the
 theme changes, one row redrawn in place (`update_record`), and `Highlighted` posted with the
 record under the cursor so that the screen can show it in full.
+
+A long list is drawn in two steps, so that a search answers as fast as the eye can see: the
+rows that fit on the screen (and a few more) at once, the others once typing pauses
+(`REST_AFTER_S`), or at once when the table gets the focus or is scrolled.
 """
 
 from __future__ import annotations
@@ -17,12 +21,17 @@ from rich.text import Text
 from textual import on
 from textual.message import Message
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import DataTable
 
 from tui.widgets.columns import Column, clip, fit_columns, table_width
 
 #: How a screen draws one cell: the record and the column's key → its text.
 CellText = Callable[[Any, str], "str | Text"]
+#: Rows added beyond the screen's height, in the first step.
+MARGIN_ROWS = 10
+#: The other rows come this long after the last change of `records` (typing pauses).
+REST_AFTER_S = 0.3
 
 
 def _cell_len(value: str | Text) -> int:
@@ -64,6 +73,9 @@ class RecordTable(DataTable[Text]):
         self._index: dict[str, int] = {}
         #: Columns are being laid out (a watcher run meanwhile must not add them a second time).
         self._fitting = False
+        #: How many of `records` are rows of the table (the others come with `fill_rest`).
+        self._filled = 0
+        self._rest_timer: Timer | None = None
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._redraw, init=False)
@@ -135,13 +147,45 @@ class RecordTable(DataTable[Text]):
         selected = self.highlighted_key
         row = self.cursor_row
         self.clear()
-        for record in self.records:
-            self.add_row(*self._cells(record), key=self.key_of(record))
+        # the rows on screen now, down to the cursor's record at least; the others shortly
+        # (at once if the table has the focus: its keys move through every row)
+        first = max(self.size.height, self.screen.size.height, 1) + MARGIN_ROWS
+        first = max(first, self._index.get(selected or "", -1) + 1, row + 1)
+        self._add_rows(len(self.records) if self.has_focus else first)
+        if self._rest_timer is not None:
+            self._rest_timer.stop()
+            self._rest_timer = None
+        if self._filled < len(self.records):
+            self._rest_timer = self.set_timer(REST_AFTER_S, self.fill_rest)
         if selected in self._index:
             self.move_cursor(row=self._index[selected])
         elif self.row_count:
             self.move_cursor(row=min(row, self.row_count - 1))
         self.post_message(self.Highlighted(self, self.highlighted_record))
+
+    def _add_rows(self, until: int) -> None:
+        for record in self.records[self._filled : until]:
+            self.add_row(*self._cells(record), key=self.key_of(record))
+        self._filled = self.row_count
+
+    def clear(self, columns: bool = False) -> RecordTable:
+        super().clear(columns)
+        self._filled = 0
+        return self
+
+    def fill_rest(self) -> None:
+        """Every record a row of the table (the first step drew those on screen)."""
+        if self._rest_timer is not None:
+            self._rest_timer.stop()
+            self._rest_timer = None
+        if self.fitted and self._filled < len(self.records):
+            self._add_rows(len(self.records))
+
+    def on_focus(self) -> None:
+        self.fill_rest()
+
+    def on_mouse_scroll_down(self) -> None:
+        self.fill_rest()
 
     def _redraw(self) -> None:
         """Every row drawn again (the theme's colours changed)."""

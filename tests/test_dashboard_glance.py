@@ -1,0 +1,71 @@
+"""Issue 16: the dashboard's first figures are read on a plain sqlite3 connection before
+SQLAlchemy loads (`store.glance`); they are the figures the store layer reads, by the same SQL
+(`store.views.reader`), and only a current store of this app is read that way."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from store.activity import record_exchange
+from store.database import Store
+from store.glance import glance
+from store.views.dashboard import dashboard
+from tests.test_figures import DEPT, TODAY, _populate
+
+
+@pytest.fixture
+def sqlite_store(loaded_store: Store) -> Store:
+    if loaded_store.path is None:
+        pytest.skip("the first figures are read from a SQLite file only")
+    return loaded_store
+
+
+def test_the_first_figures_are_the_dashboard_the_store_layer_reads(sqlite_store: Store) -> None:
+    _populate(sqlite_store)
+    with sqlite_store.writer.begin() as conn:
+        record_exchange(
+            conn, DEPT, direction="export", kind="ars", file_name="ars.xlsx", author="test", summary="ok"
+        )
+    for day in (TODAY, TODAY - timedelta(days=60), TODAY + timedelta(days=400)):
+        with sqlite_store.engine.connect() as conn:
+            expected = dashboard(conn, DEPT, day)
+        first = glance(sqlite_store.path, None, day)  # type: ignore[arg-type]
+        assert first is not None
+        assert first.dashboard == expected
+        assert (first.department, first.title) == (DEPT, f"{expected.department_name} ({DEPT})")
+    assert expected.late_count and expected.exchanges and expected.engagements
+
+
+def test_the_dashboard_reads_the_same_on_postgresql(loaded_store: Store) -> None:
+    """The SQL text is the same on both databases (the store_url fixture runs both)."""
+    _populate(loaded_store)
+    with loaded_store.engine.connect() as conn:
+        board = dashboard(conn, DEPT, TODAY)
+    assert board.late_count == 3 and len(board.late) == 3
+    dues = [row.due_date or TODAY for row in board.late]
+    assert dues == sorted(dues)  # by due date, as the actions list sorted by due date
+
+
+def test_only_a_current_store_of_this_app_is_read_without_the_store_layer(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    path = sqlite_store.path
+    assert path is not None
+    sqlite_store.dispose()
+    assert glance(path, None, TODAY) is not None
+    assert glance(path, "31", TODAY) is None  # a department the store does not hold
+    assert glance(tmp_path / "absent.sqlite", None, TODAY) is None
+    (tmp_path / "empty.sqlite").write_bytes(b"")
+    assert glance(tmp_path / "empty.sqlite", None, TODAY) is None
+    (tmp_path / "text.sqlite").write_text("pas une base", encoding="utf-8")
+    assert glance(tmp_path / "text.sqlite", None, TODAY) is None
+    other = tmp_path / "other.sqlite"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    assert glance(other, None, TODAY) is None  # another application's file
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE alembic_version SET version_num = '0001'")  # to be upgraded first
+    assert glance(path, None, TODAY) is None
