@@ -20,7 +20,7 @@ from tests.test_figures import DEPT, TODAY, _populate
 @pytest.fixture
 def sqlite_store(loaded_store: Store) -> Store:
     if loaded_store.path is None:
-        pytest.skip("the first figures are read from a SQLite file only")
+        pytest.skip("les premiers chiffres ne se lisent que dans un fichier SQLite")
     return loaded_store
 
 
