@@ -213,6 +213,24 @@ def write_comment(
     )
 
 
+#: Who made a change, and when: (author, time), or (None, None) when no line says.
+Edit = tuple[str | None, datetime | None]
+
+
+def who_and_when(conn: Connection, events: Table, *conditions: Any, first: bool = False) -> Edit:
+    """The original author and time of the last (or `first`) line of journal `events` that meets
+    `conditions` (a copied line keeps them in `origin_author` / `origin_at`)."""
+    row = conn.execute(
+        select(events.c.author, events.c.at, events.c.origin_author, events.c.origin_at)
+        .where(*conditions)
+        .order_by(events.c.id if first else events.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, None
+    return row.origin_author or row.author, row.origin_at or row.at
+
+
 def display_names(conn: Connection, department: str) -> Names:
     """The names of the department's organisations, territories, objectives and actions."""
 

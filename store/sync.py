@@ -590,6 +590,7 @@ def _exchange_reference(ctx: _Exchange) -> None:
             author=ctx.author,
             source=ctx.source,
             origin=lambda k, name: sync_reference.last_edit(ctx.loc, dept, k, name),
+            before=srv_recs,
         )
     if local_changed:
         report.refused += sync_reference.write_records(
@@ -600,6 +601,7 @@ def _exchange_reference(ctx: _Exchange) -> None:
             author=ctx.author,
             source=ctx.source,
             origin=lambda k, name: sync_reference.last_edit(ctx.srv, dept, k, name),
+            before=loc_recs,
         )
     if (ctx.publishing and server_changed) or local_changed:
         report.reference = "fusionné fiche par fiche : " + ", ".join(moved)
@@ -690,22 +692,16 @@ def _value_code(key: indicator_rules.ValueKey) -> str:
     return f"{key.indicator} {key.period}" + (f" ({key.category})" if key.category else "")
 
 
-def _value_edit(conn: Connection, key: indicator_rules.ValueKey) -> tuple[Any, Any]:
+def _value_edit(conn: Connection, key: indicator_rules.ValueKey) -> journal.Edit:
     """Who changed this value last on this side, and when (its action's journal)."""
     prefix = _value_code(key) + " :"
-    row = conn.execute(
-        select(EVENTS.c.author, EVENTS.c.at, EVENTS.c.origin_author, EVENTS.c.origin_at)
-        .where(
-            EVENTS.c.field == indicator_rules.JOURNAL_FIELD,
-            EVENTS.c.new_value.startswith(prefix, autoescape=True)
-            | EVENTS.c.old_value.startswith(prefix, autoescape=True),
-        )
-        .order_by(EVENTS.c.id.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None, None
-    return row.origin_author or row.author, row.origin_at or row.at
+    return journal.who_and_when(
+        conn,
+        EVENTS,
+        EVENTS.c.field == indicator_rules.JOURNAL_FIELD,
+        EVENTS.c.new_value.startswith(prefix, autoescape=True)
+        | EVENTS.c.old_value.startswith(prefix, autoescape=True),
+    )
 
 
 def _value_text(key: indicator_rules.ValueKey, value: Any) -> str:
@@ -870,32 +866,18 @@ def _shown(side: _Side, name: str, record: Any) -> str:
     return shown(side.record[name], record)
 
 
-def _last_edit(conn: Connection, side: _Side, record_id: int | None, field: str) -> tuple[Any, Any]:
+def _last_edit(conn: Connection, side: _Side, record_id: int | None, field: str) -> journal.Edit:
     """Who changed `field` last on this side, and when (the original author and time)."""
     events = side.events
-    row = conn.execute(
-        select(events.c.author, events.c.at, events.c.origin_author, events.c.origin_at)
-        .where(events.c[side.owner] == record_id, events.c.field == field)
-        .order_by(events.c.id.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None, None
-    return row.origin_author or row.author, row.origin_at or row.at
+    return journal.who_and_when(conn, events, events.c[side.owner] == record_id, events.c.field == field)
 
 
-def _creation(conn: Connection, side: _Side, record_id: int | None) -> tuple[Any, Any]:
+def _creation(conn: Connection, side: _Side, record_id: int | None) -> journal.Edit:
     """Who created the record, and when (the original author and time)."""
     events = side.events
-    row = conn.execute(
-        select(events.c.author, events.c.at, events.c.origin_author, events.c.origin_at)
-        .where(events.c[side.owner] == record_id, events.c.kind == "creation")
-        .order_by(events.c.id)
-        .limit(1)
-    ).first()
-    if row is None:
-        return None, None
-    return row.origin_author or row.author, row.origin_at or row.at
+    return journal.who_and_when(
+        conn, events, events.c[side.owner] == record_id, events.c.kind == "creation", first=True
+    )
 
 
 def _record_conflict(ctx: _Exchange, side: _Side, mine: Any, theirs: Any, base: Any, f: Field) -> None:

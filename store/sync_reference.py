@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, or_, select
@@ -22,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from store import fields as fields_registry
 from store.errors import StoreError
 from store.fields import Field
+from store.journal import Edit, who_and_when
 from store.models import Challenge, Engagement, Objective, Organisation, Territory, utcnow
 from store.reference import apply_reference, read_reference, table
 from store.tables import DEPARTMENT
@@ -165,28 +165,18 @@ def read_records(conn: Connection, dept: str) -> Records:
     return records(read_reference(conn, dept))
 
 
-#: Who changed a record's field, and when: (author, time), or (None, None) when unknown.
-Edit = tuple[str | None, datetime | None]
-
-
 def last_edit(conn: Connection, dept: str, key: Key, name: str) -> Edit:
     """Who last changed this field of this record on this side (or created or deleted the
     record), and when: its original author and time when the change came by a copy."""
     kind, code = key
-    row = conn.execute(
-        select(EVENTS.c.author, EVENTS.c.at, EVENTS.c.origin_author, EVENTS.c.origin_at)
-        .where(
-            EVENTS.c.department_code == dept,
-            EVENTS.c.kind == kind,
-            EVENTS.c.code == code,
-            or_(EVENTS.c.field == name, EVENTS.c.field == WHOLE),
-        )
-        .order_by(EVENTS.c.id.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None, None
-    return row.origin_author or row.author, row.origin_at or row.at
+    return who_and_when(
+        conn,
+        EVENTS,
+        EVENTS.c.department_code == dept,
+        EVENTS.c.kind == kind,
+        EVENTS.c.code == code,
+        or_(EVENTS.c.field == name, EVENTS.c.field == WHOLE),
+    )
 
 
 @contextmanager
@@ -197,12 +187,15 @@ def journaled(
     author: str,
     source: str,
     origin: Callable[[Key, str], Edit] | None = None,
+    before: Records | None = None,
 ) -> Iterator[None]:
     """Journal every change the block makes to the department's reference records: one line per
     changed field, one per record created or deleted (`WHOLE`). `origin` gives who made each
-    change where it is a copy (a publish or fetch). A department's first load is not journaled."""
-    known = conn.execute(select(DEPARTMENT.c.code).where(DEPARTMENT.c.code == dept)).first() is not None
-    before = read_records(conn, dept) if known else None
+    change where it is a copy (a publish or fetch); `before`, the records as the caller already
+    read them. A department's first load is not journaled."""
+    if before is None:
+        known = conn.execute(select(DEPARTMENT.c.code).where(DEPARTMENT.c.code == dept)).first()
+        before = read_records(conn, dept) if known is not None else None
     yield
     if before is None:
         return
@@ -255,11 +248,12 @@ def write_records(
     author: str,
     source: str,
     origin: Callable[[Key, str], Edit] | None = None,
+    before: Records | None = None,
 ) -> list[str]:
     """Write these records (created or updated), delete the `deleted` ones, journaling every
-    change (`origin`: who made it, for a copy); the deletions refused because the record is still
-    in use, in words."""
-    with journaled(conn, dept, author=author, source=source, origin=origin):
+    change (`origin`: who made it, for a copy; `before`: the records as already read); the
+    deletions refused because the record is still in use, in words."""
+    with journaled(conn, dept, author=author, source=source, origin=origin, before=before):
         return _write_records(conn, dept, recs, deleted, author=author, source=source)
 
 
