@@ -114,17 +114,18 @@ class _RecordIndex:
             return index
         query = select(table.c.code, table.c.uid).where(table.c.department_code == department)
         if len(codes) + len(uids) > WHOLE_TABLE:  # one scan costs less than many lists of codes
-            for code, uid in conn.execute(query):
+            queries = [query]
+        else:
+            queries = [
+                query.where(column.in_(wanted[start : start + 900]))
+                for column, wanted in ((table.c.code, sorted(codes)), (table.c.uid, sorted(uids)))
+                for start in range(0, len(wanted), 900)
+            ]
+        for chunk in queries:
+            for code, uid in conn.execute(chunk):
                 index.uids[code] = uid
                 if uid:
                     index.by_uid[uid] = code
-            return index
-        for column, wanted in ((table.c.code, sorted(codes)), (table.c.uid, sorted(uids))):
-            for start in range(0, len(wanted), 900):
-                for code, uid in conn.execute(query.where(column.in_(wanted[start : start + 900]))):
-                    index.uids[code] = uid
-                    if uid:
-                        index.by_uid[uid] = code
         return index
 
     def code_of(self, key: str | None, uid: str | None) -> str | None:
@@ -204,14 +205,7 @@ class Planner:
         the preview says so. Returns those codes."""
         if not uids:
             return set()
-        current: dict[str, str] = {}
-        wanted = sorted(uids)
-        for start in range(0, len(wanted), 900):
-            query = select(IND_TABLE.c.uid, IND_TABLE.c.code).where(
-                IND_TABLE.c.department_code == self.department,
-                IND_TABLE.c.uid.in_(wanted[start : start + 900]),
-            )
-            current.update({uid: code for uid, code in self.conn.execute(query)})
+        current = _RecordIndex.read(self.conn, self.department, IND_TABLE, set(), uids, True).by_uid
         found: set[str] = set()
         for sheet in sheets:
             column = sheet.columns.get("code")
