@@ -16,6 +16,7 @@ from store.dates import PreciseDate, Precision
 from tests.tui.test_list_layouts import screen_lines
 from tui.app import SuiviStsApp
 from tui.widgets.app_footer import AppFooter
+from tui.widgets.connection_banner import ConnectionTrouble
 from tui.widgets.help_dialog import HelpDialog
 
 AppFactory = Callable[..., SuiviStsApp]
@@ -61,6 +62,26 @@ async def test_no_key_of_the_footer_is_cut(app_factory: AppFactory, key: str, si
             assert item.render().plain.strip() in footer, (item.render().plain, footer)
         left = footer.split("▏")[0].rstrip()
         assert any(left.endswith(k.render().plain.strip()) for k in shown), footer
+
+
+async def test_the_footer_is_redrawn_when_its_keys_change_and_only_then(app_factory: AppFactory) -> None:
+    """Textual asks the footer for a new layout at every change of focus: the same keys are kept
+    as they are (rebuilding them was a tenth of the start-up), other keys are shown at once."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        before = list(app.screen.query_one(AppFooter).query(FooterKey))
+        app.screen.refresh_bindings()  # what a change of focus does
+        await _settle(pilot)
+        assert list(app.screen.query_one(AppFooter).query(FooterKey)) == before
+        app.connection_trouble = ConnectionTrouble("serveur injoignable (essai)")  # Ctrl+R appears
+        await _settle(pilot)
+        keys = [k.key for k in app.screen.query_one(AppFooter).query(FooterKey)]
+        assert "ctrl+r" in keys, keys
+        app.connection_trouble = None
+        await _settle(pilot)
+        keys = [k.key for k in app.screen.query_one(AppFooter).query(FooterKey)]
+        assert "ctrl+r" not in keys, keys
 
 
 async def test_a_month_due_date_is_whole_in_the_actions_table_at_80_columns(
