@@ -69,3 +69,30 @@ def test_only_a_current_store_of_this_app_is_read_without_the_store_layer(
     with sqlite3.connect(path) as db:
         db.execute("UPDATE alembic_version SET version_num = '0001'")  # to be upgraded first
     assert glance(path, None, TODAY) is None
+
+
+def test_the_dashboard_reads_indexes_not_the_whole_action_table(sqlite_store: Store) -> None:
+    """At 100,000 actions, reading every row of `action` (titles, descriptions) for the counts
+    and lists took most of the dashboard's time: each of its statements is planned on indexes."""
+    from store.views.reader import sqlite_reader
+
+    _populate(sqlite_store)
+    path = sqlite_store.path
+    assert path is not None
+    conn = sqlite3.connect(path)
+    conn.execute("ANALYZE")  # plans as on a store of some size, whatever this one holds
+    read = sqlite_reader(conn)
+    plans: list[tuple[str, list[str]]] = []
+
+    def explained(sql: str, params: dict[str, object]) -> object:
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+        plans.append((sql, plan))
+        return read(sql, params)
+
+    dashboard(explained, DEPT, TODAY)  # type: ignore[arg-type]
+    conn.close()
+    assert plans
+    for sql, plan in plans:
+        for step in plan:
+            whole = step.startswith("SCAN ") and step.split()[1] in ("action", "a", "action_objective")
+            assert not whole or "COVERING INDEX" in step, (sql, plan)

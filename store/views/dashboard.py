@@ -116,12 +116,13 @@ def _engagement_progress(read: Reader, department: str) -> list[EngagementProgre
     }
     totals: dict[int, list[int]] = {}  # engagement id → [actions, done, progress sum, progress known]
     for objective_id, *sums in read(
-        "SELECT x.objective_id, count(*), sum(CASE WHEN a.status = :done THEN 1 ELSE 0 END),"
-        " sum(a.progress), count(a.progress) FROM (SELECT action_id, objective_id,"
-        "   row_number() OVER (PARTITION BY action_id ORDER BY position) AS n FROM action_objective) x"
-        " JOIN action a ON a.id = x.action_id"
-        f" WHERE x.n = 1 AND a.department_code = :dept AND {figures.rate_sql('a.status')}"
-        " GROUP BY x.objective_id",
+        "SELECT ao.objective_id, count(*), sum(CASE WHEN a.status = :done THEN 1 ELSE 0 END),"
+        " sum(a.progress), count(a.progress)"
+        " FROM (SELECT action_id, min(position) AS main_position FROM action_objective GROUP BY action_id) m"
+        " JOIN action_objective ao ON ao.action_id = m.action_id AND ao.position = m.main_position"
+        " JOIN action a ON a.id = m.action_id"
+        f" WHERE a.department_code = :dept AND {figures.rate_sql('a.status')}"
+        " GROUP BY ao.objective_id",
         dept,
     ):
         total = totals.setdefault(engagement_of.get(objective_id, 0), [0, 0, 0, 0])
