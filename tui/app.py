@@ -76,9 +76,9 @@ def _styles_current(screen: Screen[Any]) -> Screen[Any]:
     """Mark a screen built just now as styled with the app's current CSS.
 
     Textual (8.x) parses the whole stylesheet again, twice, for the first screen of each mode,
-    because a new screen does not count as up to date: a fifth of the start-up. The stylesheet
-    is current (a theme change re-reads it at once), and a new screen gets its styles when it is
-    mounted, so nothing needs re-reading. Without that counter (another Textual), nothing is done.
+    because a new screen does not count as up to date (cProfile: 0.5 s of 6.4 s to the
+    dashboard). The stylesheet is current (a theme change re-reads it at once), and a new screen
+    gets its styles when it is mounted, so nothing needs re-reading. Without that counter (another Textual), nothing is done.
     """
     from textual._context import active_app
 

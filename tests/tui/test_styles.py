@@ -34,7 +34,7 @@ async def test_a_screen_opened_after_a_theme_change_has_the_new_colours(app_fact
 
 
 async def test_opening_a_screen_does_not_read_the_stylesheet_again(app_factory: AppFactory) -> None:
-    """Textual re-read every rule (twice) for each new screen: a fifth of the start-up."""
+    """Textual re-read every rule (twice) for the first screen of each mode."""
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot)
