@@ -78,7 +78,8 @@ def _styles_current(screen: Screen[Any]) -> Screen[Any]:
     Textual (8.x) parses the whole stylesheet again, twice, for the first screen of each mode,
     because a new screen does not count as up to date (cProfile: 0.5 s of 6.4 s to the
     dashboard). The stylesheet is current (a theme change re-reads it at once), and a new screen
-    gets its styles when it is mounted, so nothing needs re-reading. Without that counter (another Textual), nothing is done.
+    gets its styles when it is mounted, so nothing needs re-reading. Without that counter
+    (another Textual), nothing is done.
     """
     from textual._context import active_app
 
