@@ -100,6 +100,17 @@ def session_settings(schema: str) -> dict[str, str]:
     }
 
 
+def startup_options(schema: str, given: str | None = None) -> str:
+    """libpq `options` carrying the session settings, so that the server applies them before
+    the first query: the driver's own first queries (type look-ups) would otherwise run on the
+    role's default path, where an operator planted in a writable `public` would be chosen."""
+    escaped = (
+        f"-c {name}={value.replace(chr(92), chr(92) * 2).replace(' ', chr(92) + ' ')}"
+        for name, value in session_settings(schema).items()
+    )
+    return " ".join([*([given] if given else []), *escaped])
+
+
 def on_connect(schema: str) -> Any:
     """The engine's connect hook: the session's settings, committed (a rollback would undo them)."""
 
@@ -129,11 +140,14 @@ def set_password_prompt(prompt: PasswordPrompt | None) -> None:
 
 
 def do_connect(url: str) -> Any:
-    """The engine's connect hook: libpq finds the password (~/.pgpass, PGPASSFILE, PGSERVICE);
-    when it finds none the user is asked once, and the answer stays in memory for this process."""
+    """The engine's connect hook: the session settings given at start-up; libpq finds the
+    password (~/.pgpass, PGPASSFILE, PGSERVICE); when it finds none the user is asked once, and
+    the answer stays in memory for this process."""
     key = display_url(url)
+    schema = app_schema(url)
 
     def connect(dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        cparams["options"] = startup_options(schema, cparams.get("options"))
         if "password" not in cparams and key in _passwords:
             cparams["password"] = _passwords[key]
         try:
@@ -347,5 +361,6 @@ __all__ = [
     "on_connect",
     "scrub",
     "set_password_prompt",
+    "startup_options",
     "timeout_s",
 ]

@@ -147,6 +147,36 @@ def test_an_operator_planted_in_public_never_runs_with_the_administrators_rights
             conn.execute(f"DROP OPERATOR public.= ({left}, {right})")
 
 
+@pytest.mark.parametrize("who", ATTACKERS)
+def test_an_operator_planted_for_the_drivers_first_queries_never_runs_in_others_sessions(
+    region: Region, who: str
+) -> None:
+    """The driver looks types up (`WHERE t.oid = to_regtype('hstore')`) as soon as it connects,
+    before any setting of the app: an `=(oid, regtype)` in `public` fits that better than
+    PostgreSQL's own. Its effects are rolled back, but a sequence is not: 31's rows would leak
+    through it, read in 31's own session."""
+    attacker = _attacker(region, who)
+    with region.connect(attacker) as conn:
+        conn.execute(f"CREATE SEQUENCE public.leak_{who}")
+        conn.execute(f"GRANT ALL ON SEQUENCE public.leak_{who} TO PUBLIC")
+        conn.execute(
+            f"CREATE FUNCTION public.eq_{who}_hook(oid, regtype) RETURNS boolean LANGUAGE sql AS $$ "
+            f"SELECT pg_catalog.setval('public.leak_{who}', 1000 + (SELECT pg_catalog.count(*) "
+            "FROM suivi_sts.action)); SELECT $1 OPERATOR(pg_catalog.=) $2::oid $$"
+        )
+        conn.execute(
+            f"CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = regtype, FUNCTION = public.eq_{who}_hook)"
+        )
+    try:
+        assert region.run("--db", region.role_url(region.dt31), "check")[0] == 0
+        assert region.run("--db", region.admin_url(), "check")[0] == 0
+        with region.connect(attacker) as conn:
+            assert _one(conn, f"SELECT last_value FROM public.leak_{who}") == 1
+    finally:
+        with region.connect(attacker) as conn:
+            conn.execute("DROP OPERATOR public.= (oid, regtype)")
+
+
 def test_the_app_refuses_a_schema_others_may_write_to(region: Region) -> None:
     with superuser_on(region.database) as conn:
         conn.execute("GRANT CREATE ON SCHEMA suivi_sts TO PUBLIC")
