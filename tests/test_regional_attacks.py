@@ -464,6 +464,54 @@ def test_the_journal_is_signed_and_dated_by_the_server(region: Region) -> None:
         conn.execute("INSERT INTO suivi_sts.theme (name) VALUES ('thème pirate')")
 
 
+# --- residual: what EXPLAIN ANALYZE counts through an index (docs/deployment.md) -------------------
+
+#: Indexed columns of the department tables, other than ids, codes and identities, as the notes list them.
+DOCUMENTED_INDEXED_VALUES = {
+    ("action", "due_date"),
+    ("action", "status"),
+    ("resource", "finess"),
+    ("resource_audience", "audience"),
+    ("indicator_value", "period"),
+    ("indicator_value", "category"),
+}
+
+
+def _indexed_values(region: Region) -> set[tuple[str, str]]:
+    with superuser_on(region.database) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey) "
+            "WHERE c.relnamespace = 'suivi_sts'::regnamespace AND c.relrowsecurity "
+            "AND c.relname <> 'suivi_sts_access' "
+            "AND a.attname NOT IN ('id', 'department_code', 'code', 'uid', 'name') "
+            "AND a.attname NOT LIKE '%\\_id' AND a.attname NOT IN ('server', 'kind', 'field')"
+        ).fetchall()
+    return {(table, column) for table, column in rows}
+
+
+@pytest.mark.parametrize("who", ATTACKERS)
+def test_explain_counts_others_rows_only_through_the_indexes_the_notes_list(region: Region, who: str) -> None:
+    assert _indexed_values(region) == DOCUMENTED_INDEXED_VALUES
+    notes = (Path(__file__).parents[1] / "docs" / "deployment.md").read_text("utf-8")
+    assert "EXPLAIN ANALYZE" in notes and all(f"{t}.{c}" in notes for t, c in DOCUMENTED_INDEXED_VALUES)
+
+    def removed(conn: psycopg.Connection, condition: str) -> int:
+        plan = conn.execute(f"EXPLAIN (ANALYZE, TIMING OFF) SELECT 1 FROM suivi_sts.action WHERE {condition}")
+        lines = [str(r[0]) for r in plan]
+        return sum(int(line.rsplit(":", 1)[1]) for line in lines[:4] if "Rows Removed by Filter" in line)
+
+    with region.connect(_attacker(region, who)) as conn:
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET enable_bitmapscan = off")
+        # an indexed value: 31's matching rows are counted (the residual the notes describe)…
+        assert removed(conn, "status = 'en_cours'") >= 1
+        # …a value without an index is not: what is removed does not depend on 31's titles
+        of_31 = "department_code = '31' AND title = "
+        total = removed(conn, of_31 + "'Mammobile de la CPTS Ariège Pyrénées'")
+        assert removed(conn, of_31 + "'aucun titre de ce nom'") == total
+
+
 # --- 6. connection failures: French, bounded, exit code 2 -----------------------------------------
 
 
