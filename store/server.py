@@ -321,6 +321,11 @@ def connection_failure(exc: BaseException, url: str | URL) -> ServerUnreachable 
         text_ = f"La base « {database} » n'existe pas sur le serveur {where}."
     elif "role" in low and "does not exist" in low:
         text_ = f"Le rôle « {role} » n'existe pas sur le serveur {where}."
+    elif "invalid response to ssl negotiation" in low or "expected authentication request" in low:
+        text_ = (
+            f"Ce qui répond en {where} n'est pas un serveur PostgreSQL (mauvais port ou mauvaise "
+            "adresse ?)."
+        )
     elif "no encryption" in low or "ssl off" in low:
         text_ = (
             f"Le serveur {where} exige une connexion chiffrée : ajoutez "

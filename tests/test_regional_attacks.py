@@ -515,8 +515,9 @@ def test_explain_counts_others_rows_only_through_the_indexes_the_notes_list(regi
 # --- 6. connection failures: French, bounded, exit code 2 -----------------------------------------
 
 
-def _silent_server() -> tuple[int, threading.Event]:
-    """A TCP server that accepts connections and never answers."""
+def _silent_server(answer: bytes = b"") -> tuple[int, threading.Event]:
+    """A TCP server that accepts connections and never answers (or answers `answer`, as a
+    server that is not PostgreSQL would, and keeps the connection)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -528,6 +529,9 @@ def _silent_server() -> tuple[int, threading.Event]:
         while not stop.is_set():
             try:
                 held.append(listener.accept()[0])
+                if answer:
+                    held[-1].recv(64)
+                    held[-1].sendall(answer)
             except OSError:
                 continue
         for conn in held:
@@ -543,6 +547,7 @@ def test_every_connection_failure_answers_in_french_within_the_timeout(
 ) -> None:
     monkeypatch.setenv("SUIVI_STS_PG_TIMEOUT", "2")
     port, stop = _silent_server()
+    web, stop_web = _silent_server(b"HTTP/1.1 400 Bad Request\r\n\r\n")
     from tests.regional_support import superuser as su
 
     with su() as conn:
@@ -557,17 +562,20 @@ def test_every_connection_failure_answers_in_french_within_the_timeout(
             "exige une connexion chiffrée": region.url(tls_role),
             "TLS": region.url(region.dt09, region.password) + "?sslmode=verify-full",
             "ne répond pas": f"postgresql://x@127.0.0.1:{port}/x",
+            "pas un serveur PostgreSQL": f"postgresql://x@127.0.0.1:{web}/x",
+            "pas un serveur PostgreSQL ": f"postgresql://x@127.0.0.1:{web}/x?sslmode=disable",
         }
         for expected, url in cases.items():
             started = time.monotonic()
-            with pytest.raises(ServerUnreachable, match=expected):
+            with pytest.raises(ServerUnreachable, match=expected.strip()):
                 open_store(url)
             assert time.monotonic() - started < 4, expected
             code, said = region.run("--db", url, "check")
-            assert code == 2 and expected in said and "Traceback" not in said, said
+            assert code == 2 and expected.strip() in said and "Traceback" not in said, said
             assert region.password not in said
     finally:
         stop.set()
+        stop_web.set()
         with su() as conn:
             conn.execute(f"DROP ROLE {tls_role}")
 
