@@ -323,8 +323,7 @@ def connection_failure(exc: BaseException, url: str | URL) -> ServerUnreachable 
         text_ = f"Le rôle « {role} » n'existe pas sur le serveur {where}."
     elif "invalid response to ssl negotiation" in low or "expected authentication request" in low:
         text_ = (
-            f"Ce qui répond en {where} n'est pas un serveur PostgreSQL (mauvais port ou mauvaise "
-            "adresse ?)."
+            f"Ce qui répond en {where} n'est pas un serveur PostgreSQL (mauvais port ou mauvaise adresse ?)."
         )
     elif "no encryption" in low or "ssl off" in low:
         text_ = (
