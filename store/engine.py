@@ -78,7 +78,10 @@ def make_engine(
 
 def _server_engine(url: str) -> Engine:
     """PostgreSQL: the app's schema alone on the search path, bounded waits, French failures."""
-    engine = create_engine(url, pool_pre_ping=True, connect_args=server.connect_args())
+    # no hstore look-up: the driver's only query comparing types before the app's checks
+    engine = create_engine(
+        url, pool_pre_ping=True, use_native_hstore=False, connect_args=server.connect_args()
+    )
     event.listen(engine, "do_connect", server.do_connect(url))
     event.listen(engine, "connect", server.on_connect(server.app_schema(url)))
 

@@ -170,6 +170,11 @@ def test_an_operator_planted_for_the_drivers_first_queries_never_runs_in_others_
     try:
         assert region.run("--db", region.role_url(region.dt31), "check")[0] == 0
         assert region.run("--db", region.admin_url(), "check")[0] == 0
+        # an old installation's address naming `public`: refused, and nothing ran before that
+        code, said = region.run(
+            "--db", region.role_url(region.dt31) + "?options=-csearch_path%3Dpublic", "check"
+        )
+        assert code == 2 and "CVE-2018-1058" in said, said
         with region.connect(attacker) as conn:
             assert _one(conn, f"SELECT last_value FROM public.leak_{who}") == 1
     finally:
