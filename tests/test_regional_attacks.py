@@ -6,6 +6,7 @@ nothing is taken over, no password shows anywhere.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from store import access
 from store.actions import load_actions
 from store.database import open_store
 from store.errors import StoreBusy
+from store.health import AccessDenied
 from store.server import ServerUnreachable, UnsafeServer
 from tests.regional_support import Region, regional_server, superuser, superuser_on
 
@@ -467,6 +469,31 @@ def test_the_journal_is_signed_and_dated_by_the_server(region: Region) -> None:
                 conn.execute(f"INSERT INTO {table} (name) VALUES ('thème pirate')")
     with region.connect(region.ro09) as conn, pytest.raises(pg.InsufficientPrivilege):
         conn.execute("INSERT INTO suivi_sts.theme (name) VALUES ('thème pirate')")
+
+
+def test_a_refusal_reaching_the_app_is_said_in_french(region: Region) -> None:
+    ids = _ids(region)
+    cases = {
+        region.ro09: ("UPDATE action SET progress = 1", "pas de droit sur la table « action »"),
+        region.dt09: (
+            "INSERT INTO department (code, name) VALUES ('31', 'x')",
+            "ligne hors des départements de votre compte (table « department »)",
+        ),
+        region.dt31: (
+            f"INSERT INTO action_territory (action_id, territory_id) VALUES ({ids['act09']}, {ids['ter31']})",
+            "lien entre départements refusé",
+        ),
+    }
+    for role, (statement, expected) in cases.items():
+        store = open_store(region.role_url(role))
+        try:
+            with pytest.raises(AccessDenied) as refused, store.writer.begin() as conn:
+                conn.exec_driver_sql(statement)
+        finally:
+            store.dispose()
+        said = str(refused.value)
+        assert said.startswith("Accès refusé par le serveur") and expected in said, said
+        assert not re.search(r"permission|denied|violates|policy|relation", said), said
 
 
 # --- residual: what EXPLAIN ANALYZE counts through an index (docs/deployment.md) -------------------
