@@ -105,7 +105,7 @@ def startup_options(schema: str, given: str | None = None) -> str:
     the first query: the driver's own first queries (type look-ups) would otherwise run on the
     role's default path, where an operator planted in a writable `public` would be chosen."""
     escaped = (
-        f"-c {name}={value.replace(chr(92), chr(92) * 2).replace(' ', chr(92) + ' ')}"
+        "-c {}={}".format(name, value.replace("\\", "\\\\").replace(" ", "\\ "))
         for name, value in session_settings(schema).items()
     )
     return " ".join([*([given] if given else []), *escaped])
@@ -147,18 +147,19 @@ def do_connect(url: str) -> Any:
     schema = app_schema(url)
 
     def connect(dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
-        cparams["options"] = startup_options(schema, cparams.get("options"))
-        if "password" not in cparams and key in _passwords:
-            cparams["password"] = _passwords[key]
+        # a copy: SQLAlchemy hands every connection the same dictionary
+        params = {**cparams, "options": startup_options(schema, cparams.get("options"))}
+        if "password" not in params and key in _passwords:
+            params["password"] = _passwords[key]
         try:
-            return dialect.connect(*cargs, **cparams)
+            return dialect.connect(*cargs, **params)
         except dialect.loaded_dbapi.OperationalError as exc:
-            if "no password supplied" not in str(exc) or "password" in cparams or not _prompt:
+            if "no password supplied" not in str(exc) or "password" in params or not _prompt:
                 raise
             password = _prompt[0](key)
             if not password:
                 raise
-            connection = dialect.connect(*cargs, **{**cparams, "password": password})
+            connection = dialect.connect(*cargs, **{**params, "password": password})
             _passwords[key] = password
             return connection
 
