@@ -616,6 +616,9 @@ def test_every_connection_failure_answers_in_french_within_the_timeout(
 
 
 def test_admin_setup_closes_public_and_temporary_tables(region: Region) -> None:
+    for who in (region.dt09, region.ro09):  # a delegation cannot, and is told so
+        code, said = region.run("--db", region.role_url(who), "admin", "setup")
+        assert code == 2 and "compte administrateur" in said and "Serveur prêt" not in said, said
     code, said = region.run("--db", region.admin_url(), "admin", "setup")
     assert code == 0, said
     assert "création interdite à PUBLIC" in said and "tables temporaires interdites" in said
