@@ -120,7 +120,18 @@ def secure_database(engine: Engine) -> list[str]:
     _require_postgresql(engine)
     done: list[str] = []
     with engine.begin() as conn:
-        schema, database = conn.execute(text("SELECT current_schema(), current_database()")).one()
+        schema, database, owner, may = conn.execute(
+            text(
+                "SELECT n.nspname, pg_catalog.current_database(), pg_catalog.pg_get_userbyid(n.nspowner), "
+                "pg_catalog.pg_has_role(n.nspowner, 'USAGE') FROM pg_catalog.pg_namespace n "
+                "WHERE n.nspname = pg_catalog.current_schema()"
+            )
+        ).one()
+        if not may:  # REVOKE by anyone else is a silent no-op: say so rather than claim it done
+            raise StoreError(
+                f"« admin setup » se fait avec le compte administrateur, propriétaire du schéma "
+                f"« {schema} » (« {owner} ») : ce compte-ci ne peut rien y changer."
+            )
         conn.execute(text(f'REVOKE ALL ON SCHEMA "{schema}" FROM PUBLIC'))
         done.append(f"schéma « {schema} » : aucun droit pour PUBLIC (accès par admin grant seulement)")
         for statement, still_open, what in (

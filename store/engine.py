@@ -78,7 +78,10 @@ def make_engine(
 
 def _server_engine(url: str) -> Engine:
     """PostgreSQL: the app's schema alone on the search path, bounded waits, French failures."""
-    engine = create_engine(url, pool_pre_ping=True, connect_args=server.connect_args())
+    # no hstore look-up: the driver's only query comparing types before the app's checks
+    engine = create_engine(
+        url, pool_pre_ping=True, use_native_hstore=False, connect_args=server.connect_args()
+    )
     event.listen(engine, "do_connect", server.do_connect(url))
     event.listen(engine, "connect", server.on_connect(server.app_schema(url)))
 
@@ -194,6 +197,34 @@ _FULL = (
 )
 
 
+#: The server's own words for what it refused, in French.
+_RLS_REFUSAL = re.compile(r'new row violates row-level security policy for table "?(\w+)"?')
+_PRIVILEGE_REFUSAL = re.compile(
+    r"permission denied for (table|relation|sequence|schema|function|column) (\w+)"
+)
+_KINDS = {
+    "table": "la table",
+    "relation": "la table",
+    "sequence": "le compteur",
+    "schema": "le schéma",
+    "function": "la fonction",
+    "column": "la colonne",
+}
+
+
+def _refusal_detail(text: str) -> str:
+    """The detail of a server refusal in French: our triggers already speak French, the
+    server's English is translated, anything else is left out."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    if first.startswith(("lien entre départements refusé", "référence hors du département")):
+        return f" : {first}."
+    if found := _RLS_REFUSAL.search(first):
+        return f" : ligne hors des départements de votre compte (table « {found.group(1)} »)."
+    if found := _PRIVILEGE_REFUSAL.search(first):
+        return f" : pas de droit sur {_KINDS[found.group(1)]} « {found.group(2)} »."
+    return "."
+
+
 def _translate_error(context: ExceptionContext) -> BaseException | None:
     """Turn the database's low-level errors into French `StoreError`s (SQLAlchemy raises ours)."""
     exc = context.original_exception
@@ -232,7 +263,7 @@ def _translate_error(context: ExceptionContext) -> BaseException | None:
     if sqlstate == "42501":  # insufficient_privilege, also row-level security refusals
         return AccessDenied(
             "Accès refusé par le serveur : votre compte ne permet pas cette opération "
-            f"(département d'une autre délégation ou accès en lecture seule). Détail : {text.strip()}"
+            f"(département d'une autre délégation ou accès en lecture seule){_refusal_detail(text)}"
         )
     if sqlstate == "55P03":  # lock_not_available: lock_timeout reached
         return StoreBusy(

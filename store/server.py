@@ -100,6 +100,17 @@ def session_settings(schema: str) -> dict[str, str]:
     }
 
 
+def startup_options(schema: str, given: str | None = None) -> str:
+    """libpq `options` carrying the session settings, so that the server applies them before
+    the first query: the driver's own first queries (type look-ups) would otherwise run on the
+    role's default path, where an operator planted in a writable `public` would be chosen."""
+    escaped = (
+        "-c {}={}".format(name, value.replace("\\", "\\\\").replace(" ", "\\ "))
+        for name, value in session_settings(schema).items()
+    )
+    return " ".join([*([given] if given else []), *escaped])
+
+
 def on_connect(schema: str) -> Any:
     """The engine's connect hook: the session's settings, committed (a rollback would undo them)."""
 
@@ -129,22 +140,26 @@ def set_password_prompt(prompt: PasswordPrompt | None) -> None:
 
 
 def do_connect(url: str) -> Any:
-    """The engine's connect hook: libpq finds the password (~/.pgpass, PGPASSFILE, PGSERVICE);
-    when it finds none the user is asked once, and the answer stays in memory for this process."""
+    """The engine's connect hook: the session settings given at start-up; libpq finds the
+    password (~/.pgpass, PGPASSFILE, PGSERVICE); when it finds none the user is asked once, and
+    the answer stays in memory for this process."""
     key = display_url(url)
+    schema = app_schema(url)
 
     def connect(dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
-        if "password" not in cparams and key in _passwords:
-            cparams["password"] = _passwords[key]
+        # a copy: SQLAlchemy hands every connection the same dictionary
+        params = {**cparams, "options": startup_options(schema, cparams.get("options"))}
+        if "password" not in params and key in _passwords:
+            params["password"] = _passwords[key]
         try:
-            return dialect.connect(*cargs, **cparams)
+            return dialect.connect(*cargs, **params)
         except dialect.loaded_dbapi.OperationalError as exc:
-            if "no password supplied" not in str(exc) or "password" in cparams or not _prompt:
+            if "no password supplied" not in str(exc) or "password" in params or not _prompt:
                 raise
             password = _prompt[0](key)
             if not password:
                 raise
-            connection = dialect.connect(*cargs, **{**cparams, "password": password})
+            connection = dialect.connect(*cargs, **{**params, "password": password})
             _passwords[key] = password
             return connection
 
@@ -307,6 +322,10 @@ def connection_failure(exc: BaseException, url: str | URL) -> ServerUnreachable 
         text_ = f"La base « {database} » n'existe pas sur le serveur {where}."
     elif "role" in low and "does not exist" in low:
         text_ = f"Le rôle « {role} » n'existe pas sur le serveur {where}."
+    elif "invalid response to ssl negotiation" in low or "expected authentication request" in low:
+        text_ = (
+            f"Ce qui répond en {where} n'est pas un serveur PostgreSQL (mauvais port ou mauvaise adresse ?)."
+        )
     elif "no encryption" in low or "ssl off" in low:
         text_ = (
             f"Le serveur {where} exige une connexion chiffrée : ajoutez "
@@ -347,5 +366,6 @@ __all__ = [
     "on_connect",
     "scrub",
     "set_password_prompt",
+    "startup_options",
     "timeout_s",
 ]

@@ -106,3 +106,30 @@ def test_opening_a_current_store_does_not_import_alembic(tmp_path: Path) -> None
         "assert 'alembic' not in sys.modules, 'alembic importé'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_server_connection_starts_with_the_safe_path_and_nothing_piles_up() -> None:
+    """The session settings go in libpq's start-up options, added to the address's own, on
+    every connection; SQLAlchemy hands each one the same parameters, which stay untouched."""
+    from store import server
+
+    given: list[dict[str, object]] = []
+
+    class Dialect:
+        class loaded_dbapi:  # noqa: N801 - the shape SQLAlchemy gives
+            OperationalError = RuntimeError
+
+        @staticmethod
+        def connect(**params: object) -> object:
+            given.append(params)
+            return object()
+
+    connect = server.do_connect("postgresql+psycopg://dt09@serveur/suivi_sts?options=-c%20work_mem%3D4MB")
+    cparams: dict[str, object] = {"host": "serveur", "options": "-c work_mem=4MB"}
+    for _ in range(3):
+        connect(Dialect, None, (), cparams)
+    assert cparams == {"host": "serveur", "options": "-c work_mem=4MB"}
+    assert [p["options"] for p in given] == [given[0]["options"]] * 3
+    options = str(given[0]["options"])
+    assert options.startswith("-c work_mem=4MB -c search_path=")
+    assert '-c search_path="suivi_sts",\\ pg_temp' in options and "-c lock_timeout=" in options
