@@ -500,6 +500,33 @@ class SuiviStsApp(App[int]):
                 form.keep_draft()
         self.exit_when_saved(return_code)
 
+    def _fatal_error(self) -> None:
+        """An unexpected error (a bug): unsaved forms are kept as drafts, and the message is in
+        French with the traceback but without the values of variables, which Textual shows by
+        default and which can hold a server's address with its password."""
+        import rich
+        from rich.console import Group
+        from rich.segment import Segments
+        from rich.text import Text
+        from rich.traceback import Traceback
+
+        with contextlib.suppress(Exception):  # the error may be in the forms themselves
+            for form in self.dirty_forms():
+                with contextlib.suppress(Exception):
+                    form.keep_draft()
+        self.bell()
+        message = Text(
+            "Erreur inattendue de Suivi STS : l'application s'arrête. Les fiches non enregistrées "
+            "sont gardées en brouillon (proposées à la prochaine ouverture). Transmettez le détail "
+            "ci-dessous à l'équipe qui maintient l'application.",
+            style="bold",
+        )
+        details = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(Group(message, details), self.console.options))
+        )
+        self._close_messages_no_wait()
+
     def action_help_quit(self) -> None:
         """Ctrl+C (Textual's reflex key) does not quit: say which key does."""
         self.notify("Ctrl+C ne quitte pas : Ctrl+Q pour quitter.", title="Quitter ?")

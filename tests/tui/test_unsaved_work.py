@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -165,3 +166,32 @@ async def test_escape_with_only_unreadable_input_still_asks(app_factory: AppFact
         await pilot.press("escape")
         await pilot.pause(0.2)
         assert isinstance(app.screen, UnsavedDialog)
+
+
+async def test_an_unexpected_error_keeps_the_draft_and_shows_no_variable(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    """A bug in the app: the typed form is kept as a draft, and the message says in French what
+    happened without the values of variables (Textual shows them; one could be a server address
+    with its password)."""
+    import pytest
+    from rich.console import Console
+
+    app = app_factory()
+    app.error_console = Console(record=True, width=120, file=io.StringIO())  # what stderr shows
+    password = "-".join(("mot", "de", "passe", "secret"))  # never written whole in this file
+    with pytest.raises(RuntimeError, match="panne simulée"):
+        async with app.run_test(size=(120, 40)) as pilot:
+            form = await open_action(pilot, "ACT-002")
+            form.query_one("#title", Input).value = "Titre tapé avant la panne"
+
+            def broken(address: str = f"postgresql://dt09:{password}@serveur/sts") -> None:
+                raise RuntimeError(f"panne simulée ({len(address)})")
+
+            app.call_later(broken)
+            await pilot.pause(0.3)
+    shown = app.error_console.export_text()
+    assert "Erreur inattendue de Suivi STS" in shown and "panne simulée" in shown
+    assert password not in shown
+    drafts = [d.name for d in (ariege_db.parent / "brouillons").glob("*.json")]
+    assert drafts == ["ActionDetailScreen-ACT-002.json"]
