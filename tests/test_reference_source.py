@@ -84,14 +84,19 @@ _RANGES = re.compile(r"lignes ([\d ,\-]+)$")
 _STOP = {"dans", "pour", "avec", "entre", "leurs", "autres", "sur", "des"}
 
 
-def _source_text(source: str) -> str:
+def _source_lines(source: str) -> list[int]:
+    """The seed line numbers a `source` names, in its order."""
     found = _RANGES.search(source)
     assert found, source
-    text = []
+    lines: list[int] = []
     for part in found.group(1).split(","):
         low, _, high = part.strip().partition("-")
-        text += LINES[int(low) - 1 : int(high or low)]
-    return fold(" ".join(text))
+        lines += range(int(low), int(high or low) + 1)
+    return lines
+
+
+def _source_text(source: str) -> str:
+    return fold(" ".join(LINES[n - 1] for n in _source_lines(source)))
 
 
 def _key_words(title: str) -> set[str]:
@@ -334,3 +339,62 @@ def test_two_spellings_of_one_name_on_a_node_are_refused_with_their_line() -> No
         parse_reference(text, "ariege.yaml")
     assert "« Vieillesse » figure deux fois dans les parcours" in str(refused.value)
     assert "ligne " in refused.value.problems[0]
+
+
+# --- every concrete measure, every name as written ------------------------------------------------
+
+_END_OF_EN_PRATIQUE = ("Thèmes associés", "#", "Objectif", "DÉFI", "ÉVOLUTION", "Le défi à relever")
+
+
+def _en_pratique_lines(doc: dict[str, Any]) -> list[tuple[int, str]]:
+    """(seed line, text) of every line of the document's « En pratique » paragraphs."""
+    titles = {
+        normalise(n["intitule"])
+        for e in doc["engagements"]
+        for n in (e, *(x for d in e["defis"] for x in (d, *d["objectifs"])))
+    }
+    found = []
+    for start, line in enumerate(LINES):
+        if line.strip() != "En pratique":
+            continue
+        for number, text in enumerate(map(normalise, LINES[start + 1 :]), start + 2):
+            if text.startswith(_END_OF_EN_PRATIQUE) or text in titles:
+                break
+            if text:
+                found.append((number, text))
+    return found
+
+
+def test_every_en_pratique_line_is_an_action_a_resource_or_a_measure_explained(doc: dict[str, Any]) -> None:
+    records = [r for key in ("actions", "ressources", "mesures_sans_action") for r in doc[key]]
+    named = {n for r in records for n in _source_lines(r["source"])}
+    lines = _en_pratique_lines(doc)
+    assert len(lines) > 80
+    assert [(number, text) for number, text in lines if number not in named] == []
+    for m in doc["mesures_sans_action"]:
+        assert m["raison"], m
+
+
+def test_organisations_and_places_are_named_as_the_document_names_them(doc: dict[str, Any]) -> None:
+    folded = fold(DOCUMENT)
+    assert [o["nom"] for o in doc["organisations"] if fold(normalise(o["nom"])) not in folded] == []
+    bassins = [t for t in doc["territoires"] if t["type"] == "bassin"]
+    assert [t["nom"] for t in bassins if fold(t["nom"]) not in folded] == []
+    by_code = {t["code"]: t for t in bassins}
+    for a in doc["actions"]:  # a bassin named in the action's lines, or a town the document places there
+        for code in a["territoires"]:
+            if code in by_code:
+                words = [by_code[code]["nom"], *(c["nom"] for c in by_code[code].get("communes", []))]
+                assert any(fold(w) in _source_text(a["source"]) for w in words), (a["code"], code)
+
+
+def test_no_resource_carries_a_code_or_contact_the_document_does_not_give(doc: dict[str, Any]) -> None:
+    keys = ["capacite", "adresse", "commune", "code_insee", "telephone", "courriel", "contact"]
+    keys += ["finess", "discipline"]
+    given = [
+        (r["code"], key)
+        for r in doc["ressources"]
+        for key in keys
+        if r[key] is not None and fold(str(r[key])) not in _source_text(r["source"])
+    ]
+    assert given == []
