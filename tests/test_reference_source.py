@@ -398,3 +398,38 @@ def test_no_resource_carries_a_code_or_contact_the_document_does_not_give(doc: d
         if r[key] is not None and fold(str(r[key])) not in _source_text(r["source"])
     ]
     assert given == []
+
+
+#: Other words the document uses for an organisation.
+_ALSO_CALLED = {"CPAM-09": ["assurance maladie"], "ARS-DD09": ["ARS"]}
+
+
+def test_every_lead_and_partner_is_named_in_the_lines_the_record_names(doc: dict[str, Any]) -> None:
+    words = {}
+    for o in doc["organisations"]:  # the name, or what it has in brackets
+        found = [o["nom"], *re.findall(r"\(([^)]+)\)", o["nom"])]
+        words[o["code"]] = [fold(w) for w in (*found, *_ALSO_CALLED.get(o["code"], []))]
+    unnamed = [
+        (r["code"], code)
+        for r in (*doc["actions"], *doc["ressources"])
+        for code in (r.get("pilote") or r.get("porteur"), *r.get("partenaires", []))
+        if code and not any(re.search(rf"\b{re.escape(w)}\b", _source_text(r["source"])) for w in words[code])
+    ]
+    assert unnamed == []
+
+
+def test_each_defi_page_list_of_objectives_is_carried_where_its_wording_differs(doc: dict[str, Any]) -> None:
+    carried = set()
+    for e in doc["engagements"]:
+        for d in e["defis"]:
+            carried |= {
+                normalise(t).rstrip(".")
+                for t in (*d["objectifs_listes"], *(o["intitule"] for o in d["objectifs"]))
+            }
+    listed = []
+    for start, line in enumerate(LINES):
+        if line.strip() == "Les objectifs opérationnels":
+            items = [t.strip() for t in LINES[start + 1 : start + 8] if t.strip().startswith("- ")]
+            listed += [normalise(t[2:]).rstrip(".") for t in items]
+    assert len(listed) > 25
+    assert [t for t in listed if t not in carried] == []
