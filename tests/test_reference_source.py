@@ -371,8 +371,9 @@ def test_every_en_pratique_line_is_an_action_a_resource_or_a_measure_explained(d
     lines = _en_pratique_lines(doc)
     assert len(lines) > 80
     assert [(number, text) for number, text in lines if number not in named] == []
-    for m in doc["mesures_sans_action"]:
-        assert m["raison"], m
+    codes = {a["code"] for a in doc["actions"]}
+    for m in doc["mesures_sans_action"]:  # a reason, and the actions it points to exist
+        assert m["raison"] and set(re.findall(r"ACT-\d+", m["raison"])) <= codes, m
 
 
 def test_organisations_and_places_are_named_as_the_document_names_them(doc: dict[str, Any]) -> None:
