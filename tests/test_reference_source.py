@@ -434,3 +434,13 @@ def test_each_defi_page_list_of_objectives_is_carried_where_its_wording_differs(
             listed += [normalise(t[2:]).rstrip(".") for t in items]
     assert len(listed) > 25
     assert [t for t in listed if t not in carried] == []
+
+
+def test_an_action_is_linked_only_to_objectives_whose_lines_it_names(doc: dict[str, Any]) -> None:
+    unnamed = [
+        (a["code"], code)
+        for a in doc["actions"]
+        for code in a["objectifs"]
+        if code not in re.findall(r"E\d-D\d-[OS]\d", a["source"])
+    ]
+    assert unnamed == []
