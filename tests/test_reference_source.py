@@ -444,3 +444,16 @@ def test_an_action_is_linked_only_to_objectives_whose_lines_it_names(doc: dict[s
         if code not in re.findall(r"E\d-D\d-[OS]\d", a["source"])
     ]
     assert unnamed == []
+
+
+def test_every_objective_a_source_names_holds_one_of_its_lines(doc: dict[str, Any]) -> None:
+    objectives = {o["code"]: o for e in doc["engagements"] for d in e["defis"] for o in d["objectifs"]}
+    keys = ("intitule", "constats", "objectif", "resultats_attendus", "en_pratique")
+    wrong = []
+    for record in (*doc["actions"], *doc["ressources"]):
+        lines = [normalise(LINES[n - 1]).removeprefix("- ") for n in _source_lines(record["source"])]
+        for code in re.findall(r"E\d-D\d-[OS]\d", record["source"]):
+            text = normalise(" ".join(objectives[code][k] or "" for k in keys))
+            if not any(line and line[:60] in text for line in lines):
+                wrong.append((record["code"], code))
+    assert wrong == []
