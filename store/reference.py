@@ -620,7 +620,7 @@ def _sync_links(
                 for i, (t, written) in enumerate(targets)
             ],
         )
-    (report.updated if current else report.inserted)[kind] += 1
+    (report.updated if current else report.inserted)[kind] += len(targets) or len(current)
 
 
 def _load_scheme(

@@ -84,14 +84,19 @@ _RANGES = re.compile(r"lignes ([\d ,\-]+)$")
 _STOP = {"dans", "pour", "avec", "entre", "leurs", "autres", "sur", "des"}
 
 
-def _source_text(source: str) -> str:
+def _source_lines(source: str) -> list[int]:
+    """The seed line numbers a `source` names, in its order."""
     found = _RANGES.search(source)
     assert found, source
-    text = []
+    lines: list[int] = []
     for part in found.group(1).split(","):
         low, _, high = part.strip().partition("-")
-        text += LINES[int(low) - 1 : int(high or low)]
-    return fold(" ".join(text))
+        lines += range(int(low), int(high or low) + 1)
+    return lines
+
+
+def _source_text(source: str) -> str:
+    return fold(" ".join(LINES[n - 1] for n in _source_lines(source)))
 
 
 def _key_words(title: str) -> set[str]:
@@ -334,3 +339,121 @@ def test_two_spellings_of_one_name_on_a_node_are_refused_with_their_line() -> No
         parse_reference(text, "ariege.yaml")
     assert "« Vieillesse » figure deux fois dans les parcours" in str(refused.value)
     assert "ligne " in refused.value.problems[0]
+
+
+# --- every concrete measure, every name as written ------------------------------------------------
+
+_END_OF_EN_PRATIQUE = ("Thèmes associés", "#", "Objectif", "DÉFI", "ÉVOLUTION", "Le défi à relever")
+
+
+def _en_pratique_lines(doc: dict[str, Any]) -> list[tuple[int, str]]:
+    """(seed line, text) of every line of the document's « En pratique » paragraphs."""
+    titles = {
+        normalise(n["intitule"])
+        for e in doc["engagements"]
+        for n in (e, *(x for d in e["defis"] for x in (d, *d["objectifs"])))
+    }
+    found = []
+    for start, line in enumerate(LINES):
+        if line.strip() != "En pratique":
+            continue
+        for number, text in enumerate(map(normalise, LINES[start + 1 :]), start + 2):
+            if text.startswith(_END_OF_EN_PRATIQUE) or text in titles:
+                break
+            if text:
+                found.append((number, text))
+    return found
+
+
+def test_every_en_pratique_line_is_an_action_a_resource_or_a_measure_explained(doc: dict[str, Any]) -> None:
+    records = [r for key in ("actions", "ressources", "mesures_sans_action") for r in doc[key]]
+    named = {n for r in records for n in _source_lines(r["source"])}
+    lines = _en_pratique_lines(doc)
+    assert len(lines) > 80
+    assert [(number, text) for number, text in lines if number not in named] == []
+    codes = {a["code"] for a in doc["actions"]}
+    for m in doc["mesures_sans_action"]:  # a reason, and the actions it points to exist
+        assert m["raison"] and set(re.findall(r"ACT-\d+", m["raison"])) <= codes, m
+
+
+def test_organisations_and_places_are_named_as_the_document_names_them(doc: dict[str, Any]) -> None:
+    folded = fold(DOCUMENT)
+    assert [o["nom"] for o in doc["organisations"] if fold(normalise(o["nom"])) not in folded] == []
+    bassins = [t for t in doc["territoires"] if t["type"] == "bassin"]
+    assert [t["nom"] for t in bassins if fold(t["nom"]) not in folded] == []
+    by_code = {t["code"]: t for t in bassins}
+    for a in doc["actions"]:  # a bassin named in the action's lines, or a town the document places there
+        for code in a["territoires"]:
+            if code in by_code:
+                words = [by_code[code]["nom"], *(c["nom"] for c in by_code[code].get("communes", []))]
+                assert any(fold(w) in _source_text(a["source"]) for w in words), (a["code"], code)
+
+
+def test_no_resource_carries_a_code_or_contact_the_document_does_not_give(doc: dict[str, Any]) -> None:
+    keys = ["capacite", "adresse", "commune", "code_insee", "telephone", "courriel", "contact"]
+    keys += ["finess", "discipline"]
+    given = [
+        (r["code"], key)
+        for r in doc["ressources"]
+        for key in keys
+        if r[key] is not None and fold(str(r[key])) not in _source_text(r["source"])
+    ]
+    assert given == []
+
+
+#: Other words the document uses for an organisation.
+_ALSO_CALLED = {"CPAM-09": ["assurance maladie"], "ARS-DD09": ["ARS"]}
+
+
+def test_every_lead_and_partner_is_named_in_the_lines_the_record_names(doc: dict[str, Any]) -> None:
+    words = {}
+    for o in doc["organisations"]:  # the name, or what it has in brackets
+        found = [o["nom"], *re.findall(r"\(([^)]+)\)", o["nom"])]
+        words[o["code"]] = [fold(w) for w in (*found, *_ALSO_CALLED.get(o["code"], []))]
+    unnamed = [
+        (r["code"], code)
+        for r in (*doc["actions"], *doc["ressources"])
+        for code in (r.get("pilote") or r.get("porteur"), *r.get("partenaires", []))
+        if code and not any(re.search(rf"\b{re.escape(w)}\b", _source_text(r["source"])) for w in words[code])
+    ]
+    assert unnamed == []
+
+
+def test_each_defi_page_list_of_objectives_is_carried_where_its_wording_differs(doc: dict[str, Any]) -> None:
+    carried = set()
+    for e in doc["engagements"]:
+        for d in e["defis"]:
+            carried |= {
+                normalise(t).rstrip(".")
+                for t in (*d["objectifs_listes"], *(o["intitule"] for o in d["objectifs"]))
+            }
+    listed = []
+    for start, line in enumerate(LINES):
+        if line.strip() == "Les objectifs opérationnels":
+            items = [t.strip() for t in LINES[start + 1 : start + 8] if t.strip().startswith("- ")]
+            listed += [normalise(t[2:]).rstrip(".") for t in items]
+    assert len(listed) > 25
+    assert [t for t in listed if t not in carried] == []
+
+
+def test_an_action_is_linked_only_to_objectives_whose_lines_it_names(doc: dict[str, Any]) -> None:
+    unnamed = [
+        (a["code"], code)
+        for a in doc["actions"]
+        for code in a["objectifs"]
+        if code not in re.findall(r"E\d-D\d-[OS]\d", a["source"])
+    ]
+    assert unnamed == []
+
+
+def test_every_objective_a_source_names_holds_one_of_its_lines(doc: dict[str, Any]) -> None:
+    objectives = {o["code"]: o for e in doc["engagements"] for d in e["defis"] for o in d["objectifs"]}
+    keys = ("intitule", "constats", "objectif", "resultats_attendus", "en_pratique")
+    wrong = []
+    for record in (*doc["actions"], *doc["ressources"]):
+        lines = [normalise(LINES[n - 1]).removeprefix("- ") for n in _source_lines(record["source"])]
+        for code in re.findall(r"E\d-D\d-[OS]\d", record["source"]):
+            text = normalise(" ".join(objectives[code][k] or "" for k in keys))
+            if not any(line and line[:60] in text for line in lines):
+                wrong.append((record["code"], code))
+    assert wrong == []

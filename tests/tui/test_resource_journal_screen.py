@@ -36,3 +36,15 @@ async def test_editing_a_resource_appears_in_its_journal(app_factory: Callable[.
         assert any(row[2] == "Création" for row in rows)
         detail = str(screen.query_one(".journal-detail", Static).render())
         assert "coordinatrice" in detail and "source :" in detail  # the highlighted line in full
+
+
+async def test_a_shipped_resource_shows_where_the_document_says_it(
+    app_factory: Callable[..., SuiviStsApp],
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(ResourceFormScreen("RES-PFR"))
+        await settle(pilot)
+        source = str(app.screen.query_one("#source", Static).render())
+    assert "Constats, objectif E2-D2-O1" in source and "lignes 978, 988" in source
