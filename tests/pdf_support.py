@@ -64,7 +64,8 @@ def run_short_workshop(store: Store, department: str = "09") -> int:
             department,
             scope_kind="objectif",
             scope_code="E1-D3-O7",
-            scope_label="Renforcer les démarches d'« aller vers » en prévention",
+            # As the workshop screen stores it: the kind and code, then the title.
+            scope_label="Objectif E1-D3-O7 — Renforcer les démarches d'« aller vers » en prévention",
             author="Claire Martin",
             participants=["Claire Martin", "Dr Paul Dupuy (CPTS)", "Anne Roux (CD 09)"],
         )

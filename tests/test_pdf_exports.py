@@ -119,6 +119,7 @@ def test_the_command_line_chooses_pdf_by_extension(ariege: Store, tmp_path: Path
     assert report.read_bytes().startswith(b"%PDF") and minutes.read_bytes().startswith(b"%PDF")
     text = text_of(minutes)
     assert squeeze(f"Compte rendu de l’atelier n°{session}") in text
+    assert text.count(squeeze("Objectif E1-D3-O7")) == 1  # the scope said once
     assert "ClaireMartin" in text and "Avancement(%)" in text and "0%" in text and "30%" in text
     assert squeeze("IRM : attente de l’ARS") in text
     assert "signature" in text

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from exports.excel.workshop import SCOPES, WorkshopContent
-from exports.pdf.typography import french, long_date
+from exports.excel.workshop import WorkshopContent, scope_text
+from exports.pdf.typography import NBSP, french, long_date
 from store.tables import DEPARTMENT
 
 
@@ -57,15 +57,14 @@ def build_minutes(conn: Connection, department: str, content: WorkshopContent) -
                 "comment": french(line.comment or ""),
             }
         )
-    scope = SCOPES.get(info.scope_kind, info.scope_kind)
     participants = [french(p) for p in info.participants]
     changed = [a for a in by_action.values() if a["changes"]]
     return {
-        "title": french(f"Compte rendu de l'atelier n°{info.id}"),
+        "title": french(f"Compte rendu de l'atelier n°{NBSP}{info.id}"),
         "department": french(f"{department_name or department} ({department})"),
-        "header_left": french(f"{department_name or department} ({department}) — atelier n°{info.id}"),
+        "header_left": french(f"{department_name or department} ({department}) — atelier n°{NBSP}{info.id}"),
         "header_right": long_date(started),
-        "scope": french(f"{scope} {info.scope_code} — {info.scope_label}"),
+        "scope": french(scope_text(info)),
         "when": when,
         "author": french(info.author),
         "participants": participants,
