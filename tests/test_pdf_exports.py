@@ -19,7 +19,8 @@ from pypdf import PdfReader
 from sqlalchemy import update
 
 from exports.pdf import export_cts_pdf, export_workshop_pdf
-from exports.pdf.typography import french, long_date
+from exports.pdf.cts import axis_ticks
+from exports.pdf.typography import clock, french, long_date
 from store import resources as resource_rules
 from store.database import Store
 from store.tables import WORKSHOP_SESSION
@@ -32,6 +33,7 @@ from tests.pdf_support import (
     UPDATE_ENV,
     ariege_store_file,
     image_difference,
+    overlapping_words,
     pdftoppm,
     render_pages,
     run_short_workshop,
@@ -109,6 +111,20 @@ def test_no_contact_unless_asked(ariege: Store, tmp_path: Path) -> None:
         assert squeeze(secret) in rich
 
 
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) n'est pas installé")
+def test_no_word_is_printed_over_another(ariege: Store, tmp_path: Path) -> None:
+    """Every word stays in its column, with or without the contacts (a narrower table)."""
+    add_contact(ariege)
+    session = run_short_workshop(ariege)
+    documents = [
+        export_cts_pdf(ariege, "09", tmp_path / "sans.pdf", today=TODAY, printed_at=PRINTED).path,
+        export_cts_pdf(ariege, "09", tmp_path / "avec.pdf", today=TODAY, with_contacts=True).path,
+        export_workshop_pdf(ariege, "09", session, tmp_path / "atelier.pdf").path,
+    ]
+    for pdf in documents:
+        assert overlapping_words(pdf) == [], pdf.name
+
+
 def test_the_command_line_chooses_pdf_by_extension(ariege: Store, tmp_path: Path) -> None:
     session = run_short_workshop(ariege)
     path = tmp_path / "ariege.sqlite"
@@ -125,10 +141,18 @@ def test_the_command_line_chooses_pdf_by_extension(ariege: Store, tmp_path: Path
     assert "signature" in text
 
 
+def test_a_chart_has_a_scale_in_round_steps() -> None:
+    assert axis_ticks(154) == [0, 50, 100, 150, 200]  # the post-COVID months, stacked
+    assert axis_ticks(53) == [0, 20, 40, 60]
+    assert axis_ticks(0.4) == [0, 0.1, 0.2, 0.3, 0.4]
+    assert axis_ticks(0) == [0, 1]
+
+
 def test_french_typography() -> None:
     assert french('Voir "le plan": urgent!') == "Voir «\u202fle plan\u202f»\u00a0: urgent\u202f!"
     assert french("l'Ariège ; 14:30 https://x") == "l’Ariège\u202f; 14:30 https://x"
     assert long_date(date(2024, 3, 1)) == "1er\u00a0mars 2024"
+    assert clock(datetime(2024, 3, 1, 9, 5, tzinfo=UTC)) == "9\u00a0h\u00a005"
 
 
 @pytest.mark.skipif(pdftoppm() is None, reason="poppler-utils (pdftoppm) n'est pas installé")
