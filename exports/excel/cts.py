@@ -290,6 +290,10 @@ class ReportWriter:
         current_engagement = None
         groups = self._by_challenge()
         for key, actions in groups:
+            if key[2] == "—":  # the actions without objective: one line, not a heading and its copy
+                row += 1
+                self._stat_row(safe, row, "—", WITHOUT_OBJECTIVE, actions, statuses, self.engagement)
+                continue
             if key[0] != current_engagement:
                 current_engagement = key[0]
                 row += 1
