@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -24,6 +25,7 @@ from exports.pdf.typography import clock, french, long_date
 from store import resources as resource_rules
 from store.database import Store
 from store.tables import WORKSHOP_SESSION
+from store.views.care_offer import shown
 from store.views.dashboard import dashboard
 from store.vocab import ActionStatus
 from tests.pdf_support import (
@@ -123,6 +125,11 @@ def test_no_word_is_printed_over_another(ariege: Store, tmp_path: Path) -> None:
     ]
     for pdf in documents:
         assert overlapping_words(pdf) == [], pdf.name
+        # and no invisible character slipped into the words (a search for « d’accompagnement »)
+        printed = subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert not re.search("[\u200b\u2060\ufeff]", printed), pdf.name
 
 
 def test_the_command_line_chooses_pdf_by_extension(ariege: Store, tmp_path: Path) -> None:
@@ -146,6 +153,17 @@ def test_a_chart_has_a_scale_in_round_steps() -> None:
     assert axis_ticks(53) == [0, 20, 40, 60]
     assert axis_ticks(0.4) == [0, 0.1, 0.2, 0.3, 0.4]
     assert axis_ticks(0) == [0, 1]
+
+
+def test_care_offer_figures_are_written_one_way() -> None:
+    assert [shown(f) for f in (None, "", "-", "3", "0/1", "1 / 2")] == [
+        "—",
+        "—",
+        "—",
+        "3",
+        "0\u00a0/ 1",
+        "1\u00a0/ 2",
+    ]
 
 
 def test_french_typography() -> None:

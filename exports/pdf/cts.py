@@ -21,7 +21,7 @@ from store.actions import ActionData
 from store.formatting import format_date, format_number
 from store.tables import ACTION as A
 from store.tables import ACTION_EVENT as EV
-from store.views.care_offer import care_offer_lines
+from store.views.care_offer import care_offer_lines, shown
 from store.views.coverage import coverage_matrix
 from store.views.dashboard import DUE_SOON_DAYS, Dashboard, dashboard
 from store.vocab import ActionStatus, ResourceStatus
@@ -342,8 +342,8 @@ def build_cts(
             {
                 "modality": french(line.modality or ""),
                 "mention": french(line.mention or ""),
-                "existing": line.existing or "—",
-                "target": line.target or "—",
+                "existing": shown(line.existing),
+                "target": shown(line.target),
                 "gap": "" if gap is None else ("—" if gap == 0 else f"−{gap}"),
                 "missing": bool(gap),
                 "above": line.above_target,
