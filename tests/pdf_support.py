@@ -6,10 +6,12 @@ complex situations, by minors, men and women); its numbers are made up for the t
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
+from html import unescape
 from pathlib import Path
 
 import yaml
@@ -64,7 +66,8 @@ def run_short_workshop(store: Store, department: str = "09") -> int:
             department,
             scope_kind="objectif",
             scope_code="E1-D3-O7",
-            scope_label="Renforcer les démarches d'« aller vers » en prévention",
+            # As the workshop screen stores it: the kind and code, then the title.
+            scope_label="Objectif E1-D3-O7 — Renforcer les démarches d'« aller vers » en prévention",
             author="Claire Martin",
             participants=["Claire Martin", "Dr Paul Dupuy (CPTS)", "Anne Roux (CD 09)"],
         )
@@ -175,3 +178,33 @@ def image_difference(first: Path, second: Path) -> tuple[float, float]:
             total += tile_sum
             worst = max(worst, tile_sum / (tile.width * tile.height))
     return total / (width * height), worst
+
+
+_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
+
+
+def overlapping_words(pdf: Path) -> list[tuple[int, str, str]]:
+    """(page, word, word) for each two words printed over each other on a line (poppler's
+    `pdftotext -bbox`): a word running out of its table column into the next one."""
+    out = subprocess.run(
+        [shutil.which("pdftotext") or "pdftotext", "-bbox", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    found = []
+    for number, page in enumerate(out.split("<page ")[1:], 1):
+        # (top, left, bottom, right, text), top first
+        words = sorted(
+            (float(y0), float(x0), float(y1), float(x1), unescape(text))
+            for x0, y0, x1, y1, text in _WORD.findall(page)
+        )
+        for i, (y0, x0, y1, x1, text) in enumerate(words):
+            for v0, u0, v1, u1, other in words[i + 1 :]:
+                if v0 >= y1:
+                    break
+                same_line = min(y1, v1) - max(y0, v0) > 0.5 * min(y1 - y0, v1 - v0)
+                if same_line and min(x1, u1) - max(x0, u0) > 0.5:
+                    found.append((number, text, other))
+    return found

@@ -81,7 +81,7 @@ def test_a_formula_without_computed_value_is_refused_with_its_place(
     before = snapshot_tables(loaded_store)
     preview = preview_import(loaded_store, DEPT, path)
     assert [str(p) for p in preview.rejected] == [
-        "« script.xlsx », feuille « Actions », ligne 2, colonne « Avancement (%) » (K) : formule sans "
+        "« script.xlsx », feuille « Actions », ligne 2, colonne « Avancement (%) » (M) : formule sans "
         "valeur calculée (le fichier a été produit par un programme qui n'a pas calculé ses formules) : "
         "ouvrez-le dans Excel ou LibreOffice, enregistrez-le, et recommencez, ou remplacez la formule "
         "par sa valeur"
@@ -97,12 +97,12 @@ def test_a_formula_with_its_value_is_imported_and_listed(loaded_store: Store, tm
         source,
         tmp_path / "calcule.xlsx",
         2,  # Lisez-moi, then Actions
-        lambda xml: re.sub(rf'(<c r="K{row}"[^>]*>)<v>50</v>', r"\1<f>30+30</f><v>60</v>", xml),
+        lambda xml: re.sub(rf'(<c r="M{row}"[^>]*>)<v>50</v>', r"\1<f>30+30</f><v>60</v>", xml),
     )
     preview, result = imported(loaded_store, path)
     assert any(
         "feuille « Actions » : 1 cellule(s) contiennent une formule, dont la valeur calculée lors du "
-        f"dernier enregistrement est importée : K{row}." in w
+        f"dernier enregistrement est importée : M{row}." in w
         for w in preview.warnings
     ), preview.warnings
     assert result.updated == {"action": 1}
@@ -118,7 +118,7 @@ def test_an_unknown_header_is_refused_with_the_nearest_known_one(loaded_store: S
     path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "renomme.xlsx", rename)
     preview = preview_import(loaded_store, DEPT, path)
     assert [str(p) for p in preview.rejected] == [
-        "« renomme.xlsx », feuille « Actions », ligne 1, colonne « Date échéance » (M) : en-tête inconnu : "
+        "« renomme.xlsx », feuille « Actions », ligne 1, colonne « Date échéance » (O) : en-tête inconnu : "
         "vouliez-vous dire « Échéance » ? Renommez la colonne avec un en-tête attendu, ou relancez "
         "l'import en ignorant les colonnes inconnues (--ignore-columns, ou la case "
         "« Ignorer les colonnes inconnues » de l'écran d'import)"

@@ -70,7 +70,7 @@ def test_rejected_rows_and_conflicts_exit_1(
     capsys.readouterr()
     assert main(["--db", db, "import", str(bad)]) == 1
     printed = capsys.readouterr()
-    assert "✗ Refusé : « faux.xlsx », feuille « Actions », ligne 2, colonne « Début » (L)" in printed.out
+    assert "✗ Refusé : « faux.xlsx », feuille « Actions », ligne 2, colonne « Début » (N)" in printed.out
     assert "Rien n'a été écrit." in printed.err
     first = edit_workbook(
         out, tmp_path / "a.xlsx", lambda b: set_cell(b, "Actions", "ACT-001", "Météo", "rouge")

@@ -22,7 +22,7 @@ import openpyxl
 import pytest
 
 from exports.excel import export_ars, export_cts
-from exports.excel.cts import CHART_LABEL, short_title
+from exports.excel.cts import CHART_LABEL, WITHOUT_OBJECTIVE, short_title
 from exports.excel.data import load
 from store.database import Store
 from store.views.care_offer import care_offer_lines
@@ -99,6 +99,10 @@ def test_headings_instead_of_a_title_repeated_on_every_row(ariege: Store, tmp_pa
     assert any(h.startswith("Engagement E1 — ") for h in headings)
     assert any(h.startswith("Défi E1-D3 — ") for h in headings)
     assert any(h.startswith("Objectif E1-D3-S1 — ") for h in headings)
+    # The actions without objective of the scheme: one line of the synthesis, not a heading and its copy
+    synthesis = [row[:3] for row in _values(book["Synthèse"])]
+    without = [row for row in synthesis if row[0] == "—"]
+    assert without == [["—", WITHOUT_OBJECTIVE, 2]]
 
 
 def test_the_chart_names_the_defis(ariege: Store, tmp_path: Path) -> None:

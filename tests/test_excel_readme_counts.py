@@ -12,7 +12,15 @@ import openpyxl
 from python_calamine import CalamineWorkbook
 
 from exports.excel import export_ars
-from exports.excel.ars import ACTION_COLUMNS, CARRIER_CODE, LEAD_CODE, RESOURCE_COLUMNS, organisation_labels
+from exports.excel.ars import (
+    ACTION_COLUMNS,
+    CARRIER_CODE,
+    LEAD_CODE,
+    PARTNER_CODES,
+    RESOURCE_COLUMNS,
+    TERRITORY_CODES,
+    organisation_labels,
+)
 from importers.excel import apply_import, preview_import
 from importers.excel.resolve import CodeIndex
 from store import actions as action_rules
@@ -47,7 +55,7 @@ def test_the_readme_counts_the_rows_of_each_sheet(loaded_store: Store, tmp_path:
     assert f"« Ressources » : {len(resources)} ligne, une par ressource" in readme
 
 
-def test_pilots_are_named_with_their_code_beside_and_every_column_has_a_prompt(
+def test_organisations_and_territories_are_named_with_their_code_beside_and_every_column_has_a_prompt(
     loaded_store: Store, tmp_path: Path
 ) -> None:
     path = tmp_path / "echange.xlsx"
@@ -60,6 +68,21 @@ def test_pilots_are_named_with_their_code_beside_and_every_column_has_a_prompt(
     cells = {row[0].value: (row[lead].value, row[lead + 1].value) for row in sheet.iter_rows(min_row=2)}
     assert cells["ACT-001"] == ("CPTS Ariège Pyrénées", "CPTS-AP")
     assert cells["ACT-002"] == ("GHT des Pyrénées Ariégeoises", "GHT-PA")
+    # Partners and territories too, by name, their codes beside (Actions and Ressources).
+    for sheet_name, key in (("Actions", "ACT-001"), ("Ressources", "RES-PFR")):
+        ws = book[sheet_name]
+        heads = [c.value for c in ws[1]]
+        row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == key)
+        named = {
+            h: (row[i].value, row[i + 1].value)
+            for i, h in enumerate(heads)
+            if h in ("Partenaires", "Territoires")
+        }
+        assert heads[heads.index("Territoires") + 1] == TERRITORY_CODES
+        assert named["Territoires"] == ("Ariège (tout le département)", "09")
+        if sheet_name == "Actions":
+            assert heads[heads.index("Partenaires") + 1] == PARTNER_CODES
+            assert named["Partenaires"] == ("CPAM de l'Ariège", "CPAM-09")
 
     # The Pilote drop-down lists the organisations' names (Listes), their codes in the next column.
     lists = book["Listes"]
@@ -96,7 +119,9 @@ def test_pilots_are_named_with_their_code_beside_and_every_column_has_a_prompt(
         assert lead_validation.formula1 == f"Listes!${column_letter}$2:${column_letter}$4"
 
 
-def test_a_pilot_chosen_by_name_from_the_list_is_imported(loaded_store: Store, tmp_path: Path) -> None:
+def test_pilots_partners_and_territories_given_by_name_are_imported(
+    loaded_store: Store, tmp_path: Path
+) -> None:
     path = tmp_path / "echange.xlsx"
     export_ars(loaded_store, DEPT, path)
     untouched = preview_import(loaded_store, DEPT, path)
@@ -105,12 +130,19 @@ def test_a_pilot_chosen_by_name_from_the_list_is_imported(loaded_store: Store, t
     def edit(book: Any) -> None:
         set_cell(book, "Actions", "ACT-001", "Pilote", "CPAM de l'Ariège")  # from the list
         set_cell(book, "Actions", "ACT-002", "Pilote", "cpts ariege pyrenees")  # typed by hand
+        set_cell(book, "Actions", "ACT-002", "Partenaires", "CPAM de l'Ariège, CPTS Ariège Pyrénées")
+        set_cell(book, "Actions", "ACT-002", "Territoires", "Couserans, Haute-Ariège")
 
     edited = edit_workbook(path, tmp_path / "pilotes.xlsx", edit)
     preview = preview_import(loaded_store, DEPT, edited)
     assert not preview.rejected, preview.report_lines()
     changes = {(p.key, c.field, c.new) for p in preview.changed for c in p.changes}
-    assert changes == {("ACT-001", "lead", "CPAM-09"), ("ACT-002", "lead", "CPTS-AP")}
+    assert changes == {
+        ("ACT-001", "lead", "CPAM-09"),
+        ("ACT-002", "lead", "CPTS-AP"),
+        ("ACT-002", "partners", ("CPAM-09", "CPTS-AP")),
+        ("ACT-002", "territories", ("COUSERANS", "HAUTE-ARIEGE")),
+    }
     apply_import(loaded_store, DEPT, preview, {}, "testeur", backup=False)
     with loaded_store.engine.connect() as conn:
         after = action_rules.load_actions(conn, DEPT)

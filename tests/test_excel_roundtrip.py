@@ -133,7 +133,7 @@ def test_reordered_renamed_headers_title_rows_extra_columns_blank_rows(
     edited = edit_workbook(path, tmp_path / "bricole.xlsx", edit)
     refused = preview_import(loaded_store, DEPT, edited)
     assert [str(p) for p in refused.rejected] == [
-        "« bricole.xlsx », feuille « Actions », ligne 4, colonne « Mes notes » (U) : en-tête inconnu : "
+        "« bricole.xlsx », feuille « Actions », ligne 4, colonne « Mes notes » (W) : en-tête inconnu : "
         "Renommez la colonne avec un en-tête attendu, ou relancez l'import en ignorant les colonnes "
         "inconnues (--ignore-columns, ou la case « Ignorer les colonnes inconnues » de l'écran d'import)"
     ]
@@ -166,7 +166,7 @@ def test_rejections_name_sheet_row_column_and_value_and_write_nothing(
     assert len(messages) == 5, messages
     text = "\n".join(messages)
     assert (
-        "« faux.xlsx », feuille « Actions », ligne 2, colonne « Échéance » (M) : cette date n'existe pas"
+        "« faux.xlsx », feuille « Actions », ligne 2, colonne « Échéance » (O) : cette date n'existe pas"
         in text
     )
     assert "(valeur « 31/02/2024 »)" in text
@@ -174,7 +174,7 @@ def test_rejections_name_sheet_row_column_and_value_and_write_nothing(
         "colonne « Objectif » (D) : objectif inconnu : ce n'est ni un code ni un nom connu "
         "(valeur « E9-D9-O9 »)" in text
     )
-    assert "ligne 3, colonne « Avancement (%) » (K)" in text and "(valeur « 150 »)" in text
+    assert "ligne 3, colonne « Avancement (%) » (M)" in text and "(valeur « 150 »)" in text
     assert "statut inconnu" in text and "« peut-être »" in text
     assert "(valeur « peut-être »)" not in text  # quoted once, not twice
     assert "ligne 4, colonne « Code » (A) : code inconnu" in text and "ACT-999" in text
@@ -279,7 +279,7 @@ def test_new_rows_comments_and_postponing(loaded_store: Store, tmp_path: Path) -
     edited = edit_workbook(path, tmp_path / "n.xlsx", edit)
     preview = preview_import(loaded_store, DEPT, edited)
     assert [str(p) for p in preview.rejected] == [
-        "« n.xlsx », feuille « Actions », ligne 3, colonne « Commentaire » (P) : un commentaire est "
+        "« n.xlsx », feuille « Actions », ligne 3, colonne « Commentaire » (R) : un commentaire est "
         "obligatoire pour passer l'action en « Reportée » (remplissez la colonne Commentaire)"
     ]
 

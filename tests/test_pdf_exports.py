@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -19,10 +20,12 @@ from pypdf import PdfReader
 from sqlalchemy import update
 
 from exports.pdf import export_cts_pdf, export_workshop_pdf
-from exports.pdf.typography import french, long_date
+from exports.pdf.cts import axis_ticks
+from exports.pdf.typography import clock, french, long_date
 from store import resources as resource_rules
 from store.database import Store
 from store.tables import WORKSHOP_SESSION
+from store.views.care_offer import shown
 from store.views.dashboard import dashboard
 from store.vocab import ActionStatus
 from tests.pdf_support import (
@@ -32,6 +35,7 @@ from tests.pdf_support import (
     UPDATE_ENV,
     ariege_store_file,
     image_difference,
+    overlapping_words,
     pdftoppm,
     render_pages,
     run_short_workshop,
@@ -109,6 +113,25 @@ def test_no_contact_unless_asked(ariege: Store, tmp_path: Path) -> None:
         assert squeeze(secret) in rich
 
 
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) n'est pas installé")
+def test_no_word_is_printed_over_another(ariege: Store, tmp_path: Path) -> None:
+    """Every word stays in its column, with or without the contacts (a narrower table)."""
+    add_contact(ariege)
+    session = run_short_workshop(ariege)
+    documents = [
+        export_cts_pdf(ariege, "09", tmp_path / "sans.pdf", today=TODAY, printed_at=PRINTED).path,
+        export_cts_pdf(ariege, "09", tmp_path / "avec.pdf", today=TODAY, with_contacts=True).path,
+        export_workshop_pdf(ariege, "09", session, tmp_path / "atelier.pdf").path,
+    ]
+    for pdf in documents:
+        assert overlapping_words(pdf) == [], pdf.name
+        # and no invisible character slipped into the words (a search for « d’accompagnement »)
+        printed = subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert not re.search("[\u200b\u2060\ufeff]", printed), pdf.name
+
+
 def test_the_command_line_chooses_pdf_by_extension(ariege: Store, tmp_path: Path) -> None:
     session = run_short_workshop(ariege)
     path = tmp_path / "ariege.sqlite"
@@ -119,15 +142,35 @@ def test_the_command_line_chooses_pdf_by_extension(ariege: Store, tmp_path: Path
     assert report.read_bytes().startswith(b"%PDF") and minutes.read_bytes().startswith(b"%PDF")
     text = text_of(minutes)
     assert squeeze(f"Compte rendu de l’atelier n°{session}") in text
+    assert text.count(squeeze("Objectif E1-D3-O7")) == 1  # the scope said once
     assert "ClaireMartin" in text and "Avancement(%)" in text and "0%" in text and "30%" in text
     assert squeeze("IRM : attente de l’ARS") in text
     assert "signature" in text
+
+
+def test_a_chart_has_a_scale_in_round_steps() -> None:
+    assert axis_ticks(154) == [0, 50, 100, 150, 200]  # the post-COVID months, stacked
+    assert axis_ticks(53) == [0, 20, 40, 60]
+    assert axis_ticks(0.4) == [0, 0.1, 0.2, 0.3, 0.4]
+    assert axis_ticks(0) == [0, 1]
+
+
+def test_care_offer_figures_are_written_one_way() -> None:
+    assert [shown(f) for f in (None, "", "-", "3", "0/1", "1 / 2")] == [
+        "—",
+        "—",
+        "—",
+        "3",
+        "0\u00a0/ 1",
+        "1\u00a0/ 2",
+    ]
 
 
 def test_french_typography() -> None:
     assert french('Voir "le plan": urgent!') == "Voir «\u202fle plan\u202f»\u00a0: urgent\u202f!"
     assert french("l'Ariège ; 14:30 https://x") == "l’Ariège\u202f; 14:30 https://x"
     assert long_date(date(2024, 3, 1)) == "1er\u00a0mars 2024"
+    assert clock(datetime(2024, 3, 1, 9, 5, tzinfo=UTC)) == "9\u00a0h\u00a005"
 
 
 @pytest.mark.skipif(pdftoppm() is None, reason="poppler-utils (pdftoppm) n'est pas installé")

@@ -17,6 +17,7 @@ meanwhile by its identity.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -105,8 +106,14 @@ def with_registry(
 #: cell itself holds its name, which the importer reads back; these are ignored at import).
 LEAD_CODE = "Code du pilote"
 CARRIER_CODE = "Code du porteur"
+#: The same beside Partenaires and Territoires (several names, their codes in the same order).
+PARTNER_CODES = "Codes des partenaires"
+TERRITORY_CODES = "Codes des territoires"
 _DATES = "Une date jj/mm/aaaa, un mois (« mai 2025 ») ou une année (« 2025 »)."
-_PLACES = "Codes ou noms des territoires, séparés par des virgules (feuille « Listes »)."
+_PLACES = (
+    "Noms (ou codes) des territoires, séparés par des virgules (feuille « Listes »). Leurs codes à "
+    "l'export sont rappelés dans la colonne suivante, qui n'est pas lue à l'import."
+)
 _ACTION_COLUMNS = (
     Column(
         ACTION["code"].excel_header,
@@ -150,9 +157,13 @@ _ACTION_COLUMNS = (
         "partners",
         "text",
         20,
-        prompt="Codes ou noms des organisations partenaires, séparés par des virgules (feuille « Listes »).",
+        prompt="Noms (ou codes) des organisations partenaires, séparés par des virgules (feuille "
+        "« Listes »). Leurs codes à l'export sont rappelés dans la colonne suivante, qui n'est pas lue "
+        "à l'import.",
     ),
-    Column(ACTION["territories"].excel_header, "territories", "text", 14, prompt=_PLACES),
+    Column(PARTNER_CODES, None, "readonly", 12),
+    Column(ACTION["territories"].excel_header, "territories", "text", 20, prompt=_PLACES),
+    Column(TERRITORY_CODES, None, "readonly", 12),
     Column(
         ACTION["status"].excel_header,
         "status",
@@ -235,7 +246,8 @@ _RESOURCE_COLUMNS = (
         "rappelé dans la colonne suivante, qui n'est pas lue à l'import.",
     ),
     Column(CARRIER_CODE, None, "readonly", 12),
-    Column(RESOURCE["territories"].excel_header, "territories", "text", 14, prompt=_PLACES),
+    Column(RESOURCE["territories"].excel_header, "territories", "text", 20, prompt=_PLACES),
+    Column(TERRITORY_CODES, None, "readonly", 12),
     Column(
         RESOURCE["capacity"].excel_header, "capacity", "integer", 9, prompt="Nombre de places (un entier)."
     ),
@@ -366,22 +378,40 @@ def organisation_labels(organisations: Iterable[tuple[str, str | None]]) -> dict
     }
 
 
-def action_cells(a: Any, today: date, labels: dict[str, str]) -> dict[str, Any]:
-    """An action's cells by field (and read-only headers), as written in both sheets; the pilot
-    by its name (`labels`), its code beside it."""
+_SEPARATOR = re.compile(r"[,;\n]")
+
+
+def named(codes: Iterable[str], labels: dict[str, str]) -> str | None:
+    """Several codes written by their names (`labels`), comma-separated, as the importer reads
+    them back; a name that holds a separator is written as its code."""
+    return (
+        ", ".join(code if _SEPARATOR.search(name := labels.get(code, code)) else name for code in codes)
+        or None
+    )
+
+
+def action_cells(a: Any, today: date, labels: dict[str, str], places: dict[str, str]) -> dict[str, Any]:
+    """An action's cells by field (and read-only headers), as written in both sheets: the pilot,
+    partners and territories by their names (`labels`, `places`), their codes beside them."""
     return {
         **record_cells(ACTION, a),
         "lead": labels.get(a.lead, a.lead) if a.lead else None,
         LEAD_CODE: a.lead,
+        "partners": named(a.partners, labels),
+        PARTNER_CODES: ", ".join(a.partners) or None,
+        "territories": named(a.territories, places),
+        TERRITORY_CODES: ", ".join(a.territories) or None,
         "En retard": "Oui" if a.is_late(today) else None,
     }
 
 
-def resource_cells(r: Any, labels: dict[str, str]) -> dict[str, Any]:
+def resource_cells(r: Any, labels: dict[str, str], places: dict[str, str]) -> dict[str, Any]:
     return {
         **record_cells(RESOURCE, r),
         "carrier": labels.get(r.carrier, r.carrier) if r.carrier else None,
         CARRIER_CODE: r.carrier,
+        "territories": named(r.territories, places),
+        TERRITORY_CODES: ", ".join(r.territories) or None,
     }
 
 
@@ -449,6 +479,7 @@ class ExchangeWriter:
         self.list_ranges: dict[str, str] = {}
         self.truncated = 0
         self.labels = organisation_labels(data.organisations)
+        self.places = organisation_labels(data.territories)
 
     def _indicator_rows(self) -> int:
         return sum(max(1, self.data.periods.get(i.code, 0)) for i in self.data.indicators)
@@ -503,7 +534,7 @@ class ExchangeWriter:
             ACTION_COLUMNS,
             "action",
             (
-                (action_cells(a, self.today, self.labels), a.version, a.uid)
+                (action_cells(a, self.today, self.labels, self.places), a.version, a.uid)
                 for a in iter_actions(self.conn, self.data.department, self.data.action_codes)
             ),
         )
@@ -512,7 +543,7 @@ class ExchangeWriter:
             resources,
             RESOURCE_COLUMNS,
             "resource",
-            ((resource_cells(r, self.labels), r.version, r.uid) for r in self.data.resources),
+            ((resource_cells(r, self.labels, self.places), r.version, r.uid) for r in self.data.resources),
         )
         self._write_objectives(objectives)
         self._write_resource_journal(resource_journal)
@@ -840,9 +871,11 @@ class ExchangeWriter:
                 s.wrap,
             ),
             (
-                "• Pilote et Porteur : choisissez l'organisation par son nom dans la liste déroulante. "
-                f"Les colonnes grisées « {LEAD_CODE} » et « {CARRIER_CODE} » rappellent son code à "
-                "l'export ; elles ne sont pas lues à l'import (seul le nom compte).",
+                "• Pilote et Porteur : choisissez l'organisation par son nom dans la liste déroulante ; "
+                "Partenaires et Territoires : leurs noms, séparés par des virgules (feuille « Listes »). "
+                f"Les colonnes grisées « {LEAD_CODE} », « {CARRIER_CODE} », « {PARTNER_CODES} » et "
+                f"« {TERRITORY_CODES} » rappellent les codes à l'export ; elles ne sont pas lues à "
+                "l'import (seuls les noms comptent).",
                 s.wrap,
             ),
             (

@@ -28,6 +28,7 @@ from exports.excel.safe import ROW_PIXELS, Formats, SafeSheet
 from store import figures
 from store.actions import ActionData
 from store.fields import ACTION
+from store.views.care_offer import shown
 from store.views.dashboard import DUE_SOON_DAYS
 from store.vocab import ACTION_STATUS_LABELS, ActionStatus, ResourceStatus, TerritoryKind, Weather
 
@@ -290,6 +291,10 @@ class ReportWriter:
         current_engagement = None
         groups = self._by_challenge()
         for key, actions in groups:
+            if key[2] == "—":  # the actions without objective: one line, not a heading and its copy
+                row += 1
+                self._stat_row(safe, row, "—", WITHOUT_OBJECTIVE, actions, statuses, self.engagement)
+                continue
             if key[0] != current_engagement:
                 current_engagement = key[0]
                 row += 1
@@ -715,8 +720,8 @@ class ReportWriter:
                 [
                     line.modality,
                     line.mention,
-                    line.existing or "—",
-                    line.target or "—",
+                    shown(line.existing),
+                    shown(line.target),
                     "au-delà de la cible" if line.above_target else gap,
                 ],
                 [self.cell, self.cell, self.centred, self.centred, self.centred],

@@ -42,6 +42,15 @@ def required_workshop(conn: Connection, department: str, session_id: int | None)
     return content
 
 
+def scope_text(info: WorkshopInfo) -> str:
+    """« Objectif E1-D3-O7 — Renforcer… »: the kind and code once, whether or not the stored
+    label already starts with them (the workshop screen stores « Objectif E1-D3-O7 — … »)."""
+    prefix = f"{SCOPES.get(info.scope_kind, info.scope_kind)} {info.scope_code}"
+    if info.scope_label.startswith(prefix):
+        return info.scope_label
+    return f"{prefix} — {info.scope_label}"
+
+
 def load_workshop(conn: Connection, department: str, session_id: int | None) -> WorkshopContent | None:
     info = get_workshop(conn, department, session_id)
     if info is None:

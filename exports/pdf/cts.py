@@ -7,6 +7,7 @@ The result is plain data (strings, numbers, colours) handed to the Typst templat
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
@@ -14,13 +15,13 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from exports.excel.data import ExportData, load
-from exports.pdf.typography import NBSP, NNBSP, french, long_date, percent
+from exports.pdf.typography import NBSP, NNBSP, clock, french, long_date, percent
 from store import figures
 from store.actions import ActionData
 from store.formatting import format_date, format_number
 from store.tables import ACTION as A
 from store.tables import ACTION_EVENT as EV
-from store.views.care_offer import care_offer_lines
+from store.views.care_offer import care_offer_lines, shown
 from store.views.coverage import coverage_matrix
 from store.views.dashboard import DUE_SOON_DAYS, Dashboard, dashboard
 from store.vocab import ActionStatus, ResourceStatus
@@ -67,6 +68,16 @@ def period_label(period: str) -> str:
         return f"{SHORT_MONTHS[int(part) - 1]}{NBSP}{year}"
     except (ValueError, IndexError):
         return period
+
+
+def axis_ticks(top: float) -> list[float]:
+    """0 and 2 to 5 round steps (1, 2 or 5 × 10ⁿ) reaching at least `top`: a chart's scale."""
+    if top <= 0:
+        return [0.0, 1.0]
+    power = 10.0 ** math.floor(math.log10(top))
+    step = next(power * m for m in (0.1, 0.2, 0.5, 1, 2, 5, 10) if top / (power * m) <= 5)
+    count = math.ceil(top / step - 1e-9)
+    return [round(step * i, 10) for i in range(count + 1)]
 
 
 def heat_colour(count: int, top: int) -> str:
@@ -201,7 +212,7 @@ def _indicators(data: ExportData) -> list[dict[str, Any]]:
         if not series:
             series = [{"name": french(indicator.label), "colour": SERIES_COLOURS[0], "values": totals}]
         stacked = [sum(s["values"][i] for s in series) for i in range(len(periods))]
-        top = max([*totals, *stacked, 0.0]) or 1.0
+        ticks = axis_ticks(max([*totals, *stacked, 0.0]))
         if indicator.action:
             owner = f"action « {titles.get(indicator.action, indicator.action)} » ({indicator.action})"
         else:
@@ -215,7 +226,8 @@ def _indicators(data: ExportData) -> list[dict[str, Any]]:
                 "periods": [period_label(p) for p in periods],
                 "series": series,
                 "totals": [format_number(t) for t in totals],
-                "max": top,
+                "ticks": [{"value": t, "label": format_number(t)} for t in ticks],
+                "max": ticks[-1],
             }
         )
     return charts
@@ -314,7 +326,9 @@ def build_cts(
             "status": ResourceStatus(r.status).label,
         }
         if with_contacts:
-            row["contact"] = french(" · ".join(x for x in (r.contact_name, r.phone, r.email) if x))
+            # One line each; a phone number never broken between its digit pairs.
+            phone = (r.phone or "").replace(" ", NBSP)
+            row["contact"] = [x for x in (french(r.contact_name), phone, r.email or "") if x]
         resources.append(row)
     care: list[dict[str, Any]] = []
     for line in care_offer_lines(conn, department):
@@ -328,8 +342,8 @@ def build_cts(
             {
                 "modality": french(line.modality or ""),
                 "mention": french(line.mention or ""),
-                "existing": line.existing or "—",
-                "target": line.target or "—",
+                "existing": shown(line.existing),
+                "target": shown(line.target),
                 "gap": "" if gap is None else ("—" if gap == 0 else f"−{gap}"),
                 "missing": bool(gap),
                 "above": line.above_target,
@@ -341,7 +355,7 @@ def build_cts(
         "title": "Rapport au Conseil territorial de santé",
         "subtitle": "Suivi du schéma territorial de santé",
         "period": f"Situation au {long_date(today)}",
-        "printed": f"Édité le {long_date(now)} à {now:%H} h {now:%M}",
+        "printed": f"Édité le {long_date(now)} à {clock(now)}",
         "header_left": french(f"{department_line} — rapport au CTS"),
         "header_right": long_date(today),
         "synthesis": _synthesis(board, len(matrix.gaps())),

@@ -48,6 +48,11 @@ def long_date(value: date | datetime) -> str:
     return f"{day}{NBSP}{MONTH_NAMES[value.month - 1]} {value.year}"
 
 
+def clock(value: datetime) -> str:
+    """« 9 h 05 », unbreakable."""
+    return f"{value.hour}{NBSP}h{NBSP}{value.minute:02d}"
+
+
 def percent(share: float | None) -> str:
     """A share (0-1) as « 42 % », or « — » when unknown."""
     return "—" if share is None else f"{round(share * 100)}{NNBSP}%"

@@ -5,18 +5,13 @@ a place to sign. Plain data for the Typst template `workshop.typ`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from exports.excel.workshop import SCOPES, WorkshopContent
-from exports.pdf.typography import french, long_date
+from exports.excel.workshop import WorkshopContent, scope_text
+from exports.pdf.typography import NBSP, clock, french, long_date
 from store.tables import DEPARTMENT
-
-
-def _clock(value: datetime) -> str:
-    return f"{value:%H} h {value:%M}"
 
 
 def build_minutes(conn: Connection, department: str, content: WorkshopContent) -> dict[str, Any]:
@@ -26,11 +21,11 @@ def build_minutes(conn: Connection, department: str, content: WorkshopContent) -
     started = info.started_at.astimezone()
     ended = info.ended_at.astimezone() if info.ended_at else None
     if ended is None:
-        when = f"Le {long_date(started)}, à partir de {_clock(started)} (séance non close)"
+        when = f"Le {long_date(started)}, à partir de {clock(started)} (séance non close)"
     elif ended.date() == started.date():
-        when = f"Le {long_date(started)}, de {_clock(started)} à {_clock(ended)}"
+        when = f"Le {long_date(started)}, de {clock(started)} à {clock(ended)}"
     else:
-        when = f"Du {long_date(started)} {_clock(started)} au {long_date(ended)} {_clock(ended)}"
+        when = f"Du {long_date(started)} {clock(started)} au {long_date(ended)} {clock(ended)}"
     titles = {a.code: a.title for a in content.actions}
     by_action: dict[str, dict[str, Any]] = {}
     comments: list[dict[str, str]] = []
@@ -43,7 +38,7 @@ def build_minutes(conn: Connection, department: str, content: WorkshopContent) -
             comments.append(
                 {
                     "code": line.code,
-                    "at": _clock(line.at.astimezone()),
+                    "at": clock(line.at.astimezone()),
                     "author": french(line.author),
                     "text": french(line.comment or ""),
                 }
@@ -57,15 +52,14 @@ def build_minutes(conn: Connection, department: str, content: WorkshopContent) -
                 "comment": french(line.comment or ""),
             }
         )
-    scope = SCOPES.get(info.scope_kind, info.scope_kind)
     participants = [french(p) for p in info.participants]
     changed = [a for a in by_action.values() if a["changes"]]
     return {
-        "title": french(f"Compte rendu de l'atelier n°{info.id}"),
+        "title": french(f"Compte rendu de l'atelier n°{NBSP}{info.id}"),
         "department": french(f"{department_name or department} ({department})"),
-        "header_left": french(f"{department_name or department} ({department}) — atelier n°{info.id}"),
+        "header_left": french(f"{department_name or department} ({department}) — atelier n°{NBSP}{info.id}"),
         "header_right": long_date(started),
-        "scope": french(f"{scope} {info.scope_code} — {info.scope_label}"),
+        "scope": french(scope_text(info)),
         "when": when,
         "author": french(info.author),
         "participants": participants,

@@ -86,6 +86,8 @@ READ_ONLY_HEADERS = frozenset(
         "En retard",
         "Code du pilote",
         "Code du porteur",
+        "Codes des partenaires",
+        "Codes des territoires",
         "Engagement",
         "Défi",
         "Intitulé de l'objectif",

@@ -41,6 +41,15 @@ class CareOfferLine:
         return existing is not None and high is not None and existing > high
 
 
+def shown(figure: str | None) -> str:
+    """An existing count or a target as printed: « — » when there is none (empty, or « - » in
+    the document), a range as « 1 / 2 » whichever way it was typed (« 0/1 »)."""
+    text = (figure or "").strip()
+    if text in ("", "-", "—"):
+        return "—"
+    return re.sub(r"\s*/\s*", "\u00a0/ ", text)
+
+
 def _first_number(text: str | None) -> int | None:
     found = _NUMBER.search(text or "")
     return int(found.group()) if found else None
