@@ -101,6 +101,17 @@ class DoneRate:
         """Mean progress of the counted actions whose progress is known (0-100), or None."""
         return self.progress_total / self.progress_known if self.progress_known else None
 
+    def mean_text(self, space: str = " ") -> str:
+        """The mean progress as shown: « — » when no progress is known, and over how many of
+        the counted actions when only some are known (« 100 % (1 sur 14) »: one action's)."""
+        mean = self.mean_progress
+        if mean is None:
+            return "—"
+        shown = f"{mean:.0f}{space}%"
+        if self.progress_known < self.counted:
+            shown += f" ({self.progress_known} sur {self.counted})"
+        return shown
+
     def __str__(self) -> str:
         return f"{self.done}/{self.counted}"
 

@@ -242,3 +242,14 @@ def test_the_import_preview_lists_doubtful_actions_and_terminé_brings_100(
         stored = load_actions(conn, DEPT, ["ACT-001", "ACT-002"])
     assert stored["ACT-001"].status == "realisee" and stored["ACT-001"].progress == 100
     assert stored["ACT-002"].status == "a_lancer" and stored["ACT-002"].progress == 40  # warned, not refused
+
+
+def test_a_mean_progress_says_over_how_many_actions_when_only_some_are_known() -> None:
+    """An engagement of 14 actions where only one done action gives its progress is not « 100 % »
+    done on the dashboard or in the dossier: the mean says whose it is."""
+    from store.figures import DoneRate
+
+    assert DoneRate(1, 14, 100, 1).mean_text() == "100 % (1 sur 14)"
+    assert DoneRate(2, 4, 220, 4).mean_text() == "55 %"
+    assert DoneRate(0, 3, 0, 0).mean_text() == "—"
+    assert DoneRate(0, 0).mean_text() == "—"

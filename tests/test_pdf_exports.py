@@ -89,7 +89,7 @@ def test_the_dossier_holds_the_dashboards_figures(ariege: Store, tmp_path: Path)
     for status, count in board.by_status.items():
         assert squeeze(f"{ActionStatus(status).label}{count}") in text
     for e in board.engagements:
-        assert squeeze(f"{e.mean_progress:.0f} % {e.done}/{e.actions}") in text, e.title
+        assert squeeze(f"{e.rate.mean_text()} {e.done}/{e.actions}") in text, e.title
     for row in board.late:
         assert squeeze(row.code) in text
     # Names, not codes, in the charts and tables; French dates; the page numbers.

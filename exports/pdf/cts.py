@@ -136,7 +136,7 @@ def _group_stats(name: str, actions: list[ActionData]) -> dict[str, Any]:
         "share": rate.share or 0.0,
         "share_text": percent(rate.share),
         "mean": (rate.mean_progress or 0.0) / 100,
-        "mean_text": "—" if rate.mean_progress is None else f"{rate.mean_progress:.0f}{NNBSP}%",
+        "mean_text": rate.mean_text(NNBSP),
     }
 
 
@@ -176,12 +176,13 @@ def _synthesis(board: Dashboard, gaps: int) -> dict[str, Any]:
             {
                 "name": french(f"{e.number or ''} {e.title}".strip()),
                 "mean": (e.mean_progress or 0) / 100,
-                "mean_text": "—" if e.mean_progress is None else f"{e.mean_progress:.0f}{NNBSP}%",
+                "mean_text": e.rate.mean_text(NNBSP),
                 "share": e.done_share,
                 "done_text": f"{e.done}/{e.actions}",
             }
             for e in board.engagements
         ],
+        "partial_means": any(e.rate.progress_known < e.rate.counted for e in board.engagements),
         "late": listed(board.late, board.late_count),
         "soon": listed(board.due_soon, board.due_soon_count),
         "total": board.total,

@@ -32,11 +32,19 @@ class EngagementProgress:
     done: int
     #: over the counted actions whose progress is known; None when none is
     mean_progress: float | None
+    #: the counted actions whose progress is known
+    progress_known: int = 0
+
+    @property
+    def rate(self) -> figures.DoneRate:
+        """Its done rate and mean progress (`store.figures.DoneRate`)."""
+        total = round((self.mean_progress or 0) * self.progress_known)
+        return figures.DoneRate(self.done, self.actions, total, self.progress_known)
 
     @property
     def done_share(self) -> float:
         """`store.figures.DoneRate.share`: done over the actions not abandoned (0 when none)."""
-        return figures.DoneRate(self.done, self.actions).share or 0.0
+        return self.rate.share or 0.0
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,13 @@ def _engagement_progress(read: Reader, department: str) -> list[EngagementProgre
         mean = figures.DoneRate(done, actions, progress, known).mean_progress
         result.append(
             EngagementProgress(
-                code=code, number=number, title=title, actions=actions, done=done, mean_progress=mean
+                code=code,
+                number=number,
+                title=title,
+                actions=actions,
+                done=done,
+                mean_progress=mean,
+                progress_known=known,
             )
         )
     return result

@@ -131,7 +131,7 @@ class DashboardScreen(BaseScreen):
             label = Text(f"{e.number or ''} {e.title}\n", style="bold")
             label.append("  avancement ")
             label.append(bar((e.mean_progress or 0) / 100, 12, theme_style(colours, "$primary")))
-            label.append("   — " if e.mean_progress is None else f" {e.mean_progress:3.0f} %")
+            label.append(f" {e.rate.mean_text():>5}")
             label.append("  réalisées ")
             label.append(bar(e.done_share, 12, theme_style(colours, "$success")))
             label.append(f" {e.done}/{e.actions}")
