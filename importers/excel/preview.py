@@ -788,6 +788,17 @@ class Planner:
             for row, values in sheet.rows
             if row not in unchanged and (code := cells.text(sheet.cell(values, "code")))
         }
+        # A codeless row may be one imported before: the values of the indicators of the same
+        # label are read too, so that it compares with them (not with nothing).
+        codeless = {
+            fold(label)
+            for row, values in sheet.rows
+            if row not in unchanged
+            and not cells.text(sheet.cell(values, "code"))
+            and (label := cells.text(sheet.cell(values, "label")))
+        }
+        if codeless:
+            wanted |= {code for (label, _a, _o), code in self.indicator_titles.items() if label in codeless}
         self.indicators.update(indicator_rules.load_indicators(self.conn, self.department, wanted))
         self.values.update(indicator_rules.load_values(self.conn, self.department, wanted))
         self.unchanged_labels = labels
