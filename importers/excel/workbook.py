@@ -322,7 +322,8 @@ def _detect_sheets(content: NativeContent, book: Workbook, file_name: str, ignor
 
 def check_formulas(sheet: SheetRows, formulas: Formulas, file_name: str) -> tuple[list[Problem], list[str]]:
     """Formulas in the cells an import reads: refused without a computed value (the cell reads
-    empty), imported with their value otherwise, and then listed in a warning."""
+    empty), imported with their value otherwise, and then listed in a warning. A cell holding an
+    Excel error (#N/A…) is refused too: it reads empty and would clear the field."""
     if not formulas:
         return [], []
     from importers.excel.headers import column_letter
@@ -333,6 +334,17 @@ def check_formulas(sheet: SheetRows, formulas: Formulas, file_name: str) -> tupl
     kept: list[str] = []
     for (row, column), has_value in sorted(formulas.items()):
         if row not in rows or column - 1 not in used:
+            continue
+        if isinstance(has_value, str):
+            problems.append(
+                Problem(
+                    sheet.location(file_name, row, column - 1),
+                    "la cellule contient une erreur d'Excel (une formule qui n'a pas abouti) : elle se "
+                    "lirait vide et effacerait le champ ; corrigez la formule, ou remplacez-la par une "
+                    "valeur",
+                    has_value,
+                )
+            )
             continue
         if has_value:
             kept.append(f"{column_letter(column - 1)}{row}")
