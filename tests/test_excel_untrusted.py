@@ -189,3 +189,20 @@ def test_causes_are_said_in_french_without_the_libraries_words(tmp_path: Path) -
     message = str(caught.value)
     assert message.startswith("Le fichier « coupe.xlsx » est tronqué ou endommagé")
     assert not any(word in message for word in (*ENGLISH, "zip file", "Bad"))
+
+
+def test_a_sheet_the_reader_cannot_reach_is_said_so(tmp_path: Path) -> None:
+    """A relationship that climbs out of the workbook's folder ("../"): calamine does not follow
+    it; the refusal names that cause, not a "structure" that is fine."""
+    path = package(
+        tmp_path / "remonte.xlsx",
+        sheet_xml(HEAD),
+        sheet_part="Autre/Feuille.xml",
+        target="../Autre/Feuille.xml",
+    )
+    with pytest.raises(UnreadableWorkbook) as caught:
+        open_workbook(path)
+    assert str(caught.value).startswith(
+        "Le fichier « remonte.xlsx » est illisible (feuille « Actions ») : la partie de cette feuille est "
+        "introuvable à l'emplacement que déclare le classeur."
+    ), str(caught.value)
