@@ -108,4 +108,5 @@ def test_lines_copied_from_the_published_file_fit_the_shipped_mapping(tmp_path: 
     db = str(tmp_path / "base.sqlite")
     assert main(["--db", db, "init", "--reference", str(MINI_REFERENCE)]) == 0
     done = run_cli("--db", db, "import", str(published), "--mapping", str(MAPPING))
-    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr  # none is in Ariège
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "Rien à importer : aucune ligne du fichier n'est retenue." in done.stdout  # none is in Ariège
