@@ -227,6 +227,34 @@ def test_a_duplicated_sheet_is_reported_as_a_copy(loaded_store: Store, tmp_path:
     ]
 
 
+def test_one_renamed_sheet_is_read_by_its_headers_and_a_renamed_copy_is_refused(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """Only Actions renamed ("Suivi 2025"): its changes are read, not dropped with a warning while
+    the other sheets import; a second sheet with its headers is refused as a copy."""
+
+    def rename(book: openpyxl.Workbook) -> None:
+        set_cell(book, "Actions", "ACT-001", "Avancement (%)", 80)
+        book["Actions"].title = "Suivi 2025"
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "renomme.xlsx", rename)
+    preview = preview_import(loaded_store, DEPT, path)
+    assert not preview.rejected, [str(p) for p in preview.rejected]
+    assert [(p.key, [str(c) for c in p.changes]) for p in preview.changed] == [
+        ("ACT-001", ["Avancement (%) : 50 % → 80 %"])
+    ]
+
+    def copy(book: openpyxl.Workbook) -> None:
+        book.copy_worksheet(book["Actions"]).title = "À relancer"
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "filtre.xlsx", copy)
+    assert [str(p) for p in preview_import(loaded_store, DEPT, path).rejected] == [
+        "« filtre.xlsx », feuille « À relancer » : cette feuille a les en-têtes de la feuille « Actions », "
+        "déjà lue : une seule feuille par sorte de données est lue ; supprimez-la, ou recopiez ses lignes "
+        "dans la feuille « Actions »"
+    ]
+
+
 # --- Excel's habits ------------------------------------------------------------------------------
 
 
