@@ -115,6 +115,7 @@ def test_an_excel_error_in_a_cell_is_refused_instead_of_clearing_the_field(
             "contient une erreur d'Excel (une formule qui n'a pas abouti) : elle se lirait vide et "
             "effacerait le champ ; corrigez la formule, ou remplacez-la par une valeur (valeur « #N/A »)"
         ]
+        assert not preview.changed  # the refused cell is not also shown as "Avancement : 50 % → (vide)"
         assert snapshot_tables(loaded_store) == before
 
 

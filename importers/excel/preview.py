@@ -1158,6 +1158,9 @@ def preview_import(
             )
             problems = [*problems, *formula_problems]
             warnings = [*warnings, *formula_warnings]
+            if formula_problems:  # a refused cell's row is not planned (its cell reads empty)
+                refused = {p.location.row for p in formula_problems}
+                sheet.rows = [(number, values) for number, values in sheet.rows if number not in refused]
     preview.source = settings.source
     preview.mapping = settings.mapping
     preview.warnings.extend(warnings)
