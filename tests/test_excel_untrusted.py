@@ -206,3 +206,19 @@ def test_a_sheet_the_reader_cannot_reach_is_said_so(tmp_path: Path) -> None:
         "Le fichier « remonte.xlsx » est illisible (feuille « Actions ») : la partie de cette feuille est "
         "introuvable à l'emplacement que déclare le classeur."
     ), str(caught.value)
+
+
+def test_a_preview_past_its_time_budget_is_refused_in_french(loaded_store: Store, tmp_path: Path) -> None:
+    """The 4-million-cell sheet read in 40 s on a loaded machine, then its preview took the command
+    to 70 s: the preview stops at its own budget instead."""
+    from exports.excel import export_ars
+
+    path = tmp_path / "lent.xlsx"
+    export_ars(loaded_store, "09", path)
+    before = snapshot_tables(loaded_store)
+    with pytest.raises(UnreadableWorkbook) as caught:
+        preview_import(loaded_store, "09", path, limits=Limits(max_preview_seconds=0))
+    assert str(caught.value).startswith("Le fichier « lent.xlsx » est refusé : son examen dépasse 0 s ("), (
+        str(caught.value)
+    )
+    assert snapshot_tables(loaded_store) == before

@@ -35,6 +35,9 @@ class Limits:
     max_memory_bytes: int = 512 * 1024 * 1024
     max_cpu_seconds: int = 40
     max_wall_seconds: int = 40
+    #: The whole preview, reading included: past it the file is refused, so that the command
+    #: (its start-up included) answers within the 60-s budget even on a loaded machine.
+    max_preview_seconds: int = 52
 
 
 DEFAULT_LIMITS = Limits()
