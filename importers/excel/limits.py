@@ -37,7 +37,7 @@ class Limits:
     max_wall_seconds: int = 40
     #: The whole preview, reading included: past it the file is refused, so that the command
     #: (its start-up included) answers within the 60-s budget even on a loaded machine.
-    max_preview_seconds: int = 52
+    max_preview_seconds: int = 45
 
 
 DEFAULT_LIMITS = Limits()
