@@ -54,7 +54,10 @@ def too_many_shared_strings(path: Path) -> Path:
 
 HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
     "minuscules.xlsx": (lower_case_far_cell, "la feuille « Actions » compte 1 048 576 lignes"),
-    "large.xlsx": (lower_case_wide, "la feuille « Actions » s'étend sur 60 000 lignes et 702 colonnes"),
+    "large.xlsx": (
+        lower_case_wide,
+        "la feuille « Actions » s'étend sur au moins 60 000 lignes et 702 colonnes",
+    ),
     "ailleurs.xlsx": (sheet_outside_worksheets, "la feuille « Actions » compte 1 048 576 lignes"),
     "sans_r.xlsx": (cells_without_reference, "la feuille « Actions » a plus de 702 colonnes"),
     "textes.xlsx": (too_many_shared_strings, "table de textes partagés"),

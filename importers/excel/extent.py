@@ -263,7 +263,7 @@ def _formulas(data: bytes, extent: SheetExtent, prefix: bytes) -> None:
 def check_cells(name: str, label: str, rows: int, columns: int, limits: Limits) -> None:
     if rows * columns > limits.max_cells:
         raise UnreadableWorkbook(
-            f"Le fichier « {name} » est refusé : la feuille « {label} » s'étend sur "
+            f"Le fichier « {name} » est refusé : la feuille « {label} » s'étend sur au moins "
             f"{spaced(rows)} lignes et {columns} colonnes, au-delà de ce que l'application lit "
             f"({spaced(limits.max_cells)} cellules)."
         )
