@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,35 @@ def test_a_formula_without_computed_value_is_refused_with_its_place(
         "par sa valeur"
     ]
     assert snapshot_tables(loaded_store) == before
+
+
+def test_an_excel_error_in_a_cell_is_refused_instead_of_clearing_the_field(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """A VLOOKUP that found nothing (#N/A), or an error typed over a value, reads as an empty cell:
+    it would silently clear Avancement."""
+    source = exported(loaded_store, tmp_path)
+    row = find_row(openpyxl.load_workbook(source)["Actions"], "ACT-001")
+    for name, error in (
+        ("recherche.xlsx", "<f>VLOOKUP(A2,Listes!A:B,2,0)</f><v>#N/A</v>"),
+        ("na.xlsx", "<v>#N/A</v>"),
+    ):
+        cell = rf'<c r="K{row}"\1 t="e">{error}'
+        path = rewrite_sheet(
+            source,
+            tmp_path / name,
+            2,
+            partial(re.sub, rf'<c r="K{row}"([^>]*)><v>50</v>', cell),
+        )
+        before = snapshot_tables(loaded_store)
+        preview = preview_import(loaded_store, DEPT, path)
+        assert [str(p) for p in preview.rejected] == [
+            f"« {name} », feuille « Actions », ligne {row}, colonne « Avancement (%) » (K) : la cellule "
+            "contient une erreur d'Excel (une formule qui n'a pas abouti) : elle se lirait vide et "
+            "effacerait le champ ; corrigez la formule, ou remplacez-la par une valeur (valeur « #N/A »)"
+        ]
+        assert not preview.changed  # the refused cell is not also shown as "Avancement : 50 % → (vide)"
+        assert snapshot_tables(loaded_store) == before
 
 
 def test_a_formula_with_its_value_is_imported_and_listed(loaded_store: Store, tmp_path: Path) -> None:
@@ -198,6 +228,34 @@ def test_a_duplicated_sheet_is_reported_as_a_copy(loaded_store: Store, tmp_path:
     ]
 
 
+def test_one_renamed_sheet_is_read_by_its_headers_and_a_renamed_copy_is_refused(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """Only Actions renamed ("Suivi 2025"): its changes are read, not dropped with a warning while
+    the other sheets import; a second sheet with its headers is refused as a copy."""
+
+    def rename(book: openpyxl.Workbook) -> None:
+        set_cell(book, "Actions", "ACT-001", "Avancement (%)", 80)
+        book["Actions"].title = "Suivi 2025"
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "renomme.xlsx", rename)
+    preview = preview_import(loaded_store, DEPT, path)
+    assert not preview.rejected, [str(p) for p in preview.rejected]
+    assert [(p.key, [str(c) for c in p.changes]) for p in preview.changed] == [
+        ("ACT-001", ["Avancement (%) : 50 % → 80 %"])
+    ]
+
+    def copy(book: openpyxl.Workbook) -> None:
+        book.copy_worksheet(book["Actions"]).title = "À relancer"
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "filtre.xlsx", copy)
+    assert [str(p) for p in preview_import(loaded_store, DEPT, path).rejected] == [
+        "« filtre.xlsx », feuille « À relancer » : cette feuille a les en-têtes de la feuille « Actions », "
+        "déjà lue : une seule feuille par sorte de données est lue ; supprimez-la, ou recopiez ses lignes "
+        "dans la feuille « Actions »"
+    ]
+
+
 # --- Excel's habits ------------------------------------------------------------------------------
 
 
@@ -258,6 +316,28 @@ def test_rows_without_code_imported_twice_create_one_record(loaded_store: Store,
     for _ in range(2):
         preview, result = imported(loaded_store, path)
         assert result.created == {}
+    assert counts(loaded_store) == once
+
+
+def test_a_codeless_indicator_row_with_a_value_imported_three_times_changes_nothing_the_second_time(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    path = edit_workbook(
+        exported(loaded_store, tmp_path),
+        tmp_path / "e1.xlsx",
+        lambda book: new_row(
+            book,
+            "Indicateurs",
+            {"Intitulé": "Réunions tenues", "Action": "ACT-001", "Période": "2024", "Valeur": 3},
+        ),
+    )
+    imported(loaded_store, path)
+    once = counts(loaded_store)
+    for _ in range(2):
+        preview = preview_import(loaded_store, DEPT, path)
+        assert not preview.new and not preview.changed, preview.report_lines()
+        result = apply_import(loaded_store, DEPT, preview, {}, "testeur", backup=False)
+        assert result.created == {} and result.updated == {} and result.values_changed == 0
     assert counts(loaded_store) == once
 
 

@@ -32,6 +32,9 @@ SNIPPETS = [
     b"<row>",
     b"&#0;",
     b"<si><t>a</t></si>" * 20,
+    b'<c r="B2" t="e"><f>VLOOKUP(A2,B:C,2,0)</f><v>#N/A</v></c>',
+    b"<c t='e'><v>#DIV/0!</v></c>",
+    b'<row r="3"><c r="a3" t="e"/></row>',
 ]
 ENGLISH = ("Traceback", "Error", "error", "panicked", "memory allocation", "File is not", "not supported")
 

@@ -84,7 +84,9 @@ def test_too_many_entries(tmp_path: Path) -> None:
 
 def test_billion_laughs_is_refused_before_any_parser(tmp_path: Path) -> None:
     path = raw_sheet_workbook(tmp_path / "rires.xlsx", billion_laughs_sheet())
-    assert "DOCTYPE/ENTITY" in refused(path)
+    message = refused(path)
+    assert "(DOCTYPE/ENTITY) dans la feuille « Actions »" in message, message
+    assert "sheet1.xml" not in message
 
 
 def test_openpyxl_guard_is_on_and_refuses_entity_expansion(tmp_path: Path) -> None:

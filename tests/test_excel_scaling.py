@@ -284,15 +284,26 @@ def test_an_export_the_import_could_not_read_back_is_refused_in_french(
 
     assert (
         DEFAULT_LIMITS.max_rows,
+        DEFAULT_LIMITS.max_cells,
         DEFAULT_LIMITS.max_workbook_cells,
         fields.FINGERPRINT_HEADER,
-    ) == (ars.IMPORT_MAX_ROWS, ars.IMPORT_MAX_WORKBOOK_CELLS, ars.FINGERPRINT_HEADER)
-    monkeypatch.setattr(ars, "IMPORT_MAX_ROWS", 1)
+    ) == (
+        ars.IMPORT_MAX_ROWS,
+        ars.IMPORT_MAX_SHEET_CELLS,
+        ars.IMPORT_MAX_WORKBOOK_CELLS,
+        ars.FINGERPRINT_HEADER,
+    )
     path = tmp_path / "trop-grand.xlsx"
-    with pytest.raises(ars.ExchangeTooLarge) as refused:
-        export_ars(loaded_store, DEPT, path, author="testeur")
-    assert "trop grand pour être réimporté" in str(refused.value) and "« Actions »" in str(refused.value)
-    assert not path.exists()
+    for limit, value in (("IMPORT_MAX_ROWS", 1), ("IMPORT_MAX_SHEET_CELLS", 18)):
+        # 18: the Actions sheet's columns, so its header row alone fills it (the 4-million-cell
+        # sheet of ~222,000 actions was written, then refused by the import)
+        with monkeypatch.context() as patch:
+            patch.setattr(ars, limit, value)
+            with pytest.raises(ars.ExchangeTooLarge) as refused:
+                export_ars(loaded_store, DEPT, path, author="testeur")
+        assert "trop grand pour être réimporté" in str(refused.value), limit
+        assert "« Actions » : " in str(refused.value), str(refused.value)
+        assert not path.exists()
 
 
 def test_the_garbage_collector_is_resumed_after_an_import_even_a_refused_one(

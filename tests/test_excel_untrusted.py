@@ -54,7 +54,10 @@ def too_many_shared_strings(path: Path) -> Path:
 
 HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
     "minuscules.xlsx": (lower_case_far_cell, "la feuille « Actions » compte 1 048 576 lignes"),
-    "large.xlsx": (lower_case_wide, "la feuille « Actions » s'étend sur 60 000 lignes et 702 colonnes"),
+    "large.xlsx": (
+        lower_case_wide,
+        "la feuille « Actions » s'étend sur au moins 60 000 lignes et 702 colonnes",
+    ),
     "ailleurs.xlsx": (sheet_outside_worksheets, "la feuille « Actions » compte 1 048 576 lignes"),
     "sans_r.xlsx": (cells_without_reference, "la feuille « Actions » a plus de 702 colonnes"),
     "textes.xlsx": (too_many_shared_strings, "table de textes partagés"),
@@ -189,3 +192,36 @@ def test_causes_are_said_in_french_without_the_libraries_words(tmp_path: Path) -
     message = str(caught.value)
     assert message.startswith("Le fichier « coupe.xlsx » est tronqué ou endommagé")
     assert not any(word in message for word in (*ENGLISH, "zip file", "Bad"))
+
+
+def test_a_sheet_the_reader_cannot_reach_is_said_so(tmp_path: Path) -> None:
+    """A relationship that climbs out of the workbook's folder ("../"): calamine does not follow
+    it; the refusal names that cause, not a "structure" that is fine."""
+    path = package(
+        tmp_path / "remonte.xlsx",
+        sheet_xml(HEAD),
+        sheet_part="Autre/Feuille.xml",
+        target="../Autre/Feuille.xml",
+    )
+    with pytest.raises(UnreadableWorkbook) as caught:
+        open_workbook(path)
+    assert str(caught.value).startswith(
+        "Le fichier « remonte.xlsx » est illisible (feuille « Actions ») : la partie de cette feuille est "
+        "introuvable à l'emplacement que déclare le classeur."
+    ), str(caught.value)
+
+
+def test_a_preview_past_its_time_budget_is_refused_in_french(loaded_store: Store, tmp_path: Path) -> None:
+    """The 4-million-cell sheet read in 40 s on a loaded machine, then its preview took the command
+    to 70 s: the preview stops at its own budget instead."""
+    from exports.excel import export_ars
+
+    path = tmp_path / "lent.xlsx"
+    export_ars(loaded_store, "09", path)
+    before = snapshot_tables(loaded_store)
+    with pytest.raises(UnreadableWorkbook) as caught:
+        preview_import(loaded_store, "09", path, limits=Limits(max_preview_seconds=0))
+    assert str(caught.value).startswith("Le fichier « lent.xlsx » est refusé : son examen dépasse 0 s ("), (
+        str(caught.value)
+    )
+    assert snapshot_tables(loaded_store) == before

@@ -80,3 +80,33 @@ def test_the_extract_converted_to_xlsx_imports_the_same(loaded_store: Store, tmp
     [new] = preview.new
     assert new.title == 'CENTRE DE JOUR "LES PIBOULES"'
     assert any(str(c) == "FINESS : (vide) → 090002011" for c in new.changes), [str(c) for c in new.changes]
+
+
+def test_lines_copied_from_the_published_file_fit_the_shipped_mapping(tmp_path: Path) -> None:
+    """Four structureet lines copied verbatim from the published extract: 32 columns each, read
+    where the mapping says (quoted names, apostrophes, overseas departments)."""
+    from importers.excel.mapping import load_mapping
+    from importers.excel.reader import open_workbook
+
+    published = Path(__file__).parent / "fixtures" / "finess_etalab_lignes_publiees.csv"
+    mapping = load_mapping(MAPPING)
+    assert mapping.positions is not None
+    column = {
+        name: mapping.positions.index(name) for name in ("nofinesset", "rs", "departement", "categetab")
+    }
+    rows = open_workbook(published).read("")
+    assert rows[0][:3] == ["finess", "etalab", "111"]
+    lines = [r for r in rows[1:] if r]
+    assert all(len(r) >= len(mapping.positions) and r[0] == "structureet" for r in lines)
+    read = [tuple(r[column[n]] for n in ("nofinesset", "rs", "departement", "categetab")) for r in lines]
+    assert read == [
+        ("010000024", "CH DE FLEYRIAT", "01", "355"),
+        ("980501506", 'LIEU DE VIE "MAVOUNA MEMA 1"', "9F", "462"),
+        ("970302287", "E.H.P.A.D. EDMAR LAMA DE CAYENNE", "9C", "500"),
+        ("980600027", "HOPITAL DE SIA", "9J", "355"),
+    ]
+    db = str(tmp_path / "base.sqlite")
+    assert main(["--db", db, "init", "--reference", str(MINI_REFERENCE)]) == 0
+    done = run_cli("--db", db, "import", str(published), "--mapping", str(MAPPING))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "Rien à importer : aucune ligne du fichier n'est retenue." in done.stdout  # none is in Ariège

@@ -126,6 +126,9 @@ def run_import(args: argparse.Namespace, target: str) -> int:
         if args.dry_run:
             print("--dry-run : aperçu seulement, rien n'a été écrit.")
             return OK
+        if not preview.rows:
+            print("Rien à importer : aucune ligne du fichier n'est retenue.")
+            return OK
         if not preview.has_changes:
             print("Rien à importer : la base contient déjà ces données.")
             return OK

@@ -59,6 +59,7 @@ FINGERPRINT_HEADER = "Empreinte Suivi STS (ne pas modifier)"
 #: What the import reads back (importers/excel/limits.py; a test checks they agree): an export
 #: beyond it is refused, so that every exchange workbook written can be imported.
 IMPORT_MAX_ROWS = 250_000
+IMPORT_MAX_SHEET_CELLS = 4_000_000
 IMPORT_MAX_WORKBOOK_CELLS = 6_000_000
 
 
@@ -498,15 +499,16 @@ class ExchangeWriter:
         }
         cells = sum((rows + 1) * columns for rows, columns in sheets.values())
         over = [
-            f"« {name} » : {rows:,} lignes".replace(",", " ")
-            for name, (rows, _c) in sheets.items()
-            if rows >= IMPORT_MAX_ROWS
+            f"« {name} » : {rows:,} lignes de {columns} colonnes".replace(",", " ")
+            for name, (rows, columns) in sheets.items()
+            if rows >= IMPORT_MAX_ROWS or (rows + 1) * columns > IMPORT_MAX_SHEET_CELLS
         ]
         if over or cells > IMPORT_MAX_WORKBOOK_CELLS:
             detail = ", ".join(over) or f"{cells:,} cellules".replace(",", " ")
             raise ExchangeTooLarge(
                 f"Classeur d'échange non écrit : il serait trop grand pour être réimporté ({detail} ; "
-                f"l'import lit au plus {IMPORT_MAX_ROWS:,} lignes par feuille et ".replace(",", " ")
+                f"l'import lit au plus {IMPORT_MAX_ROWS:,} lignes ".replace(",", " ")
+                + f"et {IMPORT_MAX_SHEET_CELLS:,} cellules par feuille, ".replace(",", " ")
                 + f"{IMPORT_MAX_WORKBOOK_CELLS:,} cellules en tout). ".replace(",", " ")
                 + "Exportez une partie des actions (la liste filtrée de l'écran Actions, Ctrl+E) : "
                 "le classeur ne porte alors que leurs indicateurs."

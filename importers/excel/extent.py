@@ -29,8 +29,9 @@ class SheetExtent:
     numbered_rows: int = field(default=0, repr=False)
     unnumbered_rows: int = field(default=0, repr=False)
     patterns: SheetPatterns | None = field(default=None, repr=False, compare=False)
-    #: (row, column) 1-based → whether a value was computed and saved with the formula.
-    formulas: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)
+    #: (row, column) 1-based → whether a value was computed and saved with the formula, or the
+    #: Excel error the cell holds ("#N/A"), which calamine reads as an empty cell.
+    formulas: dict[tuple[int, int], bool | str] = field(default_factory=dict, repr=False)
 
 
 def column_number(letters: str) -> int:
@@ -174,7 +175,7 @@ def measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: Li
     if extent.columns > limits.max_columns:
         raise _too_wide(name, extent.label, limits)
     check_cells(name, extent.label, extent.rows, extent.columns, limits)  # as soon as it is known
-    if patterns.formula.search(data):
+    if patterns.formula.search(data) or b't="e"' in data or b"t='e'" in data:
         _formulas(data, extent, patterns.prefix)
 
 
@@ -227,10 +228,12 @@ def _letters(cell: bytes, first: int, last: int) -> re.Pattern[bytes]:
 
 
 _REF = re.compile(rb'\sr\s*=\s*"([A-Za-z]{1,3})(\d+)"')
+_ERROR = re.compile(rb"""\st\s*=\s*["']e["']""")
 
 
 def _formulas(data: bytes, extent: SheetExtent, prefix: bytes) -> None:
-    """Record the formula cells of a chunk and whether each kept its computed value."""
+    """Record the formula cells of a chunk and whether each kept its computed value, and the
+    cells holding an Excel error (with or without a formula)."""
     cell_open = re.compile(rb"<" + prefix + rb"c\b([^>]*)>")
     cell_close = re.compile(rb"</" + prefix + rb"c>")
     value = re.compile(rb"<" + prefix + rb"v\b[^>]*?(?:/>|>([^<]*)</" + prefix + rb"v>)")
@@ -242,20 +245,25 @@ def _formulas(data: bytes, extent: SheetExtent, prefix: bytes) -> None:
         if end is None:
             break
         body = data[start.end() : end.start()]
-        if b"f" not in body or not re.search(rb"<" + prefix + rb"f\b", body):
+        error = b"e" in attrs and _ERROR.search(attrs) is not None
+        if not error and (b"f" not in body or not re.search(rb"<" + prefix + rb"f\b", body)):
             continue
         ref = _REF.search(attrs)
         if ref is None or len(extent.formulas) >= _MAX_FORMULAS:
             continue
         found = value.search(body)
-        kept = found is not None and (bool(found.group(1)) or b't="str"' in attrs)
+        kept: bool | str = found is not None and (bool(found.group(1)) or b't="str"' in attrs)
+        if error:
+            kept = (found.group(1) if found is not None and found.group(1) else b"#?")[:16].decode(
+                "utf-8", "replace"
+            )
         extent.formulas[(int(ref.group(2)), column_number(ref.group(1).decode()))] = kept
 
 
 def check_cells(name: str, label: str, rows: int, columns: int, limits: Limits) -> None:
     if rows * columns > limits.max_cells:
         raise UnreadableWorkbook(
-            f"Le fichier « {name} » est refusé : la feuille « {label} » s'étend sur "
+            f"Le fichier « {name} » est refusé : la feuille « {label} » s'étend sur au moins "
             f"{spaced(rows)} lignes et {columns} colonnes, au-delà de ce que l'application lit "
             f"({spaced(limits.max_cells)} cellules)."
         )

@@ -213,6 +213,8 @@ def reader_error(file_name: str, exc: Exception, sheet: str | None = None) -> st
         cause = "une partie XML contient des octets qui ne sont pas des caractères (encodage UTF-8 invalide)"
     elif "shared strings" in text:
         cause = "une cellule renvoie à un texte partagé absent de la table des textes"
+    elif type(exc).__name__ == "WorksheetNotFound":
+        cause = "la partie de cette feuille est introuvable à l'emplacement que déclare le classeur"
     elif type(exc).__name__ == "XmlError" or "syntax error" in text:
         cause = "une partie XML est mal formée (balise ou guillemet non fermé, texte coupé)"
     else:

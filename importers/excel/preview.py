@@ -14,6 +14,7 @@ keeps re-importing an unchanged 100,000-row workbook cheap.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -50,7 +51,7 @@ from importers.excel.model import (
 )
 from importers.excel.reader import open_workbook
 from importers.excel.resolve import Resolver, normalise_store_value
-from importers.excel.safety import DEFAULT_LIMITS, MAX_CELL_TEXT, Limits
+from importers.excel.safety import DEFAULT_LIMITS, MAX_CELL_TEXT, Limits, UnreadableWorkbook, spaced
 from importers.excel.settings import Settings
 from importers.excel.workbook import BaseRow, Meta, SheetRows, check_formulas, read_native
 from store import actions as action_rules
@@ -788,6 +789,17 @@ class Planner:
             for row, values in sheet.rows
             if row not in unchanged and (code := cells.text(sheet.cell(values, "code")))
         }
+        # A codeless row may be one imported before: the values of the indicators of the same
+        # label are read too, so that it compares with them (not with nothing).
+        codeless = {
+            fold(label)
+            for row, values in sheet.rows
+            if row not in unchanged
+            and not cells.text(sheet.cell(values, "code"))
+            and (label := cells.text(sheet.cell(values, "label")))
+        }
+        if codeless:
+            wanted |= {code for (label, _a, _o), code in self.indicator_titles.items() if label in codeless}
         self.indicators.update(indicator_rules.load_indicators(self.conn, self.department, wanted))
         self.values.update(indicator_rules.load_values(self.conn, self.department, wanted))
         self.unchanged_labels = labels
@@ -1126,6 +1138,7 @@ def preview_import(
     unknown header are refused unless `ignore_columns`.
     """
     path = Path(path)
+    started = time.monotonic()
     preview = ImportPreview(path=path, department=department, source="classeur d'échange Suivi STS")
     loaded = None
     if mapping is not None:
@@ -1147,6 +1160,9 @@ def preview_import(
             )
             problems = [*problems, *formula_problems]
             warnings = [*warnings, *formula_warnings]
+            if formula_problems:  # a refused cell's row is not planned (its cell reads empty)
+                refused = {p.location.row for p in formula_problems}
+                sheet.rows = [(number, values) for number, values in sheet.rows if number not in refused]
     preview.source = settings.source
     preview.mapping = settings.mapping
     preview.warnings.extend(warnings)
@@ -1167,6 +1183,12 @@ def preview_import(
         def tick() -> None:
             nonlocal done
             done += 1
+            if done % 256 == 1 and time.monotonic() - started > limits.max_preview_seconds:
+                raise UnreadableWorkbook(
+                    f"Le fichier « {path.name} » est refusé : son examen dépasse "
+                    f"{limits.max_preview_seconds} s ({spaced(total)} lignes) ; coupez-le en plusieurs "
+                    "fichiers, ou importez-le sur un poste moins chargé."
+                )
             if progress is not None and (done % 1000 == 0 or done == total):
                 progress(done, total)
 

@@ -26,8 +26,9 @@ from typing import IO, Any
 
 from importers.excel.safety import DEFAULT_LIMITS, Limits, UnreadableWorkbook
 
-#: (row, column), both 1-based → whether the formula kept its computed value.
-Formulas = dict[tuple[int, int], bool]
+#: (row, column), both 1-based → whether the formula kept its computed value, or the Excel error
+#: the cell holds ("#N/A"; calamine reads it as an empty cell).
+Formulas = dict[tuple[int, int], bool | str]
 
 
 @dataclass

@@ -334,10 +334,11 @@ def _bomb(name: str, declared: int, ratio: float | None = None) -> UnreadableWor
     )
 
 
-def _dtd(name: str, part: str) -> UnreadableWorkbook:
+def _dtd(name: str, part: str, extent: SheetExtent | None = None) -> UnreadableWorkbook:
+    where = f"la feuille « {extent.label} »" if extent is not None else f"« {part} »"
     return UnreadableWorkbook(
         f"Le fichier « {name} » est refusé : il contient des déclarations XML "
-        f"(DOCTYPE/ENTITY) dans « {part} », interdites dans un classeur et "
+        f"(DOCTYPE/ENTITY) dans {where}, interdites dans un classeur et "
         "utilisables pour saturer la mémoire (expansion d'entités)."
     )
 
@@ -370,7 +371,7 @@ def _scan_part(
                     raise _bomb(name, total)
                 data = tail + chunk
                 if _DTD.search(data):
-                    raise _dtd(name, info.filename)
+                    raise _dtd(name, info.filename, extent)
                 if runs is not None:
                     runs.feed(chunk)
                 if extent is not None:

@@ -188,6 +188,7 @@ def read_native(book: Workbook, file_name: str, *, ignore_columns: bool = False)
     if META_SHEET in book.sheet_names:
         content.meta = read_meta(book.read(META_SHEET))
     by_kind: dict[str, list[str]] = {}
+    renamed: list[str] = []
     for name in book.sheet_names:
         if name == META_SHEET:
             continue
@@ -195,9 +196,10 @@ def read_native(book: Workbook, file_name: str, *, ignore_columns: bool = False)
         kind = SHEET_KINDS.get(key)
         if kind is None:
             if key not in READ_ONLY_SHEETS:
-                content.warnings.append(f"feuille « {name} » ignorée (nom inconnu).")
+                renamed.append(name)
             continue
         by_kind.setdefault(kind, []).append(name)
+    taken: dict[str, str] = {}
     for kind, names in by_kind.items():
         own = next((n for n in names if fold(n) == fold(KIND_SHEETS[kind])), names[0])
         for copy in (n for n in names if n != own):
@@ -209,9 +211,9 @@ def read_native(book: Workbook, file_name: str, *, ignore_columns: bool = False)
                     "ou recopiez ses lignes dans la feuille d'origine",
                 )
             )
+        taken[kind] = own
         _add_sheet(content, book, kind, own, file_name, ignore_columns)
-    if not by_kind:
-        _detect_sheets(content, book, file_name, ignore_columns)
+    _detect_sheets(content, book, renamed if by_kind else book.sheet_names, taken, file_name, ignore_columns)
     return content
 
 
@@ -288,10 +290,18 @@ def _add_sheet(
     content.sheets.append(sheet_rows(kind, name, rows, header))
 
 
-def _detect_sheets(content: NativeContent, book: Workbook, file_name: str, ignore_columns: bool) -> None:
-    """A workbook whose sheets were renamed: recognise each visible sheet by its headers."""
-    content.warnings = [w for w in content.warnings if "nom inconnu" not in w]
-    for name in book.sheet_names:
+def _detect_sheets(
+    content: NativeContent,
+    book: Workbook,
+    names: list[str],
+    taken: dict[str, str],
+    file_name: str,
+    ignore_columns: bool,
+) -> None:
+    """Sheets of unknown names (renamed: "Actions 2025"): each visible one is recognised by its
+    headers; one with the headers of a sheet already read is refused as a copy of it."""
+    named = bool(taken)
+    for name in names:
         if name in book.hidden or name == META_SHEET:
             continue
         rows = book.read(name)
@@ -306,11 +316,22 @@ def _detect_sheets(content: NativeContent, book: Workbook, file_name: str, ignor
             content.warnings.append(f"feuille « {name} » ignorée (en-têtes non reconnus).")
             continue
         _, kind, header = best
+        if kind in taken:
+            content.problems.append(
+                Problem(
+                    Location(file_name, name),
+                    f"cette feuille a les en-têtes de la feuille « {taken[kind]} », déjà lue : une seule "
+                    "feuille par sorte de données est lue ; supprimez-la, ou recopiez ses lignes dans la "
+                    f"feuille « {taken[kind]} »",
+                )
+            )
+            continue
+        taken[kind] = name
         if kind == KIND_INDICATOR:
             header = locate_header(rows, alias_table(FIELDS_BY_KIND[kind]), breakdown=True) or header
         unknown_columns(content, name, header, kind, file_name, ignore_columns)
         content.sheets.append(sheet_rows(kind, name, rows, header))
-    if not content.sheets:
+    if not content.sheets and not named:
         content.problems.append(
             Problem(
                 Location(file_name),
@@ -322,7 +343,8 @@ def _detect_sheets(content: NativeContent, book: Workbook, file_name: str, ignor
 
 def check_formulas(sheet: SheetRows, formulas: Formulas, file_name: str) -> tuple[list[Problem], list[str]]:
     """Formulas in the cells an import reads: refused without a computed value (the cell reads
-    empty), imported with their value otherwise, and then listed in a warning."""
+    empty), imported with their value otherwise, and then listed in a warning. A cell holding an
+    Excel error (#N/A…) is refused too: it reads empty and would clear the field."""
     if not formulas:
         return [], []
     from importers.excel.headers import column_letter
@@ -333,6 +355,17 @@ def check_formulas(sheet: SheetRows, formulas: Formulas, file_name: str) -> tupl
     kept: list[str] = []
     for (row, column), has_value in sorted(formulas.items()):
         if row not in rows or column - 1 not in used:
+            continue
+        if isinstance(has_value, str):
+            problems.append(
+                Problem(
+                    sheet.location(file_name, row, column - 1),
+                    "la cellule contient une erreur d'Excel (une formule qui n'a pas abouti) : elle se "
+                    "lirait vide et effacerait le champ ; corrigez la formule, ou remplacez-la par une "
+                    "valeur",
+                    has_value,
+                )
+            )
             continue
         if has_value:
             kept.append(f"{column_letter(column - 1)}{row}")
