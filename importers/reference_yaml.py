@@ -332,7 +332,7 @@ def _check_meaning(doc: dict[str, Any], ctx: Context) -> None:
 
     def known(path: tuple[str | int, ...], value: str | None, codes: set[str], what: str) -> None:
         if value is not None and value not in codes:
-            fail(path, f"{what} « {value} » inconnu(e) ({describe(path)}).")
+            fail(path, f"{what} : code inconnu « {value} » ({describe(path)}).")
 
     statuses = ", ".join(ACTION_STATUS_LABELS.values())
     for i, a in enumerate(doc["actions"]):

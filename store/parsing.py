@@ -382,7 +382,7 @@ class Vocabulary:
         found = self.find(raw)
         if found is None:
             raise ParseError(
-                f"{self.what} inconnu(e) « {parse_text(raw)} » "
+                f"{self.what} : valeur inconnue « {parse_text(raw)} » "
                 f"(valeurs admises : {_choices(self.labels.values())})"
             )
         return found

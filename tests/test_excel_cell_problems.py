@@ -96,22 +96,24 @@ def test_an_excel_error_in_a_cell_is_refused_instead_of_clearing_the_field(
     """A VLOOKUP that found nothing (#N/A), or an error typed over a value, reads as an empty cell:
     it would silently clear Avancement."""
     source = exported(loaded_store, tmp_path)
-    row = find_row(openpyxl.load_workbook(source)["Actions"], "ACT-001")
+    sheet = openpyxl.load_workbook(source)["Actions"]
+    row = find_row(sheet, "ACT-001")
+    k = next(c.column_letter for c in sheet[1] if c.value == "Avancement (%)")
     for name, error in (
         ("recherche.xlsx", "<f>VLOOKUP(A2,Listes!A:B,2,0)</f><v>#N/A</v>"),
         ("na.xlsx", "<v>#N/A</v>"),
     ):
-        cell = rf'<c r="K{row}"\1 t="e">{error}'
+        cell = rf'<c r="{k}{row}"\1 t="e">{error}'
         path = rewrite_sheet(
             source,
             tmp_path / name,
             2,
-            partial(re.sub, rf'<c r="K{row}"([^>]*)><v>50</v>', cell),
+            partial(re.sub, rf'<c r="{k}{row}"([^>]*)><v>50</v>', cell),
         )
         before = snapshot_tables(loaded_store)
         preview = preview_import(loaded_store, DEPT, path)
         assert [str(p) for p in preview.rejected] == [
-            f"« {name} », feuille « Actions », ligne {row}, colonne « Avancement (%) » (K) : la cellule "
+            f"« {name} », feuille « Actions », ligne {row}, colonne « Avancement (%) » ({k}) : la cellule "
             "contient une erreur d'Excel (une formule qui n'a pas abouti) : elle se lirait vide et "
             "effacerait le champ ; corrigez la formule, ou remplacez-la par une valeur (valeur « #N/A »)"
         ]

@@ -175,7 +175,7 @@ def test_rejections_name_sheet_row_column_and_value_and_write_nothing(
         "(valeur « E9-D9-O9 »)" in text
     )
     assert "ligne 3, colonne « Avancement (%) » (M)" in text and "(valeur « 150 »)" in text
-    assert "statut inconnu" in text and "« peut-être »" in text
+    assert "statut : valeur inconnue" in text and "« peut-être »" in text
     assert "(valeur « peut-être »)" not in text  # quoted once, not twice
     assert "ligne 4, colonne « Code » (A) : code inconnu" in text and "ACT-999" in text
     with pytest.raises(ImportRefused):

@@ -50,9 +50,9 @@ CASES: list[tuple[str, str, Any]] = [
     ("status", "terminé", "realisee"),
     ("status", "EN COURS", "en_cours"),
     ("status", "à faire", "a_lancer"),
-    ("status", "peut-être", "statut inconnu"),
+    ("status", "peut-être", "statut : valeur inconnue"),
     ("weather", "Rouge", "rouge"),
-    ("weather", "violet", "météo inconnu"),
+    ("weather", "violet", "météo : valeur inconnue"),
 ]
 IDS = [f"{field}={typed}" for field, typed, _ in CASES]
 
