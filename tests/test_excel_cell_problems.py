@@ -160,6 +160,30 @@ def test_an_unknown_header_is_refused_with_the_nearest_known_one(loaded_store: S
     assert "feuille « Actions » : colonne(s) ignorée(s) à votre demande : Date échéance." in ignored.warnings
 
 
+def test_a_second_column_for_the_same_field_is_refused_naming_both(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """Two « Statut » columns: only the first would be read, and what was typed in the second lost."""
+
+    def add(book: openpyxl.Workbook) -> None:
+        ws = book["Actions"]
+        column = ws.max_column + 1
+        ws.cell(1, column).value = "Statut"
+        ws.cell(find_row(ws, "ACT-001"), column).value = "Réalisée"
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "double.xlsx", add)
+    before = snapshot_tables(loaded_store)
+    preview = preview_import(loaded_store, DEPT, path)
+    [problem] = [str(p) for p in preview.rejected]
+    assert problem.startswith("« double.xlsx », feuille « Actions », ligne 1, colonne « Statut » (U) : ")
+    assert "la colonne « Statut » (K) porte déjà ce champ" in problem and "--ignore-columns" in problem
+    ignored = preview_import(loaded_store, DEPT, path, ignore_columns=True)
+    assert not ignored.rejected
+    warning = "feuille « Actions » : colonne(s) en double ignorée(s) à votre demande : Statut."
+    assert warning in ignored.warnings
+    assert snapshot_tables(loaded_store) == before
+
+
 def test_an_emptied_title_of_a_new_row_is_a_refusal_not_a_traceback(
     loaded_store: Store, tmp_path: Path
 ) -> None:

@@ -252,6 +252,42 @@ def unknown_columns(
         )
 
 
+def duplicate_columns(
+    content: NativeContent, sheet: str, header: HeaderMap, kind: str, file_name: str, ignore: bool
+) -> None:
+    """A second column for a field already read (two « Statut »): only the first would be read,
+    so what was typed in the second would be lost; an error naming both columns, or a warning
+    when the user asked to ignore such columns (``--ignore-columns``)."""
+    if not header.duplicates:
+        return
+    if ignore:
+        content.warnings.append(
+            f"feuille « {sheet} » : colonne(s) en double ignorée(s) à votre demande : "
+            f"{', '.join(header.duplicates)}."
+        )
+        return
+    from importers.excel.headers import column_letter
+
+    aliases = alias_table(FIELDS_BY_KIND[kind])
+    for column, value in enumerate(header.cells):
+        written = cells.text(value)
+        field_name = aliases.get(header_key(written)) if written else None
+        if written is None or field_name is None or column in header.columns:
+            continue
+        first = header.column_of(field_name)
+        if first is None:
+            continue
+        content.problems.append(
+            Problem(
+                Location(file_name, sheet, header.row + 1, written, column_letter(column)),
+                f"colonne en double : la colonne « {header.headers[first]} » ({column_letter(first)}) "
+                "porte déjà ce champ, et seule la première serait lue ; gardez-en une seule, ou "
+                "relancez l'import en ignorant la seconde (--ignore-columns, ou la case « Ignorer les "
+                "colonnes inconnues » de l'écran d'import)",
+            )
+        )
+
+
 def nearest_header(written: str, kind: str) -> str | None:
     """The known header closest to `written` ("Date échéance" → "Échéance"), if any is close."""
     from difflib import get_close_matches
@@ -283,10 +319,7 @@ def _add_sheet(
         )
         return
     unknown_columns(content, name, header, kind, file_name, ignore_columns)
-    if header.duplicates:
-        content.warnings.append(
-            f"feuille « {name} » : colonne(s) en double ignorée(s) : {', '.join(header.duplicates)}."
-        )
+    duplicate_columns(content, name, header, kind, file_name, ignore_columns)
     content.sheets.append(sheet_rows(kind, name, rows, header))
 
 
@@ -330,6 +363,7 @@ def _detect_sheets(
         if kind == KIND_INDICATOR:
             header = locate_header(rows, alias_table(FIELDS_BY_KIND[kind]), breakdown=True) or header
         unknown_columns(content, name, header, kind, file_name, ignore_columns)
+        duplicate_columns(content, name, header, kind, file_name, ignore_columns)
         content.sheets.append(sheet_rows(kind, name, rows, header))
     if not content.sheets and not named:
         content.problems.append(
