@@ -47,6 +47,16 @@ def cells_without_reference(path: Path) -> Path:
     return package(path, sheet_xml(rows))
 
 
+def formula_without_reference(path: Path) -> Path:
+    """A formula without its value, and an Excel error, in cells without `r`: their place is
+    unknown, so neither could be said with its column; they would read as empty cells."""
+    rows = (
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>ACT-001</t></is></c>'
+        '<c><f>VLOOKUP(A2,X!A:B,2,0)</f></c><c t="e"><v>#N/A</v></c></row>'
+    )
+    return package(path, sheet_xml(HEAD + rows))
+
+
 def too_many_shared_strings(path: Path) -> Path:
     sheet = sheet_xml(HEAD + '<row r="2"><c r="A2" t="s"><v>5</v></c></row>')
     return package(path, sheet, extra=[("sharedStrings", "sharedStrings.xml", shared_strings(2_100_000))])
@@ -61,6 +71,10 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
     "ailleurs.xlsx": (sheet_outside_worksheets, "la feuille « Actions » compte 1 048 576 lignes"),
     "sans_r.xlsx": (cells_without_reference, "la feuille « Actions » a plus de 702 colonnes"),
     "textes.xlsx": (too_many_shared_strings, "table de textes partagés"),
+    "formule_sans_r.xlsx": (
+        formula_without_reference,
+        "la feuille « Actions » contient une formule ou une erreur d'Excel dans une cellule sans référence",
+    ),
 }
 
 

@@ -32,6 +32,8 @@ class SheetExtent:
     #: (row, column) 1-based → whether a value was computed and saved with the formula, or the
     #: Excel error the cell holds ("#N/A"), which calamine reads as an empty cell.
     formulas: dict[tuple[int, int], bool | str] = field(default_factory=dict, repr=False)
+    #: Formula or error cells written without a reference (`r`): their place is not known.
+    unplaced: int = field(default=0, repr=False)
 
 
 def column_number(letters: str) -> int:
@@ -177,6 +179,14 @@ def measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: Li
     check_cells(name, extent.label, extent.rows, extent.columns, limits)  # as soon as it is known
     if patterns.formula.search(data) or b't="e"' in data or b"t='e'" in data:
         _formulas(data, extent, patterns.prefix)
+        if extent.unplaced:
+            raise UnreadableWorkbook(
+                f"Le fichier « {name} » est refusé : la feuille « {extent.label} » contient une "
+                "formule ou une erreur d'Excel dans une cellule sans référence de place : elle se "
+                "lirait vide, ou sans dire d'où vient sa valeur. Ce fichier n'a pas été écrit par un "
+                "tableur courant : ouvrez-le et enregistrez-le dans Excel ou LibreOffice, puis "
+                "importez-le à nouveau."
+            )
 
 
 _CELL_ANY_ORDER = rb'<(?:\w+:)?c\b[^>]*?\sr="'
@@ -249,7 +259,10 @@ def _formulas(data: bytes, extent: SheetExtent, prefix: bytes) -> None:
         if not error and (b"f" not in body or not re.search(rb"<" + prefix + rb"f\b", body)):
             continue
         ref = _REF.search(attrs)
-        if ref is None or len(extent.formulas) >= _MAX_FORMULAS:
+        if ref is None:
+            extent.unplaced += 1
+            continue
+        if len(extent.formulas) >= _MAX_FORMULAS:
             continue
         found = value.search(body)
         kept: bool | str = found is not None and (bool(found.group(1)) or b't="str"' in attrs)
