@@ -81,6 +81,7 @@ async def test_the_participants_asked_at_the_start_are_recorded(
         await pilot.press(*"Anne Roux, Dr Paul Dupuy ; Anne Roux", "enter")
         await settle(pilot)
         assert isinstance(pilot.app.screen, WorkshopScreen)
+        heading = str(pilot.app.screen.query_one("#workshop-title", Static).render())
     store = open_store(ariege_db)
     try:
         with store.engine.connect() as conn:
@@ -88,6 +89,10 @@ async def test_the_participants_asked_at_the_start_are_recorded(
     finally:
         store.dispose()
     assert session is not None and session.participants == ("Anne Roux", "Dr Paul Dupuy")
+    # the scope's title alone is stored: the minutes write "Objectif E1-D4-O2 — …" once
+    assert (session.scope_kind, session.scope_code) == ("objectif", "E1-D4-O2")
+    assert not session.scope_label.startswith("Objectif")
+    assert heading.count("Objectif E1-D4-O2 — ") == 1
 
 
 def rows(table: DataTable[Any]) -> list[list[str]]:
@@ -165,7 +170,8 @@ async def test_quick_gestures_on_five_actions_are_all_saved(
         await pilot.press(*keys)
         await settle(pilot)
         changes = rows(screen.query_one("#session-changes", DataTable))
-    assert warnings == []
+    # nothing refused (« + » on an action « À lancer » is said, before « 2 » puts it « En cours »)
+    assert [w for w in warnings if "« À lancer »" not in w] == []
     for code in targets:
         action, _ = stored(ariege_db, code)
         assert action.weather == "rouge"
@@ -292,6 +298,20 @@ async def test_lowering_the_progress_of_a_done_action_is_refused_with_a_word(
         assert screen.actions["ACT-004"].progress == 100
     assert stored(ariege_db, "ACT-004")[0].progress == 100
     assert any("réalisée" in w and "100 %" in w for w in warnings)
+
+
+async def test_progress_on_an_action_to_start_is_saved_with_a_warning_once(
+    app_factory: AppFactory, ariege_db: Path, warnings: list[str]
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_session(pilot)
+        await pilot.press("2", "p", "2", "0", "enter", "1", "plus")
+        await settle(pilot)
+        assert (screen.actions["ACT-004"].status, screen.actions["ACT-004"].progress) == ("a_lancer", 30)
+    assert stored(ariege_db, "ACT-004")[0].progress == 30  # allowed, but said
+    said = [w for w in warnings if "« À lancer »" in w]
+    assert len(said) == 1 and said[0].startswith("ACT-004 : Avancement de 20 %")
 
 
 async def test_a_change_of_another_field_in_another_copy_is_merged_without_asking(

@@ -31,7 +31,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Static
 
-from store.actions import ActionData
+from store.actions import ActionData, warnings
 from store.activity import WorkshopInfo
 from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION
@@ -79,6 +79,20 @@ def documents_folder() -> Path:
 
     folder = Path(user_documents_dir())
     return folder if folder.is_dir() else Path.home()
+
+
+def describe_scope(kind: str, code: str, title: str) -> str:
+    """ "Objectif E1-D4-O2 — Renforcer…", "Territoire — Couserans": the scope as listed; the store
+    keeps only its title (`scope_label`), as the exports expect."""
+    from exports.excel.workshop import SCOPES  # the exports' own names of the scopes
+
+    if kind == "territoire":
+        return f"{SCOPES[kind]} — {title}"
+    return f"{SCOPES.get(kind, kind)} {code} — {title}"
+
+
+def scope_of(session: WorkshopInfo) -> str:
+    return describe_scope(session.scope_kind, session.scope_code, session.scope_label)
 
 
 def describe_start(session: WorkshopInfo) -> str:
@@ -295,7 +309,7 @@ class WorkshopScreen(BaseScreen):
 
         self.app.push_screen(
             ResumeDialog(
-                f"L'atelier n°{session.id} — {session.scope_label} — {describe_start(session)} "
+                f"L'atelier n°{session.id} — {scope_of(session)} — {describe_start(session)} "
                 "n'est pas clos. Le reprendre ?",
                 confirm="Reprendre",
                 cancel="Plus tard",
@@ -332,20 +346,19 @@ class WorkshopScreen(BaseScreen):
     def load_scopes(self) -> None:
         current = self.session.id if self.session else None
         options: list[tuple[str, str]] = [
-            (f"Reprendre l'atelier n°{w.id} — {w.scope_label} ({describe_start(w)})", f"reprendre|{w.id}|")
+            (f"Reprendre l'atelier n°{w.id} — {scope_of(w)} ({describe_start(w)})", f"reprendre|{w.id}|")
             for w in self.service.open_workshops()
             if w.id != current
         ]
+        # labelled by their codes: "Objectif #1" is found in several défis; the value keeps the title
         for e in self.service.scheme():
             for c in e.challenges:
-                # labelled by their codes: "Objectif #1" is found in several défis
-                label = f"Défi {c.code} — {c.title}"
-                options.append((label, f"defi|{c.code}|{label}"))
+                options.append((describe_scope("defi", c.code, c.title), f"defi|{c.code}|{c.title}"))
                 for o in c.objectives:
-                    label = f"Objectif {o.code} — {o.title}"
-                    options.append((label, f"objectif|{o.code}|{label}"))
+                    label = describe_scope("objectif", o.code, o.title)
+                    options.append((label, f"objectif|{o.code}|{o.title}"))
         options += [
-            (f"Territoire — {label}", f"territoire|{code}|{label}")
+            (describe_scope("territoire", code, label), f"territoire|{code}|{label}")
             for label, code in self.service.filter_choices()["territories"]
         ]
         self.post_message(self.ScopesLoaded(options))
@@ -405,7 +418,7 @@ class WorkshopScreen(BaseScreen):
         self.query_one("#workshop-title", Static).update(
             f"Atelier n°{message.session.id}"
             + (" — séance reprise" if message.resumed else "")
-            + f" — {len(self.actions)} action(s) — {message.session.scope_label}"
+            + f" — {len(self.actions)} action(s) — {scope_of(message.session)}"
         )
         self._fill_table()
         self._show_changes(message.lines)
@@ -452,13 +465,18 @@ class WorkshopScreen(BaseScreen):
         return self.actions.get(code)
 
     def _gesture(self, after: ActionData, *, status_comment: str | None = None) -> None:
-        """Show the change at once, then queue it for the writer."""
+        """Show the change at once, then queue it for the writer; say when it makes the action
+        doubtful (progress on « À lancer »: allowed, but worth a word, once)."""
         with self._lock:
+            before = self.actions.get(after.code)
             self.actions[after.code] = after
             if status_comment:
                 self._status_comments[after.code] = status_comment
         self._show_row(after)
         self._enqueue(after.code)
+        doubtful = warnings(after, links=False)
+        if doubtful and (before is None or not warnings(before, links=False)):
+            self.notify(f"{after.code} : {doubtful[0]}", severity="warning")
 
     def action_status(self, status: str) -> None:
         action = self._current()
