@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from tests.tui.support import settle
@@ -36,3 +37,24 @@ async def test_editing_a_resource_appears_in_its_journal(app_factory: Callable[.
         assert any(row[2] == "Création" for row in rows)
         detail = str(screen.query_one(".journal-detail", Static).render())
         assert "coordinatrice" in detail and "source :" in detail  # the highlighted line in full
+
+
+async def test_a_long_journal_comment_is_read_whole_at_80_columns(
+    app_factory: Callable[..., SuiviStsApp],
+) -> None:
+    from tests.tui.test_snapshots import fixed_journal
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-009")
+        await settle(pilot)
+        app.screen.query_one(TabbedContent).active = "tab-journal"
+        await settle(pilot)
+        fixed_journal(app)  # its latest line, highlighted first, is a comment of 4 × 36 characters
+        await settle(pilot)
+        detail = app.screen.query_one(".journal-detail", Static)
+        text = str(detail.render())
+        assert text.endswith("source : Atelier n°1")
+        wrapped = Text(text).wrap(app.console, detail.content_size.width)
+        assert len(wrapped) <= detail.content_size.height  # every line of it on the screen
