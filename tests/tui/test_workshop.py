@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Static
 from store.actions import load_actions, update_action
 from store.database import open_store
 from tests.tui.support import settle, stored
+from tests.tui.test_list_layouts import assert_whole
 from tui.app import SuiviStsApp
 from tui.screens import workshop as workshop_module
 from tui.screens.workshop import WorkshopScreen
@@ -385,9 +386,14 @@ async def test_every_column_fits_without_scrolling(app_factory: AppFactory, size
     async with app.run_test(size=size) as pilot:
         screen = await open_session(pilot, "Ariège")
         await pilot.press("o", "5")
-        await pilot.press(*"plus de porteur")
+        await pilot.press(*"plus de porteur depuis le départ du coordinateur du contrat local de santé")
         await pilot.press("enter")
         await settle(pilot)
+        changes = screen.query_one("#session-changes", DataTable)
+        assert changes.max_scroll_x == 0  # a long change wraps in its row instead
+        newest = next(iter(changes.rows.values()))
+        assert str(changes.get_row(newest.key)[2]).endswith("du contrat local de santé)")
+        assert newest.height >= 2  # wrapped in its row, read whole
         table = screen.query_one("#workshop-table", DataTable)
         labels = [str(c.label) for c in table.columns.values()]
         assert labels[:5] == ["Code", "Action", "Statut", "Av.", "Météo"]
@@ -403,6 +409,12 @@ async def test_every_column_fits_without_scrolling(app_factory: AppFactory, size
         screenshot = app.export_screenshot()
         for word in ("Abandonnée", "orange", "Code", "Statut", "Météo"):
             assert word in screenshot
+        # a title cut in the table is read whole under it, with the row's values
+        await pilot.press("down")
+        await settle(pilot)
+        highlighted = screen.actions[str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)]
+        detail = assert_whole(screen.query_one("#workshop-detail", Static))
+        assert detail.startswith(f"{highlighted.code} — {highlighted.title}")
 
 
 async def test_each_gesture_is_on_disk_a_moment_after_the_key(

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -251,6 +251,8 @@ class WorkshopScreen(BaseScreen):
         #: Actions waiting for the user's choice between two versions: not saved meanwhile.
         self._conflicts: set[str] = set()
         self._offered: set[int] = set()
+        #: The session's journal lines, listed as net changes (again when the width changes).
+        self._change_lines: list[JournalLine] = []
         #: A session is being opened (its start would otherwise be offered for resumption).
         self._starting = False
 
@@ -268,12 +270,17 @@ class WorkshopScreen(BaseScreen):
         yield Static("", id="workshop-typing")
         with Horizontal(id="workshop"):
             yield WorkshopTable(COLUMNS, self._cell, key=lambda a: a.code, id="workshop-table")
+            yield Static("", id="workshop-detail", classes="row-detail")
             with Vertical(id="workshop-side"):
                 yield Static("Changements de la séance", classes="section-title")
                 yield DataTable(id="session-changes", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#session-changes", DataTable).add_columns("Heure", "Action", "Changement")
+        self._show_changes([])
+
+    @on(events.Resize)
+    def _rewrap_changes(self) -> None:
+        self._show_changes(self._change_lines)
 
     def refresh_data(self) -> None:
         """The rows show this screen's own copy; without a session, look for one to resume."""
@@ -444,6 +451,19 @@ class WorkshopScreen(BaseScreen):
         if key == "due":
             return ACTION["due_date"].format(a.due_date)
         return a.code
+
+    @on(RecordTable.Highlighted, "#workshop-table")
+    def _show_detail(self, message: RecordTable.Highlighted) -> None:
+        """The highlighted action in full under the table (its title may end in "…" there)."""
+        a: ActionData | None = message.record
+        parts = [] if a is None else [
+            f"{a.code} — {a.title}",
+            ActionStatus(a.status).label.lower(),
+            ACTION["progress"].format(a.progress),
+            f"météo {ACTION['weather'].format(a.weather).lower()}" if a.weather else "",
+            f"échéance {ACTION['due_date'].format(a.due_date)}" if a.due_date else "",
+        ]  # fmt: skip
+        self.query_one("#workshop-detail", Static).update(Text(" · ".join(p for p in parts if p)))
 
     def _show_row(self, action: ActionData) -> None:
         self.query_one("#workshop-table", RecordTable).update_record(action)
@@ -680,10 +700,20 @@ class WorkshopScreen(BaseScreen):
         self._show_changes(message.lines)
 
     def _show_changes(self, lines: list[JournalLine]) -> None:
+        """One row per net change; the change wraps in the width left (a comment can be long)."""
+        self._change_lines = lines
+        shown = list(reversed(net_changes(lines)))
         changes = self.query_one("#session-changes", DataTable)
-        changes.clear()
-        for line in reversed(net_changes(lines)):
-            changes.add_row(f"{line.at.astimezone():%H:%M}", line.code, change_text(line))
+        changes.clear(columns=True)
+        code_width = max([len("Action"), *(len(line.code) for line in shown)])
+        room = (changes.content_region.width or self.size.width) - len("00:00") - code_width
+        room -= 2 * 3 * changes.cell_padding + changes.styles.scrollbar_size_vertical  # when it scrolls
+        changes.add_column("Heure", width=len("00:00"))
+        changes.add_column("Action", width=code_width)
+        changes.add_column("Changement", width=max(20, room))
+        for line in shown:
+            at = f"{line.at.astimezone():%H:%M}"
+            changes.add_row(at, line.code, Text(change_text(line)), height=None)
 
     @on(Refused)
     def refused(self, message: Refused) -> None:
