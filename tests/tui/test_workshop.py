@@ -452,3 +452,23 @@ async def test_a_field_brought_back_leaves_the_session_list(app_factory: AppFact
         changes = rows(screen.query_one("#session-changes", DataTable))
     assert [row[1:] for row in changes] == [["ACT-004", "Météo : — → Orange"]]
     assert stored(ariege_db, "ACT-004")[0].progress == initial.progress
+
+
+async def test_a_closed_session_leaves_an_empty_list_even_after_a_resize(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_session(pilot)
+        await pilot.press("plus", "o")
+        await settle(pilot)
+        changes = screen.query_one("#session-changes", DataTable)
+        assert changes.row_count == 2
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)  # « Annuler » has the focus: Tab, Enter
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        assert screen.session is None and changes.row_count == 0
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert screen.query_one("#session-changes", DataTable).row_count == 0
+        assert "clos" in str(screen.query_one("#workshop-title", Static).render())

@@ -813,7 +813,7 @@ class WorkshopScreen(BaseScreen):
             self.actions = {}
             self.saved = {}
         self.query_one("#workshop-table", RecordTable).records = []
-        self.query_one("#session-changes", DataTable).clear()
+        self._show_changes([])
         self.query_one("#workshop-title", Static).update(
             f"Atelier n°{message.session_id} clos (x : l'exporter). Touche n pour en ouvrir un autre."
         )
