@@ -170,7 +170,6 @@ CASES: dict[str, tuple[Step, ...]] = {
     "unsaved": (push(unsaved),),
     "error": (push(lambda: ErrorDialog(ERROR)),),
     "indicator": (open_action("ACT-009"), "ctrl+k"),
-    "palette": ("ctrl+p",),
 }
 
 

@@ -276,6 +276,7 @@ class WorkshopScreen(BaseScreen):
                 yield DataTable(id="session-changes", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
+        self.query_one("#workshop-detail").display = False
         self._show_changes([])
 
     @on(events.Resize)
@@ -463,7 +464,9 @@ class WorkshopScreen(BaseScreen):
             f"météo {ACTION['weather'].format(a.weather).lower()}" if a.weather else "",
             f"échéance {ACTION['due_date'].format(a.due_date)}" if a.due_date else "",
         ]  # fmt: skip
-        self.query_one("#workshop-detail", Static).update(Text(" · ".join(p for p in parts if p)))
+        detail = self.query_one("#workshop-detail", Static)
+        detail.display = a is not None  # no empty bar without a session
+        detail.update(Text(" · ".join(p for p in parts if p)))
 
     def _show_row(self, action: ActionData) -> None:
         self.query_one("#workshop-table", RecordTable).update_record(action)
