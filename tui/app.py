@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -50,6 +51,9 @@ if TYPE_CHECKING:
 INTERRUPTED = 130
 #: Ctrl+Q waits at most this long for the saves under way (then quits anyway).
 QUIT_WAIT_S = 5.0
+#: After SIGHUP or SIGTERM, once the saves are done, the process ends even if the terminal,
+#: gone, holds Textual's shutdown (its output thread dead on EIO, its queue full).
+LAST_RESORT_S = QUIT_WAIT_S + 5.0
 #: Seconds between two attempts to reach a lost server: growing, then every 30 s.
 RETRY_DELAYS_S: tuple[float, ...] = (2, 5, 10, 30)
 #: Worker groups that write: a failure there means the change was not saved.
@@ -234,7 +238,9 @@ class SuiviStsApp(App[int]):
         if hasattr(signal, "SIGHUP") and not self.is_headless:
             loop = asyncio.get_running_loop()
             # the terminal window is closed; the session is ended (logout, shutdown, `kill`)
-            loop.add_signal_handler(signal.SIGHUP, self.terminal_closed, 1)
+            # SIGHUP in the main thread at once (not at the loop's next turn): before the terminal
+            # vanishes under Textual's output thread, and before the SIGCONT that follows a hang-up
+            signal.signal(signal.SIGHUP, lambda *_: self.hung_up(loop))
             loop.add_signal_handler(signal.SIGTERM, self.terminal_closed, INTERRUPTED)
         if self._unreachable is not None:  # no second wait for the same silence: retry later
             self._retry_later(self._unreachable)
@@ -492,12 +498,29 @@ class SuiviStsApp(App[int]):
             timeout=10,
         )
 
+    def hung_up(self, loop: asyncio.AbstractEventLoop) -> None:
+        """SIGHUP: the terminal is gone. What would have been drawn goes to /dev/null (a write to
+        the dead terminal kills Textual's output thread and its next writes wait forever), Textual
+        does not take the terminal back on the SIGCONT of the hang-up; then `terminal_closed`."""
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the second one, when the pty closes
+        signal.signal(signal.SIGCONT, lambda *_: None)
+        with contextlib.suppress(OSError):
+            nowhere = os.open(os.devnull, os.O_WRONLY)
+            for fd in (1, 2):
+                os.dup2(nowhere, fd)
+            os.close(nowhere)
+        loop.call_soon_threadsafe(self.terminal_closed, 1)
+
     def terminal_closed(self, return_code: int = 1) -> None:
         """SIGHUP or SIGTERM: no one is there to answer; keep each unsaved form as a draft, let
-        the saves under way finish, then leave."""
+        the saves under way finish, then leave (at the latest after LAST_RESORT_S)."""
         for form in self.dirty_forms():
             with contextlib.suppress(OSError):  # nowhere to write: nothing more can be done
                 form.keep_draft()
+        if not self.is_headless:  # never in the tests' own process
+            last_resort = threading.Timer(LAST_RESORT_S, os._exit, (return_code,))
+            last_resort.daemon = True
+            last_resort.start()
         self.exit_when_saved(return_code)
 
     def _fatal_error(self) -> None:

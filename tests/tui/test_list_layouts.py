@@ -47,6 +47,16 @@ def header_line(lines: list[str], *labels: str) -> str:
     return found[0]
 
 
+def assert_whole(detail: Static) -> str:
+    """The detail line shows its whole text: every wrapped line of it on the screen."""
+    from rich.text import Text
+
+    text = str(detail.render())
+    wrapped = Text(text).wrap(detail.app.console, detail.content_size.width)
+    assert len(wrapped) <= detail.content_size.height, (text, detail.content_size)
+    return text
+
+
 def assert_fits(table: DataTable[Any]) -> None:
     """No horizontal scrolling: the columns fit in the table."""
     assert table.virtual_size.width <= table.scrollable_content_region.width, (
@@ -67,7 +77,7 @@ async def test_actions_show_what_is_acted_on(app_factory: AppFactory, size: tupl
         assert any(re.search(r"ACT-001 .*(En cours|À lancer|Réalisée).* \d+ %", line) for line in lines)
         assert any(re.search(r"\d\d/\d\d/\d{4}", line) for line in lines), "\n".join(lines)
         # Cut texts end in "…"; the whole title is under the table.
-        detail = str(app.screen.query_one("#action-detail", Static).render())
+        detail = assert_whole(app.screen.query_one("#action-detail", Static))
         assert detail.startswith("ACT-001 — ")
         assert all(" …" not in line for line in lines)
 
@@ -101,7 +111,7 @@ async def test_resources_show_name_type_territories_status(
         lines = screen_lines(app)
         header_line(lines, "Nom", "Type", "Territoires", "Statut")
         assert any("Existant" in line and "Ariège" in line for line in lines), "\n".join(lines)
-        detail = str(app.screen.query_one("#resource-detail", Static).render())
+        detail = assert_whole(app.screen.query_one("#resource-detail", Static))
         assert detail.startswith("RES-")
 
 

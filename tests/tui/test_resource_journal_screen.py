@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from tests.tui.support import settle
@@ -48,3 +49,24 @@ async def test_a_shipped_resource_shows_where_the_document_says_it(
         await settle(pilot)
         source = str(app.screen.query_one("#source", Static).render())
     assert "Constats, objectif E2-D2-O1" in source and "lignes 978, 988" in source
+
+
+async def test_a_long_journal_comment_is_read_whole_at_80_columns(
+    app_factory: Callable[..., SuiviStsApp],
+) -> None:
+    from tests.tui.test_snapshots import fixed_journal
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-009")
+        await settle(pilot)
+        app.screen.query_one(TabbedContent).active = "tab-journal"
+        await settle(pilot)
+        fixed_journal(app)  # its latest line, highlighted first, is a comment of 4 × 36 characters
+        await settle(pilot)
+        detail = app.screen.query_one(".journal-detail", Static)
+        text = str(detail.render())
+        assert text.endswith("source : Atelier n°1")
+        wrapped = Text(text).wrap(app.console, detail.content_size.width)
+        assert len(wrapped) <= detail.content_size.height  # every line of it on the screen

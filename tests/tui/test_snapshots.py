@@ -97,6 +97,37 @@ def push(make: Callable[[], Any]) -> Step:
     return lambda app: app.push_screen(make())
 
 
+def show_tab(tab: str) -> Step:
+    """A tab of the action screen (Journal, Indicateurs), as a click on its title would."""
+    from textual.widgets import TabbedContent
+
+    def show(app: SuiviStsApp) -> None:
+        app.screen.query_one(TabbedContent).active = tab
+
+    return show
+
+
+def fixed_journal(app: SuiviStsApp) -> None:
+    """Journal lines of fixed dates and authors (the store's own carry the test run's clock)."""
+    from store.journal import JournalLine
+    from tui.widgets.journal_table import JournalView
+
+    def line(minute: int, kind: str, what: str, old: str, new: str, comment: str | None) -> JournalLine:
+        field = None if kind != "modification" else what
+        at = datetime(2024, 2, 12, 9, minute)  # noqa: DTZ001 (local time: the same clock on any machine)
+        return JournalLine(
+            "ACT-009", "Autorisation d'un 2e scanner au CHIVA", at,
+            "coordinatrice", kind, field, old, new, "Atelier n°1", comment, what, old, new,
+        )  # fmt: skip
+
+    app.screen.query_one(JournalView).lines = [
+        line(0, "creation", "Création", "", "", None),
+        line(5, "modification", "Statut", "À lancer", "Réalisée", "Scanner installé et autorisé par l'ARS"),
+        line(6, "modification", "Avancement (%)", "40 %", "100 %", None),
+        line(9, "commentaire", "Commentaire", "", "", "Point fait en atelier avec le GHT : " * 4),
+    ]
+
+
 def unsaved() -> Any:
     from tui.screens.form_base import UnsavedDialog
 
@@ -125,6 +156,9 @@ CASES: dict[str, tuple[Step, ...]] = {
     "care_offer": ("f7",),
     "action_form": (open_action("ACT-002"),),
     "resource_form": ("f6", open_first_resource),
+    "action_journal": (open_action("ACT-009"), show_tab("tab-journal"), fixed_journal),
+    "action_indicators": (open_action("ACT-009"), show_tab("tab-indicators")),
+    "import": ("ctrl+o",),
     # dialogs
     "help": ("f4", "f1"),
     "export": ("ctrl+e", "down", "enter"),
@@ -135,6 +169,7 @@ CASES: dict[str, tuple[Step, ...]] = {
     "conflict": (push(lambda: ConflictDialog("Conflit sur l'action ACT-002", CONFLICT_ROWS)),),
     "unsaved": (push(unsaved),),
     "error": (push(lambda: ErrorDialog(ERROR)),),
+    "indicator": (open_action("ACT-009"), "ctrl+k"),
 }
 
 

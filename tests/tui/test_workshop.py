@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Static
 from store.actions import load_actions, update_action
 from store.database import open_store
 from tests.tui.support import settle, stored
+from tests.tui.test_list_layouts import assert_whole
 from tui.app import SuiviStsApp
 from tui.screens import workshop as workshop_module
 from tui.screens.workshop import WorkshopScreen
@@ -81,6 +82,7 @@ async def test_the_participants_asked_at_the_start_are_recorded(
         await pilot.press(*"Anne Roux, Dr Paul Dupuy ; Anne Roux", "enter")
         await settle(pilot)
         assert isinstance(pilot.app.screen, WorkshopScreen)
+        heading = str(pilot.app.screen.query_one("#workshop-title", Static).render())
     store = open_store(ariege_db)
     try:
         with store.engine.connect() as conn:
@@ -88,6 +90,10 @@ async def test_the_participants_asked_at_the_start_are_recorded(
     finally:
         store.dispose()
     assert session is not None and session.participants == ("Anne Roux", "Dr Paul Dupuy")
+    # the scope's title alone is stored: the minutes write "Objectif E1-D4-O2 — …" once
+    assert (session.scope_kind, session.scope_code) == ("objectif", "E1-D4-O2")
+    assert not session.scope_label.startswith("Objectif")
+    assert heading.count("Objectif E1-D4-O2 — ") == 1
 
 
 def rows(table: DataTable[Any]) -> list[list[str]]:
@@ -165,7 +171,8 @@ async def test_quick_gestures_on_five_actions_are_all_saved(
         await pilot.press(*keys)
         await settle(pilot)
         changes = rows(screen.query_one("#session-changes", DataTable))
-    assert warnings == []
+    # nothing refused (« + » on an action « À lancer » is said, before « 2 » puts it « En cours »)
+    assert [w for w in warnings if "« À lancer »" not in w] == []
     for code in targets:
         action, _ = stored(ariege_db, code)
         assert action.weather == "rouge"
@@ -294,6 +301,20 @@ async def test_lowering_the_progress_of_a_done_action_is_refused_with_a_word(
     assert any("réalisée" in w and "100 %" in w for w in warnings)
 
 
+async def test_progress_on_an_action_to_start_is_saved_with_a_warning_once(
+    app_factory: AppFactory, ariege_db: Path, warnings: list[str]
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_session(pilot)
+        await pilot.press("2", "p", "2", "0", "enter", "1", "plus")
+        await settle(pilot)
+        assert (screen.actions["ACT-004"].status, screen.actions["ACT-004"].progress) == ("a_lancer", 30)
+    assert stored(ariege_db, "ACT-004")[0].progress == 30  # allowed, but said
+    said = [w for w in warnings if "« À lancer »" in w]
+    assert len(said) == 1 and said[0].startswith("ACT-004 : Avancement de 20 %")
+
+
 async def test_a_change_of_another_field_in_another_copy_is_merged_without_asking(
     app_factory: AppFactory, ariege_db: Path
 ) -> None:
@@ -365,9 +386,14 @@ async def test_every_column_fits_without_scrolling(app_factory: AppFactory, size
     async with app.run_test(size=size) as pilot:
         screen = await open_session(pilot, "Ariège")
         await pilot.press("o", "5")
-        await pilot.press(*"plus de porteur")
+        await pilot.press(*"plus de porteur depuis le départ du coordinateur du contrat local de santé")
         await pilot.press("enter")
         await settle(pilot)
+        changes = screen.query_one("#session-changes", DataTable)
+        assert changes.max_scroll_x == 0  # a long change wraps in its row instead
+        newest = next(iter(changes.rows.values()))
+        assert str(changes.get_row(newest.key)[2]).endswith("du contrat local de santé)")
+        assert newest.height >= 2  # wrapped in its row, read whole
         table = screen.query_one("#workshop-table", DataTable)
         labels = [str(c.label) for c in table.columns.values()]
         assert labels[:5] == ["Code", "Action", "Statut", "Av.", "Météo"]
@@ -383,6 +409,12 @@ async def test_every_column_fits_without_scrolling(app_factory: AppFactory, size
         screenshot = app.export_screenshot()
         for word in ("Abandonnée", "orange", "Code", "Statut", "Météo"):
             assert word in screenshot
+        # a title cut in the table is read whole under it, with the row's values
+        await pilot.press("down")
+        await settle(pilot)
+        highlighted = screen.actions[str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)]
+        detail = assert_whole(screen.query_one("#workshop-detail", Static))
+        assert detail.startswith(f"{highlighted.code} — {highlighted.title}")
 
 
 async def test_each_gesture_is_on_disk_a_moment_after_the_key(
@@ -420,3 +452,23 @@ async def test_a_field_brought_back_leaves_the_session_list(app_factory: AppFact
         changes = rows(screen.query_one("#session-changes", DataTable))
     assert [row[1:] for row in changes] == [["ACT-004", "Météo : — → Orange"]]
     assert stored(ariege_db, "ACT-004")[0].progress == initial.progress
+
+
+async def test_a_closed_session_leaves_an_empty_list_even_after_a_resize(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_session(pilot)
+        await pilot.press("plus", "o")
+        await settle(pilot)
+        changes = screen.query_one("#session-changes", DataTable)
+        assert changes.row_count == 2
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)  # « Annuler » has the focus: Tab, Enter
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        assert screen.session is None and changes.row_count == 0
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert screen.query_one("#session-changes", DataTable).row_count == 0
+        assert "clos" in str(screen.query_one("#workshop-title", Static).render())

@@ -24,14 +24,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Static
 
-from store.actions import ActionData
+from store.actions import ActionData, warnings
 from store.activity import WorkshopInfo
 from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION
@@ -79,6 +79,20 @@ def documents_folder() -> Path:
 
     folder = Path(user_documents_dir())
     return folder if folder.is_dir() else Path.home()
+
+
+def describe_scope(kind: str, code: str, title: str) -> str:
+    """ "Objectif E1-D4-O2 — Renforcer…", "Territoire — Couserans": the scope as listed; the store
+    keeps only its title (`scope_label`), as the exports expect."""
+    from exports.excel.workshop import SCOPES  # the exports' own names of the scopes
+
+    if kind == "territoire":
+        return f"{SCOPES[kind]} — {title}"
+    return f"{SCOPES.get(kind, kind)} {code} — {title}"
+
+
+def scope_of(session: WorkshopInfo) -> str:
+    return describe_scope(session.scope_kind, session.scope_code, session.scope_label)
 
 
 def describe_start(session: WorkshopInfo) -> str:
@@ -237,6 +251,8 @@ class WorkshopScreen(BaseScreen):
         #: Actions waiting for the user's choice between two versions: not saved meanwhile.
         self._conflicts: set[str] = set()
         self._offered: set[int] = set()
+        #: The session's journal lines, listed as net changes (again when the width changes).
+        self._change_lines: list[JournalLine] = []
         #: A session is being opened (its start would otherwise be offered for resumption).
         self._starting = False
 
@@ -254,12 +270,18 @@ class WorkshopScreen(BaseScreen):
         yield Static("", id="workshop-typing")
         with Horizontal(id="workshop"):
             yield WorkshopTable(COLUMNS, self._cell, key=lambda a: a.code, id="workshop-table")
+            yield Static("", id="workshop-detail", classes="row-detail")
             with Vertical(id="workshop-side"):
                 yield Static("Changements de la séance", classes="section-title")
                 yield DataTable(id="session-changes", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#session-changes", DataTable).add_columns("Heure", "Action", "Changement")
+        self.query_one("#workshop-detail").display = False
+        self._show_changes([])
+
+    @on(events.Resize)
+    def _rewrap_changes(self) -> None:
+        self._show_changes(self._change_lines)
 
     def refresh_data(self) -> None:
         """The rows show this screen's own copy; without a session, look for one to resume."""
@@ -295,7 +317,7 @@ class WorkshopScreen(BaseScreen):
 
         self.app.push_screen(
             ResumeDialog(
-                f"L'atelier n°{session.id} — {session.scope_label} — {describe_start(session)} "
+                f"L'atelier n°{session.id} — {scope_of(session)} — {describe_start(session)} "
                 "n'est pas clos. Le reprendre ?",
                 confirm="Reprendre",
                 cancel="Plus tard",
@@ -332,20 +354,19 @@ class WorkshopScreen(BaseScreen):
     def load_scopes(self) -> None:
         current = self.session.id if self.session else None
         options: list[tuple[str, str]] = [
-            (f"Reprendre l'atelier n°{w.id} — {w.scope_label} ({describe_start(w)})", f"reprendre|{w.id}|")
+            (f"Reprendre l'atelier n°{w.id} — {scope_of(w)} ({describe_start(w)})", f"reprendre|{w.id}|")
             for w in self.service.open_workshops()
             if w.id != current
         ]
+        # labelled by their codes: "Objectif #1" is found in several défis; the value keeps the title
         for e in self.service.scheme():
             for c in e.challenges:
-                # labelled by their codes: "Objectif #1" is found in several défis
-                label = f"Défi {c.code} — {c.title}"
-                options.append((label, f"defi|{c.code}|{label}"))
+                options.append((describe_scope("defi", c.code, c.title), f"defi|{c.code}|{c.title}"))
                 for o in c.objectives:
-                    label = f"Objectif {o.code} — {o.title}"
-                    options.append((label, f"objectif|{o.code}|{label}"))
+                    label = describe_scope("objectif", o.code, o.title)
+                    options.append((label, f"objectif|{o.code}|{o.title}"))
         options += [
-            (f"Territoire — {label}", f"territoire|{code}|{label}")
+            (describe_scope("territoire", code, label), f"territoire|{code}|{label}")
             for label, code in self.service.filter_choices()["territories"]
         ]
         self.post_message(self.ScopesLoaded(options))
@@ -405,7 +426,7 @@ class WorkshopScreen(BaseScreen):
         self.query_one("#workshop-title", Static).update(
             f"Atelier n°{message.session.id}"
             + (" — séance reprise" if message.resumed else "")
-            + f" — {len(self.actions)} action(s) — {message.session.scope_label}"
+            + f" — {len(self.actions)} action(s) — {scope_of(message.session)}"
         )
         self._fill_table()
         self._show_changes(message.lines)
@@ -432,6 +453,21 @@ class WorkshopScreen(BaseScreen):
             return ACTION["due_date"].format(a.due_date)
         return a.code
 
+    @on(RecordTable.Highlighted, "#workshop-table")
+    def _show_detail(self, message: RecordTable.Highlighted) -> None:
+        """The highlighted action in full under the table (its title may end in "…" there)."""
+        a: ActionData | None = message.record
+        parts = [] if a is None else [
+            f"{a.code} — {a.title}",
+            ActionStatus(a.status).label.lower(),
+            ACTION["progress"].format(a.progress),
+            f"météo {ACTION['weather'].format(a.weather).lower()}" if a.weather else "",
+            f"échéance {ACTION['due_date'].format(a.due_date)}" if a.due_date else "",
+        ]  # fmt: skip
+        detail = self.query_one("#workshop-detail", Static)
+        detail.display = a is not None  # no empty bar without a session
+        detail.update(Text(" · ".join(p for p in parts if p)))
+
     def _show_row(self, action: ActionData) -> None:
         self.query_one("#workshop-table", RecordTable).update_record(action)
 
@@ -452,13 +488,18 @@ class WorkshopScreen(BaseScreen):
         return self.actions.get(code)
 
     def _gesture(self, after: ActionData, *, status_comment: str | None = None) -> None:
-        """Show the change at once, then queue it for the writer."""
+        """Show the change at once, then queue it for the writer; say when it makes the action
+        doubtful (progress on « À lancer »: allowed, but worth a word, once)."""
         with self._lock:
+            before = self.actions.get(after.code)
             self.actions[after.code] = after
             if status_comment:
                 self._status_comments[after.code] = status_comment
         self._show_row(after)
         self._enqueue(after.code)
+        doubtful = warnings(after, links=False)
+        if doubtful and (before is None or not warnings(before, links=False)):
+            self.notify(f"{after.code} : {doubtful[0]}", severity="warning")
 
     def action_status(self, status: str) -> None:
         action = self._current()
@@ -662,10 +703,20 @@ class WorkshopScreen(BaseScreen):
         self._show_changes(message.lines)
 
     def _show_changes(self, lines: list[JournalLine]) -> None:
+        """One row per net change; the change wraps in the width left (a comment can be long)."""
+        self._change_lines = lines
+        shown = list(reversed(net_changes(lines)))
         changes = self.query_one("#session-changes", DataTable)
-        changes.clear()
-        for line in reversed(net_changes(lines)):
-            changes.add_row(f"{line.at.astimezone():%H:%M}", line.code, change_text(line))
+        changes.clear(columns=True)
+        code_width = max([len("Action"), *(len(line.code) for line in shown)])
+        room = (changes.content_region.width or self.size.width) - len("00:00") - code_width
+        room -= 2 * 3 * changes.cell_padding + changes.styles.scrollbar_size_vertical  # when it scrolls
+        changes.add_column("Heure", width=len("00:00"))
+        changes.add_column("Action", width=code_width)
+        changes.add_column("Changement", width=max(20, room))
+        for line in shown:
+            at = f"{line.at.astimezone():%H:%M}"
+            changes.add_row(at, line.code, Text(change_text(line)), height=None)
 
     @on(Refused)
     def refused(self, message: Refused) -> None:
@@ -765,7 +816,7 @@ class WorkshopScreen(BaseScreen):
             self.actions = {}
             self.saved = {}
         self.query_one("#workshop-table", RecordTable).records = []
-        self.query_one("#session-changes", DataTable).clear()
+        self._show_changes([])
         self.query_one("#workshop-title", Static).update(
             f"Atelier n°{message.session_id} clos (x : l'exporter). Touche n pour en ouvrir un autre."
         )
