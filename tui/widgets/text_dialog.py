@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
@@ -50,6 +50,16 @@ class TextDialog(Dialog[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#text", Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """A letter typed before the field has the focus (keys typed at once after the key that
+        opened the dialog) goes into the field instead of being lost."""
+        field = self.query_one("#text", Input)
+        if self.focused is None and event.is_printable and event.character:
+            field.select_on_focus = False  # what is typed is kept, not selected to be replaced
+            field.insert_text_at_cursor(event.character)
+            field.focus()
+            event.stop()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")

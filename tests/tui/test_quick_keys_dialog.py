@@ -1,0 +1,61 @@
+"""Dialogs read the keys of people who type fast: letters typed as the comment box opens go into
+it, and ← → move between the buttons of a question."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets import Input
+
+from tests.tui.support import settle
+from tests.tui.test_workshop import open_session
+from tui.app import SuiviStsApp
+from tui.widgets.text_dialog import TextDialog
+
+AppFactory = Callable[..., SuiviStsApp]
+
+
+async def test_keys_right_after_a_status_asking_for_a_comment_go_into_it(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_session(pilot)
+        await pilot.press("down", "4", *"en attente")  # no pause: the dialog is being opened
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, TextDialog)
+        assert dialog.query_one(Input).value == "en attente"
+
+
+async def test_letters_reaching_the_dialog_before_its_field_has_the_focus_are_typed_in_it(
+    app_factory: AppFactory,
+) -> None:
+    """In a real terminal the keys after « 4 » arrive before the dialog has focused its field."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        dialog = TextDialog("Commentaire", "Pourquoi ?")
+        await app.push_screen(dialog)
+        await settle(pilot)
+        dialog.set_focus(None)  # the instant between its opening and its field's focus
+        await pilot.press(*"en attente")
+        assert dialog.query_one(Input).value == "en attente"
+
+
+async def test_arrows_move_between_the_buttons_of_a_question(app_factory: AppFactory) -> None:
+    from textual.widgets import Button
+
+    from tui.widgets.confirm_dialog import ConfirmDialog
+
+    app = app_factory()
+    answers: list[bool | None] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(ConfirmDialog("Clore l'atelier ?"), answers.append)
+        await settle(pilot)
+        await pilot.press("right")
+        assert isinstance(app.screen.focused, Button) and app.screen.focused.id == "yes"
+        await pilot.press("left")
+        assert isinstance(app.screen.focused, Button) and app.screen.focused.id == "no"
+        await pilot.press("right", "enter")
+        await settle(pilot)
+    assert answers == [True]
