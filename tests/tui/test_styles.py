@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from textual.color import Color
 
+from tests.tui.support import settle as _settle
 from tui.app import SuiviStsApp
 
 AppFactory = Callable[..., SuiviStsApp]
-
-
-async def _settle(pilot: Any) -> None:
-    for _ in range(4):
-        await pilot.pause(0.05)
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
 
 
 async def test_a_screen_opened_after_a_theme_change_has_the_new_colours(app_factory: AppFactory) -> None:
