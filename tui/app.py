@@ -21,7 +21,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -549,6 +549,16 @@ class SuiviStsApp(App[int]):
             Segments(self.console.render(Group(message, details), self.console.options))
         )
         self._close_messages_no_wait()
+
+    def on_key(self, event: events.Key) -> None:
+        """A letter that no key binding took reaches the app while a text box is open: it was
+        typed at once after the key that opened the box (« c » then the comment, « 4 » then the
+        reason: a terminal delivers the burst, and the box opened half-way through it). It goes
+        into the box instead of being lost (the box's own field keeps what is typed in it)."""
+        from tui.widgets.text_dialog import TextDialog
+
+        if isinstance(self.screen, TextDialog) and event.is_printable and event.character:
+            self.screen.type_ahead(event.character)
 
     def action_help_quit(self) -> None:
         """Ctrl+C (Textual's reflex key) does not quit: say which key does."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.widgets import Input
 
 from tests.tui.support import settle
@@ -24,6 +25,38 @@ async def test_keys_right_after_a_status_asking_for_a_comment_go_into_it(app_fac
         dialog = app.screen
         assert isinstance(dialog, TextDialog)
         assert dialog.query_one(Input).value == "en attente"
+
+
+@pytest.mark.parametrize(
+    ("burst", "typed"),
+    [
+        ((("4", "4"), *[("plus", "+")] * 3), "+++"),  # a status asking why, then keys
+        ((("c", "c"), ("b", "b"), ("o", "o"), ("n", "n")), "bon"),  # a comment typed at once
+    ],
+    ids=["4+++", "cbon"],
+)
+async def test_a_burst_after_a_key_opening_a_text_box_loses_no_key(
+    app_factory: AppFactory, burst: tuple[tuple[str, str], ...], typed: str
+) -> None:
+    """A terminal delivers « c b o n » at once: the box opens half-way through the burst, and
+    the letters after « c » were lost (« o » and « n » are keys of the Atelier: they must not
+    fire either). They go into the box, whose field shows them."""
+    from textual import events
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_session(pilot)
+        await pilot.press("down")
+        await settle(pilot)
+        current = screen._current()  # noqa: SLF001
+        assert current is not None
+        before = screen.actions[current.code]
+        for key, character in burst:
+            app.post_message(events.Key(key, character))  # all queued before any is handled
+        await settle(pilot)
+        assert isinstance(app.screen, TextDialog)
+        assert app.screen.query_one(Input).value == typed
+        assert screen.actions[current.code] == before  # no gesture fired by a letter of the comment
 
 
 async def test_letters_reaching_the_dialog_before_its_field_has_the_focus_are_typed_in_it(

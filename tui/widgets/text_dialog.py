@@ -54,12 +54,16 @@ class TextDialog(Dialog[str | None]):
     def on_key(self, event: events.Key) -> None:
         """A letter typed before the field has the focus (keys typed at once after the key that
         opened the dialog) goes into the field instead of being lost."""
-        field = self.query_one("#text", Input)
         if self.focused is None and event.is_printable and event.character:
-            field.select_on_focus = False  # what is typed is kept, not selected to be replaced
-            field.insert_text_at_cursor(event.character)
-            field.focus()
+            self.type_ahead(event.character)
             event.stop()
+
+    def type_ahead(self, character: str) -> None:
+        """Type `character` in the field: a key typed before the dialog could be seen."""
+        field = self.query_one("#text", Input)
+        field.select_on_focus = False  # what is typed is kept, not selected to be replaced
+        field.insert_text_at_cursor(character)
+        field.focus()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
