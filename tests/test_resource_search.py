@@ -117,3 +117,23 @@ def test_the_towns_of_a_bassin_go_through_export_yaml(ariege: Store) -> None:
     olmes = next(t for t in exported["territoires"] if t["code"] == "PAYS-OLMES")
     assert [c["nom"] for c in olmes["communes"]] == ["Lavelanet"]
     assert all("communes" not in t for t in exported["territoires"] if t["code"] != "PAYS-OLMES")
+
+
+def test_a_place_no_resource_mentions_gets_the_resources_of_the_whole_department(
+    loaded_store: Store,
+) -> None:
+    """« Saint-Girons » is named by no resource nor by the reference: what serves it is what
+    serves the whole department, the other filters (public, type) still applying."""
+    from store.lookups import department_territory
+    from store.views.resource_list import serving_everywhere
+
+    with loaded_store.engine.connect() as conn:
+        whole = department_territory(conn, DEPT)
+        searched = ResourceFilter(search="saint-girons")
+        assert resource_rows(conn, DEPT, searched, today=TODAY) == []
+        everywhere = serving_everywhere(conn, DEPT, searched, today=TODAY)
+        every = resource_rules.load_resources(conn, DEPT)
+        assert everywhere and all(whole in every[r.code].territories for r in everywhere)
+        assert {r.code for r in everywhere} == {c for c, r in every.items() if whole in r.territories}
+        nobody = replace(searched, kinds=("Type que rien n'a",))
+        assert serving_everywhere(conn, DEPT, nobody, today=TODAY) == []

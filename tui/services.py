@@ -29,6 +29,7 @@ from store.views.resource_list import (
     TownInBassin,
     resource_rows,
     searched_towns,
+    serving_everywhere,
 )
 from store.views.scheme import EngagementNode, NodeDetail, node_detail, scheme_tree
 
@@ -131,6 +132,10 @@ class StoreService:
     def resources(self, criteria: ResourceFilter) -> list[ResourceRow]:
         with self.store.engine.connect() as conn:
             return resource_rows(conn, self.department, criteria, today=self.today())
+
+    def resources_everywhere(self, criteria: ResourceFilter) -> list[ResourceRow]:
+        with self.store.engine.connect() as conn:
+            return serving_everywhere(conn, self.department, criteria, today=self.today())
 
     def searched_towns(self, search: str) -> list[TownInBassin]:
         with self.store.engine.connect() as conn:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import Connection, Table, select
@@ -115,6 +115,17 @@ def resource_rows(
             )
         )
     return rows
+
+
+def serving_everywhere(
+    conn: Connection, department: str, criteria: ResourceFilter, *, today: date
+) -> list[ResourceRow]:
+    """The resources of the whole department that meet `criteria`'s filters, its search aside:
+    what serves a place the store knows nothing of (a town the reference document does not name)."""
+    whole = department_territory(conn, department)
+    if whole is None:
+        return []
+    return resource_rows(conn, department, replace(criteria, search="", territories=(whole,)), today=today)
 
 
 def _names(conn: Connection, table: Table, department: str) -> dict[str, str]:

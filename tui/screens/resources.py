@@ -78,6 +78,8 @@ class ResourcesScreen(BaseScreen):
         criteria: ResourceFilter
         #: the towns of the document the search names, with their bassin
         towns: list[TownInBassin]
+        #: nothing mentions the search: `rows` are the resources of the whole department
+        everywhere: bool = False
 
     @dataclass
     class CoverageLoaded(Message):
@@ -176,7 +178,13 @@ class ResourcesScreen(BaseScreen):
     @work(thread=True, exit_on_error=False, exclusive=True, group="resources")
     def load(self, criteria: ResourceFilter) -> None:
         towns = self.service.searched_towns(criteria.search) if criteria.search.strip() else []
-        self.post_message(self.Loaded(self.service.resources(criteria), criteria, towns))
+        rows = self.service.resources(criteria)
+        if rows or not criteria.search.strip() or towns:
+            self.post_message(self.Loaded(rows, criteria, towns))
+            return
+        # a place the reference does not name (« Saint-Girons »): what serves the whole department
+        everywhere = self.service.resources_everywhere(criteria)
+        self.post_message(self.Loaded(everywhere, criteria, towns, everywhere=bool(everywhere)))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="coverage")
     def load_coverage(self, axis: str) -> None:
@@ -190,9 +198,16 @@ class ResourcesScreen(BaseScreen):
         count = f"{len(message.rows)} ressource(s)"
         for town in message.towns:  # the search named a town: say which bassin, and on what ground
             count += f" — {town.town} : bassin {town.bassin} (d'après le schéma)"
-        if not message.rows and self.criteria.search.strip():
+        searched = self.criteria.search.strip()
+        if message.everywhere:
+            count = (
+                f"Aucune ressource ne mentionne «\u00a0{searched}\u00a0» : voici les {len(message.rows)} "
+                "qui couvrent tout le département (donc ce lieu, s'il en fait partie). Pour un bassin : "
+                "le filtre Territoire."
+            )
+        elif not message.rows and searched:
             count += (
-                f" : aucune ne mentionne « {self.criteria.search.strip()} » (nom, public, type, commune, "
+                f" : aucune ne mentionne « {searched} » (nom, public, type, commune, "
                 "bassin, porteur). Essayez le filtre Territoire, ou la couverture (c) pour voir les manques."
             )
         self.query_one("#resource-count", Static).update(count)
