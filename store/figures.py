@@ -6,6 +6,8 @@ these functions (in Python, or in SQL with the `*_clause` twins), so their figur
 - **late**: an open action (À lancer, En cours, Reportée) whose due date has passed — the end of
   the period for a due date written as a year or a month ("2023" is late from 01/01/2024); an
   action whose status is « Non renseigné » is never late (nothing says it is still open);
+- **past due, status unknown**: « Non renseigné » whose due period has passed — not late, but
+  counted beside the late ones on the dashboard, so that someone asks;
 - **due soon**: an open action whose due period ends today or within the next days (30 on the
   dashboard);
 - **done rate**: Réalisée actions over the actions that count, i.e. all but the abandoned ones
@@ -47,6 +49,17 @@ def late_sql(status: str = "status", due_date: str = "due_date") -> str:
     """`is_late` in SQL, on the given status and due date columns, with the day as `:today`
     (the store keeps the end of the due period in `action.due_date`, see `store.actions`)."""
     return f"({due_date} IS NOT NULL AND {due_date} < :today AND {status} IN {_OPEN_SQL})"
+
+
+def is_past_due_unknown(status: str, due_date: date | None, today: date) -> bool:
+    """Its due period has passed and its status is « Non renseigné »: not late (nothing says it
+    is still open), but worth asking about (the dashboard counts them beside the late ones)."""
+    return due_date is not None and period_end(due_date) < today and status == ActionStatus.UNKNOWN.value
+
+
+def past_due_unknown_sql(status: str = "status", due_date: str = "due_date") -> str:
+    """`is_past_due_unknown` in SQL, with the day as `:today`."""
+    return f"({due_date} IS NOT NULL AND {due_date} < :today AND {status} = '{ActionStatus.UNKNOWN.value}')"
 
 
 def is_due_soon(status: str, due_date: date | None, today: date, days: int) -> bool:

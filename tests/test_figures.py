@@ -253,3 +253,30 @@ def test_a_mean_progress_says_over_how_many_actions_when_only_some_are_known() -
     assert DoneRate(2, 4, 220, 4).mean_text() == "55 %"
     assert DoneRate(0, 3, 0, 0).mean_text() == "—"
     assert DoneRate(0, 0).mean_text() == "—"
+
+
+def test_a_passed_due_date_of_unknown_status_is_counted_beside_the_late_ones(loaded_store: Store) -> None:
+    """« Non renseigné » is never late (nothing says it is still open), but the dashboard says how
+    many such actions are past their due date, so that the question is asked."""
+    with loaded_store.writer.begin() as conn:
+        for code, due in (("F-UNKNOWN-PAST", PAST), ("F-UNKNOWN-NEXT", TODAY + timedelta(days=400))):
+            create_action(
+                conn,
+                DEPT,
+                ActionData(
+                    code=code,
+                    title=f"Action {code}",
+                    objectives=("E1-D4-O2",),
+                    territories=("09",),
+                    status=ActionStatus.UNKNOWN.value,
+                    progress=None,
+                    due_date=due,
+                ),
+                **WHO,
+            )
+    with loaded_store.engine.connect() as conn:
+        actions = list(load_actions(conn, DEPT).values())
+        board = dashboard(conn, DEPT, TODAY)
+    expected = sum(1 for a in actions if figures.is_past_due_unknown(a.status, a.due_date, TODAY))
+    assert board.past_due_unknown == expected >= 1
+    assert board.late_count == sum(1 for a in actions if figures.is_late(a.status, a.due_date, TODAY))

@@ -61,6 +61,8 @@ class Dashboard:
     coverage_gaps: list[tuple[str, str]]
     unverified_resources: int
     exchanges: list[ExchangeRow]
+    #: due period passed, status « Non renseigné » (`store.figures.is_past_due_unknown`)
+    past_due_unknown: int = 0
 
 
 def dashboard(conn: Connection | Reader, department: str, today: date, *, listed: int = 8) -> Dashboard:
@@ -68,9 +70,8 @@ def dashboard(conn: Connection | Reader, department: str, today: date, *, listed
     read = as_reader(conn)
     params = {"dept": department, "today": today, "soon": figures.soon_until(today, DUE_SOON_DAYS)}
     names = read("SELECT name FROM department WHERE code = :dept", params)
-    counts = {
-        status: (int(n), int(late or 0), int(soon or 0)) for status, n, late, soon in read(_COUNTS, params)
-    }
+    rows = read(_COUNTS, params)
+    counts = {status: (int(n), int(late or 0), int(soon or 0)) for status, n, late, soon, _u in rows}
     by_status = {s.value: counts.get(s.value, (0, 0, 0))[0] for s in ActionStatus}
     matrix = coverage_matrix(read, department, today=today)
     return Dashboard(
@@ -86,13 +87,16 @@ def dashboard(conn: Connection | Reader, department: str, today: date, *, listed
         coverage_gaps=matrix.gaps(),
         unverified_resources=matrix.unverified,
         exchanges=last_exchanges(read, department, 3),
+        past_due_unknown=sum(int(unknown or 0) for *_counts, unknown in rows),
     )
 
 
-#: Per status: the actions, the late ones, those due soon — one pass over the table.
+#: Per status: the actions, the late ones, those due soon, those past due of unknown status —
+#: one pass over the table.
 _COUNTS = (
     f"SELECT status, count(*), sum(CASE WHEN {figures.late_sql()} THEN 1 ELSE 0 END),"
-    f" sum(CASE WHEN {figures.due_soon_sql()} THEN 1 ELSE 0 END)"
+    f" sum(CASE WHEN {figures.due_soon_sql()} THEN 1 ELSE 0 END),"
+    f" sum(CASE WHEN {figures.past_due_unknown_sql()} THEN 1 ELSE 0 END)"
     " FROM action WHERE department_code = :dept GROUP BY status"
 )
 

@@ -119,6 +119,11 @@ class DashboardScreen(BaseScreen):
         self.query_one("#dept-title", Static).update(
             f"{data.department_name} ({data.department_code}) — {data.total} actions, "
             f"{data.late_count} en retard, {data.due_soon_count} à échéance sous 30 jours"
+            + (
+                f" ; {data.past_due_unknown} échéance(s) passée(s) sans statut renseigné"
+                if data.past_due_unknown
+                else ""
+            )
         )
         for status, count in data.by_status.items():
             button = self.query_one(f"#status-{status}", Button)
