@@ -4,6 +4,7 @@ Also: Réalisée means 100 % on every path, and doubtful actions are warned abou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,26 @@ FUTURE = TODAY + timedelta(days=90)
 WHO: dict[str, Any] = {"author": "test", "source": "test"}
 
 
+def _add_actions(conn: Any, actions: Sequence[tuple[str, str, ActionStatus, int | None, Any]]) -> None:
+    """(code, objective, status, progress, due date) of test actions, created in the department."""
+    for code, objective, status, progress, due in actions:
+        create_action(
+            conn,
+            DEPT,
+            ActionData(
+                code=code,
+                title=f"Action {code}",
+                objectives=(objective,),
+                territories=("09",),
+                status=status.value,
+                progress=progress,
+                start_date=PAST - timedelta(days=400) if due else None,
+                due_date=due,
+            ),
+            **WHO,
+        )
+
+
 def _populate(store: Store) -> None:
     """Beside the two actions of the mini scheme: every status, late or not, and resources of every
     status, department-wide or on one bassin."""
@@ -46,22 +67,7 @@ def _populate(store: Store) -> None:
         ("F-R-CLOSED", ("Personnes âgées",), ("HAUTE-ARIEGE",), ResourceStatus.CLOSED),
     ]
     with store.writer.begin() as conn:
-        for code, objective, status, progress, due in actions:
-            create_action(
-                conn,
-                DEPT,
-                ActionData(
-                    code=code,
-                    title=f"Action {code}",
-                    objectives=(objective,),
-                    territories=("09",),
-                    status=status.value,
-                    progress=progress,
-                    start_date=PAST - timedelta(days=400) if due else None,
-                    due_date=due,
-                ),
-                **WHO,
-            )
+        _add_actions(conn, actions)
         for code, audiences, territories, rstatus in resources:
             create_resource(
                 conn,
@@ -259,21 +265,13 @@ def test_a_passed_due_date_of_unknown_status_is_counted_beside_the_late_ones(loa
     """« Non renseigné » is never late (nothing says it is still open), but the dashboard says how
     many such actions are past their due date, so that the question is asked."""
     with loaded_store.writer.begin() as conn:
-        for code, due in (("F-UNKNOWN-PAST", PAST), ("F-UNKNOWN-NEXT", TODAY + timedelta(days=400))):
-            create_action(
-                conn,
-                DEPT,
-                ActionData(
-                    code=code,
-                    title=f"Action {code}",
-                    objectives=("E1-D4-O2",),
-                    territories=("09",),
-                    status=ActionStatus.UNKNOWN.value,
-                    progress=None,
-                    due_date=due,
-                ),
-                **WHO,
-            )
+        _add_actions(
+            conn,
+            [
+                ("F-UNKNOWN-PAST", "E1-D4-O2", ActionStatus.UNKNOWN, None, PAST),
+                ("F-UNKNOWN-NEXT", "E1-D4-O2", ActionStatus.UNKNOWN, None, TODAY + timedelta(days=400)),
+            ],
+        )
     with loaded_store.engine.connect() as conn:
         actions = list(load_actions(conn, DEPT).values())
         board = dashboard(conn, DEPT, TODAY)
