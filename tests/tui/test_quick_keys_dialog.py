@@ -92,3 +92,21 @@ async def test_arrows_move_between_the_buttons_of_a_question(app_factory: AppFac
         await pilot.press("right", "enter")
         await settle(pilot)
     assert answers == [True]
+
+
+async def test_arrows_move_between_the_three_buttons_of_the_unsaved_question(app_factory: AppFactory) -> None:
+    from textual.widgets import Button
+
+    from tui.screens.form_base import UnsavedDialog
+
+    app = app_factory()
+    answers: list[str | None] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(UnsavedDialog("Action ACT-001"), answers.append)
+        await settle(pilot)
+        await pilot.press("right", "right", "right")  # stops at the last one
+        assert isinstance(app.screen.focused, Button) and app.screen.focused.id == "discard"
+        await pilot.press("left", "enter")
+        await settle(pilot)
+    assert answers == ["save"]

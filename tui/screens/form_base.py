@@ -12,11 +12,11 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
@@ -39,6 +39,7 @@ class UnsavedDialog(Dialog[UnsavedChoice]):
     """Changes are not saved: quit without saving, save then quit, or stay."""
 
     cancel_value: UnsavedChoice = "stay"
+    BINDINGS: ClassVar[list[BindingType]] = Dialog.BUTTON_ARROWS
 
     def __init__(self, where: str) -> None:
         super().__init__()

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
@@ -17,10 +17,7 @@ class ConfirmDialog(Dialog[bool]):
     """Asks a question; dismisses with True (confirm) or False."""
 
     cancel_value = False
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "choose('no')", "Non", show=False, tooltip="Aller au bouton de gauche"),
-        Binding("right", "choose('yes')", "Oui", show=False, tooltip="Aller au bouton de droite"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = Dialog.BUTTON_ARROWS
 
     def __init__(
         self, question: str, *, confirm: str = "Oui", cancel: str = "Non", title: str = "Confirmer"
@@ -41,10 +38,6 @@ class ConfirmDialog(Dialog[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
-
-    def action_choose(self, button: str) -> None:
-        """← and → move between the two buttons (Entrée presses the one chosen)."""
-        self.query_one(f"#{button}", Button).focus()
 
     @on(Button.Pressed, "#yes")
     def yes(self) -> None:

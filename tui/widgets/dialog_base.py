@@ -74,7 +74,24 @@ class Dialog(ModalScreen[T], Generic[T]):
         Binding("escape", "cancel", "Annuler", tooltip="Fermer sans rien changer")
     ]
 
+    #: ← and → between the buttons of a dialog made only of buttons (a question): bound by such
+    #: dialogs, not by those whose lists or fields use the arrows.
+    BUTTON_ARROWS: ClassVar[list[BindingType]] = [
+        Binding("left", "move_button(-1)", "Gauche", show=False, tooltip="Aller au bouton de gauche"),
+        Binding("right", "move_button(1)", "Droite", show=False, tooltip="Aller au bouton de droite"),
+    ]
+
     cancel_value: T | None = None
+
+    def action_move_button(self, step: int) -> None:
+        """Focus the next button to the left (-1) or right (1) of the focused one."""
+        from textual.widgets import Button
+
+        buttons = list(self.query(".dialog-buttons Button").results(Button))
+        if not buttons:
+            return
+        here = buttons.index(self.focused) if self.focused in buttons else 0
+        buttons[min(len(buttons) - 1, max(0, here + step))].focus()
 
     def on_mount(self) -> None:
         """The footer shows the keys of this dialog, not those of the screen below."""
