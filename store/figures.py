@@ -114,6 +114,11 @@ class DoneRate:
         """Mean progress of the counted actions whose progress is known (0-100), or None."""
         return self.progress_total / self.progress_known if self.progress_known else None
 
+    @property
+    def partly_known(self) -> bool:
+        """Some of the counted actions give their progress, not all: the mean is theirs only."""
+        return 0 < self.progress_known < self.counted
+
     def mean_text(self, space: str = " ") -> str:
         """The mean progress as shown: « — » when no progress is known, and over how many of
         the counted actions when only some are known (« 100 % (1 sur 14) »: one action's)."""
@@ -121,7 +126,7 @@ class DoneRate:
         if mean is None:
             return "—"
         shown = f"{mean:.0f}{space}%"
-        if self.progress_known < self.counted:
+        if self.partly_known:
             shown += f" ({self.progress_known} sur {self.counted})"
         return shown
 

@@ -182,7 +182,7 @@ def _synthesis(board: Dashboard, gaps: int) -> dict[str, Any]:
             }
             for e in board.engagements
         ],
-        "partial_means": any(e.rate.progress_known < e.rate.counted for e in board.engagements),
+        "partial_means": any(e.rate.partly_known for e in board.engagements),
         "late": listed(board.late, board.late_count),
         "soon": listed(board.due_soon, board.due_soon_count),
         "total": board.total,

@@ -28,18 +28,21 @@ class EngagementProgress:
     code: str
     number: int | None
     title: str
-    actions: int  # the actions that count: neither abandoned nor of unknown status (store.figures)
-    done: int
-    #: over the counted actions whose progress is known; None when none is
-    mean_progress: float | None
-    #: the counted actions whose progress is known
-    progress_known: int = 0
+    #: its actions that count (neither abandoned nor of unknown status), done, and their progress
+    rate: figures.DoneRate
 
     @property
-    def rate(self) -> figures.DoneRate:
-        """Its done rate and mean progress (`store.figures.DoneRate`)."""
-        total = round((self.mean_progress or 0) * self.progress_known)
-        return figures.DoneRate(self.done, self.actions, total, self.progress_known)
+    def actions(self) -> int:
+        return self.rate.counted
+
+    @property
+    def done(self) -> int:
+        return self.rate.done
+
+    @property
+    def mean_progress(self) -> float | None:
+        """Over the counted actions whose progress is known; None when none is."""
+        return self.rate.mean_progress
 
     @property
     def done_share(self) -> float:
@@ -145,16 +148,9 @@ def _engagement_progress(read: Reader, department: str) -> list[EngagementProgre
         "SELECT id, code, number, title FROM engagement WHERE department_code = :dept ORDER BY position", dept
     ):
         actions, done, progress, known = totals.get(eid, [0, 0, 0, 0])
-        mean = figures.DoneRate(done, actions, progress, known).mean_progress
         result.append(
             EngagementProgress(
-                code=code,
-                number=number,
-                title=title,
-                actions=actions,
-                done=done,
-                mean_progress=mean,
-                progress_known=known,
+                code=code, number=number, title=title, rate=figures.DoneRate(done, actions, progress, known)
             )
         )
     return result
