@@ -686,7 +686,7 @@ def _load_scheme(
             "theme_id",
             linked(d.get("themes") or [], themes, theme_names),
             report,
-            "thèmes de défi",
+            "thème de défi",
         )
         _sync_links(
             conn,
@@ -734,7 +734,7 @@ def _load_scheme(
             "theme_id",
             linked(o.get("themes") or [], themes, theme_names),
             report,
-            "thèmes d'objectif",
+            "thème d'objectif",
         )
         _sync_links(
             conn,

@@ -21,7 +21,8 @@ from psycopg import errors as pg
 from store import access
 from store.actions import load_actions
 from store.database import open_store
-from store.errors import StoreBusy
+from store.engine import writer
+from store.errors import ReadOnlyStore, StoreBusy
 from store.health import AccessDenied
 from store.link_rows import DELETABLE, DELETE_FUNCTION, DELETE_SIGNATURE
 from store.server import ServerUnreachable, UnsafeServer
@@ -676,14 +677,32 @@ def test_a_refusal_reaching_the_app_is_said_in_french(region: Region) -> None:
     }
     for role, (statement, expected) in cases.items():
         store = open_store(region.role_url(role))
-        try:
-            with pytest.raises(AccessDenied) as refused, store.writer.begin() as conn:
+        try:  # past the app's own guard (a read-only role's store is read-only), the server's word
+            with pytest.raises(AccessDenied) as refused, writer(store.engine).begin() as conn:
                 conn.exec_driver_sql(statement)
         finally:
             store.dispose()
         said = str(refused.value)
         assert said.startswith("Accès refusé par le serveur") and expected in said, said
         assert not re.search(r"permission|denied|violates|policy|relation", said), said
+
+
+def test_a_read_only_role_is_told_at_once_and_its_store_is_read_only(region: Region) -> None:
+    store = open_store(region.role_url(region.ro09))
+    try:
+        assert store.read_only
+        assert store.notices == [
+            f"Le compte « {region.ro09} » est en lecture seule sur le serveur : la modification est "
+            "désactivée ; les exports restent possibles."
+        ]
+        with pytest.raises(ReadOnlyStore, match="lecture seule"):
+            store.writer.begin()
+    finally:
+        store.dispose()
+    for role in (region.dt09, region.admin):
+        store = open_store(region.role_url(role) if role != region.admin else region.admin_url())
+        assert not store.read_only and store.notices == []
+        store.dispose()
 
 
 # --- residual: what EXPLAIN ANALYZE counts through an index (docs/deployment.md) -------------------
@@ -917,6 +936,32 @@ def test_the_password_comes_from_pgpass_a_service_or_a_hidden_prompt(
     finally:
         server.set_password_prompt(None)
     assert asked == [region.url(region.dt31)]  # asked once, the address shown without password
+
+
+def test_a_password_file_others_may_read_is_said_in_french_not_by_libpq(
+    region: Region, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"*:*:{region.database}:{region.dt09}:{region.password}\n")
+    passfile.chmod(0o644)
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--db", region.url(region.dt09), "check"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PGPASSFILE": str(passfile)},
+        cwd=Path(__file__).parents[1],
+        timeout=60,
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode == 2, said
+    assert "lisible par d'autres utilisateurs (droits 0644)" in said and "chmod 600" in said, said
+    assert "demande le mot de passe" in said and "WARNING" not in said and "password file" not in said, said
+    assert region.password not in said
 
 
 def test_a_session_cut_by_the_administrator_is_said_in_french_and_the_next_one_reconnects(
