@@ -173,7 +173,7 @@ def _guard_server_passwords(args: argparse.Namespace) -> None:
     if any(a and a.startswith(("postgresql", "postgres:")) for a in addresses):
         problem = server.unsafe_passfile()
         if problem:
-            print(f"Attention : {problem}", file=sys.stderr)
+            print(problem, file=sys.stderr)
     for address in addresses:
         if address and address.startswith(("postgresql", "postgres:")) and server.has_password(address):
             print(

@@ -128,9 +128,13 @@ BEGIN
     END IF;
     SELECT pg_catalog.string_agg(pg_catalog.format('t.%1$I = k.%1$I', c), ' AND ')
         INTO matching FROM pg_catalog.unnest(key_columns) AS c;
+    -- the first key column's values looked up first, through its index (the row-level
+    -- security of the table is then checked on those rows only, not on every row)
     EXECUTE pg_catalog.format(
         'DELETE FROM %1$I.%2$I t USING pg_catalog.jsonb_populate_recordset(NULL::%1$I.%2$I, $1) k '
-        'WHERE %3$s AND %4$s', {_sql_text(schema)}, p_table, matching, allowed)
+        'WHERE t.%5$I = ANY (ARRAY(SELECT f.%5$I '
+        'FROM pg_catalog.jsonb_populate_recordset(NULL::%1$I.%2$I, $1) f)) AND %3$s AND %4$s',
+        {_sql_text(schema)}, p_table, matching, allowed, key_columns[1])
         USING p_keys;
     GET DIAGNOSTICS deleted = ROW_COUNT;
     RETURN deleted;
