@@ -1,5 +1,5 @@
 """The one way the app deletes rows of the tables it replaces (links, lists, indicator values,
-saved filters).
+saved filters), and the reference records a sync deletes by code.
 
 On SQLite a plain DELETE. On the regional server no delegation holds a DELETE privilege (it
 would let it `LOCK TABLE` them and stop the others' reads): the rows go through the server's
@@ -36,12 +36,19 @@ DELETABLE: dict[str, tuple[str, ...]] = {
     "saved_filter": ("department_code", "name"),
     "indicator_value": ("indicator_id", "period", "category"),
 }
+#: Reference records deleted by code (by a sync: deleted on one side, unchanged on the other).
+#: Delegations never held DELETE on them; the function lets them delete their own, the
+#: database's keys still refusing one in use.
+BY_CODE: dict[str, tuple[str, ...]] = {
+    table: ("department_code", "code")
+    for table in ("engagement", "challenge", "objective", "organisation", "territory")
+}
 
 
 def delete_rows(conn: Connection, tbl: Table, keys: Sequence[Mapping[str, Any]]) -> None:
     """Delete the rows of `tbl` matching any of `keys` (each {column: value}, by the columns
     `DELETABLE` names for it), in one round trip on the server."""
-    columns = DELETABLE.get(tbl.name)
+    columns = DELETABLE.get(tbl.name) or BY_CODE.get(tbl.name)
     if columns is None or any(set(k) != set(columns) for k in keys):
         raise ValueError(f"{tbl.name} : suppression par {columns} seulement")
     if not keys:

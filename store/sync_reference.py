@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select
+from sqlalchemy import Connection, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from store import fields as fields_registry
 from store.errors import StoreError
 from store.fields import Field
 from store.journal import Edit, who_and_when
+from store.link_rows import delete_rows
 from store.models import Challenge, Engagement, Objective, Organisation, Territory, utcnow
 from store.reference import apply_reference, read_reference, table
 from store.tables import DEPARTMENT
@@ -270,7 +271,7 @@ def _write_records(
         tbl = table(model)
         try:
             with conn.begin_nested():
-                conn.execute(delete(tbl).where(tbl.c.department_code == dept, tbl.c.code == code))
+                delete_rows(conn, tbl, [{"department_code": dept, "code": code}])
         except IntegrityError:
             refused.append(f"{kind} {code} : encore utilisé, non supprimé")
     return refused

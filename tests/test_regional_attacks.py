@@ -24,7 +24,7 @@ from store.database import open_store
 from store.engine import writer
 from store.errors import ReadOnlyStore, StoreBusy
 from store.health import AccessDenied
-from store.link_rows import DELETABLE, DELETE_FUNCTION, DELETE_SIGNATURE
+from store.link_rows import BY_CODE, DELETABLE, DELETE_FUNCTION, DELETE_SIGNATURE
 from store.server import ServerUnreachable, UnsafeServer
 from tests.regional_support import Region, regional_server, superuser, superuser_on
 
@@ -474,7 +474,8 @@ def _deletable_rows(region: Region) -> dict[str, list[tuple[object, ...]]]:
     """Every row of the tables the app deletes from, every department."""
     with superuser_on(region.database) as conn:
         return {
-            t: sorted(map(tuple, conn.execute(f"SELECT * FROM suivi_sts.{t}")), key=repr) for t in DELETABLE
+            t: sorted(map(tuple, conn.execute(f"SELECT * FROM suivi_sts.{t}")), key=repr)
+            for t in (*DELETABLE, *BY_CODE)
         }
 
 
@@ -508,6 +509,10 @@ def _keys_of_31(region: Region) -> dict[str, list[dict[str, object]]]:
             keys[table] = [dict(zip(columns, value, strict=True))]
         else:
             keys[table] = [{columns[0]: by_owner[columns[0].removesuffix("_id")]}]
+    with superuser_on(region.database) as conn:
+        for table in BY_CODE:  # a code 09 has too (the same scheme): only 31's row is aimed at
+            code = _one(conn, f"SELECT min(code) FROM suivi_sts.{table} WHERE department_code = '31'")
+            keys[table] = [{"department_code": "31", "code": code}]
     return keys
 
 
@@ -546,7 +551,7 @@ def test_the_delete_function_deletes_nothing_of_31(region: Region, who: str) -> 
             f"CREATE TEMP TABLE suivi_sts_access AS SELECT '{_attacker(region, who)}'::text AS "
             "role_name, '*'::varchar(3) AS department_code, false AS read_only"
         )
-        for table in ("action", "resource", "challenge", "objective", *sorted(DELETABLE)):
+        for table in sorted({"action", "resource", *DELETABLE, *BY_CODE}):
             conn.execute(f"CREATE TEMP TABLE {table} (id bigint, department_code text)")
         conn.execute(
             f"CREATE FUNCTION public.always_{who}(bigint, bigint) RETURNS boolean "
@@ -844,6 +849,7 @@ def test_admin_setup_closes_public_and_temporary_tables(region: Region) -> None:
 def test_a_delegation_still_does_its_work_through_the_app(region: Region) -> None:
     from dataclasses import replace
 
+    from store import sync_reference
     from store.actions import add_comment, update_action
     from store.activity import delete_filter, end_workshop, save_filter, start_workshop
     from store.reference import apply_reference, read_reference
@@ -881,7 +887,20 @@ def test_a_delegation_still_does_its_work_through_the_app(region: Region) -> Non
         with store.writer.begin() as conn:  # the scheme reloaded: lists and links replaced
             doc = read_reference(conn, "09")
             doc["defis_cts"] = [*doc["defis_cts"], "Un défi de plus"]
+            doc["organisations"] = [*doc["organisations"], {"code": "ASSO-X", "nom": "Asso X"}]
             apply_reference(conn, doc, author="ana", source="test")
+        with store.writer.begin() as conn:  # a sync deletes a record deleted on a laptop
+            records = sync_reference.read_records(conn, "09")
+            refused = sync_reference.write_records(
+                conn,
+                "09",
+                {k: v for k, v in records.items() if k != ("organisation", "ASSO-X")},
+                [("organisation", "ASSO-X")],
+                author="ana",
+                source="test",
+            )
+            left = {k[1] for k in sync_reference.read_records(conn, "09") if k[0] == "organisation"}
+        assert refused == [] and "ASSO-X" not in left and len(left) == 3
         with store.engine.connect() as conn:
             signed = conn.exec_driver_sql(
                 "SELECT DISTINCT author FROM action_event WHERE origin_author = 'ana'"

@@ -10,7 +10,8 @@ goes through `suivi_sts_delete_rows(table, keys)`:
   every table named with its schema (fixed here, at migration time), so neither a search path
   nor a temporary table nor an operator of the caller reaches it (functions and operators are
   never looked up in `pg_temp`);
-- a fixed list of tables, each with the key columns it is deleted by (a key set is a JSON
+- a fixed list of tables (the links and lists, and the reference records a sync deletes by
+  code), each with the key columns it is deleted by (a key set is a JSON
   array of objects holding exactly those columns, typed by the table's own row type);
 - the department check done again inside, against `session_user`'s bindings in
   `suivi_sts_access`: a session without any writable binding is refused, and only the rows of
@@ -57,6 +58,12 @@ TABLES: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
     "saved_filter": (("department_code", "name"), None, None),
     "indicator_value": (("indicator_id", "period", "category"), None, None),
 }
+#: Reference records a sync deletes by code (one deleted on a laptop, unchanged on the server):
+#: delegations never held DELETE on them; a row still in use is refused by the keys, as before.
+RECORDS: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
+    table: (("department_code", "code"), None, None)
+    for table in ("engagement", "challenge", "objective", "organisation", "territory")
+}
 
 
 def _quoted(name: str) -> str:
@@ -80,7 +87,7 @@ def _writable(schema: str, department: str) -> str:
 
 
 def _branch(schema: str, table: str) -> str:
-    columns, parent, link = TABLES[table]
+    columns, parent, link = (TABLES | RECORDS)[table]
     if parent is None:
         allowed = _writable(schema, "t.department_code")
     else:
@@ -93,7 +100,7 @@ def _branch(schema: str, table: str) -> str:
 
 
 def _function(schema: str) -> str:
-    branches = "\n        ".join(_branch(schema, t) for t in sorted(TABLES))
+    branches = "\n        ".join(_branch(schema, t) for t in sorted(TABLES | RECORDS))
     qualified = f"{_quoted(schema)}.{FUNCTION}"
     return f"""
 CREATE FUNCTION {qualified}(p_table text, p_keys jsonb) RETURNS bigint
