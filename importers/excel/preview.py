@@ -781,7 +781,8 @@ class Planner:
                 found = sheet.fingerprint(values) if code in existing else None
                 if code is not None and found is not None and found.row == sheet.row_hash(values, covered):
                     unchanged[row] = code
-                    labels.setdefault(code, cells.text(sheet.cell(values, "label")) or "")
+                    if code not in labels:
+                        labels[code] = cells.text(sheet.cell(values, "label")) or ""
         wanted = {
             code
             for row, values in sheet.rows
@@ -1026,8 +1027,8 @@ class Planner:
         first_row: dict[str, int],
         new_groups: dict[tuple[str, str | None, str | None], dict[str, Any]],
     ) -> None:
-        # The actions the changed indicators name, checked to exist in one read (not every code).
-        named: list[str | None] = []
+        # The actions the changed and new indicators name, checked in one read (not every code).
+        named: list[str | None] = [entry["fields"].get("action") for entry in new_groups.values()]
         for code, proposed_fields in pending.items():
             if code in self.indicators:
                 named.append(self.indicators[code].action)

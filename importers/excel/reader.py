@@ -5,8 +5,8 @@ hostile file can make it panic, abort on an allocation, or spin: so it runs in a
 (``isolated.py``) whose address space and CPU time are capped, under a wall-clock limit here.
 Whatever happens there becomes an :class:`UnreadableWorkbook` with a French message naming
 the file; the child's own output (English, from Rust or Python) never reaches the user.
-The cells come back as a stream of pickled frames, unpickled with only plain values and
-dates allowed.
+The cells come back through a pipe as a stream of pickled frames, unpickled as they arrive
+with only plain values and dates allowed.
 """
 
 from __future__ import annotations
@@ -63,30 +63,35 @@ def open_workbook(
     config: dict[str, Any] = {"path": str(path.resolve()), "limits": asdict(limits)}
     if path.suffix.lower() in (".csv", ".txt"):
         config["csv"] = csv_filters or []
-    with tempfile.TemporaryDirectory(prefix="suivi-sts-lecture-") as folder:
-        out, errors = Path(folder) / "cellules", Path(folder) / "sortie"
-        config["out"] = str(out)
-        with open(errors, "wb") as error_stream:
-            code = _run_child(path, config, error_stream, limits)
-        with open(out, "rb") as stream:
-            book = _load(path, stream)
+    with tempfile.TemporaryFile(prefix="suivi-sts-lecture-") as error_stream:
+        book, code = _run_child(path, config, error_stream, limits)
         if book is not None:
             return book
-        raise UnreadableWorkbook(_crash_message(path, code, errors.read_bytes()[-4096:], limits))
+        error_stream.seek(max(0, error_stream.seek(0, os.SEEK_END) - 4096))  # the end of what it said
+        raise UnreadableWorkbook(_crash_message(path, code, error_stream.read(), limits))
 
 
-def _run_child(path: Path, config: dict[str, Any], error_stream: IO[bytes], limits: Limits) -> int:
+def _run_child(
+    path: Path, config: dict[str, Any], error_stream: IO[bytes], limits: Limits
+) -> tuple[Workbook | None, int]:
+    """The workbook the child streams (None if it stopped before the end) and its exit code.
+
+    The frames are read from a pipe as the child writes them, so the parent unpickles one batch
+    of rows while the child reads the next (no temporary file of every cell)."""
     root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     env["PYTHONIOENCODING"] = "utf-8"
     command = [sys.executable, "-m", "importers.excel.isolated", json.dumps(config)]
-    Path(config["out"]).touch()
     process = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=error_stream, env=env
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=error_stream,
+        env=env,
+        bufsize=_PIPE_BUFFER,
     )
-    # A timer kills the child at the wall-clock limit; meanwhile this thread waits blocked, so the
-    # child's end is seen at once (`wait(timeout=…)` polls, up to 50 ms late each time).
+    # A timer kills the child at the wall-clock limit (the pipe then ends, and the read below).
     expired = threading.Event()
 
     def expire() -> None:
@@ -96,11 +101,14 @@ def _run_child(path: Path, config: dict[str, Any], error_stream: IO[bytes], limi
     timer = threading.Timer(limits.max_wall_seconds, expire)
     timer.daemon = True
     timer.start()
+    assert process.stdout is not None
     try:
+        book = _load(path, process.stdout)
         code = process.wait()
     finally:
         timer.cancel()
-        if process.poll() is None:  # interrupted (Ctrl+C): the child goes too
+        process.stdout.close()
+        if process.poll() is None:  # refused, interrupted (Ctrl+C): the child goes too
             process.kill()
             process.wait()
     if expired.is_set() and code != 0:
@@ -108,7 +116,11 @@ def _run_child(path: Path, config: dict[str, Any], error_stream: IO[bytes], limi
             f"Le fichier « {path.name} » est refusé : sa lecture dépasse {limits.max_wall_seconds} s "
             "(fichier trop gros ou construit pour bloquer la lecture)."
         )
-    return code
+    return book, code
+
+
+#: Bytes read from the child's pipe at a time.
+_PIPE_BUFFER = 1 << 20
 
 
 class _CellUnpickler(pickle.Unpickler):
