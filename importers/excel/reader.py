@@ -21,6 +21,8 @@ import sys
 import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import IO, Any
 
@@ -78,11 +80,12 @@ def _run_child(
 
     The frames are read from a pipe as the child writes them, so the parent unpickles one batch
     of rows while the child reads the next (no temporary file of every cell)."""
-    root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(_child_path())
     env["PYTHONIOENCODING"] = "utf-8"
-    command = [sys.executable, "-m", "importers.excel.isolated", json.dumps(config)]
+    # -S: no `site` module (its path hooks cost about as much as reading a small workbook); the
+    # folders the child imports from are given instead.
+    command = [sys.executable, "-S", "-m", "importers.excel.isolated", json.dumps(config)]
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -117,6 +120,23 @@ def _run_child(
             "(fichier trop gros ou construit pour bloquer la lecture)."
         )
     return book, code
+
+
+#: The packages the reading child imports besides the standard library and this project.
+_CHILD_PACKAGES = ("python_calamine", "defusedxml", "openpyxl")
+
+
+@cache
+def _child_path() -> tuple[str, ...]:
+    """The child's import path: this project's root, the folders holding the packages it
+    imports (found without importing them), then the caller's PYTHONPATH."""
+    folders = [str(Path(__file__).resolve().parents[2])]
+    for name in _CHILD_PACKAGES:
+        spec = find_spec(name)
+        if spec is not None and spec.origin:
+            folders.append(str(Path(spec.origin).parent.parent))
+    folders += os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    return tuple(f for f in dict.fromkeys(folders) if f)
 
 
 #: Bytes read from the child's pipe at a time.
