@@ -263,9 +263,9 @@ def create_actions(
     Each action is checked by the domain rules (`completed`, `validate`, codes distinct) before
     anything is written; a ValidationError names the first refused one (`index`). `validated`:
     the caller already ran `validate` on each item (an import's preview), so only their codes
-    and the codes they refer to are checked again (the store may have changed). Then every table is written
-    with one bulk statement, whatever the number of actions (a code already taken in the store is
-    refused by the database: `store.constraints` explains it).
+    and the codes they refer to are checked again (the store may have changed since). Then every
+    table is written with one bulk statement, whatever the number of actions (a code already
+    taken in the store is refused by the database: `store.constraints` explains it).
     """
     if not items:
         return []
