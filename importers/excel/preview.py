@@ -212,9 +212,11 @@ class Planner:
                 continue
             for row, values in sheet.rows:
                 printed = sheet.fingerprint(values)
-                written = cells.text(sheet.cell(values, "code"))
                 today = current.get(printed.uid) if printed is not None and printed.uid else None
-                if today is None or written is None or today == written:
+                if today is None or (column < len(values) and values[column] == today):
+                    continue  # the code as exported (compared before it is read as a text)
+                written = cells.text(sheet.cell(values, "code"))
+                if written is None or today == written:
                     continue
                 values[column] = today
                 found.add(today)
