@@ -86,18 +86,28 @@ def format_value(name: str, value: Any) -> str | None:
     return ACTION[name].dump(value)
 
 
-def validate(data: ActionData, maps: CodeMaps | None = None) -> list[ValidationError]:
-    """Every rule the action breaks, one French message per problem, naming the field."""
+def validate(
+    data: ActionData, maps: CodeMaps | None = None, *, fields_checked: bool = False
+) -> list[ValidationError]:
+    """Every rule the action breaks, one French message per problem, naming the field.
+
+    `fields_checked`: the fields' own rules passed already (an import's preview checked them);
+    only the code and the codes the action refers to (`maps`) are checked.
+    """
     errors: list[ValidationError] = []
     if not data.code.strip():
         errors.append(ValidationError("Le code de l'action est obligatoire.", "code"))
-    for f in ACTION:
-        problem = f.validate(getattr(data, f.name))
-        if problem:
-            errors.append(ValidationError(problem, f.name))
-    if data.start_date and data.due_date and period_end(data.due_date) < data.start_date:
-        due, start = ACTION["due_date"].format(data.due_date), ACTION["start_date"].format(data.start_date)
-        errors.append(ValidationError(f"L'échéance ({due}) précède le début ({start}).", "due_date"))
+    if not fields_checked:
+        for f in ACTION:
+            problem = f.validate(getattr(data, f.name))
+            if problem:
+                errors.append(ValidationError(problem, f.name))
+        if data.start_date and data.due_date and period_end(data.due_date) < data.start_date:
+            due, start = (
+                ACTION["due_date"].format(data.due_date),
+                ACTION["start_date"].format(data.start_date),
+            )
+            errors.append(ValidationError(f"L'échéance ({due}) précède le début ({start}).", "due_date"))
     if maps is not None:
         errors.extend(_unknown_codes(data, maps))
     return errors
@@ -247,11 +257,14 @@ def create_actions(
     source: str,
     maps: CodeMaps | None = None,
     comments: Sequence[str | None] = (),
+    validated: bool = False,
 ) -> list[ActionData]:
     """Insert new actions and journal their creation (and `comments`, one per action or None).
 
     Each action is checked by the domain rules (`completed`, `validate`, codes distinct) before
-    anything is written; a ValidationError names the first refused one (`index`). Then every
+    anything is written; a ValidationError names the first refused one (`index`). `validated`:
+    the caller already ran `validate` on each item (an import's preview), so only their codes
+    and the codes they refer to are checked again (the store may have changed since). Then every
     table is written with one bulk statement, whatever the number of actions (a code already
     taken in the store is refused by the database: `store.constraints` explains it).
     """
@@ -262,7 +275,7 @@ def create_actions(
     uids = [d.uid or new_uid() for d in ready]
     seen: dict[str, int] = {}
     for index, data in enumerate(ready):
-        errors = validate(data, maps)
+        errors = validate(data, maps, fields_checked=validated)
         if data.code in seen:
             errors.append(
                 ValidationError(f"Le code « {data.code} » est déjà utilisé par une autre action.", "code")

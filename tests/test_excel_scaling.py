@@ -354,3 +354,39 @@ def test_the_values_of_named_indicators_are_those_of_the_whole_department(loaded
         named = indicator_rules.load_values(conn, DEPT, codes[1:3])
     assert named == {k: v for k, v in every.items() if k.indicator in codes[1:3]}
     assert len(named) == 8
+
+
+def test_new_actions_checked_by_the_preview_are_refused_if_their_objective_left_the_store(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """The apply does not run the preview's checks again on new actions, but the codes they
+    refer to are read again: an objective renamed meanwhile refuses the import, nothing written."""
+    from importers.excel import ImportRefused
+    from store.tables import OBJECTIVE
+
+    preview = preview_import(loaded_store, DEPT, new_actions_workbook(tmp_path / "trois.xlsx", 3))
+    assert not preview.rejected, [str(p) for p in preview.rejected]
+    with loaded_store.writer.begin() as conn:
+        conn.execute(
+            update(OBJECTIVE)
+            .where(OBJECTIVE.c.department_code == DEPT, OBJECTIVE.c.code == "E1-D4-O2")
+            .values(code="E1-D4-O9")
+        )
+    before = snapshot_tables(loaded_store)
+    with pytest.raises(ImportRefused, match="ligne 2.*Objectif inconnu : « E1-D4-O2 »"):
+        apply_import(loaded_store, DEPT, preview, {}, "testeur", backup=False)
+    assert snapshot_tables(loaded_store) == before
+
+
+def test_changing_indicator_targets_reads_no_action_but_theirs(loaded_store: Store, tmp_path: Path) -> None:
+    """The indicator path checks the actions the changed indicators name (one list of codes),
+    not every action code of the department."""
+    codes = add_indicators(loaded_store, 5)
+    with counted(loaded_store) as statements:
+        preview = preview_import(loaded_store, DEPT, targets_workbook(tmp_path / "cibles.xlsx", codes, 25.0))
+        assert not preview.rejected, [str(p) for p in preview.rejected]
+    on_actions = [s for s in statements if "FROM action " in s or s.rstrip().endswith("FROM action")]
+    assert on_actions, statements
+    assert all(" IN (" in s or "action.id = " in s for s in on_actions), on_actions
+    result = apply_import(loaded_store, DEPT, preview, {}, "testeur", backup=False)
+    assert result.updated == {"indicator": 5}

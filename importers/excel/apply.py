@@ -296,6 +296,7 @@ class _Applier:
                     source=self.source,
                     maps=self.maps,
                     comments=[plan.comment for plan, _data in self.new_actions],
+                    validated=True,  # by the preview (`Planner.validate`), row by row
                 )
         except ValidationError as exc:
             if exc.index is None:  # refused by the database: the row is the one whose code it names

@@ -3,7 +3,8 @@
 ``python -m importers.excel.isolated CONFIG`` (started by ``reader.py``) limits its own
 address space and CPU time (``resource.setrlimit``), checks the archive (``safety.py``),
 reads every worksheet with python-calamine (or a CSV file with the standard library) and
-writes the cells to a file as a stream of pickled frames:
+writes the cells to its standard output (a pipe the parent reads as it goes) as a stream of
+pickled frames:
 
 * ``("sheets", names, hidden)`` then ``("rows", name, rows)`` in batches, ``("formulas",
   name, {(row, column): kept})``, and ``("end",)``;
@@ -19,6 +20,7 @@ from __future__ import annotations
 import csv
 import gc
 import json
+import os
 import pickle
 import re
 import sys
@@ -254,7 +256,11 @@ def main(argv: list[str]) -> int:
     limit_resources(limits)
     gc.disable()  # rows hold no cycles, reference counting frees each batch (see collector.py)
     path = Path(config["path"])
-    with open(config["out"], "wb") as out:
+    # The frames go to the standard output (the parent's pipe); whatever else would be printed
+    # there (by a library) goes with the errors instead, never into the frames.
+    out = os.fdopen(os.dup(1), "wb", buffering=1 << 16)
+    os.dup2(2, 1)
+    with out:
         try:
             if config.get("csv") is not None:
                 filters = [(int(i), [str(v) for v in values]) for i, values in config["csv"]]

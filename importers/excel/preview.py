@@ -185,9 +185,8 @@ class Planner:
         )
         self.indicators: dict[str, IndicatorData] = {}
         self.values: dict[ValueKey, float] = {}
-        has_indicators = any(s.kind == KIND_INDICATOR for s in sheets)
-        every_action = self.index[KIND_ACTION].all_codes(conn) if has_indicators else []
-        self.resolver = Resolver(conn, department, every_action)
+        # Every action code is read only if a cell names an action (to find it by folded code).
+        self.resolver = Resolver(conn, department, partial(self.index[KIND_ACTION].all_codes, conn))
         self.resolver.value_maps = settings.value_maps
         self.maps = action_rules.code_maps(conn, department)
         self._comments: set[tuple[int, str]] | None = None
@@ -197,7 +196,6 @@ class Planner:
         self.ignored_rows = 0
         self.unchanged_labels: dict[str, str] = {}
         self._indicator_titles: dict[tuple[str, str | None, str | None], str] | None = None
-        self._action_codes = set(every_action)
         self._readers: dict[int, list[tuple[str, int, Callable[[Any], Any]]]] = {}
 
     def _renumbered_indicators(self, sheets: list[SheetRows], uids: set[str]) -> set[str]:
@@ -214,9 +212,11 @@ class Planner:
                 continue
             for row, values in sheet.rows:
                 printed = sheet.fingerprint(values)
-                written = cells.text(sheet.cell(values, "code"))
                 today = current.get(printed.uid) if printed is not None and printed.uid else None
-                if today is None or written is None or today == written:
+                if today is None or (column < len(values) and values[column] == today):
+                    continue  # the code as exported (compared before it is read as a text)
+                written = cells.text(sheet.cell(values, "code"))
+                if written is None or today == written:
                     continue
                 values[column] = today
                 found.add(today)
@@ -783,7 +783,8 @@ class Planner:
                 found = sheet.fingerprint(values) if code in existing else None
                 if code is not None and found is not None and found.row == sheet.row_hash(values, covered):
                     unchanged[row] = code
-                    labels.setdefault(code, cells.text(sheet.cell(values, "label")) or "")
+                    if code not in labels:
+                        labels[code] = cells.text(sheet.cell(values, "label")) or ""
         wanted = {
             code
             for row, values in sheet.rows
@@ -1028,7 +1029,13 @@ class Planner:
         first_row: dict[str, int],
         new_groups: dict[tuple[str, str | None, str | None], dict[str, Any]],
     ) -> None:
-        action_codes = self._action_codes
+        # The actions the changed and new indicators name, checked in one read (not every code).
+        named: list[str | None] = [entry["fields"].get("action") for entry in new_groups.values()]
+        for code, proposed_fields in pending.items():
+            if code in self.indicators:
+                named.append(self.indicators[code].action)
+                named.append(proposed_fields.get("action", (None, 0))[0])
+        action_codes = indicator_rules.action_ids(self.conn, self.department, named)
         for code, row in first_row.items():
             if code not in self.indicators:  # its rows are all as exported: never read
                 location = sheet.location(self.file, row)

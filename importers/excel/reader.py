@@ -5,8 +5,8 @@ hostile file can make it panic, abort on an allocation, or spin: so it runs in a
 (``isolated.py``) whose address space and CPU time are capped, under a wall-clock limit here.
 Whatever happens there becomes an :class:`UnreadableWorkbook` with a French message naming
 the file; the child's own output (English, from Rust or Python) never reaches the user.
-The cells come back as a stream of pickled frames, unpickled with only plain values and
-dates allowed.
+The cells come back through a pipe as a stream of pickled frames, unpickled as they arrive
+with only plain values and dates allowed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import sys
 import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import IO, Any
 
@@ -63,30 +65,36 @@ def open_workbook(
     config: dict[str, Any] = {"path": str(path.resolve()), "limits": asdict(limits)}
     if path.suffix.lower() in (".csv", ".txt"):
         config["csv"] = csv_filters or []
-    with tempfile.TemporaryDirectory(prefix="suivi-sts-lecture-") as folder:
-        out, errors = Path(folder) / "cellules", Path(folder) / "sortie"
-        config["out"] = str(out)
-        with open(errors, "wb") as error_stream:
-            code = _run_child(path, config, error_stream, limits)
-        with open(out, "rb") as stream:
-            book = _load(path, stream)
+    with tempfile.TemporaryFile(prefix="suivi-sts-lecture-") as error_stream:
+        book, code = _run_child(path, config, error_stream, limits)
         if book is not None:
             return book
-        raise UnreadableWorkbook(_crash_message(path, code, errors.read_bytes()[-4096:], limits))
+        error_stream.seek(max(0, error_stream.seek(0, os.SEEK_END) - 4096))  # the end of what it said
+        raise UnreadableWorkbook(_crash_message(path, code, error_stream.read(), limits))
 
 
-def _run_child(path: Path, config: dict[str, Any], error_stream: IO[bytes], limits: Limits) -> int:
-    root = str(Path(__file__).resolve().parents[2])
+def _run_child(
+    path: Path, config: dict[str, Any], error_stream: IO[bytes], limits: Limits
+) -> tuple[Workbook | None, int]:
+    """The workbook the child streams (None if it stopped before the end) and its exit code.
+
+    The frames are read from a pipe as the child writes them, so the parent unpickles one batch
+    of rows while the child reads the next (no temporary file of every cell)."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(_child_path())
     env["PYTHONIOENCODING"] = "utf-8"
-    command = [sys.executable, "-m", "importers.excel.isolated", json.dumps(config)]
-    Path(config["out"]).touch()
+    # -S: no `site` module (its path hooks cost about as much as reading a small workbook); the
+    # folders the child imports from are given instead.
+    command = [sys.executable, "-S", "-m", "importers.excel.isolated", json.dumps(config)]
     process = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=error_stream, env=env
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=error_stream,
+        env=env,
+        bufsize=_PIPE_BUFFER,
     )
-    # A timer kills the child at the wall-clock limit; meanwhile this thread waits blocked, so the
-    # child's end is seen at once (`wait(timeout=…)` polls, up to 50 ms late each time).
+    # A timer kills the child at the wall-clock limit (the pipe then ends, and the read below).
     expired = threading.Event()
 
     def expire() -> None:
@@ -96,11 +104,14 @@ def _run_child(path: Path, config: dict[str, Any], error_stream: IO[bytes], limi
     timer = threading.Timer(limits.max_wall_seconds, expire)
     timer.daemon = True
     timer.start()
+    assert process.stdout is not None
     try:
+        book = _load(path, process.stdout)
         code = process.wait()
     finally:
         timer.cancel()
-        if process.poll() is None:  # interrupted (Ctrl+C): the child goes too
+        process.stdout.close()
+        if process.poll() is None:  # refused, interrupted (Ctrl+C): the child goes too
             process.kill()
             process.wait()
     if expired.is_set() and code != 0:
@@ -108,7 +119,28 @@ def _run_child(path: Path, config: dict[str, Any], error_stream: IO[bytes], limi
             f"Le fichier « {path.name} » est refusé : sa lecture dépasse {limits.max_wall_seconds} s "
             "(fichier trop gros ou construit pour bloquer la lecture)."
         )
-    return code
+    return book, code
+
+
+#: The packages the reading child imports besides the standard library and this project.
+_CHILD_PACKAGES = ("python_calamine", "defusedxml", "openpyxl")
+
+
+@cache
+def _child_path() -> tuple[str, ...]:
+    """The child's import path: this project's root, the folders holding the packages it
+    imports (found without importing them), then the caller's PYTHONPATH."""
+    folders = [str(Path(__file__).resolve().parents[2])]
+    for name in _CHILD_PACKAGES:
+        spec = find_spec(name)
+        if spec is not None and spec.origin:
+            folders.append(str(Path(spec.origin).parent.parent))
+    folders += os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    return tuple(f for f in dict.fromkeys(folders) if f)
+
+
+#: Bytes read from the child's pipe at a time.
+_PIPE_BUFFER = 1 << 20
 
 
 class _CellUnpickler(pickle.Unpickler):

@@ -8,7 +8,7 @@ Codes are found by exact code, by code ignoring case and accents, or by name/tit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,7 +73,9 @@ class CodeIndex:
 class Resolver:
     """The department's codes and vocabularies, to convert parsed cells into store values."""
 
-    def __init__(self, conn: Connection, department: str, action_codes: Iterable[str]) -> None:
+    def __init__(self, conn: Connection, department: str, action_codes: Callable[[], Iterable[str]]) -> None:
+        """`action_codes` reads the department's action codes (only if a cell names an action)."""
+
         def pairs(model: type, name: str) -> list[tuple[str, str | None]]:
             t = model.__table__  # type: ignore[attr-defined]
             query = select(t.c.code, t.c[name]).where(t.c.department_code == department)
@@ -96,7 +98,7 @@ class Resolver:
     def actions(self) -> CodeIndex:
         found = self.indexes.get(REF_ACTION)
         if found is None:
-            found = CodeIndex.build("action inconnue", [(c, None) for c in self._action_codes])
+            found = CodeIndex.build("action inconnue", [(c, None) for c in self._action_codes()])
             self.indexes[REF_ACTION] = found
         return found
 
