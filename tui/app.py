@@ -77,18 +77,28 @@ SCREENS_BY_MODE: dict[str, tuple[str, str, str]] = {
 
 
 def _styles_current(screen: Screen[Any]) -> Screen[Any]:
-    """Mark a screen built just now as styled with the app's current CSS.
+    """Mark a screen built just now as styled with the app's current CSS and width.
 
     Textual (8.x) parses the whole stylesheet again, twice, for the first screen of each mode,
     because a new screen does not count as up to date (cProfile: 0.5 s of 6.4 s to the
     dashboard). The stylesheet is current (a theme change re-reads it at once), and a new screen
     gets its styles when it is mounted, so nothing needs re-reading. Without that counter
     (another Textual), nothing is done.
+
+    The screen also starts with the class of the window's width (`HORIZONTAL_BREAKPOINTS`):
+    Textual gives it on the first resize, and a class that changes styles every widget of the
+    screen a second time (a sixth of the dashboard's first drawing).
     """
     from textual._context import active_app
 
+    app = active_app.get()
     if hasattr(screen, "_css_update_count"):
-        screen._css_update_count = getattr(active_app.get(), "_css_update_count", -1)
+        screen._css_update_count = getattr(app, "_css_update_count", -1)
+    width = app.size.width
+    for breakpoint, name in sorted(app.HORIZONTAL_BREAKPOINTS or [], reverse=True):
+        if width >= breakpoint:
+            screen.set_class(True, name, update=False)
+            break
     return screen
 
 
