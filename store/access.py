@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, text
 
 from store import scram
 from store.errors import StoreError, ValidationError
+from store.link_rows import DELETE_SIGNATURE
 
 ACCESS_TABLE = "suivi_sts_access"
 ALL_DEPARTMENTS = "*"
@@ -23,29 +24,11 @@ ALL_DEPARTMENTS = "*"
 READ_ONLY_TABLES = frozenset({"alembic_version", ACCESS_TABLE, "theme", "pathway"})
 #: Journals: added to, never changed.
 APPEND_ONLY_TABLES = frozenset({"action_event", "resource_event", "reference_event"})
-#: Tables whose rows the app replaces (links, lists): the only ones a delegation may DELETE from.
-#: Elsewhere it gets no DELETE and only column-level UPDATE, so that it cannot take the locks
-#: that stop other departments' reads (LOCK TABLE … SHARE / EXCLUSIVE needs a table-level
-#: UPDATE, DELETE or TRUNCATE privilege).
-DELETABLE_TABLES = frozenset(
-    {
-        "action_objective",
-        "action_partner",
-        "action_territory",
-        "care_offer_activity",
-        "care_offer_target",
-        "challenge_pathway",
-        "challenge_theme",
-        "cnr_proposal",
-        "cts_challenge",
-        "indicator_value",
-        "objective_pathway",
-        "objective_theme",
-        "resource_audience",
-        "resource_territory",
-        "saved_filter",
-    }
-)
+#: No delegation gets a DELETE privilege, nor a table-level UPDATE: either would let it
+#: `LOCK TABLE` and stop the other departments' reads (LOCK … SHARE / EXCLUSIVE needs a
+#: table-level UPDATE, DELETE or TRUNCATE privilege). It deletes the rows the app replaces
+#: (links, lists) through the server's function, which checks the department again
+#: (`store/link_rows.py`, migration 0020), and updates column by column.
 #: Columns a delegation never writes: ids come from the sequences (an id chosen by hand could
 #: take the next one of another department's insert), rows never change department.
 SERVER_SET_COLUMNS = frozenset({"id"})
@@ -240,6 +223,7 @@ def _apply_privileges(conn: Connection, role: str) -> None:
     q_role, q_schema = f'"{role}"', f'"{schema}"'
     conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA {q_schema} FROM {q_role}"))
     conn.execute(text(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {q_schema} FROM {q_role}"))
+    conn.execute(text(f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {q_schema} FROM {q_role}"))
     if not rows:
         conn.execute(text(f"REVOKE USAGE ON SCHEMA {q_schema} FROM {q_role}"))
         return
@@ -251,11 +235,12 @@ def _apply_privileges(conn: Connection, role: str) -> None:
     if writable:
         # USAGE (nextval for the ids' defaults), not SELECT: no reading another's counters.
         conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {q_schema} TO {q_role}"))
+        conn.execute(text(f"GRANT EXECUTE ON FUNCTION {q_schema}.{DELETE_SIGNATURE} TO {q_role}"))
 
 
 def _table_grants(table: str, names: list[str], *, writable: bool) -> list[str]:
-    """What a role gets on one table: SELECT, plus column-level INSERT / UPDATE and DELETE
-    where a delegation needs them."""
+    """What a role gets on one table: SELECT, plus column-level INSERT / UPDATE where a
+    delegation needs them (never DELETE: see `store/link_rows.py`)."""
     grants = ["SELECT"]
     if not writable or table in READ_ONLY_TABLES:
         return grants
@@ -266,8 +251,6 @@ def _table_grants(table: str, names: list[str], *, writable: bool) -> list[str]:
     updatable = [f'"{n}"' for n in names if n not in FIXED_COLUMNS]
     if updatable:
         grants.append(f"UPDATE ({', '.join(updatable)})")
-    if table in DELETABLE_TABLES:
-        grants.append("DELETE")
     return grants
 
 

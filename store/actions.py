@@ -20,6 +20,7 @@ from store.dates import PreciseDate, period_end, precision_of
 from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION
 from store.journal import Change
+from store.link_rows import delete_rows
 from store.lookups import CodeMaps, code_maps
 from store.models import utcnow
 from store.models.identities import new_uid
@@ -335,7 +336,7 @@ def _insert_returning_ids(conn: Connection, department: str, rows: list[dict[str
 
 def _write_links(conn: Connection, action_id: int, data: ActionData, maps: CodeMaps) -> None:
     for table in (A_OBJ, A_PART, A_TERR):
-        conn.execute(table.delete().where(table.c.action_id == action_id))
+        delete_rows(conn, table, [{"action_id": action_id}])
     _insert_links(conn, [replace(data, id=action_id)], maps)
 
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
+from store.link_rows import delete_rows
 from store.models import utcnow, workshop_source
 from store.tables import EXCHANGE as EX
 from store.tables import SAVED_FILTER as SF
@@ -121,7 +122,7 @@ def get_workshop(conn: Connection, department: str, session_id: int | None = Non
 
 def save_filter(conn: Connection, department: str, name: str, criteria: dict[str, Any]) -> None:
     """Save (or replace) a named filter of the actions list."""
-    conn.execute(delete(SF).where(SF.c.department_code == department, SF.c.name == name))
+    delete_rows(conn, SF, [{"department_code": department, "name": name}])
     conn.execute(insert(SF).values(department_code=department, name=name, criteria=criteria))
 
 
@@ -131,7 +132,7 @@ def saved_filters(conn: Connection, department: str) -> dict[str, dict[str, Any]
 
 
 def delete_filter(conn: Connection, department: str, name: str) -> None:
-    conn.execute(delete(SF).where(SF.c.department_code == department, SF.c.name == name))
+    delete_rows(conn, SF, [{"department_code": department, "name": name}])
 
 
 def open_workshops(conn: Connection, department: str) -> list[WorkshopInfo]:

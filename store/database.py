@@ -191,7 +191,35 @@ def _open_server(url: str, *, upgrade_schema: bool) -> Store:
                 "Le schéma du serveur doit être mis à niveau par l'administrateur régional "
                 f"(suivi-sts --db … init avec le compte propriétaire). {exc}"
             ) from exc
+    role = _read_only_role(engine)
+    if role is not None:  # said and disabled up front, not refused at the first save
+        notice = (
+            f"Le compte « {role} » est en lecture seule sur le serveur : la modification est "
+            "désactivée ; les exports restent possibles."
+        )
+        return Store(engine=engine, url=url, read_only=True, notices=[notice])
     return Store(engine=engine, url=url)
+
+
+def _read_only_role(engine: Engine) -> str | None:
+    """The connected role's name when none of its bindings (`admin grant`) may write."""
+    with engine.connect() as conn:
+        role, superuser, readable = conn.execute(
+            text(
+                "SELECT r.rolname, r.rolsuper, "
+                "pg_catalog.has_table_privilege(pg_catalog.to_regclass('suivi_sts_access'), 'SELECT') "
+                "FROM pg_catalog.pg_roles r WHERE r.rolname = current_user"
+            )
+        ).one()
+        if superuser or not readable:
+            return None
+        writes = conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM suivi_sts_access "
+                "WHERE role_name = current_user AND NOT read_only)"
+            )
+        ).scalar_one()
+    return None if writes else str(role)
 
 
 def _check_server(engine: Engine, url: str, *, upgrade_schema: bool) -> None:

@@ -17,9 +17,10 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from store.errors import ValidationError
+from store.link_rows import delete_rows
 from store.lookups import CodeMaps, code_maps
 from store.models import Action, ActionEvent, Indicator, IndicatorValue, utcnow
 from store.models.identities import new_uid
@@ -398,7 +399,9 @@ def write_values(
         & (VAL.c.category == bindparam("c"))
     )
     if removals:
-        conn.execute(delete(VAL).where(match), removals)
+        delete_rows(
+            conn, VAL, [{"indicator_id": r["i"], "period": r["p"], "category": r["c"]} for r in removals]
+        )
     if updates:
         conn.execute(update(VAL).where(match).values(value=bindparam("v")), updates)
     if inserts:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from typing import Any, get_args, get_type_hints
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 
 from store import actions as action_rules
 from store import fields
@@ -26,6 +26,7 @@ from store.constraints import constraint_messages
 from store.errors import ValidationError
 from store.fields import Record
 from store.indicators import IndicatorData
+from store.link_rows import delete_rows
 from store.lookups import CodeMaps, code_maps
 from store.models import (
     CareOfferActivity,
@@ -563,7 +564,7 @@ def _replace_if_changed(
     ]
     if current == rows:
         return False
-    conn.execute(delete(tbl).where(tbl.c.department_code == dept))
+    delete_rows(conn, tbl, [{"department_code": dept}])
     if rows:
         conn.execute(insert(tbl), [{"department_code": dept, **row} for row in rows])
     report.updated[kind] += (len(rows) or len(current)) if current else 0
@@ -611,7 +612,7 @@ def _sync_links(
     ]
     if current == targets:
         return
-    conn.execute(delete(tbl).where(tbl.c[owner_col] == owner_id))
+    delete_rows(conn, tbl, [{owner_col: owner_id}])
     if targets:
         conn.execute(
             insert(tbl),
@@ -685,7 +686,7 @@ def _load_scheme(
             "theme_id",
             linked(d.get("themes") or [], themes, theme_names),
             report,
-            "thèmes de défi",
+            "thème de défi",
         )
         _sync_links(
             conn,
@@ -733,7 +734,7 @@ def _load_scheme(
             "theme_id",
             linked(o.get("themes") or [], themes, theme_names),
             report,
-            "thèmes d'objectif",
+            "thème d'objectif",
         )
         _sync_links(
             conn,
@@ -780,8 +781,8 @@ def _load_care_offer(conn: Connection, dept: str, activities: list[Doc], report:
     current = read_care_offer(conn, dept)
     if current == activities:
         return
-    conn.execute(delete(tgt_tbl).where(tgt_tbl.c.department_code == dept))
-    conn.execute(delete(act_tbl).where(act_tbl.c.department_code == dept))
+    delete_rows(conn, tgt_tbl, [{"department_code": dept}])
+    delete_rows(conn, act_tbl, [{"department_code": dept}])
     ids = [
         conn.execute(insert(act_tbl).values(department_code=dept, **row).returning(act_tbl.c.id)).scalar_one()
         for row in activity_rows

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from store import journal
 from store.errors import ValidationError, VersionConflict
 from store.fields import RESOURCE
 from store.figures import VERIFY_EVERY_DAYS as VERIFY_EVERY_DAYS
+from store.link_rows import delete_rows
 from store.lookups import CodeMaps, code_maps
 from store.models import utcnow
 from store.models.identities import new_uid
@@ -135,8 +136,8 @@ def _columns(data: ResourceData, maps: CodeMaps) -> dict[str, Any]:
 
 
 def _write_links(conn: Connection, resource_id: int, data: ResourceData, maps: CodeMaps) -> None:
-    conn.execute(delete(R_AUD).where(R_AUD.c.resource_id == resource_id))
-    conn.execute(delete(R_TERR).where(R_TERR.c.resource_id == resource_id))
+    delete_rows(conn, R_AUD, [{"resource_id": resource_id}])
+    delete_rows(conn, R_TERR, [{"resource_id": resource_id}])
     if data.audiences:
         conn.execute(
             insert(R_AUD),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
@@ -139,6 +140,31 @@ def set_password_prompt(prompt: PasswordPrompt | None) -> None:
         _prompt.append(prompt)
 
 
+#: Where libpq looks for a password file it will never find: it then stays silent.
+_NO_PASSFILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aucun-fichier", "pgpass")
+
+
+def unsafe_passfile(passfile: str | None = None) -> str | None:
+    """libpq's password file (`passfile`, else PGPASSFILE, else ~/.pgpass) when libpq would
+    refuse it — readable by others, or not a plain file — in French; libpq would write its
+    English warning on the terminal, so the app points it elsewhere and says this instead."""
+    if os.name == "nt":  # libpq checks no permission there
+        return None
+    path = passfile or os.environ.get("PGPASSFILE") or os.path.join(os.path.expanduser("~"), ".pgpass")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if not stat.S_ISREG(mode):
+        return f"Le fichier de mots de passe « {path} » n'est pas un fichier ordinaire : il est ignoré."
+    if mode & 0o077:
+        return (
+            f"Le fichier de mots de passe « {path} » est lisible par d'autres utilisateurs (droits "
+            f"{stat.S_IMODE(mode):04o}) : il est ignoré. Protégez-le : chmod 600 {path}"
+        )
+    return None
+
+
 def do_connect(url: str) -> Any:
     """The engine's connect hook: the session settings given at start-up; libpq finds the
     password (~/.pgpass, PGPASSFILE, PGSERVICE); when it finds none the user is asked once, and
@@ -151,6 +177,8 @@ def do_connect(url: str) -> Any:
         params = {**cparams, "options": startup_options(schema, cparams.get("options"))}
         if "password" not in params and key in _passwords:
             params["password"] = _passwords[key]
+        if "password" not in params and unsafe_passfile(params.get("passfile")):
+            params["passfile"] = _NO_PASSFILE  # said in French (`unsafe_passfile`), not by libpq
         try:
             return dialect.connect(*cargs, **params)
         except dialect.loaded_dbapi.OperationalError as exc:
@@ -368,4 +396,5 @@ __all__ = [
     "set_password_prompt",
     "startup_options",
     "timeout_s",
+    "unsafe_passfile",
 ]

@@ -9,6 +9,7 @@ refuse everything outside department 09, and every write to a read-only role.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -81,8 +82,15 @@ def test_a_department_09_role_cannot_change_or_delete_rows_of_31(
     with _raw(delegation) as conn:
         assert conn.execute("UPDATE action SET title = 'piraté' WHERE department_code = '31'").rowcount == 0
         assert conn.execute(f"UPDATE action SET title = 'piraté' WHERE id = {ids_31[0]}").rowcount == 0
-        assert conn.execute("DELETE FROM action_objective WHERE action_id = %s", (ids_31[0],)).rowcount == 0
-        assert conn.execute("DELETE FROM indicator_value WHERE department_code = '31'").rowcount == 0
+        # no DELETE privilege (it would let it lock the table): the server's function deletes
+        for statement in ("DELETE FROM action_objective", "DELETE FROM indicator_value"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+        removed = conn.execute(
+            "SELECT suivi_sts_delete_rows('action_objective', %s::jsonb)",
+            (f'[{{"action_id": {ids_31[0]}}}]',),
+        ).fetchone()
+        assert removed == (0,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
             conn.execute(
                 "INSERT INTO action (department_code, code, title, status, progress, created_at, "
@@ -201,3 +209,57 @@ def test_a_department_09_role_cannot_point_its_records_at_rows_of_31(
             conn.execute("INSERT INTO action_territory VALUES (%s, %s)", (action_09, territory_31))
         # its own department's references still work
         assert conn.execute("UPDATE action SET lead_id = %s WHERE id = %s", (org_09, action_09)).rowcount == 1
+
+
+def test_migration_0020_takes_delete_from_the_roles_already_granted(
+    regional_store: Store, make_role: Callable[[str], str]
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from store.engine import writer
+    from store.link_rows import DELETABLE, DELETE_SIGNATURE
+
+    def migrate(verb: str, revision: str) -> None:
+        with writer(regional_store.engine).begin() as conn:
+            config = Config()
+            config.set_main_option("script_location", str(Path(access.__file__).parent / "migrations"))
+            config.attributes["connection"] = conn
+            getattr(command, verb)(config, revision)
+
+    def held(role: str) -> tuple[set[str], bool]:
+        with regional_store.engine.connect() as conn:
+            deletable = {
+                t
+                for t in DELETABLE
+                if conn.execute(
+                    text("SELECT has_table_privilege(:r, :t, 'DELETE')"), {"r": role, "t": t}
+                ).scalar()
+            }
+            executes = conn.execute(
+                text(
+                    "SELECT CASE WHEN to_regprocedure(:f) IS NULL THEN false "
+                    "ELSE has_function_privilege(:r, to_regprocedure(:f), 'EXECUTE') END"
+                ),
+                {"r": role, "f": DELETE_SIGNATURE},
+            ).scalar_one()
+        return deletable, bool(executes)
+
+    writes, reads = make_role("dt09"), make_role("lecture")
+    access.grant(regional_store.engine, writes, "09")
+    access.grant(regional_store.engine, reads, "09", read_only=True)
+    migrate("downgrade", "0019")
+    try:
+        with regional_store.engine.connect() as conn:  # what `admin grant` gave before 0020
+            for table in DELETABLE:
+                conn.execute(text(f'GRANT DELETE ON "{table}" TO "{writes}"'))
+            conn.commit()
+    finally:
+        migrate("upgrade", "head")
+    assert held(writes) == (set(), True)
+    assert held(reads) == (set(), False)
+    migrate("downgrade", "0019")
+    try:
+        assert held(writes)[0] == set(DELETABLE) and held(reads)[0] == set()
+    finally:
+        migrate("upgrade", "head")

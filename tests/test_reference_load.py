@@ -337,7 +337,7 @@ def test_the_shipped_ariege_reference_passes_every_rule(tmp_path: Path) -> None:
     assert result.report.inserted["action"] == len(doc["actions"]) == 80
     objectives = [o for e in doc["engagements"] for d in e["defis"] for o in d["objectifs"]]
     # the summary init prints counts links, as `check` counts their rows
-    assert result.report.inserted["thèmes d'objectif"] == sum(len(o["themes"]) for o in objectives)
+    assert result.report.inserted["thème d'objectif"] == sum(len(o["themes"]) for o in objectives)
     assert result.report.inserted["parcours d'objectif"] == sum(len(o["parcours"]) for o in objectives)
     with result.store.engine.connect() as conn:
         kinds = {o["type"] for o in read_reference(conn, "09")["organisations"]}

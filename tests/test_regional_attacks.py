@@ -6,6 +6,7 @@ nothing is taken over, no password shows anywhere.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
@@ -20,8 +21,10 @@ from psycopg import errors as pg
 from store import access
 from store.actions import load_actions
 from store.database import open_store
-from store.errors import StoreBusy
+from store.engine import writer
+from store.errors import ReadOnlyStore, StoreBusy
 from store.health import AccessDenied
+from store.link_rows import DELETABLE, DELETE_FUNCTION, DELETE_SIGNATURE
 from store.server import ServerUnreachable, UnsafeServer
 from tests.regional_support import Region, regional_server, superuser, superuser_on
 
@@ -289,11 +292,8 @@ def test_nothing_of_31_is_read_or_changed_by_hand_written_sql(region: Region, wh
             "SELECT last_value FROM action_id_seq",  # another department's activity
             "INSERT INTO theme (name) VALUES ('thème pirate')",
         ]
-        harmless = [
-            "UPDATE action SET title = 'piraté' WHERE department_code = '31'",
-            "DELETE FROM indicator_value WHERE department_code = '31'",
-            "DELETE FROM action_objective WHERE action_id NOT IN (SELECT id FROM action)",
-        ]
+        refused += [f"DELETE FROM {table}" for table in sorted(DELETABLE)]  # through the function only
+        harmless = ["UPDATE action SET title = 'piraté' WHERE department_code = '31'"]
         if who == "ro09":
             refused += harmless
             harmless = []
@@ -374,24 +374,36 @@ def test_no_password_in_outputs_stores_or_backups(region: Region, tmp_path: Path
 
 # --- 4. no department stops another for long ----------------------------------------------------
 
-CORE_TABLES = ("action", "resource", "organisation", "objective", "territory", "indicator", "department")
+#: Every mode that would stop another session's SELECT or its writes, strongest first.
+BLOCKING_MODES = ("ACCESS EXCLUSIVE", "EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE", "SHARE UPDATE EXCLUSIVE")
+
+
+def _tables(region: Region) -> list[str]:
+    with superuser_on(region.database) as conn:
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT relname FROM pg_class WHERE relnamespace = 'suivi_sts'::regnamespace "
+                "AND relkind = 'r' ORDER BY 1"
+            )
+        ]
 
 
 @pytest.mark.parametrize("who", ATTACKERS)
 def test_31_keeps_reading_while_the_attacker_holds_every_lock_it_can(region: Region, who: str) -> None:
+    tables, ids = _tables(region), _ids(region)
+    assert set(DELETABLE) <= set(tables) and "action" in tables
     with region.connect(_attacker(region, who)) as conn:
         conn.execute("SET search_path = suivi_sts")
         conn.execute("SET lock_timeout = 0")  # a hostile session lifts its own limits
         conn.execute("SET statement_timeout = 0")
         conn.execute("BEGIN")
-        for table in CORE_TABLES:
-            for mode in ("ACCESS EXCLUSIVE", "EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE"):
+        for table in tables:
+            for mode in BLOCKING_MODES:
+                conn.execute("SAVEPOINT s")
                 with pytest.raises(pg.InsufficientPrivilege):
-                    conn.execute("SAVEPOINT s")
-                    try:
-                        conn.execute(f"LOCK TABLE {table} IN {mode} MODE")
-                    finally:
-                        conn.execute("ROLLBACK TO SAVEPOINT s")
+                    conn.execute(f"LOCK TABLE {table} IN {mode} MODE")
+                conn.execute("ROLLBACK TO SAVEPOINT s")
             conn.execute("SAVEPOINT s")
             try:
                 conn.execute(f"LOCK TABLE {table} IN ROW EXCLUSIVE MODE")
@@ -400,21 +412,50 @@ def test_31_keeps_reading_while_the_attacker_holds_every_lock_it_can(region: Reg
                 conn.execute(f"LOCK TABLE {table} IN ACCESS SHARE MODE")
         if who == "dt09":
             conn.execute("SELECT * FROM action FOR UPDATE")
+            conn.execute("SELECT * FROM saved_filter FOR UPDATE")
+            for table, key in (("action_objective", "act09"), ("resource_audience", "res09")):
+                column = "action_id" if key == "act09" else "resource_id"
+                conn.execute(
+                    f"SELECT {DELETE_FUNCTION}(%s, %s::jsonb)",
+                    (table, f'[{{"{column}": {ids[key]}}}]'),
+                )
         started = time.monotonic()
         with psycopg.connect(region.role_url(region.dt31), autocommit=True) as reader:
-            for table in CORE_TABLES:
+            reader.execute("SET lock_timeout = '2s'")
+            for table in tables:
                 reader.execute(f"SELECT count(*) FROM suivi_sts.{table}").fetchone()
+            if who == "dt09":  # and 31 still deletes and writes its own links
+                reader.execute("BEGIN")
+                assert _one(
+                    reader,
+                    f"SELECT suivi_sts.{DELETE_FUNCTION}('action_objective', %s::jsonb)",
+                    f'[{{"action_id": {ids["act31"]}}}]',
+                )
+                reader.execute("ROLLBACK")
         assert time.monotonic() - started < 2
         conn.execute("ROLLBACK")
 
 
-def test_a_lock_on_a_list_table_costs_31_a_french_message_within_the_timeout(
+def test_no_delegation_holds_a_privilege_that_locks_a_table(region: Region) -> None:
+    """LOCK TABLE beyond ROW EXCLUSIVE needs a table-level UPDATE, DELETE or TRUNCATE."""
+    with superuser_on(region.database) as conn:
+        held = conn.execute(
+            "SELECT r.rolname, c.relname, p.privilege FROM pg_class c, pg_roles r, "
+            "unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE']) AS p(privilege) "
+            "WHERE c.relnamespace = 'suivi_sts'::regnamespace AND c.relkind = 'r' "
+            "AND r.rolname = ANY (%s) AND has_table_privilege(r.oid, c.oid, p.privilege)",
+            ([region.dt09, region.dt31, region.ro09],),
+        ).fetchall()
+    assert held == []
+
+
+def test_a_lock_held_by_the_administrator_costs_31_a_french_message_within_the_timeout(
     region: Region, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What PostgreSQL cannot prevent (docs/deployment.md): a delegation that may DELETE from a
-    table may lock it; the other departments wait at most the app's lock timeout."""
+    """What remains (docs/deployment.md): the owner's own locks (a migration) make the
+    departments wait, at most the app's lock timeout."""
     monkeypatch.setenv("SUIVI_STS_PG_TIMEOUT", "2")
-    with region.connect(region.dt09) as conn:
+    with psycopg.connect(region.admin_url(), autocommit=True) as conn:
         conn.execute("BEGIN")
         conn.execute("LOCK TABLE suivi_sts.action_objective IN ACCESS EXCLUSIVE MODE")
         store = open_store(region.role_url(region.dt31))
@@ -424,6 +465,156 @@ def test_a_lock_on_a_list_table_costs_31_a_french_message_within_the_timeout(
         assert time.monotonic() - started < 5
         store.dispose()
         conn.execute("ROLLBACK")
+
+
+# --- the deletes a delegation needs, done by the server's function ------------------------------
+
+
+def _deletable_rows(region: Region) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the tables the app deletes from, every department."""
+    with superuser_on(region.database) as conn:
+        return {
+            t: sorted(map(tuple, conn.execute(f"SELECT * FROM suivi_sts.{t}")), key=repr) for t in DELETABLE
+        }
+
+
+def _keys_of_31(region: Region) -> dict[str, list[dict[str, object]]]:
+    """For each deletable table, keys aiming at 31's rows (and a 31 saved filter, made here)."""
+    ids = _ids(region)
+    with superuser_on(region.database) as conn:
+        conn.execute(
+            "INSERT INTO suivi_sts.saved_filter (department_code, name, criteria) "
+            "VALUES ('31', 'filtre du 31', '{}') ON CONFLICT DO NOTHING"
+        )
+        challenge = _one(conn, "SELECT min(id) FROM suivi_sts.challenge WHERE department_code = '31'")
+        value = conn.execute(
+            "SELECT indicator_id, period, category FROM suivi_sts.indicator_value "
+            "WHERE department_code = '31' LIMIT 1"
+        ).fetchone()
+    assert value is not None
+    by_owner = {
+        "action": ids["act31"],
+        "resource": ids["res31"],
+        "challenge": challenge,
+        "objective": ids["obj31"],
+    }
+    keys: dict[str, list[dict[str, object]]] = {}
+    for table, columns in DELETABLE.items():
+        if columns == ("department_code",):
+            keys[table] = [{"department_code": "31"}]
+        elif table == "saved_filter":
+            keys[table] = [{"department_code": "31", "name": "filtre du 31"}]
+        elif table == "indicator_value":
+            keys[table] = [dict(zip(columns, value, strict=True))]
+        else:
+            keys[table] = [{columns[0]: by_owner[columns[0].removesuffix("_id")]}]
+    return keys
+
+
+#: What a caller may send instead of the app's arguments.
+FORGED = (
+    ("action", '[{"id": 1}]'),
+    ("suivi_sts_access", '[{"role_name": "x"}]'),
+    ("suivi_sts.action_objective", '[{"action_id": 1}]'),
+    ('"action_objective"', '[{"action_id": 1}]'),
+    ("ACTION_OBJECTIVE", '[{"action_id": 1}]'),
+    ("action_objective; DELETE FROM suivi_sts.action_objective", '[{"action_id": 1}]'),
+    ("action_objective", '{"action_id": 1}'),
+    ("action_objective", '[{"action_id": 1, "objective_id": 1}]'),
+    ("action_objective", '[{"action_id) OR (true": 1}]'),
+    ("action_objective", '[{"objective_id": 1}]'),
+    ("action_objective", "[{}]"),
+    ("action_objective", '["action_id"]'),
+    ("action_objective", '[{"action_id": "1 OR true"}]'),
+    ("saved_filter", '[{"department_code": "31"}]'),
+)
+#: Well-formed, aiming at no row the caller may delete.
+AIMLESS = (
+    ("care_offer_target", '[{"department_code": "*"}]'),
+    ("cts_challenge", '[{"department_code": "31"}, {"department_code": "31"}]'),
+    ("action_objective", '[{"action_id": null}]'),
+)
+
+
+@pytest.mark.parametrize("who", ATTACKERS)
+def test_the_delete_function_deletes_nothing_of_31(region: Region, who: str) -> None:
+    keys, before, rows_31 = _keys_of_31(region), _deletable_rows(region), _rows_of_31(region)
+    function = f"suivi_sts.{DELETE_FUNCTION}"
+    with region.connect(_attacker(region, who)) as conn:
+        # a hostile path: its own tables, an access list and an always-true `=` placed first
+        conn.execute(
+            f"CREATE TEMP TABLE suivi_sts_access AS SELECT '{_attacker(region, who)}'::text AS "
+            "role_name, '*'::varchar(3) AS department_code, false AS read_only"
+        )
+        for table in ("action", "resource", "challenge", "objective", *sorted(DELETABLE)):
+            conn.execute(f"CREATE TEMP TABLE {table} (id bigint, department_code text)")
+        conn.execute(
+            f"CREATE FUNCTION public.always_{who}(bigint, bigint) RETURNS boolean "
+            "LANGUAGE sql AS 'SELECT true'"
+        )
+        conn.execute(
+            f"CREATE OPERATOR public.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = public.always_{who})"
+        )
+        conn.execute("SET search_path = pg_temp, public, suivi_sts")
+        try:
+            for table, table_keys in keys.items():
+                arguments = (table, json.dumps(table_keys))
+                if who == "ro09":  # no EXECUTE at all
+                    with pytest.raises(pg.InsufficientPrivilege):
+                        conn.execute(f"SELECT {function}(%s, %s::jsonb)", arguments)
+                else:
+                    assert _one(conn, f"SELECT {function}(%s, %s::jsonb)", *arguments) == 0, table
+                    assert _one(conn, f"SELECT {DELETE_FUNCTION}(%s, %s::jsonb)", *arguments) == 0, table
+            for table, aimless in AIMLESS if who == "dt09" else ():
+                assert _one(conn, f"SELECT {function}(%s, %s::jsonb)", table, aimless) == 0
+            for table, forged in FORGED:
+                with pytest.raises((pg.InsufficientPrivilege, pg.InvalidParameterValue, pg.DataError)):
+                    conn.execute(f"SELECT {function}(%s, %s::jsonb)", (table, forged))
+        finally:
+            conn.execute("DROP OPERATOR public.= (bigint, bigint)")
+            conn.execute(f"DROP FUNCTION public.always_{who}(bigint, bigint)")
+    assert _deletable_rows(region) == before and _rows_of_31(region) == rows_31
+
+
+def test_the_delete_function_refuses_a_read_only_session_even_given_execute(region: Region) -> None:
+    keys, before = _keys_of_31(region), _deletable_rows(region)
+    ids = _ids(region)
+    with superuser_on(region.database) as conn:
+        conn.execute(f"GRANT EXECUTE ON FUNCTION suivi_sts.{DELETE_SIGNATURE} TO {region.ro09}")
+    try:
+        with region.connect(region.ro09) as conn:
+            for table, table_keys in [*keys.items(), ("action_objective", [{"action_id": ids["act09"]}])]:
+                with pytest.raises(pg.InsufficientPrivilege, match="n'écrit dans aucun département"):
+                    conn.execute(
+                        f"SELECT suivi_sts.{DELETE_FUNCTION}(%s, %s::jsonb)", (table, json.dumps(table_keys))
+                    )
+    finally:
+        with superuser_on(region.database) as conn:
+            conn.execute(f"REVOKE EXECUTE ON FUNCTION suivi_sts.{DELETE_SIGNATURE} FROM {region.ro09}")
+    assert _deletable_rows(region) == before
+
+
+def test_the_delete_function_is_the_owners_with_a_fixed_path_and_no_public_execute(region: Region) -> None:
+    with superuser_on(region.database) as conn:
+        row = conn.execute(
+            "SELECT p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner), "
+            "has_function_privilege('public', p.oid, 'EXECUTE') FROM pg_proc p "
+            "WHERE p.pronamespace = 'suivi_sts'::regnamespace AND p.proname = %s",
+            (DELETE_FUNCTION,),
+        ).fetchone()
+        assert row is not None
+        definer, config, owner, public = row
+        granted = {
+            r[0]
+            for r in conn.execute(
+                "SELECT r.rolname FROM pg_roles r WHERE has_function_privilege(r.oid, "
+                "%s::regprocedure, 'EXECUTE') AND NOT r.rolsuper",
+                (f"suivi_sts.{DELETE_SIGNATURE}",),
+            )
+        }
+    assert definer and config == ["search_path=pg_catalog, pg_temp"] and owner == region.admin
+    assert not public
+    assert {region.dt09, region.dt31} <= granted and region.ro09 not in granted
 
 
 def test_ids_are_64_bit_and_a_role_cannot_hold_every_connection(region: Region) -> None:
@@ -486,14 +677,32 @@ def test_a_refusal_reaching_the_app_is_said_in_french(region: Region) -> None:
     }
     for role, (statement, expected) in cases.items():
         store = open_store(region.role_url(role))
-        try:
-            with pytest.raises(AccessDenied) as refused, store.writer.begin() as conn:
+        try:  # past the app's own guard (a read-only role's store is read-only), the server's word
+            with pytest.raises(AccessDenied) as refused, writer(store.engine).begin() as conn:
                 conn.exec_driver_sql(statement)
         finally:
             store.dispose()
         said = str(refused.value)
         assert said.startswith("Accès refusé par le serveur") and expected in said, said
         assert not re.search(r"permission|denied|violates|policy|relation", said), said
+
+
+def test_a_read_only_role_is_told_at_once_and_its_store_is_read_only(region: Region) -> None:
+    store = open_store(region.role_url(region.ro09))
+    try:
+        assert store.read_only
+        assert store.notices == [
+            f"Le compte « {region.ro09} » est en lecture seule sur le serveur : la modification est "
+            "désactivée ; les exports restent possibles."
+        ]
+        with pytest.raises(ReadOnlyStore, match="lecture seule"):
+            store.writer.begin()
+    finally:
+        store.dispose()
+    for role in (region.dt09, region.admin):
+        store = open_store(region.role_url(role) if role != region.admin else region.admin_url())
+        assert not store.read_only and store.notices == []
+        store.dispose()
 
 
 # --- residual: what EXPLAIN ANALYZE counts through an index (docs/deployment.md) -------------------
@@ -727,6 +936,32 @@ def test_the_password_comes_from_pgpass_a_service_or_a_hidden_prompt(
     finally:
         server.set_password_prompt(None)
     assert asked == [region.url(region.dt31)]  # asked once, the address shown without password
+
+
+def test_a_password_file_others_may_read_is_said_in_french_not_by_libpq(
+    region: Region, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"*:*:{region.database}:{region.dt09}:{region.password}\n")
+    passfile.chmod(0o644)
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--db", region.url(region.dt09), "check"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PGPASSFILE": str(passfile)},
+        cwd=Path(__file__).parents[1],
+        timeout=60,
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode == 2, said
+    assert "lisible par d'autres utilisateurs (droits 0644)" in said and "chmod 600" in said, said
+    assert "demande le mot de passe" in said and "WARNING" not in said and "password file" not in said, said
+    assert region.password not in said
 
 
 def test_a_session_cut_by_the_administrator_is_said_in_french_and_the_next_one_reconnects(

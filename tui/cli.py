@@ -169,7 +169,12 @@ def _guard_server_passwords(args: argparse.Namespace) -> None:
         import getpass
 
         server.set_password_prompt(lambda where: getpass.getpass(f"Mot de passe pour {where} : "))
-    for address in (args.db, getattr(args, "to", None), getattr(args, "source", None)):
+    addresses = [args.db, getattr(args, "to", None), getattr(args, "source", None)]
+    if any(a and a.startswith(("postgresql", "postgres:")) for a in addresses):
+        problem = server.unsafe_passfile()
+        if problem:
+            print(problem, file=sys.stderr)
+    for address in addresses:
         if address and address.startswith(("postgresql", "postgres:")) and server.has_password(address):
             print(
                 "Attention : le mot de passe écrit dans l'adresse du serveur est visible des autres "
