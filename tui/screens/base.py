@@ -26,7 +26,7 @@ class BaseScreen(Screen[None]):
     #: « lavelanet » typed on the list searches instead of firing « n » (new) half-way.
     SEARCH_BOX: ClassVar[str | None] = None
     #: The screen has been shown (resumed) once.
-    _shown = False
+    _resumed_once = False
 
     @property
     def suivi(self) -> SuiviStsApp:
@@ -89,7 +89,7 @@ class BaseScreen(Screen[None]):
         """Reload what the screen shows (called when data changed elsewhere)."""
 
     def on_screen_resume(self) -> None:
-        self._shown = True
+        self._resumed_once = True
         self.refresh_data()
 
     def post_message(self, message: Message) -> bool:
@@ -97,7 +97,7 @@ class BaseScreen(Screen[None]):
         « resume » events, each asking to style every widget again, though they were styled
         when mounted, with the app's current stylesheet (`tui.app._styles_current`); that took
         a fifth of the dashboard's first drawing (cProfile)."""
-        if isinstance(message, events.ScreenResume) and message.refresh_styles and not self._shown:
+        if isinstance(message, events.ScreenResume) and message.refresh_styles and not self._resumed_once:
             message = events.ScreenResume(refresh_styles=False)
         return super().post_message(message)
 
