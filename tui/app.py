@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from store.glance import Glance
     from store.views.action_list import ActionFilter
     from store.views.dashboard import Dashboard
+    from tui.first_figures import EarlyFigures
     from tui.screens.form_base import FormScreen
     from tui.services import StoreService
 
@@ -77,18 +78,28 @@ SCREENS_BY_MODE: dict[str, tuple[str, str, str]] = {
 
 
 def _styles_current(screen: Screen[Any]) -> Screen[Any]:
-    """Mark a screen built just now as styled with the app's current CSS.
+    """Mark a screen built just now as styled with the app's current CSS and width.
 
     Textual (8.x) parses the whole stylesheet again, twice, for the first screen of each mode,
     because a new screen does not count as up to date (cProfile: 0.5 s of 6.4 s to the
     dashboard). The stylesheet is current (a theme change re-reads it at once), and a new screen
     gets its styles when it is mounted, so nothing needs re-reading. Without that counter
     (another Textual), nothing is done.
+
+    The screen also starts with the class of the window's width (`HORIZONTAL_BREAKPOINTS`):
+    Textual gives it on the first resize, and a class that changes styles every widget of the
+    screen a second time (a sixth of the dashboard's first drawing).
     """
     from textual._context import active_app
 
+    app = active_app.get()
     if hasattr(screen, "_css_update_count"):
-        screen._css_update_count = getattr(active_app.get(), "_css_update_count", -1)
+        screen._css_update_count = getattr(app, "_css_update_count", -1)
+    width = app.size.width
+    for breakpoint, name in sorted(app.HORIZONTAL_BREAKPOINTS or [], reverse=True):
+        if width >= breakpoint:
+            screen.set_class(True, name, update=False)
+            break
     return screen
 
 
@@ -194,6 +205,7 @@ class SuiviStsApp(App[int]):
         author: str | None = None,
         today: date | None = None,
         unreachable: StoreError | None = None,
+        early_figures: EarlyFigures | None = None,
     ) -> None:
         use_french_bindings()
         use_readable_toggles()
@@ -213,6 +225,8 @@ class SuiviStsApp(App[int]):
         self._opening = False
         #: The dashboard read before the store was open (`store.glance`), for its first drawing.
         self.first_figures: Dashboard | None = None
+        #: The same figures, being read since the command line started (None: read here).
+        self._early_figures = early_figures
 
     @property
     def service(self) -> StoreService:
@@ -258,9 +272,14 @@ class SuiviStsApp(App[int]):
         import_module(SCREENS_BY_MODE["dashboard"][1])  # here rather than in the UI thread
         path = plain_file(os.fspath(self.opener.db))
         today = self.today or datetime.now().astimezone().date()
-        self.post_message(
-            self.FiguresRead(None if path is None else glance(path, self.opener.department, today))
-        )
+        early, self._early_figures = self._early_figures, None
+        if path is None:
+            read = None
+        elif early is not None and early.serves(path, self.opener.department, today):
+            read = early.result()
+        else:
+            read = glance(path, self.opener.department, today)
+        self.post_message(self.FiguresRead(read))
 
     @on(FiguresRead)
     def figures_read(self, message: FiguresRead) -> None:
@@ -774,7 +793,15 @@ def make_app(
     author: str | None = None,
     today: date | None = None,
     unreachable: StoreError | None = None,
+    early_figures: EarlyFigures | None = None,
 ) -> SuiviStsApp:
     """Build the app on a store (tests pass a temporary file, so nothing touches user data);
-    `unreachable`: the server was just found out of reach (the app starts with the banner)."""
-    return SuiviStsApp(StoreOpener(db, department), author=author, today=today, unreachable=unreachable)
+    `unreachable`: the server was just found out of reach (the app starts with the banner);
+    `early_figures`: the dashboard's figures, being read since the command line started."""
+    return SuiviStsApp(
+        StoreOpener(db, department),
+        author=author,
+        today=today,
+        unreachable=unreachable,
+        early_figures=early_figures,
+    )

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the store layer is imported by the app, after the first frame
     from store.server import ServerUnreachable
+    from tui.first_figures import EarlyFigures
 
 from tui.cli_support import (
     EXIT_CODES_HELP,
@@ -122,8 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         path = location.plain_file(args.db or str(location.default_store_path()))
         if path is not None and path.is_file():
-            # an existing file: the window comes first, the store layer loads in its worker
-            return _open_app(path, args.departement)
+            # an existing file: the window comes first, the store layer loads in its worker; the
+            # dashboard's figures are read meanwhile, from now on (while Textual loads)
+            from tui.first_figures import EarlyFigures
+
+            return _open_app(path, args.departement, early=EarlyFigures(path, args.departement))
         return _run(args)
     with interruptible():
         try:
@@ -208,11 +212,15 @@ def _run_app(target: str, department: str | None) -> int:
 
 
 def _open_app(
-    target: str | Path, department: str | None, unreachable: ServerUnreachable | None = None
+    target: str | Path,
+    department: str | None,
+    unreachable: ServerUnreachable | None = None,
+    *,
+    early: EarlyFigures | None = None,
 ) -> int:
     from tui.app import make_app
 
-    app = make_app(target, department=department, unreachable=unreachable)
+    app = make_app(target, department=department, unreachable=unreachable, early_figures=early)
     app.run()
     return app.return_code or OK
 

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Button, DataTable, Input, Select, Static
 from textual.worker import WorkerFailed
 
 from store.database import open_store
-from tests.tui.support import settle, stored
+from store.views.action_list import ActionFilter, ActionPage
+from tests.tui.support import settle, stored, until
 from tui.app import SuiviStsApp
 from tui.screens.action_detail import ActionDetailScreen
 from tui.screens.actions import ActionsScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.form_base import UnsavedDialog
 from tui.screens.resources import ResourcesScreen
+from tui.services import StoreService
 from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.conflict_dialog import ConflictDialog
@@ -70,6 +74,43 @@ async def test_search_ignores_case_and_accents(app_factory: AppFactory) -> None:
         codes = table_codes(screen.query_one("#actions-table", DataTable))
         assert "ACT-003" in codes  # « Extension du bus de dépistage mammobile … »
         assert 0 < len(codes) < 80
+
+
+async def test_keys_typed_while_a_search_runs_are_searched_together_once_it_answers(
+    app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key searches at once, without a fixed wait; the keys typed while that search runs are
+    searched together when it answers (not one search per key), and the list shows the last
+    text typed."""
+    answer = threading.Event()
+    searched: list[str] = []
+    page = StoreService.action_page
+
+    def slow_page(
+        self: StoreService, criteria: ActionFilter, offset: int = 0, limit: int = 200
+    ) -> ActionPage:
+        if criteria.search:
+            searched.append(criteria.search)
+            answer.wait(10)
+        return page(self, criteria, offset, limit)
+
+    monkeypatch.setattr(StoreService, "action_page", slow_page)
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("slash", "d")
+        await until(pilot, lambda: searched == ["d"])
+        await pilot.press(*"epis")
+        await pilot.pause(0.2)
+        assert searched == ["d"]  # the first search still runs
+        answer.set()
+        count = app.screen.query_one("#count", Static)
+        await until(pilot, lambda: "« depis »" in str(count.render()))
+        assert searched == ["d", "depis"]
+        codes = table_codes(app.screen.query_one("#actions-table", DataTable))
+        assert "ACT-003" in codes and len(codes) < 80
 
 
 async def test_late_filter_and_sort_by_due_date(app_factory: AppFactory) -> None:

@@ -3,15 +3,21 @@ store (a click on a figure, a screen key) waits for it instead of failing."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
 
 import pytest
+from textual.app import App
 from textual.widgets import DataTable, Static
 
 from store.database import Store
+from store.glance import Glance, glance
 from tests.tui.support import AppFactory, until
-from tui.app import StoreOpener
+from tui.app import StoreOpener, make_app
+from tui.first_figures import EarlyFigures
 from tui.screens.actions import ActionsScreen
 from tui.screens.dashboard import DashboardScreen
 
@@ -36,16 +42,7 @@ async def test_the_figures_come_before_the_store_and_a_click_waits_for_it(
 ) -> None:
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
-
-        def figures_shown() -> bool:
-            screen = app.screen
-            return (
-                isinstance(screen, DashboardScreen)
-                and screen.is_mounted
-                and "en retard" in str(screen.query_one("#dept-title", Static).render())
-            )
-
-        await until(pilot, figures_shown)
+        await until(pilot, functools.partial(_shows_figures, app))
         assert not app.is_open
         assert app.screen.query_one("#late", DataTable).row_count > 0
         assert "Ariège (09)" in app.sub_title
@@ -57,3 +54,41 @@ async def test_the_figures_come_before_the_store_and_a_click_waits_for_it(
         screen = app.screen
         assert isinstance(screen, ActionsScreen) and screen.criteria.late_only
     assert app._exception is None  # noqa: SLF001
+
+
+async def test_the_figures_read_from_the_command_line_s_start_are_those_shown(
+    ariege_db: Path, held_store: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`suivi-sts` starts reading the dashboard's figures before Textual loads (a thread of
+    `tui.first_figures`); the app shows those and reads nothing itself. Figures read for another
+    department are not used: the app reads its own."""
+    early = EarlyFigures(ariege_db, None)
+    assert early.serves(ariege_db, None, early.today) and not early.serves(ariege_db, "31", early.today)
+    assert early.result() == glance(ariege_db, None, early.today)
+    read_by_app: list[Path] = []
+
+    def app_glance(path: Path, department: str | None, today: date) -> Glance | None:
+        read_by_app.append(path)
+        return glance(path, department, today)
+
+    monkeypatch.setattr("store.glance.glance", app_glance)
+    for figures, read_here in (
+        (EarlyFigures(ariege_db, None), []),
+        (EarlyFigures(ariege_db, "31"), [ariege_db]),
+    ):
+        read_by_app.clear()
+        app = make_app(ariege_db, author="coordinatrice", early_figures=figures)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, functools.partial(_shows_figures, app))
+            assert not app.is_open  # the figures came before the store
+        assert read_by_app == read_here
+
+
+def _shows_figures(app: App[int]) -> bool:
+    """The dashboard is there, its title line with the figures."""
+    screen = app.screen
+    return (
+        isinstance(screen, DashboardScreen)
+        and screen.is_mounted
+        and "en retard" in str(screen.query_one("#dept-title", Static).render())
+    )

@@ -11,8 +11,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
+from textual.worker import Worker
 
 from store.fields import ACTION
 from store.views.action_list import SORT_COLUMNS, ActionFilter, ActionPage, ActionRow
@@ -24,8 +24,6 @@ from tui.widgets.record_table import RecordTable
 from tui.widgets.text_dialog import TextDialog
 
 PAGE = 200
-#: Wait this long after the last keystroke before searching (keeps fast typing smooth).
-SEARCH_DEBOUNCE_S = 0.04
 WEATHER_STYLE = {"vert": "$text-success", "orange": "$text-warning", "rouge": "$text-error"}
 #: What the user acts on stays (priority 0); the others go, highest priority first, when narrow.
 COLUMNS = [
@@ -101,7 +99,8 @@ class ActionsScreen(BaseScreen):
         super().__init__()
         self.criteria = ActionFilter()
         self.row_offset = 0
-        self._debounce: Timer | None = None
+        #: What was typed in the search box while a search was running: searched once it answers.
+        self._typed: str | None = None
         #: Enter was pressed in the search box before its results arrived: open the first one.
         self._open_when_loaded = False
 
@@ -149,13 +148,14 @@ class ActionsScreen(BaseScreen):
             return  # an older request
         page = message.page
         table = self.query_one("#actions-table", RecordTable)
-        table.sorted_by = (self.criteria.sort, self.criteria.descending)
-        table.records = page.rows
         shown = f"{page.offset + 1}–{page.offset + len(page.rows)}" if page.rows else "0"
         more = "  ( ] suivantes / [ précédentes )" if page.total > PAGE else ""
-        self.query_one("#count", Static).update(
-            f"{page.total} action(s) — {self.criteria.describe()} — affichées {shown}{more}"
-        )
+        with self.app.batch_update():  # the rows and the count line in one drawing
+            table.sorted_by = (self.criteria.sort, self.criteria.descending)
+            table.records = page.rows
+            self.query_one("#count", Static).update(
+                f"{page.total} action(s) — {self.criteria.describe()} — affichées {shown}{more}"
+            )
         if self._open_when_loaded:
             self._open_when_loaded = False
             self._open_highlighted()
@@ -246,17 +246,27 @@ class ActionsScreen(BaseScreen):
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(SEARCH_DEBOUNCE_S, lambda: self._changed(search=event.value))
+        """Search at once (no fixed wait); keys typed while a search runs are searched together
+        when it is done (`_search_typed`), so that fast typing never piles searches up."""
+        if self.loading_in("actions"):
+            self._typed = event.value
+        else:
+            self._typed = None
+            self._changed(search=event.value)
+
+    @on(Worker.StateChanged)
+    def _search_typed(self, event: Worker.StateChanged) -> None:
+        """A search is done (shown, failed or replaced): what was typed meanwhile is searched."""
+        if event.worker.group == "actions" and event.worker.is_finished and self._typed is not None:
+            typed, self._typed = self._typed, None
+            if typed != self.criteria.search:
+                self._changed(search=typed)
 
     @on(Input.Submitted, "#search")
     def search_done(self, event: Input.Submitted) -> None:
         """Enter in the search box opens the first result (once the search has run)."""
         self.query_one("#actions-table", DataTable).focus()
-        if self._debounce is not None:
-            self._debounce.stop()
-            self._debounce = None
+        self._typed = None
         if event.value != self.criteria.search:
             self._open_when_loaded = True
             self._changed(search=event.value)

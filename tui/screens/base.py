@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events, on
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
@@ -24,6 +25,8 @@ class BaseScreen(Screen[None]):
     #: The search box a letter typed on the list goes to (type to search), when the screen has one:
     #: « lavelanet » typed on the list searches instead of firing « n » (new) half-way.
     SEARCH_BOX: ClassVar[str | None] = None
+    #: The screen has been shown (resumed) once.
+    _resumed_once = False
 
     @property
     def suivi(self) -> SuiviStsApp:
@@ -86,7 +89,17 @@ class BaseScreen(Screen[None]):
         """Reload what the screen shows (called when data changed elsewhere)."""
 
     def on_screen_resume(self) -> None:
+        self._resumed_once = True
         self.refresh_data()
+
+    def post_message(self, message: Message) -> bool:
+        """The first showing restyles nothing: Textual (8.x) sends a new mode's screen two
+        « resume » events, each asking to style every widget again, though they were styled
+        when mounted, with the app's current stylesheet (`tui.app._styles_current`); that took
+        a fifth of the dashboard's first drawing (cProfile)."""
+        if isinstance(message, events.ScreenResume) and message.refresh_styles and not self._resumed_once:
+            message = events.ScreenResume(refresh_styles=False)
+        return super().post_message(message)
 
     @on(Worker.StateChanged)
     def worker_failed(self, event: Worker.StateChanged) -> None:

@@ -96,8 +96,13 @@ class DashboardScreen(BaseScreen):
         # the figures are read on ScreenResume (BaseScreen), which follows the mount
 
     def refresh_data(self) -> None:
-        if self.suivi.is_open:  # else the first figures, read before the store opened, are shown
+        if self.suivi.is_open:
             self.load()
+        elif self.data is not None:  # the first figures, read before the store opened, are shown:
+            # the store opens once they are drawn (a refresh of the screen now current; from
+            # `on_mount` the callback would come before the drawing, and the store layer's
+            # import would hold it back)
+            self.call_after_refresh(self.call_after_refresh, self.suivi.start_opening)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="dashboard")
     def load(self) -> None:
@@ -114,8 +119,6 @@ class DashboardScreen(BaseScreen):
             self._show(data)
 
     def _show(self, data: Dashboard) -> None:
-        if not self.suivi.is_open:  # the first figures: the store opens once they are drawn
-            self.call_after_refresh(self.suivi.start_opening)
         self.query_one("#dept-title", Static).update(
             f"{data.department_name} ({data.department_code}) — {data.total} actions, "
             f"{data.late_count} en retard, {data.due_soon_count} à échéance sous 30 jours"

@@ -44,6 +44,12 @@ class AppFooter(Footer):
     def compose(self) -> ComposeResult:
         right: list[FooterKey] = []
         for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                # born with the footer's `compact` (Textual's keys start compact, then follow the
+                # footer's: each change styled the key again, twice per key at every new screen;
+                # the palette key stays compact, as Textual makes it)
+                widget.set_reactive(FooterKey.compact, self.compact)
+                widget.set_class(self.compact, "-compact", update=False)
             if isinstance(widget, FooterKey) and (
                 widget.key == HELP_KEY or widget.has_class("-command-palette")
             ):
