@@ -88,7 +88,6 @@ class SheetPatterns:
         self.cell_tag = b"<" + prefix + b"c "
         self.literal_cell = b"<" + prefix + b'c r="'
         self.literal_row = b"<" + prefix + b'row r="'
-        self.prefix_bytes = prefix
         self.row = re.compile(
             rb"<"
             + p
