@@ -55,7 +55,7 @@ class SheetRows:
     fingerprint_column: int | None = None
     #: Fingerprints already read, by row (the preview asks for a row's more than once).
     _prints: dict[int, Fingerprint | None] = field(default_factory=dict, repr=False)
-    #: Columns of the field lists `row_hash` was asked for, and the last of them.
+    #: Columns of the field lists `row_hash` was asked for, the last of them, and their picker.
     _hashed: dict[tuple[str, ...], tuple[list[int], int, Callable[[list[Any]], tuple[Any, ...]] | None]] = (
         field(default_factory=dict, repr=False)
     )
