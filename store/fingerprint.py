@@ -16,9 +16,8 @@ from __future__ import annotations
 import hashlib
 from base64 import b64encode
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Marks a fingerprint cell, and its layout version.
 PREFIX = "e1"
@@ -61,9 +60,17 @@ def _text_hash(text: str) -> str:
 
 def row_hash(values: Iterable[Any]) -> str:
     """A short hash of a whole row of cells (one comparison tells an unchanged row)."""
-    # A text within a cell's length is its stripped self (`canonical`, inlined: once per cell).
+    # A text within a cell's length is its stripped self, a float its short text (`canonical`,
+    # inlined: once per cell).
     return _row_hash(
-        [v.strip() if v.__class__ is str and len(v) <= MAX_CELL_CHARS else canonical(v) for v in values]
+        [
+            v.strip()
+            if (kind := v.__class__) is str and len(v) <= MAX_CELL_CHARS
+            else format(v, ".15g")
+            if kind is float
+            else canonical(v)
+            for v in values
+        ]
     )
 
 
@@ -71,9 +78,9 @@ def _row_hash(texts: list[str]) -> str:
     return b64encode(hashlib.blake2b("\x1f".join(texts).encode(), digest_size=9).digest()).decode()
 
 
-@dataclass(frozen=True)
-class Fingerprint:
-    """A row as exported: its version, identity, whole-row hash and one hash per field."""
+class Fingerprint(NamedTuple):
+    """A row as exported: its version, identity, whole-row hash and one hash per field (a
+    named tuple: one is read back for every row of a workbook)."""
 
     version: int | None
     uid: str | None

@@ -88,7 +88,6 @@ class SheetPatterns:
         self.cell_tag = b"<" + prefix + b"c "
         self.literal_cell = b"<" + prefix + b'c r="'
         self.literal_row = b"<" + prefix + b'row r="'
-        self.prefix_bytes = prefix
         self.row = re.compile(
             rb"<"
             + p
@@ -98,11 +97,13 @@ class SheetPatterns:
             + p
             + rb"c\b[^>]*(?<!/)>)"
         )
-        self.row_simple = re.compile(rb"<" + p + rb'row r="(\d+)"')
         self.row_other = re.compile(rb"<" + p + rb"row\b(?!\s+r=)[^>]*(?<!/)>")
         self.cell_other = re.compile(rb"<" + p + rb"c\b(?! r=)[^>]*?\sr=")
         self.cell_no_ref = re.compile(rb"<" + p + rb"c\b(?![^>]*\sr=)[^>]*(?<!/)>")
         self.row_start = re.compile(rb"<" + p + rb"row\b")
+        # Every <row> tag in one pass: its number when `r` comes first, else b"".
+        self.rows = re.compile(rb"<" + p + rb'row(?: r="(\d+)"|>| (?!r="))')
+        self.odd_cell = re.compile(rb"<" + p + rb'c(?:>| (?!r="))')
         self.formula = re.compile(rb"<" + p + rb"f\b")
         self.set_cell_ref(rb"<" + p + rb'c r="')
 
@@ -115,12 +116,15 @@ class SheetPatterns:
 
     def beyond(self, row: int) -> re.Pattern[bytes]:
         """Cell references holding something whose row number is clearly above `row`."""
-        text = str(max(row, 1))
-        lead = int(text[0])
-        alternatives = [rb"\d{%d,}" % (len(text) + 1)]
-        if lead < 9:
-            alternatives.append(rb"[%d-9]\d{%d}" % (lead + 1, len(text) - 1))
-        return re.compile(self.cell_ref + rb"[A-Za-z]{1,3}(" + b"|".join(alternatives) + rb')"[^>]*(?<!/)>')
+        return _beyond(self.cell_ref, _numbers_above(row))
+
+    def unusual(self, rows: int, columns: int) -> re.Pattern[bytes] | None:
+        """One search for every cell tag the column and row checks would read further: a tag
+        not opening with `r`, a reference of two letters or more, of one letter after column
+        `columns` (< 26), or of a row clearly above `rows`. None when `r` is not always first."""
+        if self.cell_ref == _CELL_ANY_ORDER:
+            return None
+        return _unusual(self.odd_cell.pattern, self.literal_cell, _numbers_above(rows), columns)
 
 
 def measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: Limits) -> None:
@@ -137,16 +141,8 @@ def measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: Li
         extent.patterns = SheetPatterns(root.group(1) or b"" if root else b"")
     patterns = extent.patterns
     assert patterns is not None
-    # Counting tags is fast; the attribute-order-proof patterns run only when counts differ.
-    p = patterns.prefix_bytes
-    cells_all = data.count(b"<" + p + b"c ") + data.count(b"<" + p + b"c>")
-    cells_first = data.count(patterns.literal_cell)
-    rows_all = data.count(b"<" + p + b"row ") + data.count(b"<" + p + b"row>")
-    odd_cells = cells_all != cells_first
-    if odd_cells and patterns.cell_other.search(data):
-        patterns.set_cell_ref(_CELL_ANY_ORDER)
-    rows = patterns.row_simple.findall(data)
-    highest = max(map(int, rows)) if rows else 0
+    numbers = patterns.rows.findall(data)
+    highest = max(int(n) for n in numbers if n) if any(numbers) else 0
     if highest > extent.numbered_rows:
         # The highest row counts if it holds a cell with content (Gnumeric writes styled empty
         # rows down to 1,048,576); otherwise every row of the chunk is checked.
@@ -155,25 +151,18 @@ def measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: Li
             held = patterns.row.findall(data)
             highest = max(map(int, held)) if held else 0
         extent.numbered_rows = max(extent.numbered_rows, highest)
-    if rows_all != data.count(patterns.literal_row):
+    if not all(numbers):
         extent.unnumbered_rows += len(patterns.row_other.findall(data))
     extent.rows = max(extent.rows, extent.numbered_rows + extent.unnumbered_rows)
-    for found in patterns.beyond(extent.rows).findall(data):
-        extent.rows = max(extent.rows, int(found))
+    # The cell checks below run only when one search finds a cell tag they would read (the
+    # usual chunk has none): each of them is a scan of the chunk.
+    unusual = patterns.unusual(extent.rows, extent.columns if extent.columns < 26 else 26)
+    if unusual is None or unusual.search(data):
+        _measure_cells(data, extent, name, limits)
+    elif extent.columns < 1 and patterns.cell_tag in data:
+        extent.columns = 1  # cells, none with a one-letter reference (what _widest_letter says)
     if extent.rows > limits.max_rows:
         raise _too_many_rows(name, extent.label, extent.rows, limits)
-    if patterns.lettered.search(data):
-        if patterns.wide.search(data):
-            raise _too_wide(name, extent.label, limits)
-        wider = patterns.two_letters if extent.columns < 27 else _wider(patterns.cell_ref, extent.columns)
-        if wider.search(data):
-            letters = set(wider.findall(data))
-            extent.columns = max(extent.columns, *(column_number(x.decode()) for x in letters))
-    if extent.columns < 26 and patterns.cell_tag in data:
-        extent.columns = max(extent.columns, _widest_letter(data, patterns))
-    if odd_cells and patterns.cell_no_ref.search(data):
-        widest = max(len(patterns.cell_no_ref.findall(row)) for row in patterns.row_start.split(data))
-        extent.columns = max(extent.columns, widest + 26)
     if extent.columns > limits.max_columns:
         raise _too_wide(name, extent.label, limits)
     check_cells(name, extent.label, extent.rows, extent.columns, limits)  # as soon as it is known
@@ -189,17 +178,44 @@ def measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: Li
             )
 
 
+def _measure_cells(data: bytes, extent: SheetExtent, name: str, limits: Limits) -> None:
+    """Rows and columns reached by the cell references of a chunk (cells out of the order
+    Excel writes them included)."""
+    patterns = extent.patterns
+    assert patterns is not None
+    odd_cells = patterns.odd_cell.search(data) is not None
+    if odd_cells and patterns.cell_other.search(data):
+        patterns.set_cell_ref(_CELL_ANY_ORDER)
+    for found in patterns.beyond(extent.rows).findall(data):
+        extent.rows = max(extent.rows, int(found))
+    if extent.rows > limits.max_rows:
+        raise _too_many_rows(name, extent.label, extent.rows, limits)
+    if patterns.lettered.search(data):
+        if patterns.wide.search(data):
+            raise _too_wide(name, extent.label, limits)
+        wider = patterns.two_letters if extent.columns < 27 else _wider(patterns.cell_ref, extent.columns)
+        if wider.search(data):
+            letters = set(wider.findall(data))
+            extent.columns = max(extent.columns, *(column_number(x.decode()) for x in letters))
+    if extent.columns < 26 and patterns.cell_tag in data:
+        extent.columns = max(extent.columns, _widest_letter(data, patterns, extent.columns))
+    if odd_cells and patterns.cell_no_ref.search(data):
+        widest = max(len(patterns.cell_no_ref.findall(row)) for row in patterns.row_start.split(data))
+        extent.columns = max(extent.columns, widest + 26)
+
+
 _CELL_ANY_ORDER = rb'<(?:\w+:)?c\b[^>]*?\sr="'
 
 
-def _widest_letter(data: bytes, patterns: SheetPatterns) -> int:
-    """The last one-letter column holding a cell in this chunk (26 when `r` is not first),
-    found by halving the range of letters (a handful of scans of the chunk)."""
+def _widest_letter(data: bytes, patterns: SheetPatterns, known: int) -> int:
+    """The last one-letter column holding a cell in this chunk (26 when `r` is not first), or
+    `known` (at least 1) when none is beyond it: one scan for the letters after `known`, then
+    the range halved only if one is found (a handful of scans of the chunk)."""
     if patterns.cell_ref == _CELL_ANY_ORDER:
         return 26
-    low, high = 1, 26
-    if not _letters(patterns.literal_cell, 1, 26).search(data):
-        return 1
+    low, high = max(known, 0) + 1, 26
+    if not _letters(patterns.literal_cell, low, high).search(data):
+        return max(known, 1)
     while low < high:
         middle = (low + high + 1) // 2
         if _letters(patterns.literal_cell, middle, high).search(data):
@@ -207,6 +223,31 @@ def _widest_letter(data: bytes, patterns: SheetPatterns) -> int:
         else:
             high = middle - 1
     return low
+
+
+def _numbers_above(row: int) -> bytes:
+    """A pattern of the row numbers clearly above `row`: more digits, or a higher first digit."""
+    text = str(max(row, 1))
+    lead = int(text[0])
+    alternatives = [rb"\d{%d,}" % (len(text) + 1)]
+    if lead < 9:
+        alternatives.append(rb"[%d-9]\d{%d}" % (lead + 1, len(text) - 1))
+    return b"|".join(alternatives)
+
+
+@lru_cache(maxsize=256)
+def _beyond(cell_ref: bytes, rows: bytes) -> re.Pattern[bytes]:
+    """Cell references holding something with a row number matching `rows`."""
+    return re.compile(cell_ref + rb"[A-Za-z]{1,3}(" + rows + rb')"[^>]*(?<!/)>')
+
+
+@lru_cache(maxsize=256)
+def _unusual(odd_cell: bytes, literal_cell: bytes, rows: bytes, columns: int) -> re.Pattern[bytes]:
+    """See `SheetPatterns.unusual` (`columns` 26: no one-letter reference is unusual)."""
+    options = [rb"[A-Za-z]{2}", rb"[A-Za-z](?:" + rows + rb')"']
+    if columns < 26:
+        options.append(b"[%c-Z%c-z]\\d" % (65 + columns, 97 + columns))
+    return re.compile(odd_cell + b"|" + re.escape(literal_cell) + b"(?:" + b"|".join(options) + b")")
 
 
 @lru_cache(maxsize=64)

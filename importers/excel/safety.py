@@ -370,7 +370,7 @@ def _scan_part(
                         raise _too_many_strings(name, limits)
                     raise _bomb(name, total)
                 data = tail + chunk
-                if _DTD.search(data):
+                if b"!" in data and _DTD.search(data):  # "!" is rare: one quick scan
                     raise _dtd(name, info.filename, extent)
                 if runs is not None:
                     runs.feed(chunk)

@@ -3,7 +3,9 @@ its hidden sheet of export data (versions and values as exported)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from importers.excel import cells
@@ -53,8 +55,10 @@ class SheetRows:
     fingerprint_column: int | None = None
     #: Fingerprints already read, by row (the preview asks for a row's more than once).
     _prints: dict[int, Fingerprint | None] = field(default_factory=dict, repr=False)
-    #: Columns of the field lists `row_hash` was asked for, and the last of them.
-    _hashed: dict[tuple[str, ...], tuple[list[int], int]] = field(default_factory=dict, repr=False)
+    #: Columns of the field lists `row_hash` was asked for, the last of them, and their picker.
+    _hashed: dict[tuple[str, ...], tuple[list[int], int, Callable[[list[Any]], tuple[Any, ...]] | None]] = (
+        field(default_factory=dict, repr=False)
+    )
 
     def fingerprint(self, values: list[Any]) -> Fingerprint | None:
         """The row's fingerprint as exported (None: none, or not one any more)."""
@@ -71,11 +75,15 @@ class SheetRows:
         found = self._hashed.get(tuple(names))
         if found is None:
             columns = [self.columns[n] for n in names]
-            found = self._hashed[tuple(names)] = (columns, max(columns, default=-1))
-        columns, last = found
+            # Two columns or more: one C call picks them (a tuple); else the list below.
+            pick: Callable[[list[Any]], tuple[Any, ...]] | None = None
+            if len(columns) > 1:
+                pick = itemgetter(*columns)
+            found = self._hashed[tuple(names)] = (columns, max(columns, default=-1), pick)
+        columns, last, pick = found
         width = len(values)
         if last < width:
-            return row_hash([values[c] for c in columns])
+            return row_hash(pick(values) if pick is not None else [values[c] for c in columns])
         return row_hash([values[c] if c < width else "" for c in columns])
 
     def cell(self, values: list[Any], name: str) -> Any:
