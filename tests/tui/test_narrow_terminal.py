@@ -13,6 +13,7 @@ from textual.widgets._footer import FooterKey
 from store.actions import load_actions, update_action
 from store.database import open_store
 from store.dates import PreciseDate, Precision
+from tests.tui.support import until
 from tests.tui.test_list_layouts import screen_lines
 from tui.app import SuiviStsApp
 from tui.widgets.app_footer import AppFooter
@@ -125,6 +126,32 @@ async def test_a_word_typed_on_a_list_searches_instead_of_firing_its_letters(
         await pilot.press("down", "n")  # down to the results: the letter is the screen's key again
         await _settle(pilot)
         assert app.screen is not screen
+
+
+@pytest.mark.parametrize(("key", "box"), [("f4", "#search"), ("f6", "#resource-search")])
+async def test_a_word_typed_at_once_on_a_list_is_searched_whole(
+    app_factory: AppFactory, key: str, box: str
+) -> None:
+    """A terminal delivers « lavelanet » typed fast in one burst: the letters after the first one
+    reached the list before the search box had the focus, each replacing the last (seen in tmux
+    at 80×24: « mam » searched « m »); « n », « e », « t » are keys of the list: none may fire."""
+    from textual import events
+    from textual.widgets import Input
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press(key)
+        await _settle(pilot)
+        screen = app.screen
+        screen.set_focus(None)  # on the list, not in the box
+        for letter in "lavelanet":
+            app.post_message(events.Key(letter, letter))  # all queued before any is handled
+        field = screen.query_one(box, Input)
+        await until(pilot, lambda: len(field.value) >= len("lavelanet") or app.screen is not screen)
+        await pilot.pause(0.3)  # (searches of the burst's keys cancel each other: no settling)
+        assert app.screen is screen
+        assert field.value == "lavelanet"
 
 
 async def test_a_long_question_in_a_text_dialog_is_read_whole_at_80_columns(app_factory: AppFactory) -> None:

@@ -69,19 +69,29 @@ class BaseScreen(Screen[None]):
         yield from ()
 
     def on_key(self, event: events.Key) -> None:
-        """A printable key that is no key of the screen starts a search with that character."""
+        """A printable key that is no key of the screen starts a search with that character.
+
+        The rest of a word typed in one burst (« lavelanet » delivered at once by the terminal)
+        was already on its way to the list when the box took the focus: a printable key that
+        reaches the screen while the box has the focus is one of those (the box itself takes the
+        keys typed in it), and goes into the box, even a letter that is a key of the screen."""
         character = event.character or ""
         if self.SEARCH_BOX is None or not event.is_printable or not character.strip():
             return  # (a space is no search)
+        box = self.query_one(self.SEARCH_BOX, Input)
+        if self.focused is box and box.is_on_screen:
+            event.stop()
+            event.prevent_default()
+            box.insert_text_at_cursor(character)
+            return
         if isinstance(self.focused, Input) or event.key in self.active_bindings:
             return
-        box = self.query_one(self.SEARCH_BOX, Input)
         if not box.is_on_screen:  # another tab is shown (the coverage matrix)
             return
         event.stop()
         event.prevent_default()
         box.select_on_focus = False  # else the next letter would replace this one
-        box.focus()
+        self.set_focus(box)  # now, not after the keys already queued (`focus()` waits its turn)
         box.value = character  # a new search, as in any list
         box.cursor_position = len(box.value)
 
