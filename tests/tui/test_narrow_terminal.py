@@ -103,6 +103,16 @@ async def test_a_month_due_date_is_whole_in_the_actions_table_at_80_columns(
         assert "09/2026" in row and "…" not in row.split("%")[-1], row
 
 
+async def _on_the_list(pilot: Any, key: str) -> Any:
+    """The list screen opened by `key`, the focus on the list (not in its search box)."""
+    await _settle(pilot)
+    await pilot.press(key)
+    await _settle(pilot)
+    screen = pilot.app.screen
+    screen.set_focus(None)
+    return screen
+
+
 @pytest.mark.parametrize(("key", "box"), [("f4", "#search"), ("f6", "#resource-search")])
 async def test_a_word_typed_on_a_list_searches_instead_of_firing_its_letters(
     app_factory: AppFactory, key: str, box: str
@@ -114,11 +124,7 @@ async def test_a_word_typed_on_a_list_searches_instead_of_firing_its_letters(
 
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot)
-        await pilot.press(key)
-        await _settle(pilot)
-        screen = app.screen
-        screen.set_focus(None)  # on the list, not in the box
+        screen = await _on_the_list(pilot, key)
         await pilot.press(*"lavelanet")
         await _settle(pilot)
         assert app.screen is screen and isinstance(screen, BaseScreen)
@@ -140,11 +146,7 @@ async def test_a_word_typed_at_once_on_a_list_is_searched_whole(
 
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot)
-        await pilot.press(key)
-        await _settle(pilot)
-        screen = app.screen
-        screen.set_focus(None)  # on the list, not in the box
+        screen = await _on_the_list(pilot, key)
         for letter in "lavelanet":
             app.post_message(events.Key(letter, letter))  # all queued before any is handled
         field = screen.query_one(box, Input)
