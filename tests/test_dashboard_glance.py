@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from store.actions import ActionData, create_action
 from store.activity import record_exchange
 from store.database import Store
 from store.glance import glance
@@ -100,3 +101,20 @@ def test_the_dashboard_reads_indexes_not_the_whole_action_table(sqlite_store: St
         for step in plan:
             whole = step.startswith("SCAN ") and step.split()[1] in ("action", "a")
             assert not whole or "COVERING INDEX" in step, (sql, plan)
+
+
+def test_an_action_of_two_objectives_counts_once_under_its_first(loaded_store: Store) -> None:
+    """The progress per engagement counts an action once, under its first objective, on both
+    databases (the main objective read in one pass over the links)."""
+    with loaded_store.engine.connect() as conn:
+        before = dashboard(conn, DEPT, TODAY).engagements[0].rate
+    with loaded_store.writer.begin() as conn:
+        for code, objectives in (("TWO-A", ("E1-D4-S2", "E1-D4-O2")), ("TWO-B", ("E1-D4-O2", "E1-D4-S2"))):
+            data = ActionData(
+                code=code, title=code, objectives=objectives, territories=("09",), status="realisee"
+            )
+            create_action(conn, DEPT, data, author="test", source="test")
+    with loaded_store.engine.connect() as conn:
+        after = dashboard(conn, DEPT, TODAY).engagements[0].rate
+    assert (after.counted, after.done) == (before.counted + 2, before.done + 2)
+    assert after.progress_total == before.progress_total + 200  # Réalisée: 100 % each

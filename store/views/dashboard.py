@@ -117,6 +117,16 @@ def _first_rows(
     return action_rows(read, [row[0] for row in ids], today)
 
 
+#: Each action's main objective (its first: the lowest position), in one pass over the links:
+#: the smallest `position * 2^40 + objective_id` of an action, whose rest modulo 2^40 is that
+#: objective's id (ids stay far below 2^40). Joining the links back on the lowest position read
+#: every link twice (0.2 s of SQLite's work at 100,000 actions, 0.14 s this way).
+_MAIN_OBJECTIVES = (
+    "SELECT action_id, min(position * 1099511627776 + objective_id) % 1099511627776 AS objective_id"
+    " FROM action_objective GROUP BY action_id"
+)
+
+
 def _engagement_progress(read: Reader, department: str) -> list[EngagementProgress]:
     # An action counts once, under its first (main) objective's engagement; the done rate and the
     # mean progress leave the abandoned actions out (store.figures). Summed per objective first.
@@ -131,13 +141,11 @@ def _engagement_progress(read: Reader, department: str) -> list[EngagementProgre
     }
     totals: dict[int, list[int]] = {}  # engagement id → [actions, done, progress sum, progress known]
     for objective_id, *sums in read(
-        "SELECT ao.objective_id, count(*), sum(CASE WHEN a.status = :done THEN 1 ELSE 0 END),"
+        "SELECT m.objective_id, count(*), sum(CASE WHEN a.status = :done THEN 1 ELSE 0 END),"
         " sum(a.progress), count(a.progress)"
-        " FROM (SELECT action_id, min(position) AS main_position FROM action_objective GROUP BY action_id) m"
-        " JOIN action_objective ao ON ao.action_id = m.action_id AND ao.position = m.main_position"
-        " JOIN action a ON a.id = m.action_id"
+        f" FROM ({_MAIN_OBJECTIVES}) m JOIN action a ON a.id = m.action_id"
         f" WHERE a.department_code = :dept AND {figures.rate_sql('a.status')}"
-        " GROUP BY ao.objective_id",
+        " GROUP BY m.objective_id",
         dept,
     ):
         total = totals.setdefault(engagement_of.get(objective_id, 0), [0, 0, 0, 0])
