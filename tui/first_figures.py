@@ -1,8 +1,8 @@
 """The dashboard's first figures, read in a thread that the command line starts as soon as it
 knows the store file, before Textual is imported.
 
-The reading is SQL run by SQLite (0.4 s at 100,000 actions), during which Python's other
-thread goes on: the figures are read while Textual loads and draws the first frame, and the
+The reading is SQL run by SQLite (0.2–0.3 s of CPU at 100,000 actions), during which Python's
+other thread goes on: the figures are read while Textual loads and draws the first frame, and the
 dashboard comes as soon as the window can take it (bench/tui_bench.py). `store.glance` itself is
 imported here, by the caller's thread: two threads importing at once slow each other down far
 more than the imports cost. The app's own reading (`SuiviStsApp.read_first_figures`) takes
