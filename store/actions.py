@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
 from store import figures, journal
+from store.bulk import insert_many
 from store.dates import PreciseDate, period_end, precision_of
 from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION
@@ -23,7 +24,7 @@ from store.journal import Change
 from store.link_rows import delete_rows
 from store.lookups import CodeMaps, code_maps
 from store.models import utcnow
-from store.models.identities import new_uid
+from store.models.identities import new_uids
 from store.tables import ACTION as A
 from store.tables import ACTION_EVENT as EVENTS
 from store.tables import ACTION_OBJECTIVE as A_OBJ
@@ -272,7 +273,8 @@ def create_actions(
         return []
     maps = maps or code_maps(conn, department)
     ready = [completed(d) for d in items]
-    uids = [d.uid or new_uid() for d in ready]
+    fresh = iter(new_uids(sum(d.uid is None for d in ready)))
+    uids = [d.uid or next(fresh) for d in ready]
     seen: dict[str, int] = {}
     for index, data in enumerate(ready):
         errors = validate(data, maps, fields_checked=validated)
@@ -297,7 +299,7 @@ def create_actions(
         for d, uid in zip(ready, uids, strict=True)
     ]
     ids = _insert_returning_ids(conn, department, rows)
-    created = [replace(d, id=ids[d.code], version=1, uid=uid) for d, uid in zip(ready, uids, strict=True)]
+    created = [_stamped(d, ids[d.code], uid) for d, uid in zip(ready, uids, strict=True)]
     _insert_links(conn, created, maps)
     events = [
         journal.event_row(
@@ -324,7 +326,17 @@ def create_actions(
         for d, comment in zip(created, comments, strict=False)
         if comment and comment.strip()
     ]
-    conn.execute(insert(EVENTS), events)
+    for event, uid in zip(events, new_uids(len(events)), strict=True):
+        event["uid"] = uid
+    insert_many(conn, EVENTS, events)
+    return created
+
+
+def _stamped(data: ActionData, id_: int, uid: str) -> ActionData:
+    """`data` as created, with its id, version 1 and identity: what `replace` gives, without
+    running the dataclass's `__init__` again for each of an import's thousands of actions."""
+    created = object.__new__(ActionData)
+    created.__dict__.update(data.__dict__, id=id_, version=1, uid=uid)
     return created
 
 
@@ -337,7 +349,7 @@ def _insert_returning_ids(conn: Connection, department: str, rows: list[dict[str
     be missing, the codes are read by lists of 900.
     """
     before = conn.execute(select(func.max(A.c.id))).scalar() or 0
-    conn.execute(insert(A), rows)
+    insert_many(conn, A, rows)
     codes = {r["code"] for r in rows}
     query = select(A.c.code, A.c.id).where(A.c.department_code == department)
     ids = {code: id_ for code, id_ in conn.execute(query.where(A.c.id > before)) if code in codes}
@@ -369,8 +381,7 @@ def _insert_links(conn: Connection, items: Sequence[ActionData], maps: CodeMaps)
         {"action_id": d.id, "territory_id": maps.territories[c]} for d in items for c in d.territories
     ]
     for table, rows in ((A_OBJ, objectives), (A_PART, partners), (A_TERR, territories)):
-        if rows:
-            conn.execute(insert(table), rows)
+        insert_many(conn, table, rows)
 
 
 def update_action(

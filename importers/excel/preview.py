@@ -79,6 +79,8 @@ _NO_VALUE = object()
 UNKNOWN: Any = object()
 #: Codes a workbook names beyond which their table is read whole (one scan, not lists of codes).
 WHOLE_TABLE = 5_000
+#: Texts of one column whose store value `parse` keeps (each column of a sheet holds at most that).
+_KNOWN_TEXTS = 4096
 #: Longest value quoted in a refusal (a 40,000-character cell is not printed whole).
 SHOWN_VALUE = 120
 
@@ -201,7 +203,7 @@ class Planner:
         self.ignored_rows = 0
         self.unchanged_labels: dict[str, str] = {}
         self._indicator_titles: dict[tuple[str, str | None, str | None], str] | None = None
-        self._readers: dict[int, list[tuple[str, int, Callable[[Any], Any]]]] = {}
+        self._readers: dict[int, list[tuple[str, int, Callable[[Any], Any], dict[str, Any]]]] = {}
 
     def _renumbered_indicators(self, sheets: list[SheetRows], uids: set[str]) -> set[str]:
         """An indicator renumbered by a sync since the export (its provisional code now another's)
@@ -305,41 +307,64 @@ class Planner:
     def parse(
         self, kind: str, sheet: SheetRows, row: int, values: list[Any], *, skip_blank: bool = False
     ) -> dict[str, Any]:
-        """The store value of every mapped field of a row (blank cells left out if `skip_blank`)."""
+        """The store value of every mapped field of a row (blank cells left out if `skip_blank`).
+
+        A text cell already read in the same column gives the value it gave (parsing and
+        converting are functions of the cell alone): a status, a territory or an objective
+        written on thousands of rows is read once. A refused cell is read again, and refused
+        again, on each row that holds it."""
         result: dict[str, Any] = {}
         width = len(values)
-        convert = self.resolver.convert
-        for name, column, read in self.readers(kind, sheet):
+        for name, column, read, known in self.readers(kind, sheet):
             raw = values[column] if column < width else ""
-            if skip_blank and cells.is_blank(raw):
-                continue
-            if raw.__class__ is str and len(raw) > MAX_CELL_TEXT:
-                self.problem(
-                    sheet,
-                    row,
-                    name,
-                    "texte de plus de 32 767 caractères, ce qu'une cellule Excel peut contenir au "
-                    "plus : il serait coupé au prochain export",
-                    raw,
-                )
+            text = raw.__class__ is str
+            if text:
+                if skip_blank and not raw.strip():
+                    continue
+                found = known.get(raw, _NO_VALUE)
+                if found is not _NO_VALUE:
+                    result[name] = found
+                    continue
+                if len(raw) > MAX_CELL_TEXT:
+                    self.problem(
+                        sheet,
+                        row,
+                        name,
+                        "texte de plus de 32 767 caractères, ce qu'une cellule Excel peut contenir au "
+                        "plus : il serait coupé au prochain export",
+                        raw,
+                    )
+                    continue
+            elif skip_blank and raw is None:
                 continue
             try:
-                result[name] = convert(kind, name, read(raw))
+                value = read(raw)
             except CellError as exc:
                 self.problem(sheet, row, name, str(exc), raw)
+                continue
+            if text and len(known) < _KNOWN_TEXTS:
+                known[raw] = value
+            result[name] = value
         return result
 
-    def readers(self, kind: str, sheet: SheetRows) -> list[tuple[str, int, Callable[[Any], Any]]]:
-        """The fields `parse` reads in a sheet: (name, column, the column's parser), found once."""
+    def readers(
+        self, kind: str, sheet: SheetRows
+    ) -> list[tuple[str, int, Callable[[Any], Any], dict[str, Any]]]:
+        """The fields `parse` reads in a sheet: (name, column, the column's reading of a cell into
+        its store value, the values of the texts it read), found once."""
         found = self._readers.get(id(sheet))
         if found is None:
             found = [
-                (name, column, spec(kind, name).parse)
+                (name, column, partial(self.read_cell, kind, name, spec(kind, name).parse), {})
                 for name, column in sheet.columns.items()
                 if not name.startswith("cat:") and name not in ("period", "value")
             ]
             self._readers[id(sheet)] = found
         return found
+
+    def read_cell(self, kind: str, name: str, parse: Callable[[Any], Any], raw: Any) -> Any:
+        """A cell's store value: parsed by the field's parser, converted by the resolver."""
+        return self.resolver.convert(kind, name, parse(raw))
 
     def parse_base(self, kind: str, base: BaseRow | None, names: Iterable[str]) -> dict[str, Any] | None:
         if base is None:
