@@ -99,7 +99,7 @@ def validate(
     if not data.code.strip():
         errors.append(ValidationError("Le code de l'action est obligatoire.", "code"))
     if not fields_checked:
-        for f in ACTION:
+        for f in ACTION.ruled:
             problem = f.validate(getattr(data, f.name))
             if problem:
                 errors.append(ValidationError(problem, f.name))

@@ -224,6 +224,12 @@ class Record:
         found = self.get(name)
         return found.label if found else name
 
+    @cached_property
+    def ruled(self) -> tuple[Field, ...]:
+        """The fields whose `validate` can refuse a value (required, a vocabulary or a rule):
+        the others accept anything, and are not asked for each of an import's rows."""
+        return tuple(f for f in self.fields if f.required or f.vocabulary is not None or f.check is not None)
+
     @property
     def journaled(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.journaled)

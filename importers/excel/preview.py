@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,8 @@ _NO_VALUE = object()
 UNKNOWN: Any = object()
 #: Codes a workbook names beyond which their table is read whole (one scan, not lists of codes).
 WHOLE_TABLE = 5_000
+#: A column's label (`label_of`), for the changes of every row.
+_label = cache(label_of)
 #: Texts of one column whose store value `parse` keeps (each column of a sheet holds at most that).
 _KNOWN_TEXTS = 4096
 #: Longest value quoted in a refusal (a 40,000-character cell is not printed whole).
@@ -648,7 +650,7 @@ class Planner:
             comment = None
         if not self.validate(sheet, row, values, replace(before, **proposed), comment, proposed, before):
             return
-        changes = [Change(n, label_of(kind, n), store[n], v, kind) for n, v in proposed.items()]
+        changes = [Change(n, _label(kind, n), store[n], v, kind) for n, v in proposed.items()]
         status = CHANGED if changes or conflicts or (comment and kind == KIND_ACTION) else UNCHANGED
         self.preview.rows.append(
             RowPlan(
@@ -722,7 +724,7 @@ class Planner:
         if not self.validate(sheet, row, values, data, comment, workbook, None):
             return
         changes = [
-            Change(n, label_of(kind, n), None, v, kind)
+            Change(n, _label(kind, n), None, v, kind)
             for n, v in workbook.items()
             if n in allowed and n != "code" and v not in (None, ())
         ]
@@ -769,12 +771,10 @@ class Planner:
                 )
             if not errors:  # allowed but doubtful: said, not refused (new ones only, for an update)
                 already = action_rules.warnings(before) if before is not None else []
-                where = sheet.location(self.file, row).describe()
-                self.preview.warnings.extend(
-                    f"{where} : {w[0].lower()}{w[1:]}"
-                    for w in action_rules.warnings(after)
-                    if w not in already
-                )
+                doubts = [w for w in action_rules.warnings(after) if w not in already]
+                if doubts:
+                    where = sheet.location(self.file, row).describe()
+                    self.preview.warnings.extend(f"{where} : {w[0].lower()}{w[1:]}" for w in doubts)
         else:
             errors = resource_rules.validate(after, self.maps)
         for error in errors:
