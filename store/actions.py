@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, select, update
 
 from store import figures, journal
 from store.bulk import insert_many
-from store.dates import PreciseDate, period_end, precision_of
+from store.dates import PreciseDate, Precision, period_end, precision_of
 from store.errors import ValidationError, VersionConflict
 from store.fields import ACTION
 from store.journal import Change
@@ -42,6 +42,9 @@ _SCALAR_COLUMNS = tuple(f.name for f in ACTION if f.ref is None and not f.many a
 #: Date fields kept with their precision: the column holds the first day of a start period and
 #: the last day of a due period (so SQL judges "late" and sorts by the end of the due period).
 _DATE_COLUMNS = {"start_date": False, "due_date": True}
+_PRECISION_COLUMNS = {column: f"{column}_precision" for column in _DATE_COLUMNS}
+#: The text kept for each precision (read once, not through the enumeration for each row).
+_PRECISIONS = {precision: precision.value for precision in Precision}
 
 
 @dataclass(frozen=True)
@@ -229,7 +232,7 @@ def _columns(data: ActionData, maps: CodeMaps) -> dict[str, Any]:
     values = {c: getattr(data, c) for c in _SCALAR_COLUMNS}
     for column, at_end in _DATE_COLUMNS.items():
         value = values[column]
-        values[f"{column}_precision"] = precision_of(value).value
+        values[_PRECISION_COLUMNS[column]] = _PRECISIONS[precision_of(value)]
         if value is not None:
             values[column] = period_end(value) if at_end else date(value.year, value.month, value.day)
     values["lead_id"] = maps.organisations[data.lead] if data.lead else None

@@ -78,20 +78,20 @@ def apply_import(
     updated: Counter[str] = Counter()
     with constraint_messages(), store.writer.begin() as conn:
         applier = _Applier(conn, department, author, source, resolutions, plans)
-        for done, plan in enumerate(plans, 1):
-            try:
-                with constraint_messages():  # the refusal below names the row (plan.describe())
-                    changed = applier.apply(plan)
-            except VersionConflict as exc:
-                raise ImportRefused(
-                    f"La base a changé depuis l'aperçu de « {source} » : relancez l'import. ({exc})"
-                ) from exc
-            except ValidationError as exc:
-                raise ImportRefused(f"Import de « {source} » refusé : {plan.describe()} : {exc}") from exc
-            if changed:
-                (created if plan.status == NEW else updated)[plan.kind] += 1
-            if progress is not None and (done % 500 == 0 or done == total):
-                progress(done, total)
+        plan = plans[0]
+        try:
+            with constraint_messages():  # the refusal below names the row (plan.describe())
+                for done, plan in enumerate(plans, 1):
+                    if applier.apply(plan):
+                        (created if plan.status == NEW else updated)[plan.kind] += 1
+                    if progress is not None and (done % 500 == 0 or done == total):
+                        progress(done, total)
+        except VersionConflict as exc:
+            raise ImportRefused(
+                f"La base a changé depuis l'aperçu de « {source} » : relancez l'import. ({exc})"
+            ) from exc
+        except ValidationError as exc:
+            raise ImportRefused(f"Import de « {source} » refusé : {plan.describe()} : {exc}") from exc
         try:
             applier.flush_actions()
         except ValidationError as exc:
