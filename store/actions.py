@@ -19,7 +19,7 @@ from store import figures, journal
 from store.bulk import insert_many
 from store.dates import PreciseDate, Precision, period_end, precision_of
 from store.errors import ValidationError, VersionConflict
-from store.fields import ACTION
+from store.fields import ACTION, evolve
 from store.journal import Change
 from store.link_rows import delete_rows
 from store.lookups import CodeMaps, code_maps
@@ -302,7 +302,7 @@ def create_actions(
         for d, uid in zip(ready, uids, strict=True)
     ]
     ids = _insert_returning_ids(conn, department, rows)
-    created = [_stamped(d, ids[d.code], uid) for d, uid in zip(ready, uids, strict=True)]
+    created = [evolve(d, id=ids[d.code], version=1, uid=uid) for d, uid in zip(ready, uids, strict=True)]
     _insert_links(conn, created, maps)
     events = [
         journal.event_row(
@@ -332,14 +332,6 @@ def create_actions(
     for event, uid in zip(events, new_uids(len(events)), strict=True):
         event["uid"] = uid
     insert_many(conn, EVENTS, events)
-    return created
-
-
-def _stamped(data: ActionData, id_: int, uid: str) -> ActionData:
-    """`data` as created, with its id, version 1 and identity: what `replace` gives, without
-    running the dataclass's `__init__` again for each of an import's thousands of actions."""
-    created = object.__new__(ActionData)
-    created.__dict__.update(data.__dict__, id=id_, version=1, uid=uid)
     return created
 
 

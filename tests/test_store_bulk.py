@@ -133,3 +133,29 @@ def test_validation_error_is_still_the_domain_rules_refusal(loaded_store: Store)
             source="test",
         )
     assert read_back(loaded_store, "NEW") == []
+
+
+def test_a_snapshot_evolved_is_the_one_dataclasses_replace_gives() -> None:
+    import dataclasses
+
+    from store.actions import ActionData
+    from store.fields import evolve
+    from store.indicators import IndicatorData
+
+    action = ActionData(code="ACT-001", title="Une", territories=("09",), progress=40, id=3, version=2)
+    changes: dict[str, Any] = {
+        "title": "Deux",
+        "id": 7,
+        "version": 1,
+        "uid": new_uid(),
+        "objectives": ("O1",),
+    }
+    evolved, replaced = evolve(action, **changes), dataclasses.replace(action, **changes)
+    assert evolved == replaced and vars(evolved) == vars(replaced) and vars(action)["title"] == "Une"
+    assert type(evolved) is ActionData and hash(evolved) == hash(replaced)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        evolved.title = "Trois"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        evolve(action, nothing=1)  # as replace refuses it
+    indicator = IndicatorData(code="IND-1", label="Taux", action="ACT-001", target=10.0)
+    assert vars(evolve(indicator, target=20.0)) == vars(dataclasses.replace(indicator, target=20.0))

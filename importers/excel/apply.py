@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import fields, replace
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Connection
@@ -30,6 +30,7 @@ from store.backup import backup_sqlite
 from store.constraints import constraint_messages
 from store.database import Store
 from store.errors import ValidationError, VersionConflict
+from store.fields import evolve
 from store.indicators import IndicatorData, ValueChange, ValueKey
 from store.lookups import code_maps
 
@@ -209,7 +210,7 @@ class _Applier:
             self.conn,
             self.department,
             current,
-            replace(current, **values),
+            evolve(current, **values),
             author=self.author,
             source=self.source,
             comment=plan.comment,
@@ -237,7 +238,7 @@ class _Applier:
                 self.conn,
                 self.department,
                 current,
-                replace(current, **values),
+                evolve(current, **values),
                 author=self.author,
                 source=self.source,
                 maps=self.maps,
@@ -266,7 +267,7 @@ class _Applier:
         current = self.indicators.get(plan.key)
         if current is None or current != plan.before:
             raise self._stale(f"indicateur {plan.key}")
-        after = replace(current, **values)
+        after = evolve(current, **values)
         self.indicator_updates.append((plan, current, after))
         return bool(indicator_rules.changed_fields(current, after))
 

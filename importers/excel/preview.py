@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache, partial
 from pathlib import Path
@@ -60,7 +60,7 @@ from store import resources as resource_rules
 from store.actions import ActionData
 from store.database import Store
 from store.errors import ValidationError
-from store.fields import INDICATOR, RECORDS, Record
+from store.fields import INDICATOR, RECORDS, Record, evolve
 from store.fingerprint import Fingerprint, cell_hash
 from store.indicators import IndicatorData, ValueKey
 from store.merge import three_way
@@ -428,8 +428,8 @@ class Planner:
     ) -> tuple[dict[str, Any], list[Conflict]]:
         """The fields to write and the conflicts, field by field, by the one merge engine
         (store.merge.three_way): the store's record is theirs, the workbook's mine."""
-        theirs = replace(before, **store)
-        merged = three_way(RECORDS[kind], replace(theirs, **base), replace(theirs, **workbook), theirs)
+        theirs = evolve(before, **store)
+        merged = three_way(RECORDS[kind], evolve(theirs, **base), evolve(theirs, **workbook), theirs)
         conflicts = []
         for f in merged.conflicts:
             if f.name not in workbook:
@@ -648,7 +648,7 @@ class Planner:
         )
         if kind == KIND_ACTION and comment is not None and (before.id, comment) in self.comments:
             comment = None
-        if not self.validate(sheet, row, values, replace(before, **proposed), comment, proposed, before):
+        if not self.validate(sheet, row, values, evolve(before, **proposed), comment, proposed, before):
             return
         changes = [Change(n, _label(kind, n), store[n], v, kind) for n, v in proposed.items()]
         status = CHANGED if changes or conflicts or (comment and kind == KIND_ACTION) else UNCHANGED
@@ -1072,7 +1072,7 @@ class Planner:
             before = self.indicators[code]
             proposed = {n: v for n, (v, _row) in pending.get(code, {}).items()}
             if proposed:
-                after = replace(before, **proposed)
+                after = evolve(before, **proposed)
                 errors = indicator_rules.validate(after, self.maps, action_codes)
                 for error in errors:
                     self.problem(sheet, row, error.field, str(error))
