@@ -276,7 +276,7 @@ def create_actions(
         return []
     maps = maps or code_maps(conn, department)
     ready = [completed(d) for d in items]
-    fresh = iter(new_uids(sum(d.uid is None for d in ready)))
+    fresh = iter(new_uids(sum(not d.uid for d in ready)))
     uids = [d.uid or next(fresh) for d in ready]
     seen: dict[str, int] = {}
     for index, data in enumerate(ready):
