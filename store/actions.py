@@ -13,17 +13,18 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
 from store import figures, journal
-from store.dates import PreciseDate, period_end, precision_of
+from store.bulk import insert_many
+from store.dates import PreciseDate, Precision, period_end, precision_of
 from store.errors import ValidationError, VersionConflict
-from store.fields import ACTION
+from store.fields import ACTION, evolve
 from store.journal import Change
 from store.link_rows import delete_rows
 from store.lookups import CodeMaps, code_maps
 from store.models import utcnow
-from store.models.identities import new_uid
+from store.models.identities import new_uids
 from store.tables import ACTION as A
 from store.tables import ACTION_EVENT as EVENTS
 from store.tables import ACTION_OBJECTIVE as A_OBJ
@@ -41,6 +42,9 @@ _SCALAR_COLUMNS = tuple(f.name for f in ACTION if f.ref is None and not f.many a
 #: Date fields kept with their precision: the column holds the first day of a start period and
 #: the last day of a due period (so SQL judges "late" and sorts by the end of the due period).
 _DATE_COLUMNS = {"start_date": False, "due_date": True}
+_PRECISION_COLUMNS = {column: f"{column}_precision" for column in _DATE_COLUMNS}
+#: The text kept for each precision (read once, not through the enumeration for each row).
+_PRECISIONS = {precision: precision.value for precision in Precision}
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ def validate(
     if not data.code.strip():
         errors.append(ValidationError("Le code de l'action est obligatoire.", "code"))
     if not fields_checked:
-        for f in ACTION:
+        for f in ACTION.ruled:
             problem = f.validate(getattr(data, f.name))
             if problem:
                 errors.append(ValidationError(problem, f.name))
@@ -228,7 +232,7 @@ def _columns(data: ActionData, maps: CodeMaps) -> dict[str, Any]:
     values = {c: getattr(data, c) for c in _SCALAR_COLUMNS}
     for column, at_end in _DATE_COLUMNS.items():
         value = values[column]
-        values[f"{column}_precision"] = precision_of(value).value
+        values[_PRECISION_COLUMNS[column]] = _PRECISIONS[precision_of(value)]
         if value is not None:
             values[column] = period_end(value) if at_end else date(value.year, value.month, value.day)
     values["lead_id"] = maps.organisations[data.lead] if data.lead else None
@@ -272,7 +276,8 @@ def create_actions(
         return []
     maps = maps or code_maps(conn, department)
     ready = [completed(d) for d in items]
-    uids = [d.uid or new_uid() for d in ready]
+    fresh = iter(new_uids(sum(not d.uid for d in ready)))
+    uids = [d.uid or next(fresh) for d in ready]
     seen: dict[str, int] = {}
     for index, data in enumerate(ready):
         errors = validate(data, maps, fields_checked=validated)
@@ -297,7 +302,7 @@ def create_actions(
         for d, uid in zip(ready, uids, strict=True)
     ]
     ids = _insert_returning_ids(conn, department, rows)
-    created = [replace(d, id=ids[d.code], version=1, uid=uid) for d, uid in zip(ready, uids, strict=True)]
+    created = [evolve(d, id=ids[d.code], version=1, uid=uid) for d, uid in zip(ready, uids, strict=True)]
     _insert_links(conn, created, maps)
     events = [
         journal.event_row(
@@ -324,7 +329,9 @@ def create_actions(
         for d, comment in zip(created, comments, strict=False)
         if comment and comment.strip()
     ]
-    conn.execute(insert(EVENTS), events)
+    for event, uid in zip(events, new_uids(len(events)), strict=True):
+        event["uid"] = uid
+    insert_many(conn, EVENTS, events)
     return created
 
 
@@ -337,7 +344,7 @@ def _insert_returning_ids(conn: Connection, department: str, rows: list[dict[str
     be missing, the codes are read by lists of 900.
     """
     before = conn.execute(select(func.max(A.c.id))).scalar() or 0
-    conn.execute(insert(A), rows)
+    insert_many(conn, A, rows)
     codes = {r["code"] for r in rows}
     query = select(A.c.code, A.c.id).where(A.c.department_code == department)
     ids = {code: id_ for code, id_ in conn.execute(query.where(A.c.id > before)) if code in codes}
@@ -369,8 +376,7 @@ def _insert_links(conn: Connection, items: Sequence[ActionData], maps: CodeMaps)
         {"action_id": d.id, "territory_id": maps.territories[c]} for d in items for c in d.territories
     ]
     for table, rows in ((A_OBJ, objectives), (A_PART, partners), (A_TERR, territories)):
-        if rows:
-            conn.execute(insert(table), rows)
+        insert_many(conn, table, rows)
 
 
 def update_action(

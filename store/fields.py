@@ -11,12 +11,13 @@ field").
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from store import parsing as p
 from store.dates import PreciseDate, Precision
@@ -224,6 +225,12 @@ class Record:
         found = self.get(name)
         return found.label if found else name
 
+    @cached_property
+    def ruled(self) -> tuple[Field, ...]:
+        """The fields whose `validate` can refuse a value (required, a vocabulary or a rule):
+        the others accept anything, and are not asked for each of an import's rows."""
+        return tuple(f for f in self.fields if f.required or f.vocabulary is not None or f.check is not None)
+
     @property
     def journaled(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.journaled)
@@ -231,6 +238,30 @@ class Record:
     @property
     def labels(self) -> dict[str, str]:
         return {f.name: f.label for f in self.fields}
+
+
+_Snapshot = TypeVar("_Snapshot")
+#: The fields `evolve` may set, per snapshot class (none: `dataclasses.replace` does it).
+_INIT_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def evolve(snapshot: _Snapshot, **changes: Any) -> _Snapshot:
+    """`dataclasses.replace` for the records' snapshots (frozen dataclasses), without running
+    their `__init__` again: an import makes thousands. The same object `replace` gives; a
+    dataclass with a `__post_init__` or slots, or an unknown name, goes through `replace`."""
+    cls = type(snapshot)
+    names = _INIT_FIELDS.get(cls)
+    if names is None:
+        plain = not hasattr(cls, "__post_init__") and hasattr(snapshot, "__dict__")
+        names = frozenset()
+        if plain and dataclasses.is_dataclass(cls):
+            names = frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+        _INIT_FIELDS[cls] = names
+    if not names or not changes.keys() <= names:
+        return dataclasses.replace(snapshot, **changes)  # type: ignore[type-var]
+    copy = object.__new__(cls)
+    copy.__dict__.update(snapshot.__dict__, **changes)
+    return copy
 
 
 # --- rules on one value ----------------------------------------------------------------------

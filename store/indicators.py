@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from store.errors import ValidationError
+from store.fields import evolve
 from store.link_rows import delete_rows
 from store.lookups import CodeMaps, code_maps
 from store.models import Action, ActionEvent, Indicator, IndicatorValue, utcnow
@@ -290,7 +291,7 @@ def update_indicators(
     Each indicator is checked by the domain rules first (a ValidationError names the first
     refused one, `index`); then all are written by one bulk UPDATE, whatever their number.
     """
-    wanted = [replace(after, code=before.code, id=before.id) for before, after in pairs]
+    wanted = [evolve(after, code=before.code, id=before.id) for before, after in pairs]
     changed = [changed_fields(before, after) for (before, _), after in zip(pairs, wanted, strict=True)]
     if not any(changed):
         return changed

@@ -17,14 +17,14 @@ from typing import Any
 
 import openpyxl
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, func, select, update
 
 from exports.excel import export_ars
 from importers.excel import apply_import, preview_import
 from importers.excel.fields import FINGERPRINT_HEADER, META_SHEET
 from store import actions as action_rules
 from store.database import Store
-from store.tables import ACTION
+from store.tables import ACTION, ACTION_EVENT
 from tests.conftest import snapshot_tables
 from tests.excel_fixtures import column_of, edit_workbook, find_row, set_cell
 
@@ -88,6 +88,37 @@ def test_creating_actions_runs_as_many_statements_for_ten_as_for_two_hundred(
     with loaded_store.engine.connect() as conn:
         lines = action_rules.load_actions(conn, DEPT, [created[1]])
     assert lines[created[1]].objectives == ("E1-D4-O2",) and lines[created[1]].territories == ("09",)
+
+
+def test_new_actions_write_each_table_with_one_statement_for_all_their_rows(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    preview = preview_import(loaded_store, DEPT, new_actions_workbook(tmp_path / "cent.xlsx", 100))
+    writes: list[tuple[str, int]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("INSERT"):
+            table = statement.split("INTO", 1)[1].split("(", 1)[0].strip().strip('"').split(".")[-1]
+            writes.append((table.strip('"'), len(parameters) if many else 1))
+
+    event.listen(loaded_store.engine, "before_cursor_execute", seen)
+    try:
+        result = apply_import(loaded_store, DEPT, preview, {}, "testeur", backup=False)
+    finally:
+        event.remove(loaded_store.engine, "before_cursor_execute", seen)
+    assert result.created == {"action": 100}
+    # one executemany per table, every row in it: 100 actions, their objective and territory,
+    # a creation line each and a line for each of the 50 comments (and the exchange's log line)
+    by_table = {table: rows for table, rows in writes if table != "exchange"}
+    assert sorted(t for t, _ in writes if t != "exchange") == sorted(by_table), writes
+    assert by_table == {"action": 100, "action_objective": 100, "action_territory": 100, "action_event": 150}
+    with loaded_store.engine.connect() as conn:
+        lines = conn.execute(
+            select(ACTION_EVENT.c.kind, func.count())
+            .where(ACTION_EVENT.c.source == "cent.xlsx")
+            .group_by("kind")
+        ).all()
+    assert dict(lines) == {"creation": 100, "commentaire": 50}
 
 
 def test_a_one_row_workbook_reads_the_same_whatever_the_store_size(

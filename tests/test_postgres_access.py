@@ -263,3 +263,34 @@ def test_migration_0020_takes_delete_from_the_roles_already_granted(
         assert held(writes)[0] == set(DELETABLE) and held(reads)[0] == set()
     finally:
         migrate("upgrade", "head")
+
+
+def test_a_delegation_imports_new_actions_in_bulk_on_the_server_within_its_department(
+    delegation: str, tmp_path: Path
+) -> None:
+    """The import's bulk writes (store/bulk.py) go through the same row-level security."""
+    import openpyxl
+
+    from importers.excel import apply_import, preview_import
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Actions"
+    sheet.append(["Code", "Intitulé", "Territoires (codes)", "Statut", "Commentaire"])
+    for n in range(30):
+        sheet.append(["", f"Action importée {n}", "09", "En cours", f"Note {n}"])
+    book.save(tmp_path / "nouvelles.xlsx")
+    store = open_store(delegation)
+    preview = preview_import(store, "09", tmp_path / "nouvelles.xlsx")
+    assert not preview.rejected, [str(p) for p in preview.rejected]
+    result = apply_import(store, "09", preview, {}, "dt09", backup=False)
+    assert result.created == {"action": 30} and result.comments == 30
+    with store.engine.connect() as conn:
+        created = {c: a for c, a in load_actions(conn, "09").items() if a.title.startswith("Action importée")}
+        lines = conn.execute(
+            text("SELECT kind, count(*) FROM action_event WHERE source = 'nouvelles.xlsx' GROUP BY kind")
+        ).all()
+    store.dispose()
+    assert len(created) == 30 and all(a.territories == ("09",) and a.uid for a in created.values())
+    assert dict(lines) == {"creation": 30, "commentaire": 30}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import fields, replace
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Connection
@@ -30,6 +30,7 @@ from store.backup import backup_sqlite
 from store.constraints import constraint_messages
 from store.database import Store
 from store.errors import ValidationError, VersionConflict
+from store.fields import evolve
 from store.indicators import IndicatorData, ValueChange, ValueKey
 from store.lookups import code_maps
 
@@ -78,20 +79,20 @@ def apply_import(
     updated: Counter[str] = Counter()
     with constraint_messages(), store.writer.begin() as conn:
         applier = _Applier(conn, department, author, source, resolutions, plans)
-        for done, plan in enumerate(plans, 1):
-            try:
-                with constraint_messages():  # the refusal below names the row (plan.describe())
-                    changed = applier.apply(plan)
-            except VersionConflict as exc:
-                raise ImportRefused(
-                    f"La base a changé depuis l'aperçu de « {source} » : relancez l'import. ({exc})"
-                ) from exc
-            except ValidationError as exc:
-                raise ImportRefused(f"Import de « {source} » refusé : {plan.describe()} : {exc}") from exc
-            if changed:
-                (created if plan.status == NEW else updated)[plan.kind] += 1
-            if progress is not None and (done % 500 == 0 or done == total):
-                progress(done, total)
+        plan = plans[0]
+        try:
+            with constraint_messages():  # the refusal below names the row (plan.describe())
+                for done, plan in enumerate(plans, 1):
+                    if applier.apply(plan):
+                        (created if plan.status == NEW else updated)[plan.kind] += 1
+                    if progress is not None and (done % 500 == 0 or done == total):
+                        progress(done, total)
+        except VersionConflict as exc:
+            raise ImportRefused(
+                f"La base a changé depuis l'aperçu de « {source} » : relancez l'import. ({exc})"
+            ) from exc
+        except ValidationError as exc:
+            raise ImportRefused(f"Import de « {source} » refusé : {plan.describe()} : {exc}") from exc
         try:
             applier.flush_actions()
         except ValidationError as exc:
@@ -209,7 +210,7 @@ class _Applier:
             self.conn,
             self.department,
             current,
-            replace(current, **values),
+            evolve(current, **values),
             author=self.author,
             source=self.source,
             comment=plan.comment,
@@ -237,7 +238,7 @@ class _Applier:
                 self.conn,
                 self.department,
                 current,
-                replace(current, **values),
+                evolve(current, **values),
                 author=self.author,
                 source=self.source,
                 maps=self.maps,
@@ -266,7 +267,7 @@ class _Applier:
         current = self.indicators.get(plan.key)
         if current is None or current != plan.before:
             raise self._stale(f"indicateur {plan.key}")
-        after = replace(current, **values)
+        after = evolve(current, **values)
         self.indicator_updates.append((plan, current, after))
         return bool(indicator_rules.changed_fields(current, after))
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ from store import resources as resource_rules
 from store.actions import ActionData
 from store.database import Store
 from store.errors import ValidationError
-from store.fields import INDICATOR, RECORDS, Record
+from store.fields import INDICATOR, RECORDS, Record, evolve
 from store.fingerprint import Fingerprint, cell_hash
 from store.indicators import IndicatorData, ValueKey
 from store.merge import three_way
@@ -79,6 +79,10 @@ _NO_VALUE = object()
 UNKNOWN: Any = object()
 #: Codes a workbook names beyond which their table is read whole (one scan, not lists of codes).
 WHOLE_TABLE = 5_000
+#: A column's label (`label_of`), for the changes of every row.
+_label = cache(label_of)
+#: Texts of one column whose store value `parse` keeps (each column of a sheet holds at most that).
+_KNOWN_TEXTS = 4096
 #: Longest value quoted in a refusal (a 40,000-character cell is not printed whole).
 SHOWN_VALUE = 120
 
@@ -201,7 +205,7 @@ class Planner:
         self.ignored_rows = 0
         self.unchanged_labels: dict[str, str] = {}
         self._indicator_titles: dict[tuple[str, str | None, str | None], str] | None = None
-        self._readers: dict[int, list[tuple[str, int, Callable[[Any], Any]]]] = {}
+        self._readers: dict[int, list[tuple[str, int, Callable[[Any], Any], dict[str, Any]]]] = {}
 
     def _renumbered_indicators(self, sheets: list[SheetRows], uids: set[str]) -> set[str]:
         """An indicator renumbered by a sync since the export (its provisional code now another's)
@@ -305,41 +309,64 @@ class Planner:
     def parse(
         self, kind: str, sheet: SheetRows, row: int, values: list[Any], *, skip_blank: bool = False
     ) -> dict[str, Any]:
-        """The store value of every mapped field of a row (blank cells left out if `skip_blank`)."""
+        """The store value of every mapped field of a row (blank cells left out if `skip_blank`).
+
+        A text cell already read in the same column gives the value it gave (parsing and
+        converting are functions of the cell alone): a status, a territory or an objective
+        written on thousands of rows is read once. A refused cell is read again, and refused
+        again, on each row that holds it."""
         result: dict[str, Any] = {}
         width = len(values)
-        convert = self.resolver.convert
-        for name, column, read in self.readers(kind, sheet):
+        for name, column, read, known in self.readers(kind, sheet):
             raw = values[column] if column < width else ""
-            if skip_blank and cells.is_blank(raw):
-                continue
-            if raw.__class__ is str and len(raw) > MAX_CELL_TEXT:
-                self.problem(
-                    sheet,
-                    row,
-                    name,
-                    "texte de plus de 32 767 caractères, ce qu'une cellule Excel peut contenir au "
-                    "plus : il serait coupé au prochain export",
-                    raw,
-                )
+            text = raw.__class__ is str
+            if text:
+                if skip_blank and not raw.strip():
+                    continue
+                found = known.get(raw, _NO_VALUE)
+                if found is not _NO_VALUE:
+                    result[name] = found
+                    continue
+                if len(raw) > MAX_CELL_TEXT:
+                    self.problem(
+                        sheet,
+                        row,
+                        name,
+                        "texte de plus de 32 767 caractères, ce qu'une cellule Excel peut contenir au "
+                        "plus : il serait coupé au prochain export",
+                        raw,
+                    )
+                    continue
+            elif skip_blank and raw is None:
                 continue
             try:
-                result[name] = convert(kind, name, read(raw))
+                value = read(raw)
             except CellError as exc:
                 self.problem(sheet, row, name, str(exc), raw)
+                continue
+            if text and len(known) < _KNOWN_TEXTS:
+                known[raw] = value
+            result[name] = value
         return result
 
-    def readers(self, kind: str, sheet: SheetRows) -> list[tuple[str, int, Callable[[Any], Any]]]:
-        """The fields `parse` reads in a sheet: (name, column, the column's parser), found once."""
+    def readers(
+        self, kind: str, sheet: SheetRows
+    ) -> list[tuple[str, int, Callable[[Any], Any], dict[str, Any]]]:
+        """The fields `parse` reads in a sheet: (name, column, the column's reading of a cell into
+        its store value, the values of the texts it read), found once."""
         found = self._readers.get(id(sheet))
         if found is None:
             found = [
-                (name, column, spec(kind, name).parse)
+                (name, column, partial(self.read_cell, kind, name, spec(kind, name).parse), {})
                 for name, column in sheet.columns.items()
                 if not name.startswith("cat:") and name not in ("period", "value")
             ]
             self._readers[id(sheet)] = found
         return found
+
+    def read_cell(self, kind: str, name: str, parse: Callable[[Any], Any], raw: Any) -> Any:
+        """A cell's store value: parsed by the field's parser, converted by the resolver."""
+        return self.resolver.convert(kind, name, parse(raw))
 
     def parse_base(self, kind: str, base: BaseRow | None, names: Iterable[str]) -> dict[str, Any] | None:
         if base is None:
@@ -401,8 +428,8 @@ class Planner:
     ) -> tuple[dict[str, Any], list[Conflict]]:
         """The fields to write and the conflicts, field by field, by the one merge engine
         (store.merge.three_way): the store's record is theirs, the workbook's mine."""
-        theirs = replace(before, **store)
-        merged = three_way(RECORDS[kind], replace(theirs, **base), replace(theirs, **workbook), theirs)
+        theirs = evolve(before, **store)
+        merged = three_way(RECORDS[kind], evolve(theirs, **base), evolve(theirs, **workbook), theirs)
         conflicts = []
         for f in merged.conflicts:
             if f.name not in workbook:
@@ -621,9 +648,9 @@ class Planner:
         )
         if kind == KIND_ACTION and comment is not None and (before.id, comment) in self.comments:
             comment = None
-        if not self.validate(sheet, row, values, replace(before, **proposed), comment, proposed, before):
+        if not self.validate(sheet, row, values, evolve(before, **proposed), comment, proposed, before):
             return
-        changes = [Change(n, label_of(kind, n), store[n], v, kind) for n, v in proposed.items()]
+        changes = [Change(n, _label(kind, n), store[n], v, kind) for n, v in proposed.items()]
         status = CHANGED if changes or conflicts or (comment and kind == KIND_ACTION) else UNCHANGED
         self.preview.rows.append(
             RowPlan(
@@ -697,7 +724,7 @@ class Planner:
         if not self.validate(sheet, row, values, data, comment, workbook, None):
             return
         changes = [
-            Change(n, label_of(kind, n), None, v, kind)
+            Change(n, _label(kind, n), None, v, kind)
             for n, v in workbook.items()
             if n in allowed and n != "code" and v not in (None, ())
         ]
@@ -744,12 +771,10 @@ class Planner:
                 )
             if not errors:  # allowed but doubtful: said, not refused (new ones only, for an update)
                 already = action_rules.warnings(before) if before is not None else []
-                where = sheet.location(self.file, row).describe()
-                self.preview.warnings.extend(
-                    f"{where} : {w[0].lower()}{w[1:]}"
-                    for w in action_rules.warnings(after)
-                    if w not in already
-                )
+                doubts = [w for w in action_rules.warnings(after) if w not in already]
+                if doubts:
+                    where = sheet.location(self.file, row).describe()
+                    self.preview.warnings.extend(f"{where} : {w[0].lower()}{w[1:]}" for w in doubts)
         else:
             errors = resource_rules.validate(after, self.maps)
         for error in errors:
@@ -1047,7 +1072,7 @@ class Planner:
             before = self.indicators[code]
             proposed = {n: v for n, (v, _row) in pending.get(code, {}).items()}
             if proposed:
-                after = replace(before, **proposed)
+                after = evolve(before, **proposed)
                 errors = indicator_rules.validate(after, self.maps, action_codes)
                 for error in errors:
                     self.problem(sheet, row, error.field, str(error))

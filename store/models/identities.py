@@ -8,6 +8,7 @@ reference recognise the same records. Copies keep the identity; codes may be ren
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime
 
@@ -23,6 +24,20 @@ REFERENCE_NAMESPACE = uuid.UUID("6f1d7a52-3c0e-4b8e-9a57-5e0b2f3c9d11")
 def new_uid() -> str:
     """A fresh identity (random UUID, as text)."""
     return str(uuid.uuid4())
+
+
+def new_uids(count: int) -> list[str]:
+    """`count` fresh identities, as `new_uid` gives them (random version-4 UUIDs, as text),
+    drawn from the system's random source at once (an import gives thousands)."""
+    random = bytearray(os.urandom(16 * count))
+    random[6::16] = bytes(b & 0x0F | 0x40 for b in random[6::16])  # version 4
+    random[8::16] = bytes(b & 0x3F | 0x80 for b in random[8::16])  # RFC 4122 variant
+    digits = random.hex()
+    return [
+        f"{digits[i : i + 8]}-{digits[i + 8 : i + 12]}-{digits[i + 12 : i + 16]}-"
+        f"{digits[i + 16 : i + 20]}-{digits[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]
 
 
 def reference_uid(department: str, kind: str, code: str) -> str:
