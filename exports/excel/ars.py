@@ -31,7 +31,7 @@ from exports.excel.data import ExportData, iter_actions, iter_values
 from exports.excel.safe import Formats, SafeSheet, row_height, wrapped_lines
 from store.errors import StoreError
 from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Record
-from store.fingerprint import fingerprint
+from store.fingerprint import fingerprint, hashed
 from store.journal import resource_journal_lines
 from store.vocab import (
     ACTION_STATUS_LABELS,
@@ -673,9 +673,15 @@ class ExchangeWriter:
         self._meta_write(["#empreinte", "indicator", *level, *values_fields])
         formats = [self.styles.cell[c.style] for c in columns]
         formats[0] = self.styles.locked_code
+        # An indicator's cells and their hashes are the same on each of its periods' rows: made
+        # once, the period's cells put in the other columns.
         row = 0
         for indicator, stored in iter_values(self.conn, self.data.indicators):
             cells = indicator_cells(indicator)
+            base = [cells.get(c.field) if c.field in cells else None for c in columns]
+            base[0] = indicator.code
+            slots = [(i, c.field or "") for i, c in enumerate(columns) if i and c.field not in cells]
+            head = hashed([cells.get(f) for f in level])
             periods = {
                 period: {
                     f"cat:{category}" if category else "value": value for category, value in found.items()
@@ -684,16 +690,13 @@ class ExchangeWriter:
             } or {"": {}}
             for period in sorted(periods):
                 row += 1
-                numbers = periods[period]
-                period_cells = {"period": period or None, **numbers}
-                values = [
-                    cells.get(c.field) if c.field in cells else period_cells.get(c.field or "")
-                    for c in columns
-                ]
-                values[0] = indicator.code
+                period_cells = {"period": period or None, **periods[period]}
+                values = base.copy()
+                for index, name in slots:
+                    values[index] = period_cells.get(name)
                 safe.write_row(row, values, formats)
-                covered = [cells.get(f) for f in level] + [period_cells.get(f) for f in values_fields]
-                sheet.write_string(row, len(columns), fingerprint(None, indicator.uid, covered).dump())
+                covered = [period_cells.get(f) for f in values_fields]
+                sheet.write_string(row, len(columns), fingerprint(None, indicator.uid, covered, head).dump())
                 self._tick()
         self._finish(safe, columns, row, sheet)
 

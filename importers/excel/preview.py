@@ -26,7 +26,6 @@ from sqlalchemy import Connection, Table, select
 
 from importers.excel import cells
 from importers.excel.cells import CellError
-from importers.excel.collector import collector_paused
 from importers.excel.fields import (
     FORMAT,
     INDICATOR_LEVEL,
@@ -58,6 +57,7 @@ from store import actions as action_rules
 from store import indicators as indicator_rules
 from store import resources as resource_rules
 from store.actions import ActionData
+from store.collector import collector_paused
 from store.database import Store
 from store.errors import ValidationError
 from store.fields import INDICATOR, RECORDS, Record
