@@ -317,3 +317,21 @@ def test_a_reading_not_wanted_any_more_stops_its_child(tmp_path: Path) -> None:
     reading = Reading(package(tmp_path / "petit.xlsx", sheet_xml(HEAD)))
     reading.cancel()
     assert reading._process.poll() is not None
+
+
+def test_a_sheet_whose_name_the_zip_holds_twice_is_read_only_once_both_passed(tmp_path: Path) -> None:
+    """A zip may hold one name twice: the sheet is announced to the reader only once every entry
+    of that name passed the checks (the second, hostile, is refused)."""
+    import warnings
+
+    path = raw_sheet_workbook(tmp_path / "double.xlsx", sheet_xml(HEAD))
+    filler = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 100_001))
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore")  # "Duplicate name": the point of the file
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            sheet_xml(filler + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'),
+        )
+    with pytest.raises(UnreadableWorkbook) as caught:
+        open_workbook(path)
+    assert "« double.xlsx » est refusé : la feuille « Actions » compte 1 048 576 lignes" in str(caught.value)

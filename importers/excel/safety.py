@@ -234,10 +234,12 @@ def _check_archive(
             _check_part(archive, info, name, limits, report, shared, None)
     if checked is not None:
         checked(report, None)
-    for info in sheets:
-        names = labels[part_key(info.filename)]
+    for n, info in enumerate(sheets):
+        key = part_key(info.filename)
+        names = labels[key]
         _check_part(archive, info, name, limits, report, shared, names[-1])
-        if checked is not None:
+        # Told once every entry of the part passed (a zip may hold one name twice).
+        if checked is not None and (n + 1 == len(sheets) or part_key(sheets[n + 1].filename) != key):
             for label in names:
                 checked(report, label)
     return report
