@@ -118,6 +118,7 @@ class Hashed(NamedTuple):
 
 
 def hashed(values: Sequence[Any]) -> Hashed:
+    """`values` hashed, to be given as the `head` of several rows' fingerprints."""
     found = canonical_texts(values)
     return Hashed(found, _field_hashes(found))
 
