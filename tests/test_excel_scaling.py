@@ -9,6 +9,7 @@ matched by its identity.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -303,6 +304,10 @@ def test_an_export_the_import_could_not_read_back_is_refused_in_french(
                 export_ars(loaded_store, DEPT, path, author="testeur")
         assert "trop grand pour être réimporté" in str(refused.value), limit
         assert "« Actions » : " in str(refused.value), str(refused.value)
+        said = (
+            r"l'import lit au plus [\d\s]+ lignes et [\d\s]+ cellules par feuille, [\d\s]+ cellules en tout\)"
+        )
+        assert re.search(said, str(refused.value)), str(refused.value)
         assert not path.exists()
 
 

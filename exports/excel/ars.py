@@ -32,6 +32,7 @@ from exports.excel.safe import Formats, SafeSheet, row_height, wrapped_lines
 from store.errors import StoreError
 from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Record
 from store.fingerprint import fingerprint, hashed
+from store.formatting import format_number
 from store.journal import resource_journal_lines
 from store.vocab import (
     ACTION_STATUS_LABELS,
@@ -499,19 +500,19 @@ class ExchangeWriter:
         }
         cells = sum((rows + 1) * columns for rows, columns in sheets.values())
         over = [
-            f"« {name} » : {rows:,} lignes de {columns} colonnes".replace(",", " ")
+            f"« {name} » : {format_number(rows)} lignes de {columns} colonnes"
             for name, (rows, columns) in sheets.items()
             if rows >= IMPORT_MAX_ROWS or (rows + 1) * columns > IMPORT_MAX_SHEET_CELLS
         ]
         if over or cells > IMPORT_MAX_WORKBOOK_CELLS:
-            detail = ", ".join(over) or f"{cells:,} cellules".replace(",", " ")
+            detail = ", ".join(over) or f"{format_number(cells)} cellules"
             raise ExchangeTooLarge(
                 f"Classeur d'échange non écrit : il serait trop grand pour être réimporté ({detail} ; "
-                f"l'import lit au plus {IMPORT_MAX_ROWS:,} lignes ".replace(",", " ")
-                + f"et {IMPORT_MAX_SHEET_CELLS:,} cellules par feuille, ".replace(",", " ")
-                + f"{IMPORT_MAX_WORKBOOK_CELLS:,} cellules en tout). ".replace(",", " ")
-                + "Exportez une partie des actions (la liste filtrée de l'écran Actions, Ctrl+E) : "
-                "le classeur ne porte alors que leurs indicateurs."
+                f"l'import lit au plus {format_number(IMPORT_MAX_ROWS)} lignes et "
+                f"{format_number(IMPORT_MAX_SHEET_CELLS)} cellules par feuille, "
+                f"{format_number(IMPORT_MAX_WORKBOOK_CELLS)} cellules en tout). Exportez une partie des "
+                "actions (la liste filtrée de l'écran Actions, Ctrl+E) : le classeur ne porte alors que "
+                "leurs indicateurs."
             )
 
     def write(self) -> None:
