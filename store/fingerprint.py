@@ -14,7 +14,7 @@ numbers as floats (an integer written comes back as 55.0), dates without their m
 from __future__ import annotations
 
 import hashlib
-from base64 import b64encode
+from binascii import b2a_base64
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from typing import Any, NamedTuple
@@ -55,27 +55,40 @@ def cell_hash(value: Any) -> str:
 
 
 def _text_hash(text: str) -> str:
-    return b64encode(hashlib.blake2b(text.encode(), digest_size=3).digest()).decode()
+    return b2a_base64(hashlib.blake2b(text.encode(), digest_size=3).digest(), newline=False).decode()
 
 
 def row_hash(values: Iterable[Any]) -> str:
     """A short hash of a whole row of cells (one comparison tells an unchanged row)."""
-    # A text within a cell's length is its stripped self, a float its short text (`canonical`,
-    # inlined: once per cell).
-    return _row_hash(
-        [
-            v.strip()
-            if (kind := v.__class__) is str and len(v) <= MAX_CELL_CHARS
-            else format(v, ".15g")
-            if kind is float
-            else canonical(v)
-            for v in values
-        ]
-    )
+    return _row_hash(canonical_texts(values))
+
+
+def canonical_texts(values: Iterable[Any]) -> list[str]:
+    """The canonical texts of cells (`canonical`, inlined for texts within a cell's length and
+    floats: once per cell of an export or an import)."""
+    return [
+        v.strip()
+        if (kind := v.__class__) is str and len(v) <= MAX_CELL_CHARS
+        else format(v, ".15g")
+        if kind is float
+        else canonical(v)
+        for v in values
+    ]
 
 
 def _row_hash(texts: list[str]) -> str:
-    return b64encode(hashlib.blake2b("\x1f".join(texts).encode(), digest_size=9).digest()).decode()
+    return b2a_base64(
+        hashlib.blake2b("\x1f".join(texts).encode(), digest_size=9).digest(), newline=False
+    ).decode()
+
+
+def _field_hashes(texts: list[str]) -> str:
+    """`_text_hash` of each text, concatenated (3 bytes are 4 base-64 characters: one encoding
+    of the joined digests is the same text)."""
+    blake2b = hashlib.blake2b
+    return b2a_base64(
+        b"".join([blake2b(t.encode(), digest_size=3).digest() for t in texts]), newline=False
+    ).decode()
 
 
 class Fingerprint(NamedTuple):
@@ -97,10 +110,29 @@ class Fingerprint(NamedTuple):
         return f"{PREFIX}|{version}|{self.uid or ''}|{self.row}|{self.hashes}"
 
 
-def fingerprint(version: int | None, uid: str | None, values: Sequence[Any]) -> Fingerprint:
-    """The fingerprint of a row whose fields have `values` (in the order the workbook lists them)."""
-    texts = [canonical(v) for v in values]
-    return Fingerprint(version, uid, _row_hash(texts), "".join(map(_text_hash, texts)))
+class Hashed(NamedTuple):
+    """Fields hashed once for several rows (an indicator's, on each of its periods' rows)."""
+
+    texts: list[str]
+    hashes: str
+
+
+def hashed(values: Sequence[Any]) -> Hashed:
+    """`values` hashed, to be given as the `head` of several rows' fingerprints."""
+    found = canonical_texts(values)
+    return Hashed(found, _field_hashes(found))
+
+
+def fingerprint(
+    version: int | None, uid: str | None, values: Sequence[Any], head: Hashed | None = None
+) -> Fingerprint:
+    """The fingerprint of a row whose fields have `values` (in the order the workbook lists them),
+    after the fields `head` if given."""
+    found = canonical_texts(values)
+    hashes = _field_hashes(found)
+    if head is not None:
+        found, hashes = head.texts + found, head.hashes + hashes
+    return Fingerprint(version, uid, _row_hash(found), hashes)
 
 
 def parse(text: Any) -> Fingerprint | None:

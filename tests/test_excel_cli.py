@@ -6,6 +6,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -35,6 +36,36 @@ def test_export_then_import_unchanged_exits_0_with_nothing_to_do(
     assert "0 nouveau(x), 0 modifié(s), 4 inchangé(s)" in printed.out
     assert "Rien à importer" in printed.out
     assert "Lecture : 5/5 (100 %)" in printed.err
+
+
+def test_the_import_reads_the_workbook_while_it_opens_the_store(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reading child starts before the store is opened (both go on at once), and the
+    preview collects that reading instead of starting another."""
+    from importers.excel import reader
+    from tui import cli_excel
+
+    out = tmp_path / "echange.xlsx"
+    assert main(["--db", db, "export", "ars", str(out)]) == 0
+    events: list[str] = []
+    started = reader.Reading.__init__
+    opened = cli_excel.open_existing
+
+    def reading(self: reader.Reading, *args: Any, **options: Any) -> None:
+        events.append("lecture")
+        started(self, *args, **options)
+
+    def store(target: str) -> Any:
+        events.append("base")
+        return opened(target)
+
+    monkeypatch.setattr(reader.Reading, "__init__", reading)
+    monkeypatch.setattr(cli_excel, "open_existing", store)
+    capsys.readouterr()
+    assert main(["--db", db, "import", str(out)]) == 0
+    assert events == ["lecture", "base"]
+    assert "4 inchangé(s)" in capsys.readouterr().out
 
 
 def test_dry_run_shows_the_preview_and_writes_nothing(

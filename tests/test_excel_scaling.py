@@ -9,6 +9,7 @@ matched by its identity.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -334,6 +335,10 @@ def test_an_export_the_import_could_not_read_back_is_refused_in_french(
                 export_ars(loaded_store, DEPT, path, author="testeur")
         assert "trop grand pour être réimporté" in str(refused.value), limit
         assert "« Actions » : " in str(refused.value), str(refused.value)
+        said = (
+            r"l'import lit au plus [\d\s]+ lignes et [\d\s]+ cellules par feuille, [\d\s]+ cellules en tout\)"
+        )
+        assert re.search(said, str(refused.value)), str(refused.value)
         assert not path.exists()
 
 
@@ -421,3 +426,38 @@ def test_changing_indicator_targets_reads_no_action_but_theirs(loaded_store: Sto
     assert all(" IN (" in s or "action.id = " in s for s in on_actions), on_actions
     result = apply_import(loaded_store, DEPT, preview, {}, "testeur", backup=False)
     assert result.updated == {"indicator": 5}
+
+
+def test_each_exported_row_fingerprint_hashes_its_cells_as_read_back(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """An indicator's own cells are hashed once for all its periods' rows (and the field hashes
+    of a row in one go): each row's fingerprint is still, field by field, the hash of its cell
+    as a spreadsheet gives it back."""
+    from python_calamine import CalamineWorkbook
+
+    from exports.excel.ars import INDICATOR_COLUMNS, breakdown_header
+    from store.fingerprint import cell_hash, parse, row_hash
+
+    path = tmp_path / "echange.xlsx"
+    export_ars(loaded_store, DEPT, path, author="testeur")
+    book = CalamineWorkbook.from_path(str(path))
+    rows = book.get_sheet_by_name("Indicateurs").to_python()
+    covered = next(
+        r for r in book.get_sheet_by_name(META_SHEET).to_python() if r[:2] == ["#empreinte", "indicator"]
+    )
+    fields = [str(f) for f in covered[2:] if f]
+    headers = {c.field: c.header for c in INDICATOR_COLUMNS}
+    headers |= {f: breakdown_header(f.removeprefix("cat:")) for f in fields if f.startswith("cat:")}
+    position = {field: rows[0].index(headers[field]) for field in fields}
+    assert {"label", "target", "period", "value", "cat:50 ans et plus"} <= set(position)
+    printed = rows[0].index(FINGERPRINT_HEADER)
+    periods: dict[object, int] = {}
+    for values in rows[1:]:
+        print_ = parse(values[printed])
+        assert print_ is not None
+        cells = [values[position[f]] for f in fields]
+        assert print_.hashes == "".join(cell_hash(c) for c in cells)
+        assert print_.row == row_hash(cells)
+        periods[values[0]] = periods.get(values[0], 0) + 1
+    assert max(periods.values()) > 1  # indicators with several periods' rows

@@ -242,3 +242,96 @@ def test_a_preview_past_its_time_budget_is_refused_in_french(loaded_store: Store
         str(caught.value)
     )
     assert snapshot_tables(loaded_store) == before
+
+
+def test_a_hostile_sheet_after_a_sane_one_is_refused_before_the_reader_sees_it(tmp_path: Path) -> None:
+    """The checks run while the sheets that passed are read: the second sheet, whose cell at
+    XFD1048576 after 100,000 plain rows would make calamine allocate 17 billion cells (and
+    abort), is refused by them with its name, never handed to the reader meanwhile."""
+    import openpyxl
+
+    source = tmp_path / "source.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Actions"
+    book.active.append(["Code", "Intitulé"])
+    book.create_sheet("Loin")
+    book.save(source)
+    path = tmp_path / "deux.xlsx"
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in archive.infolist():
+            data = archive.read(info)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                filler = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 100_001))
+                data = sheet_xml(filler + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>').encode()
+            target.writestr(info, data)
+    with pytest.raises(UnreadableWorkbook) as caught:
+        open_workbook(path)
+    assert "« deux.xlsx » est refusé : la feuille « Loin » compte 1 048 576 lignes" in str(caught.value)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_the_reading_child_imports_neither_the_store_nor_the_typing_machinery(
+    tmp_path: Path, suffix: str
+) -> None:
+    """Its start-up is most of what reading a small file costs: it imports what it reads with
+    (the standard library, the checks, python-calamine; store.vocab for a CSV file), not the
+    store, SQLAlchemy, typing or dataclasses, and runs isolated (-I: no current folder)."""
+    import marshal
+    import os
+    import subprocess
+    import sys
+
+    from importers.excel import reader
+
+    if suffix == ".csv":
+        path = tmp_path / "petit.csv"
+        path.write_text("Code;Intitulé\nA1;Une action\n", encoding="utf-8")
+    else:
+        path = package(tmp_path / "petit.xlsx", sheet_xml(HEAD))
+    (tmp_path / "zipfile.py").write_text("raise SystemExit('dossier courant importé')\n")  # -I: not read
+    config = {"limits": Limits().as_dict(), **({"csv": []} if suffix == ".csv" else {})}
+    probe = (
+        "import os, sys; sys.path[:0] = sys.argv[1].split(os.pathsep); "
+        "from importers.excel.isolated import main; code = main(sys.argv[2:]); "
+        "print('MODULES', ' '.join(sorted(sys.modules)), file=sys.stderr); sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe, os.pathsep.join(reader._child_path()), str(path)]
+        + [marshal.dumps(config).hex()],
+        capture_output=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.endswith(b"\x85\x94."), done.stdout[-40:]  # the ("end",) frame, last
+    modules = set(done.stderr.decode().split("MODULES ", 1)[1].split())
+    assert "importers.excel.isolated" in modules
+    assert ("python_calamine" in modules) == (suffix == ".xlsx")
+    unwanted = {"sqlalchemy", "store.database", "store.models", "typing", "dataclasses", "json", "inspect"}
+    assert not modules & unwanted, modules & unwanted
+
+
+def test_a_reading_not_wanted_any_more_stops_its_child(tmp_path: Path) -> None:
+    from importers.excel.reader import Reading
+
+    reading = Reading(package(tmp_path / "petit.xlsx", sheet_xml(HEAD)))
+    reading.cancel()
+    assert reading._process.poll() is not None
+
+
+def test_a_sheet_whose_name_the_zip_holds_twice_is_read_only_once_both_passed(tmp_path: Path) -> None:
+    """A zip may hold one name twice: the sheet is announced to the reader only once every entry
+    of that name passed the checks (the second, hostile, is refused)."""
+    import warnings
+
+    path = raw_sheet_workbook(tmp_path / "double.xlsx", sheet_xml(HEAD))
+    filler = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 100_001))
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore")  # "Duplicate name": the point of the file
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            sheet_xml(filler + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'),
+        )
+    with pytest.raises(UnreadableWorkbook) as caught:
+        open_workbook(path)
+    assert "« double.xlsx » est refusé : la feuille « Actions » compte 1 048 576 lignes" in str(caught.value)

@@ -81,14 +81,27 @@ def progress_printer(label: str) -> Callable[[int, int], None]:
 
 
 def run_import(args: argparse.Namespace, target: str) -> int:
+    if not args.file.is_file():
+        print(f"Erreur : le fichier « {args.file} » est introuvable.", file=sys.stderr)
+        return UNUSABLE
+    # The exchange workbook's reading (a child process) starts first, and goes on while the
+    # store layer is imported and the store opened (a mapping's file is read by the preview).
+    from importers.excel.reader import Reading
+
+    reading = Reading(args.file) if args.mapping is None else None
+    try:
+        return _import(args, target, reading)
+    finally:
+        if reading is not None:
+            reading.cancel()  # the preview collected it, or it is not wanted any more
+
+
+def _import(args: argparse.Namespace, target: str, reading: Any) -> int:
     from importers.excel import ImportRefused, UnreadableWorkbook, apply_import, preview_import
     from importers.excel.mapping import MappingError
     from importers.excel.model import LISTED, summarised
     from importers.setup_store import current_user
 
-    if not args.file.is_file():
-        print(f"Erreur : le fichier « {args.file} » est introuvable.", file=sys.stderr)
-        return UNUSABLE
     store = open_existing(target)
     try:
         department = department_of(store, args.departement)
@@ -100,6 +113,7 @@ def run_import(args: argparse.Namespace, target: str) -> int:
                 args.mapping,
                 progress=progress_printer("Lecture"),
                 ignore_columns=args.ignore_columns,
+                reading=reading,
             )
         except UnreadableWorkbook as exc:
             print(f"Erreur : {exc}", file=sys.stderr)

@@ -21,6 +21,7 @@ from typing import Any
 
 from exports.atomic import atomic_path
 from store.activity import record_exchange
+from store.collector import collector_paused
 from store.database import Store
 from store.errors import ReadOnlyStore
 from store.identity import current_user
@@ -86,6 +87,7 @@ def _log(store: Store, department: str, kind: str, path: Path, author: str, summ
     return True
 
 
+@collector_paused()
 def export_ars(
     store: Store,
     department: str,
@@ -121,6 +123,7 @@ def export_ars(
     return ExportResult(path, "ars", summary, writer.total, writer.truncated, logged)
 
 
+@collector_paused()
 def export_cts(
     store: Store,
     department: str,

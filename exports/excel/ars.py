@@ -31,7 +31,8 @@ from exports.excel.data import ExportData, iter_actions, iter_values
 from exports.excel.safe import Formats, SafeSheet, row_height, wrapped_lines
 from store.errors import StoreError
 from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Record
-from store.fingerprint import fingerprint
+from store.fingerprint import fingerprint, hashed
+from store.formatting import format_number
 from store.journal import resource_journal_lines
 from store.vocab import (
     ACTION_STATUS_LABELS,
@@ -499,19 +500,19 @@ class ExchangeWriter:
         }
         cells = sum((rows + 1) * columns for rows, columns in sheets.values())
         over = [
-            f"« {name} » : {rows:,} lignes de {columns} colonnes".replace(",", " ")
+            f"« {name} » : {format_number(rows)} lignes de {columns} colonnes"
             for name, (rows, columns) in sheets.items()
             if rows >= IMPORT_MAX_ROWS or (rows + 1) * columns > IMPORT_MAX_SHEET_CELLS
         ]
         if over or cells > IMPORT_MAX_WORKBOOK_CELLS:
-            detail = ", ".join(over) or f"{cells:,} cellules".replace(",", " ")
+            detail = ", ".join(over) or f"{format_number(cells)} cellules"
             raise ExchangeTooLarge(
                 f"Classeur d'échange non écrit : il serait trop grand pour être réimporté ({detail} ; "
-                f"l'import lit au plus {IMPORT_MAX_ROWS:,} lignes ".replace(",", " ")
-                + f"et {IMPORT_MAX_SHEET_CELLS:,} cellules par feuille, ".replace(",", " ")
-                + f"{IMPORT_MAX_WORKBOOK_CELLS:,} cellules en tout). ".replace(",", " ")
-                + "Exportez une partie des actions (la liste filtrée de l'écran Actions, Ctrl+E) : "
-                "le classeur ne porte alors que leurs indicateurs."
+                f"l'import lit au plus {format_number(IMPORT_MAX_ROWS)} lignes et "
+                f"{format_number(IMPORT_MAX_SHEET_CELLS)} cellules par feuille, "
+                f"{format_number(IMPORT_MAX_WORKBOOK_CELLS)} cellules en tout). Exportez une partie des "
+                "actions (la liste filtrée de l'écran Actions, Ctrl+E) : le classeur ne porte alors que "
+                "leurs indicateurs."
             )
 
     def write(self) -> None:
@@ -673,9 +674,15 @@ class ExchangeWriter:
         self._meta_write(["#empreinte", "indicator", *level, *values_fields])
         formats = [self.styles.cell[c.style] for c in columns]
         formats[0] = self.styles.locked_code
+        # An indicator's cells and their hashes are the same on each of its periods' rows: made
+        # once, the period's cells put in the other columns.
         row = 0
         for indicator, stored in iter_values(self.conn, self.data.indicators):
             cells = indicator_cells(indicator)
+            base = [cells.get(c.field) if c.field in cells else None for c in columns]
+            base[0] = indicator.code
+            slots = [(i, c.field or "") for i, c in enumerate(columns) if i and c.field not in cells]
+            head = hashed([cells.get(f) for f in level])
             periods = {
                 period: {
                     f"cat:{category}" if category else "value": value for category, value in found.items()
@@ -684,16 +691,13 @@ class ExchangeWriter:
             } or {"": {}}
             for period in sorted(periods):
                 row += 1
-                numbers = periods[period]
-                period_cells = {"period": period or None, **numbers}
-                values = [
-                    cells.get(c.field) if c.field in cells else period_cells.get(c.field or "")
-                    for c in columns
-                ]
-                values[0] = indicator.code
+                period_cells = {"period": period or None, **periods[period]}
+                values = base.copy()
+                for index, name in slots:
+                    values[index] = period_cells.get(name)
                 safe.write_row(row, values, formats)
-                covered = [cells.get(f) for f in level] + [period_cells.get(f) for f in values_fields]
-                sheet.write_string(row, len(columns), fingerprint(None, indicator.uid, covered).dump())
+                covered = [period_cells.get(f) for f in values_fields]
+                sheet.write_string(row, len(columns), fingerprint(None, indicator.uid, covered, head).dump())
                 self._tick()
         self._finish(safe, columns, row, sheet)
 

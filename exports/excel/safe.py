@@ -85,7 +85,10 @@ class SafeSheet:
         """Track the column's widest text (on the first rows only: enough to size it)."""
         if row > MEASURED_ROWS:
             return
-        longest = max((len(line) for line in text.splitlines()), default=0)
+        # One line (no line break is printable): its length; else the longest line's.
+        longest = (
+            len(text) if text.isprintable() else max((len(line) for line in text.splitlines()), default=0)
+        )
         if longest > self.widths.get(column, 0):
             self.widths[column] = min(longest, self.max_width)
 
@@ -122,8 +125,27 @@ class SafeSheet:
             self.measure(row, column, text)
 
     def write_row(self, row: int, values: list[Any], formats: list[Any] | None = None) -> None:
+        if self.track_rows or row <= MEASURED_ROWS:
+            for column, value in enumerate(values):
+                self.write(row, column, value, formats[column] if formats else None)
+            return
+        # Past the measured rows, `write` inlined for the usual cells (a big sheet's time):
+        # a plain text, a number; the others go through it.
+        sheet = self.sheet
         for column, value in enumerate(values):
-            self.write(row, column, value, formats[column] if formats else None)
+            fmt = formats[column] if formats else None
+            kind = value.__class__
+            if (
+                kind is str
+                and value
+                and len(value) <= MAX_CELL_CHARS
+                and not value.startswith(FORMULA_TRIGGERS)
+            ):
+                sheet.write_string(row, column, value, fmt)
+            elif kind is float or kind is int:
+                sheet.write_number(row, column, value, fmt)
+            else:
+                self.write(row, column, value, fmt)
 
     def remember(self, row: int, first: int, last: int, text: str, fmt: Any) -> None:
         """Keep a text whose format wraps (or is larger than the default), for `fit_rows`."""

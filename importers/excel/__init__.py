@@ -16,9 +16,11 @@ See docs/excel.md.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the reading child)
 if TYPE_CHECKING:  # the names below are loaded on first use (the reading child imports none)
+    from typing import Any
+
     from importers.excel.apply import apply_import
     from importers.excel.model import (
         CHANGED,

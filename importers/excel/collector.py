@@ -1,37 +1,5 @@
-"""The cyclic garbage collector held off while an import builds its rows.
+"""The import's pause of the garbage collector: `store.collector` (shared with the exports)."""
 
-An import creates a few objects per cell (rows, parsed values, plans): the collector, triggered
-every 700 allocations, would scan them again and again (a third of a 10,000-row import's time
-was spent there, measured). They hold no reference cycles that outlive the import, and are freed
-by reference counting, so the collector is paused for the import and resumed after it (paused
-once however many imports run at the same time, resumed when the last one ends).
-"""
+from store.collector import collector_paused
 
-from __future__ import annotations
-
-import gc
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-_lock = threading.Lock()
-_running = 0
-_was_enabled = False
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Run the block with the cyclic garbage collector paused (reference counting still frees)."""
-    global _running, _was_enabled
-    with _lock:
-        if _running == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _running += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _running -= 1
-            if _running == 0 and _was_enabled:
-                gc.enable()
+__all__ = ["collector_paused"]

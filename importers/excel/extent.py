@@ -9,7 +9,6 @@ noticed too (calamine cuts them).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from importers.excel.limits import MAX_CELL_TEXT, Limits, UnreadableWorkbook, spaced
@@ -18,22 +17,26 @@ _ROOT_PREFIX = re.compile(rb"<(\w+:)?worksheet\b")
 _MAX_FORMULAS = 100_000
 
 
-@dataclass
 class SheetExtent:
-    """The bounding box of a sheet, as measured on its XML, and its formula cells."""
+    """The bounding box of a sheet, as measured on its XML, and its formula cells (a plain
+    class: the reading child does not import `dataclasses`)."""
 
-    part: str
-    label: str = ""
-    rows: int = 0
-    columns: int = 0
-    numbered_rows: int = field(default=0, repr=False)
-    unnumbered_rows: int = field(default=0, repr=False)
-    patterns: SheetPatterns | None = field(default=None, repr=False, compare=False)
-    #: (row, column) 1-based → whether a value was computed and saved with the formula, or the
-    #: Excel error the cell holds ("#N/A"), which calamine reads as an empty cell.
-    formulas: dict[tuple[int, int], bool | str] = field(default_factory=dict, repr=False)
-    #: Formula or error cells written without a reference (`r`): their place is not known.
-    unplaced: int = field(default=0, repr=False)
+    def __init__(self, part: str, label: str = "") -> None:
+        self.part = part
+        self.label = label
+        self.rows = 0
+        self.columns = 0
+        self.numbered_rows = 0
+        self.unnumbered_rows = 0
+        self.patterns: SheetPatterns | None = None
+        #: (row, column) 1-based → whether a value was computed and saved with the formula, or
+        #: the Excel error the cell holds ("#N/A"), which calamine reads as an empty cell.
+        self.formulas: dict[tuple[int, int], bool | str] = {}
+        #: Formula or error cells written without a reference (`r`): their place is not known.
+        self.unplaced = 0
+
+    def __repr__(self) -> str:
+        return f"SheetExtent({self.part!r}, {self.label!r}, rows={self.rows}, columns={self.columns})"
 
 
 def column_number(letters: str) -> int:

@@ -1,43 +1,51 @@
 """The reading child process: untrusted files are parsed here, under operating-system limits.
 
-``python -m importers.excel.isolated CONFIG`` (started by ``reader.py``) limits its own
-address space and CPU time (``resource.setrlimit``), checks the archive (``safety.py``),
-reads every worksheet with python-calamine (or a CSV file with the standard library) and
-writes the cells to its standard output (a pipe the parent reads as it goes) as a stream of
-pickled frames:
+Started by ``reader.py`` as ``python -I -S -c BOOT PATH CONFIG`` (isolated: no environment
+variables, no site, no current folder on the import path), it limits its own address space and
+CPU time (``resource.setrlimit``), checks the archive (``safety.py``, in a thread: each sheet is
+read as soon as it passed, while the next one is checked), reads the worksheets with
+python-calamine (or a CSV file with the standard library) and writes the cells to its standard
+output (a pipe the parent reads as it goes) as a stream of pickled frames:
 
 * ``("sheets", names, hidden)`` then ``("rows", name, rows)`` in batches, ``("formulas",
   name, {(row, column): kept})``, and ``("end",)``;
 * or ``("refused", message)`` for a file refused with a French message.
 
 Whatever else happens here (a Rust panic, an allocation beyond the limit, a CPU limit) ends
-the process without the ``end`` frame; the parent turns that into a French message. Only the
-standard library, ``safety.py``, ``store.vocab`` and python-calamine are imported here.
+the process without the ``end`` frame; the parent turns that into a French message.
+
+Its start-up is most of what reading a small file costs, so only what it needs is imported:
+the standard library (not `typing`, `dataclasses` nor `json`), ``safety.py``, python-calamine,
+and ``store.vocab`` for a CSV file; it leaves with ``os._exit`` (nothing to tear down).
 """
 
 from __future__ import annotations
 
-import csv
 import gc
-import json
+import marshal
 import os
 import pickle
 import re
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from sys import getsizeof
-from typing import IO, Any
 
 from importers.excel.safety import (
     DEFAULT_LIMITS,
     MAX_CELL_TEXT,
     OLE_SIGNATURE,
     ZIP_SIGNATURES,
+    ArchiveReport,
     Limits,
     UnreadableWorkbook,
     check_workbook_file,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 BATCH = 5_000
 #: What an empty cell ("", one shared object) is counted by getsizeof but does not cost.
@@ -61,8 +69,54 @@ def limit_resources(limits: Limits) -> None:
         resource.setrlimit(which, (wanted, hard))
 
 
+class Checks:
+    """The archive's checks (`check_workbook_file`), run in a thread: the reader waits for
+    the parts it is about to read to have passed, and gets the refusal as soon as one fails."""
+
+    def __init__(self, path: Path, limits: Limits) -> None:
+        self.report = ArchiveReport()
+        self.opened = False  # every part but the sheets passed
+        self.passed: set[str] = set()
+        self.finished = False
+        self.failure: BaseException | None = None
+        self._changed = threading.Condition()
+        threading.Thread(target=self._run, args=(path, limits), daemon=True).start()
+
+    def _run(self, path: Path, limits: Limits) -> None:
+        try:
+            self.report = check_workbook_file(path, limits, self._checked)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reader, which raises it
+            self.failure = exc
+        with self._changed:
+            self.finished = True
+            self._changed.notify_all()
+
+    def _checked(self, report: ArchiveReport, sheet: str | None) -> None:
+        with self._changed:
+            self.report = report
+            if sheet is None:
+                self.opened = True
+            else:
+                self.passed.add(sheet)
+            self._changed.notify_all()
+
+    def wait(self, sheet: str | None = None, *, every: bool = False) -> ArchiveReport:
+        """Wait until the workbook may be opened (`sheet` None), `sheet` may be read, or
+        (`every`) the checks ended; raise their refusal if they failed meanwhile."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: (
+                    self.finished or (not every and (self.opened if sheet is None else sheet in self.passed))
+                )
+            )
+        if self.failure is not None:
+            raise self.failure
+        return self.report
+
+
 def read_xlsx(path: Path, limits: Limits, out: IO[bytes]) -> None:
-    report = check_workbook_file(path, limits)
+    checks = Checks(path, limits)
+    checks.wait()
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
@@ -75,6 +129,7 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes]) -> None:
     pickle.dump(("sheets", names, hidden), out, protocol=pickle.HIGHEST_PROTOCOL)
     total = held = 0
     for name in names:
+        long_texts = checks.wait(name).long_texts  # only a sheet that passed is read
         try:
             sheet = book.get_sheet_by_name(name)
         except Exception as exc:  # noqa: BLE001
@@ -98,7 +153,7 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes]) -> None:
         pad = [""] * first_column
         batch: list[list[Any]] = []
         for row in sheet.iter_rows():
-            if report.long_texts:
+            if long_texts:
                 row = [_mark_cut(v) for v in row]
             held += 64 + 8 * (len(row) + first_column) + sum(map(getsizeof, row)) - EMPTY * row.count("")
             if held > limits.max_cell_bytes:
@@ -113,6 +168,7 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes]) -> None:
                 batch = []
         pickle.dump(("rows", name, batch), out, protocol=pickle.HIGHEST_PROTOCOL)
         del sheet
+    report = checks.wait(every=True)
     parts = report.sheet_parts
     for name in names:
         extent = report.sheets.get(parts.get(name, ""))
@@ -144,6 +200,8 @@ def read_csv(path: Path, limits: Limits, out: IO[bytes], filters: list[tuple[int
         encoding = "utf-8-sig" if exc.start > len(head) - 4 else "cp1252"
     first_line = head.split(b"\n", 1)[0]
     delimiter = ";" if first_line.count(b";") >= first_line.count(b",") else ","
+    import csv
+
     from store.vocab import fold
 
     wanted = [(index, set(values)) for index, values in filters]
@@ -186,6 +244,8 @@ def read_csv(path: Path, limits: Limits, out: IO[bytes], filters: list[tuple[int
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    import csv
+
     name = path.name
     try:
         with open(path, encoding=encoding, newline="") as handle:
@@ -251,11 +311,13 @@ def _n(number: int) -> str:
 
 
 def main(argv: list[str]) -> int:
-    config = json.loads(argv[0])
-    limits = Limits(**config.get("limits", {})) if config.get("limits") else DEFAULT_LIMITS
+    """Read the file `argv[0]` with the settings `argv[1]` (marshal, in hexadecimal: the
+    parent's own data; a builtin module, nothing to import)."""
+    path = Path(argv[0])
+    config = marshal.loads(bytes.fromhex(argv[1]))
+    limits = Limits(**config["limits"]) if config.get("limits") else DEFAULT_LIMITS
     limit_resources(limits)
     gc.disable()  # rows hold no cycles, reference counting frees each batch (see collector.py)
-    path = Path(config["path"])
     # The frames go to the standard output (the parent's pipe); whatever else would be printed
     # there (by a library) goes with the errors instead, never into the frames.
     out = os.fdopen(os.dup(1), "wb", buffering=1 << 16)
@@ -280,5 +342,9 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+def serve(argv: list[str]) -> None:
+    """The child's entry point: `main`, then leave at once (`os._exit`: the parent has every
+    frame, and nothing here needs tearing down; the scanning thread ends with the process)."""
+    code = main(argv)
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,16 +1,20 @@
-"""What a workbook may weigh, and the exception every refusal raises (French, naming the file)."""
+"""What a workbook may weigh, and the exception every refusal raises (French, naming the file).
+
+Imported by the reading child process (isolated.py): only the language itself here, no
+`dataclasses` nor `typing` (importing them is a good part of the child's start-up).
+"""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 #: Excel's limit on the length of a cell's text.
 MAX_CELL_TEXT = 32_767
 
 
-@dataclass(frozen=True)
 class Limits:
-    """What a workbook may weigh: limits the app holds within 512 MB and 60 s (docs/excel.md)."""
+    """What a workbook may weigh: limits the app holds within 512 MB and 60 s (docs/excel.md).
+
+    ``Limits(max_rows=10)`` changes some of them; a `Limits` cannot be changed afterwards.
+    """
 
     max_file_bytes: int = 100 * 1024 * 1024
     max_entries: int = 5_000
@@ -39,7 +43,32 @@ class Limits:
     #: (its start-up included) answers within the 60-s budget even on a loaded machine.
     max_preview_seconds: int = 45
 
+    def __init__(self, **changes: float) -> None:
+        for name, value in changes.items():
+            if name not in LIMIT_NAMES:
+                raise TypeError(f"Limits: unknown limit {name!r}")
+            object.__setattr__(self, name, value)
 
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Limits cannot be changed ({name})")
+
+    def as_dict(self) -> dict[str, float]:
+        """Every limit by name (what the reading child is given)."""
+        return {name: getattr(self, name) for name in LIMIT_NAMES}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Limits) and self.as_dict() == other.as_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.as_dict().values()))
+
+    def __repr__(self) -> str:
+        changed = ", ".join(f"{k}={v}" for k, v in self.as_dict().items() if v != getattr(Limits, k))
+        return f"Limits({changed})"
+
+
+#: The names of the limits, in the order above.
+LIMIT_NAMES = tuple(Limits.__annotations__)
 DEFAULT_LIMITS = Limits()
 
 

@@ -26,7 +26,6 @@ from sqlalchemy import Connection, Table, select
 
 from importers.excel import cells
 from importers.excel.cells import CellError
-from importers.excel.collector import collector_paused
 from importers.excel.fields import (
     FORMAT,
     INDICATOR_LEVEL,
@@ -49,7 +48,7 @@ from importers.excel.model import (
     Problem,
     RowPlan,
 )
-from importers.excel.reader import open_workbook
+from importers.excel.reader import Reading
 from importers.excel.resolve import Resolver, normalise_store_value
 from importers.excel.safety import DEFAULT_LIMITS, MAX_CELL_TEXT, Limits, UnreadableWorkbook, spaced
 from importers.excel.settings import Settings
@@ -58,6 +57,7 @@ from store import actions as action_rules
 from store import indicators as indicator_rules
 from store import resources as resource_rules
 from store.actions import ActionData
+from store.collector import collector_paused
 from store.database import Store
 from store.errors import ValidationError
 from store.fields import INDICATOR, RECORDS, Record, evolve
@@ -1161,6 +1161,7 @@ def preview_import(
     progress: Progress | None = None,
     limits: Limits = DEFAULT_LIMITS,
     ignore_columns: bool = False,
+    reading: Reading | None = None,
 ) -> ImportPreview:
     """Read and check `path`, and say what importing it would do. Nothing is written.
 
@@ -1168,7 +1169,8 @@ def preview_import(
     `.csv` file is read with one (the public FINESS extract). The file is parsed in a child
     process under limits (reader.py). Raises UnreadableWorkbook for files that cannot or must
     not be read; every other problem is a `Problem` in `preview.rejected`. Columns with an
-    unknown header are refused unless `ignore_columns`.
+    unknown header are refused unless `ignore_columns`. `reading` is the reading of `path`
+    already started (the command line starts it before it opens the store: both go on at once).
     """
     path = Path(path)
     started = time.monotonic()
@@ -1178,7 +1180,9 @@ def preview_import(
         from importers.excel.mapping import load_mapping, read_mapped
 
         loaded = load_mapping(mapping) if not hasattr(mapping, "target") else mapping
-    with open_workbook(path, limits, csv_filters=loaded.row_filters() if loaded else None) as book:
+    if reading is None:
+        reading = Reading(path, limits, csv_filters=loaded.row_filters() if loaded else None)
+    with reading.result() as book:
         if loaded is not None:
             sheets, settings, warnings, problems = read_mapped(book, loaded, path.name)
             meta = None

@@ -12,7 +12,7 @@ with only plain values and dates allowed.
 from __future__ import annotations
 
 import datetime
-import json
+import marshal
 import os
 import pickle
 import signal
@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -61,65 +61,102 @@ def open_workbook(
     path: Path, limits: Limits = DEFAULT_LIMITS, *, csv_filters: list[tuple[int, list[str]]] | None = None
 ) -> Workbook:
     """Check and read `path` in the child process; a `.csv` file is read as one sheet named ""."""
-    path = Path(path)
-    config: dict[str, Any] = {"path": str(path.resolve()), "limits": asdict(limits)}
-    if path.suffix.lower() in (".csv", ".txt"):
-        config["csv"] = csv_filters or []
-    with tempfile.TemporaryFile(prefix="suivi-sts-lecture-") as error_stream:
-        book, code = _run_child(path, config, error_stream, limits)
-        if book is not None:
-            return book
-        error_stream.seek(max(0, error_stream.seek(0, os.SEEK_END) - 4096))  # the end of what it said
-        raise UnreadableWorkbook(_crash_message(path, code, error_stream.read(), limits))
+    return Reading(path, limits, csv_filters=csv_filters).result()
 
 
-def _run_child(
-    path: Path, config: dict[str, Any], error_stream: IO[bytes], limits: Limits
-) -> tuple[Workbook | None, int]:
-    """The workbook the child streams (None if it stopped before the end) and its exit code.
+class Reading:
+    """A file being read by the child process, started at once: `result()` collects its cells
+    (the caller may do something else meanwhile), `cancel()` stops it."""
 
-    The frames are read from a pipe as the child writes them, so the parent unpickles one batch
-    of rows while the child reads the next (no temporary file of every cell)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(_child_path())
-    env["PYTHONIOENCODING"] = "utf-8"
-    # -S: no `site` module (its path hooks cost about as much as reading a small workbook); the
-    # folders the child imports from are given instead.
-    command = [sys.executable, "-S", "-m", "importers.excel.isolated", json.dumps(config)]
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=error_stream,
-        env=env,
-        bufsize=_PIPE_BUFFER,
-    )
-    # A timer kills the child at the wall-clock limit (the pipe then ends, and the read below).
-    expired = threading.Event()
+    def __init__(
+        self,
+        path: Path,
+        limits: Limits = DEFAULT_LIMITS,
+        *,
+        csv_filters: list[tuple[int, list[str]]] | None = None,
+    ) -> None:
+        self.path = path = Path(path)
+        self.limits = limits
+        config: dict[str, Any] = {"limits": limits.as_dict()}
+        if path.suffix.lower() in (".csv", ".txt"):
+            config["csv"] = csv_filters or []
+        self._errors = tempfile.TemporaryFile(prefix="suivi-sts-lecture-")  # noqa: SIM115 - closed by result/cancel
+        # -I: no environment variable, no user site, no current folder on the import path; -S: no
+        # `site` (its path hooks cost about as much as reading a small workbook): the folders the
+        # child imports from are given instead.
+        command = [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            _BOOT,
+            os.pathsep.join(_child_path()),
+            str(path.resolve()),
+            marshal.dumps(config).hex(),
+        ]
+        env = dict(os.environ)
+        env["MALLOC_ARENA_MAX"] = "1"  # its checking thread shares the reader's memory budget
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            env=env,
+            bufsize=_PIPE_BUFFER,
+        )
+        # A timer kills the child at the wall-clock limit (the pipe then ends, and the read below).
+        self._expired = threading.Event()
+        self._timer = threading.Timer(limits.max_wall_seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
 
-    def expire() -> None:
-        expired.set()
-        process.kill()
+    def _expire(self) -> None:
+        self._expired.set()
+        self._process.kill()
 
-    timer = threading.Timer(limits.max_wall_seconds, expire)
-    timer.daemon = True
-    timer.start()
-    assert process.stdout is not None
-    try:
-        book = _load(path, process.stdout)
-        code = process.wait()
-    finally:
-        timer.cancel()
-        process.stdout.close()
-        if process.poll() is None:  # refused, interrupted (Ctrl+C): the child goes too
+    def result(self) -> Workbook:
+        """The cells, once the child sent them all; UnreadableWorkbook (French, naming the
+        file) if it refused the file, stopped, or went past its limits."""
+        path, limits, process = self.path, self.limits, self._process
+        assert process.stdout is not None
+        with self._errors:
+            try:
+                book = _load(path, process.stdout)
+                code = process.wait()
+            finally:
+                self._stop()
+            if self._expired.is_set() and code != 0:
+                raise UnreadableWorkbook(
+                    f"Le fichier « {path.name} » est refusé : sa lecture dépasse {limits.max_wall_seconds} s "
+                    "(fichier trop gros ou construit pour bloquer la lecture)."
+                )
+            if book is not None:
+                return book
+            errors = self._errors
+            errors.seek(max(0, errors.seek(0, os.SEEK_END) - 4096))  # the end of what it said
+            raise UnreadableWorkbook(_crash_message(path, code, errors.read(), limits))
+
+    def cancel(self) -> None:
+        """Stop the child if it still runs (the reading is not wanted any more)."""
+        self._stop()
+        self._errors.close()
+
+    def _stop(self) -> None:
+        """End the timer, and the child if it still runs (refused, interrupted by Ctrl+C)."""
+        self._timer.cancel()
+        process = self._process
+        if process.stdout is not None:
+            process.stdout.close()
+        if process.poll() is None:
             process.kill()
             process.wait()
-    if expired.is_set() and code != 0:
-        raise UnreadableWorkbook(
-            f"Le fichier « {path.name} » est refusé : sa lecture dépasse {limits.max_wall_seconds} s "
-            "(fichier trop gros ou construit pour bloquer la lecture)."
-        )
-    return book, code
+
+
+#: What the child runs (`python -I -S -c _BOOT FOLDERS PATH CONFIG`).
+_BOOT = (
+    "import os, sys; sys.path[:0] = sys.argv[1].split(os.pathsep); "
+    "from importers.excel.isolated import serve; serve(sys.argv[2:])"
+)
 
 
 #: The packages the reading child imports besides the standard library and this project.

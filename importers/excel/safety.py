@@ -17,7 +17,9 @@ structure measured is the one the reader will read:
 * the shared strings, counted and sized.
 
 The reader itself runs in a child process under operating-system limits (``isolated.py``):
-these checks give the precise French message, the limits guarantee the budget.
+these checks give the precise French message, the limits guarantee the budget. The sheets are
+checked last, in the workbook's order, each announced as soon as it passes: the child reads a
+sheet while the next one is checked, never one that has not passed.
 Every refusal is an :class:`UnreadableWorkbook` with a French message naming the file.
 """
 
@@ -27,9 +29,8 @@ import posixpath
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from importers.excel.extent import SheetExtent, TextRuns, check_cells, column_number, measure
 from importers.excel.limits import (
@@ -39,6 +40,10 @@ from importers.excel.limits import (
     UnreadableWorkbook,
     spaced,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the reading child)
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -56,20 +61,22 @@ OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 
 
-@dataclass
 class ArchiveReport:
-    """What the checks found (kept for messages, the reader and tests)."""
+    """What the checks found (kept for messages, the reader and tests; a plain class: the
+    reading child does not import `dataclasses`)."""
 
-    entries: int = 0
-    declared_bytes: int = 0
-    inflated_bytes: int = 0
-    #: Sheet part → its extent; `sheet_parts` sheet name → part, in workbook order.
-    sheets: dict[str, SheetExtent] = field(default_factory=dict)
-    sheet_parts: dict[str, str] = field(default_factory=dict)
-    shared_strings: int = 0
-    #: Some text of a sheet or of the shared strings is longer than a cell can hold (calamine
-    #: cuts such texts at 32,767 characters, so the reader marks the cut ones).
-    long_texts: bool = False
+    def __init__(self) -> None:
+        self.entries = 0
+        self.declared_bytes = 0
+        self.inflated_bytes = 0
+        #: Sheet part → its extent; `sheet_parts` sheet name → part, in workbook order.
+        self.sheets: dict[str, SheetExtent] = {}
+        self.sheet_parts: dict[str, str] = {}
+        self.shared_strings = 0
+        #: Some text of a sheet or of the shared strings is longer than a cell can hold (calamine
+        #: cuts such texts at 32,767 characters, so the reader marks the cut ones). While the
+        #: sheets are checked: of the shared strings and the sheets checked so far.
+        self.long_texts = False
 
 
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -86,8 +93,17 @@ def part_key(name: str) -> str:
     return posixpath.normpath(name.replace("\\", "/").lstrip("/")).lower()
 
 
-def check_workbook_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> ArchiveReport:
-    """Refuse (UnreadableWorkbook) anything but a sane .xlsx/.xlsm; measures what calamine reads."""
+#: Told (the report so far, None) once every part but the sheets has passed, then (the report,
+#: a sheet's name) once that sheet has.
+Checked = Callable[["ArchiveReport", str | None], None]
+
+
+def check_workbook_file(
+    path: Path, limits: Limits = DEFAULT_LIMITS, checked: Checked | None = None
+) -> ArchiveReport:
+    """Refuse (UnreadableWorkbook) anything but a sane .xlsx/.xlsm; measures what calamine reads.
+
+    `checked` is told as the parts pass (see `Checked`): what it is told has passed."""
     name = path.name
     size, head = _head(path)
     if head.startswith(OLE_SIGNATURE):
@@ -103,7 +119,7 @@ def check_workbook_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> ArchiveR
     except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as exc:
         raise _damaged(name) from exc
     with archive:
-        return _check_archive(archive, name, limits)
+        return _check_archive(archive, name, limits, checked)
 
 
 def _head(path: Path) -> tuple[int, bytes]:
@@ -168,7 +184,9 @@ def _ole_message(path: Path) -> str:
     )
 
 
-def _check_archive(archive: zipfile.ZipFile, name: str, limits: Limits) -> ArchiveReport:
+def _check_archive(
+    archive: zipfile.ZipFile, name: str, limits: Limits, checked: Checked | None = None
+) -> ArchiveReport:
     report = ArchiveReport()
     infos = archive.infolist()
     report.entries = len(infos)
@@ -202,24 +220,55 @@ def _check_archive(archive: zipfile.ZipFile, name: str, limits: Limits) -> Archi
         if info.file_size > limits.max_entry_bytes or report.declared_bytes > limits.max_total_bytes:
             raise _bomb(name, info.file_size)
     shared = _structure(archive, parts, name, report, limits)
-    budget = limits.max_total_bytes
-    sheet_labels = {part: label for label, part in report.sheet_parts.items()}
+    labels: dict[str, list[str]] = {}
+    for label, part in report.sheet_parts.items():
+        labels.setdefault(part, []).append(label)
+    position = {part: n for n, part in enumerate(labels)}
+    sheets = sorted(
+        (i for i in infos if part_key(i.filename) in position), key=lambda i: position[part_key(i.filename)]
+    )
+    # Every other part first (the reader opens the workbook once they passed), then the sheets
+    # in the workbook's order, each told as soon as it passed.
     for info in infos:
+        if part_key(info.filename) not in position:
+            _check_part(archive, info, name, limits, report, shared, None)
+    if checked is not None:
+        checked(report, None)
+    for n, info in enumerate(sheets):
         key = part_key(info.filename)
-        label = sheet_labels.get(key)
-        extent = SheetExtent(info.filename, label) if label is not None else None
-        counter = [0] if key == shared else None
-        allowed = limits.max_shared_strings_bytes if key == shared else limits.max_entry_bytes
-        runs = TextRuns() if extent is not None or key == shared else None
-        inflated = _scan_part(archive, info, name, limits, extent, budget, allowed, counter, runs)
-        report.long_texts = report.long_texts or bool(runs and runs.found)
-        report.inflated_bytes += inflated
-        budget -= inflated
-        if extent is not None:
-            report.sheets[key] = extent
-        if counter is not None:
-            report.shared_strings = counter[0]
+        names = labels[key]
+        _check_part(archive, info, name, limits, report, shared, names[-1])
+        # Told once every entry of the part passed (a zip may hold one name twice).
+        if checked is not None and (n + 1 == len(sheets) or part_key(sheets[n + 1].filename) != key):
+            for label in names:
+                checked(report, label)
     return report
+
+
+def _check_part(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    name: str,
+    limits: Limits,
+    report: ArchiveReport,
+    shared: str | None,
+    label: str | None,
+) -> None:
+    """Scan one part (a sheet when `label` is its name) into the report, under what is left of
+    the budget of inflated bytes."""
+    key = part_key(info.filename)
+    extent = SheetExtent(info.filename, label) if label is not None else None
+    counter = [0] if key == shared else None
+    allowed = limits.max_shared_strings_bytes if key == shared else limits.max_entry_bytes
+    runs = TextRuns() if extent is not None or key == shared else None
+    budget = limits.max_total_bytes - report.inflated_bytes
+    inflated = _scan_part(archive, info, name, limits, extent, budget, allowed, counter, runs)
+    report.long_texts = report.long_texts or bool(runs and runs.found)
+    report.inflated_bytes += inflated
+    if extent is not None:
+        report.sheets[key] = extent
+    if counter is not None:
+        report.shared_strings = counter[0]
 
 
 def _read_small(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
@@ -241,7 +290,7 @@ def _read_small(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> b
     return data
 
 
-def _xml(data: bytes, name: str, part: str) -> Any:
+def _xml(data: bytes, name: str, part: str) -> Element:
     from defusedxml import ElementTree
     from defusedxml.common import DefusedXmlException
 
