@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import compress, islice
@@ -249,9 +249,10 @@ class ActionList:
             )
         return query.order_by(*order)
 
-    def _texts(self, conn: Connection) -> list[tuple[int, str]]:
+    def _texts(self, conn: Connection) -> Iterator[tuple[int, str]]:
         """Each action's folded search text: code, title, description, funding, its lead's name
-        and code, its objectives' codes and titles (a lead's or an objective's folded once)."""
+        and code, its objectives' codes and titles (a lead's or an objective's folded once), one
+        action at a time (the index keeps no text whole)."""
         leads = {
             lead_id: fold(f"{name or ''} {code or ''}")
             for lead_id, name, code in conn.execute(
@@ -264,20 +265,20 @@ class ActionList:
                 select(OBJ.c.id, OBJ.c.code, OBJ.c.title).where(OBJ.c.department_code == self.department)
             )
         }
-        texts = {
-            row[0]: " ".join([fold(" ".join(str(v) for v in row[1:5] if v)), leads.get(row[5], "")])
-            for row in conn.execute(
-                select(A.c.id, A.c.code, A.c.title, A.c.description, A.c.funding, A.c.lead_id).where(
-                    A.c.department_code == self.department
-                )
-            )
-        }
+        linked: dict[int, str] = {}  # action id → its objectives' texts (shared when only one)
         for action_id, objective_id in conn.execute(
             select(AO.c.action_id, AO.c.objective_id).order_by(AO.c.action_id, AO.c.position)
         ):
-            if action_id in texts and objective_id in objectives:
-                texts[action_id] += " " + objectives[objective_id]
-        return list(texts.items())
+            if objective_id in objectives:
+                text = objectives[objective_id]
+                linked[action_id] = f"{linked[action_id]} {text}" if action_id in linked else text
+        for row in conn.execute(
+            select(A.c.id, A.c.code, A.c.title, A.c.description, A.c.funding, A.c.lead_id).where(
+                A.c.department_code == self.department
+            )
+        ):
+            own = fold(" ".join(str(v) for v in row[1:5] if v))
+            yield row[0], f"{own} {leads.get(row[5], '')} {linked.get(row[0], '')}"
 
     def _rows(self, conn: Connection, ids: Sequence[int], today: date) -> list[ActionRow]:
         return action_rows(engine_reader(conn), ids, today)

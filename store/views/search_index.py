@@ -3,8 +3,9 @@
 A word typed in a search box (no space in it) is found in a text exactly when it is found in
 one of the text's words (`text.split()`). So the index keeps, built once per store version:
 
-* the most **common words** (those of at least 1 record in `COMMON_SHARE`, `MAX_COMMON` at
-  most), each with a bit mask of the records holding it: « coordination », « de », « bassin »;
+* the most **common words** (those of at least 1 record in `COMMON_SHARE` in a sample,
+  `MAX_COMMON` at most), each with a bit mask of the records holding it: « coordination »,
+  « de », « bassin »;
 * the **other words**, one line of text per record: its codes, numbers and rarer words.
 
 A word typed is looked for among the common words (a few hundred: `in` on each) and, only if
@@ -22,16 +23,17 @@ from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
+from itertools import accumulate, chain, compress, islice, repeat
 from operator import contains
 
 #: A word is common when at least one record in this many holds it…
 COMMON_SHARE = 64
 #: …and it is among this many most frequent (so that the masks stay small: 256 × N/8 bytes).
 MAX_COMMON = 256
+#: The texts read to choose the common words.
+SAMPLE = 4096
 #: Occurrences in the other words beyond 1 in this many records: each line is tested instead.
 FEW_SHARE = 32
-_ASCII_BITS = bytes.maketrans(b"\x00\x01", b"01")
 _BYTE_BITS = bytes.maketrans(b"01", b"\x00\x01")
 
 
@@ -54,36 +56,31 @@ class SearchIndex:
 
     @classmethod
     def build(cls, texts: Iterable[tuple[int, str]]) -> SearchIndex:
-        """The index of these (id, folded text) pairs."""
+        """The index of these (id, folded text) pairs, read once and one at a time (a set of
+        words per record would weigh hundreds of MiB at 100,000 actions). Which words are
+        common is read on the first `SAMPLE` texts."""
+        pairs = iter(texts)
+        sample = list(islice(pairs, SAMPLE))
+        counts = Counter(chain.from_iterable(set(text.split()) for _record, text in sample))
+        floor = max(len(sample) // COMMON_SHARE, 2)
+        common = frozenset(w for w, n in counts.most_common(MAX_COMMON) if n >= floor)
+        holders: dict[str, bytearray] = {w: bytearray() for w in common}  # a bit a position
         ids: list[int] = []
-        words: list[set[str]] = []
-        for record, text in texts:
-            ids.append(record)
-            words.append(set(text.split()))
-        size = len(ids)
-        counts = Counter(chain.from_iterable(words))
-        floor = max(size // COMMON_SHARE, 2)
-        common = {w for w, n in counts.most_common(MAX_COMMON) if n >= floor}
-        holders: dict[str, list[int]] = {w: [] for w in common}
         lines: list[str] = []
-        for position, held in enumerate(words):
-            for word in held & common:
-                holders[word].append(position)
-            lines.append(" ".join(held - common))
+        for position, (record, text) in enumerate(chain(sample, pairs)):
+            byte, bit = position >> 3, 1 << (position & 7)
+            if bit == 1:
+                for bits in holders.values():
+                    bits.append(0)
+            held = set(text.split())
+            for word in common.intersection(held):
+                holders[word][byte] |= bit
+            ids.append(record)
+            lines.append(" ".join(held.difference(common)))
+        masks = {w: int.from_bytes(bits, "little") for w, bits in holders.items()}
         rest = "\n".join(lines) + "\n"
-        ends = array("q")
-        end = -1
-        for line in lines:
-            end += len(line) + 1
-            ends.append(end)
-        return cls(
-            tuple(ids),
-            {record: p for p, record in enumerate(ids)},
-            {w: _mask(p, size) for w, p in holders.items()},
-            lines,
-            rest,
-            ends,
-        )
+        ends = array("q", accumulate(map(len, lines), lambda end, length: end + length + 1, initial=-1))
+        return cls(tuple(ids), {record: p for p, record in enumerate(ids)}, masks, lines, rest, ends[1:])
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -124,13 +121,6 @@ class SearchIndex:
     def among(self, ids: Sequence[int]) -> list[int]:
         """The positions of these ids (`len(self)` for one the index does not know)."""
         return list(map(self.positions.get, ids, repeat(len(self.ids))))
-
-
-def _mask(positions: list[int], size: int) -> int:
-    """The bit mask of these positions (built in C: a byte per position, read as binary)."""
-    flags = bytearray(size)
-    deque(map(flags.__setitem__, positions, repeat(1)), maxlen=0)
-    return int(flags.translate(_ASCII_BITS)[::-1] or b"0", 2)
 
 
 def _unpack(mask: int, size: int) -> bytes:

@@ -8,7 +8,9 @@ record under the cursor so that the screen can show it in full.
 
 A long list is drawn in two steps, so that a search answers as fast as the eye can see: the
 rows that fit on the screen (and a few more) at once, the others once typing pauses
-(`REST_AFTER_S`), or at once when the table gets the focus or is scrolled.
+(`REST_AFTER_S`), or at once when the table gets the focus or is scrolled. Rows already drawn
+that the new records begin with (equal records, in the same order: a search typed one more
+letter often keeps the first screen) are left as they are, not drawn again.
 """
 
 from __future__ import annotations
@@ -73,8 +75,8 @@ class RecordTable(DataTable[Text]):
         self._index: dict[str, int] = {}
         #: Columns are being laid out (a watcher run meanwhile must not add them a second time).
         self._fitting = False
-        #: How many of `records` are rows of the table (the others come with `fill_rest`).
-        self._filled = 0
+        #: The records that are rows of the table, in order (the others come with `fill_rest`).
+        self._drawn: list[Any] = []
         self._rest_timer: Timer | None = None
 
     def on_mount(self) -> None:
@@ -144,6 +146,13 @@ class RecordTable(DataTable[Text]):
     def _fill(self) -> None:
         if not self.fitted:
             return  # the columns come once the table has a size
+        if self._drawn and self._drawn == self.records[: len(self._drawn)]:
+            # the rows drawn stay as they are; the others may differ
+            if self.has_focus:
+                self.fill_rest()
+            else:
+                self._rest_later()
+            return
         selected = self.highlighted_key
         row = self.cursor_row
         self.clear()
@@ -152,11 +161,7 @@ class RecordTable(DataTable[Text]):
         first = max(self.size.height, self.screen.size.height, 1) + MARGIN_ROWS
         first = max(first, self._index.get(selected or "", -1) + 1, row + 1)
         self._add_rows(len(self.records) if self.has_focus else first)
-        if self._rest_timer is not None:
-            self._rest_timer.stop()
-            self._rest_timer = None
-        if self._filled < len(self.records):
-            self._rest_timer = self.set_timer(REST_AFTER_S, self.fill_rest)
+        self._rest_later()
         if selected in self._index:
             self.move_cursor(row=self._index[selected])
         elif self.row_count:
@@ -164,13 +169,21 @@ class RecordTable(DataTable[Text]):
         self.post_message(self.Highlighted(self, self.highlighted_record))
 
     def _add_rows(self, until: int) -> None:
-        for record in self.records[self._filled : until]:
+        for record in self.records[len(self._drawn) : until]:
             self.add_row(*self._cells(record), key=self.key_of(record))
-        self._filled = self.row_count
+            self._drawn.append(record)
+
+    def _rest_later(self) -> None:
+        """The records not yet rows come once typing pauses (`REST_AFTER_S`)."""
+        if self._rest_timer is not None:
+            self._rest_timer.stop()
+            self._rest_timer = None
+        if len(self._drawn) < len(self.records):
+            self._rest_timer = self.set_timer(REST_AFTER_S, self.fill_rest)
 
     def clear(self, columns: bool = False) -> RecordTable:
         super().clear(columns)
-        self._filled = 0
+        self._drawn = []
         return self
 
     def fill_rest(self) -> None:
@@ -178,7 +191,7 @@ class RecordTable(DataTable[Text]):
         if self._rest_timer is not None:
             self._rest_timer.stop()
             self._rest_timer = None
-        if self.fitted and self._filled < len(self.records):
+        if self.fitted and len(self._drawn) < len(self.records):
             self._add_rows(len(self.records))
 
     def on_focus(self) -> None:
@@ -201,6 +214,7 @@ class RecordTable(DataTable[Text]):
         self.records[index] = record  # the reactive list itself: no full refill
         if not self.fitted or key not in self.rows:
             return
+        self._drawn[index] = record
         for (column, _w), value in zip(self.fitted, self._cells(record), strict=True):
             self.update_cell(key, column.key, value)
         if self.highlighted_key == key:
