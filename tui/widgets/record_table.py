@@ -15,16 +15,20 @@ letter often keeps the first screen) are left as they are, not drawn again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import on
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import DataTable
+from textual.widgets._data_table import CellCacheKey, RowKey, SegmentLines
 
 from tui.widgets.columns import Column, clip, fit_columns, table_width
 
@@ -34,6 +38,7 @@ CellText = Callable[[Any, str], "str | Text"]
 MARGIN_ROWS = 10
 #: The other rows come this long after the last change of `records` (typing pauses).
 REST_AFTER_S = 0.3
+_JOIN = Text("\n")
 
 
 def _cell_len(value: str | Text) -> int:
@@ -219,6 +224,85 @@ class RecordTable(DataTable[Text]):
             self.update_cell(key, column.key, value)
         if self.highlighted_key == key:
             self.post_message(self.Highlighted(self, record))
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        """A cell of a row drawn straight from its text (already clipped to the column by
+        `clip`), as `DataTable` draws it through Rich's padding and styling layers, which cost
+        most of a redrawn screen (headers, and texts that would not fit on one line:
+        as `DataTable` does)."""
+        if min(row_index - self.fixed_rows, column_index - self.fixed_columns) < 0:  # headers, fixed
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cache_key: CellCacheKey = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        lines = self._cell_render_cache.get(cache_key)
+        if lines is not None:
+            return lines
+        cell = self._get_row_renderables(row_index).cells[column_index]
+        inner = width - 2 * self.cell_padding
+        if (
+            not isinstance(cell, Text)
+            or self.rows[row_key].height != 1
+            or cell.cell_len > inner
+            or "\n" in cell.plain
+            or "\t" in cell.plain
+        ):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        blank = Style.null()
+        padding = Segment(" " * self.cell_padding, blank)
+        # (joined as Rich joins the lines it draws: the text's own style becomes a span)
+        line = [padding, *_JOIN.join([cell]).render(self.app.console, end="")]
+        if cell.cell_len < inner:
+            line.append(Segment(" " * (inner - cell.cell_len), blank))
+        line.append(padding)
+        lines = [list(Segment.apply_style(line, style=pre_style, post_style=post_style))]
+        self._cell_render_cache[cache_key] = lines
+        return lines
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """The table's size once rows are added: no cell measured when every column has its
+        width and every row one line without a label (as `fit` and `_add_rows` make them)."""
+        new_rows = list(new_rows)
+        if any(c.auto_width for c in self.columns.values()) or any(
+            (row := self.rows.get(key)) is not None and (row.label is not None or row.height != 1)
+            for key in new_rows
+        ):
+            super()._update_dimensions(new_rows)
+            return
+        header = self.header_height if self.show_header else 0
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header)
 
     @property
     def highlighted_key(self) -> str | None:
