@@ -81,7 +81,7 @@ class ActionList:
         if not words:
             return ActionPage(self._rows(conn, ids[offset : offset + limit], today), len(ids), offset)
         found = self._found(conn, cache, words)
-        positions, among = self._positions(cache, criteria, today)
+        positions, among = self._positions(cache, criteria, today, ids)
         total = (int.from_bytes(found, "little") & among).bit_count()
         window = list(islice(compress(ids, map(found.__getitem__, positions)), offset, offset + limit))
         return ActionPage(self._rows(conn, window, today), total, offset)
@@ -94,7 +94,7 @@ class ActionList:
         if not words:
             return ids
         found = self._found(conn, cache, words)
-        positions, _among = self._positions(cache, criteria, today)
+        positions, _among = self._positions(cache, criteria, today, ids)
         # (the loop over the actions runs in C: `compress` and `map`, no Python line per action)
         return list(compress(ids, map(found.__getitem__, positions)))
 
@@ -110,7 +110,9 @@ class ActionList:
                 cache.ids[key] = ids
         return ids
 
-    def _positions(self, cache: _Cache, criteria: ActionFilter, today: date) -> tuple[list[int], int]:
+    def _positions(
+        self, cache: _Cache, criteria: ActionFilter, today: date, ids: list[int]
+    ) -> tuple[list[int], int]:
         """The index's positions of a filter's ids, and their `SearchIndex.flags` (once the index
         is built)."""
         key = (replace(criteria, search=""), today)
@@ -118,7 +120,7 @@ class ActionList:
             known = cache.positions.get(key)
         if known is None:
             assert cache.index is not None
-            positions = cache.index.among(cache.ids[key])
+            positions = cache.index.among(ids)
             known = (positions, cache.index.flags(positions))
             with self._lock:
                 if len(cache.positions) >= self.MAX_CACHED_FILTERS:
