@@ -151,19 +151,17 @@ class RecordTable(DataTable[Text]):
     def _fill(self) -> None:
         if not self.fitted:
             return  # the columns come once the table has a size
+        # the rows on screen now, down to the cursor's record at least; the others shortly
+        # (at once if the table has the focus: its keys move through every row)
+        first = max(self.size.height, self.screen.size.height, 1) + MARGIN_ROWS
         if self._drawn and self._drawn == self.records[: len(self._drawn)]:
-            # the rows drawn stay as they are; the others may differ
-            if self.has_focus:
-                self.fill_rest()
-            else:
-                self._rest_later()
+            # the rows drawn stay as they are (and the cursor with them); more may come
+            self._add_rows(len(self.records) if self.has_focus else first)
+            self._rest_later()
             return
         selected = self.highlighted_key
         row = self.cursor_row
         self.clear()
-        # the rows on screen now, down to the cursor's record at least; the others shortly
-        # (at once if the table has the focus: its keys move through every row)
-        first = max(self.size.height, self.screen.size.height, 1) + MARGIN_ROWS
         first = max(first, self._index.get(selected or "", -1) + 1, row + 1)
         self._add_rows(len(self.records) if self.has_focus else first)
         self._rest_later()
