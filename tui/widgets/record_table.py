@@ -232,10 +232,10 @@ class RecordTable(DataTable[Text]):
         cursor: bool = False,
         hover: bool = False,
     ) -> SegmentLines:
-        """A cell of a row drawn straight from its text (already clipped to the column by
-        `clip`), as `DataTable` draws it through Rich's padding and styling layers, which cost
-        most of a redrawn screen (headers, and texts that would not fit on one line:
-        as `DataTable` does)."""
+        """A body cell drawn straight from its text (already clipped to its column by `clip`),
+        with the styles `DataTable` gives it but without Rich's padding and styling layers,
+        which cost most of a redrawn screen. Headers, fixed cells and texts that do not fit on
+        one line are drawn by `DataTable` (Textual 8's private method: the snapshots check it)."""
         if min(row_index - self.fixed_rows, column_index - self.fixed_columns) < 0:  # headers, fixed
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
