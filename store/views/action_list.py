@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from itertools import compress, repeat
-from operator import contains
+from itertools import compress, islice
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Date, Select, and_, bindparam, exists, func, select, text
@@ -33,6 +32,7 @@ from store.views.action_rows import ActionPage as ActionPage
 from store.views.action_rows import ActionRow as ActionRow
 from store.views.action_rows import action_rows
 from store.views.reader import engine_reader
+from store.views.search_index import SearchIndex
 from store.vocab import ActionStatus, fold
 
 
@@ -41,12 +41,13 @@ class _Cache:
     """What stays valid while the store does not change (same `stamp`)."""
 
     stamp: tuple[Any, ...] = ()
-    #: action id → its folded search text.
-    texts: dict[int, str] | None = None
-    #: The ids whose text contains a word, for the latest words searched (least recent first):
-    #: a word typed one more letter is looked for among the ids of the shorter one.
-    words: OrderedDict[str, tuple[int, ...]] = field(default_factory=OrderedDict)
+    #: The folded search texts of the department's actions, indexed.
+    index: SearchIndex | None = None
+    #: What the index found for the latest words searched (least recent first).
+    words: OrderedDict[str, bytes] = field(default_factory=OrderedDict)
     ids: dict[tuple[ActionFilter, date], list[int]] = field(default_factory=dict)
+    #: The index's positions of those ids and their flags (read once a search filters them).
+    positions: dict[tuple[ActionFilter, date], tuple[list[int], int]] = field(default_factory=dict)
 
 
 class ActionList:
@@ -54,8 +55,9 @@ class ActionList:
 
     Filters and sort run in SQL; the ordered ids of a filter are kept until the store changes
     (`store.changes.ChangeStamp`: O(1) on SQLite), so typing in the search box only filters them
-    by the folded texts (read once). Memory stays bounded whatever is typed: at most
-    `MAX_CACHED_FILTERS` id lists and `MAX_CACHED_WORDS` word results are kept.
+    with the index of the folded texts (`SearchIndex`, built once per store version). Memory
+    stays bounded whatever is typed: at most `MAX_CACHED_FILTERS` id lists and
+    `MAX_CACHED_WORDS` word results (a byte per action) are kept.
     """
 
     MAX_CACHED_FILTERS = 16
@@ -71,14 +73,33 @@ class ActionList:
     def page(
         self, conn: Connection, criteria: ActionFilter, *, offset: int = 0, limit: int = 200, today: date
     ) -> ActionPage:
-        """The rows `offset`…`offset+limit` of the filtered, sorted list, and the total count."""
-        ids = self.matching_ids(conn, criteria, today=today)
-        window = ids[offset : offset + limit]
-        return ActionPage(self._rows(conn, window, today), len(ids), offset)
+        """The rows `offset`…`offset+limit` of the filtered, sorted list, and the total count
+        (counted on the index's bits: only the window's ids are listed)."""
+        cache = self._fresh_cache(conn)
+        ids = self._filter_ids(conn, cache, criteria, today)
+        words = fold(criteria.search).split()
+        if not words:
+            return ActionPage(self._rows(conn, ids[offset : offset + limit], today), len(ids), offset)
+        found = self._found(conn, cache, words)
+        positions, among = self._positions(cache, criteria, today, ids)
+        total = (int.from_bytes(found, "little") & among).bit_count()
+        window = list(islice(compress(ids, map(found.__getitem__, positions)), offset, offset + limit))
+        return ActionPage(self._rows(conn, window, today), total, offset)
 
     def matching_ids(self, conn: Connection, criteria: ActionFilter, *, today: date) -> list[int]:
         """Ids of the matching actions, in display order."""
         cache = self._fresh_cache(conn)
+        ids = self._filter_ids(conn, cache, criteria, today)
+        words = fold(criteria.search).split()
+        if not words:
+            return ids
+        found = self._found(conn, cache, words)
+        positions, _among = self._positions(cache, criteria, today, ids)
+        # (the loop over the actions runs in C: `compress` and `map`, no Python line per action)
+        return list(compress(ids, map(found.__getitem__, positions)))
+
+    def _filter_ids(self, conn: Connection, cache: _Cache, criteria: ActionFilter, today: date) -> list[int]:
+        """The ids the filters and sort give, whatever the search (kept for this store version)."""
         key = (replace(criteria, search=""), today)
         ids = cache.ids.get(key)
         if ids is None:
@@ -87,16 +108,30 @@ class ActionList:
                 if len(cache.ids) >= self.MAX_CACHED_FILTERS:
                     cache.ids.clear()
                 cache.ids[key] = ids
-        words = fold(criteria.search).split()
-        if not words:
-            return ids
-        matches = self._word_matches(conn, cache, words)
-        # (the loops of the search run in C: `compress` and `map`, no Python line per action)
-        return list(compress(ids, map(matches.__contains__, ids)))
+        return ids
+
+    def _positions(
+        self, cache: _Cache, criteria: ActionFilter, today: date, ids: list[int]
+    ) -> tuple[list[int], int]:
+        """The index's positions of a filter's ids, and their `SearchIndex.flags` (once the index
+        is built)."""
+        key = (replace(criteria, search=""), today)
+        with self._lock:
+            known = cache.positions.get(key)
+        if known is None:
+            assert cache.index is not None
+            positions = cache.index.among(ids)
+            known = (positions, cache.index.flags(positions))
+            with self._lock:
+                if len(cache.positions) >= self.MAX_CACHED_FILTERS:
+                    cache.positions.clear()
+                cache.positions[key] = known
+        return known
 
     def warm_up(self, conn: Connection) -> None:
-        """Build the folded search texts ahead of the first search (run in the background)."""
-        self._word_matches(conn, self._fresh_cache(conn), [])
+        """Build the index of the folded search texts ahead of the first search (run in the
+        background)."""
+        self._index(conn, self._fresh_cache(conn))
 
     def _stamp(self, conn: Connection) -> tuple[Any, ...]:
         stamp = None if self.changes is None else self.changes.stamp()
@@ -118,36 +153,29 @@ class ActionList:
                 self._cache = _Cache(stamp)
             return self._cache
 
-    def _word_matches(self, conn: Connection, cache: _Cache, words: list[str]) -> set[int]:
+    def _index(self, conn: Connection, cache: _Cache) -> SearchIndex:
         with self._building:  # once: a search typed during the warm-up waits for it
-            if cache.texts is None:
-                cache.texts = self._build_texts(conn)
-        result: set[int] | None = None
-        for word in words:
-            found = self._word_ids(cache, word)
-            result = set(found) if result is None else result.intersection(found)
-        return result or set()
+            if cache.index is None:
+                cache.index = SearchIndex.build(self._texts(conn))
+            return cache.index
 
-    def _word_ids(self, cache: _Cache, word: str) -> tuple[int, ...]:
-        """The ids whose text contains `word`, looked for among those of the longest cached word
-        it contains (typing « coo » after « co » reads only the texts « co » found)."""
-        texts = cache.texts
-        assert texts is not None
-        with self._lock:
-            found = cache.words.get(word)
-            if found is not None:
-                cache.words.move_to_end(word)
-                return found
-            shorter = max((w for w in cache.words if w in word), key=len, default=None)
-            among = None if shorter is None else cache.words[shorter]
-        if among is None:
-            found = tuple(compress(texts.keys(), map(contains, texts.values(), repeat(word))))
-        else:
-            found = tuple(compress(among, map(contains, map(texts.__getitem__, among), repeat(word))))
-        with self._lock:
-            cache.words[word] = found
-            while len(cache.words) > self.MAX_CACHED_WORDS:
-                cache.words.popitem(last=False)
+    def _found(self, conn: Connection, cache: _Cache, words: list[str]) -> bytes:
+        """A byte per action of the index: 1 where its text contains every word."""
+        index = self._index(conn, cache)
+        found: bytes | None = None
+        for word in words:
+            with self._lock:
+                one = cache.words.get(word)
+                if one is not None:
+                    cache.words.move_to_end(word)
+            if one is None:
+                one = index.found(word)
+                with self._lock:
+                    cache.words[word] = one
+                    while len(cache.words) > self.MAX_CACHED_WORDS:
+                        cache.words.popitem(last=False)
+            found = one if found is None else index.both(found, one)
+        assert found is not None
         return found
 
     def _filtered(self, c: ActionFilter, today: date) -> Select[Any]:
@@ -223,9 +251,10 @@ class ActionList:
             )
         return query.order_by(*order)
 
-    def _build_texts(self, conn: Connection) -> dict[int, str]:
+    def _texts(self, conn: Connection) -> Iterator[tuple[int, str]]:
         """Each action's folded search text: code, title, description, funding, its lead's name
-        and code, its objectives' codes and titles (a lead's or an objective's folded once)."""
+        and code, its objectives' codes and titles (a lead's or an objective's folded once), one
+        action at a time (the index keeps no text whole)."""
         leads = {
             lead_id: fold(f"{name or ''} {code or ''}")
             for lead_id, name, code in conn.execute(
@@ -238,20 +267,20 @@ class ActionList:
                 select(OBJ.c.id, OBJ.c.code, OBJ.c.title).where(OBJ.c.department_code == self.department)
             )
         }
-        texts = {
-            row[0]: " ".join([fold(" ".join(str(v) for v in row[1:5] if v)), leads.get(row[5], "")]).strip()
-            for row in conn.execute(
-                select(A.c.id, A.c.code, A.c.title, A.c.description, A.c.funding, A.c.lead_id).where(
-                    A.c.department_code == self.department
-                )
-            )
-        }
+        linked: dict[int, str] = {}  # action id → its objectives' texts (shared when only one)
         for action_id, objective_id in conn.execute(
             select(AO.c.action_id, AO.c.objective_id).order_by(AO.c.action_id, AO.c.position)
         ):
-            if action_id in texts and objective_id in objectives:
-                texts[action_id] += " " + objectives[objective_id]
-        return texts
+            if objective_id in objectives:
+                text = objectives[objective_id]
+                linked[action_id] = f"{linked[action_id]} {text}" if action_id in linked else text
+        for row in conn.execute(
+            select(A.c.id, A.c.code, A.c.title, A.c.description, A.c.funding, A.c.lead_id).where(
+                A.c.department_code == self.department
+            )
+        ):
+            own = fold(" ".join(str(v) for v in row[1:5] if v))
+            yield row[0], f"{own} {leads.get(row[5], '')} {linked.get(row[0], '')}"
 
     def _rows(self, conn: Connection, ids: Sequence[int], today: date) -> list[ActionRow]:
         return action_rows(engine_reader(conn), ids, today)

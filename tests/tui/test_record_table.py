@@ -152,3 +152,25 @@ async def test_the_whole_list_is_there_as_soon_as_the_table_has_the_focus() -> N
         await pilot.pause()
         assert table.row_count == len(many)
         assert shown(table)[-1][0] == "ACT-0199"
+
+
+async def test_rows_the_new_records_begin_with_stay_and_the_others_follow() -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.records = ROWS[:2]
+        await pilot.pause()
+        table.move_cursor(row=1)
+        await pilot.pause()
+        drawn = table.get_row_at(0)[0]
+        table.records = list(ROWS)  # one more letter typed: the same first rows, one more
+        await pilot.pause()
+        assert table.row_count == 3 and shown(table)[2][0] == "ACT-003"
+        assert table.get_row_at(0)[0] is drawn  # not drawn again
+        assert table.highlighted_record == ROWS[1]
+        table.records = [ROWS[0], ROWS[2]]  # a row in between gone: drawn again
+        await pilot.pause()
+        assert [r[0] for r in shown(table)] == ["ACT-001", "ACT-003"]
+        table.records = [Row("ACT-001", ROWS[0].title, "Réalisée")]  # the same code, changed
+        await pilot.pause()
+        assert len(shown(table)) == 1 and shown(table)[0][-1] == "Réalisée"

@@ -8,21 +8,27 @@ record under the cursor so that the screen can show it in full.
 
 A long list is drawn in two steps, so that a search answers as fast as the eye can see: the
 rows that fit on the screen (and a few more) at once, the others once typing pauses
-(`REST_AFTER_S`), or at once when the table gets the focus or is scrolled.
+(`REST_AFTER_S`), or at once when the table gets the focus or is scrolled. Rows already drawn
+that the new records begin with (equal records, in the same order: a search typed one more
+letter often keeps the first screen) are left as they are, not drawn again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import on
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import DataTable
+from textual.widgets._data_table import CellCacheKey, RowKey, SegmentLines
 
 from tui.widgets.columns import Column, clip, fit_columns, table_width
 
@@ -32,6 +38,7 @@ CellText = Callable[[Any, str], "str | Text"]
 MARGIN_ROWS = 10
 #: The other rows come this long after the last change of `records` (typing pauses).
 REST_AFTER_S = 0.3
+_JOIN = Text("\n")
 
 
 def _cell_len(value: str | Text) -> int:
@@ -73,8 +80,8 @@ class RecordTable(DataTable[Text]):
         self._index: dict[str, int] = {}
         #: Columns are being laid out (a watcher run meanwhile must not add them a second time).
         self._fitting = False
-        #: How many of `records` are rows of the table (the others come with `fill_rest`).
-        self._filled = 0
+        #: The records that are rows of the table, in order (the others come with `fill_rest`).
+        self._drawn: list[Any] = []
         self._rest_timer: Timer | None = None
 
     def on_mount(self) -> None:
@@ -144,19 +151,20 @@ class RecordTable(DataTable[Text]):
     def _fill(self) -> None:
         if not self.fitted:
             return  # the columns come once the table has a size
-        selected = self.highlighted_key
-        row = self.cursor_row
-        self.clear()
         # the rows on screen now, down to the cursor's record at least; the others shortly
         # (at once if the table has the focus: its keys move through every row)
         first = max(self.size.height, self.screen.size.height, 1) + MARGIN_ROWS
+        if self._drawn and self._drawn == self.records[: len(self._drawn)]:
+            # the rows drawn stay as they are (and the cursor with them); more may come
+            self._add_rows(len(self.records) if self.has_focus else first)
+            self._rest_later()
+            return
+        selected = self.highlighted_key
+        row = self.cursor_row
+        self.clear()
         first = max(first, self._index.get(selected or "", -1) + 1, row + 1)
         self._add_rows(len(self.records) if self.has_focus else first)
-        if self._rest_timer is not None:
-            self._rest_timer.stop()
-            self._rest_timer = None
-        if self._filled < len(self.records):
-            self._rest_timer = self.set_timer(REST_AFTER_S, self.fill_rest)
+        self._rest_later()
         if selected in self._index:
             self.move_cursor(row=self._index[selected])
         elif self.row_count:
@@ -164,13 +172,21 @@ class RecordTable(DataTable[Text]):
         self.post_message(self.Highlighted(self, self.highlighted_record))
 
     def _add_rows(self, until: int) -> None:
-        for record in self.records[self._filled : until]:
+        for record in self.records[len(self._drawn) : until]:
             self.add_row(*self._cells(record), key=self.key_of(record))
-        self._filled = self.row_count
+            self._drawn.append(record)
+
+    def _rest_later(self) -> None:
+        """The records not yet rows come once typing pauses (`REST_AFTER_S`)."""
+        if self._rest_timer is not None:
+            self._rest_timer.stop()
+            self._rest_timer = None
+        if len(self._drawn) < len(self.records):
+            self._rest_timer = self.set_timer(REST_AFTER_S, self.fill_rest)
 
     def clear(self, columns: bool = False) -> RecordTable:
         super().clear(columns)
-        self._filled = 0
+        self._drawn = []
         return self
 
     def fill_rest(self) -> None:
@@ -178,7 +194,7 @@ class RecordTable(DataTable[Text]):
         if self._rest_timer is not None:
             self._rest_timer.stop()
             self._rest_timer = None
-        if self.fitted and self._filled < len(self.records):
+        if self.fitted and len(self._drawn) < len(self.records):
             self._add_rows(len(self.records))
 
     def on_focus(self) -> None:
@@ -201,10 +217,90 @@ class RecordTable(DataTable[Text]):
         self.records[index] = record  # the reactive list itself: no full refill
         if not self.fitted or key not in self.rows:
             return
+        self._drawn[index] = record
         for (column, _w), value in zip(self.fitted, self._cells(record), strict=True):
             self.update_cell(key, column.key, value)
         if self.highlighted_key == key:
             self.post_message(self.Highlighted(self, record))
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        """A body cell drawn straight from its text (already clipped to its column by `clip`),
+        with the styles `DataTable` gives it but without Rich's padding and styling layers,
+        which cost most of a redrawn screen. Headers, fixed cells and texts that do not fit on
+        one line are drawn by `DataTable` (Textual 8's private method: the snapshots check it)."""
+        if min(row_index - self.fixed_rows, column_index - self.fixed_columns) < 0:  # headers, fixed
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cache_key: CellCacheKey = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        lines = self._cell_render_cache.get(cache_key)
+        if lines is not None:
+            return lines
+        cell = self._get_row_renderables(row_index).cells[column_index]
+        inner = width - 2 * self.cell_padding
+        if (
+            not isinstance(cell, Text)
+            or self.rows[row_key].height != 1
+            or cell.cell_len > inner
+            or "\n" in cell.plain
+            or "\t" in cell.plain
+        ):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        blank = Style.null()
+        padding = Segment(" " * self.cell_padding, blank)
+        # (joined as Rich joins the lines it draws: the text's own style becomes a span)
+        line = [padding, *_JOIN.join([cell]).render(self.app.console, end="")]
+        if cell.cell_len < inner:
+            line.append(Segment(" " * (inner - cell.cell_len), blank))
+        line.append(padding)
+        lines = [list(Segment.apply_style(line, style=pre_style, post_style=post_style))]
+        self._cell_render_cache[cache_key] = lines
+        return lines
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """The table's size once rows are added: no cell measured when every column has its
+        width and every row one line without a label (as `fit` and `_add_rows` make them)."""
+        new_rows = list(new_rows)
+        if any(c.auto_width for c in self.columns.values()) or any(
+            (row := self.rows.get(key)) is not None and (row.label is not None or row.height != 1)
+            for key in new_rows
+        ):
+            super()._update_dimensions(new_rows)
+            return
+        header = self.header_height if self.show_header else 0
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header)
 
     @property
     def highlighted_key(self) -> str | None:
