@@ -21,6 +21,7 @@ from tui.screens.base import BaseScreen
 from tui.widgets.choice_dialog import ChoiceDialog
 from tui.widgets.columns import Column, theme_style
 from tui.widgets.record_table import RecordTable
+from tui.widgets.select_options import set_select_options
 from tui.widgets.text_dialog import TextDialog
 
 PAGE = 200
@@ -139,7 +140,7 @@ class ActionsScreen(BaseScreen):
     def fill_filters(self, message: ChoicesLoaded) -> None:
         with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
             for key, _label in FILTER_SELECTS:
-                self.query_one(f"#filter-{key}", Select).set_options(message.choices.get(key, []))
+                set_select_options(self.query_one(f"#filter-{key}", Select), message.choices.get(key, []))
             self._sync_widgets(search=False)  # what is being typed stays
 
     @on(Loaded)

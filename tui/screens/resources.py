@@ -22,6 +22,7 @@ from tui.screens.base import BaseScreen
 from tui.widgets.columns import Column, clip, table_width, theme_style
 from tui.widgets.confirm_dialog import ConfirmDialog
 from tui.widgets.record_table import RecordTable
+from tui.widgets.select_options import set_select_options
 
 #: Name, type, territories and status stay; the others go (highest priority first) when narrow.
 COLUMNS = [
@@ -173,7 +174,7 @@ class ResourcesScreen(BaseScreen):
 
     @on(TerritoriesLoaded)
     def territories(self, message: TerritoriesLoaded) -> None:
-        self.query_one("#rf-territories", Select).set_options(message.territories)
+        set_select_options(self.query_one("#rf-territories", Select), message.territories)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="resources")
     def load(self, criteria: ResourceFilter) -> None:

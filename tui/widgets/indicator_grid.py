@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Select, Static
 
 from store.fields import INDICATOR, INDICATOR_VALUE
 from store.views.indicator_grid import IndicatorGrid
+from tui.widgets.select_options import set_select_options
 
 TOTAL = "__total__"
 NO_INDICATOR = "Aucun indicateur : Ctrl+K pour en créer un."
@@ -61,7 +62,9 @@ class IndicatorGridView(Vertical):
     def watch_grids(self, grids: list[IndicatorGrid]) -> None:
         select = self.query_one("#ind-select", Select)
         current = select.value
-        select.set_options([(f"{g.indicator.code} — {g.indicator.label}", g.indicator.code) for g in grids])
+        set_select_options(
+            select, [(f"{g.indicator.code} — {g.indicator.label}", g.indicator.code) for g in grids]
+        )
         codes = [g.indicator.code for g in grids]
         if codes:
             select.value = current if current in codes else codes[0]

@@ -24,6 +24,7 @@ from store.errors import ValidationError
 from store.fields import Field, Record
 from tui.form_values import FormReader
 from tui.widgets.checklist import Checklist
+from tui.widgets.select_options import set_select_options
 
 #: In a layout: "the fields not named elsewhere, here".
 OTHERS = "*"
@@ -126,7 +127,7 @@ class RecordForm(VerticalScroll):
             widget.clear_options()
             widget.add_options([(label, value, value in chosen) for label, value in options])
         elif isinstance(widget, Select):
-            widget.set_options(options)
+            set_select_options(widget, options)
 
     # --- values in and out --------------------------------------------------------------------
 
