@@ -388,3 +388,44 @@ def test_progress_is_reported(loaded_store: Store, tmp_path: Path) -> None:
     seen.clear()
     preview_import(loaded_store, DEPT, tmp_path / "p.xlsx", progress=lambda d, t: seen.append((d, t)))
     assert seen and seen[-1][0] == seen[-1][1]
+
+
+@pytest.mark.parametrize("early_whole", [True, False], ids=["tables-entieres", "codes-nommes"])
+def test_whole_tables_read_while_the_child_reads_tell_the_same(
+    loaded_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, early_whole: bool
+) -> None:
+    """A large workbook has the store's whole tables read while its cells are read: a row changed
+    in one cell, a record changed in the store since the export, and both, come out as with only
+    the records it names read."""
+    from importers.excel import preview as preview_module
+
+    monkeypatch.setattr(preview_module, "EARLY_WHOLE_BYTES", 0 if early_whole else 1 << 40)
+    path = export(loaded_store, tmp_path)
+    with loaded_store.writer.begin() as conn:
+        current = action_rules.load_actions(conn, DEPT)
+        for code, progress in (("ACT-001", 60), ("ACT-002", 30)):
+            action_rules.update_action(
+                conn,
+                DEPT,
+                current[code],
+                replace(current[code], progress=progress),
+                author="x",
+                source="écran",
+            )
+
+    def edit(book: Any) -> None:
+        set_cell(book, "Actions", "ACT-001", "Avancement (%)", 70)  # both changed it: a conflict
+        set_cell(book, "Actions", "ACT-002", "Financement", "FIR")  # the store changed another field
+
+    edited = edit_workbook(path, tmp_path / "e.xlsx", edit)
+    preview = preview_import(loaded_store, DEPT, edited)
+    assert not preview.rejected
+    conflicts = [(c.key, c.field, c.exported, c.store, c.workbook) for c in preview.conflicts]
+    assert conflicts == [("ACT-001", "progress", 50, 60, 70)]
+    changed = {p.key: [(c.field, c.new) for c in p.changes] for p in preview.rows if p.changes}
+    assert changed == {"ACT-002": [("funding", "FIR")]}
+    assert {p.key for p in preview.unchanged} >= {"RES-PFR", "IND-001"}
+    apply_import(loaded_store, DEPT, preview, {preview.conflicts[0].id: KEEP_STORE}, "testeur", backup=False)
+    after = actions(loaded_store)
+    assert after["ACT-001"].progress == 60
+    assert after["ACT-002"].progress == 30 and after["ACT-002"].funding == "FIR"

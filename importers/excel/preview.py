@@ -81,6 +81,9 @@ UNKNOWN: Any = object()
 WHOLE_TABLE = 5_000
 #: A column's label (`label_of`), for the changes of every row.
 _label = cache(label_of)
+#: Workbooks from this size (bytes) have the department's whole tables read while the child reads
+#: them (a 1,000-action exchange workbook is about 500 kB; a small one names few records).
+EARLY_WHOLE_BYTES = 200_000
 #: Texts of one column whose store value `parse` keeps (each column of a sheet holds at most that).
 _KNOWN_TEXTS = 4096
 #: Longest value quoted in a refusal (a 40,000-character cell is not printed whole).
@@ -117,13 +120,22 @@ class _RecordIndex:
 
     @classmethod
     def read(
-        cls, conn: Connection, department: str, table: Table, codes: set[str], uids: set[str], by_code: bool
+        cls,
+        conn: Connection,
+        department: str,
+        table: Table,
+        codes: set[str],
+        uids: set[str],
+        by_code: bool,
+        *,
+        whole: bool = False,
     ) -> _RecordIndex:
+        """The records of `codes` and `uids` (every record of the department if `whole`)."""
         index = cls(table, department, {}, {})
         if not by_code:
             return index
         query = select(table.c.code, table.c.uid).where(table.c.department_code == department)
-        if len(codes) + len(uids) > WHOLE_TABLE:  # one scan costs less than many lists of codes
+        if whole or len(codes) + len(uids) > WHOLE_TABLE:  # one scan costs less than many lists
             queries = [query]
         else:
             queries = [
@@ -152,6 +164,34 @@ class _RecordIndex:
         return list(conn.execute(query).scalars())
 
 
+@dataclass
+class _Early:
+    """What planning reads from the store before the workbook's cells are there (read while the
+    reading child works: the two go on at once). For a large workbook, the codes and identities
+    of every action, resource and indicator of the department: a superset of those its rows
+    name, which tells the same for each of them."""
+
+    maps: Any
+    resolver: Resolver
+    index: dict[str, _RecordIndex] | None
+
+    @classmethod
+    def read(cls, conn: Connection, department: str, whole: bool) -> _Early:
+        index = None
+        if whole:
+            index = {
+                kind: _RecordIndex.read(conn, department, table, set(), set(), True, whole=True)
+                for kind, table in (
+                    (KIND_ACTION, ACTION_TABLE),
+                    (KIND_RESOURCE, RESOURCE_TABLE),
+                    (KIND_INDICATOR, IND_TABLE),
+                )
+            }
+        actions = index[KIND_ACTION] if index is not None else _RecordIndex(ACTION_TABLE, department, {}, {})
+        resolver = Resolver(conn, department, partial(actions.all_codes, conn))
+        return cls(action_rules.code_maps(conn, department), resolver, index)
+
+
 class Planner:
     """Builds the RowPlans of one import (read-only on the store)."""
 
@@ -163,7 +203,9 @@ class Planner:
         meta: Meta | None,
         settings: Settings,
         sheets: list[SheetRows],
+        early: _Early | None = None,
     ) -> None:
+        early = early if early is not None else _Early.read(conn, department, False)
         self.conn = conn
         self.department = department
         self.preview = preview
@@ -176,17 +218,26 @@ class Planner:
         uids: dict[str, set[str]] = {KIND_ACTION: set(), KIND_RESOURCE: set(), KIND_INDICATOR: set()}
         for sheet in sheets:
             key_name = "code" if sheet.kind == KIND_INDICATOR else settings.key
+            column = sheet.columns.get(key_name)
+            kind_named, kind_uids = named[sheet.kind], uids.get(sheet.kind)
+            fingerprint = sheet.fingerprint
             for _row, values in sheet.rows:
-                key = _text(sheet.cell(values, key_name))
-                if key is not None:
-                    named[sheet.kind].add(key)
-                found = sheet.fingerprint(values)
-                if found is not None and found.uid and sheet.kind in uids:
-                    uids[sheet.kind].add(found.uid)
+                if column is not None and column < len(values):
+                    key = _text(values[column])
+                    if key is not None:
+                        kind_named.add(key)
+                found = fingerprint(values)
+                if found is not None and found.uid and kind_uids is not None:
+                    kind_uids.add(found.uid)
+        by_code = settings.key == "code"
         self.index = {
-            kind: _RecordIndex.read(conn, department, table, named[kind], uids[kind], settings.key == "code")
+            kind: early.index[kind]
+            if early.index is not None and by_code
+            else _RecordIndex.read(conn, department, table, named[kind], uids[kind], by_code)
             for kind, table in ((KIND_ACTION, ACTION_TABLE), (KIND_RESOURCE, RESOURCE_TABLE))
         }
+        #: The department's indicators by code and identity, if read before (else read when needed).
+        self.indicator_index = early.index[KIND_INDICATOR] if early.index is not None else None
         self.actions: dict[str, ActionData] = {}
         self.resources: dict[str, ResourceData] = {}
         self.named_indicators = named[KIND_INDICATOR] | self._renumbered_indicators(
@@ -195,9 +246,9 @@ class Planner:
         self.indicators: dict[str, IndicatorData] = {}
         self.values: dict[ValueKey, float] = {}
         # Every action code is read only if a cell names an action (to find it by folded code).
-        self.resolver = Resolver(conn, department, partial(self.index[KIND_ACTION].all_codes, conn))
+        self.resolver = early.resolver
         self.resolver.value_maps = settings.value_maps
-        self.maps = action_rules.code_maps(conn, department)
+        self.maps = early.maps
         self._comments: set[tuple[int, str]] | None = None
         self._known_titles: dict[str, str] | None = None
         self.new_titles: dict[str, int] = {}
@@ -213,7 +264,10 @@ class Planner:
         the preview says so. Returns those codes."""
         if not uids:
             return set()
-        current = _RecordIndex.read(self.conn, self.department, IND_TABLE, set(), uids, True).by_uid
+        known = self.indicator_index
+        current = (
+            known or _RecordIndex.read(self.conn, self.department, IND_TABLE, set(), uids, True)
+        ).by_uid
         found: set[str] = set()
         for sheet in sheets:
             column = sheet.columns.get("code")
@@ -807,7 +861,10 @@ class Planner:
         labels: dict[str, str] = {}
         existing: set[str] = set()
         if covered is not None and all(n in sheet.columns for n in covered):
-            existing = indicator_rules.existing_codes(self.conn, self.department, self.named_indicators)
+            if self.indicator_index is not None:
+                existing = self.named_indicators & self.indicator_index.uids.keys()
+            else:
+                existing = indicator_rules.existing_codes(self.conn, self.department, self.named_indicators)
         wanted: set[str] = set()
         # A codeless row may be one imported before: the values of the indicators of the same
         # label are read too, so that it compares with them (not with nothing).
@@ -1177,13 +1234,45 @@ def preview_import(
     preview = ImportPreview(path=path, department=department, source="classeur d'échange Suivi STS")
     loaded = None
     if mapping is not None:
-        from importers.excel.mapping import load_mapping, read_mapped
+        from importers.excel.mapping import load_mapping
 
         loaded = load_mapping(mapping) if not hasattr(mapping, "target") else mapping
     if reading is None:
         reading = Reading(path, limits, csv_filters=loaded.row_filters() if loaded else None)
+    with store.engine.connect() as conn:
+        # While the child reads the cells, the store's side is read (large workbook: whole tables).
+        try:
+            whole = loaded is None and path.stat().st_size >= EARLY_WHOLE_BYTES
+        except OSError:
+            whole = False
+        try:
+            early = _Early.read(conn, department, whole)
+        except BaseException:
+            reading.cancel()
+            raise
+        return _preview(
+            conn, department, path, preview, reading, loaded, early, started, progress, limits, ignore_columns
+        )
+
+
+def _preview(  # noqa: PLR0913 - preview_import's own arguments, once the store's side is read
+    conn: Connection,
+    department: str,
+    path: Path,
+    preview: ImportPreview,
+    reading: Reading,
+    loaded: Any,
+    early: _Early,
+    started: float,
+    progress: Progress | None,
+    limits: Limits,
+    ignore_columns: bool,
+) -> ImportPreview:
+    """`preview_import` once the store's side that needs no cell is read (`early`)."""
     with reading.result() as book:
         if loaded is not None:
+            from importers.excel.mapping import read_mapped
+
             sheets, settings, warnings, problems = read_mapped(book, loaded, path.name)
             meta = None
         else:
@@ -1204,42 +1293,41 @@ def preview_import(
     preview.mapping = settings.mapping
     preview.warnings.extend(warnings)
     preview.rejected.extend(problems)
-    with store.engine.connect() as conn:
-        if meta is not None:
-            if not _check_meta(preview, meta, conn, department):
-                return preview
-        elif mapping is None:
-            preview.warnings.append(
-                "le classeur ne contient pas les données de l'export (feuille cachée « _suivi_sts ») : "
-                "les conflits ne peuvent pas être détectés, toute différence avec la base sera appliquée."
-            )
-        planner = Planner(conn, department, preview, meta, settings, sheets)
-        total = sum(len(s.rows) for s in sheets)
-        done = 0
+    if meta is not None:
+        if not _check_meta(preview, meta, conn, department):
+            return preview
+    elif loaded is None:
+        preview.warnings.append(
+            "le classeur ne contient pas les données de l'export (feuille cachée « _suivi_sts ») : "
+            "les conflits ne peuvent pas être détectés, toute différence avec la base sera appliquée."
+        )
+    planner = Planner(conn, department, preview, meta, settings, sheets, early)
+    total = sum(len(s.rows) for s in sheets)
+    done = 0
 
-        def tick() -> None:
-            nonlocal done
-            done += 1
-            if done % 256 == 1 and time.monotonic() - started > limits.max_preview_seconds:
-                raise UnreadableWorkbook(
-                    f"Le fichier « {path.name} » est refusé : son examen dépasse "
-                    f"{limits.max_preview_seconds} s ({spaced(total)} lignes) ; coupez-le en plusieurs "
-                    "fichiers, ou importez-le sur un poste moins chargé."
-                )
-            if progress is not None and (done % 1000 == 0 or done == total):
-                progress(done, total)
-
-        order = {KIND_ACTION: 0, KIND_INDICATOR: 1, KIND_RESOURCE: 2}
-        for sheet in sorted(sheets, key=lambda s: order[s.kind]):
-            if sheet.kind == KIND_INDICATOR:
-                planner.plan_indicators(sheet, tick)
-            else:
-                planner.plan_records(sheet, tick)
-        if planner.ignored_rows:
-            preview.warnings.append(
-                f"{planner.ignored_rows} ligne(s) sans correspondance dans la base ni règle de la "
-                "correspondance ignorée(s)."
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if done % 256 == 1 and time.monotonic() - started > limits.max_preview_seconds:
+            raise UnreadableWorkbook(
+                f"Le fichier « {path.name} » est refusé : son examen dépasse "
+                f"{limits.max_preview_seconds} s ({spaced(total)} lignes) ; coupez-le en plusieurs "
+                "fichiers, ou importez-le sur un poste moins chargé."
             )
+        if progress is not None and (done % 1000 == 0 or done == total):
+            progress(done, total)
+
+    order = {KIND_ACTION: 0, KIND_INDICATOR: 1, KIND_RESOURCE: 2}
+    for sheet in sorted(sheets, key=lambda s: order[s.kind]):
+        if sheet.kind == KIND_INDICATOR:
+            planner.plan_indicators(sheet, tick)
+        else:
+            planner.plan_records(sheet, tick)
+    if planner.ignored_rows:
+        preview.warnings.append(
+            f"{planner.ignored_rows} ligne(s) sans correspondance dans la base ni règle de la "
+            "correspondance ignorée(s)."
+        )
     return preview
 
 
