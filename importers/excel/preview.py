@@ -63,6 +63,7 @@ from store.errors import ValidationError
 from store.fields import INDICATOR, RECORDS, Record, evolve
 from store.fingerprint import Fingerprint, cell_hash
 from store.indicators import IndicatorData, ValueKey
+from store.lookups import CodeMaps
 from store.merge import three_way
 from store.models import ActionEvent, Department
 from store.parsing import ParseError
@@ -171,7 +172,7 @@ class _Early:
     of every action, resource and indicator of the department: a superset of those its rows
     name, which tells the same for each of them."""
 
-    maps: Any
+    maps: CodeMaps
     resolver: Resolver
     index: dict[str, _RecordIndex] | None
 
@@ -265,9 +266,9 @@ class Planner:
         if not uids:
             return set()
         known = self.indicator_index
-        current = (
-            known or _RecordIndex.read(self.conn, self.department, IND_TABLE, set(), uids, True)
-        ).by_uid
+        if known is None:
+            known = _RecordIndex.read(self.conn, self.department, IND_TABLE, set(), uids, True)
+        current = known.by_uid
         found: set[str] = set()
         for sheet in sheets:
             column = sheet.columns.get("code")
