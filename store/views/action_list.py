@@ -32,7 +32,7 @@ from store.views.action_rows import ActionPage as ActionPage
 from store.views.action_rows import ActionRow as ActionRow
 from store.views.action_rows import action_rows
 from store.views.reader import engine_reader
-from store.views.search_index import SearchIndex
+from store.views.search_index import Hits, SearchIndex
 from store.vocab import ActionStatus, fold
 
 
@@ -44,7 +44,7 @@ class _Cache:
     #: The folded search texts of the department's actions, indexed.
     index: SearchIndex | None = None
     #: What the index found for the latest words searched (least recent first).
-    words: OrderedDict[str, bytes] = field(default_factory=OrderedDict)
+    words: OrderedDict[str, Hits] = field(default_factory=OrderedDict)
     ids: dict[tuple[ActionFilter, date], list[int]] = field(default_factory=dict)
     #: The index's positions of those ids and their flags (read once a search filters them).
     positions: dict[tuple[ActionFilter, date], tuple[list[int], int]] = field(default_factory=dict)
@@ -169,12 +169,14 @@ class ActionList:
                 if one is not None:
                     cache.words.move_to_end(word)
             if one is None:
-                one = index.found(word)
+                with self._lock:  # a word searched before inside this one: its lines alone
+                    within = [hits for known, hits in cache.words.items() if known in word]
+                one = index.hits(word, min(within, key=lambda hits: len(hits.rest), default=None))
                 with self._lock:
                     cache.words[word] = one
                     while len(cache.words) > self.MAX_CACHED_WORDS:
                         cache.words.popitem(last=False)
-            found = one if found is None else index.both(found, one)
+            found = one.found if found is None else index.both(found, one.found)
         assert found is not None
         return found
 
