@@ -138,6 +138,12 @@ class SearchIndex:
         deque(map(flags.__setitem__, positions, repeat(1)), maxlen=0)
         return int.from_bytes(flags, "little")
 
+    def ranks(self, positions: Sequence[int]) -> array[int]:
+        """Each position's rank in `positions` (-1: not there), by position."""
+        ranks = array("q", [-1]) * (len(self.ids) + 1)
+        deque(map(ranks.__setitem__, positions, range(len(positions))), maxlen=0)
+        return ranks
+
     def among(self, ids: Sequence[int]) -> list[int]:
         """The positions of these ids (`len(self)` for one the index does not know)."""
         return list(map(self.positions.get, ids, repeat(len(self.ids))))
