@@ -111,16 +111,16 @@ class SearchIndex:
         found = bytearray(_unpack(mask, size + 1))
         if within is not None:
             lines = map(self.lines.__getitem__, within.rest)
-            rest = array("q", compress(within.rest, map(contains, lines, repeat(word))))
+            rest = array("i", compress(within.rest, map(contains, lines, repeat(word))))
         else:
             occurrences = self.rest.count(word)
             if not occurrences:
-                rest = array("q")
+                rest = array("i")
             elif occurrences <= size // FEW_SHARE:
                 at = map(re.Match.start, re.finditer(re.escape(word), self.rest))
-                rest = array("q", dict.fromkeys(map(bisect_left, repeat(self.ends), at)))
+                rest = array("i", dict.fromkeys(map(bisect_left, repeat(self.ends), at)))
             else:
-                rest = array("q", compress(range(size), map(contains, self.lines, repeat(word))))
+                rest = array("i", compress(range(size), map(contains, self.lines, repeat(word))))
         deque(map(found.__setitem__, rest, repeat(1)), maxlen=0)
         return Hits(bytes(found), rest)
 
@@ -140,7 +140,7 @@ class SearchIndex:
 
     def ranks(self, positions: Sequence[int]) -> array[int]:
         """Each position's rank in `positions` (-1: not there), by position."""
-        ranks = array("q", [-1]) * (len(self.ids) + 1)
+        ranks = array("i", [-1]) * (len(self.ids) + 1)
         deque(map(ranks.__setitem__, positions, range(len(positions))), maxlen=0)
         return ranks
 
