@@ -14,6 +14,7 @@ from sqlalchemy import event
 from store import actions as action_rules
 from store.changes import ChangeStamp
 from store.database import Store, open_store
+from store.views import action_list
 from store.views.action_list import ActionFilter, ActionList
 
 DEPT = "09"
@@ -90,3 +91,29 @@ def test_a_save_here_or_in_another_copy_is_found_by_the_next_search(
     finally:
         other.dispose()
     assert _codes(loaded_store, listing, "quokka") == {"ACT-901", "ACT-902"}
+
+
+@pytest.mark.parametrize("sparse_cost", [0, 10**9], ids=["in-order", "sorted-bits"])
+def test_each_window_of_a_search_is_the_slice_of_every_match(
+    loaded_store: Store, sparse_cost: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether the search finds a few actions (read from the index's bits, sorted) or many (read
+    in order until the window is full), a window is the same slice of the sorted matches."""
+    monkeypatch.setattr(action_list, "SPARSE_COST", sparse_cost)  # each way forced
+    for n in range(60):
+        _create(
+            loaded_store,
+            f"FEN-{n:02d}",
+            f"{'Coordination' if n % 3 else 'Prévention'} n°{n} {'zèbre' * (n % 7 == 0)}",
+        )
+    listing = ActionList(DEPT, ChangeStamp(loaded_store.engine))
+    with loaded_store.engine.connect() as conn:
+        for typed in ["e", "coordination", "zebre", "n°1", "2", "zzz"]:
+            for sort in ("code", "title"):
+                criteria = ActionFilter(search=typed, sort=sort, descending=sort == "title")
+                every = listing.matching_ids(conn, criteria, today=TODAY)
+                for offset, limit in [(0, 200), (0, 3), (2, 5), (len(every) - 1, 4)]:
+                    page = listing.page(conn, criteria, offset=max(offset, 0), limit=limit, today=TODAY)
+                    assert page.total == len(every), typed
+                    window = every[max(offset, 0) : max(offset, 0) + limit]
+                    assert [r.id for r in page.rows] == window, (typed, sort, offset, limit)

@@ -47,3 +47,18 @@ def test_several_words_and_unknown_ids() -> None:
     assert both[unknown[0]] == 0
     counted = (int.from_bytes(both, "little") & index.flags(index.among(sorted(expected)[:3]))).bit_count()
     assert counted == min(3, len(expected))
+
+
+def test_a_word_typed_key_by_key_finds_what_it_finds_typed_at_once() -> None:
+    """Each key reads only the lines the previous keys' word was found in: same answer."""
+    texts = _texts(3000)
+    index = SearchIndex.build(texts.items())
+    for word in ["coordination", "n°1999", "quokka", "000123", "zzz", "e3"]:
+        previous = None
+        for end in range(1, len(word) + 1):
+            typed = word[:end]
+            hits = index.hits(typed, previous)
+            expected = {record for record, text in texts.items() if typed in text}
+            assert {index.ids[p] for p in range(len(index)) if hits.found[p]} == expected, typed
+            assert hits.found == index.found(typed), typed
+            previous = hits

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,8 +34,11 @@ from store.views.action_rows import ActionPage as ActionPage
 from store.views.action_rows import ActionRow as ActionRow
 from store.views.action_rows import action_rows
 from store.views.reader import engine_reader
-from store.views.search_index import SearchIndex
+from store.views.search_index import Hits, SearchIndex
 from store.vocab import ActionStatus, fold
+
+#: Reading a found position and sorting it by rank costs about this many ids read in order.
+SPARSE_COST = 8
 
 
 @dataclass
@@ -44,10 +49,29 @@ class _Cache:
     #: The folded search texts of the department's actions, indexed.
     index: SearchIndex | None = None
     #: What the index found for the latest words searched (least recent first).
-    words: OrderedDict[str, bytes] = field(default_factory=OrderedDict)
+    words: OrderedDict[str, Hits] = field(default_factory=OrderedDict)
     ids: dict[tuple[ActionFilter, date], list[int]] = field(default_factory=dict)
-    #: The index's positions of those ids and their flags (read once a search filters them).
-    positions: dict[tuple[ActionFilter, date], tuple[list[int], int]] = field(default_factory=dict)
+    #: The index's positions of those ids, their flags and ranks (read once a search filters them).
+    positions: dict[tuple[ActionFilter, date], _Placed] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A filter's ids in the index: `SearchIndex.among`, `.flags` and `.ranks` of them."""
+
+    positions: list[int]
+    flags: int
+    ranks: array[int]
+
+    def window(self, ids: list[int], found: bytes, total: int, offset: int, limit: int) -> list[int]:
+        """The ids `offset`…`offset+limit` (in the filter's order) of the `total` ones `found`
+        marks. Few found: their positions are read from `found` and sorted by rank; many: the
+        ids are read in order until the window is full (each way, what costs least)."""
+        if total * SPARSE_COST < min(len(ids), (offset + limit) * len(ids) // max(total, 1)):
+            mine = (int.from_bytes(found, "little") & self.flags).to_bytes(len(found), "little")
+            hits = sorted(map(re.Match.start, re.finditer(b"\x01", mine)), key=self.ranks.__getitem__)
+            return [ids[self.ranks[p]] for p in hits[offset : offset + limit]]
+        return list(islice(compress(ids, map(found.__getitem__, self.positions)), offset, offset + limit))
 
 
 class ActionList:
@@ -81,10 +105,11 @@ class ActionList:
         if not words:
             return ActionPage(self._rows(conn, ids[offset : offset + limit], today), len(ids), offset)
         found = self._found(conn, cache, words)
-        positions, among = self._positions(cache, criteria, today, ids)
-        total = (int.from_bytes(found, "little") & among).bit_count()
-        window = list(islice(compress(ids, map(found.__getitem__, positions)), offset, offset + limit))
-        return ActionPage(self._rows(conn, window, today), total, offset)
+        placed = self._positions(cache, criteria, today, ids)
+        total = (int.from_bytes(found, "little") & placed.flags).bit_count()
+        return ActionPage(
+            self._rows(conn, placed.window(ids, found, total, offset, limit), today), total, offset
+        )
 
     def matching_ids(self, conn: Connection, criteria: ActionFilter, *, today: date) -> list[int]:
         """Ids of the matching actions, in display order."""
@@ -94,7 +119,7 @@ class ActionList:
         if not words:
             return ids
         found = self._found(conn, cache, words)
-        positions, _among = self._positions(cache, criteria, today, ids)
+        positions = self._positions(cache, criteria, today, ids).positions
         # (the loop over the actions runs in C: `compress` and `map`, no Python line per action)
         return list(compress(ids, map(found.__getitem__, positions)))
 
@@ -110,18 +135,16 @@ class ActionList:
                 cache.ids[key] = ids
         return ids
 
-    def _positions(
-        self, cache: _Cache, criteria: ActionFilter, today: date, ids: list[int]
-    ) -> tuple[list[int], int]:
-        """The index's positions of a filter's ids, and their `SearchIndex.flags` (once the index
-        is built)."""
+    def _positions(self, cache: _Cache, criteria: ActionFilter, today: date, ids: list[int]) -> _Placed:
+        """The index's positions of a filter's ids, their flags and ranks (once the index is
+        built)."""
         key = (replace(criteria, search=""), today)
         with self._lock:
             known = cache.positions.get(key)
         if known is None:
             assert cache.index is not None
             positions = cache.index.among(ids)
-            known = (positions, cache.index.flags(positions))
+            known = _Placed(positions, cache.index.flags(positions), cache.index.ranks(positions))
             with self._lock:
                 if len(cache.positions) >= self.MAX_CACHED_FILTERS:
                     cache.positions.clear()
@@ -169,12 +192,14 @@ class ActionList:
                 if one is not None:
                     cache.words.move_to_end(word)
             if one is None:
-                one = index.found(word)
+                with self._lock:  # a word searched before inside this one: its lines alone
+                    within = [hits for known, hits in cache.words.items() if known in word]
+                one = index.hits(word, min(within, key=lambda hits: len(hits.rest), default=None))
                 with self._lock:
                     cache.words[word] = one
                     while len(cache.words) > self.MAX_CACHED_WORDS:
                         cache.words.popitem(last=False)
-            found = one if found is None else index.both(found, one)
+            found = one.found if found is None else index.both(found, one.found)
         assert found is not None
         return found
 

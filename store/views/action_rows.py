@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from store import figures
@@ -125,8 +126,10 @@ class ActionPage:
     offset: int
 
 
+@lru_cache(maxsize=4096)
 def _due(end: date | None, precision: str) -> date | None:
-    """The due date with its precision (the column holds the end of the period)."""
+    """The due date with its precision (the column holds the end of the period; the same few
+    dates recur from row to row, each made once)."""
     return None if end is None else PreciseDate.of(end, precision)
 
 

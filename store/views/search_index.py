@@ -38,6 +38,15 @@ _BYTE_BITS = bytes.maketrans(b"01", b"\x00\x01")
 
 
 @dataclass(frozen=True)
+class Hits:
+    """Where a word is found: `SearchIndex.found`'s bytes, and the positions whose other words
+    (not the common ones) hold it."""
+
+    found: bytes
+    rest: array[int]
+
+
+@dataclass(frozen=True)
 class SearchIndex:
     """The folded texts of a set of records, ready to be searched a word at a time."""
 
@@ -88,21 +97,32 @@ class SearchIndex:
     def found(self, word: str) -> bytes:
         """One byte per position, 1 where the text contains `word`, and a last 0 (for ids the
         index does not know)."""
+        return self.hits(word).found
+
+    def hits(self, word: str, within: Hits | None = None) -> Hits:
+        """Where `word` is found. `within`: the hits of a word it contains (« coord » for
+        « coordination »), so that only the other words' lines where that one was found are
+        read again (typing a word key by key reads fewer lines at each key)."""
         size = len(self.ids)
         mask = 0
         for common, bits in self.common.items():
             if word in common:
                 mask |= bits
         found = bytearray(_unpack(mask, size + 1))
-        occurrences = self.rest.count(word)
-        if occurrences:
-            if occurrences <= size // FEW_SHARE:
+        if within is not None:
+            lines = map(self.lines.__getitem__, within.rest)
+            rest = array("i", compress(within.rest, map(contains, lines, repeat(word))))
+        else:
+            occurrences = self.rest.count(word)
+            if not occurrences:
+                rest = array("i")
+            elif occurrences <= size // FEW_SHARE:
                 at = map(re.Match.start, re.finditer(re.escape(word), self.rest))
-                positions: Iterable[int] = map(bisect_left, repeat(self.ends), at)
+                rest = array("i", dict.fromkeys(map(bisect_left, repeat(self.ends), at)))
             else:
-                positions = compress(range(size), map(contains, self.lines, repeat(word)))
-            deque(map(found.__setitem__, positions, repeat(1)), maxlen=0)
-        return bytes(found)
+                rest = array("i", compress(range(size), map(contains, self.lines, repeat(word))))
+        deque(map(found.__setitem__, rest, repeat(1)), maxlen=0)
+        return Hits(bytes(found), rest)
 
     @staticmethod
     def both(first: bytes, second: bytes) -> bytes:
@@ -117,6 +137,12 @@ class SearchIndex:
         flags = bytearray(len(self.ids) + 1)
         deque(map(flags.__setitem__, positions, repeat(1)), maxlen=0)
         return int.from_bytes(flags, "little")
+
+    def ranks(self, positions: Sequence[int]) -> array[int]:
+        """Each position's rank in `positions` (-1: not there), by position."""
+        ranks = array("i", [-1]) * (len(self.ids) + 1)
+        deque(map(ranks.__setitem__, positions, range(len(positions))), maxlen=0)
+        return ranks
 
     def among(self, ids: Sequence[int]) -> list[int]:
         """The positions of these ids (`len(self)` for one the index does not know)."""
