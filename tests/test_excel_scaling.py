@@ -348,7 +348,7 @@ def test_the_garbage_collector_is_resumed_after_an_import_even_a_refused_one(
     import gc
 
     from importers.excel import UnreadableWorkbook
-    from importers.excel.collector import collector_paused
+    from store.collector import collector_paused
 
     assert gc.isenabled()
     (tmp_path / "vide.xlsx").write_bytes(b"")

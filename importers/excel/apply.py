@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from importers.excel.collector import collector_paused
 from importers.excel.fields import KIND_ACTION, KIND_INDICATOR, KIND_RESOURCE, KIND_VALUE
 from importers.excel.model import (
     NEW,
@@ -27,6 +26,7 @@ from store import resources as resource_rules
 from store.actions import ActionData
 from store.activity import record_exchange
 from store.backup import backup_sqlite
+from store.collector import collector_paused
 from store.constraints import constraint_messages
 from store.database import Store
 from store.errors import ValidationError, VersionConflict

@@ -317,7 +317,7 @@ def main(argv: list[str]) -> int:
     config = marshal.loads(bytes.fromhex(argv[1]))
     limits = Limits(**config["limits"]) if config.get("limits") else DEFAULT_LIMITS
     limit_resources(limits)
-    gc.disable()  # rows hold no cycles, reference counting frees each batch (see collector.py)
+    gc.disable()  # rows hold no cycles, reference counting frees each batch (see store/collector.py)
     # The frames go to the standard output (the parent's pipe); whatever else would be printed
     # there (by a library) goes with the errors instead, never into the frames.
     out = os.fdopen(os.dup(1), "wb", buffering=1 << 16)
