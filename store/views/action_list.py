@@ -156,6 +156,10 @@ class ActionList:
         background)."""
         self._index(conn, self._fresh_cache(conn))
 
+    def is_warm(self, conn: Connection) -> bool:
+        """Whether a search typed now finds the index of the store as it is already built."""
+        return self._fresh_cache(conn).index is not None
+
     def _stamp(self, conn: Connection) -> tuple[Any, ...]:
         stamp = None if self.changes is None else self.changes.stamp()
         if stamp is not None:

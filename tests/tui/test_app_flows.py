@@ -155,6 +155,35 @@ async def test_edit_and_save_an_action_journals_each_changed_field(
     assert all(line.author == "coordinatrice" for line in journal if line.kind == "modification")
 
 
+async def test_after_a_save_the_list_rebuilds_its_search_index_before_the_first_key(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    """Back on the list after a save, the search index of the changed store is built in the
+    background: the first key typed does not wait for it (at 100,000 actions, seconds)."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        service = app.service
+        with service.store.engine.connect() as conn:
+            assert service.actions_list.is_warm(conn)
+        app.open_action("ACT-005")
+        await settle(pilot)
+        assert isinstance(app.screen, ActionDetailScreen)
+        app.screen.query_one("#progress", Input).value = "90"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        with service.store.engine.connect() as conn:
+            assert not service.actions_list.is_warm(conn)  # the store changed: the old index is gone
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ActionsScreen)
+        await until(pilot, lambda: not app.screen.loading_in("search-index"))
+        with service.store.engine.connect() as conn:
+            assert service.actions_list.is_warm(conn)  # rebuilt, no key typed
+
+
 async def test_invalid_fields_are_shown_and_nothing_is_saved(
     app_factory: AppFactory, ariege_db: Path
 ) -> None:

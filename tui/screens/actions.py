@@ -124,13 +124,20 @@ class ActionsScreen(BaseScreen):
 
     def refresh_data(self) -> None:
         self.load(self.criteria, self.row_offset)
+        self.warm_up_search()
 
     # --- loading ------------------------------------------------------------------------
 
     @work(thread=True, exit_on_error=False, group="choices")
     def load_choices(self) -> None:
         self.post_message(self.ChoicesLoaded(self.service.filter_choices()))
-        self.service.warm_up_search()  # so that the first search is as quick as the next ones
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="search-index")
+    def warm_up_search(self) -> None:
+        """The search index of the store as it is now, built before the first key needs it: when
+        the list opens and when it comes back after a save (nothing to do if the store is
+        unchanged)."""
+        self.service.warm_up_search()
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="actions")
     def load(self, criteria: ActionFilter, offset: int) -> None:
