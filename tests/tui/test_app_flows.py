@@ -113,6 +113,37 @@ async def test_keys_typed_while_a_search_runs_are_searched_together_once_it_answ
         assert "ACT-003" in codes and len(codes) < 80
 
 
+async def test_enter_pressed_before_the_list_arrives_opens_its_first_action(
+    app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F4 then Enter at once (a workshop, a slow laptop): the Enter is not lost while the list
+    is read; the first action opens as soon as the list is there."""
+    answer = threading.Event()
+    page = StoreService.action_page
+
+    def slow_page(
+        self: StoreService, criteria: ActionFilter, offset: int = 0, limit: int = 200
+    ) -> ActionPage:
+        answer.wait(10)
+        return page(self, criteria, offset, limit)
+
+    monkeypatch.setattr(StoreService, "action_page", slow_page)
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, ActionsScreen) and app.screen.loading_in("actions"))
+        table = app.screen.query_one("#actions-table", DataTable)
+        await until(pilot, lambda: table.has_focus)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ActionsScreen) and table.row_count == 0  # still reading
+        answer.set()
+        await until(pilot, lambda: isinstance(app.screen, ActionDetailScreen))
+        await settle(pilot)
+        assert "ACT-001" in str(app.screen.query_one("#action-title", Static).render())
+
+
 async def test_late_filter_and_sort_by_due_date(app_factory: AppFactory) -> None:
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:

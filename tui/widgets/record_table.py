@@ -83,6 +83,9 @@ class RecordTable(DataTable[Text]):
         #: The records that are rows of the table, in order (the others come with `fill_rest`).
         self._drawn: list[Any] = []
         self._rest_timer: Timer | None = None
+        #: Enter was pressed before the first records came: the first row is chosen with them.
+        self._choose_when_filled = False
+        self._filled_once = False
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._redraw, init=False)
@@ -98,6 +101,17 @@ class RecordTable(DataTable[Text]):
         self._index = {self.key_of(r): i for i, r in enumerate(self.records)}
         if not self._fitting and not self.fit():
             self._fill()  # (while fitting, the rows are filled at its end)
+        self._filled_once = True
+        if not self.records:
+            self._choose_when_filled = False  # nothing to open
+
+    def action_select_cursor(self) -> None:
+        """Enter. Pressed before the first records came (a quick key right after opening the
+        screen), it is kept: the first row is chosen as soon as they come."""
+        if not self._filled_once:
+            self._choose_when_filled = True
+            return
+        super().action_select_cursor()
 
     # --- columns ----------------------------------------------------------------------------
 
@@ -175,6 +189,9 @@ class RecordTable(DataTable[Text]):
         for record in self.records[len(self._drawn) : until]:
             self.add_row(*self._cells(record), key=self.key_of(record))
             self._drawn.append(record)
+        if self._choose_when_filled and self.row_count:
+            self._choose_when_filled = False
+            self.call_after_refresh(self.action_select_cursor)  # once the cursor is on its row
 
     def _rest_later(self) -> None:
         """The records not yet rows come once typing pauses (`REST_AFTER_S`)."""
