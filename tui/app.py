@@ -26,7 +26,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import ModalScreen
 from textual.timer import Timer
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
 from store.errors import StoreError
@@ -57,6 +59,8 @@ QUIT_WAIT_S = 5.0
 LAST_RESORT_S = QUIT_WAIT_S + 5.0
 #: Seconds between two attempts to reach a lost server: growing, then every 30 s.
 RETRY_DELAYS_S: tuple[float, ...] = (2, 5, 10, 30)
+#: Keys kept at most while a screen asked for waits for the store (`SuiviStsApp.on_event`).
+TYPED_AHEAD_MAX = 64
 #: Worker groups that write: a failure there means the change was not saved.
 WRITE_GROUPS = frozenset({"save", "workshop"})
 #: Said when a write failed because the server is out of reach.
@@ -216,6 +220,8 @@ class SuiviStsApp(App[int]):
         self._service: StoreService | None = None
         #: The screen asked for (F2…F7) before the store was open: shown once it is.
         self._wanted_mode: str | None = None
+        #: The keys typed after it, meant for that screen: given to it once it is shown.
+        self._typed_ahead: list[events.Key] = []
         self._retry_timer: Timer | None = None
         self._attempts = 0
         #: The server found out of reach just before (command line): the banner at once.
@@ -336,7 +342,9 @@ class SuiviStsApp(App[int]):
             for screen in stack:
                 if isinstance(screen, BaseScreen):
                     screen.store_opened()
-        self.switch_mode(self._wanted_mode or "dashboard")
+        shown = self.switch_mode(self._wanted_mode or "dashboard")
+        if self._typed_ahead:
+            self.call_later(self._give_typed_ahead, shown)
         pending, self._pending = self._pending, []
         for do in pending:
             do()
@@ -366,6 +374,7 @@ class SuiviStsApp(App[int]):
     @on(StoreDamagedFound)
     def store_damaged(self, message: StoreDamagedFound) -> None:
         """Say so, never overwrite the file; offer the latest good backup."""
+        self._typed_ahead.clear()  # meant for a screen that will not come
         from tui.widgets.confirm_dialog import ConfirmDialog
         from tui.widgets.error_dialog import ErrorDialog
 
@@ -569,6 +578,35 @@ class SuiviStsApp(App[int]):
         )
         self._close_messages_no_wait()
 
+    async def on_event(self, event: events.Event) -> None:
+        """F4 then Enter (or a search) typed while the store still opens: the keys after F4 are
+        meant for the Actions screen, not for the first figures still shown; they are kept and
+        given to it once it is shown (`_give_typed_ahead`). The app's own keys (Ctrl+Q, F1…F9)
+        still act at once."""
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and self._service is None
+            and self._wanted_mode is not None
+            and self.connection_trouble is None
+            and not isinstance(self.screen, ModalScreen)  # a dialog (damaged store) takes its keys
+            and len(self._typed_ahead) < TYPED_AHEAD_MAX
+        ):
+            active = self.screen.active_bindings.get(event.key)
+            if active is None or active.node is not self:
+                self._typed_ahead.append(events.Key(event.key, event.character))
+                return
+        await super().on_event(event)
+
+    async def _give_typed_ahead(self, shown: AwaitMount) -> None:
+        await shown
+        self.call_after_refresh(self._replay_typed_ahead)  # once the screen has given its focus
+
+    def _replay_typed_ahead(self) -> None:
+        keys, self._typed_ahead = self._typed_ahead, []
+        for key in keys:
+            self.post_message(key)
+
     def on_key(self, event: events.Key) -> None:
         """A letter that no key binding took reaches the app while a text box is open: it was
         typed at once after the key that opened the box (« c » then the comment, « 4 » then the
@@ -649,6 +687,7 @@ class SuiviStsApp(App[int]):
             self.connection_trouble = replace(self.connection_trouble, reason=str(error))
 
     def _retry_later(self, error: StoreError) -> None:
+        self._typed_ahead.clear()  # the screen asked for will not come soon
         delay = self.retry_delays_s[min(self._attempts, len(self.retry_delays_s) - 1)]
         self._attempts += 1
         self._retry_timer = self.set_timer(delay, self.action_reconnect)
@@ -717,6 +756,7 @@ class SuiviStsApp(App[int]):
             trouble = self.connection_trouble
             self._retry_later(StoreError(trouble.reason if trouble else "Serveur injoignable."))
         if event.worker.group == "open":  # no store: nothing to show but why, then leave
+            self._typed_ahead.clear()
             from tui.widgets.error_dialog import ErrorDialog
 
             error = event.worker.error

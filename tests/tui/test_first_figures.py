@@ -18,6 +18,7 @@ from store.glance import Glance, glance
 from tests.tui.support import AppFactory, until
 from tui.app import StoreOpener, make_app
 from tui.first_figures import EarlyFigures
+from tui.screens.action_detail import ActionDetailScreen
 from tui.screens.actions import ActionsScreen
 from tui.screens.dashboard import DashboardScreen
 
@@ -92,3 +93,40 @@ def _shows_figures(app: App[int]) -> bool:
         and screen.is_mounted
         and "en retard" in str(screen.query_one("#dept-title", Static).render())
     )
+
+
+async def test_keys_typed_after_f4_while_the_store_opens_go_to_the_actions_screen(
+    app_factory: AppFactory, held_store: threading.Event
+) -> None:
+    """F4 then a search and Enter, typed while the first figures are still shown (a slow laptop
+    in a workshop): the keys are meant for the Actions screen, not the figures; it gets them
+    once shown, and the first result opens."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, functools.partial(_shows_figures, app))
+        await pilot.press("f4", *"depistage", "enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, DashboardScreen) and not app.is_open
+        held_store.set()
+        await until(pilot, lambda: isinstance(app.screen, ActionDetailScreen))
+        title = app.screen.query_one("#action-title", Static)
+        await until(pilot, lambda: bool(str(title.render())))
+        assert "ACT-003" in str(title.render())  # « Extension du bus de dépistage … », found first
+        app.pop_screen()
+        await until(pilot, lambda: isinstance(app.screen, ActionsScreen))
+        screen = app.screen
+        assert isinstance(screen, ActionsScreen) and screen.criteria.search == "depistage"
+    assert app._exception is None  # noqa: SLF001
+
+
+async def test_the_app_keys_still_act_while_the_store_opens(
+    app_factory: AppFactory, held_store: threading.Event
+) -> None:
+    """Only the keys meant for the coming screen wait: F1 (help) acts at once."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, functools.partial(_shows_figures, app))
+        await pilot.press("f4", "f1")
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpDialog")
+        held_store.set()
+    assert app._exception is None  # noqa: SLF001

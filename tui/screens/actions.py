@@ -278,6 +278,8 @@ class ActionsScreen(BaseScreen):
         if event.value != self.criteria.search:
             self._open_when_loaded = True
             self._changed(search=event.value)
+        elif self.loading_in("actions"):
+            self._open_when_loaded = True  # Enter right after the screen opened: once it is read
         else:
             self._open_highlighted()
 
