@@ -128,12 +128,20 @@ class SuiviStsApp(App[int]):
     MODES = {mode: _factory(module, cls) for mode, (_label, module, cls) in SCREENS_BY_MODE.items()}
     BINDINGS = [
         Binding("f1", "help", "Aide", tooltip="Les touches de l'écran courant"),
-        Binding("f2", "go('dashboard')", "Tableau de bord", tooltip="Où en est le plan"),
-        Binding("f3", "go('scheme')", "Schéma", tooltip="Engagements, défis et objectifs"),
-        Binding("f4", "go('actions')", "Actions", tooltip="La liste des actions, filtrable"),
-        Binding("f5", "go('workshop')", "Atelier", tooltip="Mettre à jour les actions en séance"),
-        Binding("f6", "go('resources')", "Ressources", tooltip="Aidants et répit, couverture"),
-        Binding("f7", "go('care_offer')", "Offre", tooltip="Objectifs quantitatifs de l'offre de soins"),
+        Binding("f2", "go('dashboard')", "Tableau de bord", tooltip="Où en est le plan", priority=True),
+        Binding("f3", "go('scheme')", "Schéma", tooltip="Engagements, défis et objectifs", priority=True),
+        Binding("f4", "go('actions')", "Actions", tooltip="La liste des actions, filtrable", priority=True),
+        Binding(
+            "f5", "go('workshop')", "Atelier", tooltip="Mettre à jour les actions en séance", priority=True
+        ),
+        Binding("f6", "go('resources')", "Ressources", tooltip="Aidants et répit, couverture", priority=True),
+        Binding(
+            "f7",
+            "go('care_offer')",
+            "Offre",
+            tooltip="Objectifs quantitatifs de l'offre de soins",
+            priority=True,
+        ),
         Binding(
             "ctrl+k",
             "go('conflicts')",
@@ -222,6 +230,8 @@ class SuiviStsApp(App[int]):
         self._wanted_mode: str | None = None
         #: The keys typed after it, meant for that screen: given to it once it is shown.
         self._typed_ahead: list[events.Key] = []
+        #: A screen asked for (F2…F7) is being shown: the keys typed meanwhile wait for it.
+        self._switching = False
         self._retry_timer: Timer | None = None
         self._attempts = 0
         #: The server found out of reach just before (command line): the banner at once.
@@ -344,6 +354,7 @@ class SuiviStsApp(App[int]):
                     screen.store_opened()
         shown = self.switch_mode(self._wanted_mode or "dashboard")
         if self._typed_ahead:
+            self._switching = True
             self.call_later(self._give_typed_ahead, shown)
         pending, self._pending = self._pending, []
         for do in pending:
@@ -419,7 +430,9 @@ class SuiviStsApp(App[int]):
     def action_go(self, mode: str) -> None:
         """F2…F7: that screen; pressed while the store is still opening, it comes once it is open."""
         if self._service is not None:
-            self.switch_mode(mode)
+            if mode != self.current_mode:
+                self._switching = True
+                self.call_later(self._give_typed_ahead, self.switch_mode(mode))
         else:
             self._wanted_mode = mode
             if self.current_mode != self.DEFAULT_MODE:  # the first figures are shown: open now
@@ -579,16 +592,18 @@ class SuiviStsApp(App[int]):
         self._close_messages_no_wait()
 
     async def on_event(self, event: events.Event) -> None:
-        """F4 then Enter (or a search) typed while the store still opens: the keys after F4 are
-        meant for the Actions screen, not for the first figures still shown; they are kept and
-        given to it once it is shown (`_give_typed_ahead`). The app's own keys (Ctrl+Q, F1…F9)
-        still act at once."""
+        """F4 then Enter (or a search) typed at once, or while the store still opens: the keys
+        after F4 are meant for the Actions screen, not for the screen still shown; they are kept
+        and given to it once it is shown (`_give_typed_ahead`). F2…F7 are priority keys, so that
+        the screen is asked for before the next key of a burst is read. The app's own keys
+        (Ctrl+Q, F1…F9) act at once."""
+        waiting = self._switching or (
+            self._service is None and self._wanted_mode is not None and self.connection_trouble is None
+        )
         if (
-            isinstance(event, events.Key)
+            waiting
+            and isinstance(event, events.Key)
             and not event.is_forwarded
-            and self._service is None
-            and self._wanted_mode is not None
-            and self.connection_trouble is None
             and not isinstance(self.screen, ModalScreen)  # a dialog (damaged store) takes its keys
             and len(self._typed_ahead) < TYPED_AHEAD_MAX
         ):
@@ -599,10 +614,13 @@ class SuiviStsApp(App[int]):
         await super().on_event(event)
 
     async def _give_typed_ahead(self, shown: AwaitMount) -> None:
-        await shown
-        self.call_after_refresh(self._replay_typed_ahead)  # once the screen has given its focus
+        try:
+            await shown
+        finally:  # whatever happens, the keys stop waiting
+            self.call_after_refresh(self._replay_typed_ahead)  # once the screen has given its focus
 
     def _replay_typed_ahead(self) -> None:
+        self._switching = False
         keys, self._typed_ahead = self._typed_ahead, []
         for key in keys:
             self.post_message(key)

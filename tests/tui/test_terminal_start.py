@@ -30,3 +30,17 @@ def test_the_command_opens_draws_its_figures_and_searches(ariege_db: Path) -> No
             )
         assert term.rss_mib() > 0
     assert term.process.returncode == 0
+
+
+def test_f4_and_enter_typed_in_one_burst_open_the_first_action(ariege_db: Path) -> None:
+    """F4 and Enter reaching the app in one read of the terminal (a quick coordinator): Enter is
+    for the Actions screen that F4 asks for, not for the dashboard still shown when it is read;
+    the list's first action opens."""
+    with Terminal([*suivi_sts(), "--db", str(ariege_db)], size=(120, 40)) as term:
+        term.wait_for(DASHBOARD, timeout=120)
+        time.sleep(1)  # the store open, the dashboard drawn from it
+        since = term.mark()
+        term.type(F4 + "\r")
+        term.wait_for("Action — Ariège (09)", since=since, timeout=60)
+        term.wait_for("ACT-001 — Comités de pilotage", since=since, timeout=60)
+    assert term.process.returncode == 0
