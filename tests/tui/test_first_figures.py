@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from textual import events
 from textual.app import App
 from textual.widgets import DataTable, Static
 
@@ -131,4 +130,3 @@ async def test_the_app_keys_still_act_while_the_store_opens(
         await until(pilot, lambda: type(app.screen).__name__ == "HelpDialog")
         held_store.set()
     assert app._exception is None  # noqa: SLF001
-
