@@ -245,7 +245,7 @@ def _links(
         query = (
             select(table.c.action_id, table.c[column]).where(table.c.action_id.in_(chunk)).order_by(*order)
         )
-        for action_id, target in conn.execute(query):
+        for action_id, target in conn.execute(query).all():
             found[action_id].append(codes[target])
     if not ordered:
         return {k: tuple(sorted(v)) for k, v in found.items()}
@@ -376,7 +376,7 @@ def _insert_returning_ids(conn: Connection, department: str, rows: list[dict[str
     insert_many(conn, A, rows)
     codes = {r["code"] for r in rows}
     query = select(A.c.code, A.c.id).where(A.c.department_code == department)
-    ids = {code: id_ for code, id_ in conn.execute(query.where(A.c.id > before)) if code in codes}
+    ids = {code: id_ for code, id_ in conn.execute(query.where(A.c.id > before)).all() if code in codes}
     if len(ids) < len(codes):
         for chunk in _chunks(sorted(codes), 900):
             ids.update({code: id_ for code, id_ in conn.execute(query.where(A.c.code.in_(chunk)))})

@@ -139,7 +139,7 @@ def action_ids(
     found: dict[str, int] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        found.update({code: id_ for code, id_ in conn.execute(query.where(A.c.code.in_(chunk)))})
+        found.update({code: id_ for code, id_ in conn.execute(query.where(A.c.code.in_(chunk))).all()})
     return found
 
 

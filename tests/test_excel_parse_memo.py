@@ -130,3 +130,32 @@ def test_the_actions_written_are_those_written_without_the_memos(
         store.dispose()
     assert len(written[0]) == 4 * len(rows)  # each action, its objective, territory, creation
     assert written[0] == written[1]
+
+
+def test_a_refused_number_far_down_a_large_import_refuses_it_with_its_row_and_column(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """The same number read on thousands of rows is read once, but a refused one is refused on
+    each row that holds it (here the 3,700th and 4,900th of 5,000), and nothing is written."""
+    import xlsxwriter
+
+    from importers.excel import ImportRefused, apply_import
+    from tests.conftest import snapshot_tables
+
+    path = tmp_path / "grand.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("Actions")
+    sheet.write_row(0, 0, HEADERS[:6])
+    for n in range(5000):
+        progress = 150.0 if n in (3699, 4899) else float(n % 100)
+        sheet.write_row(n + 1, 0, ["", f"Action {n}", "E1-D4-O2", "09", "En cours", progress])
+    book.close()
+    before = snapshot_tables(loaded_store)
+    preview = preview_import(loaded_store, DEPT, path)
+    refused = [str(p) for p in preview.rejected]
+    assert len(refused) == 2, refused
+    assert "ligne 3701, colonne « Avancement (%) » (F)" in refused[0] and "« 150 »" in refused[0]
+    assert "ligne 4901" in refused[1] and "150" in refused[1]
+    with pytest.raises(ImportRefused, match="2 problème"):
+        apply_import(loaded_store, DEPT, preview, {}, "test", backup=False)
+    assert snapshot_tables(loaded_store) == before

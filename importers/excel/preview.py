@@ -820,7 +820,7 @@ class Planner:
                 errors = [e for e in errors if e.field != "code"]
             if (
                 "status" in proposed
-                and ActionStatus(after.status) in STATUSES_NEEDING_COMMENT
+                and after.status in STATUSES_NEEDING_COMMENT  # a StrEnum: its values are its members
                 and (before is None or before.status != after.status)
                 and not comment
             ):
