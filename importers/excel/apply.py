@@ -35,8 +35,6 @@ from store.indicators import IndicatorData, ValueChange, ValueKey
 from store.lookups import code_maps
 
 Progress = Callable[[int, int], None]
-#: A new action's fields before its row's (`evolve` of it is `ActionData(…)`, without `__init__`).
-_NO_ACTION = ActionData(code="", title="")
 
 
 @collector_paused()
@@ -209,7 +207,7 @@ class _Applier:
                     first = action_rules.next_action_code(self.conn, self.department)
                     self.new_action_codes = action_rules.following_codes(first)
                 given = {**given, "code": next(self.new_action_codes)}
-            self.new_actions.append((plan, evolve(_NO_ACTION, **given)))  # ActionData(**given), quicker
+            self.new_actions.append((plan, ActionData(**given)))
             return True
         values = self.wanted(plan)
         current = self.actions.get(plan.before.code)
