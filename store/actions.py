@@ -508,7 +508,7 @@ def following_codes(first: str) -> Iterator[str]:
     if found is None:
         raise ValueError(first)
     prefix, digits = found.groups()
-    number = int(digits)
+    number, width = int(digits), len(digits)
     while True:
-        yield f"{prefix}{number:0{len(digits)}d}"
+        yield prefix + str(number).zfill(width)
         number += 1
