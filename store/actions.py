@@ -90,20 +90,41 @@ def format_value(name: str, value: Any) -> str | None:
     return ACTION[name].dump(value)
 
 
+#: Verdicts a `validate` memo keeps at most.
+_MEMO = 4096
+
+
 def validate(
-    data: ActionData, maps: CodeMaps | None = None, *, fields_checked: bool = False
+    data: ActionData,
+    maps: CodeMaps | None = None,
+    *,
+    fields_checked: bool = False,
+    memo: dict[tuple[str, Any], str | None] | None = None,
 ) -> list[ValidationError]:
     """Every rule the action breaks, one French message per problem, naming the field.
 
     `fields_checked`: the fields' own rules passed already (an import's preview checked them);
-    only the code and the codes the action refers to (`maps`) are checked.
+    only the code and the codes the action refers to (`maps`) are checked. `memo`: each field's
+    verdict on a value, kept across the calls given the same dictionary (a field's rule is a
+    function of its value alone: an import's thousands of rows share a few statuses).
     """
     errors: list[ValidationError] = []
     if not data.code.strip():
         errors.append(ValidationError("Le code de l'action est obligatoire.", "code"))
     if not fields_checked:
         for f in ACTION.ruled:
-            problem = f.validate(getattr(data, f.name))
+            value = getattr(data, f.name)
+            if memo is None:
+                problem = f.validate(value)
+            else:
+                try:
+                    problem = memo[f.name, value]
+                except KeyError:
+                    problem = f.validate(value)
+                    if len(memo) < _MEMO:  # each title is new: the memo stays small
+                        memo[f.name, value] = problem
+                except TypeError:  # a value that cannot be a key (a list): checked as is
+                    problem = f.validate(value)
             if problem:
                 errors.append(ValidationError(problem, f.name))
         if data.start_date and data.due_date and period_end(data.due_date) < data.start_date:
@@ -168,13 +189,21 @@ def _raise_first(errors: list[ValidationError]) -> None:
 
 
 def load_actions(
-    conn: Connection, department: str, codes: Iterable[str] | None = None
+    conn: Connection,
+    department: str,
+    codes: Iterable[str] | None = None,
+    *,
+    maps: CodeMaps | None = None,
 ) -> dict[str, ActionData]:
-    """Snapshots of the department's actions (or of `codes`), read in bulk."""
-    maps = code_maps(conn, department)
+    """Snapshots of the department's actions (or of `codes`), read in bulk. `maps`: the
+    department's code maps, read when not given."""
     query = select(A).where(A.c.department_code == department)
     if codes is not None:
-        query = query.where(A.c.code.in_(list(codes)))
+        wanted = list(codes)
+        if not wanted:
+            return {}
+        query = query.where(A.c.code.in_(wanted))
+    maps = maps or code_maps(conn, department)
     rows = conn.execute(query).mappings().all()
     ids = [r["id"] for r in rows]
     objectives = _links(conn, A_OBJ, "objective_id", ids, maps.objective_codes(), ordered=True)
@@ -216,7 +245,7 @@ def _links(
         query = (
             select(table.c.action_id, table.c[column]).where(table.c.action_id.in_(chunk)).order_by(*order)
         )
-        for action_id, target in conn.execute(query):
+        for action_id, target in conn.execute(query).all():
             found[action_id].append(codes[target])
     if not ordered:
         return {k: tuple(sorted(v)) for k, v in found.items()}
@@ -347,7 +376,7 @@ def _insert_returning_ids(conn: Connection, department: str, rows: list[dict[str
     insert_many(conn, A, rows)
     codes = {r["code"] for r in rows}
     query = select(A.c.code, A.c.id).where(A.c.department_code == department)
-    ids = {code: id_ for code, id_ in conn.execute(query.where(A.c.id > before)) if code in codes}
+    ids = {code: id_ for code, id_ in conn.execute(query.where(A.c.id > before)).all() if code in codes}
     if len(ids) < len(codes):
         for chunk in _chunks(sorted(codes), 900):
             ids.update({code: id_ for code, id_ in conn.execute(query.where(A.c.code.in_(chunk)))})
@@ -479,7 +508,7 @@ def following_codes(first: str) -> Iterator[str]:
     if found is None:
         raise ValueError(first)
     prefix, digits = found.groups()
-    number = int(digits)
+    number, width = int(digits), len(digits)
     while True:
-        yield f"{prefix}{number:0{len(digits)}d}"
+        yield prefix + str(number).zfill(width)
         number += 1

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, Update, insert
 
 #: No value converted yet.
 _NONE = object()
@@ -80,3 +80,30 @@ def _caller(function: Callable[[Any], Any]) -> Callable[[], Any]:
 
 def _constant(value: Any) -> Callable[[], Any]:
     return lambda: value
+
+
+def execute_many(conn: Connection, statement: Update, rows: Sequence[Mapping[str, Any]]) -> None:
+    """`conn.execute(statement, rows)` for a statement whose parameters are all named bind
+    parameters (an UPDATE … WHERE id = :v_id), below SQLAlchemy's per-row processing: compiled
+    once, each value converted by its parameter's type, one `executemany` of the driver."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    compiled = statement.compile(dialect=dialect)
+    names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
+    if set(names) != set(rows[0]) or len(names) != len(set(names)):
+        conn.execute(statement, list(rows))  # a literal value or a name bound twice: SQLAlchemy's path
+        return
+    procs = [
+        (i, proc)
+        for i, name in enumerate(names)
+        if (proc := compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    get = itemgetter(*names)
+    params: list[Any] = []
+    for row in rows:
+        values = list(get(row)) if len(names) > 1 else [get(row)]
+        for i, proc in procs:
+            values[i] = proc(values[i])
+        params.append(tuple(values) if compiled.positional else dict(zip(names, values, strict=True)))
+    conn.exec_driver_sql(compiled.string, params)

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from store.bulk import execute_many
 from store.errors import ValidationError
 from store.fields import evolve
 from store.link_rows import delete_rows
@@ -42,6 +43,8 @@ FIELD_LABELS: dict[str, str] = {
     "baseline": "Valeur initiale",
     "target": "Cible",
 }
+#: The column of each field that is not its own name.
+_COLUMN_OF = {"action": "action_id", "objective": "objective_id"}
 #: The journal field of indicator value changes on the indicator's action.
 JOURNAL_FIELD = "indicateur"
 
@@ -136,7 +139,7 @@ def action_ids(
     found: dict[str, int] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        found.update({code: id_ for code, id_ in conn.execute(query.where(A.c.code.in_(chunk)))})
+        found.update({code: id_ for code, id_ in conn.execute(query.where(A.c.code.in_(chunk))).all()})
     return found
 
 
@@ -152,10 +155,18 @@ def existing_codes(conn: Connection, department: str, codes: Iterable[str]) -> s
 
 
 def load_indicators(
-    conn: Connection, department: str, codes: Iterable[str] | None = None
+    conn: Connection,
+    department: str,
+    codes: Iterable[str] | None = None,
+    *,
+    maps: CodeMaps | None = None,
 ) -> dict[str, IndicatorData]:
-    """The department's indicators (or those of `codes`) by code, read in bulk."""
-    objectives = code_maps(conn, department).objective_codes()
+    """The department's indicators (or those of `codes`) by code, read in bulk. `maps`: the
+    department's code maps, read when not given."""
+    wanted = None if codes is None else sorted(set(codes))
+    if wanted == []:
+        return {}
+    objectives = (maps or code_maps(conn, department)).objective_codes()
     query = (
         select(IND, A.c.code.label("action_code"))
         .select_from(IND.outerjoin(A, A.c.id == IND.c.action_id))
@@ -163,8 +174,7 @@ def load_indicators(
         .order_by(IND.c.id)
     )
     queries = [query]
-    if codes is not None:
-        wanted = sorted(set(codes))
+    if wanted is not None:
         queries = [query.where(IND.c.code.in_(wanted[i : i + _CHUNK])) for i in range(0, len(wanted), _CHUNK)]
     return {
         r["code"]: IndicatorData(
@@ -297,19 +307,27 @@ def update_indicators(
         return changed
     maps = maps or code_maps(conn, department)
     actions = actions if actions is not None else action_ids(conn, department, [a.action for a in wanted])
-    rows = []
+    # Only the changed columns are set (an unchanged action or objective is neither re-indexed
+    # nor checked again by its foreign key): one bulk UPDATE per set of changed fields.
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for index, (after, names) in enumerate(zip(wanted, changed, strict=True)):
         if not names:
             continue
         errors = validate(after, maps, actions)
         if errors:
             raise ValidationError(str(errors[0]), errors[0].field, index=index)
-        rows.append({"v_id": after.id, **{f"v_{k}": v for k, v in _columns(after, maps, actions).items()}})
-    columns = [k.removeprefix("v_") for k in rows[0] if k != "v_id"]
-    statement = (
-        update(IND).where(IND.c.id == bindparam("v_id")).values({c: bindparam(f"v_{c}") for c in columns})
-    )
-    conn.execute(statement, rows)
+        columns = _columns(after, maps, actions)
+        changed_columns = tuple(_COLUMN_OF.get(n, n) for n in names)
+        row = {f"v_{c}": columns[c] for c in changed_columns}
+        row["v_id"] = after.id
+        groups.setdefault(changed_columns, []).append(row)
+    for changed_columns, rows in groups.items():
+        statement = (
+            update(IND)
+            .where(IND.c.id == bindparam("v_id"))
+            .values({c: bindparam(f"v_{c}") for c in changed_columns})
+        )
+        execute_many(conn, statement, rows)
     return changed
 
 

@@ -159,3 +159,79 @@ def test_a_snapshot_evolved_is_the_one_dataclasses_replace_gives() -> None:
         evolve(action, nothing=1)  # as replace refuses it
     indicator = IndicatorData(code="IND-1", label="Taux", action="ACT-001", target=10.0)
     assert vars(evolve(indicator, target=20.0)) == vars(dataclasses.replace(indicator, target=20.0))
+
+
+def test_a_bulk_update_writes_what_sqlalchemys_update_writes(loaded_store: Store) -> None:
+    from sqlalchemy import bindparam, update
+
+    from store.bulk import execute_many
+
+    with loaded_store.writer.begin() as conn:
+        insert_many(conn, ACTION, action_rows("ORMU") + action_rows("BULKU"))
+        ids = dict(conn.execute(select(ACTION.c.code, ACTION.c.id).where(ACTION.c.code.like("%U-%"))).all())
+        statement = (
+            update(ACTION)
+            .where(ACTION.c.id == bindparam("v_id"))
+            .values(due_date=bindparam("v_due"), updated_at=bindparam("v_at"), title=bindparam("v_title"))
+        )
+        at = datetime(2027, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+
+        def rows(prefix: str) -> list[dict[str, Any]]:
+            return [
+                {
+                    "v_id": ids[f"{prefix}-{n}"],
+                    "v_due": date(2027, 6, n + 1),
+                    "v_at": at,
+                    "v_title": f"« {n} »",
+                }
+                for n in range(3)
+            ]
+
+        conn.execute(statement, rows("ORMU"))
+        execute_many(conn, statement, rows("BULKU"))
+    ours, theirs = read_back(loaded_store, "BULKU"), read_back(loaded_store, "ORMU")
+    assert [r.pop("uid") for r in ours] != [r.pop("uid") for r in theirs]
+    assert ours == theirs and ours[2]["due_date"] == date(2027, 6, 3) and ours[0]["updated_at"] == at
+    assert stored_as(loaded_store, "BULKU") == stored_as(loaded_store, "ORMU")
+
+
+def test_an_indicator_update_sets_only_the_columns_that_changed(loaded_store: Store) -> None:
+    from sqlalchemy import event
+
+    from store import indicators as indicator_rules
+
+    with loaded_store.writer.begin() as conn:
+        action = conn.execute(select(ACTION.c.code).limit(1)).scalar_one()
+        created = [
+            indicator_rules.create_indicator(
+                conn, DEPT, indicator_rules.IndicatorData(code=f"IND-T{n}", label=f"Suivi {n}", action=action)
+            )
+            for n in range(3)
+        ]
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(loaded_store.engine, "before_cursor_execute", seen)  # the store is disposed after
+    with loaded_store.writer.begin() as conn:
+        changed = indicator_rules.update_indicators(
+            conn,
+            DEPT,
+            [
+                (created[0], indicator_rules.evolve(created[0], target=12.5)),
+                (created[1], indicator_rules.evolve(created[1], target=7.0)),
+                (created[2], indicator_rules.evolve(created[2], label="Suivi renommé", unit="%")),
+            ],
+        )
+    assert changed == [["target"], ["target"], ["label", "unit"]]
+    updates = [s for s in statements if s.startswith("UPDATE indicator")]
+    assert len(updates) == 2 and all("action_id" not in s and "objective_id" not in s for s in updates)
+    with loaded_store.engine.connect() as conn:
+        after = indicator_rules.load_indicators(conn, DEPT, ["IND-T0", "IND-T1", "IND-T2"])
+    assert [after[f"IND-T{n}"].target for n in range(3)] == [12.5, 7.0, None]
+    assert (after["IND-T2"].label, after["IND-T2"].unit, after["IND-T2"].action) == (
+        "Suivi renommé",
+        "%",
+        action,
+    )

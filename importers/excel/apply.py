@@ -143,9 +143,13 @@ class _Applier:
             if plan.status != NEW:
                 code = plan.before.code if plan.kind in (KIND_ACTION, KIND_RESOURCE) else plan.key
                 existing.setdefault(plan.kind, []).append(code.split("|", 1)[0])
-        self.actions = action_rules.load_actions(conn, department, existing.get(KIND_ACTION, []))
-        self.resources = resource_rules.load_resources(conn, department, existing.get(KIND_RESOURCE, []))
-        self.indicators = indicator_rules.load_indicators(conn, department, existing.get(KIND_INDICATOR, []))
+        maps = self.maps
+        self.actions = action_rules.load_actions(conn, department, existing.get(KIND_ACTION, []), maps=maps)
+        resources = existing.get(KIND_RESOURCE)
+        self.resources = resource_rules.load_resources(conn, department, resources) if resources else {}
+        self.indicators = indicator_rules.load_indicators(
+            conn, department, existing.get(KIND_INDICATOR, []), maps=maps
+        )
         self.values = indicator_rules.load_values(conn, department, existing.get(KIND_VALUE, []))
         #: Action ids of the actions indicators name (the only ones their rules need).
         self.action_ids = indicator_rules.action_ids(
@@ -193,16 +197,19 @@ class _Applier:
         )
 
     def _action(self, plan: RowPlan) -> bool:
-        values = self.wanted(plan)
         if plan.status == NEW:
-            given = {k: v for k, v in values.items() if k in action_rules.DATA_FIELDS}
+            # A new row has no conflict: its fields are those the preview checked (`proposed`).
+            given = plan.proposed
+            if plan.conflicts or not given.keys() <= action_rules.DATA_FIELDS:
+                given = {k: v for k, v in self.wanted(plan).items() if k in action_rules.DATA_FIELDS}
             if not given.get("code"):
                 if self.new_action_codes is None:
                     first = action_rules.next_action_code(self.conn, self.department)
                     self.new_action_codes = action_rules.following_codes(first)
-                given["code"] = next(self.new_action_codes)
+                given = {**given, "code": next(self.new_action_codes)}
             self.new_actions.append((plan, ActionData(**given)))
             return True
+        values = self.wanted(plan)
         current = self.actions.get(plan.before.code)
         if current is None or current.version != plan.version:
             raise self._stale(f"action {plan.before.code}")

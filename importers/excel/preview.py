@@ -257,7 +257,9 @@ class Planner:
         self.ignored_rows = 0
         self.unchanged_labels: dict[str, str] = {}
         self._indicator_titles: dict[tuple[str, str | None, str | None], str] | None = None
-        self._readers: dict[int, list[tuple[str, int, Callable[[Any], Any], dict[str, Any]]]] = {}
+        self._readers: dict[int, list[tuple[str, int, Callable[[Any], Any], dict[str | float, Any]]]] = {}
+        #: Each action field's verdict on the values met (`action_rules.validate`'s memo).
+        self.verdicts: dict[tuple[str, Any], str | None] = {}
 
     def _renumbered_indicators(self, sheets: list[SheetRows], uids: set[str]) -> set[str]:
         """An indicator renumbered by a sync since the export (its provisional code now another's)
@@ -366,10 +368,10 @@ class Planner:
     ) -> dict[str, Any]:
         """The store value of every mapped field of a row (blank cells left out if `skip_blank`).
 
-        A text cell already read in the same column gives the value it gave (parsing and
-        converting are functions of the cell alone): a status, a territory or an objective
-        written on thousands of rows is read once. A refused cell is read again, and refused
-        again, on each row that holds it."""
+        A text or number cell already read in the same column gives the value it gave (parsing
+        and converting are functions of the cell alone): a status, a territory, an objective or
+        a percentage written on thousands of rows is read once. A refused cell is read again,
+        and refused again, on each row that holds it."""
         result: dict[str, Any] = {}
         width = len(values)
         for name, column, read, known in self.readers(kind, sheet):
@@ -394,6 +396,12 @@ class Planner:
                     continue
             elif skip_blank and raw is None:
                 continue
+            elif raw.__class__ is float and raw:  # a number (0.0 is -0.0 to a dictionary: not kept)
+                found = known.get(raw, _NO_VALUE)
+                if found is not _NO_VALUE:
+                    result[name] = found
+                    continue
+                text = True  # kept below: only texts and floats are keys (1.0 never meets True)
             try:
                 value = read(raw)
             except CellError as exc:
@@ -406,7 +414,7 @@ class Planner:
 
     def readers(
         self, kind: str, sheet: SheetRows
-    ) -> list[tuple[str, int, Callable[[Any], Any], dict[str, Any]]]:
+    ) -> list[tuple[str, int, Callable[[Any], Any], dict[str | float, Any]]]:
         """The fields `parse` reads in a sheet: (name, column, the column's reading of a cell into
         its store value, the values of the texts it read), found once."""
         found = self._readers.get(id(sheet))
@@ -750,15 +758,14 @@ class Planner:
                     )
                     return
         workbook["code"] = key if key is not None and self.settings.key == "code" else ""
+        # What is written: the row's fields of the record (one dictionary, shared by its plan).
         if kind == KIND_ACTION:
-            allowed = action_rules.DATA_FIELDS
-            data: Any = ActionData(**{"title": "", **{k: v for k, v in workbook.items() if k in allowed}})
+            proposed = {k: v for k, v in workbook.items() if k in action_rules.DATA_FIELDS}
+            data: Any = ActionData(**proposed) if "title" in proposed else ActionData(title="", **proposed)
             title_key, what = f"action:{fold(data.title)}", "action"
         else:
-            allowed = _RESOURCE_FIELDS
-            data = ResourceData(
-                **{"name": "", "kind": "", **{k: v for k, v in workbook.items() if k in allowed}}
-            )
+            proposed = {k: v for k, v in workbook.items() if k in _RESOURCE_FIELDS}
+            data = ResourceData(**{"name": "", "kind": "", **proposed})
             title_key, what = f"resource:{fold(data.name)}", "ressource"
         existing = self.known_titles.get(title_key)
         if existing and not key:
@@ -780,8 +787,8 @@ class Planner:
             return
         changes = [
             Change(n, _label(kind, n), None, v, kind)
-            for n, v in workbook.items()
-            if n in allowed and n != "code" and v not in (None, ())
+            for n, v in proposed.items()
+            if v is not None and v != () and n != "code"
         ]
         self.preview.rows.append(
             RowPlan(
@@ -792,7 +799,7 @@ class Planner:
                 NEW,
                 changes,
                 comment=comment if kind == KIND_ACTION else None,
-                proposed={k: v for k, v in workbook.items() if k in allowed},
+                proposed=proposed,
             )
         )
 
@@ -808,12 +815,12 @@ class Planner:
     ) -> bool:
         errors: list[ValidationError]
         if sheet.kind == KIND_ACTION:
-            errors = action_rules.validate(after, self.maps)
+            errors = action_rules.validate(after, self.maps, memo=self.verdicts)
             if not after.code:  # a new action's code is given when it is written
                 errors = [e for e in errors if e.field != "code"]
             if (
                 "status" in proposed
-                and ActionStatus(after.status) in STATUSES_NEEDING_COMMENT
+                and after.status in STATUSES_NEEDING_COMMENT  # a StrEnum: its values are its members
                 and (before is None or before.status != after.status)
                 and not comment
             ):
@@ -885,8 +892,11 @@ class Planner:
                 codeless.add(fold(label))
         if codeless:
             wanted |= {code for (label, _a, _o), code in self.indicator_titles.items() if label in codeless}
-        self.indicators.update(indicator_rules.load_indicators(self.conn, self.department, wanted))
-        self.values.update(indicator_rules.load_values(self.conn, self.department, wanted))
+        self.indicators.update(
+            indicator_rules.load_indicators(self.conn, self.department, wanted, maps=self.maps)
+        )
+        if value_fields:  # a sheet without values (targets, labels) compares none
+            self.values.update(indicator_rules.load_values(self.conn, self.department, wanted))
         self.unchanged_labels = labels
         for row, values in sheet.rows:
             progress()
