@@ -130,8 +130,10 @@ class SafeSheet:
                 self.write(row, column, value, formats[column] if formats else None)
             return
         # Past the measured rows, `write` inlined for the usual cells (a big sheet's time):
-        # a plain text, a number; the others go through it.
-        sheet = self.sheet
+        # a plain text, a number, through xlsxwriter's undecorated writers (the public ones
+        # only convert "A1" references); the others go through `write`.
+        write_string = self.sheet._write_string
+        write_number = self.sheet._write_number
         for column, value in enumerate(values):
             fmt = formats[column] if formats else None
             kind = value.__class__
@@ -141,10 +143,10 @@ class SafeSheet:
                 and len(value) <= MAX_CELL_CHARS
                 and not value.startswith(FORMULA_TRIGGERS)
             ):
-                sheet.write_string(row, column, value, fmt)
+                write_string(row, column, value, fmt)
             elif kind is float or kind is int:
-                sheet.write_number(row, column, value, fmt)
-            else:
+                write_number(row, column, value, fmt)
+            elif value is not None or self.blank_formats:
                 self.write(row, column, value, fmt)
 
     def remember(self, row: int, first: int, last: int, text: str, fmt: Any) -> None:
