@@ -6,13 +6,14 @@ style number): most of an export's time. `StreamSheet` writes a formatted text t
 of it (no character to escape, no space at either end, nothing that looks like an escape) and a
 formatted number or date directly, and leaves every other cell to xlsxwriter. The XML is the same
 (tests/test_excel_stream.py compares it with xlsxwriter's own on tricky values). It relies on
-xlsxwriter's private cell tuples and `_write_cell`: pyproject.toml pins the versions it was
+xlsxwriter's private cell tuples, `fh`, `_write_cell` and `_write_single_row`: pyproject.toml pins the versions it was
 checked with, and that test fails if they change.
 """
 
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
@@ -25,7 +26,21 @@ _SPECIAL = re.compile(r"[\x00-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
 
 
 class StreamSheet(Worksheet):
-    """An xlsxwriter worksheet (constant memory) writing plain formatted cells directly."""
+    """An xlsxwriter worksheet (constant memory) writing plain formatted cells directly, a row
+    at a time."""
+
+    def _write_single_row(self, current_row_num: int = 0) -> None:
+        # xlsxwriter writes each tag of a flushed row to the temporary file, whose every write
+        # also resets its decoder: the row is gathered, then written once.
+        parts: list[str] = []
+        fh = self.fh
+        self.fh = SimpleNamespace(write=parts.append)
+        try:
+            super()._write_single_row(current_row_num)
+        finally:
+            self.fh = fh
+        if parts:
+            fh.write("".join(parts))
 
     def _write_cell(self, row: int, col: int, cell: Any) -> None:
         fmt = cell.format
