@@ -4,10 +4,11 @@ In constant-memory mode xlsxwriter writes each cell of a flushed row through `_w
 escapes every attribute and every text (five regular expressions a text, an exception for the
 style number): most of an export's time. `StreamSheet` writes a formatted text that needs none
 of it (no character to escape, no space at either end, nothing that looks like an escape) and a
-formatted number or date directly, and leaves every other cell to xlsxwriter. The XML is the same
-(tests/test_excel_stream.py compares it with xlsxwriter's own on tricky values). It relies on
-xlsxwriter's private cell tuples, `fh`, `_write_cell` and `_write_single_row`: pyproject.toml pins the versions it was
-checked with, and that test fails if they change.
+formatted number or date directly, and leaves every other cell to xlsxwriter; a flushed row is
+written to the temporary file at once. The XML is the same (tests/test_excel_stream.py compares
+it with xlsxwriter's own, on tricky values and on a whole export). It relies on xlsxwriter's
+private cell tuples, `fh`, `_write_cell` and `_write_single_row`: pyproject.toml pins the
+versions it was checked with, and that test fails if they change.
 """
 
 from __future__ import annotations
