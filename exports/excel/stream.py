@@ -30,6 +30,9 @@ class StreamSheet(Worksheet):
     """An xlsxwriter worksheet (constant memory) writing plain formatted cells directly, a row
     at a time."""
 
+    #: The file the rows go to (xlsxwriter's XML writer sets it).
+    fh: Any
+
     def _write_single_row(self, current_row_num: int = 0) -> None:
         # xlsxwriter writes each tag of a flushed row to the temporary file, whose every write
         # also resets its decoder: the row is gathered, then written once.
