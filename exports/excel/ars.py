@@ -29,6 +29,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from exports.excel.data import ExportData, iter_actions, iter_values
 from exports.excel.safe import Formats, SafeSheet, row_height, wrapped_lines
+from exports.excel.stream import StreamSheet
 from store.errors import StoreError
 from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Record
 from store.fingerprint import fingerprint, hashed
@@ -517,14 +518,19 @@ class ExchangeWriter:
 
     def write(self) -> None:
         self.check_size()
-        readme = self.book.add_worksheet(SHEET_README)
-        actions = self.book.add_worksheet(SHEET_ACTIONS)
-        indicators = self.book.add_worksheet(SHEET_INDICATORS)
-        resources = self.book.add_worksheet(SHEET_RESOURCES)
-        objectives = self.book.add_worksheet(SHEET_OBJECTIVES)
-        resource_journal = self.book.add_worksheet(SHEET_RESOURCE_JOURNAL)
-        lists = self.book.add_worksheet(SHEET_LISTS)
-        meta = self.book.add_worksheet(META_SHEET)
+        readme, actions, indicators, resources, objectives, resource_journal, lists, meta = (
+            self.book.add_worksheet(name, worksheet_class=StreamSheet)
+            for name in (
+                SHEET_README,
+                SHEET_ACTIONS,
+                SHEET_INDICATORS,
+                SHEET_RESOURCES,
+                SHEET_OBJECTIVES,
+                SHEET_RESOURCE_JOURNAL,
+                SHEET_LISTS,
+                META_SHEET,
+            )
+        )
         meta.hide()
         readme.activate()
         self.meta = SafeSheet(self.formats, meta)
@@ -654,12 +660,13 @@ class ExchangeWriter:
         fields = [c.field for c in columns if c.field]
         self._meta_write(["#empreinte", kind, *fields])
         formats = [self.styles.cell[c.style] for c in columns]
+        locked = self.styles.cell["readonly"]  # the fingerprint column's style, on each cell
         written = 0
         for written, (cells, version, uid) in enumerate(rows, 1):
             values = [cells.get(c.field) if c.field else cells.get(c.header) for c in columns]
             safe.write_row(written, values, formats)
             print_ = fingerprint(version, uid, [cells.get(f) for f in fields])
-            sheet.write_string(written, len(columns), print_.dump())
+            sheet._write_string(written, len(columns), print_.dump(), locked)
             self._tick()
         self._finish(safe, columns, written, sheet)
 
@@ -673,6 +680,7 @@ class ExchangeWriter:
         values_fields = ["period", "value", *(f"cat:{c}" for c in self.categories)]
         self._meta_write(["#empreinte", "indicator", *level, *values_fields])
         formats = [self.styles.cell[c.style] for c in columns]
+        locked = self.styles.cell["readonly"]  # the fingerprint column's style, on each cell
         formats[0] = self.styles.locked_code
         # An indicator's cells and their hashes are the same on each of its periods' rows: made
         # once, the period's cells put in the other columns.
@@ -697,7 +705,8 @@ class ExchangeWriter:
                     values[index] = period_cells.get(name)
                 safe.write_row(row, values, formats)
                 covered = [period_cells.get(f) for f in values_fields]
-                sheet.write_string(row, len(columns), fingerprint(None, indicator.uid, covered, head).dump())
+                print_ = fingerprint(None, indicator.uid, covered, head)
+                sheet._write_string(row, len(columns), print_.dump(), locked)
                 self._tick()
         self._finish(safe, columns, row, sheet)
 

@@ -125,13 +125,16 @@ class SafeSheet:
             self.measure(row, column, text)
 
     def write_row(self, row: int, values: list[Any], formats: list[Any] | None = None) -> None:
-        if self.track_rows or row <= MEASURED_ROWS:
+        if self.track_rows:
             for column, value in enumerate(values):
                 self.write(row, column, value, formats[column] if formats else None)
             return
-        # Past the measured rows, `write` inlined for the usual cells (a big sheet's time):
-        # a plain text, a number; the others go through it.
-        sheet = self.sheet
+        # `write` inlined for the usual cells (a big sheet's time): a plain text, a number,
+        # through xlsxwriter's undecorated writers (the public ones only convert "A1"
+        # references), measured on the first rows; the others go through `write`.
+        measured = row <= MEASURED_ROWS
+        write_string = self.sheet._write_string
+        write_number = self.sheet._write_number
         for column, value in enumerate(values):
             fmt = formats[column] if formats else None
             kind = value.__class__
@@ -141,10 +144,14 @@ class SafeSheet:
                 and len(value) <= MAX_CELL_CHARS
                 and not value.startswith(FORMULA_TRIGGERS)
             ):
-                sheet.write_string(row, column, value, fmt)
+                write_string(row, column, value, fmt)
+                if measured:
+                    self.measure(row, column, value)
             elif kind is float or kind is int:
-                sheet.write_number(row, column, value, fmt)
-            else:
+                write_number(row, column, value, fmt)
+                if measured:
+                    self.measure(row, column, f"{value:,.2f}" if kind is float else str(value))
+            elif value is not None or self.blank_formats:
                 self.write(row, column, value, fmt)
 
     def remember(self, row: int, first: int, last: int, text: str, fmt: Any) -> None:
