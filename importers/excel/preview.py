@@ -52,7 +52,7 @@ from importers.excel.reader import Reading
 from importers.excel.resolve import Resolver, normalise_store_value
 from importers.excel.safety import DEFAULT_LIMITS, MAX_CELL_TEXT, Limits, UnreadableWorkbook, spaced
 from importers.excel.settings import Settings
-from importers.excel.workbook import BaseRow, Meta, SheetRows, check_formulas, read_native
+from importers.excel.workbook import BaseRow, Meta, RowScan, SheetRows, check_formulas, read_native
 from store import actions as action_rules
 from store import indicators as indicator_rules
 from store import resources as resource_rules
@@ -282,7 +282,7 @@ class Planner:
                 written = cells.text(sheet.cell(values, "code"))
                 if written is None or today == written:
                     continue
-                values[column] = today
+                sheet.set_cell(values, column, today)
                 found.add(today)
                 where = sheet.location_of(self.file, row, "code").describe()
                 self.preview.warnings.append(
@@ -1270,14 +1270,22 @@ def _preview(  # noqa: PLR0913 - preview_import's own arguments, once the store'
     ignore_columns: bool,
 ) -> ImportPreview:
     """`preview_import` once the store's side that needs no cell is read (`early`)."""
-    with reading.result() as book:
+    # An exchange workbook's rows are compared with their fingerprints while they arrive.
+    scan = RowScan() if loaded is None else None
+    reading.on_rows = scan.add if scan is not None else None
+    try:
+        book = reading.result()
+    finally:
+        if scan is not None:
+            scan.finish()
+    with book:
         if loaded is not None:
             from importers.excel.mapping import read_mapped
 
             sheets, settings, warnings, problems = read_mapped(book, loaded, path.name)
             meta = None
         else:
-            content = read_native(book, path.name, ignore_columns=ignore_columns)
+            content = read_native(book, path.name, ignore_columns=ignore_columns, scan=scan)
             sheets, meta = content.sheets, content.meta
             warnings, problems = content.warnings, content.problems
             settings = Settings()

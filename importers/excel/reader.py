@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.util import find_spec
@@ -28,6 +29,8 @@ from typing import IO, Any
 
 from importers.excel.safety import DEFAULT_LIMITS, Limits, UnreadableWorkbook
 
+#: Called with each batch of a sheet's rows as it arrives (the sheet's name, its rows).
+RowsHook = Callable[[str, list[list[Any]]], None]
 #: (row, column), both 1-based → whether the formula kept its computed value, or the Excel error
 #: the cell holds ("#N/A"; calamine reads it as an empty cell).
 Formulas = dict[tuple[int, int], bool | str]
@@ -77,6 +80,8 @@ class Reading:
     ) -> None:
         self.path = path = Path(path)
         self.limits = limits
+        #: Given each batch of rows as it arrives, if set before `result()` (work done meanwhile).
+        self.on_rows: RowsHook | None = None
         config: dict[str, Any] = {"limits": limits.as_dict()}
         if path.suffix.lower() in (".csv", ".txt"):
             config["csv"] = csv_filters or []
@@ -121,7 +126,7 @@ class Reading:
         assert process.stdout is not None
         with self._errors:
             try:
-                book = _load(path, process.stdout)
+                book = _load(path, process.stdout, self.on_rows)
                 code = process.wait()
             finally:
                 self._stop()
@@ -191,8 +196,9 @@ class _CellUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name}")
 
 
-def _load(path: Path, stream: IO[bytes]) -> Workbook | None:
-    """The workbook the child wrote, or None if it stopped before the end."""
+def _load(path: Path, stream: IO[bytes], on_rows: RowsHook | None = None) -> Workbook | None:
+    """The workbook the child wrote, or None if it stopped before the end (`on_rows` given each
+    batch of rows as it arrives)."""
     book: Workbook | None = None
     try:
         while True:
@@ -205,6 +211,8 @@ def _load(path: Path, stream: IO[bytes]) -> Workbook | None:
                 book.sheets = {name: [] for name in book.sheet_names}
             elif tag == "rows" and book is not None:
                 book.sheets.setdefault(frame[1], []).extend(frame[2])
+                if on_rows is not None:
+                    on_rows(frame[1], frame[2])
             elif tag == "formulas" and book is not None:
                 book.formulas[frame[1]] = dict(frame[2])
             elif tag == "end":
