@@ -4,7 +4,6 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from importers.excel.workbook import RowScan
 from store import actions as action_rules
 from store.database import Store
 from store.indicators import ValueKey, load_values
-from tests.excel_fixtures import column_of, edit_workbook, set_cell
+from tests.excel_fixtures import column_of, edit_workbook, set_cell, store_moves_on
 
 DEPT = "09"
 
@@ -45,17 +44,7 @@ def test_changes_in_the_workbook_and_the_store_since_the_export_are_seen_as_with
 ) -> None:
     path = tmp_path / "echange.xlsx"
     export_ars(loaded_store, DEPT, path, author="testeur")
-    with loaded_store.writer.begin() as conn:  # the store moves on after the export
-        current = action_rules.load_actions(conn, DEPT)
-        for code, progress in (("ACT-001", 60), ("ACT-002", 30)):
-            action_rules.update_action(
-                conn,
-                DEPT,
-                current[code],
-                replace(current[code], progress=progress),
-                author="x",
-                source="écran",
-            )
+    store_moves_on(loaded_store, DEPT, {"ACT-001": 60, "ACT-002": 30})  # after the export
 
     def edit(book: Any) -> None:
         set_cell(book, "Actions", "ACT-001", "Avancement (%)", 70)  # both changed it: a conflict

@@ -220,16 +220,12 @@ class Planner:
         for sheet in sheets:
             key_name = "code" if sheet.kind == KIND_INDICATOR else settings.key
             column = sheet.columns.get(key_name)
-            kind_named, kind_uids = named[sheet.kind], uids.get(sheet.kind)
-            fingerprint = sheet.fingerprint
-            for _row, values in sheet.rows:
-                if column is not None and column < len(values):
-                    key = _text(values[column])
-                    if key is not None:
-                        kind_named.add(key)
-                found = fingerprint(values)
-                if found is not None and found.uid and kind_uids is not None:
-                    kind_uids.add(found.uid)
+            kind_uids = uids.get(sheet.kind)
+            rows = [values for _row, values in sheet.rows]
+            if column is not None:
+                named[sheet.kind].update(filter(None, (_text(v[column]) for v in rows if column < len(v))))
+            if kind_uids is not None:
+                kind_uids.update(f.uid for f in map(sheet.fingerprint, rows) if f is not None and f.uid)
         by_code = settings.key == "code"
         self.index = {
             kind: early.index[kind]
@@ -1329,9 +1325,8 @@ def _preview(  # noqa: PLR0913 - preview_import's own arguments, once the store'
         """`rows` more rows planned: the time limit checked every 256 rows, progress every 1,000."""
         nonlocal done
         before, done = done, done + rows
-        if (done - 1) // 256 > (
-            before - 1
-        ) // 256 and time.monotonic() - started > limits.max_preview_seconds:
+        timed = (done - 1) // 256 > (before - 1) // 256  # rows 1, 257, 513… reached
+        if timed and time.monotonic() - started > limits.max_preview_seconds:
             raise UnreadableWorkbook(
                 f"Le fichier « {path.name} » est refusé : son examen dépasse "
                 f"{limits.max_preview_seconds} s ({spaced(total)} lignes) ; coupez-le en plusieurs "

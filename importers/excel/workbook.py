@@ -242,11 +242,18 @@ def sheet_rows(
 ) -> SheetRows:
     data = []
     columns = list(header.columns)
+    first = columns[0] if columns else None
     for index in range(header.row + 1, len(rows)):
         values = rows[index]
-        if all(cells.is_blank(values[c]) for c in columns if c < len(values)):
-            continue
-        data.append((index + 1, values))
+        if (
+            first is not None
+            and first < len(values)
+            and (cell := values[first]).__class__ is str
+            and cell.strip()
+        ):
+            data.append((index + 1, values))  # the usual row: its first column filled with a text
+        elif not all(cells.is_blank(values[c]) for c in columns if c < len(values)):
+            data.append((index + 1, values))
     key = header_key(FINGERPRINT_HEADER)
     found = SheetRows(
         kind=kind,
