@@ -1280,12 +1280,7 @@ def _preview(  # noqa: PLR0913 - preview_import's own arguments, once the store'
     # An exchange workbook's rows are compared with their fingerprints while they arrive.
     scan = RowScan() if loaded is None else None
     reading.on_rows = scan.add if scan is not None else None
-    try:
-        book = reading.result()
-    finally:
-        if scan is not None:
-            scan.finish()
-    with book:
+    with reading.result() as book:
         if loaded is not None:
             from importers.excel.mapping import read_mapped
 

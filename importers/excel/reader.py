@@ -11,6 +11,7 @@ with only plain values and dates allowed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import marshal
 import os
@@ -109,6 +110,7 @@ class Reading:
             env=env,
             bufsize=_PIPE_BUFFER,
         )
+        _widen_pipe(self._process.stdout)
         # A timer kills the child at the wall-clock limit (the pipe then ends, and the read below).
         self._expired = threading.Event()
         self._timer = threading.Timer(limits.max_wall_seconds, self._expire)
@@ -155,6 +157,17 @@ class Reading:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _widen_pipe(stream: IO[bytes] | None) -> None:
+    """Let the child write about a megabyte ahead (Linux; 64 kB by default): it goes on reading
+    while the parent works on the rows it already sent (`on_rows`)."""
+    if stream is None or sys.platform != "linux":
+        return
+    import fcntl
+
+    with contextlib.suppress(OSError):  # above the system's maximum: the default size stays
+        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BUFFER)
 
 
 #: What the child runs (`python -I -S -c _BOOT FOLDERS PATH CONFIG`).

@@ -3,11 +3,9 @@ its hidden sheet of export data (versions and values as exported)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
-from queue import SimpleQueue
 from typing import Any
 
 from importers.excel import cells
@@ -127,55 +125,38 @@ class _Scanned:
 
 
 class RowScan:
-    """Each row's fingerprint and the canonical texts of its cells, worked out in a thread while
-    the reading child still sends the rows (the parent would only wait for it meanwhile): what
+    """Each row's fingerprint and the canonical texts of its cells, worked out as the reading
+    child's batches of rows arrive (between two batches the parent would only wait for it): what
     tells a row as exported (`SheetRows.row_hash`) is then ready when the last row arrives.
     Rows are known by their list's identity (`id`): the workbook holds them all meanwhile."""
 
     def __init__(self) -> None:
         self.sheets: dict[str, _Scanned] = {}
-        self._queue: SimpleQueue[tuple[str, list[list[Any]]] | None] = SimpleQueue()
-        self._thread: threading.Thread | None = threading.Thread(
-            target=self._run, name="empreintes", daemon=True
-        )
-        self._thread.start()
 
     def add(self, name: str, rows: list[list[Any]]) -> None:
         """A batch of a sheet's rows, as it arrives (`Reading.on_rows`)."""
-        self._queue.put((name, rows))
-
-    def finish(self) -> None:
-        """Wait for the rows received to be scanned (again: nothing)."""
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        key = header_key(FINGERPRINT_HEADER)
-        while (batch := self._queue.get()) is not None:
-            name, rows = batch
-            scanned = self.sheets.setdefault(name, _Scanned())
-            start, scanned.rows = scanned.rows, scanned.rows + len(rows)
-            if scanned.header < 0:
-                for index, values in enumerate(rows[: max(0, MAX_TITLE_ROWS - start)], start):
-                    column = next(
-                        (c for c, v in enumerate(values) if v.__class__ is str and header_key(v) == key), None
-                    )
-                    if column is not None:
-                        scanned.header, scanned.column = index, column
-                        rows = rows[index + 1 - start :]
-                        break
-                else:
-                    continue
-            column = scanned.column
-            if column is None:
-                continue
-            prints, texts = scanned.prints, scanned.texts
-            for values in rows:
-                found = prints[id(values)] = parse(values[column]) if column < len(values) else None
-                if found is not None:
-                    texts[id(values)] = canonical_texts(values[:column])
+        scanned = self.sheets.setdefault(name, _Scanned())
+        start, scanned.rows = scanned.rows, scanned.rows + len(rows)
+        if scanned.header < 0:
+            key = header_key(FINGERPRINT_HEADER)
+            for index, values in enumerate(rows[: max(0, MAX_TITLE_ROWS - start)], start):
+                column = next(
+                    (c for c, v in enumerate(values) if v.__class__ is str and header_key(v) == key), None
+                )
+                if column is not None:
+                    scanned.header, scanned.column = index, column
+                    rows = rows[index + 1 - start :]
+                    break
+            else:
+                return
+        column = scanned.column
+        if column is None:
+            return
+        prints, texts = scanned.prints, scanned.texts
+        for values in rows:
+            found = prints[id(values)] = parse(values[column]) if column < len(values) else None
+            if found is not None:
+                texts[id(values)] = canonical_texts(values[:column])
 
 
 @dataclass
