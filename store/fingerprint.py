@@ -60,7 +60,7 @@ def _text_hash(text: str) -> str:
 
 def row_hash(values: Iterable[Any]) -> str:
     """A short hash of a whole row of cells (one comparison tells an unchanged row)."""
-    return _row_hash(canonical_texts(values))
+    return texts_hash(canonical_texts(values))
 
 
 def canonical_texts(values: Iterable[Any]) -> list[str]:
@@ -76,7 +76,8 @@ def canonical_texts(values: Iterable[Any]) -> list[str]:
     ]
 
 
-def _row_hash(texts: list[str]) -> str:
+def texts_hash(texts: Iterable[str]) -> str:
+    """`row_hash` of cells whose canonical texts (`canonical_texts`) are `texts`."""
     return b2a_base64(
         hashlib.blake2b("\x1f".join(texts).encode(), digest_size=9).digest(), newline=False
     ).decode()
@@ -132,7 +133,7 @@ def fingerprint(
     hashes = _field_hashes(found)
     if head is not None:
         found, hashes = head.texts + found, head.hashes + hashes
-    return Fingerprint(version, uid, _row_hash(found), hashes)
+    return Fingerprint(version, uid, texts_hash(found), hashes)
 
 
 def parse(text: Any) -> Fingerprint | None:

@@ -25,7 +25,7 @@ from store.database import Store
 from store.indicators import ValueKey, load_values
 from store.journal import journal_lines
 from tests.conftest import snapshot_tables
-from tests.excel_fixtures import column_of, edit_workbook, find_row, set_cell
+from tests.excel_fixtures import column_of, edit_workbook, find_row, set_cell, store_moves_on
 
 DEPT = "09"
 
@@ -401,17 +401,7 @@ def test_whole_tables_read_while_the_child_reads_tell_the_same(
 
     monkeypatch.setattr(preview_module, "EARLY_WHOLE_BYTES", 0 if early_whole else 1 << 40)
     path = export(loaded_store, tmp_path)
-    with loaded_store.writer.begin() as conn:
-        current = action_rules.load_actions(conn, DEPT)
-        for code, progress in (("ACT-001", 60), ("ACT-002", 30)):
-            action_rules.update_action(
-                conn,
-                DEPT,
-                current[code],
-                replace(current[code], progress=progress),
-                author="x",
-                source="écran",
-            )
+    store_moves_on(loaded_store, DEPT, {"ACT-001": 60, "ACT-002": 30})
 
     def edit(book: Any) -> None:
         set_cell(book, "Actions", "ACT-001", "Avancement (%)", 70)  # both changed it: a conflict

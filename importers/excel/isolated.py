@@ -47,7 +47,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from typing import IO, Any
 
-BATCH = 5_000
+#: Rows per frame: small enough for the parent to work on a sheet's first rows while the next arrive.
+BATCH = 1_000
 #: What an empty cell ("", one shared object) is counted by getsizeof but does not cost.
 EMPTY = getsizeof("")
 #: Lines of a CSV file (the national FINESS extract has about 200,000).

@@ -52,7 +52,7 @@ from importers.excel.reader import Reading
 from importers.excel.resolve import Resolver, normalise_store_value
 from importers.excel.safety import DEFAULT_LIMITS, MAX_CELL_TEXT, Limits, UnreadableWorkbook, spaced
 from importers.excel.settings import Settings
-from importers.excel.workbook import BaseRow, Meta, SheetRows, check_formulas, read_native
+from importers.excel.workbook import BaseRow, Meta, RowScan, SheetRows, check_formulas, read_native
 from store import actions as action_rules
 from store import indicators as indicator_rules
 from store import resources as resource_rules
@@ -220,16 +220,12 @@ class Planner:
         for sheet in sheets:
             key_name = "code" if sheet.kind == KIND_INDICATOR else settings.key
             column = sheet.columns.get(key_name)
-            kind_named, kind_uids = named[sheet.kind], uids.get(sheet.kind)
-            fingerprint = sheet.fingerprint
-            for _row, values in sheet.rows:
-                if column is not None and column < len(values):
-                    key = _text(values[column])
-                    if key is not None:
-                        kind_named.add(key)
-                found = fingerprint(values)
-                if found is not None and found.uid and kind_uids is not None:
-                    kind_uids.add(found.uid)
+            kind_uids = uids.get(sheet.kind)
+            rows = [values for _row, values in sheet.rows]
+            if column is not None:
+                named[sheet.kind].update(filter(None, (_text(v[column]) for v in rows if column < len(v))))
+            if kind_uids is not None:
+                kind_uids.update(f.uid for f in map(sheet.fingerprint, rows) if f is not None and f.uid)
         by_code = settings.key == "code"
         self.index = {
             kind: early.index[kind]
@@ -284,7 +280,7 @@ class Planner:
                 written = cells.text(sheet.cell(values, "code"))
                 if written is None or today == written:
                     continue
-                values[column] = today
+                sheet.set_cell(values, column, today)
                 found.add(today)
                 where = sheet.location_of(self.file, row, "code").describe()
                 self.preview.warnings.append(
@@ -589,7 +585,7 @@ class Planner:
 
     # --- actions and resources --------------------------------------------------------------
 
-    def plan_records(self, sheet: SheetRows, progress: Callable[[], None]) -> None:
+    def plan_records(self, sheet: SheetRows, progress: Callable[..., None]) -> None:
         """Two passes: rows whose cells are those exported are unchanged without reading their
         record; the records of the other rows are then read together, and compared."""
         kind = sheet.kind
@@ -851,7 +847,7 @@ class Planner:
 
     # --- indicators ----------------------------------------------------------------------
 
-    def plan_indicators(self, sheet: SheetRows, progress: Callable[[], None]) -> None:
+    def plan_indicators(self, sheet: SheetRows, progress: Callable[..., None]) -> None:
         covered = self.meta.prints.get(KIND_INDICATOR) if self.meta is not None else None
         base_ind = self.base(KIND_INDICATOR)
         base_val = self.base(KIND_VALUE)
@@ -865,7 +861,6 @@ class Planner:
         period_col = sheet.columns.get("period")
         # First pass: rows whose cells hash as exported are unchanged, without reading their
         # indicator; only the indicators (and values) of the other rows are read.
-        unchanged: dict[int, str] = {}
         labels: dict[str, str] = {}
         existing: set[str] = set()
         if covered is not None and all(n in sheet.columns for n in covered):
@@ -877,15 +872,18 @@ class Planner:
         # A codeless row may be one imported before: the values of the indicators of the same
         # label are read too, so that it compares with them (not with nothing).
         codeless: set[str] = set()
+        others: list[tuple[int, list[Any]]] = []  # the rows not as exported, compared below
+        fingerprint, row_hash, names = sheet.fingerprint, sheet.row_hash, covered or []
         for row, values in sheet.rows:
-            code = _text(sheet.cell(values, "code"))
+            code = _text(values[code_col]) if code_col is not None and code_col < len(values) else None
             if code in existing:
-                found = sheet.fingerprint(values)
-                if found is not None and found.row == sheet.row_hash(values, covered or []):
-                    unchanged[row] = code
+                found = fingerprint(values)
+                if found is not None and found.row == row_hash(values, names):
                     if code not in labels:
                         labels[code] = _text(sheet.cell(values, "label")) or ""
+                        first_row[code] = row
                     continue
+            others.append((row, values))
             if code:
                 wanted.add(code)
             elif label := _text(sheet.cell(values, "label")):
@@ -898,11 +896,18 @@ class Planner:
         if value_fields:  # a sheet without values (targets, labels) compares none
             self.values.update(indicator_rules.load_values(self.conn, self.department, wanted))
         self.unchanged_labels = labels
-        for row, values in sheet.rows:
+        progress(len(sheet.rows) - len(others))
+
+        def met(code: str, row: int) -> bool:
+            """Whether `code` had a row before `row` (else `row` is its first)."""
+            known = first_row.get(code)
+            if known is not None and known < row:
+                return True
+            first_row[code] = row
+            return False
+
+        for row, values in others:
             progress()
-            if row in unchanged:
-                first_row.setdefault(unchanged[row], row)
-                continue
 
             def cell(column: int | None, values: list[Any] = values) -> Any:
                 return values[column] if column is not None and column < len(values) else ""
@@ -932,7 +937,7 @@ class Planner:
                 )
                 and (period_col is None or _same_raw(raw_period, exported_val.values.get("period")))
             ):
-                first_row.setdefault(code or "", row)
+                met(code or "", row)
                 continue
             rejected = len(self.preview.rejected)
             parsed = self.parse(KIND_INDICATOR, sheet, row, values)
@@ -976,13 +981,13 @@ class Planner:
                     continue
                 # Already imported (a codeless row imported again): the same indicator, not a new one.
                 code, before = same, self.indicators[same]
-                if code not in first_row:
+                if not met(code, row):
                     self.preview.warnings.append(
                         f"{sheet.location(self.file, row).describe()} : ligne sans code rapprochée de "
                         f"l'indicateur {code} de même intitulé (déjà importé ?)."
                     )
             assert before is not None and code is not None
-            first_row.setdefault(code, row)
+            met(code, row)
             level_values = {n: parsed[n] for n in level if parsed.get(n) is not None}
             store_level = {
                 n: normalise_store_value(KIND_INDICATOR, n, getattr(before, n)) for n in level_values
@@ -1039,6 +1044,8 @@ class Planner:
                 if cell_hash(raw_period) != exported_period:
                     printed = None  # another period than the one exported: its values were not
             self.plan_values(sheet, row, before, period, numbers, exported_val, printed, values)
+        # Each indicator's plan at its first row, in the sheet's order (unchanged ones were met first).
+        first_row = dict(sorted(first_row.items(), key=lambda item: item[1]))
         self._finish_indicators(sheet, pending, first_row, new_groups)
 
     def _add_conflict(
@@ -1280,6 +1287,9 @@ def _preview(  # noqa: PLR0913 - preview_import's own arguments, once the store'
     ignore_columns: bool,
 ) -> ImportPreview:
     """`preview_import` once the store's side that needs no cell is read (`early`)."""
+    # An exchange workbook's rows are compared with their fingerprints while they arrive.
+    scan = RowScan() if loaded is None else None
+    reading.on_rows = scan.add if scan is not None else None
     with reading.result() as book:
         if loaded is not None:
             from importers.excel.mapping import read_mapped
@@ -1287,7 +1297,7 @@ def _preview(  # noqa: PLR0913 - preview_import's own arguments, once the store'
             sheets, settings, warnings, problems = read_mapped(book, loaded, path.name)
             meta = None
         else:
-            content = read_native(book, path.name, ignore_columns=ignore_columns)
+            content = read_native(book, path.name, ignore_columns=ignore_columns, scan=scan)
             sheets, meta = content.sheets, content.meta
             warnings, problems = content.warnings, content.problems
             settings = Settings()
@@ -1316,16 +1326,18 @@ def _preview(  # noqa: PLR0913 - preview_import's own arguments, once the store'
     total = sum(len(s.rows) for s in sheets)
     done = 0
 
-    def tick() -> None:
+    def tick(rows: int = 1) -> None:
+        """`rows` more rows planned: the time limit checked every 256 rows, progress every 1,000."""
         nonlocal done
-        done += 1
-        if done % 256 == 1 and time.monotonic() - started > limits.max_preview_seconds:
+        before, done = done, done + rows
+        timed = (done - 1) // 256 > (before - 1) // 256  # rows 1, 257, 513… reached
+        if timed and time.monotonic() - started > limits.max_preview_seconds:
             raise UnreadableWorkbook(
                 f"Le fichier « {path.name} » est refusé : son examen dépasse "
                 f"{limits.max_preview_seconds} s ({spaced(total)} lignes) ; coupez-le en plusieurs "
                 "fichiers, ou importez-le sur un poste moins chargé."
             )
-        if progress is not None and (done % 1000 == 0 or done == total):
+        if progress is not None and (done // 1000 > before // 1000 or done == total):
             progress(done, total)
 
     order = {KIND_ACTION: 0, KIND_INDICATOR: 1, KIND_RESOURCE: 2}

@@ -11,6 +11,7 @@ with only plain values and dates allowed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import marshal
 import os
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.util import find_spec
@@ -28,6 +30,8 @@ from typing import IO, Any
 
 from importers.excel.safety import DEFAULT_LIMITS, Limits, UnreadableWorkbook
 
+#: Called with each batch of a sheet's rows as it arrives (the sheet's name, its rows).
+RowsHook = Callable[[str, list[list[Any]]], None]
 #: (row, column), both 1-based → whether the formula kept its computed value, or the Excel error
 #: the cell holds ("#N/A"; calamine reads it as an empty cell).
 Formulas = dict[tuple[int, int], bool | str]
@@ -77,6 +81,8 @@ class Reading:
     ) -> None:
         self.path = path = Path(path)
         self.limits = limits
+        #: Given each batch of rows as it arrives, if set before `result()` (work done meanwhile).
+        self.on_rows: RowsHook | None = None
         config: dict[str, Any] = {"limits": limits.as_dict()}
         if path.suffix.lower() in (".csv", ".txt"):
             config["csv"] = csv_filters or []
@@ -104,6 +110,7 @@ class Reading:
             env=env,
             bufsize=_PIPE_BUFFER,
         )
+        _widen_pipe(self._process.stdout)
         # A timer kills the child at the wall-clock limit (the pipe then ends, and the read below).
         self._expired = threading.Event()
         self._timer = threading.Timer(limits.max_wall_seconds, self._expire)
@@ -121,7 +128,7 @@ class Reading:
         assert process.stdout is not None
         with self._errors:
             try:
-                book = _load(path, process.stdout)
+                book = _load(path, process.stdout, self.on_rows)
                 code = process.wait()
             finally:
                 self._stop()
@@ -150,6 +157,17 @@ class Reading:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _widen_pipe(stream: IO[bytes] | None) -> None:
+    """Let the child write about a megabyte ahead (Linux; 64 kB by default): it goes on reading
+    while the parent works on the rows it already sent (`on_rows`)."""
+    if stream is None or sys.platform != "linux":
+        return
+    import fcntl
+
+    with contextlib.suppress(OSError):  # above the system's maximum: the default size stays
+        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BUFFER)
 
 
 #: What the child runs (`python -I -S -c _BOOT FOLDERS PATH CONFIG`).
@@ -191,8 +209,9 @@ class _CellUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name}")
 
 
-def _load(path: Path, stream: IO[bytes]) -> Workbook | None:
-    """The workbook the child wrote, or None if it stopped before the end."""
+def _load(path: Path, stream: IO[bytes], on_rows: RowsHook | None = None) -> Workbook | None:
+    """The workbook the child wrote, or None if it stopped before the end (`on_rows` given each
+    batch of rows as it arrives)."""
     book: Workbook | None = None
     try:
         while True:
@@ -205,6 +224,8 @@ def _load(path: Path, stream: IO[bytes]) -> Workbook | None:
                 book.sheets = {name: [] for name in book.sheet_names}
             elif tag == "rows" and book is not None:
                 book.sheets.setdefault(frame[1], []).extend(frame[2])
+                if on_rows is not None:
+                    on_rows(frame[1], frame[2])
             elif tag == "formulas" and book is not None:
                 book.formulas[frame[1]] = dict(frame[2])
             elif tag == "end":

@@ -22,10 +22,10 @@ from importers.excel.fields import (
     SHEET_RESOURCES,
     header_key,
 )
-from importers.excel.headers import HeaderMap, alias_table, locate_header
+from importers.excel.headers import MAX_TITLE_ROWS, HeaderMap, alias_table, locate_header
 from importers.excel.model import Location, Problem
 from importers.excel.reader import Formulas, Workbook
-from store.fingerprint import Fingerprint, parse, row_hash
+from store.fingerprint import Fingerprint, canonical_texts, parse, row_hash, texts_hash
 from store.vocab import fold
 
 KIND_SHEETS = {KIND_ACTION: SHEET_ACTIONS, KIND_INDICATOR: SHEET_INDICATORS, KIND_RESOURCE: SHEET_RESOURCES}
@@ -59,6 +59,8 @@ class SheetRows:
     _hashed: dict[tuple[str, ...], tuple[list[int], int, Callable[[list[Any]], tuple[Any, ...]] | None]] = (
         field(default_factory=dict, repr=False)
     )
+    #: The canonical texts of the cells before the fingerprint column, by row (`RowScan`).
+    _texts: dict[int, list[str]] = field(default_factory=dict, repr=False)
 
     def fingerprint(self, values: list[Any]) -> Fingerprint | None:
         """The row's fingerprint as exported (None: none, or not one any more)."""
@@ -81,10 +83,18 @@ class SheetRows:
                 pick = itemgetter(*columns)
             found = self._hashed[tuple(names)] = (columns, max(columns, default=-1), pick)
         columns, last, pick = found
+        texts = self._texts.get(id(values))
+        if texts is not None and last < len(texts):  # the texts worked out while the rows arrived
+            return texts_hash(pick(texts) if pick is not None else [texts[c] for c in columns])
         width = len(values)
         if last < width:
             return row_hash(pick(values) if pick is not None else [values[c] for c in columns])
         return row_hash([values[c] if c < width else "" for c in columns])
+
+    def set_cell(self, values: list[Any], column: int, value: Any) -> None:
+        """Change a row's cell (its texts worked out before are forgotten)."""
+        values[column] = value
+        self._texts.pop(id(values), None)
 
     def cell(self, values: list[Any], name: str) -> Any:
         """The raw cell of field `name` in a row ("" when the sheet has no such column)."""
@@ -100,6 +110,53 @@ class SheetRows:
 
     def location_of(self, file_name: str, row: int | None, name: str) -> Location:
         return self.location(file_name, row, self.columns.get(name))
+
+
+@dataclass
+class _Scanned:
+    """What `RowScan` found in one sheet so far."""
+
+    #: Rows received; the header row (-1 until found) and its fingerprint column (None: none).
+    rows: int = 0
+    header: int = -1
+    column: int | None = None
+    prints: dict[int, Fingerprint | None] = field(default_factory=dict)
+    texts: dict[int, list[str]] = field(default_factory=dict)
+
+
+class RowScan:
+    """Each row's fingerprint and the canonical texts of its cells, worked out as the reading
+    child's batches of rows arrive (between two batches the parent would only wait for it): what
+    tells a row as exported (`SheetRows.row_hash`) is then ready when the last row arrives.
+    Rows are known by their list's identity (`id`): the workbook holds them all meanwhile."""
+
+    def __init__(self) -> None:
+        self.sheets: dict[str, _Scanned] = {}
+
+    def add(self, name: str, rows: list[list[Any]]) -> None:
+        """A batch of a sheet's rows, as it arrives (`Reading.on_rows`)."""
+        scanned = self.sheets.setdefault(name, _Scanned())
+        start, scanned.rows = scanned.rows, scanned.rows + len(rows)
+        if scanned.header < 0:
+            key = header_key(FINGERPRINT_HEADER)
+            for index, values in enumerate(rows[: max(0, MAX_TITLE_ROWS - start)], start):
+                column = next(
+                    (c for c, v in enumerate(values) if v.__class__ is str and header_key(v) == key), None
+                )
+                if column is not None:
+                    scanned.header, scanned.column = index, column
+                    rows = rows[index + 1 - start :]
+                    break
+            else:
+                return
+        column = scanned.column
+        if column is None:
+            return
+        prints, texts = scanned.prints, scanned.texts
+        for values in rows:
+            found = prints[id(values)] = parse(values[column]) if column < len(values) else None
+            if found is not None:
+                texts[id(values)] = canonical_texts(values[:column])
 
 
 @dataclass
@@ -161,16 +218,25 @@ def read_meta(rows: list[list[Any]]) -> Meta:
     return meta
 
 
-def sheet_rows(kind: str, sheet: str, rows: list[list[Any]], header: HeaderMap) -> SheetRows:
+def sheet_rows(
+    kind: str, sheet: str, rows: list[list[Any]], header: HeaderMap, scan: RowScan | None = None
+) -> SheetRows:
     data = []
     columns = list(header.columns)
+    first = columns[0] if columns else None
     for index in range(header.row + 1, len(rows)):
         values = rows[index]
-        if all(cells.is_blank(values[c]) for c in columns if c < len(values)):
-            continue
-        data.append((index + 1, values))
+        if (
+            first is not None
+            and first < len(values)
+            and (cell := values[first]).__class__ is str
+            and cell.strip()
+        ):
+            data.append((index + 1, values))  # the usual row: its first column filled with a text
+        elif not all(cells.is_blank(values[c]) for c in columns if c < len(values)):
+            data.append((index + 1, values))
     key = header_key(FINGERPRINT_HEADER)
-    return SheetRows(
+    found = SheetRows(
         kind=kind,
         sheet=sheet,
         columns={name: column for column, name in header.columns.items()},
@@ -180,6 +246,10 @@ def sheet_rows(kind: str, sheet: str, rows: list[list[Any]], header: HeaderMap) 
             (c for c, v in enumerate(header.cells) if isinstance(v, str) and header_key(v) == key), None
         ),
     )
+    scanned = scan.sheets.get(sheet) if scan is not None else None
+    if scanned is not None and (scanned.header, scanned.column) == (header.row, found.fingerprint_column):
+        found._prints, found._texts = scanned.prints, scanned.texts
+    return found
 
 
 @dataclass
@@ -190,8 +260,11 @@ class NativeContent:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_native(book: Workbook, file_name: str, *, ignore_columns: bool = False) -> NativeContent:
-    """The exchange workbook's sheets (found by name, or by their headers) and hidden sheet."""
+def read_native(
+    book: Workbook, file_name: str, *, ignore_columns: bool = False, scan: RowScan | None = None
+) -> NativeContent:
+    """The exchange workbook's sheets (found by name, or by their headers) and hidden sheet
+    (`scan`: its rows' fingerprints, worked out while they arrived)."""
     content = NativeContent()
     if META_SHEET in book.sheet_names:
         content.meta = read_meta(book.read(META_SHEET))
@@ -220,8 +293,10 @@ def read_native(book: Workbook, file_name: str, *, ignore_columns: bool = False)
                 )
             )
         taken[kind] = own
-        _add_sheet(content, book, kind, own, file_name, ignore_columns)
-    _detect_sheets(content, book, renamed if by_kind else book.sheet_names, taken, file_name, ignore_columns)
+        _add_sheet(content, book, kind, own, file_name, ignore_columns, scan)
+    _detect_sheets(
+        content, book, renamed if by_kind else book.sheet_names, taken, file_name, ignore_columns, scan
+    )
     return content
 
 
@@ -311,8 +386,14 @@ def nearest_header(written: str, kind: str) -> str | None:
     return headers[found[0]] if found else None
 
 
-def _add_sheet(
-    content: NativeContent, book: Workbook, kind: str, name: str, file_name: str, ignore_columns: bool
+def _add_sheet(  # noqa: PLR0913
+    content: NativeContent,
+    book: Workbook,
+    kind: str,
+    name: str,
+    file_name: str,
+    ignore_columns: bool,
+    scan: RowScan | None,
 ) -> None:
     rows = book.read(name)
     header = locate_header(rows, alias_table(FIELDS_BY_KIND[kind]), breakdown=kind == KIND_INDICATOR)
@@ -328,16 +409,17 @@ def _add_sheet(
         return
     unknown_columns(content, name, header, kind, file_name, ignore_columns)
     duplicate_columns(content, name, header, kind, file_name, ignore_columns)
-    content.sheets.append(sheet_rows(kind, name, rows, header))
+    content.sheets.append(sheet_rows(kind, name, rows, header, scan))
 
 
-def _detect_sheets(
+def _detect_sheets(  # noqa: PLR0913
     content: NativeContent,
     book: Workbook,
     names: list[str],
     taken: dict[str, str],
     file_name: str,
     ignore_columns: bool,
+    scan: RowScan | None,
 ) -> None:
     """Sheets of unknown names (renamed: "Actions 2025"): each visible one is recognised by its
     headers; one with the headers of a sheet already read is refused as a copy of it."""
@@ -372,7 +454,7 @@ def _detect_sheets(
             header = locate_header(rows, alias_table(FIELDS_BY_KIND[kind]), breakdown=True) or header
         unknown_columns(content, name, header, kind, file_name, ignore_columns)
         duplicate_columns(content, name, header, kind, file_name, ignore_columns)
-        content.sheets.append(sheet_rows(kind, name, rows, header))
+        content.sheets.append(sheet_rows(kind, name, rows, header, scan))
     if not content.sheets and not named:
         content.problems.append(
             Problem(

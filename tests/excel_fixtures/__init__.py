@@ -74,6 +74,21 @@ def set_cell(book: openpyxl.Workbook, sheet: str, code: str, header: str, value:
     ws.cell(find_row(ws, code), column_of(ws, header)).value = value
 
 
+def store_moves_on(store: Any, department: str, progress: dict[str, int]) -> None:
+    """Actions of `store` changed on screen after an export (their progress), each journaled."""
+    from dataclasses import replace
+
+    from store import actions as action_rules
+
+    with store.writer.begin() as conn:
+        current = action_rules.load_actions(conn, department)
+        for code, value in progress.items():
+            before = current[code]
+            action_rules.update_action(
+                conn, department, before, replace(before, progress=value), author="x", source="écran"
+            )
+
+
 def raw_sheet_workbook(path: Path, sheet_xml: str, extra: Iterable[tuple[str, bytes]] = ()) -> Path:
     """A minimal .xlsx whose only sheet is `sheet_xml` (for hostile sheets)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:

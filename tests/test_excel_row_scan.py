@@ -1,0 +1,101 @@
+"""An exchange workbook's rows are compared with their fingerprints while the reading child still
+sends them (`RowScan`): the preview is the same as when they are compared after (SQLite and
+PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exports.excel import export_ars
+from importers.excel import KEEP_STORE, apply_import, preview_import
+from importers.excel import preview as preview_module
+from importers.excel.workbook import RowScan
+from store import actions as action_rules
+from store.database import Store
+from store.indicators import ValueKey, load_values
+from tests.excel_fixtures import column_of, edit_workbook, set_cell, store_moves_on
+
+DEPT = "09"
+
+
+@pytest.fixture(params=[True, False], ids=["pendant-la-lecture", "apres-la-lecture"])
+def scans(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[RowScan]:
+    """The scans the previews made (with `False`, scans given no row: all compared after)."""
+    made: list[RowScan] = []
+
+    class Spied(RowScan):
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(self)
+
+        def add(self, name: str, rows: list[list[Any]]) -> None:
+            if request.param:
+                super().add(name, rows)
+
+    monkeypatch.setattr(preview_module, "RowScan", Spied)
+    return made
+
+
+def test_changes_in_the_workbook_and_the_store_since_the_export_are_seen_as_without_the_scan(
+    loaded_store: Store, tmp_path: Path, scans: list[RowScan]
+) -> None:
+    path = tmp_path / "echange.xlsx"
+    export_ars(loaded_store, DEPT, path, author="testeur")
+    store_moves_on(loaded_store, DEPT, {"ACT-001": 60, "ACT-002": 30})  # after the export
+
+    def edit(book: Any) -> None:
+        set_cell(book, "Actions", "ACT-001", "Avancement (%)", 70)  # both changed it: a conflict
+        set_cell(book, "Actions", "ACT-002", "Financement", "FIR")  # merged with the store's change
+        set_cell(book, "Ressources", "RES-PFR", "Commune", "Pamiers")  # one cell of another sheet
+        ws = book["Indicateurs"]
+        row = next(
+            r for r in range(2, ws.max_row + 1) if ws.cell(r, column_of(ws, "Période")).value == "2024-02"
+        )
+        ws.cell(row, column_of(ws, "Valeur")).value = 16  # one value of an indicator's period
+
+    edited = edit_workbook(path, tmp_path / "e.xlsx", edit)
+    preview = preview_import(loaded_store, DEPT, edited)
+    assert not preview.rejected
+    if scans and any(s.sheets for s in scans):  # the rows were indeed compared as they arrived
+        texts = scans[-1].sheets["Actions"].texts
+        assert len(texts) == sum(1 for p in preview.rows if p.kind == "action")
+    conflicts = [(c.key, c.field, c.exported, c.store, c.workbook) for c in preview.conflicts]
+    assert conflicts == [("ACT-001", "progress", 50, 60, 70)]
+    changed = {p.key: sorted((c.field, c.new) for c in p.changes) for p in preview.rows if p.changes}
+    assert changed == {
+        "ACT-002": [("funding", "FIR")],
+        "RES-PFR": [("commune", "Pamiers")],
+        "IND-001|2024-02": [("value", 16.0)],
+    }
+    assert {p.key for p in preview.unchanged} >= {"IND-001"}
+    apply_import(loaded_store, DEPT, preview, {preview.conflicts[0].id: KEEP_STORE}, "testeur", backup=False)
+    with loaded_store.engine.connect() as conn:
+        after = action_rules.load_actions(conn, DEPT)
+        assert load_values(conn, DEPT)[ValueKey("IND-001", "2024-02")] == 16
+    assert after["ACT-001"].progress == 60
+    assert after["ACT-002"].progress == 30 and after["ACT-002"].funding == "FIR"
+
+
+def test_a_row_changed_after_its_texts_were_worked_out_is_compared_again() -> None:
+    """A cell the preview changes (a renumbered indicator's code) forgets the texts the scan
+    worked out for its row: its hash is that of its cells now."""
+    from importers.excel.headers import HeaderMap
+    from importers.excel.workbook import sheet_rows
+    from store.fingerprint import fingerprint, row_hash
+
+    header = ["Code", "Intitulé", "Empreinte Suivi STS (ne pas modifier)"]
+    values = ["IND-001", "Patients suivis", fingerprint(None, "u1", ["IND-001", "Patients suivis"]).dump()]
+    scan = RowScan()
+    scan.add("Indicateurs", [header, values])
+    assert id(values) in scan.sheets["Indicateurs"].texts
+    found = HeaderMap(row=0, columns={0: "code", 1: "label"}, headers=dict(enumerate(header)), cells=header)
+    sheet = sheet_rows("indicator", "Indicateurs", [header, values], found, scan)
+    printed = sheet.fingerprint(values)
+    assert printed is not None and printed.row == sheet.row_hash(values, ["code", "label"])
+    sheet.set_cell(values, 0, "IND-002")
+    assert (
+        sheet.row_hash(values, ["code", "label"]) == row_hash(["IND-002", "Patients suivis"]) != printed.row
+    )
