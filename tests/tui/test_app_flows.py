@@ -35,6 +35,26 @@ def table_codes(table: DataTable[Any]) -> list[str]:
     return [str(row.value) for row in table.rows]
 
 
+def held_pages(monkeypatch: pytest.MonkeyPatch, *, searches_only: bool) -> tuple[threading.Event, list[str]]:
+    """The Actions list's pages (or only its searches) held back until the event is set, as on a
+    slow laptop; the searches asked for, in order."""
+    answer = threading.Event()
+    searched: list[str] = []
+    page = StoreService.action_page
+
+    def slow_page(
+        self: StoreService, criteria: ActionFilter, offset: int = 0, limit: int = 200
+    ) -> ActionPage:
+        if criteria.search:
+            searched.append(criteria.search)
+        if criteria.search or not searches_only:
+            answer.wait(10)
+        return page(self, criteria, offset, limit)
+
+    monkeypatch.setattr(StoreService, "action_page", slow_page)
+    return answer, searched
+
+
 async def test_opens_on_the_dashboard_with_the_department_and_late_actions(app_factory: AppFactory) -> None:
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -82,19 +102,7 @@ async def test_keys_typed_while_a_search_runs_are_searched_together_once_it_answ
     """A key searches at once, without a fixed wait; the keys typed while that search runs are
     searched together when it answers (not one search per key), and the list shows the last
     text typed."""
-    answer = threading.Event()
-    searched: list[str] = []
-    page = StoreService.action_page
-
-    def slow_page(
-        self: StoreService, criteria: ActionFilter, offset: int = 0, limit: int = 200
-    ) -> ActionPage:
-        if criteria.search:
-            searched.append(criteria.search)
-            answer.wait(10)
-        return page(self, criteria, offset, limit)
-
-    monkeypatch.setattr(StoreService, "action_page", slow_page)
+    answer, searched = held_pages(monkeypatch, searches_only=True)
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -118,16 +126,7 @@ async def test_enter_pressed_before_the_list_arrives_opens_its_first_action(
 ) -> None:
     """F4 then Enter at once (a workshop, a slow laptop): the Enter is not lost while the list
     is read; the first action opens as soon as the list is there."""
-    answer = threading.Event()
-    page = StoreService.action_page
-
-    def slow_page(
-        self: StoreService, criteria: ActionFilter, offset: int = 0, limit: int = 200
-    ) -> ActionPage:
-        answer.wait(10)
-        return page(self, criteria, offset, limit)
-
-    monkeypatch.setattr(StoreService, "action_page", slow_page)
+    answer, _searched = held_pages(monkeypatch, searches_only=False)
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
