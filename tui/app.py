@@ -690,9 +690,11 @@ class SuiviStsApp(App[int]):
     # --- the regional server out of reach ---------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Ctrl+R (try the server again) only while it is out of reach."""
+        """Ctrl+R (try the server again) only while it is out of reach; F2…F7 not over a dialog."""
         if action == "reconnect":
             return self.connection_trouble is not None
+        if action == "go":  # priority keys (F2…F7): not while a dialog waits for its answer
+            return not isinstance(self.screen, ModalScreen)
         return True
 
     def connection_lost(self, error: StoreError) -> None:

@@ -130,3 +130,17 @@ async def test_the_app_keys_still_act_while_the_store_opens(
         await until(pilot, lambda: type(app.screen).__name__ == "HelpDialog")
         held_store.set()
     assert app._exception is None  # noqa: SLF001
+
+
+async def test_a_screen_key_does_not_leave_a_dialog_waiting_for_its_answer(app_factory: AppFactory) -> None:
+    """F2…F7 act before any other key (a burst after F4 goes to the Actions screen), but not over
+    a dialog: F4 on the help leaves it shown, on the same screen."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.is_open and isinstance(app.screen, DashboardScreen))
+        await pilot.press("f1")
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpDialog")
+        await pilot.press("f4")
+        await pilot.pause(0.3)
+        assert type(app.screen).__name__ == "HelpDialog" and app.current_mode == "dashboard"
+    assert app._exception is None  # noqa: SLF001
