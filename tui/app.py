@@ -596,7 +596,7 @@ class SuiviStsApp(App[int]):
         after F4 are meant for the Actions screen, not for the screen still shown; they are kept
         and given to it once it is shown (`_give_typed_ahead`). F2…F7 are priority keys, so that
         the screen is asked for before the next key of a burst is read. The app's own keys
-        (Ctrl+Q, F1…F9) act at once."""
+        (Ctrl+Q, F1…F7, Ctrl+O, Ctrl+E…) act at once."""
         waiting = self._switching or (
             self._service is None and self._wanted_mode is not None and self.connection_trouble is None
         )
