@@ -8,6 +8,10 @@ so 100,000 actions carry 500,000 values):
   the same SQLite schema;
 * ``indicateurs``: importing a workbook that changes the target of min(1,000, N) indicators
   of the N-action store; raw: calamine read + ``executemany`` UPDATE of those targets;
+* ``cibles-echange``: the issue's own scenario: the N-action store's exchange workbook
+  (``export ars``) with the target of min(1,000, N) indicators changed by hand (openpyxl),
+  imported back into the store; raw: calamine reading every sheet + ``executemany`` UPDATE of
+  the targets that differ from the store's;
 * ``reimport``: re-importing the N-action store's own export, unchanged (preview + apply);
   raw: calamine reading every sheet + ``executemany`` of every row into a scratch table;
 * ``une-ligne``: importing a one-action exchange workbook (``export ars`` of one code) with
@@ -21,7 +25,7 @@ max, and the ratio of the medians. The stores are built once per size with bulk 
 copied for each run.
 
     python -m bench.excel_bench [--small] [--sizes 1000,10000] [--large] [--runs 5]
-        [--paths creation,indicateurs,reimport,une-ligne,export] [--json FICHIER]
+        [--paths creation,indicateurs,cibles-echange,reimport,une-ligne,export] [--json FICHIER]
 
 ``--large`` (or ``SUIVI_STS_BENCH_LARGE=1``) adds 100,000 actions (several minutes per path).
 """
@@ -46,9 +50,9 @@ from typing import Any
 
 from bench.installed import compile_project
 
-PATHS = ("creation", "indicateurs", "reimport", "une-ligne", "export")
+PATHS = ("creation", "indicateurs", "cibles-echange", "reimport", "une-ligne", "export")
 PERIODS = 5
-#: Indicators whose target the ``indicateurs`` path changes.
+#: Indicators whose target the ``indicateurs`` and ``cibles-echange`` paths change.
 CHANGED_INDICATORS = 1000
 
 
@@ -213,6 +217,35 @@ def indicator_workbook(path: Path, rows: int) -> None:
     book.close()
 
 
+def _indicator_columns(rows: list[list[Any]]) -> tuple[int, int, int]:
+    """The exchange sheet « Indicateurs »: its header row, code column and target column."""
+    for index, values in enumerate(rows[:10]):
+        texts = [str(v).strip() for v in values]
+        if "Code indicateur" in texts and "Cible" in texts:
+            return index, texts.index("Code indicateur"), texts.index("Cible")
+    raise ValueError("feuille « Indicateurs » sans colonnes Code et Cible")
+
+
+def changed_targets_workbook(exchange: Path, path: Path, rows: int) -> None:
+    """The exchange workbook with the target of its first `rows` indicators changed by hand (on
+    each of the indicator's rows: the sheet has one row per period, the target on each)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(exchange)
+    sheet = book["Indicateurs"]
+    header, code, target = _indicator_columns(
+        [[c.value for c in row] for row in sheet.iter_rows(min_row=1, max_row=10)]
+    )
+    changed: dict[str, float] = {}
+    for values in sheet.iter_rows(min_row=header + 2):
+        key = values[code].value
+        if key not in changed and len(changed) < rows:
+            changed[key] = 300.0 + len(changed)
+        if key in changed:
+            values[target].value = changed[key]
+    book.save(path)
+
+
 def one_row_workbook(store_path: Path, path: Path) -> None:
     """The exchange workbook of one action of the store, its progress changed by hand."""
     import openpyxl
@@ -242,7 +275,7 @@ def prepare(folder: Path, size: int, paths: tuple[str, ...]) -> dict[str, Path]:
     if "indicateurs" in paths:
         files["indicateurs"] = folder / f"indicateurs-{size}.xlsx"
         indicator_workbook(files["indicateurs"], min(CHANGED_INDICATORS, size))
-    if "reimport" in paths or "export" in paths:
+    if "reimport" in paths or "export" in paths or "cibles-echange" in paths:
         from exports.excel import export_ars
         from exports.excel.ars import ExchangeTooLarge
         from store.database import open_store
@@ -254,6 +287,9 @@ def prepare(folder: Path, size: int, paths: tuple[str, ...]) -> dict[str, Path]:
         except ExchangeTooLarge as exc:  # what the app says instead of a workbook it cannot reread
             print(f"N={size} : {exc}", flush=True)
         store.dispose()
+    if "cibles-echange" in paths and "reimport" in files:
+        files["cibles-echange"] = folder / f"cibles-echange-{size}.xlsx"
+        changed_targets_workbook(files["reimport"], files["cibles-echange"], min(CHANGED_INDICATORS, size))
     if "une-ligne" in paths:
         files["une-ligne"] = folder / f"une-ligne-{size}.xlsx"
         one_row_workbook(files["full"], files["une-ligne"])
@@ -316,6 +352,15 @@ def raw_run(what: str, store_path: Path, workbook: Path, out: Path) -> float:
             db.executemany(
                 "UPDATE indicator SET target = ? WHERE department_code = '09' AND code = ?",
                 ((r[1], r[0]) for r in rows),
+            )
+        elif what == "cibles-echange":
+            rows = sheets["Indicateurs"]
+            header, code, target = _indicator_columns(rows)
+            targets = {r[code]: r[target] for r in rows[header + 1 :] if r[code]}  # one per indicator
+            db.executemany(
+                "UPDATE indicator SET target = ? "
+                "WHERE department_code = '09' AND code = ? AND target IS NOT ?",
+                ((value, key, value) for key, value in targets.items()),
             )
         elif what == "une-ligne":
             rows = sheets["Actions"][1:]
@@ -411,7 +456,7 @@ def run(sizes: list[int], paths: tuple[str, ...], runs: int, folder: Path) -> li
     for size in sizes:
         files = prepare(folder, size, paths)
         for what in paths:
-            if what in ("reimport", "export") and "reimport" not in files:
+            if what in ("reimport", "export", "cibles-echange") and "reimport" not in files:
                 continue  # the export refused (said above)
             result = Result(what, size, Series(), Series())
             for _ in range(runs):
@@ -427,6 +472,7 @@ def run(sizes: list[int], paths: tuple[str, ...], runs: int, folder: Path) -> li
 LABELS = {
     "creation": "création de N actions",
     "indicateurs": f"cible de {CHANGED_INDICATORS} indicateurs",
+    "cibles-echange": f"échange, {CHANGED_INDICATORS} cibles",
     "reimport": "réimport inchangé",
     "une-ligne": "une ligne changée",
     "export": "export ars",

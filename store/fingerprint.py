@@ -54,8 +54,22 @@ def cell_hash(value: Any) -> str:
     return _text_hash(canonical(value))
 
 
+#: Hashes of short texts met before (a unit, a periodicity, an indicator's label on each of its
+#: periods' rows), at most `_KEPT` of them, none longer than `_KEPT_CHARS`.
+_known_hashes: dict[str, str] = {}
+_KEPT = 16_384
+_KEPT_CHARS = 200
+
+
 def _text_hash(text: str) -> str:
-    return b2a_base64(hashlib.blake2b(text.encode(), digest_size=3).digest(), newline=False).decode()
+    found = _known_hashes.get(text)
+    if found is None:
+        found = b2a_base64(hashlib.blake2b(text.encode(), digest_size=3).digest(), newline=False).decode()
+        if len(text) <= _KEPT_CHARS:
+            if len(_known_hashes) >= _KEPT:
+                _known_hashes.clear()
+            _known_hashes[text] = found
+    return found
 
 
 def row_hash(values: Iterable[Any]) -> str:

@@ -461,8 +461,7 @@ class Planner:
         base: dict[str, Any] = {}
         for name in names:
             if printed is not None:
-                found, covered = printed
-                exported_hash = found.field_hash(covered.index(name)) if name in covered else None
+                exported_hash = _exported_hash(printed, name)
                 if exported_hash is not None and cell_hash(raw(name)) == exported_hash:
                     base[name] = workbook.get(name)
                 elif exported_hash is None or store_unchanged or cell_hash(store_cell(name)) == exported_hash:
@@ -857,6 +856,8 @@ class Planner:
         first_row: dict[str, int] = {}
         new_groups: dict[tuple[str, str | None, str | None], dict[str, Any]] = {}
         seen: dict[tuple[str, str], int] = {}
+        level_merges: dict[tuple[Any, ...], tuple[dict[str, Any], list[Conflict]]] = {}
+        level_places = [covered.index(n) if n in covered else -1 for n in level] if covered else []
         code_col = sheet.columns.get("code")
         period_col = sheet.columns.get("period")
         # First pass: rows whose cells hash as exported are unchanged, without reading their
@@ -988,29 +989,40 @@ class Planner:
                     )
             assert before is not None and code is not None
             met(code, row)
-            level_values = {n: parsed[n] for n in level if parsed.get(n) is not None}
-            store_level = {
-                n: normalise_store_value(KIND_INDICATOR, n, getattr(before, n)) for n in level_values
-            }
-            base = self.bases(
-                KIND_INDICATOR,
-                level_values,
-                store_level,
-                level_values,
-                partial(sheet.cell, values),
-                partial(_exported_cell, INDICATOR, before),
-                printed,
-                self.parse_base(KIND_INDICATOR, exported_ind, level),
-                False,
+            # The indicator's cells are on each of its periods' rows: merged once for the same
+            # cells and the same exported hashes (the rows after the first give the same result).
+            level_key = (
+                code,
+                tuple(cell(sheet.columns[n]) for n in level),
+                None if printed is None else tuple(map(printed[0].field_hash, level_places)),
+                None if exported_ind is None else id(exported_ind),
             )
-            proposed, conflicts = self.merge_record(
-                KIND_INDICATOR,
-                before,
-                partial(sheet.location_of, self.file, row),
-                level_values,
-                store_level,
-                base,
-            )
+            merged_level = level_merges.get(level_key)
+            if merged_level is None:
+                level_values = {n: parsed[n] for n in level if parsed.get(n) is not None}
+                store_level = {
+                    n: normalise_store_value(KIND_INDICATOR, n, getattr(before, n)) for n in level_values
+                }
+                base = self.bases(
+                    KIND_INDICATOR,
+                    level_values,
+                    store_level,
+                    level_values,
+                    partial(sheet.cell, values),
+                    partial(_exported_cell, INDICATOR, before),
+                    printed,
+                    self.parse_base(KIND_INDICATOR, exported_ind, level),
+                    False,
+                )
+                merged_level = level_merges[level_key] = self.merge_record(
+                    KIND_INDICATOR,
+                    before,
+                    partial(sheet.location_of, self.file, row),
+                    level_values,
+                    store_level,
+                    base,
+                )
+            proposed, conflicts = merged_level
             for name, value in proposed.items():
                 known = pending.setdefault(code, {}).get(name)
                 if known is not None and not _same(known[0], value):
@@ -1071,6 +1083,12 @@ class Planner:
         printed: tuple[Fingerprint, list[str]] | None,
         values: list[Any],
     ) -> None:
+        if printed is not None and all(
+            (exported_hash := _exported_hash(printed, n)) is not None
+            and cell_hash(sheet.cell(values, n)) == exported_hash
+            for n in numbers
+        ):
+            return  # the values as exported: the store's stand (a side unchanged changes nothing)
         key = f"{before.code}|{period}"
         store: dict[str, Any] = {}
         workbook: dict[str, Any] = {}
@@ -1204,6 +1222,12 @@ class Planner:
 
 #: The fields of a new resource a row may fill.
 _RESOURCE_FIELDS = frozenset(f.name for f in fields(ResourceData) if f.compare)
+
+
+def _exported_hash(printed: tuple[Fingerprint, list[str]], name: str) -> str | None:
+    """The hash of field `name`'s cell as exported (None: the fingerprint does not cover it)."""
+    found, covered = printed
+    return found.field_hash(covered.index(name)) if name in covered else None
 
 
 def _exported_cell(record: Record, data: Any, name: str) -> Any:
