@@ -342,6 +342,44 @@ def test_an_export_the_import_could_not_read_back_is_refused_in_french(
         assert not path.exists()
 
 
+def test_the_export_refuses_what_its_cells_would_weigh_in_the_import_as_the_import_counts_it(
+    loaded_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows and cells alone do not tell whether the import reads an exchange workbook back: its
+    texts are longer in some stores than in others (the export of 38,000 bench actions was
+    written, then refused by its import: « ses cellules occuperaient plus de 160 Mo »). The
+    export counts the memory its cells will take once read as the import's reading process
+    counts it, to the byte, and refuses past the import's budget."""
+    from python_calamine import CalamineWorkbook
+
+    from exports.excel import ars
+    from importers.excel import UnreadableWorkbook
+    from importers.excel.isolated import row_bytes
+    from importers.excel.limits import DEFAULT_LIMITS, Limits
+
+    assert DEFAULT_LIMITS.max_cell_bytes == ars.IMPORT_MAX_CELL_BYTES
+    path = tmp_path / "echange.xlsx"
+    export_ars(loaded_store, DEPT, path, author="testeur")
+    book = CalamineWorkbook.from_path(str(path))
+    held = 0
+    for name in book.sheet_names:
+        sheet = book.get_sheet_by_name(name)
+        held += sum(row_bytes(row, (sheet.start or (0, 0))[1]) for row in sheet.iter_rows())
+    # That is what the import counts: its budget lets the workbook through, one byte less does not.
+    assert not preview_import(loaded_store, DEPT, path, limits=Limits(max_cell_bytes=held)).rejected
+    with pytest.raises(UnreadableWorkbook, match="ses cellules occuperaient plus de"):
+        preview_import(loaded_store, DEPT, path, limits=Limits(max_cell_bytes=held - 1))
+    monkeypatch.setattr(ars, "READ_BYTES_MARGIN", 0)
+    monkeypatch.setattr(ars, "IMPORT_MAX_CELL_BYTES", held)
+    export_ars(loaded_store, DEPT, tmp_path / "juste.xlsx", author="testeur")
+    monkeypatch.setattr(ars, "IMPORT_MAX_CELL_BYTES", held - 1)
+    refused = tmp_path / "trop-lourd.xlsx"
+    with pytest.raises(ars.ExchangeTooLarge) as said:
+        export_ars(loaded_store, DEPT, refused, author="testeur")
+    assert "ses cellules occuperaient plus de" in str(said.value) and "Ctrl+E" in str(said.value)
+    assert not refused.exists()
+
+
 def test_the_garbage_collector_is_resumed_after_an_import_even_a_refused_one(
     loaded_store: Store, tmp_path: Path
 ) -> None:

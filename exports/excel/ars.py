@@ -63,6 +63,10 @@ FINGERPRINT_HEADER = "Empreinte Suivi STS (ne pas modifier)"
 IMPORT_MAX_ROWS = 250_000
 IMPORT_MAX_SHEET_CELLS = 4_000_000
 IMPORT_MAX_WORKBOOK_CELLS = 6_000_000
+#: The memory the import's reading process lets a workbook's cells take once read (in bytes).
+IMPORT_MAX_CELL_BYTES = 160 * 1024 * 1024
+#: Kept below it for what the count leaves out (header rows, the small sheets' row lists).
+READ_BYTES_MARGIN = 1024 * 1024
 
 
 class ExchangeTooLarge(StoreError):
@@ -478,6 +482,8 @@ class ExchangeWriter:
         self.today = data.exported_at.date()
         self.categories = data.categories
         self.total = len(data.action_codes) + len(data.resources) + self._indicator_rows()
+        #: Every sheet written, for what its cells will take once read back (`_check_read_bytes`).
+        self.sheets: list[SafeSheet] = []
         self.done = 0
         self.list_ranges: dict[str, str] = {}
         self.truncated = 0
@@ -487,10 +493,30 @@ class ExchangeWriter:
     def _indicator_rows(self) -> int:
         return sum(max(1, self.data.periods.get(i.code, 0)) for i in self.data.indicators)
 
+    def _safe(self, sheet: Any, **options: Any) -> SafeSheet:
+        safe = SafeSheet(self.formats, sheet, **options)
+        self.sheets.append(safe)
+        return safe
+
     def _tick(self) -> None:
         self.done += 1
-        if self.progress is not None and (self.done % 1000 == 0 or self.done == self.total):
-            self.progress(self.done, self.total)
+        if self.done % 1000 == 0 or self.done == self.total:
+            self._check_read_bytes()
+            if self.progress is not None:
+                self.progress(self.done, self.total)
+
+    def _check_read_bytes(self) -> None:
+        """Refuse (ExchangeTooLarge), as soon as it is known, a workbook whose cells would take more
+        memory once read than the import allows: texts are longer in some stores than in others,
+        so rows and cells alone (`check_size`) do not tell it."""
+        held = sum(s.read_bytes for s in self.sheets)
+        if held > IMPORT_MAX_CELL_BYTES - READ_BYTES_MARGIN:
+            raise ExchangeTooLarge(
+                "Classeur d'échange non écrit : ses cellules occuperaient plus de "
+                f"{IMPORT_MAX_CELL_BYTES // (1024 * 1024)} Mo une fois relues, au-delà de ce que "
+                "l'import lit en une fois. Exportez une partie des actions (la liste filtrée de "
+                "l'écran Actions, Ctrl+E) : le classeur ne porte alors que leurs indicateurs."
+            )
 
     def check_size(self) -> None:
         """Refuse (ExchangeTooLarge) a workbook the import could not read back."""
@@ -533,7 +559,7 @@ class ExchangeWriter:
         )
         meta.hide()
         readme.activate()
-        self.meta = SafeSheet(self.formats, meta)
+        self.meta = self._safe(meta)
         self.meta_row = 0
         self._write_lists(lists)
         self._write_readme(readme)
@@ -556,6 +582,7 @@ class ExchangeWriter:
         )
         self._write_objectives(objectives)
         self._write_resource_journal(resource_journal)
+        self._check_read_bytes()
         self.truncated += self.meta.truncated
 
     # --- hidden sheet -----------------------------------------------------------------------
@@ -582,7 +609,7 @@ class ExchangeWriter:
     # --- data sheets --------------------------------------------------------------------------
 
     def _prepare(self, sheet: Any, columns: tuple[Column, ...]) -> SafeSheet:
-        safe = SafeSheet(self.formats, sheet)
+        safe = self._safe(sheet)
         for index, column in enumerate(columns):
             safe.write(0, index, column.header, self.styles.header)
             safe.widths[index] = max(column.width or 8, len(column.header) + 2)
@@ -643,9 +670,9 @@ class ExchangeWriter:
         self._print(sheet, sheet.name, area=(rows, len(columns)))
         self.truncated += safe.truncated
 
-    def _fingerprint_column(self, sheet: Any, columns: tuple[Column, ...]) -> None:
+    def _fingerprint_column(self, safe: SafeSheet, sheet: Any, columns: tuple[Column, ...]) -> None:
         """The hidden, locked last column where each row's fingerprint goes."""
-        sheet.write_string(0, len(columns), FINGERPRINT_HEADER, self.styles.header)
+        safe.write(0, len(columns), FINGERPRINT_HEADER, self.styles.header)
         sheet.set_column(len(columns), len(columns), 30, self.styles.cell["readonly"], {"hidden": True})
 
     def _write_records(
@@ -656,7 +683,7 @@ class ExchangeWriter:
         rows: Iterable[tuple[dict[str, Any], int, str | None]],
     ) -> None:
         safe = self._prepare(sheet, columns)
-        self._fingerprint_column(sheet, columns)
+        self._fingerprint_column(safe, sheet, columns)
         fields = [c.field for c in columns if c.field]
         self._meta_write(["#empreinte", kind, *fields])
         formats = [self.styles.cell[c.style] for c in columns]
@@ -666,7 +693,7 @@ class ExchangeWriter:
             values = [cells.get(c.field) if c.field else cells.get(c.header) for c in columns]
             safe.write_row(written, values, formats)
             print_ = fingerprint(version, uid, [cells.get(f) for f in fields])
-            sheet._write_string(written, len(columns), print_.dump(), locked)
+            safe.write_plain(written, len(columns), print_.dump(), locked)
             self._tick()
         self._finish(safe, columns, written, sheet)
 
@@ -675,7 +702,7 @@ class ExchangeWriter:
             Column(breakdown_header(c), f"cat:{c}", "number", 12) for c in self.categories
         )
         safe = self._prepare(sheet, columns)
-        self._fingerprint_column(sheet, columns)
+        self._fingerprint_column(safe, sheet, columns)
         level = list(INDICATOR_LEVEL)
         values_fields = ["period", "value", *(f"cat:{c}" for c in self.categories)]
         self._meta_write(["#empreinte", "indicator", *level, *values_fields])
@@ -706,7 +733,7 @@ class ExchangeWriter:
                 safe.write_row(row, values, formats)
                 covered = [period_cells.get(f) for f in values_fields]
                 print_ = fingerprint(None, indicator.uid, covered, head)
-                sheet._write_string(row, len(columns), print_.dump(), locked)
+                safe.write_plain(row, len(columns), print_.dump(), locked)
                 self._tick()
         self._finish(safe, columns, row, sheet)
 
@@ -727,7 +754,7 @@ class ExchangeWriter:
         }
 
     def _write_lists(self, sheet: Any) -> None:
-        safe = SafeSheet(self.formats, sheet)
+        safe = self._safe(sheet)
         lists = self._list_values()
         # Beside each list, what it does not show: the names of the codes, the codes of the names.
         beside = {
@@ -768,7 +795,7 @@ class ExchangeWriter:
     ) -> None:
         """A protected sheet for reading: wrapped cells, each row as high as its text (set before
         the row is streamed), filters, printed fitted to the page width."""
-        safe = SafeSheet(self.formats, sheet)
+        safe = self._safe(sheet)
         for index, width in enumerate(widths):
             sheet.set_column(index, index, width)
         sheet.set_row(
@@ -846,7 +873,7 @@ class ExchangeWriter:
 
     def _write_readme(self, sheet: Any) -> None:
         """What the workbook holds (each count is its sheet's rows) and how to edit it."""
-        safe = SafeSheet(self.formats, sheet, max_width=110)
+        safe = self._safe(sheet, max_width=110)
         s = self.styles
         d = self.data
         indicator_rows = self._indicator_rows()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date, datetime
+from sys import getsizeof
 from typing import Any
 
 #: First characters that spreadsheet programs may read as the start of a formula.
@@ -20,6 +21,31 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "
 MAX_CELL_CHARS = 32_767
 #: Column widths are measured on the first rows only (measuring every cell costs time).
 MEASURED_ROWS = 2_000
+
+#: What a written row will hold in memory once read back by the import (python-calamine gives
+#: a list per row, with a str, a float, a date or datetime, or a bool per cell, and one shared ""
+#: for the empty ones): the import refuses a workbook whose cells pass its budget, counted by
+#: `importers.excel.isolated.row_bytes` (a test checks that both counts agree on real exports).
+READ_ROW_BYTES = 64
+READ_SLOT_BYTES = 8
+READ_NUMBER_BYTES = getsizeof(0.0)
+READ_BOOL_BYTES = getsizeof(True)
+#: A text read back is a new compact string: a header, then 1, 2 or 4 bytes per character
+#: (and one more character's for the ending zero), after the widest of its characters.
+_ASCII_BYTES, _LATIN1_BYTES, _UCS2_BYTES, _UCS4_BYTES = 49, 73, 74, 76
+
+
+def read_text_bytes(text: str) -> int:
+    """`getsizeof` of `text` read back. Not `getsizeof(text)`: a string already given to SQLite
+    (or otherwise asked for its UTF-8 form) also counts that cached copy."""
+    if text.isascii():
+        return _ASCII_BYTES + len(text)
+    widest = ord(max(text))
+    if widest < 0x100:
+        return _LATIN1_BYTES + len(text)
+    if widest < 0x10000:
+        return _UCS2_BYTES + 2 * len(text)
+    return _UCS4_BYTES + 4 * len(text)
 
 
 def looks_like_formula(text: str) -> bool:
@@ -77,6 +103,10 @@ class SafeSheet:
         #: last column, text, font size, bold, wrapped.
         self.wrapped: dict[int, list[tuple[int, int, str, float, bool, bool]]] = {}
         self.column_widths: dict[int, float] = {}
+        #: What the cells written will hold in memory once read back (READ_NUMBER_BYTES…), and
+        #: the last row and column written (the rows read back are the sheet's bounding box).
+        self.cell_bytes = 0
+        self.last_row = self.last_column = -1
 
     def _quote_format(self, fmt: Any) -> Any:
         return self.formats.quoted(fmt)
@@ -92,6 +122,13 @@ class SafeSheet:
         if longest > self.widths.get(column, 0):
             self.widths[column] = min(longest, self.max_width)
 
+    @property
+    def read_bytes(self) -> int:
+        """What the sheet will hold in memory once read back by the import: a list per row of
+        its bounding box, a slot per cell, each written cell's object."""
+        rows, width = self.last_row + 1, self.last_column + 1
+        return rows * (READ_ROW_BYTES + READ_SLOT_BYTES * width) + self.cell_bytes
+
     def write(self, row: int, column: int, value: Any, fmt: Any = None) -> None:
         """Write `value` with the writer of its type; a str is always a string cell."""
         sheet = self.sheet
@@ -99,10 +136,15 @@ class SafeSheet:
             if fmt is not None and self.blank_formats:
                 sheet.write_blank(row, column, None, fmt)
             return
+        if row > self.last_row:
+            self.last_row = row
+        if column > self.last_column:
+            self.last_column = column
         if isinstance(value, str):
             if len(value) > MAX_CELL_CHARS:
                 value = value[:MAX_CELL_CHARS]
                 self.truncated += 1
+            self.cell_bytes += read_text_bytes(value)
             if self.track_rows:
                 self.remember(row, column, column, value, fmt)
             if looks_like_formula(value):
@@ -111,18 +153,32 @@ class SafeSheet:
             self.measure(row, column, value)
         elif isinstance(value, bool):
             sheet.write_boolean(row, column, value, fmt)
+            self.cell_bytes += READ_BOOL_BYTES
         elif isinstance(value, (int, float)):
             sheet.write_number(row, column, value, fmt)
+            self.cell_bytes += READ_NUMBER_BYTES
             self.measure(row, column, f"{value:,.2f}" if isinstance(value, float) else str(value))
         elif isinstance(value, (date, datetime)):
             sheet.write_datetime(row, column, value, fmt)
+            self.cell_bytes += getsizeof(value)  # read back as written: a date or a datetime
             self.measure(row, column, "00/00/0000")
         else:
             text = str(value)
+            self.cell_bytes += read_text_bytes(text)
             sheet.write_string(
                 row, column, text, self._quote_format(fmt) if looks_like_formula(text) else fmt
             )
             self.measure(row, column, text)
+
+    def write_plain(self, row: int, column: int, text: str, fmt: Any = None) -> None:
+        """Write a text made by the application, known to be no formula and within a cell's
+        length (a fingerprint), counted as the others; nothing else is checked or measured."""
+        self.sheet._write_string(row, column, text, fmt)
+        self.cell_bytes += read_text_bytes(text)
+        if row > self.last_row:
+            self.last_row = row
+        if column > self.last_column:
+            self.last_column = column
 
     def write_row(self, row: int, values: list[Any], formats: list[Any] | None = None) -> None:
         if self.track_rows:
@@ -135,6 +191,7 @@ class SafeSheet:
         measured = row <= MEASURED_ROWS
         write_string = self.sheet._write_string
         write_number = self.sheet._write_number
+        held = 0
         for column, value in enumerate(values):
             fmt = formats[column] if formats else None
             kind = value.__class__
@@ -145,14 +202,25 @@ class SafeSheet:
                 and not value.startswith(FORMULA_TRIGGERS)
             ):
                 write_string(row, column, value, fmt)
+                held += read_text_bytes(value)
                 if measured:
                     self.measure(row, column, value)
             elif kind is float or kind is int:
                 write_number(row, column, value, fmt)
+                held += READ_NUMBER_BYTES
                 if measured:
                     self.measure(row, column, f"{value:,.2f}" if kind is float else str(value))
             elif value is not None or self.blank_formats:
                 self.write(row, column, value, fmt)
+        if held:
+            self.cell_bytes += held
+            if row > self.last_row:
+                self.last_row = row
+            last = len(values) - 1
+            while last > self.last_column and values[last] in (None, ""):
+                last -= 1
+            if last > self.last_column:
+                self.last_column = last
 
     def remember(self, row: int, first: int, last: int, text: str, fmt: Any) -> None:
         """Keep a text whose format wraps (or is larger than the default), for `fit_rows`."""

@@ -55,6 +55,13 @@ EMPTY = getsizeof("")
 MAX_CSV_LINES = 2_000_000
 
 
+def row_bytes(row: list[Any], first_column: int = 0) -> int:
+    """What a row read holds in memory, counted against `Limits.max_cell_bytes`: its list, a slot
+    per cell (those left of the sheet's first column too), each cell's object, the empty cells
+    sharing one "" (the exchange export counts its rows the same way: exports/excel/safe.py)."""
+    return 64 + 8 * (len(row) + first_column) + sum(map(getsizeof, row)) - EMPTY * row.count("")
+
+
 def limit_resources(limits: Limits) -> None:
     """Cap this process's address space and CPU time (where the OS allows it)."""
     try:
@@ -156,7 +163,7 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes]) -> None:
         for row in sheet.iter_rows():
             if long_texts:
                 row = [_mark_cut(v) for v in row]
-            held += 64 + 8 * (len(row) + first_column) + sum(map(getsizeof, row)) - EMPTY * row.count("")
+            held += row_bytes(row, first_column)
             if held > limits.max_cell_bytes:
                 raise UnreadableWorkbook(
                     f"Le fichier « {path.name} » est refusé : ses cellules occuperaient plus de "
