@@ -202,7 +202,7 @@ class SafeSheet:
                 and not value.startswith(FORMULA_TRIGGERS)
             ):
                 write_string(row, column, value, fmt)
-                held += read_text_bytes(value)
+                held += _ASCII_BYTES + len(value) if value.isascii() else read_text_bytes(value)
                 if measured:
                     self.measure(row, column, value)
             elif kind is float or kind is int:
