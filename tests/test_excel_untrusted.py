@@ -117,11 +117,12 @@ def test_what_the_checks_let_through_is_held_by_the_child_process_limits(tmp_pat
 
 
 def test_a_reading_that_takes_too_long_is_stopped(tmp_path: Path) -> None:
-    # Ten cells a row (about 2 s of reading): well over the second allowed, however fast the scan.
-    cells = "".join(f'<c r="{letter}{{r}}"><v>1</v></c>' for letter in "BCDEFGHI")
+    # Twenty cells a row on 190,000 rows (within the app's limits): about 2.5 s of reading on a
+    # 2026 server core, well over the second allowed (120,000 rows of ten cells took less there).
+    cells = "".join(f'<c r="{letter}{{r}}"><v>{{r}}</v></c>' for letter in "BCDEFGHIJKLMNOPQRS")
     rows = "".join(
         f'<row r="{r}"><c r="A{r}"><v>{r}</v></c>{cells.format(r=r)}<c r="T{r}"><v>1</v></c></row>'
-        for r in range(1, 120_001)
+        for r in range(1, 190_001)
     )
     path = raw_sheet_workbook(tmp_path / "lent.xlsx", sheet_xml(rows))
     with pytest.raises(

@@ -1,13 +1,14 @@
 """Ctrl+C or SIGTERM during an export: exit 130, one French line, no traceback, nothing left behind.
 
 The export runs as users run it (the installed `suivi-sts` script, in its own process) on a
-store big enough to take a few seconds; the signal is sent half a second after the export's
-temporary folder appears beside the target.
+store big enough to take a few seconds; the signal is sent once the export says it is past a
+tenth of its rows (its progress lines on stderr), whatever the machine's speed.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -23,9 +24,10 @@ from tui.cli_support import INTERRUPTED, INTERRUPTED_LINE
 
 @pytest.fixture(scope="module")
 def big_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """3,000 actions and 3,000 indicator values: an ARS export takes seconds, not milliseconds."""
+    """20,000 actions and 3,000 indicator values: an ARS export takes seconds, not milliseconds
+    (3,000 actions took less than the half second the signal used to wait, on a fast machine)."""
     folder = tmp_path_factory.mktemp("gros")
-    build_store(folder, actions=3000, indicators=300, periods=10).dispose()
+    build_store(folder, actions=20_000, indicators=300, periods=10).dispose()
     return folder / "bench.sqlite"
 
 
@@ -59,13 +61,19 @@ def test_interrupted_export_exits_130_and_leaves_nothing(
         text=True,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
+    said: list[str] = []
     try:
-        _wait_for(lambda: temporary_leftovers(out) or process.poll() is not None)
-        time.sleep(0.5)
+        assert process.stderr is not None
+        for line in process.stderr:  # a progress line per tenth of the rows: past the first one
+            said.append(line)
+            done = re.search(r"\((\d+) %\)", line)
+            if done and int(done.group(1)) >= 10:
+                break
         assert process.poll() is None, "l'export a fini avant le signal : base trop petite"
         assert temporary_leftovers(out), "pas de dossier temporaire pendant l'export"
         process.send_signal(signum)
-        stdout, stderr = process.communicate(timeout=60)
+        stdout, rest = process.communicate(timeout=60)
+        stderr = "".join(said) + rest
     finally:
         if process.poll() is None:
             process.kill()
