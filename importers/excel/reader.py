@@ -149,7 +149,12 @@ class Reading:
         self._errors.close()
 
     def _stop(self) -> None:
-        """End the timer, and the child if it still runs (refused, interrupted by Ctrl+C)."""
+        """End the timer, and the child if it still runs (refused, interrupted by Ctrl+C).
+
+        The hook is let go: this reading and its timer refer to each other (a cycle only the
+        cyclic collector frees), so what the hook holds (a scan of every row) is freed now by
+        reference counting, not by a collection scanning the whole import's objects later."""
+        self.on_rows = None
         self._timer.cancel()
         process = self._process
         if process.stdout is not None:
