@@ -159,3 +159,24 @@ def test_cli_refuses_hostile_files_with_exit_2_and_the_store_unchanged(
 def test_preview_rejects_before_reading(loaded_store: Store, tmp_path: Path) -> None:
     with pytest.raises(UnreadableWorkbook):
         preview_import(loaded_store, "09", zip_bomb(tmp_path / "b.xlsx"))
+
+
+def test_the_sheets_named_first_are_checked_and_read_first(loaded_store: Store, tmp_path: Path) -> None:
+    """The hidden sheet of export data is checked (and then read) before the others; each sheet
+    is still told only once it passed, and the reader sends them in that order."""
+    from importers.excel import META_SHEET
+    from importers.excel.reader import Reading
+
+    path = tmp_path / "echange.xlsx"
+    export_ars(loaded_store, "09", path, author="testeur")
+    told: list[str | None] = []
+    report = check_workbook_file(path, checked=lambda _report, sheet: told.append(sheet), first=(META_SHEET,))
+    assert told[:2] == [None, META_SHEET] and set(told[2:]) == set(report.sheet_parts) - {META_SHEET}
+    told.clear()
+    check_workbook_file(path, checked=lambda _report, sheet: told.append(sheet))
+    assert told[-1] == META_SHEET  # the workbook's order otherwise (the hidden sheet is last)
+    arrived: list[str] = []
+    reading = Reading(path)
+    reading.on_rows = lambda name, _rows: arrived.append(name)
+    book = reading.result()
+    assert arrived[0] == META_SHEET and book.sheet_names[-1] == META_SHEET

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from importers.excel import META_SHEET as META_SHEET
 from importers.excel import cells
 from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Field, Record
 from store.vocab import fold
@@ -21,7 +22,6 @@ from store.vocab import fold
 SHEET_ACTIONS = "Actions"
 SHEET_INDICATORS = "Indicateurs"
 SHEET_RESOURCES = "Ressources"
-META_SHEET = "_suivi_sts"
 #: Format of the exchange workbook this version reads (the hidden sheet's `format`); 1 (a copy
 #: of every exported cell in the hidden sheet) is still read.
 FORMAT = 2

@@ -99,11 +99,15 @@ Checked = Callable[["ArchiveReport", str | None], None]
 
 
 def check_workbook_file(
-    path: Path, limits: Limits = DEFAULT_LIMITS, checked: Checked | None = None
+    path: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    checked: Checked | None = None,
+    first: tuple[str, ...] = (),
 ) -> ArchiveReport:
     """Refuse (UnreadableWorkbook) anything but a sane .xlsx/.xlsm; measures what calamine reads.
 
-    `checked` is told as the parts pass (see `Checked`): what it is told has passed."""
+    `checked` is told as the parts pass (see `Checked`): what it is told has passed. The sheets
+    named in `first` are checked before the others (the reader reads them first)."""
     name = path.name
     size, head = _head(path)
     if head.startswith(OLE_SIGNATURE):
@@ -119,7 +123,7 @@ def check_workbook_file(
     except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as exc:
         raise _damaged(name) from exc
     with archive:
-        return _check_archive(archive, name, limits, checked)
+        return _check_archive(archive, name, limits, checked, first)
 
 
 def _head(path: Path) -> tuple[int, bytes]:
@@ -185,7 +189,11 @@ def _ole_message(path: Path) -> str:
 
 
 def _check_archive(
-    archive: zipfile.ZipFile, name: str, limits: Limits, checked: Checked | None = None
+    archive: zipfile.ZipFile,
+    name: str,
+    limits: Limits,
+    checked: Checked | None = None,
+    first: tuple[str, ...] = (),
 ) -> ArchiveReport:
     report = ArchiveReport()
     infos = archive.infolist()
@@ -223,12 +231,14 @@ def _check_archive(
     labels: dict[str, list[str]] = {}
     for label, part in report.sheet_parts.items():
         labels.setdefault(part, []).append(label)
-    position = {part: n for n, part in enumerate(labels)}
+    # The workbook's order, the parts of the sheets named in `first` before the others.
+    ordered = sorted(labels, key=lambda part: not any(label in first for label in labels[part]))
+    position = {part: n for n, part in enumerate(ordered)}
     sheets = sorted(
         (i for i in infos if part_key(i.filename) in position), key=lambda i: position[part_key(i.filename)]
     )
     # Every other part first (the reader opens the workbook once they passed), then the sheets
-    # in the workbook's order, each told as soon as it passed.
+    # in the workbook's order (those of `first` before), each told as soon as it passed.
     for info in infos:
         if part_key(info.filename) not in position:
             _check_part(archive, info, name, limits, report, shared, None)

@@ -61,6 +61,10 @@ class SheetRows:
     )
     #: The canonical texts of the cells before the fingerprint column, by row (`RowScan`).
     _texts: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    #: Rows' hashes of the fields a fingerprint covers, worked out while they arrived (`RowScan`),
+    #: and those fields with their columns.
+    _hashes: dict[int, str] = field(default_factory=dict, repr=False)
+    _hashes_of: tuple[tuple[str, ...], tuple[int, ...]] | None = field(default=None, repr=False)
 
     def fingerprint(self, values: list[Any]) -> Fingerprint | None:
         """The row's fingerprint as exported (None: none, or not one any more)."""
@@ -83,6 +87,10 @@ class SheetRows:
                 pick = itemgetter(*columns)
             found = self._hashed[tuple(names)] = (columns, max(columns, default=-1), pick)
         columns, last, pick = found
+        if self._hashes_of is not None and self._hashes_of == (tuple(names), tuple(columns)):
+            known = self._hashes.get(id(values))
+            if known is not None:
+                return known
         texts = self._texts.get(id(values))
         if texts is not None and last < len(texts):  # the texts worked out while the rows arrived
             return texts_hash(pick(texts) if pick is not None else [texts[c] for c in columns])
@@ -95,6 +103,7 @@ class SheetRows:
         """Change a row's cell (its texts worked out before are forgotten)."""
         values[column] = value
         self._texts.pop(id(values), None)
+        self._hashes.pop(id(values), None)
 
     def cell(self, values: list[Any], name: str) -> Any:
         """The raw cell of field `name` in a row ("" when the sheet has no such column)."""
@@ -122,19 +131,31 @@ class _Scanned:
     column: int | None = None
     prints: dict[int, Fingerprint | None] = field(default_factory=dict)
     texts: dict[int, list[str]] = field(default_factory=dict)
+    #: With the hidden sheet read before: the fields the sheet's fingerprints cover, their
+    #: columns (by the sheet's header) and the header's columns, and each row's hash of them.
+    names: tuple[str, ...] = ()
+    picked: tuple[int, ...] = ()
+    header_columns: dict[int, str] | None = None
+    hashes: dict[int, str] = field(default_factory=dict)
 
 
 class RowScan:
-    """Each row's fingerprint and the canonical texts of its cells, worked out as the reading
-    child's batches of rows arrive (between two batches the parent would only wait for it): what
-    tells a row as exported (`SheetRows.row_hash`) is then ready when the last row arrives.
-    Rows are known by their list's identity (`id`): the workbook holds them all meanwhile."""
+    """Each row's fingerprint and the hash of the cells it covers (or, before the hidden sheet
+    says which those are, the canonical texts of its cells), worked out as the reading child's
+    batches of rows arrive (between two batches the parent would only wait for it): what tells a
+    row as exported (`SheetRows.row_hash`) is then ready when the last row arrives. The child
+    sends the hidden sheet first (`Reading`'s `first`). Rows are known by their list's identity
+    (`id`): the workbook holds them all meanwhile."""
 
     def __init__(self) -> None:
         self.sheets: dict[str, _Scanned] = {}
+        self.meta_rows: list[list[Any]] = []
 
     def add(self, name: str, rows: list[list[Any]]) -> None:
         """A batch of a sheet's rows, as it arrives (`Reading.on_rows`)."""
+        if name == META_SHEET:
+            self.meta_rows.extend(rows)
+            return
         scanned = self.sheets.setdefault(name, _Scanned())
         start, scanned.rows = scanned.rows, scanned.rows + len(rows)
         if scanned.header < 0:
@@ -145,6 +166,8 @@ class RowScan:
                 )
                 if column is not None:
                     scanned.header, scanned.column = index, column
+                    if start == 0:
+                        self._covered(name, scanned, rows)
                     rows = rows[index + 1 - start :]
                     break
             else:
@@ -152,11 +175,37 @@ class RowScan:
         column = scanned.column
         if column is None:
             return
-        prints, texts = scanned.prints, scanned.texts
+        prints, texts, hashes, picked = scanned.prints, scanned.texts, scanned.hashes, scanned.picked
+        if picked:
+            pick = itemgetter(*picked) if len(picked) > 1 else None
+            last = max(picked)
+            for values in rows:
+                found = prints[id(values)] = parse(values[column]) if column < len(values) else None
+                if found is not None and last < len(values):
+                    hashes[id(values)] = texts_hash(
+                        canonical_texts(pick(values) if pick is not None else [values[last]])
+                    )
+            return
         for values in rows:
             found = prints[id(values)] = parse(values[column]) if column < len(values) else None
             if found is not None:
                 texts[id(values)] = canonical_texts(values[:column])
+
+    def _covered(self, name: str, scanned: _Scanned, rows: list[list[Any]]) -> None:
+        """The fields the sheet's fingerprints cover (the hidden sheet's) and their columns, found
+        by the sheet's header as `read_native` will find it (it checks it is the same)."""
+        kind = SHEET_KINDS.get(header_key(name))
+        covered = read_meta(self.meta_rows).prints.get(kind) if kind and self.meta_rows else None
+        if kind is None or not covered:
+            return
+        header = locate_header(rows, alias_table(FIELDS_BY_KIND[kind]), breakdown=kind == KIND_INDICATOR)
+        if header is None or header.row != scanned.header:
+            return
+        columns = {field_name: column for column, field_name in header.columns.items()}
+        if all(n in columns for n in covered):
+            scanned.names = tuple(covered)
+            scanned.picked = tuple(columns[n] for n in covered)
+            scanned.header_columns = dict(header.columns)
 
 
 @dataclass
@@ -249,6 +298,8 @@ def sheet_rows(
     scanned = scan.sheets.get(sheet) if scan is not None else None
     if scanned is not None and (scanned.header, scanned.column) == (header.row, found.fingerprint_column):
         found._prints, found._texts = scanned.prints, scanned.texts
+        if scanned.header_columns == header.columns:  # the same columns: the same fields hashed
+            found._hashes, found._hashes_of = scanned.hashes, (scanned.names, scanned.picked)
     return found
 
 
