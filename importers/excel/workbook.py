@@ -38,6 +38,10 @@ READ_ONLY_SHEETS = frozenset(
 )
 
 
+#: A row whose fingerprint was not read yet.
+_UNREAD: Any = object()
+
+
 @dataclass
 class SheetRows:
     """The data rows of one sheet and which column holds which field.
@@ -56,9 +60,9 @@ class SheetRows:
     #: Fingerprints already read, by row (the preview asks for a row's more than once).
     _prints: dict[int, Fingerprint | None] = field(default_factory=dict, repr=False)
     #: Columns of the field lists `row_hash` was asked for, the last of them, and their picker.
-    _hashed: dict[tuple[str, ...], tuple[list[int], int, Callable[[list[Any]], tuple[Any, ...]] | None]] = (
-        field(default_factory=dict, repr=False)
-    )
+    _hashed: dict[
+        tuple[str, ...], tuple[list[int], int, Callable[[list[Any]], tuple[Any, ...]] | None, bool]
+    ] = field(default_factory=dict, repr=False)
     #: The canonical texts of the cells before the fingerprint column, by row (`RowScan`).
     _texts: dict[int, list[str]] = field(default_factory=dict, repr=False)
     #: Rows' hashes of the fields a fingerprint covers, worked out while they arrived (`RowScan`),
@@ -72,22 +76,25 @@ class SheetRows:
         if column is None or column >= len(values):
             return None
         key = id(values)  # the row's list lives as long as the sheet
-        if key not in self._prints:
-            self._prints[key] = parse(values[column])
-        return self._prints[key]
+        found = self._prints.get(key, _UNREAD)
+        if found is _UNREAD:
+            found = self._prints[key] = parse(values[column])
+        return found
 
     def row_hash(self, values: list[Any], names: list[str]) -> str:
         """The hash of a row's cells of fields `names` (all in the sheet), as a fingerprint has it."""
-        found = self._hashed.get(tuple(names))
+        key = tuple(names)
+        found = self._hashed.get(key)
         if found is None:
             columns = [self.columns[n] for n in names]
             # Two columns or more: one C call picks them (a tuple); else the list below.
             pick: Callable[[list[Any]], tuple[Any, ...]] | None = None
             if len(columns) > 1:
                 pick = itemgetter(*columns)
-            found = self._hashed[tuple(names)] = (columns, max(columns, default=-1), pick)
-        columns, last, pick = found
-        if self._hashes_of is not None and self._hashes_of == (tuple(names), tuple(columns)):
+            scanned = self._hashes_of == (key, tuple(columns))  # the scan hashed these cells
+            found = self._hashed[key] = (columns, max(columns, default=-1), pick, scanned)
+        columns, last, pick, scanned = found
+        if scanned:
             known = self._hashes.get(id(values))
             if known is not None:
                 return known
