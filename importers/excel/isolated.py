@@ -8,7 +8,7 @@ python-calamine (or a CSV file with the standard library) and writes the cells t
 output (a pipe the parent reads as it goes) as a stream of pickled frames:
 
 * ``("sheets", names, hidden)`` then ``("rows", name, rows)`` in batches (the sheets the
-  parent named first, then the others in the workbook's order), ``("formulas",
+  parent named first, then the largest first: the order of the checks), ``("formulas",
   name, {(row, column): kept})``, and ``("end",)``;
 * or ``("refused", message)`` for a file refused with a French message.
 
@@ -117,9 +117,10 @@ class Checks:
 
 
 def read_xlsx(path: Path, limits: Limits, out: IO[bytes], first: tuple[str, ...] = ()) -> None:
-    """The worksheets' cells, those named in `first` sent first (checked first)."""
+    """The worksheets' cells, in the order the checks pass them (those named in `first`, then
+    the largest first)."""
     checks = Checks(path, limits, first)
-    checks.wait()
+    order = {name: n for n, name in enumerate(checks.wait().order)}
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
@@ -131,7 +132,7 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes], first: tuple[str, ...]
     hidden = [m.name for m in metadata if m.visible != SheetVisibleEnum.Visible]
     pickle.dump(("sheets", names, hidden), out, protocol=pickle.HIGHEST_PROTOCOL)
     total = held = 0
-    for name in sorted(names, key=lambda n: n not in first):  # the order the checks pass them
+    for name in sorted(names, key=lambda n: order.get(n, len(order))):  # as the checks pass them
         long_texts = checks.wait(name).long_texts  # only a sheet that passed is read
         try:
             sheet = book.get_sheet_by_name(name)
