@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from importers.excel import META_SHEET as META_SHEET
@@ -55,6 +56,21 @@ class FieldSpec:
 
 def header_key(text: Any) -> str:
     """A header reduced to what matters: "Avancement (%) " → "avancement"."""
+    if text.__class__ is str and len(text) <= _KEYED_TEXT:
+        return _text_key(text)  # the same headers, read again on each import and in each sheet
+    return _header_key(text)
+
+
+#: Texts up to this length have their key kept (headers; not every long cell of a title row).
+_KEYED_TEXT = 200
+
+
+@lru_cache(maxsize=4096)
+def _text_key(text: str) -> str:
+    return _header_key(text)
+
+
+def _header_key(text: Any) -> str:
     folded = fold(cells.text(text) or "")
     folded = re.sub(r"\([^)]*\)", " ", folded)
     folded = re.sub(r"[^a-z0-9]+", " ", folded)

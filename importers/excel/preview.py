@@ -326,6 +326,10 @@ class Planner:
 
     def load_records(self, kind: str, codes: Iterable[str] | None) -> None:
         """Read the snapshots of the records of `codes` (those the preview compares)."""
+        if codes is not None:
+            codes = list(codes)
+            if not codes:  # every row as exported: nothing read
+                return
         if kind == KIND_ACTION:
             self.actions.update(action_rules.load_actions(self.conn, self.department, codes))
         else:
