@@ -157,11 +157,13 @@ class RowScan:
     def __init__(self) -> None:
         self.sheets: dict[str, _Scanned] = {}
         self.meta_rows: list[list[Any]] = []
+        self._prints: dict[str, list[str]] | None = None  # read from `meta_rows` when first needed
 
     def add(self, name: str, rows: list[list[Any]]) -> None:
         """A batch of a sheet's rows, as it arrives (`Reading.on_rows`)."""
         if name == META_SHEET:
             self.meta_rows.extend(rows)
+            self._prints = None
             return
         scanned = self.sheets.setdefault(name, _Scanned())
         start, scanned.rows = scanned.rows, scanned.rows + len(rows)
@@ -202,7 +204,9 @@ class RowScan:
         """The fields the sheet's fingerprints cover (the hidden sheet's) and their columns, found
         by the sheet's header as `read_native` will find it (it checks it is the same)."""
         kind = SHEET_KINDS.get(header_key(name))
-        covered = read_meta(self.meta_rows).prints.get(kind) if kind and self.meta_rows else None
+        if self._prints is None:
+            self._prints = read_meta(self.meta_rows).prints if self.meta_rows else {}
+        covered = self._prints.get(kind) if kind else None
         if kind is None or not covered:
             return
         header = locate_header(rows, alias_table(FIELDS_BY_KIND[kind]), breakdown=kind == KIND_INDICATOR)
