@@ -72,13 +72,12 @@ class SheetRows:
 
     def fingerprint(self, values: list[Any]) -> Fingerprint | None:
         """The row's fingerprint as exported (None: none, or not one any more)."""
-        column = self.fingerprint_column
-        if column is None or column >= len(values):
-            return None
-        key = id(values)  # the row's list lives as long as the sheet
-        found = self._prints.get(key, _UNREAD)
+        found = self._prints.get(id(values), _UNREAD)  # the row's list lives as long as the sheet
         if found is _UNREAD:
-            found = self._prints[key] = parse(values[column])
+            column = self.fingerprint_column
+            if column is None or column >= len(values):
+                return None
+            found = self._prints[id(values)] = parse(values[column])
         return found
 
     def row_hash(self, values: list[Any], names: list[str]) -> str:
