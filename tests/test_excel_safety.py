@@ -159,3 +159,30 @@ def test_cli_refuses_hostile_files_with_exit_2_and_the_store_unchanged(
 def test_preview_rejects_before_reading(loaded_store: Store, tmp_path: Path) -> None:
     with pytest.raises(UnreadableWorkbook):
         preview_import(loaded_store, "09", zip_bomb(tmp_path / "b.xlsx"))
+
+
+def test_the_sheets_are_checked_and_read_the_hidden_sheet_first_then_the_largest_first(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """The hidden sheet of export data is checked (and then read) before the others, then the
+    largest sheets first (the parent works on their rows while the next are read); each sheet is
+    still told only once it passed, and the reader sends them in that order."""
+    import zipfile
+
+    from importers.excel import META_SHEET
+    from importers.excel.reader import Reading
+
+    path = tmp_path / "echange.xlsx"
+    export_ars(loaded_store, "09", path, author="testeur")
+    told: list[str | None] = []
+    report = check_workbook_file(path, checked=lambda _report, sheet: told.append(sheet), first=(META_SHEET,))
+    assert told == [None, *report.order] and report.order[0] == META_SHEET
+    with zipfile.ZipFile(path) as archive:
+        sizes = [archive.getinfo(report.sheet_parts[name]).file_size for name in report.order[1:]]
+    assert sizes == sorted(sizes, reverse=True)
+    assert set(report.order) == set(report.sheet_parts)
+    arrived: list[str] = []
+    reading = Reading(path)
+    reading.on_rows = lambda name, _rows: arrived.append(name)
+    book = reading.result()
+    assert list(dict.fromkeys(arrived)) == report.order and book.sheet_names[-1] == META_SHEET

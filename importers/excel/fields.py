@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from importers.excel import META_SHEET as META_SHEET
 from importers.excel import cells
 from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Field, Record
 from store.vocab import fold
@@ -21,7 +23,6 @@ from store.vocab import fold
 SHEET_ACTIONS = "Actions"
 SHEET_INDICATORS = "Indicateurs"
 SHEET_RESOURCES = "Ressources"
-META_SHEET = "_suivi_sts"
 #: Format of the exchange workbook this version reads (the hidden sheet's `format`); 1 (a copy
 #: of every exported cell in the hidden sheet) is still read.
 FORMAT = 2
@@ -55,6 +56,21 @@ class FieldSpec:
 
 def header_key(text: Any) -> str:
     """A header reduced to what matters: "Avancement (%) " → "avancement"."""
+    if text.__class__ is str and len(text) <= _KEYED_TEXT:
+        return _text_key(text)  # the same headers, read again on each import and in each sheet
+    return _header_key(text)
+
+
+#: Texts up to this length have their key kept (headers; not every long cell of a title row).
+_KEYED_TEXT = 200
+
+
+@lru_cache(maxsize=4096)
+def _text_key(text: str) -> str:
+    return _header_key(text)
+
+
+def _header_key(text: Any) -> str:
     folded = fold(cells.text(text) or "")
     folded = re.sub(r"\([^)]*\)", " ", folded)
     folded = re.sub(r"[^a-z0-9]+", " ", folded)

@@ -7,7 +7,8 @@ read as soon as it passed, while the next one is checked), reads the worksheets 
 python-calamine (or a CSV file with the standard library) and writes the cells to its standard
 output (a pipe the parent reads as it goes) as a stream of pickled frames:
 
-* ``("sheets", names, hidden)`` then ``("rows", name, rows)`` in batches, ``("formulas",
+* ``("sheets", names, hidden)`` then ``("rows", name, rows)`` in batches (the sheets the
+  parent named first, then the largest first: the order of the checks), ``("formulas",
   name, {(row, column): kept})``, and ``("end",)``;
 * or ``("refused", message)`` for a file refused with a French message.
 
@@ -81,18 +82,18 @@ class Checks:
     """The archive's checks (`check_workbook_file`), run in a thread: the reader waits for
     the parts it is about to read to have passed, and gets the refusal as soon as one fails."""
 
-    def __init__(self, path: Path, limits: Limits) -> None:
+    def __init__(self, path: Path, limits: Limits, first: tuple[str, ...] = ()) -> None:
         self.report = ArchiveReport()
         self.opened = False  # every part but the sheets passed
         self.passed: set[str] = set()
         self.finished = False
         self.failure: BaseException | None = None
         self._changed = threading.Condition()
-        threading.Thread(target=self._run, args=(path, limits), daemon=True).start()
+        threading.Thread(target=self._run, args=(path, limits, first), daemon=True).start()
 
-    def _run(self, path: Path, limits: Limits) -> None:
+    def _run(self, path: Path, limits: Limits, first: tuple[str, ...]) -> None:
         try:
-            self.report = check_workbook_file(path, limits, self._checked)
+            self.report = check_workbook_file(path, limits, self._checked, first)
         except BaseException as exc:  # noqa: BLE001 - handed to the reader, which raises it
             self.failure = exc
         with self._changed:
@@ -122,9 +123,11 @@ class Checks:
         return self.report
 
 
-def read_xlsx(path: Path, limits: Limits, out: IO[bytes]) -> None:
-    checks = Checks(path, limits)
-    checks.wait()
+def read_xlsx(path: Path, limits: Limits, out: IO[bytes], first: tuple[str, ...] = ()) -> None:
+    """The worksheets' cells, in the order the checks pass them (those named in `first`, then
+    the largest first)."""
+    checks = Checks(path, limits, first)
+    order = {name: n for n, name in enumerate(checks.wait().order)}
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
@@ -136,7 +139,7 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes]) -> None:
     hidden = [m.name for m in metadata if m.visible != SheetVisibleEnum.Visible]
     pickle.dump(("sheets", names, hidden), out, protocol=pickle.HIGHEST_PROTOCOL)
     total = held = 0
-    for name in names:
+    for name in sorted(names, key=lambda n: order.get(n, len(order))):  # as the checks pass them
         long_texts = checks.wait(name).long_texts  # only a sheet that passed is read
         try:
             sheet = book.get_sheet_by_name(name)
@@ -336,7 +339,7 @@ def main(argv: list[str]) -> int:
                 filters = [(int(i), [str(v) for v in values]) for i, values in config["csv"]]
                 read_csv(path, limits, out, filters)
             else:
-                read_xlsx(path, limits, out)
+                read_xlsx(path, limits, out, tuple(str(n) for n in config.get("first", ())))
         except UnreadableWorkbook as exc:
             pickle.dump(("refused", str(exc)), out)
             return 0

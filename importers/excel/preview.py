@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache, partial
@@ -214,10 +214,13 @@ class Planner:
         self.meta = meta
         self.settings = settings
         # Only the records the workbook names are read (not the whole store): their codes, and
-        # the identities of their fingerprints (a code renumbered since the export).
+        # the identities of their fingerprints (a code renumbered since the export). Read whole
+        # before (`early`), the department's records tell the same for each code of a row.
         named: dict[str, set[str]] = {KIND_ACTION: set(), KIND_RESOURCE: set(), KIND_INDICATOR: set()}
         uids: dict[str, set[str]] = {KIND_ACTION: set(), KIND_RESOURCE: set(), KIND_INDICATOR: set()}
-        for sheet in sheets:
+        by_code = settings.key == "code"
+        whole = early.index is not None and by_code
+        for sheet in sheets if not whole else ():
             key_name = "code" if sheet.kind == KIND_INDICATOR else settings.key
             column = sheet.columns.get(key_name)
             kind_uids = uids.get(sheet.kind)
@@ -226,7 +229,6 @@ class Planner:
                 named[sheet.kind].update(filter(None, (_text(v[column]) for v in rows if column < len(v))))
             if kind_uids is not None:
                 kind_uids.update(f.uid for f in map(sheet.fingerprint, rows) if f is not None and f.uid)
-        by_code = settings.key == "code"
         self.index = {
             kind: early.index[kind]
             if early.index is not None and by_code
@@ -260,10 +262,11 @@ class Planner:
     def _renumbered_indicators(self, sheets: list[SheetRows], uids: set[str]) -> set[str]:
         """An indicator renumbered by a sync since the export (its provisional code now another's)
         is found by the identity in its row's fingerprint: the row is given its code of today, and
-        the preview says so. Returns those codes."""
-        if not uids:
-            return set()
+        the preview says so. Returns those codes. (`uids`: those of the rows' fingerprints, not
+        gathered when every indicator was read before.)"""
         known = self.indicator_index
+        if not uids and known is None:
+            return set()
         if known is None:
             known = _RecordIndex.read(self.conn, self.department, IND_TABLE, set(), uids, True)
         current = known.by_uid
@@ -323,6 +326,10 @@ class Planner:
 
     def load_records(self, kind: str, codes: Iterable[str] | None) -> None:
         """Read the snapshots of the records of `codes` (those the preview compares)."""
+        if codes is not None:
+            codes = list(codes)
+            if not codes:  # every row as exported: nothing read
+                return
         if kind == KIND_ACTION:
             self.actions.update(action_rules.load_actions(self.conn, self.department, codes))
         else:
@@ -863,10 +870,10 @@ class Planner:
         # First pass: rows whose cells hash as exported are unchanged, without reading their
         # indicator; only the indicators (and values) of the other rows are read.
         labels: dict[str, str] = {}
-        existing: set[str] = set()
+        existing: Set[str] = frozenset()
         if covered is not None and all(n in sheet.columns for n in covered):
-            if self.indicator_index is not None:
-                existing = self.named_indicators & self.indicator_index.uids.keys()
+            if self.indicator_index is not None:  # every indicator: each code of a row is named
+                existing = self.indicator_index.uids.keys()
             else:
                 existing = indicator_rules.existing_codes(self.conn, self.department, self.named_indicators)
         wanted: set[str] = set()
@@ -877,7 +884,7 @@ class Planner:
         fingerprint, row_hash, names = sheet.fingerprint, sheet.row_hash, covered or []
         for row, values in sheet.rows:
             code = _text(values[code_col]) if code_col is not None and code_col < len(values) else None
-            if code in existing:
+            if code is not None and code in existing:
                 found = fingerprint(values)
                 if found is not None and found.row == row_hash(values, names):
                     if code not in labels:

@@ -28,6 +28,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import IO, Any
 
+from importers.excel import META_SHEET
 from importers.excel.safety import DEFAULT_LIMITS, Limits, UnreadableWorkbook
 
 #: Called with each batch of a sheet's rows as it arrives (the sheet's name, its rows).
@@ -70,7 +71,9 @@ def open_workbook(
 
 class Reading:
     """A file being read by the child process, started at once: `result()` collects its cells
-    (the caller may do something else meanwhile), `cancel()` stops it."""
+    (the caller may do something else meanwhile), `cancel()` stops it. The sheets named in
+    `first` (if the workbook has them: the exchange workbook's hidden sheet, which tells which
+    cells each row's fingerprint covers) are checked and sent before the others."""
 
     def __init__(
         self,
@@ -78,12 +81,13 @@ class Reading:
         limits: Limits = DEFAULT_LIMITS,
         *,
         csv_filters: list[tuple[int, list[str]]] | None = None,
+        first: tuple[str, ...] = (META_SHEET,),
     ) -> None:
         self.path = path = Path(path)
         self.limits = limits
         #: Given each batch of rows as it arrives, if set before `result()` (work done meanwhile).
         self.on_rows: RowsHook | None = None
-        config: dict[str, Any] = {"limits": limits.as_dict()}
+        config: dict[str, Any] = {"limits": limits.as_dict(), "first": list(first)}
         if path.suffix.lower() in (".csv", ".txt"):
             config["csv"] = csv_filters or []
         self._errors = tempfile.TemporaryFile(prefix="suivi-sts-lecture-")  # noqa: SIM115 - closed by result/cancel
@@ -149,7 +153,12 @@ class Reading:
         self._errors.close()
 
     def _stop(self) -> None:
-        """End the timer, and the child if it still runs (refused, interrupted by Ctrl+C)."""
+        """End the timer, and the child if it still runs (refused, interrupted by Ctrl+C).
+
+        The hook is let go: this reading and its timer refer to each other (a cycle only the
+        cyclic collector frees), so what the hook holds (a scan of every row) is freed now by
+        reference counting, not by a collection scanning the whole import's objects later."""
+        self.on_rows = None
         self._timer.cancel()
         process = self._process
         if process.stdout is not None:

@@ -18,8 +18,9 @@ structure measured is the one the reader will read:
 
 The reader itself runs in a child process under operating-system limits (``isolated.py``):
 these checks give the precise French message, the limits guarantee the budget. The sheets are
-checked last, in the workbook's order, each announced as soon as it passes: the child reads a
-sheet while the next one is checked, never one that has not passed.
+checked last (those the reader asks for first, then the largest first), each announced as soon
+as it passes: the child reads a sheet while the next one is checked, never one that has not
+passed.
 Every refusal is an :class:`UnreadableWorkbook` with a French message naming the file.
 """
 
@@ -72,6 +73,8 @@ class ArchiveReport:
         #: Sheet part → its extent; `sheet_parts` sheet name → part, in workbook order.
         self.sheets: dict[str, SheetExtent] = {}
         self.sheet_parts: dict[str, str] = {}
+        #: The sheets' names in the order they are checked (known when every other part passed).
+        self.order: list[str] = []
         self.shared_strings = 0
         #: Some text of a sheet or of the shared strings is longer than a cell can hold (calamine
         #: cuts such texts at 32,767 characters, so the reader marks the cut ones). While the
@@ -99,11 +102,16 @@ Checked = Callable[["ArchiveReport", str | None], None]
 
 
 def check_workbook_file(
-    path: Path, limits: Limits = DEFAULT_LIMITS, checked: Checked | None = None
+    path: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    checked: Checked | None = None,
+    first: tuple[str, ...] = (),
 ) -> ArchiveReport:
     """Refuse (UnreadableWorkbook) anything but a sane .xlsx/.xlsm; measures what calamine reads.
 
-    `checked` is told as the parts pass (see `Checked`): what it is told has passed."""
+    `checked` is told as the parts pass (see `Checked`): what it is told has passed. The sheets
+    named in `first` are checked before the others, then the largest first (`report.order`: the
+    reader reads them in that order)."""
     name = path.name
     size, head = _head(path)
     if head.startswith(OLE_SIGNATURE):
@@ -119,7 +127,7 @@ def check_workbook_file(
     except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as exc:
         raise _damaged(name) from exc
     with archive:
-        return _check_archive(archive, name, limits, checked)
+        return _check_archive(archive, name, limits, checked, first)
 
 
 def _head(path: Path) -> tuple[int, bytes]:
@@ -185,7 +193,11 @@ def _ole_message(path: Path) -> str:
 
 
 def _check_archive(
-    archive: zipfile.ZipFile, name: str, limits: Limits, checked: Checked | None = None
+    archive: zipfile.ZipFile,
+    name: str,
+    limits: Limits,
+    checked: Checked | None = None,
+    first: tuple[str, ...] = (),
 ) -> ArchiveReport:
     report = ArchiveReport()
     infos = archive.infolist()
@@ -223,12 +235,19 @@ def _check_archive(
     labels: dict[str, list[str]] = {}
     for label, part in report.sheet_parts.items():
         labels.setdefault(part, []).append(label)
-    position = {part: n for n, part in enumerate(labels)}
+    # The parts of the sheets named in `first`, then the largest first (the reader sends a sheet's
+    # rows while it reads the next: the parent works on the most rows meanwhile); the workbook's
+    # order between parts of the same size.
+    ordered = sorted(
+        labels, key=lambda part: (not any(label in first for label in labels[part]), -parts[part].file_size)
+    )
+    position = {part: n for n, part in enumerate(ordered)}
+    report.order = [label for part in ordered for label in labels[part]]
     sheets = sorted(
         (i for i in infos if part_key(i.filename) in position), key=lambda i: position[part_key(i.filename)]
     )
     # Every other part first (the reader opens the workbook once they passed), then the sheets
-    # in the workbook's order, each told as soon as it passed.
+    # in `report.order`, each told as soon as it passed.
     for info in infos:
         if part_key(info.filename) not in position:
             _check_part(archive, info, name, limits, report, shared, None)

@@ -38,6 +38,10 @@ READ_ONLY_SHEETS = frozenset(
 )
 
 
+#: A row whose fingerprint was not read yet.
+_UNREAD: Any = object()
+
+
 @dataclass
 class SheetRows:
     """The data rows of one sheet and which column holds which field.
@@ -56,33 +60,43 @@ class SheetRows:
     #: Fingerprints already read, by row (the preview asks for a row's more than once).
     _prints: dict[int, Fingerprint | None] = field(default_factory=dict, repr=False)
     #: Columns of the field lists `row_hash` was asked for, the last of them, and their picker.
-    _hashed: dict[tuple[str, ...], tuple[list[int], int, Callable[[list[Any]], tuple[Any, ...]] | None]] = (
-        field(default_factory=dict, repr=False)
-    )
+    _hashed: dict[
+        tuple[str, ...], tuple[list[int], int, Callable[[list[Any]], tuple[Any, ...]] | None, bool]
+    ] = field(default_factory=dict, repr=False)
     #: The canonical texts of the cells before the fingerprint column, by row (`RowScan`).
     _texts: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    #: Rows' hashes of the fields a fingerprint covers, worked out while they arrived (`RowScan`),
+    #: and those fields with their columns.
+    _hashes: dict[int, str] = field(default_factory=dict, repr=False)
+    _hashes_of: tuple[tuple[str, ...], tuple[int, ...]] | None = field(default=None, repr=False)
 
     def fingerprint(self, values: list[Any]) -> Fingerprint | None:
         """The row's fingerprint as exported (None: none, or not one any more)."""
-        column = self.fingerprint_column
-        if column is None or column >= len(values):
-            return None
-        key = id(values)  # the row's list lives as long as the sheet
-        if key not in self._prints:
-            self._prints[key] = parse(values[column])
-        return self._prints[key]
+        found = self._prints.get(id(values), _UNREAD)  # the row's list lives as long as the sheet
+        if found is _UNREAD:
+            column = self.fingerprint_column
+            if column is None or column >= len(values):
+                return None
+            found = self._prints[id(values)] = parse(values[column])
+        return found
 
     def row_hash(self, values: list[Any], names: list[str]) -> str:
         """The hash of a row's cells of fields `names` (all in the sheet), as a fingerprint has it."""
-        found = self._hashed.get(tuple(names))
+        key = tuple(names)
+        found = self._hashed.get(key)
         if found is None:
             columns = [self.columns[n] for n in names]
             # Two columns or more: one C call picks them (a tuple); else the list below.
             pick: Callable[[list[Any]], tuple[Any, ...]] | None = None
             if len(columns) > 1:
                 pick = itemgetter(*columns)
-            found = self._hashed[tuple(names)] = (columns, max(columns, default=-1), pick)
-        columns, last, pick = found
+            scanned = self._hashes_of == (key, tuple(columns))  # the scan hashed these cells
+            found = self._hashed[key] = (columns, max(columns, default=-1), pick, scanned)
+        columns, last, pick, scanned = found
+        if scanned:
+            known = self._hashes.get(id(values))
+            if known is not None:
+                return known
         texts = self._texts.get(id(values))
         if texts is not None and last < len(texts):  # the texts worked out while the rows arrived
             return texts_hash(pick(texts) if pick is not None else [texts[c] for c in columns])
@@ -95,6 +109,7 @@ class SheetRows:
         """Change a row's cell (its texts worked out before are forgotten)."""
         values[column] = value
         self._texts.pop(id(values), None)
+        self._hashes.pop(id(values), None)
 
     def cell(self, values: list[Any], name: str) -> Any:
         """The raw cell of field `name` in a row ("" when the sheet has no such column)."""
@@ -122,19 +137,33 @@ class _Scanned:
     column: int | None = None
     prints: dict[int, Fingerprint | None] = field(default_factory=dict)
     texts: dict[int, list[str]] = field(default_factory=dict)
+    #: With the hidden sheet read before: the fields the sheet's fingerprints cover, their
+    #: columns (by the sheet's header) and the header's columns, and each row's hash of them.
+    names: tuple[str, ...] = ()
+    picked: tuple[int, ...] = ()
+    header_columns: dict[int, str] | None = None
+    hashes: dict[int, str] = field(default_factory=dict)
 
 
 class RowScan:
-    """Each row's fingerprint and the canonical texts of its cells, worked out as the reading
-    child's batches of rows arrive (between two batches the parent would only wait for it): what
-    tells a row as exported (`SheetRows.row_hash`) is then ready when the last row arrives.
-    Rows are known by their list's identity (`id`): the workbook holds them all meanwhile."""
+    """Each row's fingerprint and the hash of the cells it covers (or, before the hidden sheet
+    says which those are, the canonical texts of its cells), worked out as the reading child's
+    batches of rows arrive (between two batches the parent would only wait for it): what tells a
+    row as exported (`SheetRows.row_hash`) is then ready when the last row arrives. The child
+    sends the hidden sheet first (`Reading`'s `first`). Rows are known by their list's identity
+    (`id`): the workbook holds them all meanwhile."""
 
     def __init__(self) -> None:
         self.sheets: dict[str, _Scanned] = {}
+        self.meta_rows: list[list[Any]] = []
+        self._prints: dict[str, list[str]] | None = None  # read from `meta_rows` when first needed
 
     def add(self, name: str, rows: list[list[Any]]) -> None:
         """A batch of a sheet's rows, as it arrives (`Reading.on_rows`)."""
+        if name == META_SHEET:
+            self.meta_rows.extend(rows)
+            self._prints = None
+            return
         scanned = self.sheets.setdefault(name, _Scanned())
         start, scanned.rows = scanned.rows, scanned.rows + len(rows)
         if scanned.header < 0:
@@ -145,6 +174,8 @@ class RowScan:
                 )
                 if column is not None:
                     scanned.header, scanned.column = index, column
+                    if start == 0:
+                        self._covered(name, scanned, rows)
                     rows = rows[index + 1 - start :]
                     break
             else:
@@ -152,11 +183,39 @@ class RowScan:
         column = scanned.column
         if column is None:
             return
-        prints, texts = scanned.prints, scanned.texts
+        prints, texts, hashes, picked = scanned.prints, scanned.texts, scanned.hashes, scanned.picked
+        if picked:
+            pick = itemgetter(*picked) if len(picked) > 1 else None
+            last = max(picked)
+            for values in rows:
+                found = prints[id(values)] = parse(values[column]) if column < len(values) else None
+                if found is not None and last < len(values):
+                    hashes[id(values)] = texts_hash(
+                        canonical_texts(pick(values) if pick is not None else [values[last]])
+                    )
+            return
         for values in rows:
             found = prints[id(values)] = parse(values[column]) if column < len(values) else None
             if found is not None:
                 texts[id(values)] = canonical_texts(values[:column])
+
+    def _covered(self, name: str, scanned: _Scanned, rows: list[list[Any]]) -> None:
+        """The fields the sheet's fingerprints cover (the hidden sheet's) and their columns, found
+        by the sheet's header as `read_native` will find it (it checks it is the same)."""
+        kind = SHEET_KINDS.get(header_key(name))
+        if self._prints is None:
+            self._prints = read_meta(self.meta_rows).prints if self.meta_rows else {}
+        covered = self._prints.get(kind) if kind else None
+        if kind is None or not covered:
+            return
+        header = locate_header(rows, alias_table(FIELDS_BY_KIND[kind]), breakdown=kind == KIND_INDICATOR)
+        if header is None or header.row != scanned.header:
+            return
+        columns = {field_name: column for column, field_name in header.columns.items()}
+        if all(n in columns for n in covered):
+            scanned.names = tuple(covered)
+            scanned.picked = tuple(columns[n] for n in covered)
+            scanned.header_columns = dict(header.columns)
 
 
 @dataclass
@@ -249,6 +308,8 @@ def sheet_rows(
     scanned = scan.sheets.get(sheet) if scan is not None else None
     if scanned is not None and (scanned.header, scanned.column) == (header.row, found.fingerprint_column):
         found._prints, found._texts = scanned.prints, scanned.texts
+        if scanned.header_columns == header.columns:  # the same columns: the same fields hashed
+            found._hashes, found._hashes_of = scanned.hashes, (scanned.names, scanned.picked)
     return found
 
 
