@@ -65,7 +65,8 @@ IMPORT_MAX_SHEET_CELLS = 4_000_000
 IMPORT_MAX_WORKBOOK_CELLS = 6_000_000
 #: The memory the import's reading process lets a workbook's cells take once read (in bytes).
 IMPORT_MAX_CELL_BYTES = 160 * 1024 * 1024
-#: Kept below it for what the count leaves out (header rows, the small sheets' row lists).
+#: Kept below it: the count is the import's to the byte on the app's own workbooks (a test checks
+#: it), the margin is for a text the reader might give back otherwise than written.
 READ_BYTES_MARGIN = 1024 * 1024
 
 
