@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Select, Static
+from textual.widgets._footer import FooterKey
 from textual.worker import WorkerFailed
 
 from store.database import open_store
@@ -495,10 +497,30 @@ async def test_a_read_only_store_shows_a_banner_and_refuses_edits(
         app.open_action("ACT-002")
         await settle(pilot)
         assert app.screen.query_one("#title", Input).disabled
-        await pilot.press("ctrl+s")
+        # The keys that would write are greyed in the footer (shown, not offered).
+        keys = {key.key: key for key in app.screen.query(FooterKey)}
+        assert {"ctrl+s", "f8", "f9"} <= keys.keys()
+        assert all(keys[k].has_class("-disabled") for k in ("ctrl+s", "f8", "f9"))
+        assert not keys["escape"].has_class("-disabled")
+        await pilot.press("ctrl+s", "f8", "f9")
         await settle(pilot)
+        assert not isinstance(app.screen, ModalScreen)  # no status or comment dialog opened
+        await pilot.press("escape", "f4")
+        await settle(pilot)
+        keys = {key.key: key for key in app.screen.query(FooterKey)}
+        assert keys["n"].has_class("-disabled") and not keys["t"].has_class("-disabled")
     with sqlite3.connect(ariege_db) as conn:  # read with sqlite3: the app would refuse the revision
         assert conn.execute("SELECT version FROM action WHERE code = 'ACT-002'").fetchone() == (1,)
+
+
+async def test_the_keys_that_write_are_offered_on_a_writable_store(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-002")
+        await settle(pilot)
+        keys = {key.key: key for key in app.screen.query(FooterKey)}
+        assert not any(keys[k].has_class("-disabled") for k in ("ctrl+s", "f8", "f9"))
 
 
 async def test_a_damaged_store_offers_its_latest_backup_and_never_overwrites_without_asking(

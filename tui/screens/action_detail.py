@@ -48,6 +48,7 @@ class ActionDetailScreen(FormScreen):
     """One action (or a new one): form, journal. Nothing is saved until Ctrl+S."""
 
     TITLE = "Action"
+    WRITE_ACTIONS = frozenset({"save", "status", "comment", "new_indicator", "new_period", "new_category"})
     BINDINGS = [
         Binding(
             "ctrl+s", "save", "Enregistrer", tooltip="Enregistrer les modifications (une seule transaction)"

@@ -57,6 +57,7 @@ class ActionsScreen(BaseScreen):
     SEARCH_BOX = "#search"
 
     TITLE = "Actions"
+    WRITE_ACTIONS = frozenset({"new", "save_filter"})
     BINDINGS = [
         Binding("slash", "search", "Chercher", tooltip="Aller au champ de recherche"),
         Binding("n", "new", "Nouvelle", tooltip="Créer une action"),

@@ -27,6 +27,9 @@ class BaseScreen(Screen[None]):
     SEARCH_BOX: ClassVar[str | None] = None
     #: The screen has been shown (resumed) once.
     _resumed_once = False
+    #: The screen's actions that write to the store: on a read-only store their keys are shown
+    #: greyed in the footer and do nothing (the banner says why).
+    WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def suivi(self) -> SuiviStsApp:
@@ -94,6 +97,12 @@ class BaseScreen(Screen[None]):
         self.set_focus(box)  # now, not after the keys already queued (`focus()` waits its turn)
         box.value = character  # a new search, as in any list
         box.cursor_position = len(box.value)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A key that writes is greyed (None) on a read-only store."""
+        if action in self.WRITE_ACTIONS and self.suivi.is_open and self.service.read_only:
+            return None
+        return True
 
     def refresh_data(self) -> None:
         """Reload what the screen shows (called when data changed elsewhere)."""

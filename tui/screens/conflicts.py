@@ -35,6 +35,7 @@ class ConflictsScreen(BaseScreen):
 
     TITLE = "Conflits"
     CSS_PATH = "conflicts.tcss"
+    WRITE_ACTIONS = frozenset({"settle", "third_value"})
     BINDINGS = [
         Binding("m", "settle('mine')", "Garder la mienne", tooltip="Garder la valeur de ce poste"),
         Binding("t", "settle('theirs')", "Prendre la leur", tooltip="Prendre la valeur du serveur"),

@@ -25,6 +25,7 @@ class ImportScreen(BaseScreen):
     """Import an exchange workbook (or a foreign one with a mapping)."""
 
     TITLE = "Importer un classeur"
+    WRITE_ACTIONS = frozenset({"apply"})
     BINDINGS = [
         Binding(
             "enter",

@@ -38,6 +38,7 @@ class ResourceFormScreen(FormScreen):
     """One resource (or a new one)."""
 
     TITLE = "Ressource"
+    WRITE_ACTIONS = frozenset({"save"})
     BINDINGS = [
         Binding("ctrl+s", "save", "Enregistrer", tooltip="Enregistrer la ressource"),
         Binding(

@@ -64,6 +64,7 @@ class ResourcesScreen(BaseScreen):
     SEARCH_BOX = "#resource-search"
 
     TITLE = "Ressources aidants et répit"
+    WRITE_ACTIONS = frozenset({"new", "close_resource"})
     BINDINGS = [
         Binding("slash", "search", "Chercher", tooltip="Aller au champ de recherche"),
         Binding("down", "results", "Résultats", show=False, tooltip="Du champ de recherche aux résultats"),

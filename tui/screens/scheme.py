@@ -66,6 +66,7 @@ class SchemeScreen(BaseScreen):
     """Browse the scheme; `n` adds an action to the selected objective."""
 
     TITLE = "Schéma"
+    WRITE_ACTIONS = frozenset({"new_action"})
     BINDINGS = [
         Binding("n", "new_action", "Nouvelle action", tooltip="Ajouter une action à l'objectif sélectionné"),
         Binding("a", "list_actions", "Ses actions", tooltip="Ouvrir la liste des actions de ce nœud"),

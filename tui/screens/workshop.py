@@ -150,6 +150,7 @@ class WorkshopScreen(BaseScreen):
 
     TITLE = "Atelier"
     CSS_PATH = "workshop.tcss"
+    WRITE_ACTIONS = frozenset({"digit", "progress", "type_progress", "weather", "next_weather", "comment"})
     BINDINGS = [
         Binding("n", "choose_scope", "Périmètre", tooltip="Choisir l'objectif, le défi ou le territoire"),
         *[
