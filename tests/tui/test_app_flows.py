@@ -509,6 +509,9 @@ async def test_a_read_only_store_shows_a_banner_and_refuses_edits(
         await settle(pilot)
         keys = {key.key: key for key in app.screen.query(FooterKey)}
         assert keys["n"].has_class("-disabled") and not keys["t"].has_class("-disabled")
+        await pilot.press(*"nutrition")  # « n » is no key here any more: typed, it searches
+        await settle(pilot)
+        assert app.screen.query_one("#search", Input).value == "nutrition"
     with sqlite3.connect(ariege_db) as conn:  # read with sqlite3: the app would refuse the revision
         assert conn.execute("SELECT version FROM action WHERE code = 'ACT-002'").fetchone() == (1,)
 

@@ -87,8 +87,9 @@ class BaseScreen(Screen[None]):
             event.prevent_default()
             box.insert_text_at_cursor(character)
             return
-        if isinstance(self.focused, Input) or event.key in self.active_bindings:
-            return
+        bound = self.active_bindings.get(event.key)
+        if isinstance(self.focused, Input) or (bound is not None and bound.enabled):
+            return  # (a key greyed on a read-only store, « n », searches)
         if not box.is_on_screen:  # another tab is shown (the coverage matrix)
             return
         event.stop()
