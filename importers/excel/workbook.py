@@ -190,9 +190,7 @@ class RowScan:
             for values in rows:
                 found = prints[id(values)] = parse(values[column]) if column < len(values) else None
                 if found is not None and last < len(values):
-                    hashes[id(values)] = texts_hash(
-                        canonical_texts(pick(values) if pick is not None else [values[last]])
-                    )
+                    hashes[id(values)] = row_hash(pick(values) if pick is not None else [values[last]])
             return
         for values in rows:
             found = prints[id(values)] = parse(values[column]) if column < len(values) else None
