@@ -200,17 +200,15 @@ def read_csv(path: Path, limits: Limits, out: IO[bytes], filters: list[tuple[int
         )
     with open(path, "rb") as handle:
         head = handle.read(64 * 1024)
-    if head.startswith(OLE_SIGNATURE) or head.startswith(ZIP_SIGNATURES) or b"\x00" in head:
+    if (
+        head.startswith(OLE_SIGNATURE)
+        or head.startswith(ZIP_SIGNATURES)
+        or (b"\x00" in head and not head.startswith(UTF16_BOMS))
+    ):
         raise UnreadableWorkbook(
             f"Le fichier « {path.name} » n'est pas un fichier texte CSV : vérifiez l'extension du fichier."
         )
-    encoding = "utf-8-sig"
-    try:
-        head.decode(encoding)
-    except UnicodeDecodeError as exc:
-        encoding = "utf-8-sig" if exc.start > len(head) - 4 else "cp1252"
-    first_line = head.split(b"\n", 1)[0]
-    delimiter = ";" if first_line.count(b";") >= first_line.count(b",") else ","
+    encoding, delimiter = csv_dialect(head)
     import csv
 
     from store.vocab import fold
@@ -252,6 +250,33 @@ def read_csv(path: Path, limits: Limits, out: IO[bytes], filters: list[tuple[int
             pickle.dump(("rows", "", batch), out, protocol=pickle.HIGHEST_PROTOCOL)
             batch = []
     pickle.dump(("rows", "", batch), out, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+#: Byte-order marks of UTF-16 (Excel's « Texte Unicode (*.txt) », tab-separated).
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def csv_dialect(head: bytes) -> tuple[str, str]:
+    """The encoding and the separator of a text file, from its first bytes.
+
+    UTF-16 when it starts with its byte-order mark, else UTF-8 (with or without one), else
+    Windows-1252 (Excel's « CSV (séparateur : point-virgule) »); the separator is `;`, a tab or
+    `,`, whichever the first line holds most of (`;` when none).
+    """
+    if head.startswith(UTF16_BOMS):
+        encoding = "utf-16"
+        text = head.decode(encoding, errors="ignore")  # the head may end inside a character
+    else:
+        encoding = "utf-8-sig"
+        try:
+            text = head.decode(encoding)
+        except UnicodeDecodeError as exc:
+            if exc.start <= len(head) - 4:  # not a character cut at the end of the head
+                encoding = "cp1252"
+            text = head.decode(encoding, errors="replace")
+    first_line = text.split("\n", 1)[0]
+    counts = {separator: first_line.count(separator) for separator in (";", "\t", ",")}
+    return encoding, max(counts, key=lambda separator: counts[separator])
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:

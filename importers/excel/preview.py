@@ -48,7 +48,7 @@ from importers.excel.model import (
     Problem,
     RowPlan,
 )
-from importers.excel.reader import Reading
+from importers.excel.reader import Reading, is_text_file
 from importers.excel.resolve import Resolver, normalise_store_value
 from importers.excel.safety import DEFAULT_LIMITS, MAX_CELL_TEXT, Limits, UnreadableWorkbook, spaced
 from importers.excel.settings import Settings
@@ -1350,8 +1350,12 @@ def _preview(  # noqa: PLR0913 - preview_import's own arguments, once the store'
             return preview
     elif loaded is None:
         preview.warnings.append(
-            "le classeur ne contient pas les données de l'export (feuille cachée « _suivi_sts ») : "
-            "les conflits ne peuvent pas être détectés, toute différence avec la base sera appliquée."
+            (
+                "un fichier texte ne garde pas les données de l'export (seul le classeur .xlsx les garde)"
+                if is_text_file(path)
+                else "le classeur ne contient pas les données de l'export (feuille cachée « _suivi_sts »)"
+            )
+            + " : les conflits ne peuvent pas être détectés, toute différence avec la base sera appliquée."
         )
     planner = Planner(conn, department, preview, meta, settings, sheets, early)
     total = sum(len(s.rows) for s in sheets)

@@ -62,6 +62,11 @@ class Workbook:
         self.close()
 
 
+def is_text_file(path: Path) -> bool:
+    """Whether `path` is read as a text file (CSV, or Excel's « Texte » saves), not a workbook."""
+    return path.suffix.lower() in (".csv", ".txt")
+
+
 def open_workbook(
     path: Path, limits: Limits = DEFAULT_LIMITS, *, csv_filters: list[tuple[int, list[str]]] | None = None
 ) -> Workbook:
@@ -88,7 +93,7 @@ class Reading:
         #: Given each batch of rows as it arrives, if set before `result()` (work done meanwhile).
         self.on_rows: RowsHook | None = None
         config: dict[str, Any] = {"limits": limits.as_dict(), "first": list(first)}
-        if path.suffix.lower() in (".csv", ".txt"):
+        if is_text_file(path):
             config["csv"] = csv_filters or []
         self._errors = tempfile.TemporaryFile(prefix="suivi-sts-lecture-")  # noqa: SIM115 - closed by result/cancel
         # -I: no environment variable, no user site, no current folder on the import path; -S: no

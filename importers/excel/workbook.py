@@ -495,7 +495,8 @@ def _detect_sheets(  # noqa: PLR0913
                 if best is None or score > best[0]:
                     best = (score, kind, header)
         if best is None:
-            content.warnings.append(f"feuille « {name} » ignorée (en-têtes non reconnus).")
+            if name:  # a CSV file's one sheet has no name: the problem below says it
+                content.warnings.append(f"feuille « {name} » ignorée (en-têtes non reconnus).")
             continue
         _, kind, header = best
         if kind in taken:
@@ -515,12 +516,15 @@ def _detect_sheets(  # noqa: PLR0913
         duplicate_columns(content, name, header, kind, file_name, ignore_columns)
         content.sheets.append(sheet_rows(kind, name, rows, header, scan))
     if not content.sheets and not named:
+        said = (
+            "aucune feuille reconnue : le classeur doit contenir une feuille « Actions », "
+            "« Indicateurs » ou « Ressources »"
+            if names != [""]
+            else "en-têtes non reconnus : le fichier doit reprendre les colonnes de la feuille « Actions », "
+            "« Indicateurs » ou « Ressources » du classeur d'échange (Code, Intitulé…), en-têtes compris"
+        )
         content.problems.append(
-            Problem(
-                Location(file_name),
-                "aucune feuille reconnue : le classeur doit contenir une feuille « Actions », "
-                "« Indicateurs » ou « Ressources » (ou utilisez --mapping pour un autre modèle)",
-            )
+            Problem(Location(file_name), f"{said} (ou utilisez --mapping pour un autre modèle)")
         )
 
 

@@ -111,7 +111,8 @@ class ImportScreen(BaseScreen):
         typed = self.query_one("#import-path", Input).value.strip()
         if not typed:
             self.query_one("#import-summary", Static).update(
-                "Indiquez le chemin du classeur à importer (.xlsx, ou .csv pour l'extrait FINESS)."
+                "Indiquez le chemin du classeur à importer "
+                "(.xlsx, ou une feuille enregistrée en .csv ou .txt)."
             )
             return
         path = Path(typed).expanduser()
