@@ -11,11 +11,18 @@ untouched, or the complete new one.
 from __future__ import annotations
 
 import contextlib
+import errno
+import gc
 import os
 import shutil
+import sys
 import tempfile
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from store.errors import StoreError
 
 #: Prefix and suffix of the temporary folders (tests look for leftovers with them).
 TEMP_PREFIX, TEMP_SUFFIX = ".", ".tmp"
@@ -23,6 +30,42 @@ TEMP_PREFIX, TEMP_SUFFIX = ".", ".tmp"
 
 class ExportCancelled(Exception):
     """Raised from a progress callback to abandon an export: nothing is written."""
+
+
+class ExportNotWritten(StoreError):
+    """The file could not be written (disk full, folder missing or closed to writing): said in
+    French, naming the file; the target is left as it was."""
+
+
+#: What the system said, as users read it (the file's name and what to do are added).
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+_CLOSED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def not_written(exc: OSError, target: Path) -> ExportNotWritten | None:
+    """The French error for a failure to write `target`; None for an error of another kind."""
+    kept = "le fichier d'avant, s'il y en avait un, est intact"
+    if exc.errno in _DISK_FULL:
+        return ExportNotWritten(
+            f"Le disque est plein : « {target.name} » n'a pas été écrit ({kept}). Libérez de la place "
+            f"ou choisissez un autre dossier que « {target.parent} », puis recommencez."
+        )
+    if exc.errno == errno.ENOENT:
+        return ExportNotWritten(
+            f"Le dossier « {target.parent} » n'existe pas : « {target.name} » n'a pas été écrit. "
+            "Choisissez un dossier existant."
+        )
+    if exc.errno in _CLOSED:
+        return ExportNotWritten(
+            f"Le dossier « {target.parent} » n'accepte pas d'écriture (droits insuffisants, ou support "
+            f"en lecture seule) : « {target.name} » n'a pas été écrit ({kept}). Choisissez un autre dossier."
+        )
+    if exc.errno == errno.EIO:
+        return ExportNotWritten(
+            f"Erreur d'écriture sur le disque : « {target.name} » n'a pas été écrit ({kept}). "
+            "Vérifiez le support (clé USB retirée ?) puis recommencez."
+        )
+    return None
 
 
 def temporary_leftovers(folder: Path) -> list[Path]:
@@ -41,12 +84,59 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """
     target = Path(target)
     directory = target.parent if str(target.parent) else Path(".")
-    scratch = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX, dir=directory))
+    try:
+        scratch = Path(
+            tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX, dir=directory)
+        )
+    except OSError as exc:
+        raise (not_written(exc, target) or exc) from exc
     tmp_path = scratch / target.name
     try:
         yield tmp_path
         with open(tmp_path, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp_path, target)
+    except Exception as exc:
+        # The writer's own error may wrap the system's (xlsxwriter's FileCreateError).
+        cause = _system_error(exc)
+        failure = not_written(cause, target) if cause is not None and cause.errno != errno.ENOENT else None
+        if failure is None:  # ENOENT here is no missing folder (that was seen above)
+            raise
+        _release(exc)
+        raise failure from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _system_error(exc: BaseException) -> OSError | None:
+    """The first system error in `exc`'s chain (itself, its cause, its context)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError) and current.errno is not None:
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _release(exc: BaseException) -> None:
+    """Free what the failed writer left open, now: its zip file, whose closing fails again on a
+    full disk, would otherwise print the interpreter's English complaint when collected."""
+    hook = sys.unraisablehook
+
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, OSError):
+            hook(unraisable)
+
+    sys.unraisablehook = quiet
+    try:
+        seen: set[int] = set()
+        current: BaseException | None = exc
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            traceback.clear_frames(current.__traceback__)  # frames still running are kept
+            current = current.__cause__ or current.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook

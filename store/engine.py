@@ -16,7 +16,7 @@ from sqlalchemy.pool import QueuePool
 from store import server
 from store.errors import NotAStoreFile, ReadOnlyStore, StoreBusy, StoreError
 from store.health import APPLICATION_ID as APPLICATION_ID
-from store.health import AccessDenied, StoreDamaged, StoreFull
+from store.health import AccessDenied, StoreDamaged, StoreFull, disk_is_low
 
 #: How long a writer waits for another process to finish its transaction (SUIVI_STS_BUSY_TIMEOUT_MS).
 BUSY_TIMEOUT_MS = 10_000
@@ -128,8 +128,25 @@ def _sqlite_engine(path: Path, *, read_only: bool, immutable: bool = False) -> E
         )
     event.listen(engine, "connect", _on_sqlite_connect(path, read_only))
     event.listen(engine, "begin", _on_sqlite_begin)
-    event.listen(engine, "handle_error", _translate_error)
+    event.listen(engine, "handle_error", _sqlite_errors(path))
     return engine
+
+
+def _sqlite_errors(path: Path) -> Any:
+    """`_translate_error`, knowing the file: on a full disk SQLite may fail to grow its
+    shared-memory file, and says "disk I/O error" where the disk is only full."""
+
+    def translate(context: ExceptionContext) -> BaseException | None:
+        exc = context.original_exception
+        if (
+            isinstance(exc, sqlite3.Error)
+            and "disk i/o error" in str(exc).lower()
+            and disk_is_low(path.parent)
+        ):
+            return StoreFull(_FULL)
+        return _translate_error(context)
+
+    return translate
 
 
 def _on_sqlite_connect(path: Path, read_only: bool) -> Any:

@@ -147,21 +147,64 @@ def read_only_connection(path: Path, *, immutable: bool = False) -> sqlite3.Conn
 
 
 def quick_check(path: Path, *, full: bool = False, immutable: bool = False) -> list[str]:
-    """Problems found by SQLite's own check of the file (`quick_check`, or `integrity_check`)."""
+    """Problems found by SQLite's own check of the file (`quick_check`, or `integrity_check`).
+
+    A failure of the disk rather than of the file (full, failing) is no problem of the file:
+    it raises `disk_failure`'s error, so that nobody is told to restore a backup for it.
+    """
     if not has_sqlite_header(path):
         return ["ce n'est pas un fichier SQLite (en-tête absent)"]
     try:
         conn = read_only_connection(path, immutable=immutable)
     except sqlite3.Error as exc:
+        if failure := disk_failure(path, exc):
+            raise failure from exc
         return [f"ouverture impossible : {exc}"]
     try:
         pragma = "integrity_check" if full else "quick_check"
         rows = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}")]
         return [] if rows == ["ok"] else rows[:20]
     except sqlite3.Error as exc:
+        if failure := disk_failure(path, exc):
+            raise failure from exc
         return [str(exc)]
     finally:
         conn.close()
+
+
+#: SQLite's primary result codes for a failing disk (SQLITE_IOERR) and a full one (SQLITE_FULL).
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13
+#: Below this free space, a disk error is taken for a full disk (SQLite's -shm file alone takes
+#: 32 KiB; on a full disk it fails as an I/O error, not as SQLITE_FULL).
+LOW_DISK_BYTES = 1024 * 1024
+
+
+def disk_is_low(folder: Path) -> bool:
+    """Whether the disk holding `folder` has (nearly) no room left."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < LOW_DISK_BYTES
+
+
+def disk_failure(path: Path, exc: sqlite3.Error) -> StoreError | None:
+    """The French error for an SQLite error that comes from the disk holding `path` (full, or
+    failing), not from the file's content; None for any other error."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary == _SQLITE_FULL or (primary == _SQLITE_IOERR and disk_is_low(path.parent)):
+        return StoreFull(
+            f"Le disque qui porte la base « {path} » est plein : elle ne peut pas être ouverte "
+            "(SQLite a besoin d'un peu de place à côté d'elle). La base n'a pas été modifiée. "
+            "Libérez de la place (ou changez de support) puis recommencez."
+        )
+    if primary == _SQLITE_IOERR:
+        return StoreError(
+            f"Erreur de lecture sur le disque qui porte la base « {path} » ({exc}) : la base n'a pas "
+            "été modifiée. Vérifiez le support (clé USB retirée ?) puis recommencez."
+        )
+    return None
 
 
 def filesystem_type(path: Path, mounts: Path | None = None) -> str | None:
