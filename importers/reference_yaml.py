@@ -27,6 +27,7 @@ from importers.yaml_schema import (
     parse,
 )
 from store import fields
+from store.errors import system_error_text
 from store.parsing import ACTION_STATUSES, RESOURCE_STATUSES, parse_text
 from store.reference import (
     LoadReport,
@@ -253,7 +254,9 @@ def read_reference_file(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ReferenceFileError(str(path), [f"le fichier n'est pas en UTF-8 (octet {exc.start})."]) from exc
     except OSError as exc:
-        raise OSError(f"Impossible de lire « {path} » : {exc.strerror or exc}.") from exc
+        raise ReferenceFileError(
+            str(path), [f"illisible : {system_error_text(exc, with_file=False)}."]
+        ) from exc
     return parse_reference(text, str(path))
 
 

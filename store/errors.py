@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class StoreError(Exception):
     """A problem with the store, explained in French."""
@@ -35,3 +37,28 @@ class VersionConflict(StoreError):
 
 class ReadOnlyStore(StoreError):
     """A write was attempted on a store opened read-only."""
+
+
+#: The system's errors as users read them (Python gives them in English).
+_SYSTEM_ERRORS = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "droits insuffisants",
+    errno.EPERM: "opération non permise",
+    errno.EISDIR: "c'est un dossier, pas un fichier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.ENOSPC: "le disque est plein",
+    errno.EDQUOT: "le quota de disque est dépassé",
+    errno.EROFS: "le support est en lecture seule",
+    errno.EIO: "erreur de lecture ou d'écriture sur le disque (clé USB retirée ?)",
+    errno.ENAMETOOLONG: "nom de fichier trop long",
+    errno.EMFILE: "trop de fichiers ouverts",
+    errno.EBUSY: "fichier occupé par un autre programme",
+    errno.ELOOP: "trop de liens symboliques",
+}
+
+
+def system_error_text(exc: OSError, *, with_file: bool = True) -> str:
+    """A system error (`OSError`) in French: what went wrong, and on which file (unless the
+    sentence around it names the file already: `with_file` False)."""
+    what = _SYSTEM_ERRORS.get(exc.errno or 0, f"erreur du système n° {exc.errno}" if exc.errno else str(exc))
+    return f"{what} (« {exc.filename} »)" if exc.filename and with_file else what

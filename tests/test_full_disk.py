@@ -114,3 +114,17 @@ def test_an_export_to_a_missing_folder_names_it(store_file: Path, tmp_path: Path
         "Choisissez un dossier existant."
     )
     assert not target.parent.exists()
+
+
+def test_a_folder_given_for_a_file_is_said_in_french(store_file: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "dossier"
+    folder.mkdir()
+    done = run_cli("--db", str(folder), "check")
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"Erreur : c'est un dossier, pas un fichier (« {folder} »)."
+    mapped = run_cli("--db", str(store_file), "import", "--mapping", str(folder), str(store_file))
+    assert mapped.returncode == 2
+    assert f"Le fichier de correspondance « {folder} » est illisible : c'est un dossier, pas un fichier." in (
+        mapped.stderr
+    )
+    assert "Errno" not in done.stderr + mapped.stderr

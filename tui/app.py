@@ -796,9 +796,15 @@ class SuiviStsApp(App[int]):
             if group in WRITE_GROUPS:
                 self.notify(NOT_SAVED, title="Non enregistré", severity="error", timeout=15)
             return
+        from store.errors import system_error_text
         from tui.widgets.error_dialog import ErrorDialog
 
-        message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__} : {error}"
+        if isinstance(error, StoreError):
+            message = str(error)
+        elif isinstance(error, OSError):
+            message = f"Erreur du système : {system_error_text(error)}."
+        else:
+            message = f"{type(error).__name__} : {error}"
         self.push_screen(ErrorDialog(message))
 
 

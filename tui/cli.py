@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     # A command is known: only now load the store (and what reports its errors).
     from importers.reference_yaml import ReferenceFileError
-    from store.errors import StoreError
+    from store.errors import StoreError, system_error_text
     from store.location import default_store_path
 
     target = args.db or str(default_store_path())
@@ -159,8 +159,11 @@ def _run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         print("Rien n'a été écrit.", file=sys.stderr)
         return INVALID
-    except (StoreError, OSError) as exc:
+    except StoreError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
+        return UNUSABLE
+    except OSError as exc:
+        print(f"Erreur : {system_error_text(exc)}.", file=sys.stderr)
         return UNUSABLE
 
 

@@ -31,6 +31,7 @@ from importers.excel.model import Location, Problem
 from importers.excel.reader import Workbook
 from importers.excel.settings import Settings
 from importers.excel.workbook import SheetRows
+from store.errors import system_error_text
 from store.vocab import fold
 
 TARGETS = {"actions": KIND_ACTION, "ressources": KIND_RESOURCE, "indicateurs": KIND_INDICATOR}
@@ -91,7 +92,8 @@ def load_mapping(source: Path | str | dict[str, Any]) -> Mapping:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise MappingError(
-            f"Le fichier de correspondance « {path} » est illisible : {exc.strerror}."
+            f"Le fichier de correspondance « {path} » est illisible : "
+            f"{system_error_text(exc, with_file=False)}."
         ) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise MappingError(
