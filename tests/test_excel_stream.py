@@ -85,7 +85,7 @@ def test_tricky_cells_are_written_as_xlsxwriter_writes_them(tmp_path: Path, with
 
 def _sheets(path: Path) -> dict[str, str]:
     """The workbook's parts, the export's date and time taken out."""
-    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d|\d\d/\d\d/\d{4}( à \d\d:\d\d)?")
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d|\d\d/\d\d/\d{4}( à \d\d:\d\d)?")
     with zipfile.ZipFile(path) as archive:
         return {
             name: stamp.sub("", archive.read(name).decode())

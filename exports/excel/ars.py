@@ -44,20 +44,25 @@ from store.vocab import (
     Weather,
     fold,
 )
+from store.workbook_layout import (
+    FINGERPRINT_HEADER,
+    FORMAT,
+    META_ACTIONS,
+    META_RESOURCES,
+    META_SCOPE,
+    META_SHEET,
+    SCOPE_EVERY_ACTION,
+    SCOPE_SOME_ACTIONS,
+    SHEET_ACTIONS,
+    SHEET_INDICATORS,
+    SHEET_RESOURCES,
+)
 
 #: Names shared with importers/excel/fields.py (a test checks they agree).
 SHEET_README = "Lisez-moi"
-SHEET_ACTIONS = "Actions"
-SHEET_INDICATORS = "Indicateurs"
-SHEET_RESOURCES = "Ressources"
 SHEET_OBJECTIVES = "Objectifs"
 SHEET_RESOURCE_JOURNAL = "Journal des ressources"
 SHEET_LISTS = "Listes"
-META_SHEET = "_suivi_sts"
-#: 2: fingerprints in a hidden last column (1: a copy of every cell in the hidden sheet).
-FORMAT = 2
-#: Header of the hidden fingerprint column of the data sheets.
-FINGERPRINT_HEADER = "Empreinte Suivi STS (ne pas modifier)"
 #: What the import reads back (importers/excel/limits.py; a test checks they agree): an export
 #: beyond it is refused, so that every exchange workbook written can be imported.
 IMPORT_MAX_ROWS = 250_000
@@ -602,8 +607,12 @@ class ExchangeWriter:
             ("schema", self.schema),
             ("departement", self.data.department),
             ("departement_nom", self.data.department_name),
-            ("exporte_le", self.data.exported_at.isoformat(timespec="seconds")),
+            ("exporte_le", self.data.exported_at.isoformat(timespec="microseconds")),
             ("auteur", self.author),
+            # How many rows left, so that the import can tell the rows deleted since.
+            (META_ACTIONS, len(self.data.action_codes)),
+            (META_RESOURCES, len(self.data.resources)),
+            (META_SCOPE, SCOPE_EVERY_ACTION if self.data.every_action else SCOPE_SOME_ACTIONS),
         ):
             self._meta_write([key, value])
 

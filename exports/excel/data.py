@@ -62,6 +62,8 @@ class ExportData:
     periods: dict[str, int] = field(default_factory=dict)
     objective_counts: dict[str, int] = field(default_factory=dict)
     value_count: int = 0
+    #: Every action of the department (not a part of them, chosen by the user).
+    every_action: bool = True
 
 
 CHUNK = 1000
@@ -98,6 +100,7 @@ def load_outline(conn: Connection, department: str, *, codes: Collection[str] | 
     `codes` restricts the actions to these (None: all of them).
     """
     data = load(conn, department, values=False, actions=False)
+    data.every_action = codes is None
     if codes is not None:  # a part of the actions: their indicators and the objectives'
         chosen = set(codes)
         data.indicators = [i for i in data.indicators if i.action is None or i.action in chosen]

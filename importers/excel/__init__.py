@@ -17,9 +17,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-#: The exchange workbook's hidden sheet of export data (here, not in `fields`: the reader sends
-#: it first, and is started before the store layer is imported).
-META_SHEET = "_suivi_sts"
+from store.workbook_layout import META_SHEET as META_SHEET  # the hidden sheet: the reader sends it first
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the reading child)
 if TYPE_CHECKING:  # the names below are loaded on first use (the reading child imports none)

@@ -18,16 +18,12 @@ from importers.excel import META_SHEET as META_SHEET
 from importers.excel import cells
 from store.fields import ACTION, INDICATOR, INDICATOR_VALUE, RESOURCE, Field, Record
 from store.vocab import fold
+from store.workbook_layout import FINGERPRINT_HEADER as FINGERPRINT_HEADER
+from store.workbook_layout import FORMAT as FORMAT
+from store.workbook_layout import SHEET_ACTIONS as SHEET_ACTIONS
+from store.workbook_layout import SHEET_INDICATORS as SHEET_INDICATORS
+from store.workbook_layout import SHEET_RESOURCES as SHEET_RESOURCES
 
-#: Sheet names of the exchange workbook (exports/excel writes the same).
-SHEET_ACTIONS = "Actions"
-SHEET_INDICATORS = "Indicateurs"
-SHEET_RESOURCES = "Ressources"
-#: Format of the exchange workbook this version reads (the hidden sheet's `format`); 1 (a copy
-#: of every exported cell in the hidden sheet) is still read.
-FORMAT = 2
-#: Header of the hidden column holding each row's fingerprint (store/fingerprint.py).
-FINGERPRINT_HEADER = "Empreinte Suivi STS (ne pas modifier)"
 BREAKDOWN_PREFIX = "Ventilation"
 
 KIND_ACTION = "action"

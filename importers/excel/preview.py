@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from importers.excel import cells
+from importers.excel.absent import absent_rows
 from importers.excel.cells import CellError
 from importers.excel.fields import (
     FORMAT,
@@ -253,6 +254,10 @@ class Planner:
         self.new_titles: dict[str, int] = {}
         self.indicator_plans: dict[str, RowPlan] = {}
         self.ignored_rows = 0
+        #: Per kind of record whose sheet was read, the codes of the store's records its rows name,
+        #: and of those whose row was exported (it has its fingerprint).
+        self.present: dict[str, set[str]] = {}
+        self.exported: dict[str, set[str]] = {}
         self.unchanged_labels: dict[str, str] = {}
         self._indicator_titles: dict[tuple[str, str | None, str | None], str] | None = None
         self._readers: dict[int, list[tuple[str, int, Callable[[Any], Any], dict[str | float, Any]]]] = {}
@@ -601,6 +606,8 @@ class Planner:
         covered = self.meta.prints.get(kind) if self.meta is not None else None
         hashed = covered is not None and all(n in sheet.columns for n in covered)  # rows comparable
         seen: dict[str, int] = {}
+        present = self.present.setdefault(kind, set())
+        fingerprinted = self.exported.setdefault(kind, set())
         compared = [n for n in sheet.columns if n != "comment"]
         title_name = "title" if kind == KIND_ACTION else "name"
         pending: list[tuple[int, list[Any], str | None, str | None, Fingerprint | None] | RowPlan] = []
@@ -617,6 +624,10 @@ class Planner:
                 seen[key] = row
             printed = sheet.fingerprint(values) if covered is not None else None
             code = index.code_of(key, printed.uid if printed is not None and key is not None else None)
+            if code is not None:
+                present.add(code)
+                if printed is not None and printed.uid:
+                    fingerprinted.add(code)
             if code is None and key is not None and key_name != "code":
                 code = key  # a mapping's key: every record was read, matched in the second pass
             if code is None and row in self.settings.no_create_rows:
@@ -1386,6 +1397,7 @@ def _preview(  # noqa: PLR0913 - preview_import's own arguments, once the store'
             f"{planner.ignored_rows} ligne(s) sans correspondance dans la base ni règle de la "
             "correspondance ignorée(s)."
         )
+    preview.warnings.extend(absent_rows(conn, department, meta, planner.present, planner.exported))
     return preview
 
 
