@@ -108,16 +108,19 @@ def atomic_path(target: Path) -> Iterator[Path]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _system_error(exc: BaseException) -> OSError | None:
-    """The first system error in `exc`'s chain (itself, its cause, its context)."""
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then its cause or context, and theirs (each once)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, OSError) and current.errno is not None:
-            return current
         seen.add(id(current))
+        yield current
         current = current.__cause__ or current.__context__
-    return None
+
+
+def _system_error(exc: BaseException) -> OSError | None:
+    """The first system error in `exc`'s chain."""
+    return next((e for e in _chain(exc) if isinstance(e, OSError) and e.errno is not None), None)
 
 
 def _release(exc: BaseException) -> None:
@@ -131,12 +134,8 @@ def _release(exc: BaseException) -> None:
 
     sys.unraisablehook = quiet
     try:
-        seen: set[int] = set()
-        current: BaseException | None = exc
-        while current is not None and id(current) not in seen:
-            seen.add(id(current))
-            traceback.clear_frames(current.__traceback__)  # frames still running are kept
-            current = current.__cause__ or current.__context__
+        for each in _chain(exc):
+            traceback.clear_frames(each.__traceback__)  # frames still running are kept
         gc.collect()
     finally:
         sys.unraisablehook = hook
