@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from exports.excel import export_ars
 from importers.excel import apply_import, preview_import
@@ -156,6 +160,78 @@ def test_a_laptop_that_fetches_first_renumbers_its_own_new_action(
     publish(b, server, "09", author="bob")
     _sync_all(a, b, server)
     assert sorted(_actions(server)) == ["ACT-001", "ACT-002", "ACT-003", "ACT-004"]
+    _same(a, b, server)
+
+
+def _kill_at_the_servers_commit(laptop: Store, server: Store, tmp_path: Path) -> None:
+    """`suivi-sts publish` killed (SIGKILL: power cut, killed terminal) once the server has its
+    changes but before the laptop's own commit: the server's COMMIT is held by a deferred
+    trigger on `action` until the child is dead, then completes."""
+    with server.writer.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN PERFORM pg_catalog.pg_sleep(2); RETURN NULL; END $$"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON action DEFERRABLE INITIALLY "
+                "DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()"
+            )
+        )
+    laptop.dispose()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "--db", str(laptop.path), "publish", "--to", server.url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "SUIVI_STS_USER": "ana", "PYTHONWARNINGS": "ignore"},
+    )
+    watch = "SELECT pid FROM pg_catalog.pg_stat_activity WHERE wait_event = 'PgSleep' AND query = 'COMMIT'"
+    try:
+        deadline = time.monotonic() + 60
+        with server.engine.connect() as conn:
+            while (committing := conn.execute(text(watch)).scalar()) is None:
+                assert child.poll() is None and time.monotonic() < deadline, (
+                    "publication jamais arrivée au COMMIT"
+                )
+                conn.rollback()
+                time.sleep(0.02)
+            child.kill()
+            child.wait()
+            while conn.execute(
+                text("SELECT 1 FROM pg_catalog.pg_stat_activity WHERE pid = :p"), {"p": committing}
+            ).first():
+                conn.rollback()
+                time.sleep(0.05)
+    finally:
+        child.kill()
+        child.wait()
+        with server.writer.begin() as conn:
+            conn.execute(text("DROP TRIGGER slow_commit ON action"))
+            conn.execute(text("DROP FUNCTION slow_commit()"))
+
+
+def test_a_publish_killed_after_the_servers_commit_leaves_the_laptop_able_to_sync(
+    two: tuple[Store, Store], server: Store, tmp_path: Path
+) -> None:
+    """The laptop's renumbering was lost with its transaction, the server kept the new code:
+    the laptop takes the server's code back (journaled), rather than refusing every exchange
+    with « Le code « ACT-003 » est déjà utilisé par une autre action »."""
+    a, b = two
+    _new_action(b, "Action de Bob", "bob")
+    publish(b, server, "09", author="bob")
+    _new_action(a, "Action d'Ana", "ana")
+    _kill_at_the_servers_commit(a, server, tmp_path)
+    assert {d.code: d.title for d in _actions(server).values()}["ACT-004"] == "Action d'Ana"
+    assert {d.code: d.title for d in _actions(a).values()}["ACT-003"] == "Action d'Ana"  # rolled back
+    report = publish(a, server, "09", author="ana")
+    assert report.renumbered == ["action ACT-003 → ACT-004"], report.summary()
+    assert not report.conflicts and not report.refused, report.summary()
+    _sync_all(a, b, server)
+    for store in (a, b, server):
+        titles = {d.code: d.title for d in _actions(store).values()}
+        assert titles["ACT-003"] == "Action de Bob" and titles["ACT-004"] == "Action d'Ana"
     _same(a, b, server)
 
 
