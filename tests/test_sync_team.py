@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -163,57 +165,60 @@ def test_a_laptop_that_fetches_first_renumbers_its_own_new_action(
     _same(a, b, server)
 
 
-def _kill_at_the_servers_commit(laptop: Store, server: Store, tmp_path: Path) -> None:
-    """`suivi-sts publish` killed (SIGKILL: power cut, killed terminal) once the server has its
-    changes but before the laptop's own commit: the server's COMMIT is held by a deferred
-    trigger on `action` until the child is dead, then completes."""
+@contextmanager
+def _publish_held(
+    laptop: Store, server: Store, *, at_commit: bool
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`suivi-sts publish` run in a child process, held on the server by a trigger on `action`
+    that sleeps (at the insert of an action, or at the server's COMMIT when `at_commit`):
+    yields the child and its server session once it waits there."""
+    when = "DEFERRABLE INITIALLY DEFERRED" if at_commit else ""
     with server.writer.begin() as conn:
         conn.execute(
             text(
-                "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
+                "CREATE FUNCTION held() RETURNS trigger LANGUAGE plpgsql AS "
                 "$$ BEGIN PERFORM pg_catalog.pg_sleep(2); RETURN NULL; END $$"
             )
         )
         conn.execute(
             text(
-                "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON action DEFERRABLE INITIALLY "
-                "DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()"
+                f"CREATE CONSTRAINT TRIGGER held AFTER INSERT ON action {when} "
+                "FOR EACH ROW EXECUTE FUNCTION held()"
             )
         )
     laptop.dispose()
     child = subprocess.Popen(
         [sys.executable, "-m", "tui.cli", "--db", str(laptop.path), "publish", "--to", server.url],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "SUIVI_STS_USER": "ana", "PYTHONWARNINGS": "ignore"},
     )
-    watch = "SELECT pid FROM pg_catalog.pg_stat_activity WHERE wait_event = 'PgSleep' AND query = 'COMMIT'"
+    query = "COMMIT" if at_commit else "%INSERT INTO action %"
+    watch = "SELECT pid FROM pg_catalog.pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE :q"
     try:
         deadline = time.monotonic() + 60
         with server.engine.connect() as conn:
-            while (committing := conn.execute(text(watch)).scalar()) is None:
-                assert child.poll() is None and time.monotonic() < deadline, (
-                    "publication jamais arrivée au COMMIT"
-                )
+            while (held := conn.execute(text(watch), {"q": query}).scalar()) is None:
+                assert child.poll() is None and time.monotonic() < deadline, "publication jamais retenue"
                 conn.rollback()
                 time.sleep(0.02)
-            child.kill()
-            child.wait()
-            while conn.execute(
-                text("SELECT 1 FROM pg_catalog.pg_stat_activity WHERE pid = :p"), {"p": committing}
-            ).first():
-                conn.rollback()
-                time.sleep(0.05)
+        yield child, held
     finally:
         child.kill()
-        child.wait()
+        child.communicate()
+        with server.engine.connect() as conn:  # the held session ends (its COMMIT, or its rollback)
+            alive = "SELECT 1 FROM pg_catalog.pg_stat_activity WHERE pid = :p"
+            while conn.execute(text(alive), {"p": held}).first():
+                conn.rollback()
+                time.sleep(0.05)
         with server.writer.begin() as conn:
-            conn.execute(text("DROP TRIGGER slow_commit ON action"))
-            conn.execute(text("DROP FUNCTION slow_commit()"))
+            conn.execute(text("DROP TRIGGER held ON action"))
+            conn.execute(text("DROP FUNCTION held()"))
 
 
 def test_a_publish_killed_after_the_servers_commit_leaves_the_laptop_able_to_sync(
-    two: tuple[Store, Store], server: Store, tmp_path: Path
+    two: tuple[Store, Store], server: Store
 ) -> None:
     """The laptop's renumbering was lost with its transaction, the server kept the new code:
     the laptop takes the server's code back (journaled), rather than refusing every exchange
@@ -222,7 +227,8 @@ def test_a_publish_killed_after_the_servers_commit_leaves_the_laptop_able_to_syn
     _new_action(b, "Action de Bob", "bob")
     publish(b, server, "09", author="bob")
     _new_action(a, "Action d'Ana", "ana")
-    _kill_at_the_servers_commit(a, server, tmp_path)
+    with _publish_held(a, server, at_commit=True):  # SIGKILL: power cut, killed terminal
+        pass  # the server's COMMIT goes on once the child is dead
     assert {d.code: d.title for d in _actions(server).values()}["ACT-004"] == "Action d'Ana"
     assert {d.code: d.title for d in _actions(a).values()}["ACT-003"] == "Action d'Ana"  # rolled back
     report = publish(a, server, "09", author="ana")
@@ -233,6 +239,24 @@ def test_a_publish_killed_after_the_servers_commit_leaves_the_laptop_able_to_syn
         titles = {d.code: d.title for d in _actions(store).values()}
         assert titles["ACT-003"] == "Action de Bob" and titles["ACT-004"] == "Action d'Ana"
     _same(a, b, server)
+
+
+def test_ctrl_c_during_a_publish_says_interrupted_and_writes_nothing(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    """Ctrl+C while the server works: « Interrompu. », exit code 130 (as documented), not a
+    network failure; nothing is written on either side."""
+    a, _b = two
+    _new_action(a, "Action d'Ana", "ana")
+    with _publish_held(a, server, at_commit=False) as (child, _session):
+        child.send_signal(signal.SIGINT)
+        _out, said = child.communicate(timeout=60)
+        assert child.returncode == 130, said
+        assert said.strip().splitlines()[-1] == "Interrompu.", said
+    assert sorted(_actions(server)) == ["ACT-001", "ACT-002"]
+    assert _actions(a)["ACT-003"].title == "Action d'Ana"
+    assert not publish(a, server, "09", author="ana").conflicts
+    assert _actions(server)["ACT-003"].title == "Action d'Ana"
 
 
 def _new_indicator(store: Store, label: str, action: str | None, value: float) -> str:
