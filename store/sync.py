@@ -264,6 +264,10 @@ def fetch(server: Store, local: Store, department: str, *, author: str) -> SyncR
     report = SyncReport("fetch", server_identity(server.url))
     source = f"Récupération du serveur ({author})"
     with server.engine.connect() as srv:
+        if srv.dialect.name == "postgresql":
+            # one snapshot for every read: a publish committed meanwhile is seen whole or not at
+            # all (else its new records could meet codes renumbered without them)
+            srv.execution_options(isolation_level="REPEATABLE READ")
         if not _has_department(srv, department):
             raise StoreError(f"Le département {department} est introuvable sur le serveur (ou non autorisé).")
         with constraint_messages(), local.writer.begin() as loc:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -257,6 +258,51 @@ def test_ctrl_c_during_a_publish_says_interrupted_and_writes_nothing(
     assert _actions(a)["ACT-003"].title == "Action d'Ana"
     assert not publish(a, server, "09", author="ana").conflicts
     assert _actions(server)["ACT-003"].title == "Action d'Ana"
+
+
+def test_a_fetch_reads_the_server_as_it_was_when_it_began(two: tuple[Store, Store], server: Store) -> None:
+    """Another laptop's publish committed while a fetch reads the server: the fetch sees all of
+    it or none of it. Before, it had renumbered its own new ACT-003 against the server without
+    Ana's, then met Ana's ACT-003 among the server's actions, and failed with « Le code
+    « ACT-003 » est déjà utilisé par une autre action »."""
+    a, b = two
+    _new_action(b, "Action de Bob", "bob")
+    outcome: list[object] = []
+    with server.writer.begin() as publishing:  # Ana's publish, under way
+        publishing.execute(text("LOCK TABLE resource IN ACCESS EXCLUSIVE MODE"))
+        reading = threading.Thread(
+            target=lambda: outcome.append(_try(lambda: fetch(server, b, "09", author="bob")))
+        )
+        reading.start()
+        deadline = time.monotonic() + 30
+        waiting = (
+            "SELECT 1 FROM pg_catalog.pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND query LIKE '%resource%'"
+        )
+        with server.engine.connect() as watch:
+            while watch.execute(text(waiting)).first() is None:  # the fetch has read the actions
+                assert reading.is_alive() and time.monotonic() < deadline, outcome
+                watch.rollback()
+                time.sleep(0.02)
+        create_action(
+            publishing, "09", ActionData(code="ACT-003", title="Action d'Ana"), author="ana", source="écran"
+        )
+    reading.join(60)
+    assert len(outcome) == 1 and not isinstance(outcome[0], Exception), outcome
+    assert {d.title for d in _actions(b).values()} >= {"Action de Bob"}
+    assert fetch(server, b, "09", author="bob").renumbered == ["action ACT-003 → ACT-004"]
+    _sync_all(a, b, server)
+    for store in (a, b, server):
+        titles = {d.code: d.title for d in _actions(store).values()}
+        assert titles["ACT-003"] == "Action d'Ana" and titles["ACT-004"] == "Action de Bob"
+    _same(a, b, server)
+
+
+def _try(work: Any) -> object:
+    try:
+        return work()
+    except Exception as exc:  # noqa: BLE001  (the test shows it)
+        return exc
 
 
 def _new_indicator(store: Store, label: str, action: str | None, value: float) -> str:
