@@ -248,12 +248,25 @@ def publish(local: Store, server: Store, department: str, *, author: str) -> Syn
     source = f"Publication ({author})"
     with constraint_messages(), local.writer.begin() as loc, server.writer.begin() as srv:
         # the server commits first: if the laptop's commit failed, the next run merges again
+        _one_publish_at_a_time(srv, department)
         _adopt_old_state(loc, key, server.url, department)
         state = _read_state(loc, key, department)
         _renumber_local(loc, srv, department, report, author)
         new_state = _exchange(loc, srv, department, state, report, author, source, key, publishing=True)
         _write_state(loc, key, department, new_state)
     return report
+
+
+def _one_publish_at_a_time(srv: Connection, department: str) -> None:
+    """Wait for another laptop's publish of the department to end (bounded by the server's
+    `lock_timeout`), so as to read what it wrote: else both could create the same code at once.
+
+    The lock is the department's row (FOR NO KEY UPDATE: the rows added meanwhile, which only
+    reference it, are not held up); a department's role can lock its own row only, never
+    another's (unlike an advisory lock, which any role may take under any number)."""
+    if srv.dialect.name == "postgresql":
+        dept = tables.DEPARTMENT
+        srv.execute(select(dept.c.code).where(dept.c.code == department).with_for_update(key_share=True))
 
 
 def fetch(server: Store, local: Store, department: str, *, author: str) -> SyncReport:

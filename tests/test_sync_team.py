@@ -298,6 +298,27 @@ def test_a_fetch_reads_the_server_as_it_was_when_it_began(two: tuple[Store, Stor
     _same(a, b, server)
 
 
+def test_two_laptops_publishing_at_the_same_moment_both_succeed(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    """Bob publishes while Ana's publish is under way on the server: his waits for hers, then
+    renumbers his new action against it. Before, both inserted ACT-003 and his failed with
+    « Le code « ACT-003 » est déjà utilisé par une autre action »."""
+    a, b = two
+    _new_action(a, "Action d'Ana", "ana")
+    _new_action(b, "Action de Bob", "bob")
+    with _publish_held(a, server, at_commit=False) as (child, _session):
+        report = publish(b, server, "09", author="bob")
+        _out, said = child.communicate(timeout=60)
+        assert child.returncode == 0, said
+    assert report.renumbered == ["action ACT-003 → ACT-004"], report.summary()
+    _sync_all(a, b, server)
+    for store in (a, b, server):
+        titles = {d.code: d.title for d in _actions(store).values()}
+        assert titles["ACT-003"] == "Action d'Ana" and titles["ACT-004"] == "Action de Bob"
+    _same(a, b, server)
+
+
 def _try(work: Any) -> object:
     try:
         return work()
