@@ -226,19 +226,24 @@ def test_a_publish_killed_after_the_servers_commit_leaves_the_laptop_able_to_syn
     with « Le code « ACT-003 » est déjà utilisé par une autre action »."""
     a, b = two
     _new_action(b, "Action de Bob", "bob")
+    _new_indicator(b, "Indicateur de Bob", "ACT-003", 2.0)
     publish(b, server, "09", author="bob")
     _new_action(a, "Action d'Ana", "ana")
+    _new_indicator(a, "Indicateur d'Ana", "ACT-003", 1.0)
     with _publish_held(a, server, at_commit=True):  # SIGKILL: power cut, killed terminal
         pass  # the server's COMMIT goes on once the child is dead
     assert {d.code: d.title for d in _actions(server).values()}["ACT-004"] == "Action d'Ana"
     assert {d.code: d.title for d in _actions(a).values()}["ACT-003"] == "Action d'Ana"  # rolled back
     report = publish(a, server, "09", author="ana")
-    assert report.renumbered == ["action ACT-003 → ACT-004"], report.summary()
+    assert report.renumbered == ["action ACT-003 → ACT-004", "indicateur IND-0002 → IND-0003"], (
+        report.summary()
+    )
     assert not report.conflicts and not report.refused, report.summary()
     _sync_all(a, b, server)
     for store in (a, b, server):
         titles = {d.code: d.title for d in _actions(store).values()}
         assert titles["ACT-003"] == "Action de Bob" and titles["ACT-004"] == "Action d'Ana"
+        assert _indicators(store)["IND-0003"] == ("Indicateur d'Ana", {"2025": 1.0})
     _same(a, b, server)
 
 
