@@ -28,7 +28,7 @@ class ConflictDialog(Dialog[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title", markup=False)
             yield Static(
                 "Cette fiche a été modifiée ailleurs depuis que vous l'avez ouverte. Comparez :",
                 classes="dialog-intro",

@@ -98,7 +98,7 @@ class RecordForm(VerticalScroll):
         # the label alone (a narrow column holds it whole); the writing expected is in the field
         yield Label(field.label, classes="field-label")
         yield self._control(field)
-        yield Static("", id=f"error-{name}", classes="field-error")
+        yield Static("", id=f"error-{name}", classes="field-error", markup=False)
 
     @staticmethod
     def _control(field: Field) -> Widget:
@@ -111,7 +111,7 @@ class RecordForm(VerticalScroll):
         if field.widget == "choices":
             return Checklist(*options, noun=field_noun(field), id=field.name)
         if field.widget == "readonly":
-            return Static("", id=field.name, classes="field-readonly")
+            return Static("", id=field.name, classes="field-readonly", markup=False)
         control = Input(id=field.name, placeholder=field.writing or "")
         control.tooltip = field.writing
         return control
