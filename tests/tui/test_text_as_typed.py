@@ -1,4 +1,4 @@
-"""Texts of the store are shown as typed: brackets are not markup. A title such as
+"""Texts of the store (titles, names, comments) are shown as typed: brackets are not markup. A title such as
 « Projet [/] fin » (typed, imported from a workbook, or written on the regional server by any
 department) stopped the app with a MarkupError on opening the action, and « [bleu] » vanished."""
 
@@ -8,14 +8,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, Static
+from sqlalchemy import select
+from textual.widgets import DataTable, Select, Static
 
 from store.actions import add_comment, load_actions, update_action
 from store.database import open_store
+from store.sync_reference import set_field
+from store.tables import ORGANISATION
 from tests.tui.support import AppFactory, settle
 from tui.screens.action_detail import ActionDetailScreen
 from tui.screens.actions import ActionsScreen
 
+LEAD = "Association [/] des aidants [b]"
 TITLE = "UAPED [bleu] [@click=app.quit]fin[/] [/b]"
 COMMENT = "Vu avec [b]la PMI[/b] [/]"
 
@@ -29,8 +33,14 @@ async def test_brackets_in_a_title_or_a_comment_are_shown_as_typed(
 ) -> None:
     store = open_store(ariege_db)
     with store.writer.begin() as conn:
+        organisation = conn.execute(
+            select(ORGANISATION.c.code).order_by(ORGANISATION.c.code).limit(1)
+        ).scalar_one()
+        set_field(conn, "09", "organisation", organisation, "nom", LEAD, author="x", source="écran")
         before = load_actions(conn, "09", ["ACT-005"])["ACT-005"]  # late on the test's day
-        update_action(conn, "09", before, replace(before, title=TITLE), author="x", source="écran")
+        update_action(
+            conn, "09", before, replace(before, title=TITLE, lead=organisation), author="x", source="écran"
+        )
         add_comment(
             conn, "09", replace(before, version=before.version + 1), COMMENT, author="x", source="écran"
         )
@@ -52,6 +62,8 @@ async def test_brackets_in_a_title_or_a_comment_are_shown_as_typed(
         await settle(pilot)
         assert isinstance(app.screen, ActionDetailScreen)
         assert _rendered(app.screen.query_one("#action-title", Static)) == f"ACT-005 — {TITLE}"
+        lead = app.screen.query_one("#lead", Select)  # its pilot chosen, among the organisations
+        assert lead.value == organisation and (LEAD, organisation) in [(str(p), v) for p, v in lead._options]
         app.notify(f"Enregistrée : {TITLE}")  # notifications name records and files too
         await settle(pilot)
         assert [n.message for n in app._notifications] == [f"Enregistrée : {TITLE}"]

@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -125,7 +126,12 @@ class RecordForm(VerticalScroll):
         widget = self.control(name)
         if isinstance(widget, Checklist):
             widget.clear_options()
-            widget.add_options([(label, value, value in chosen) for label, value in options])
+            widget.add_options(
+                [
+                    (Text(label) if isinstance(label, str) else label, value, value in chosen)
+                    for label, value in options
+                ]
+            )
         elif isinstance(widget, Select):
             set_select_options(widget, options)
 
