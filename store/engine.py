@@ -86,6 +86,10 @@ def _server_engine(url: str) -> Engine:
     event.listen(engine, "connect", server.on_connect(server.app_schema(url)))
 
     def translate(context: ExceptionContext) -> BaseException | None:
+        if not isinstance(context.original_exception, Exception):
+            # Ctrl+C or SIGTERM while the server works: SQLAlchemy counts it as a disconnect,
+            # but it stays the interruption it is (« Interrompu. », exit code 130)
+            return None
         failure = server.connection_failure(context.original_exception, url)
         if failure is None and context.is_disconnect:
             failure = server.ServerUnreachable(

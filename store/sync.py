@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
@@ -248,12 +248,25 @@ def publish(local: Store, server: Store, department: str, *, author: str) -> Syn
     source = f"Publication ({author})"
     with constraint_messages(), local.writer.begin() as loc, server.writer.begin() as srv:
         # the server commits first: if the laptop's commit failed, the next run merges again
+        _one_publish_at_a_time(srv, department)
         _adopt_old_state(loc, key, server.url, department)
         state = _read_state(loc, key, department)
         _renumber_local(loc, srv, department, report, author)
         new_state = _exchange(loc, srv, department, state, report, author, source, key, publishing=True)
         _write_state(loc, key, department, new_state)
     return report
+
+
+def _one_publish_at_a_time(srv: Connection, department: str) -> None:
+    """Wait for another laptop's publish of the department to end (bounded by the server's
+    `lock_timeout`), so as to read what it wrote: else both could create the same code at once.
+
+    The lock is the department's row (FOR NO KEY UPDATE: the rows added meanwhile, which only
+    reference it, are not held up); a department's role can lock its own row only, never
+    another's (unlike an advisory lock, which any role may take under any number)."""
+    if srv.dialect.name == "postgresql":
+        dept = tables.DEPARTMENT
+        srv.execute(select(dept.c.code).where(dept.c.code == department).with_for_update(key_share=True))
 
 
 def fetch(server: Store, local: Store, department: str, *, author: str) -> SyncReport:
@@ -264,6 +277,10 @@ def fetch(server: Store, local: Store, department: str, *, author: str) -> SyncR
     report = SyncReport("fetch", server_identity(server.url))
     source = f"Récupération du serveur ({author})"
     with server.engine.connect() as srv:
+        if srv.dialect.name == "postgresql":
+            # one snapshot for every read: a publish committed meanwhile is seen whole or not at
+            # all (else its new records could meet codes renumbered without them)
+            srv.execution_options(isolation_level="REPEATABLE READ")
         if not _has_department(srv, department):
             raise StoreError(f"Le département {department} est introuvable sur le serveur (ou non autorisé).")
         with constraint_messages(), local.writer.begin() as loc:
@@ -293,25 +310,50 @@ def _free_code(code: str, taken: set[str]) -> str:
     return f"{prefix}{max(numbers, default=0) + 1:0{len(digits)}d}"
 
 
-def _renumbering(local: Mapping[str, Any], remote: Mapping[str, Any]) -> Iterator[tuple[Any, str, str]]:
-    """(record, old code, new code) for each local record not yet on the server whose code the
-    server gives to another record (records carry `code` and `uid`)."""
+#: Why a laptop's record changes code: the server gives its code to another record, or the
+#: server already has it under another code (a publish cut after the server's commit kept the
+#: server's renumbering and lost the laptop's).
+_CODE_TAKEN = "{old} est déjà pris sur le serveur régional"
+_CODE_ON_SERVER = "{new} est son code sur le serveur régional"
+
+
+def _renumbering(local: Mapping[str, Any], remote: Mapping[str, Any]) -> list[tuple[Any, str, str, str]]:
+    """(record, old code, new code, why) for each local record whose code must change (records
+    carry `code` and `uid`): one the server has under another code takes that code back; one
+    not yet on the server whose code the server gives to another record takes the next free
+    code."""
     remote_owner = {d.code: d.uid for d in remote.values()}
-    remote_uids = set(remote_owner.values())
+    remote_code = {d.uid: d.code for d in remote.values()}
     taken = set(local) | set(remote_owner)
+    moves: list[tuple[Any, str, str, str]] = []
     for code, data in sorted(local.items()):
-        owner = remote_owner.get(code)
-        if data.uid in remote_uids or owner is None or owner == data.uid:
+        on_server = remote_code.get(data.uid)
+        if on_server is not None:
+            if on_server != code:
+                moves.append((data, code, on_server, _CODE_ON_SERVER))
+            continue
+        if code not in remote_owner:
             continue
         new = _free_code(code, taken)
         taken.add(new)
-        yield data, code, new
+        moves.append((data, code, new, _CODE_TAKEN))
+    return moves
+
+
+def _move_codes(loc: Connection, table: Table, moves: list[tuple[Any, str, str, str]], **values: Any) -> None:
+    """Give each record its new code. A new code may still be held by another record that moves
+    too (only those hold one): every record is first moved aside, to a code no other has."""
+    for data, old, new, _why in moves:
+        loc.execute(update(table).where(table.c.id == data.id).values(code=f"{old} → {new}"))
+    for data, _old, new, _why in moves:
+        loc.execute(update(table).where(table.c.id == data.id).values(code=new, **values))
 
 
 def _renumber_local(loc: Connection, srv: Connection, dept: str, report: SyncReport, author: str) -> None:
     """A laptop's record not yet on the server whose code the server gives to another record
-    gets the next free code; the renaming is journaled on the record and shown in the report.
-    An indicator's renaming is journaled on its action (an objective's indicator has no journal)."""
+    gets the next free code, and one the server has under another code takes it; the renaming
+    is journaled on the record and shown in the report. An indicator's renaming is journaled
+    on its action (an objective's indicator has no journal)."""
 
     def journaled(events: Table, owner: tuple[str, int], comment: str) -> None:
         journal.write_event(
@@ -325,22 +367,23 @@ def _renumber_local(loc: Connection, srv: Connection, dept: str, report: SyncRep
             comment=comment,
         )
 
-    why = "est déjà pris sur le serveur régional"
     for side in _KINDS:
-        for data, code, new in _renumbering(side.load(loc, dept), side.load(srv, dept)):
-            loc.execute(
-                update(side.table)
-                .where(side.table.c.id == data.id)
-                .values(code=new, version=side.table.c.version + 1, updated_at=utcnow())
+        moves = _renumbering(side.load(loc, dept), side.load(srv, dept))
+        _move_codes(loc, side.table, moves, version=side.table.c.version + 1, updated_at=utcnow())
+        for data, code, new, why in moves:
+            journaled(
+                side.events,
+                (side.owner, data.id),
+                f"Code renuméroté : {code} → {new} ({why.format(old=code, new=new)}).",
             )
-            journaled(side.events, (side.owner, data.id), f"Code renuméroté : {code} → {new} ({code} {why}).")
             report.renumbered.append(f"{side.kind} {code} → {new}")
     local = indicator_rules.load_indicators(loc, dept)
     actions = indicator_rules.action_ids(loc, dept)
-    for data, code, new in _renumbering(local, indicator_rules.load_indicators(srv, dept)):
-        loc.execute(update(tables.INDICATOR).where(tables.INDICATOR.c.id == data.id).values(code=new))
+    moves = _renumbering(local, indicator_rules.load_indicators(srv, dept))
+    _move_codes(loc, tables.INDICATOR, moves)
+    for data, code, new, why in moves:
         if data.action is not None and data.action in actions:
-            comment = f"Indicateur renuméroté : {code} → {new} ({code} {why})."
+            comment = f"Indicateur renuméroté : {code} → {new} ({why.format(old=code, new=new)})."
             journaled(tables.ACTION_EVENT, ("action_id", actions[data.action]), comment)
         report.renumbered.append(f"indicateur {code} → {new}")
 

@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from exports.excel import export_ars
 from importers.excel import apply_import, preview_import
@@ -157,6 +164,171 @@ def test_a_laptop_that_fetches_first_renumbers_its_own_new_action(
     _sync_all(a, b, server)
     assert sorted(_actions(server)) == ["ACT-001", "ACT-002", "ACT-003", "ACT-004"]
     _same(a, b, server)
+
+
+@contextmanager
+def _publish_held(
+    laptop: Store, server: Store, *, at_commit: bool
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`suivi-sts publish` run in a child process, held on the server by a trigger on `action`
+    that sleeps (at the insert of an action, or at the server's COMMIT when `at_commit`):
+    yields the child and its server session once it waits there."""
+    when = "DEFERRABLE INITIALLY DEFERRED" if at_commit else ""
+    with server.writer.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE FUNCTION held() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN PERFORM pg_catalog.pg_sleep(2); RETURN NULL; END $$"
+            )
+        )
+        conn.execute(
+            text(
+                f"CREATE CONSTRAINT TRIGGER held AFTER INSERT ON action {when} "
+                "FOR EACH ROW EXECUTE FUNCTION held()"
+            )
+        )
+    laptop.dispose()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "--db", str(laptop.path), "publish", "--to", server.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SUIVI_STS_USER": "ana", "PYTHONWARNINGS": "ignore"},
+    )
+    query = "COMMIT" if at_commit else "%INSERT INTO action %"
+    watch = "SELECT pid FROM pg_catalog.pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE :q"
+    try:
+        deadline = time.monotonic() + 60
+        with server.engine.connect() as conn:
+            while (held := conn.execute(text(watch), {"q": query}).scalar()) is None:
+                assert child.poll() is None and time.monotonic() < deadline, "publication jamais retenue"
+                conn.rollback()
+                time.sleep(0.02)
+        yield child, held
+    finally:
+        child.kill()
+        child.communicate()
+        with server.engine.connect() as conn:  # the held session ends (its COMMIT, or its rollback)
+            alive = "SELECT 1 FROM pg_catalog.pg_stat_activity WHERE pid = :p"
+            while conn.execute(text(alive), {"p": held}).first():
+                conn.rollback()
+                time.sleep(0.05)
+        with server.writer.begin() as conn:
+            conn.execute(text("DROP TRIGGER held ON action"))
+            conn.execute(text("DROP FUNCTION held()"))
+
+
+def test_a_publish_killed_after_the_servers_commit_leaves_the_laptop_able_to_sync(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    """The laptop's renumbering was lost with its transaction, the server kept the new code:
+    the laptop takes the server's code back (journaled), rather than refusing every exchange
+    with « Le code « ACT-003 » est déjà utilisé par une autre action »."""
+    a, b = two
+    _new_action(b, "Action de Bob", "bob")
+    _new_indicator(b, "Indicateur de Bob", "ACT-003", 2.0)
+    publish(b, server, "09", author="bob")
+    _new_action(a, "Action d'Ana", "ana")
+    _new_indicator(a, "Indicateur d'Ana", "ACT-003", 1.0)
+    with _publish_held(a, server, at_commit=True):  # SIGKILL: power cut, killed terminal
+        pass  # the server's COMMIT goes on once the child is dead
+    assert {d.code: d.title for d in _actions(server).values()}["ACT-004"] == "Action d'Ana"
+    assert {d.code: d.title for d in _actions(a).values()}["ACT-003"] == "Action d'Ana"  # rolled back
+    report = publish(a, server, "09", author="ana")
+    assert report.renumbered == ["action ACT-003 → ACT-004", "indicateur IND-0002 → IND-0003"], (
+        report.summary()
+    )
+    assert not report.conflicts and not report.refused, report.summary()
+    _sync_all(a, b, server)
+    for store in (a, b, server):
+        titles = {d.code: d.title for d in _actions(store).values()}
+        assert titles["ACT-003"] == "Action de Bob" and titles["ACT-004"] == "Action d'Ana"
+        assert _indicators(store)["IND-0003"] == ("Indicateur d'Ana", {"2025": 1.0})
+    _same(a, b, server)
+
+
+def test_ctrl_c_during_a_publish_says_interrupted_and_writes_nothing(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    """Ctrl+C while the server works: « Interrompu. », exit code 130 (as documented), not a
+    network failure; nothing is written on either side."""
+    a, _b = two
+    _new_action(a, "Action d'Ana", "ana")
+    with _publish_held(a, server, at_commit=False) as (child, _session):
+        child.send_signal(signal.SIGINT)
+        _out, said = child.communicate(timeout=60)
+        assert child.returncode == 130, said
+        assert said.strip().splitlines()[-1] == "Interrompu.", said
+    assert sorted(_actions(server)) == ["ACT-001", "ACT-002"]
+    assert _actions(a)["ACT-003"].title == "Action d'Ana"
+    assert not publish(a, server, "09", author="ana").conflicts
+    assert _actions(server)["ACT-003"].title == "Action d'Ana"
+
+
+def test_a_fetch_reads_the_server_as_it_was_when_it_began(two: tuple[Store, Store], server: Store) -> None:
+    """Another laptop's publish committed while a fetch reads the server: the fetch sees all of
+    it or none of it. Before, it had renumbered its own new ACT-003 against the server without
+    Ana's, then met Ana's ACT-003 among the server's actions, and failed with « Le code
+    « ACT-003 » est déjà utilisé par une autre action »."""
+    a, b = two
+    _new_action(b, "Action de Bob", "bob")
+    outcome: list[object] = []
+    with server.writer.begin() as publishing:  # Ana's publish, under way
+        publishing.execute(text("LOCK TABLE resource IN ACCESS EXCLUSIVE MODE"))
+        reading = threading.Thread(
+            target=lambda: outcome.append(_try(lambda: fetch(server, b, "09", author="bob")))
+        )
+        reading.start()
+        deadline = time.monotonic() + 30
+        waiting = (
+            "SELECT 1 FROM pg_catalog.pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND query LIKE '%resource%'"
+        )
+        with server.engine.connect() as watch:
+            while watch.execute(text(waiting)).first() is None:  # the fetch has read the actions
+                assert reading.is_alive() and time.monotonic() < deadline, outcome
+                watch.rollback()
+                time.sleep(0.02)
+        create_action(
+            publishing, "09", ActionData(code="ACT-003", title="Action d'Ana"), author="ana", source="écran"
+        )
+    reading.join(60)
+    assert len(outcome) == 1 and not isinstance(outcome[0], Exception), outcome
+    assert {d.title for d in _actions(b).values()} >= {"Action de Bob"}
+    assert fetch(server, b, "09", author="bob").renumbered == ["action ACT-003 → ACT-004"]
+    _sync_all(a, b, server)
+    for store in (a, b, server):
+        titles = {d.code: d.title for d in _actions(store).values()}
+        assert titles["ACT-003"] == "Action d'Ana" and titles["ACT-004"] == "Action de Bob"
+    _same(a, b, server)
+
+
+def test_two_laptops_publishing_at_the_same_moment_both_succeed(
+    two: tuple[Store, Store], server: Store
+) -> None:
+    """Bob publishes while Ana's publish is under way on the server: his waits for hers, then
+    renumbers his new action against it. Before, both inserted ACT-003 and his failed with
+    « Le code « ACT-003 » est déjà utilisé par une autre action »."""
+    a, b = two
+    _new_action(a, "Action d'Ana", "ana")
+    _new_action(b, "Action de Bob", "bob")
+    with _publish_held(a, server, at_commit=False) as (child, _session):
+        report = publish(b, server, "09", author="bob")
+        _out, said = child.communicate(timeout=60)
+        assert child.returncode == 0, said
+    assert report.renumbered == ["action ACT-003 → ACT-004"], report.summary()
+    _sync_all(a, b, server)
+    for store in (a, b, server):
+        titles = {d.code: d.title for d in _actions(store).values()}
+        assert titles["ACT-003"] == "Action d'Ana" and titles["ACT-004"] == "Action de Bob"
+    _same(a, b, server)
+
+
+def _try(work: Any) -> object:
+    try:
+        return work()
+    except Exception as exc:  # noqa: BLE001  (the test shows it)
+        return exc
 
 
 def _new_indicator(store: Store, label: str, action: str | None, value: float) -> str:

@@ -25,6 +25,7 @@ from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.timer import Timer
@@ -243,6 +244,19 @@ class SuiviStsApp(App[int]):
         self.first_figures: Dashboard | None = None
         #: The same figures, being read since the command line started (None: read here).
         self._early_figures = early_figures
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Notifications carry the store's texts, file names and error messages: brackets in them
+        are text, never markup (« [/b] » in a title would stop the app with a MarkupError)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     @property
     def service(self) -> StoreService:

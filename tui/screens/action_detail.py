@@ -111,7 +111,7 @@ class ActionDetailScreen(FormScreen):
         self.loaded = False
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="action-title", classes="screen-title")
+        yield Static("", id="action-title", classes="screen-title", markup=False)
         with TabbedContent(id="action-tabs"):
             with TabPane("Fiche", id="tab-form"):
                 # disabled until the record is shown: nothing typed before could be overwritten

@@ -112,10 +112,10 @@ class ActionsScreen(BaseScreen):
             for key, label in FILTER_SELECTS:
                 yield Select[str]([], prompt=label, id=f"filter-{key}", classes="filter", compact=True)
             yield Checkbox("En retard", id="filter-late", compact=True)
-        yield Static("", id="count")
-        yield Static("", id="scheme-filter")
+        yield Static("", id="count", markup=False)
+        yield Static("", id="scheme-filter", markup=False)
         yield RecordTable(COLUMNS, self._cell, key=lambda r: r.code, id="actions-table")
-        yield Static("", id="action-detail", classes="row-detail")
+        yield Static("", id="action-detail", classes="row-detail", markup=False)
 
     def on_mount(self) -> None:
         self._show_scheme_filter()

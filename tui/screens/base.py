@@ -54,11 +54,13 @@ class BaseScreen(Screen[None]):
         if self.service.read_only:
             return [
                 Static(
-                    f"LECTURE SEULE — {notices or 'modifications impossibles.'}", classes="read-only-banner"
+                    f"LECTURE SEULE — {notices or 'modifications impossibles.'}",
+                    classes="read-only-banner",
+                    markup=False,
                 )
             ]
         if notices:  # e.g. a store on a network share: stays visible, not a passing notification
-            return [Static(f"Attention — {notices}", classes="notice-banner")]
+            return [Static(f"Attention — {notices}", classes="notice-banner", markup=False)]
         return []
 
     def store_opened(self) -> None:

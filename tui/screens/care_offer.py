@@ -43,14 +43,14 @@ class CareOfferScreen(BaseScreen):
         self._layout: list[tuple[Column, int]] = []
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="care-summary", classes="screen-title")
+        yield Static("", id="care-summary", classes="screen-title", markup=False)
         yield Checkbox(
             "N'afficher que les écarts (existant inférieur ou supérieur à la cible)",
             id="gaps-only",
             compact=True,
         )
         yield DataTable(id="care-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="care-detail", classes="row-detail")
+        yield Static("", id="care-detail", classes="row-detail", markup=False)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._fit_columns)

@@ -55,7 +55,7 @@ class ConflictsScreen(BaseScreen):
         sentence: str
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="conflicts-summary", classes="screen-title")
+        yield Static("", id="conflicts-summary", classes="screen-title", markup=False)
         yield RecordTable(COLUMNS, self._cell, key=lambda c: str(c.id), id="conflicts-table")
         yield ConflictSides(id="conflict-sides")
 

@@ -73,7 +73,7 @@ class DashboardScreen(BaseScreen):
 
     def compose_body(self) -> ComposeResult:
         with DashboardPage(id="dashboard"):
-            yield Static("", id="dept-title", classes="screen-title")
+            yield Static("", id="dept-title", classes="screen-title", markup=False)
             with Horizontal(id="status-row"):
                 for status in ActionStatus:
                     yield Button(
@@ -94,10 +94,10 @@ class DashboardScreen(BaseScreen):
             yield OptionList(id="engagements")
             yield Static("Couverture aidants / répit", classes="section-title")
             with Horizontal(id="coverage-row"):
-                yield Static("", id="coverage")
+                yield Static("", id="coverage", markup=False)
                 yield Button("Voir la couverture", id="coverage-button")
             yield Static("Derniers échanges de fichiers", classes="section-title")
-            yield Static("", id="exchanges")
+            yield Static("", id="exchanges", markup=False)
 
     def on_mount(self) -> None:
         if self.data is None and not self.suivi.is_open:  # read before the store opened

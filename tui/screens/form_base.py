@@ -48,7 +48,7 @@ class UnsavedDialog(Dialog[UnsavedChoice]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static("Quitter sans enregistrer ?", classes="dialog-title")
-            yield Static(f"Des modifications ne sont pas enregistrées : {self.where}.")
+            yield Static(f"Des modifications ne sont pas enregistrées : {self.where}.", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Rester", variant="primary", id="stay")
                 yield Button("Enregistrer puis quitter", id="save")

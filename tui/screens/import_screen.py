@@ -172,10 +172,10 @@ class ImportScreen(BaseScreen):
         table.clear()
         refused = Text("Refusé", style=theme_style(self.app.theme_variables, "bold $text-error"))
         for problem in preview.rejected[:LISTED]:  # the first ones and a count, as the command line
-            table.add_row(refused, problem.location.describe(), str(problem.message))
+            table.add_row(refused, Text(problem.location.describe()), Text(str(problem.message)))
         if len(preview.rejected) > LISTED:
             more = len(preview.rejected) - LISTED
-            table.add_row(refused, "…", f"et {more} autre(s) problème(s) non affiché(s)")
+            table.add_row(refused, Text("…"), Text(f"et {more} autre(s) problème(s) non affiché(s)"))
         for conflict in preview.conflicts:
             choice = self.resolutions.get(conflict.id)
             ours = format_value(conflict.store, conflict.field, conflict.kind)
@@ -185,8 +185,8 @@ class ImportScreen(BaseScreen):
             )
             table.add_row(
                 Text("Conflit", style=theme_style(self.app.theme_variables, "bold $text-warning")),
-                f"{conflict.key} {conflict.title}",
-                f"{conflict.label} : base « {ours} » / classeur « {theirs} » → {chosen}",
+                Text(f"{conflict.key} {conflict.title}"),
+                Text(f"{conflict.label} : base « {ours} » / classeur « {theirs} » → {chosen}"),
                 key="|".join(conflict.id),
             )
         for plan in preview.new + preview.changed:
@@ -199,7 +199,7 @@ class ImportScreen(BaseScreen):
             details = "; ".join(str(c) for c in plan.changes) or (
                 f"commentaire : {plan.comment}" if plan.comment else ""
             )
-            table.add_row(label, f"{plan.key} {plan.title}", details)
+            table.add_row(label, Text(f"{plan.key} {plan.title}"), Text(details))
         status = preview.summary()
         if preview.warnings:
             status += "\n" + "\n".join(f"Attention : {w}" for w in preview.warnings)

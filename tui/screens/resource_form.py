@@ -68,7 +68,7 @@ class ResourceFormScreen(FormScreen):
         self.loaded = False
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="resource-title", classes="screen-title")
+        yield Static("", id="resource-title", classes="screen-title", markup=False)
         with TabbedContent(id="resource-tabs"):
             with TabPane("Fiche", id="tab-resource-form"):
                 yield from self.compose_form()

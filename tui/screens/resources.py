@@ -135,18 +135,18 @@ class ResourcesScreen(BaseScreen):
                         compact=True,
                     )
                     yield Checkbox("À vérifier", id="rf-unverified", compact=True)
-                yield Static("", id="resource-count")
+                yield Static("", id="resource-count", markup=False)
                 yield RecordTable(COLUMNS, self._cell, key=lambda r: r.code, id="resource-table")
-                yield Static("", id="resource-detail", classes="row-detail")
+                yield Static("", id="resource-detail", classes="row-detail", markup=False)
             with TabPane("Couverture", id="tab-coverage"):
-                yield Static("", id="coverage-title", classes="section-title")
+                yield Static("", id="coverage-title", classes="section-title", markup=False)
                 yield DataTable(
                     id="coverage-table",
                     cursor_type="cell",
                     fixed_columns=1,
                     header_height=COVERAGE_HEADER_LINES,
                 )
-                yield Static("", id="coverage-detail", classes="row-detail")
+                yield Static("", id="coverage-detail", classes="row-detail", markup=False)
                 yield Static(
                     "Rouge : aucune offre existante pour ce public sur ce bassin. "
                     "Une ressource départementale couvre tous les bassins. (p : public ↔ type)",

@@ -21,6 +21,6 @@ class StartupScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"Ouverture de la base « {self.location} »…", classes="screen-title")
+        yield Static(f"Ouverture de la base « {self.location} »…", classes="screen-title", markup=False)
         yield ConnectionBanner()
         yield AppFooter()

@@ -268,10 +268,10 @@ class WorkshopScreen(BaseScreen):
             "p 7 5 Entrée : avancement à 75 % · v vert, o orange, r rouge · c commentaire",
             id="workshop-keys",
         )
-        yield Static("", id="workshop-typing")
+        yield Static("", id="workshop-typing", markup=False)
         with Horizontal(id="workshop"):
             yield WorkshopTable(COLUMNS, self._cell, key=lambda a: a.code, id="workshop-table")
-            yield Static("", id="workshop-detail", classes="row-detail")
+            yield Static("", id="workshop-detail", classes="row-detail", markup=False)
             with Vertical(id="workshop-side"):
                 yield Static("Changements de la séance", classes="section-title")
                 yield DataTable(id="session-changes", cursor_type="row", zebra_stripes=True)

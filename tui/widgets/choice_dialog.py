@@ -30,10 +30,10 @@ class ChoiceDialog(Dialog[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title", markup=False)
             yield Input(placeholder="Filtrer la liste…", id="choice-filter")
             yield OptionList(*[Option(label, id=value) for label, value in self.options], id="choices")
-            yield Static(HINT, classes="dialog-hint")
+            yield Static(HINT, classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#choice-filter", Input).focus()

@@ -29,9 +29,9 @@ class ConfirmDialog(Dialog[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title", markup=False)
             with VerticalScroll(classes="dialog-body"):
-                yield Static(self.question, id="question")
+                yield Static(self.question, id="question", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.labels[1], id="no")
                 yield Button(self.labels[0], variant="warning", id="yes")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -28,15 +29,15 @@ class ConflictDialog(Dialog[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title", markup=False)
             yield Static(
                 "Cette fiche a été modifiée ailleurs depuis que vous l'avez ouverte. Comparez :",
                 classes="dialog-intro",
             )
-            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="conflict-table")
+            table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="conflict-table")
             table.add_columns("Champ", "Votre version", "Version enregistrée")
             for row in self.rows:
-                table.add_row(*row)
+                table.add_row(*(Text(cell) for cell in row))  # values as typed, never markup
             yield table
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Annuler", id="cancel")

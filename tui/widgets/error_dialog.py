@@ -24,7 +24,7 @@ class ErrorDialog(Dialog[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title", markup=False)
             with VerticalScroll(classes="dialog-body", id="error-text"):
                 yield Static(self.message, markup=False)
             with Horizontal(classes="dialog-buttons"):

@@ -138,7 +138,7 @@ class ExportDialog(Dialog[ExportRequest | None]):
                     id="path",
                 )
                 yield Checkbox(CONTACTS_LABEL, id="contacts")
-                yield Static("", classes="field-error", id="error")
+                yield Static("", classes="field-error", id="error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Annuler", id="cancel")
                 yield Button("Exporter", variant="primary", id="ok")

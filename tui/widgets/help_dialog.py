@@ -62,6 +62,7 @@ class HelpDialog(Dialog[None]):
             yield Static(
                 f"Aide — {getattr(self.target, 'TITLE', None) or self.target.__class__.__name__}",
                 classes="dialog-title",
+                markup=False,
             )
             table = KeyTable(cursor_type="row", zebra_stripes=True, id="help-keys")
             table.add_columns("Touche", "Action", "Où")

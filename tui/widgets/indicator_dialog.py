@@ -26,7 +26,7 @@ class IndicatorDialog(Dialog[IndicatorData | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(f"Nouvel indicateur — {self.action_code}", classes="dialog-title")
+            yield Static(f"Nouvel indicateur — {self.action_code}", classes="dialog-title", markup=False)
             with VerticalScroll(classes="dialog-body"):
                 yield Label("Intitulé")
                 yield Input(id="ind-label")
@@ -46,7 +46,7 @@ class IndicatorDialog(Dialog[IndicatorData | None]):
                     with Vertical():
                         yield Label("Cible")
                         yield Input(id="ind-target")
-                yield Static("", classes="field-error", id="error")
+                yield Static("", classes="field-error", id="error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Annuler", id="cancel")
                 yield Button("Créer", variant="primary", id="ok")

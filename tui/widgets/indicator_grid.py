@@ -42,7 +42,7 @@ class IndicatorGridView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Select[str]([], prompt="Indicateur", id="ind-select")
-        yield Static(NO_INDICATOR, id="ind-info")
+        yield Static(NO_INDICATOR, id="ind-info", markup=False)
         yield DataTable(id="ind-grid", cursor_type="cell", zebra_stripes=True)
 
     @property

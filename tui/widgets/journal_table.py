@@ -82,7 +82,7 @@ class JournalView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield RecordTable(JOURNAL_COLUMNS, _cell, key=lambda entry: entry[0], id=self.table_id)
-        yield Static("", classes="row-detail journal-detail")
+        yield Static("", classes="row-detail journal-detail", markup=False)
 
     def watch_lines(self, lines: list[JournalLine]) -> None:
         self.query_one(RecordTable).records = [(str(i), line) for i, line in enumerate(reversed(lines))]

@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -98,7 +99,7 @@ class RecordForm(VerticalScroll):
         # the label alone (a narrow column holds it whole); the writing expected is in the field
         yield Label(field.label, classes="field-label")
         yield self._control(field)
-        yield Static("", id=f"error-{name}", classes="field-error")
+        yield Static("", id=f"error-{name}", classes="field-error", markup=False)
 
     @staticmethod
     def _control(field: Field) -> Widget:
@@ -111,7 +112,7 @@ class RecordForm(VerticalScroll):
         if field.widget == "choices":
             return Checklist(*options, noun=field_noun(field), id=field.name)
         if field.widget == "readonly":
-            return Static("", id=field.name, classes="field-readonly")
+            return Static("", id=field.name, classes="field-readonly", markup=False)
         control = Input(id=field.name, placeholder=field.writing or "")
         control.tooltip = field.writing
         return control
@@ -125,7 +126,12 @@ class RecordForm(VerticalScroll):
         widget = self.control(name)
         if isinstance(widget, Checklist):
             widget.clear_options()
-            widget.add_options([(label, value, value in chosen) for label, value in options])
+            widget.add_options(
+                [
+                    (Text(label) if isinstance(label, str) else label, value, value in chosen)
+                    for label, value in options
+                ]
+            )
         elif isinstance(widget, Select):
             set_select_options(widget, options)
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from rich.console import RenderableType
+from rich.text import Text
 from textual.widgets import Select
 from textual.widgets._select import SelectOverlay
 
@@ -20,6 +21,8 @@ def set_select_options(select: Select[T], options: Iterable[tuple[RenderableType
     SelectOverlay », seen at start-up on a loaded machine). The options are then kept for the
     select's mount, which builds its menu from them.
     """
+    # names of the store (organisations, territories…) as typed: « [/b] » is text, not markup
+    options = [(Text(prompt) if isinstance(prompt, str) else prompt, value) for prompt, value in options]
     if select.query(SelectOverlay):
         select.set_options(options)
     else:

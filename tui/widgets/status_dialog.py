@@ -30,7 +30,7 @@ class StatusDialog(Dialog[StatusChange | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(f"Changer le statut — {self.action_label}", classes="dialog-title")
+            yield Static(f"Changer le statut — {self.action_label}", classes="dialog-title", markup=False)
             with VerticalScroll(classes="dialog-body"):
                 yield Label("Nouveau statut")
                 yield Select(
@@ -41,7 +41,7 @@ class StatusDialog(Dialog[StatusChange | None]):
                 )
                 yield Label("Commentaire")
                 yield Input(placeholder="Pourquoi ce changement ?", id="comment")
-                yield Static("", classes="field-error", id="error")
+                yield Static("", classes="field-error", id="error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Annuler", id="cancel")
                 yield Button("Enregistrer", variant="primary", id="ok")

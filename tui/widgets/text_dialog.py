@@ -40,10 +40,12 @@ class TextDialog(Dialog[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.prompt, classes="dialog-prompt")  # wraps: a long question is read whole
+            yield Static(self.title_text, classes="dialog-title", markup=False)
+            yield Static(
+                self.prompt, classes="dialog-prompt", markup=False
+            )  # wraps: a long question is read whole
             yield Input(value=self.value, placeholder=self.placeholder, id="text")
-            yield Static("", classes="field-error", id="error")
+            yield Static("", classes="field-error", id="error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Annuler", id="cancel")
                 yield Button("Valider", variant="primary", id="ok")
