@@ -33,6 +33,8 @@ APPEND_ONLY_TABLES = frozenset({"action_event", "resource_event", "reference_eve
 #: take the next one of another department's insert), rows never change department.
 SERVER_SET_COLUMNS = frozenset({"id"})
 FIXED_COLUMNS = frozenset({"id", "department_code"})
+#: The same per table: the department table's own code is its rows' department.
+FIXED_BY_TABLE = {"department": frozenset({"code"})}
 #: Defaults of every delegation's sessions (a hostile session can lower them for itself only:
 #: see docs/deployment.md).
 ROLE_SETTINGS = {
@@ -248,7 +250,8 @@ def _table_grants(table: str, names: list[str], *, writable: bool) -> list[str]:
     grants.append(f"INSERT ({insertable})")
     if table in APPEND_ONLY_TABLES:
         return grants
-    updatable = [f'"{n}"' for n in names if n not in FIXED_COLUMNS]
+    fixed = FIXED_COLUMNS | FIXED_BY_TABLE.get(table, frozenset())
+    updatable = [f'"{n}"' for n in names if n not in fixed]
     if updatable:
         grants.append(f"UPDATE ({', '.join(updatable)})")
     return grants

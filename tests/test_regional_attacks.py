@@ -300,6 +300,8 @@ def test_nothing_of_31_is_read_or_changed_by_hand_written_sql(region: Region, wh
         for statement in refused:
             with pytest.raises(pg.InsufficientPrivilege):
                 conn.execute(statement)
+        # a department's own code is its rows' department: not even row-level security's to guard
+        assert _one(conn, "SELECT has_column_privilege('department', 'code', 'UPDATE')") is False
         for statement in harmless:
             assert conn.execute(statement).rowcount == 0, statement
     assert _rows_of_31(region) == before
