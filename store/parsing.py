@@ -99,15 +99,26 @@ def raw_text(raw: Any) -> str:
 # --- texts -------------------------------------------------------------------------------
 
 
+#: The control characters a text never keeps: every one but tab, line feed and carriage return
+#: (an escape sequence in a cell would drive the terminal of whoever reads it).
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+#: Vertical tab (Word's line break, pasted into a cell) and form feed: a line break.
+_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
+
+
 def parse_text(raw: Any) -> str | None:
-    """A text: surrounding spaces removed, empty → None; numbers as typed (12, not 12.0)."""
+    """A text: surrounding spaces removed, empty → None; numbers as typed (12, not 12.0);
+    control characters removed (a vertical tab or form feed is a line break)."""
     if is_blank(raw):
         return None
     if isinstance(raw, bool):
         return "Oui" if raw else "Non"
     if isinstance(raw, (int, float, date, datetime)):
         return raw_text(raw)
-    return str(raw).strip() or None
+    text = str(raw)
+    if not text.isprintable():  # a line break, a tab, a no-break space… or a control character
+        text = _CONTROLS.sub("", text.translate(_BREAKS))
+    return text.strip() or None
 
 
 def parse_texts(raw: Any) -> tuple[str, ...]:

@@ -878,6 +878,9 @@ def make_app(
     """Build the app on a store (tests pass a temporary file, so nothing touches user data);
     `unreachable`: the server was just found out of reach (the app starts with the banner);
     `early_figures`: the dashboard's figures, being read since the command line started."""
+    from tui.control_codes import strip_every_control_code
+
+    strip_every_control_code()
     return SuiviStsApp(
         StoreOpener(db, department),
         author=author,

@@ -37,6 +37,7 @@ from tui.cli_support import (
     FrenchParser,
     french_argparse,
     interruptible,
+    show_controls,
 )
 
 #: Modules that add commands: each has `register(commands, export_kinds)` and imports nothing
@@ -154,6 +155,7 @@ def _run(args: argparse.Namespace) -> int:
         handler = getattr(args, "handler", None)
         if handler is None:
             return _run_app(target, args.departement)
+        show_controls()  # a text of the store or of a file never drives the terminal
         return int(handler(args, target))
     except ReferenceFileError as exc:
         print(exc, file=sys.stderr)

@@ -159,3 +159,32 @@ def department_of(store: Store, wanted: str | None) -> str:
         which = f"« {wanted} »" if wanted else "unique"
         raise StoreError(f"Département {which} introuvable dans la base (précisez --departement).")
     return dept.code
+
+
+#: Control characters as visible symbols (␛ for the escape character…): every one but tab, line
+#: feed and carriage return (progress lines), so that no text of a store or of a file drives the
+#: terminal (a title holding « ESC ]0;… » written on the regional server by any department).
+_VISIBLE = {code: chr(0x2400 + code) for code in (*range(0, 9), *range(11, 13), *range(14, 32))}
+_VISIBLE |= {0x7F: "\u2421"} | dict.fromkeys(range(0x80, 0xA0), "\ufffd")
+
+
+class VisibleControls:
+    """A text stream (stdout, stderr) that writes control characters as visible symbols."""
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(text.translate(_VISIBLE))  # type: ignore[attr-defined]
+        return len(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def show_controls() -> None:
+    """From now on, what the command prints shows control characters instead of obeying them."""
+    if not isinstance(sys.stdout, VisibleControls):
+        sys.stdout = VisibleControls(sys.stdout)
+    if not isinstance(sys.stderr, VisibleControls):
+        sys.stderr = VisibleControls(sys.stderr)
