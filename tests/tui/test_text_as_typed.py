@@ -68,3 +68,51 @@ async def test_brackets_in_a_title_or_a_comment_are_shown_as_typed(
         await settle(pilot)
         assert [n.message for n in app._notifications] == [f"Enregistrée : {TITLE}"]
         assert app.is_running
+
+
+async def test_brackets_in_the_schemes_and_territories_names_are_shown_as_typed(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    """The scheme's tree, the workshop's choice of scope, the coverage matrix's bassins."""
+    from textual.widgets import OptionList, Tree
+
+    from tui.screens.resources import ResourcesScreen
+    from tui.widgets.choice_dialog import ChoiceDialog
+
+    engagement, challenge, place = "Prévention [/] [b]", "Dépistage [@click=app.quit]x[/]", "Couserans [/b]"
+    store = open_store(ariege_db)
+    with store.writer.begin() as conn:
+        set_field(conn, "09", "engagement", "E1", "intitule", engagement, author="x", source="écran")
+        set_field(conn, "09", "défi", "E1-D4", "intitule", challenge, author="x", source="écran")
+        set_field(conn, "09", "territoire", "COUSERANS", "nom", place, author="x", source="écran")
+    store.dispose()
+    app = app_factory()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        labels: list[str] = []
+        nodes = [app.screen.query_one(Tree).root]
+        while nodes:
+            node = nodes.pop()
+            labels.append(str(node.label))
+            nodes.extend(node.children)
+        assert any(label.endswith(engagement) for label in labels), labels
+        assert any(label.endswith(challenge) for label in labels), labels
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        choices = app.screen.query_one("#choices", OptionList)
+        prompts = [str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count)]
+        assert any(challenge in prompt for prompt in prompts), prompts
+        await pilot.press("escape")
+        await pilot.press("f6")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResourcesScreen)
+        screen.show_coverage()
+        await settle(pilot)
+        assert str(screen.query_one("#coverage-table", DataTable).get_row("COUSERANS")[0]).strip() == place
+        assert app.is_running

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -110,11 +111,11 @@ class SchemeScreen(BaseScreen):
         tree.clear()
         tree.root.expand()
         for e in message.nodes:
-            e_node = tree.root.add(e.label, data=e.code, expand=True)
+            e_node = tree.root.add(Text(e.label), data=e.code, expand=True)  # a text, not markup
             for c in e.challenges:
-                c_node = e_node.add(c.label, data=c.code, expand=True)
+                c_node = e_node.add(Text(c.label), data=c.code, expand=True)
                 for o in c.objectives:
-                    c_node.add_leaf(f"{o.label} ({o.actions})", data=o.code)
+                    c_node.add_leaf(Text(f"{o.label} ({o.actions})"), data=o.code)
         tree.focus()
 
     @on(Tree.NodeHighlighted, "#scheme-tree")

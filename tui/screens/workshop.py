@@ -717,7 +717,7 @@ class WorkshopScreen(BaseScreen):
         changes.add_column("Changement", width=max(20, room))
         for line in shown:
             at = f"{line.at.astimezone():%H:%M}"
-            changes.add_row(at, line.code, Text(change_text(line)), height=None)
+            changes.add_row(at, Text(line.code), Text(change_text(line)), height=None)
 
     @on(Refused)
     def refused(self, message: Refused) -> None:

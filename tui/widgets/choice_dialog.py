@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -32,7 +33,7 @@ class ChoiceDialog(Dialog[str | None]):
         with Vertical(classes="dialog-box"):
             yield Static(self.title_text, classes="dialog-title", markup=False)
             yield Input(placeholder="Filtrer la liste…", id="choice-filter")
-            yield OptionList(*[Option(label, id=value) for label, value in self.options], id="choices")
+            yield OptionList(*[Option(Text(label), id=value) for label, value in self.options], id="choices")
             yield Static(HINT, classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
@@ -44,7 +45,11 @@ class ChoiceDialog(Dialog[str | None]):
         options = self.query_one("#choices", OptionList)
         options.clear_options()
         options.add_options(
-            [Option(label, id=value) for label, value in self.options if all(w in fold(label) for w in words)]
+            [
+                Option(Text(label), id=value)
+                for label, value in self.options
+                if all(w in fold(label) for w in words)
+            ]
         )
         if options.option_count:
             options.highlighted = 0
