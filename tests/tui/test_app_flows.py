@@ -300,7 +300,7 @@ async def test_a_change_made_elsewhere_is_shown_never_overwritten(
         await settle(pilot)
         assert isinstance(app.screen, ConflictDialog)
         table = app.screen.query_one(DataTable)
-        assert table.get_row_at(0) == ["Avancement (%)", "40 %", "75 %"]
+        assert [str(cell) for cell in table.get_row_at(0)] == ["Avancement (%)", "40 %", "75 %"]
         await pilot.click("#theirs")
         await settle(pilot)
         assert app.screen.query_one("#progress", Input).value == "75"
