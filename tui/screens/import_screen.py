@@ -164,6 +164,9 @@ class ImportScreen(BaseScreen):
         self.preview = message.preview
         self.query_one("#import-progress", ProgressBar).display = False
         self._show_preview()
+        table = self.query_one("#import-table", DataTable)
+        if table.row_count:  # the keys the summary names (Entrée, b, k) act on the table
+            table.focus()
 
     def _show_preview(self) -> None:
         preview = self.preview
@@ -211,6 +214,11 @@ class ImportScreen(BaseScreen):
         else:
             status += "\nRien à appliquer : la base contient déjà ce classeur."
         self.query_one("#import-summary", Static).update(status)
+
+    @on(DataTable.RowSelected, "#import-table")
+    def _row_chosen(self) -> None:
+        """Entrée (or a click) on a conflict switches it between the base and the workbook."""
+        self.action_toggle_conflict()
 
     # --- conflicts ------------------------------------------------------------------------------
 

@@ -1,0 +1,90 @@
+"""What a new user's walk through every screen, at 80×24 and 120×40, found: the keys a screen
+names do what it says, nothing a choice depends on is cut, typed letters are not lost."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from exports.excel import export_ars
+from store import actions as action_rules
+from store.database import open_store
+from tests.excel_fixtures import edit_workbook, set_cell
+from tests.tui.support import AppFactory, settle, until
+from tui.screens.import_screen import ImportScreen
+
+
+def conflicting_workbook(db: Path, folder: Path) -> Path:
+    """An exchange workbook whose ACT-001 progress (70 %) was also changed in the store meanwhile
+    (60 %): a true conflict, next to a plain change of ACT-002's weather."""
+    store = open_store(db)
+    try:
+        path = folder / "echange.xlsx"
+        export_ars(store, "09", path, author="coordinatrice")
+        with store.writer.begin() as conn:
+            current = action_rules.load_actions(conn, "09")["ACT-001"]
+            action_rules.update_action(
+                conn, "09", current, replace(current, progress=60), author="x", source="écran"
+            )
+    finally:
+        store.dispose()
+
+    def edit(book: object) -> None:
+        set_cell(book, "Actions", "ACT-001", "Avancement (%)", 70)
+        set_cell(book, "Actions", "ACT-002", "Météo", "Rouge")
+
+    return edit_workbook(path, folder / "echange-modifie.xlsx", edit)
+
+
+def import_rows(screen: ImportScreen) -> list[str]:
+    table = screen.query_one("#import-table", DataTable)
+    return [" | ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def preview(pilot: Pilot[int], workbook: Path) -> ImportScreen:
+    """Ctrl+O, the workbook's path, Entrée: its preview."""
+    app = pilot.app
+    await settle(pilot)
+    await pilot.press("ctrl+o")
+    await until(pilot, lambda: isinstance(app.screen, ImportScreen))
+    screen = app.screen
+    assert isinstance(screen, ImportScreen)
+    screen.query_one("#import-path", Input).value = str(workbook)
+    await pilot.press("enter")
+    await until(pilot, lambda: screen.preview is not None)
+    await settle(pilot)
+    return screen
+
+
+async def test_import_preview_keys_named_by_the_summary_act_on_the_conflicts(
+    app_factory: AppFactory, ariege_db: Path, tmp_path: Path
+) -> None:
+    """The summary says « Entrée, ou b / k pour tous »: Entrée switches the conflict (it read the
+    workbook again, forgetting the choices made), k takes the workbook (it was typed into the path)."""
+    workbook = conflicting_workbook(ariege_db, tmp_path)
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await preview(pilot, workbook)
+        summary = str(screen.query_one("#import-summary", Static).render())
+        assert "Entrée, ou b / k pour tous" in summary
+        assert "à choisir (Entrée)" in import_rows(screen)[0]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "garder la base" in import_rows(screen)[0]
+        await pilot.press("k")
+        await settle(pilot)
+        assert screen.query_one("#import-path", Input).value == str(workbook)
+        assert "prendre le classeur" in import_rows(screen)[0]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Import appliqué" in str(screen.query_one("#import-summary", Static).render())
+    store = open_store(ariege_db)
+    try:
+        with store.engine.connect() as conn:
+            after = action_rules.load_actions(conn, "09", ["ACT-001", "ACT-002"])
+    finally:
+        store.dispose()
+    assert after["ACT-001"].progress == 70 and after["ACT-002"].weather == "rouge"
