@@ -88,3 +88,21 @@ async def test_import_preview_keys_named_by_the_summary_act_on_the_conflicts(
     finally:
         store.dispose()
     assert after["ACT-001"].progress == 70 and after["ACT-002"].weather == "rouge"
+
+
+async def test_import_rows_are_shown_whole_under_the_table_at_80_columns(
+    app_factory: AppFactory, ariege_db: Path, tmp_path: Path
+) -> None:
+    """At 80 columns the detail column showed « Avancement (%) : base « 60 % » » and no more: the
+    workbook's value, the one to choose, was cut. The highlighted row is written whole below."""
+    workbook = conflicting_workbook(ariege_db, tmp_path)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await preview(pilot, workbook)
+        detail = screen.query_one("#import-detail", Static)
+        assert detail.region.height > 0
+        assert "ACT-001" in str(detail.render())
+        assert "base « 60 % » / classeur « 70 % » → à choisir (Entrée)" in str(detail.render())
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert "ACT-002" in str(detail.render()) and "Météo : (vide) → Rouge" in str(detail.render())

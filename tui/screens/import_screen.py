@@ -77,6 +77,8 @@ class ImportScreen(BaseScreen):
         self.initial = path
         self.preview: Any = None
         self.resolutions: dict[tuple[str, str, str], str] = {}
+        #: Each row of the table in full (its cells may be cut): shown under the table.
+        self._row_texts: list[str] = []
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="import-file"):
@@ -89,6 +91,7 @@ class ImportScreen(BaseScreen):
             id="import-summary",
         )
         yield DataTable(id="import-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="import-detail", classes="row-detail")
 
     def on_mount(self) -> None:
         table = self.query_one("#import-table", DataTable)
@@ -96,6 +99,7 @@ class ImportScreen(BaseScreen):
         table.add_column("Fiche", key="record", width=34)
         table.add_column("Détail", key="detail")
         self.query_one("#import-progress", ProgressBar).display = False
+        self.query_one("#import-detail", Static).display = False
         self.query_one("#import-path", Input).focus()
         if self.initial:
             self.start_preview()
@@ -172,12 +176,13 @@ class ImportScreen(BaseScreen):
         preview = self.preview
         table = self.query_one("#import-table", DataTable)
         table.clear()
+        self._row_texts = []
         refused = Text("Refusé", style=theme_style(self.app.theme_variables, "bold $text-error"))
         for problem in preview.rejected[:LISTED]:  # the first ones and a count, as the command line
-            table.add_row(refused, problem.location.describe(), str(problem.message))
+            self._add_row(table, refused, problem.location.describe(), str(problem.message))
         if len(preview.rejected) > LISTED:
             more = len(preview.rejected) - LISTED
-            table.add_row(refused, "…", f"et {more} autre(s) problème(s) non affiché(s)")
+            self._add_row(table, refused, "…", f"et {more} autre(s) problème(s) non affiché(s)")
         for conflict in preview.conflicts:
             choice = self.resolutions.get(conflict.id)
             ours = format_value(conflict.store, conflict.field, conflict.kind)
@@ -185,7 +190,8 @@ class ImportScreen(BaseScreen):
             chosen = {"base": "garder la base", "classeur": "prendre le classeur"}.get(
                 choice or "", "à choisir (Entrée)"
             )
-            table.add_row(
+            self._add_row(
+                table,
                 Text("Conflit", style=theme_style(self.app.theme_variables, "bold $text-warning")),
                 f"{conflict.key} {conflict.title}",
                 f"{conflict.label} : base « {ours} » / classeur « {theirs} » → {chosen}",
@@ -201,7 +207,8 @@ class ImportScreen(BaseScreen):
             details = "; ".join(str(c) for c in plan.changes) or (
                 f"commentaire : {plan.comment}" if plan.comment else ""
             )
-            table.add_row(label, f"{plan.key} {plan.title}", details)
+            self._add_row(table, label, f"{plan.key} {plan.title}", details)
+        self._show_detail()
         status = preview.summary()
         if preview.warnings:
             status += "\n" + "\n".join(f"Attention : {w}" for w in preview.warnings)
@@ -214,6 +221,22 @@ class ImportScreen(BaseScreen):
         else:
             status += "\nRien à appliquer : la base contient déjà ce classeur."
         self.query_one("#import-summary", Static).update(status)
+
+    def _add_row(
+        self, table: DataTable[Any], kind: Text, record: str, detail: str, key: str | None = None
+    ) -> None:
+        table.add_row(kind, record, detail, key=key)
+        self._row_texts.append(f"{kind.plain} — {record} — {detail}")
+
+    @on(DataTable.RowHighlighted, "#import-table")
+    def _show_detail(self) -> None:
+        """The highlighted row in full under the table (at 80 columns its detail is cut)."""
+        table = self.query_one("#import-table", DataTable)
+        row = table.cursor_row
+        shown = self._row_texts[row] if table.row_count and 0 <= row < len(self._row_texts) else ""
+        detail = self.query_one("#import-detail", Static)
+        detail.update(Text(shown))
+        detail.display = bool(shown)  # no empty bar before a preview
 
     @on(DataTable.RowSelected, "#import-table")
     def _row_chosen(self) -> None:
@@ -286,6 +309,8 @@ class ImportScreen(BaseScreen):
             summary += f"\nSauvegarde préalable : {message.result.backup}"
         self.query_one("#import-summary", Static).update(summary)
         self.query_one("#import-table", DataTable).clear()
+        self._row_texts = []
+        self._show_detail()
         self.preview = None
         self.notify(summary, timeout=10)
 
