@@ -12,9 +12,12 @@ from textual.widgets import DataTable, Input, Static
 from exports.excel import export_ars
 from store import actions as action_rules
 from store.database import open_store
+from store.views.action_list import SORT_COLUMNS
 from tests.excel_fixtures import edit_workbook, set_cell
 from tests.tui.support import AppFactory, settle, until
+from tui.screens.actions import ActionsScreen
 from tui.screens.import_screen import ImportScreen
+from tui.widgets.choice_dialog import ChoiceDialog
 
 
 def conflicting_workbook(db: Path, folder: Path) -> Path:
@@ -106,3 +109,23 @@ async def test_import_rows_are_shown_whole_under_the_table_at_80_columns(
         await pilot.press("down", "down")
         await pilot.pause()
         assert "ACT-002" in str(detail.render()) and "Météo : (vide) → Rouge" in str(detail.render())
+
+
+async def test_arrows_typed_in_a_choice_list_filter_move_the_highlight(app_factory: AppFactory) -> None:
+    """« Trier par » (t): ↓ ↓ ↓ then Entrée sorted by Code, the first line, whatever the arrows
+    pointed at (they did nothing in the filter box, which has the focus); the same list picks a
+    workshop's scope or a saved filter."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, ActionsScreen))
+        await settle(pilot)
+        actions = app.screen
+        assert isinstance(actions, ActionsScreen)
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await pilot.press("down", "down", "down", "up", "down", "enter")
+        await settle(pilot)
+        assert actions.criteria.sort == list(SORT_COLUMNS)[3]  # Pilote
+        assert not isinstance(app.screen, ChoiceDialog)
