@@ -17,6 +17,7 @@ from tests.excel_fixtures import edit_workbook, set_cell
 from tests.tui.support import AppFactory, settle, until
 from tui.screens.actions import ActionsScreen
 from tui.screens.import_screen import ImportScreen
+from tui.screens.resources import ResourcesScreen
 from tui.widgets.choice_dialog import ChoiceDialog
 
 
@@ -129,3 +130,26 @@ async def test_arrows_typed_in_a_choice_list_filter_move_the_highlight(app_facto
         await settle(pilot)
         assert actions.criteria.sort == list(SORT_COLUMNS)[3]  # Pilote
         assert not isinstance(app.screen, ChoiceDialog)
+
+
+async def test_a_word_typed_on_the_resource_list_keeps_its_first_letter(app_factory: AppFactory) -> None:
+    """« plateforme » typed on the list searched « lateforme »: p, a key of the coverage matrix
+    (public ↔ type) not shown on the list, turned the hidden matrix instead. On the matrix, p
+    still turns it."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, ResourcesScreen))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResourcesScreen)
+        await pilot.press(*"plateforme")
+        await settle(pilot)
+        assert screen.query_one("#resource-search", Input).value == "plateforme"
+        assert screen.axis == "public"
+        await pilot.press("down", "c")  # to the results, then the matrix
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert screen.axis == "type"

@@ -164,6 +164,21 @@ class ResourcesScreen(BaseScreen):
     @on(TabbedContent.TabActivated)
     def _tab_shown(self) -> None:
         self.call_after_refresh(self._fill_matrix)
+        self.refresh_bindings()  # the keys of the tab shown
+
+    #: Keys of one tab only: elsewhere they are no keys of the screen (« p » typed on the list
+    #: begins « plateforme » instead of turning the hidden matrix).
+    TAB_ACTIONS = {"toggle_axis": "tab-coverage"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        tab = self.TAB_ACTIONS.get(action)
+        if (
+            tab is not None
+            and self.is_mounted
+            and self.query_one("#resource-tabs", TabbedContent).active != tab
+        ):
+            return False
+        return super().check_action(action, parameters)
 
     def refresh_data(self) -> None:
         self.load(self.criteria)
