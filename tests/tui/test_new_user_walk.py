@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from exports.excel import export_ars
 from store import actions as action_rules
@@ -15,7 +15,9 @@ from store.database import open_store
 from store.views.action_list import SORT_COLUMNS
 from tests.excel_fixtures import edit_workbook, set_cell
 from tests.tui.support import AppFactory, settle, until
+from tests.tui.test_unsaved_work import open_action
 from tui.screens.actions import ActionsScreen
+from tui.screens.form_base import UnsavedDialog
 from tui.screens.import_screen import ImportScreen
 from tui.screens.resources import ResourcesScreen
 from tui.widgets.choice_dialog import ChoiceDialog
@@ -153,3 +155,51 @@ async def test_a_word_typed_on_the_resource_list_keeps_its_first_letter(app_fact
         await pilot.press("p")
         await settle(pilot)
         assert screen.axis == "type"
+
+
+async def test_save_then_quit_that_cannot_save_says_so_at_once_and_quits_no_later(
+    app_factory: AppFactory,
+) -> None:
+    """Ctrl+Q, « Enregistrer puis quitter » with an unreadable date: the form says what to fix,
+    and so does the app at once (« corrigez la fiche, Ctrl+S, puis Ctrl+Q »). Before, that came
+    5 s later, over whatever screen was shown by then, and a Ctrl+S (or leaving the form) made
+    within those 5 s quit the app."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_action(pilot, "ACT-002")
+        form.query_one("#due_date", Input).value = "32/13/2025"
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, UnsavedDialog))
+        await pilot.click("#save")
+        await pilot.pause(0.6)
+        said = [n.message for n in app._notifications]
+        assert any("corrigez la fiche, Ctrl+S, puis Ctrl+Q" in message for message in said)
+        form.query_one("#due_date", Input).value = "31/12/2026"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not form.is_dirty()
+        await pilot.pause(0.5)
+        assert app.is_running and app.screen is form
+
+
+async def test_save_then_quit_waits_for_the_question_the_save_asks(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    """« Reportée » needs a comment: « Enregistrer puis quitter » asks it, and however long the
+    answer takes, the app saves then quits."""
+    from tests.tui.support import stored
+    from tui.widgets.text_dialog import TextDialog
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_action(pilot, "ACT-002")
+        form.query_one("#status", Select).value = "reportee"
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, UnsavedDialog))
+        await pilot.click("#save")
+        await until(pilot, lambda: isinstance(app.screen, TextDialog))
+        await pilot.pause(0.8)
+        assert not any("Tout n'a pas pu" in n.message for n in app._notifications)
+        await pilot.press(*"budget", "enter")
+        await until(pilot, lambda: not app.is_running)
+    assert stored(ariege_db, "ACT-002")[0].status == "reportee"
