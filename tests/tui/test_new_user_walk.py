@@ -203,3 +203,26 @@ async def test_save_then_quit_waits_for_the_question_the_save_asks(
         await pilot.press(*"budget", "enter")
         await until(pilot, lambda: not app.is_running)
     assert stored(ariege_db, "ACT-002")[0].status == "reportee"
+
+
+async def test_escape_on_a_dirty_form_asks_about_closing_the_form_not_quitting(
+    app_factory: AppFactory,
+) -> None:
+    """Échap on a form with changes asked « Quitter sans enregistrer ? » with « Enregistrer puis
+    quitter »: in front of a room, one fears for the app. It is the form that closes."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_action(pilot, "ACT-002")
+        form.query_one("#title", Input).value = "Titre modifié"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, UnsavedDialog))
+        texts = [str(w.render()) for w in app.screen.query("Static, Button")]
+        assert "Fermer la fiche sans enregistrer ?" in texts
+        assert "Enregistrer puis fermer" in texts and "Fermer sans enregistrer" in texts
+        assert not any("uitter" in text for text in texts)
+        await pilot.click("#discard")
+        await pilot.pause(0.2)
+        assert app.is_running and form not in app.screen_stack
+        await pilot.press("ctrl+q")  # nothing unsaved left: quits at once
+        await pilot.pause(0.2)
+        assert not app.is_running
