@@ -21,6 +21,7 @@ from tui.screens.form_base import UnsavedDialog
 from tui.screens.import_screen import ImportScreen
 from tui.screens.resources import ResourcesScreen
 from tui.widgets.choice_dialog import ChoiceDialog
+from tui.widgets.help_dialog import HelpDialog
 
 
 def conflicting_workbook(db: Path, folder: Path) -> Path:
@@ -226,3 +227,18 @@ async def test_escape_on_a_dirty_form_asks_about_closing_the_form_not_quitting(
         await pilot.press("ctrl+q")  # nothing unsaved left: quits at once
         await pilot.pause(0.2)
         assert not app.is_running
+
+
+async def test_help_of_a_form_lists_escape_back(app_factory: AppFactory) -> None:
+    """F1 on an action listed Ctrl+S, F8, F9… but not Échap (Retour), the key shown first in the
+    footer: it comes from the forms' common screen."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_action(pilot, "ACT-002")
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        table = app.screen.query_one("#help-keys", DataTable)
+        rows = [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+        assert ("Échap", "Retour", "Cet écran") in rows
+        assert ("Ctrl+S", "Enregistrer", "Cet écran") in rows
+        assert not any(row[0] == "Tab" for row in rows)
