@@ -21,6 +21,7 @@ from tui.screens.form_base import UnsavedDialog
 from tui.screens.import_screen import ImportScreen
 from tui.screens.resources import ResourcesScreen
 from tui.widgets.choice_dialog import ChoiceDialog
+from tui.widgets.export_dialog import ExportDialog
 from tui.widgets.help_dialog import HelpDialog
 
 
@@ -242,3 +243,20 @@ async def test_help_of_a_form_lists_escape_back(app_factory: AppFactory) -> None
         assert ("Échap", "Retour", "Cet écran") in rows
         assert ("Ctrl+S", "Enregistrer", "Cet écran") in rows
         assert not any(row[0] == "Tab" for row in rows)
+
+
+async def test_a_finished_export_says_exported(app_factory: AppFactory, tmp_path: Path) -> None:
+    """The notice of a finished export began « 80 actions, 0 indicateurs… » (or « compte rendu
+    de l'atelier… »), no word saying it was done: it says « Exporté : … », like the command line."""
+    workbook = tmp_path / "echange.xlsx"
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await until(pilot, lambda: isinstance(app.screen, ExportDialog))
+        app.screen.query_one("#path", Input).value = str(workbook)
+        await pilot.click("#ok")
+        await until(pilot, lambda: any(str(workbook) in n.message for n in app._notifications))
+        (notice,) = [n.message for n in app._notifications if n.message.endswith(str(workbook))]
+        assert notice.startswith("Exporté : 80 actions")
+    assert workbook.is_file()
