@@ -260,3 +260,30 @@ async def test_a_finished_export_says_exported(app_factory: AppFactory, tmp_path
         (notice,) = [n.message for n in app._notifications if n.message.endswith(str(workbook))]
         assert notice.startswith("Exporté : 80 actions")
     assert workbook.is_file()
+
+
+async def test_escape_in_the_search_box_clears_the_search_then_goes_back_to_the_list(
+    app_factory: AppFactory,
+) -> None:
+    """A letter typed by mistake on the list starts a search (« c » : 0 action en retard…);
+    Échap did nothing there. Now it clears the search, and a second Échap goes back to the list."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, ActionsScreen))
+        await settle(pilot)
+        screen = app.screen
+        box = screen.query_one("#search", Input)
+        await pilot.press(*"zzz")
+        await settle(pilot)
+        assert box.value == "zzz" and screen.focused is box
+        assert str(screen.query_one("#count", Static).render()).startswith("0 action(s)")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert box.value == "" and screen.focused is box
+        assert str(screen.query_one("#count", Static).render()).startswith("80 action(s)")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.focused is screen.query_one("#actions-table")
+        assert isinstance(app.screen, ActionsScreen)
