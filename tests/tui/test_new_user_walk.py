@@ -287,3 +287,31 @@ async def test_escape_in_the_search_box_clears_the_search_then_goes_back_to_the_
         await pilot.pause()
         assert screen.focused is screen.query_one("#actions-table")
         assert isinstance(app.screen, ActionsScreen)
+
+
+async def test_enter_in_the_new_indicator_dialog_creates_it_or_says_why(app_factory: AppFactory) -> None:
+    """Ctrl+K (Nouvel indicateur), a label, Entrée: nothing happened (only a click on Créer
+    worked, or Tab to it); no word either for a missing label or a target typed in words."""
+    from tui.widgets.indicator_dialog import IndicatorDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_action(pilot, "ACT-002")
+        await pilot.press("ctrl+k")
+        await until(pilot, lambda: isinstance(app.screen, IndicatorDialog))
+        dialog = app.screen
+        await pilot.press("enter")  # no label yet
+        await pilot.pause(0.2)
+        error = dialog.query_one("#error", Static)
+        assert str(error.render()) == "L'intitulé est obligatoire."
+        await pilot.press(*"Comités réunis")
+        dialog.query_one("#ind-target", Input).value = "dix"
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert str(error.render()).startswith("Valeur initiale et cible : des nombres")
+        assert error.region.area > 0 and dialog.query_one(".dialog-box").region.contains_region(error.region)
+        dialog.query_one("#ind-target", Input).value = "12"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is form
+        assert any("Indicateur" in n.message and "créé" in n.message for n in app._notifications)
