@@ -315,3 +315,20 @@ async def test_enter_in_the_new_indicator_dialog_creates_it_or_says_why(app_fact
         await settle(pilot)
         assert app.screen is form
         assert any("Indicateur" in n.message and "créé" in n.message for n in app._notifications)
+
+
+async def test_enter_in_the_resource_search_opens_the_first_found(app_factory: AppFactory) -> None:
+    """On Actions, a search then Entrée opens the first action found; on Ressources, Entrée in
+    the search box did nothing."""
+    from tui.screens.resource_form import ResourceFormScreen
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, ResourcesScreen))
+        await settle(pilot)
+        await pilot.press(*"plateforme", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ResourceFormScreen))
+        form = app.screen
+        assert isinstance(form, ResourceFormScreen) and form.code == "RES-PFR"
