@@ -332,3 +332,26 @@ async def test_enter_in_the_resource_search_opens_the_first_found(app_factory: A
         await until(pilot, lambda: isinstance(app.screen, ResourceFormScreen))
         form = app.screen
         assert isinstance(form, ResourceFormScreen) and form.code == "RES-PFR"
+
+
+async def test_the_action_detail_line_has_no_lone_dash_for_an_unknown_progress(
+    app_factory: AppFactory,
+) -> None:
+    """Under the list, an action without progress read « … · non renseigné · — · Ariège … »: a
+    dash alone, naming nothing. A known progress stays (« 100 % »), as in the Atelier."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, ActionsScreen))
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#actions-table", DataTable)
+        detail = screen.query_one("#action-detail", Static)
+        lines = {}
+        for row in range(table.row_count):
+            table.move_cursor(row=row)
+            await pilot.pause()
+            lines[str(detail.render()).split(" — ")[0]] = " ".join(str(detail.render()).split())
+        assert not any(" · — · " in line or line.endswith(" · —") for line in lines.values())
+        assert any(" · 100 % · " in line for line in lines.values())
