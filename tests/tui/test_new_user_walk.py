@@ -355,3 +355,23 @@ async def test_the_action_detail_line_has_no_lone_dash_for_an_unknown_progress(
             lines[str(detail.render()).split(" — ")[0]] = " ".join(str(detail.render()).split())
         assert not any(" · — · " in line or line.endswith(" · —") for line in lines.values())
         assert any(" · 100 % · " in line for line in lines.values())
+
+
+async def test_a_refusal_in_a_text_dialog_goes_once_the_field_is_corrected(app_factory: AppFactory) -> None:
+    """Entrée on an empty name (« Enregistrer le filtre ») says « Ce champ est obligatoire. »;
+    the message stayed under the name typed afterwards, as if that name were refused too."""
+    from tui.widgets.text_dialog import TextDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(TextDialog("Enregistrer le filtre", "Nom du filtre"))
+        await until(pilot, lambda: isinstance(app.screen, TextDialog))
+        dialog = app.screen
+        await pilot.press("enter")
+        await pilot.pause()
+        error = dialog.query_one("#error", Static)
+        assert str(error.render()) == "Ce champ est obligatoire."
+        await pilot.press(*"Mon filtre")
+        await pilot.pause()
+        assert str(error.render()) == ""
