@@ -375,3 +375,19 @@ async def test_a_refusal_in_a_text_dialog_goes_once_the_field_is_corrected(app_f
         await pilot.press(*"Mon filtre")
         await pilot.pause()
         assert str(error.render()) == ""
+
+
+async def test_a_record_whose_only_change_is_a_conflict_says_so(
+    app_factory: AppFactory, ariege_db: Path, tmp_path: Path
+) -> None:
+    """The preview listed « Modifié  ACT-001 … » with an empty detail: its only change is the
+    conflict listed above it."""
+    workbook = conflicting_workbook(ariege_db, tmp_path)
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await preview(pilot, workbook)
+        changed = [row for row in import_rows(screen) if row.startswith("Modifié | ACT-001")]
+        assert changed == [
+            "Modifié | ACT-001 Comités de pilotage départementaux de prévention (Mois sans tabac, "
+            "vaccination, SISM, vie affective et sexuelle) | Avancement (%) : selon le conflit ci-dessus"
+        ]

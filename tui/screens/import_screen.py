@@ -207,6 +207,8 @@ class ImportScreen(BaseScreen):
             details = "; ".join(str(c) for c in plan.changes) or (
                 f"commentaire : {plan.comment}" if plan.comment else ""
             )
+            if not details and plan.conflicts:  # its only change is a conflict, listed above
+                details = "; ".join(f"{c.label} : selon le conflit ci-dessus" for c in plan.conflicts)
             self._add_row(table, label, f"{plan.key} {plan.title}", details)
         self._show_detail()
         status = preview.summary()
