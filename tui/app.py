@@ -177,6 +177,7 @@ class SuiviStsApp(App[int]):
             "quit",
             "Quitter",
             tooltip="Quitter (demande d'abord si une fiche a des modifications non enregistrées)",
+            priority=True,  # heard over a dialog too, to say what to do (`action_quit`)
         ),
     ]
 
@@ -501,6 +502,12 @@ class SuiviStsApp(App[int]):
         """Ctrl+Q and the palette's "Quitter": asks first when a form has unsaved changes."""
         from tui.screens.form_base import UnsavedChoice, UnsavedDialog
 
+        if isinstance(self.screen, ModalScreen):  # what is typed in it would be lost unasked
+            self.notify(
+                "Une fenêtre attend votre réponse : répondez-y, ou Échap pour la fermer, puis Ctrl+Q.",
+                title="Quitter ?",
+            )
+            return
         forms = self.dirty_forms()
         if not forms:
             self.exit_when_saved()

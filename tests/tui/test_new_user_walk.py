@@ -391,3 +391,24 @@ async def test_a_record_whose_only_change_is_a_conflict_says_so(
             "Modifié | ACT-001 Comités de pilotage départementaux de prévention (Mois sans tabac, "
             "vaccination, SISM, vie affective et sexuelle) | Avancement (%) : selon le conflit ci-dessus"
         ]
+
+
+async def test_ctrl_q_over_a_dialog_says_what_to_do(app_factory: AppFactory) -> None:
+    """Ctrl+Q while a dialog is open (F8, a comment half typed) did nothing at all, not a word.
+    It does not quit (what is typed there would be lost unasked) but says what to do."""
+    from tui.widgets.status_dialog import StatusDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_action(pilot, "ACT-002")
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, StatusDialog))
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.2)
+        assert app.is_running and isinstance(app.screen, StatusDialog)
+        assert any("Échap pour la fermer, puis Ctrl+Q" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.3)
+        assert not app.is_running
