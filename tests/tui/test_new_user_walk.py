@@ -412,3 +412,23 @@ async def test_ctrl_q_over_a_dialog_says_what_to_do(app_factory: AppFactory) -> 
         await pilot.press("ctrl+q")
         await pilot.pause(0.3)
         assert not app.is_running
+
+
+async def test_arrows_on_the_care_offer_go_through_its_lines(app_factory: AppFactory) -> None:
+    """F7 then ↓: the check box above the table had the focus, the arrows did nothing and the
+    line under the table kept telling the first row."""
+    from tui.screens.care_offer import CareOfferScreen
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, CareOfferScreen))
+        await settle(pilot)
+        screen = app.screen
+        detail = screen.query_one("#care-detail", Static)
+        first = str(detail.render())
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert screen.query_one("#care-table", DataTable).cursor_row == 2
+        assert str(detail.render()) != first
