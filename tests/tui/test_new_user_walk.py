@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
@@ -432,3 +433,21 @@ async def test_arrows_on_the_care_offer_go_through_its_lines(app_factory: AppFac
         await pilot.pause()
         assert screen.query_one("#care-table", DataTable).cursor_row == 2
         assert str(detail.render()) != first
+
+
+async def test_the_resource_list_takes_the_keys_when_it_opens(app_factory: AppFactory) -> None:
+    """F6 then ↓ ↓ Entrée: the tabs (Liste, Couverture) had the focus, so nothing moved and
+    nothing opened; on Actions the same keys open the third action."""
+    from tui.screens.resource_form import ResourceFormScreen
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, ResourcesScreen))
+        await settle(pilot)
+        table = app.screen.query_one("#resource-table", DataTable)
+        third = table.coordinate_to_cell_key(Coordinate(2, 0)).row_key.value
+        await pilot.press("down", "down", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ResourceFormScreen))
+        assert isinstance(app.screen, ResourceFormScreen) and app.screen.code == third

@@ -159,6 +159,7 @@ class ResourcesScreen(BaseScreen):
         self.call_after_refresh(self._fill_matrix)
         self.load_territories()
         self.refresh_data()
+        self.query_one("#resource-table").focus()  # ↑ ↓ and Entrée on the list at once
 
     def on_resize(self, _event: events.Resize) -> None:
         self.call_after_refresh(self._fill_matrix)  # once the matrix has its new size
