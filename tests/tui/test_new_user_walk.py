@@ -451,3 +451,22 @@ async def test_the_resource_list_takes_the_keys_when_it_opens(app_factory: AppFa
         await pilot.press("down", "down", "enter")
         await until(pilot, lambda: isinstance(app.screen, ResourceFormScreen))
         assert isinstance(app.screen, ResourceFormScreen) and app.screen.code == third
+
+
+async def test_f8_f9_are_greyed_on_a_new_action(app_factory: AppFactory) -> None:
+    """n (Nouvelle action): the footer offered F8 Statut and F9 Commenter, which did nothing
+    (nothing to change before the first Ctrl+S). They are greyed there, offered on a saved one."""
+    from tui.screens.action_detail import ActionDetailScreen
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_action(None)
+        await until(pilot, lambda: isinstance(app.screen, ActionDetailScreen) and app.screen.loaded)
+        await settle(pilot)
+        new = app.screen
+        assert not new.active_bindings["f8"].enabled and not new.active_bindings["f9"].enabled
+        assert new.active_bindings["ctrl+s"].enabled
+        await pilot.press("escape")
+        form = await open_action(pilot, "ACT-002")
+        assert form.active_bindings["f8"].enabled and form.active_bindings["f9"].enabled
