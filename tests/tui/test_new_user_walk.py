@@ -470,3 +470,20 @@ async def test_f8_f9_are_greyed_on_a_new_action(app_factory: AppFactory) -> None
         await pilot.press("escape")
         form = await open_action(pilot, "ACT-002")
         assert form.active_bindings["f8"].enabled and form.active_bindings["f9"].enabled
+
+
+async def test_a_long_title_gone_through_with_tab_is_shown_from_its_start(app_factory: AppFactory) -> None:
+    """At 80 columns, Tab through the title of ACT-001 (longer than its field) left it showing
+    its end, « ntion (Mois sans tabac, … » — as if the first words had been erased."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_action(pilot, "ACT-001")
+        title = form.query_one("#title", Input)
+        assert len(title.value) > title.content_region.width
+        title.focus()
+        await pilot.pause()
+        assert title.scroll_offset.x > 0  # focused: the whole title selected, its end shown
+        form.query_one("#progress", Input).focus()
+        await pilot.pause(0.2)
+        assert title.scroll_offset.x == 0
+        assert not form.is_dirty()
