@@ -178,6 +178,7 @@ class SuiviStsApp(App[int]):
             "quit",
             "Quitter",
             tooltip="Quitter (demande d'abord si une fiche a des modifications non enregistrées)",
+            priority=True,  # heard over a dialog too, to say what to do (`action_quit`)
         ),
     ]
 
@@ -515,6 +516,12 @@ class SuiviStsApp(App[int]):
         """Ctrl+Q and the palette's "Quitter": asks first when a form has unsaved changes."""
         from tui.screens.form_base import UnsavedChoice, UnsavedDialog
 
+        if isinstance(self.screen, ModalScreen):  # what is typed in it would be lost unasked
+            self.notify(
+                "Une fenêtre attend votre réponse : répondez-y, ou Échap pour la fermer, puis Ctrl+Q.",
+                title="Quitter ?",
+            )
+            return
         forms = self.dirty_forms()
         if not forms:
             self.exit_when_saved()
@@ -539,14 +546,19 @@ class SuiviStsApp(App[int]):
 
     @work(group="quit")
     async def save_then_quit(self, forms: list[FormScreen]) -> None:
-        """Save each form, quit once nothing is left unsaved (or stay and say why)."""
+        """Save each form, quit once nothing is left unsaved; or, once the saves are over (no
+        save running, no question of theirs open) with work still unsaved, stay and say why at
+        once: the quit is then forgotten (a later Ctrl+S does not quit; Ctrl+Q asks again)."""
         for form in forms:
             form.action_save()
-        for _ in range(50):
+        settled = 0
+        while settled < 2:  # twice in a row: a save just done has had its answer shown
             await asyncio.sleep(0.1)
             if not self.dirty_forms():
                 self.exit_when_saved()
                 return
+            saving = any(w.group == "save" and not w.is_finished for w in self.workers)
+            settled = 0 if saving or isinstance(self.screen, ModalScreen) else settled + 1
         self.notify(
             "Tout n'a pas pu être enregistré : corrigez la fiche, Ctrl+S, puis Ctrl+Q.",
             severity="warning",

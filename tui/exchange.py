@@ -31,6 +31,11 @@ def ask_and_export(screen: BaseScreen, *, kind: str = "ars", codes: Collection[s
     screen.app.push_screen(ExportDialog(kind=kind, department=screen.service.department), chosen)
 
 
+def exported(result: Any) -> str:
+    """The notification of a finished export, in the words of the command line's."""
+    return f"Exporté : {result.summary}.\n{result.path}"
+
+
 def run_export(screen: BaseScreen, request: ExportRequest, *, codes: Collection[str] | None = None) -> None:
     service = screen.service
 
@@ -43,7 +48,7 @@ def run_export(screen: BaseScreen, request: ExportRequest, *, codes: Collection[
             result = export(excel, progress)
         except ExportCancelled:
             return
-        screen.app.call_from_thread(screen.notify, f"{result.summary}\n{result.path}", timeout=10)
+        screen.app.call_from_thread(screen.notify, exported(result), timeout=10)
 
     def export(excel: Any, progress: Callable[[int, int], None]) -> Any:
         if request.kind == "cts-pdf":
@@ -108,7 +113,7 @@ def export_workshop(screen: BaseScreen, session_id: int) -> None:
                 )
             except ExportCancelled:
                 return
-            screen.app.call_from_thread(screen.notify, f"{result.summary}\n{result.path}", timeout=10)
+            screen.app.call_from_thread(screen.notify, exported(result), timeout=10)
 
         screen.run_worker(
             job, thread=True, exit_on_error=False, group="export", name=f"export {request.path.name}"

@@ -49,6 +49,8 @@ class ActionDetailScreen(FormScreen):
 
     TITLE = "Action"
     WRITE_ACTIONS = frozenset({"save", "status", "comment", "new_indicator", "new_period", "new_category"})
+    #: Keys about an action already in the store: greyed on a new one until its first Ctrl+S.
+    SAVED_ACTIONS = frozenset({"status", "comment", "new_indicator", "new_period", "new_category"})
     BINDINGS = [
         Binding(
             "ctrl+s", "save", "Enregistrer", tooltip="Enregistrer les modifications (une seule transaction)"
@@ -168,6 +170,7 @@ class ActionDetailScreen(FormScreen):
         if self.original is not None:
             self.load_indicators(self.original.code)
         self.loaded = True
+        self.refresh_bindings()  # F8, F9… on a new action: greyed (`check_action`)
         form.disabled = False
         form.set_read_only(self.service.read_only)
         self.query_one("#title" if self.original is None else "#status").focus()
@@ -219,6 +222,13 @@ class ActionDetailScreen(FormScreen):
         if self.original is None:
             return bool(data and data.title) or self.typed_unreadable()
         return data != self.original or self.typed_unreadable()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F8, F9 and the indicator keys are greyed on a new action (there is nothing to change
+        the status of, or to comment, before it is saved)."""
+        if action in self.SAVED_ACTIONS and self.loaded and self.original is None:
+            return None
+        return super().check_action(action, parameters)
 
     # --- saving -------------------------------------------------------------------------------
 
@@ -305,6 +315,7 @@ class ActionDetailScreen(FormScreen):
         if doubtful:
             self.notify(" ".join(doubtful), title="À vérifier", severity="warning", timeout=8)
         self.reload_journal()
+        self.refresh_bindings()  # a new action saved: F8, F9… now act on it
         self.after_save()
 
     @work(thread=True, exit_on_error=False, group="journal")

@@ -202,7 +202,7 @@ class ActionsScreen(BaseScreen):
             f"pilote {r.lead}" if r.lead else "",
             ("⚠ en retard, " if r.late else "") + r.status_label.lower(),
             f"météo {ACTION['weather'].format(r.weather).lower()}" if r.weather else "",
-            r.progress_label,
+            r.progress_label if r.progress is not None else "",  # (a lone « — » said nothing)
             f"échéance {r.due_label}" if r.due_date else "",
             r.territories,
         ]

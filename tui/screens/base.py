@@ -80,6 +80,9 @@ class BaseScreen(Screen[None]):
         was already on its way to the list when the box took the focus: a printable key that
         reaches the screen while the box has the focus is one of those (the box itself takes the
         keys typed in it), and goes into the box, even a letter that is a key of the screen."""
+        if event.key == "escape" and self.SEARCH_BOX is not None:
+            self._escape_search(event)
+            return
         character = event.character or ""
         if self.SEARCH_BOX is None or not event.is_printable or not character.strip():
             return  # (a space is no search)
@@ -100,6 +103,19 @@ class BaseScreen(Screen[None]):
         self.set_focus(box)  # now, not after the keys already queued (`focus()` waits its turn)
         box.value = character  # a new search, as in any list
         box.cursor_position = len(box.value)
+
+    def _escape_search(self, event: events.Key) -> None:
+        """Échap in the search box: the search is cleared (every row again); on an empty box,
+        back to the list (the screen's `action_results`). Elsewhere Échap is left alone."""
+        box = self.query_one(self.SEARCH_BOX or "", Input)
+        if self.focused is not box:
+            return
+        event.stop()
+        event.prevent_default()
+        if box.value:
+            box.value = ""
+        elif callable(to_results := getattr(self, "action_results", None)):
+            to_results()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A key that writes is greyed (None) on a read-only store."""

@@ -55,6 +55,7 @@ class CareOfferScreen(BaseScreen):
     def on_mount(self) -> None:
         self.call_after_refresh(self._fit_columns)
         self.refresh_data()
+        self.query_one("#care-table").focus()  # ↑ ↓ go through the lines at once (g: the check box)
 
     def on_resize(self, _event: events.Resize) -> None:
         self.call_after_refresh(self._fit_columns)  # once the table has its new size

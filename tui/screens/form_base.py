@@ -36,23 +36,30 @@ DRAFTS_FOLDER = "brouillons"
 
 
 class UnsavedDialog(Dialog[UnsavedChoice]):
-    """Changes are not saved: quit without saving, save then quit, or stay."""
+    """Changes are not saved: leave without saving, save then leave, or stay. Leaving is
+    quitting the app (Ctrl+Q), or closing the form only (Échap: `closing_form`), and the
+    dialog says which."""
 
     cancel_value: UnsavedChoice = "stay"
     BINDINGS: ClassVar[list[BindingType]] = Dialog.BUTTON_ARROWS
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, *, closing_form: bool = False) -> None:
         super().__init__()
         self.where = where
+        self.closing_form = closing_form
 
     def compose(self) -> ComposeResult:
+        leave = "fermer" if self.closing_form else "quitter"
         with Vertical(classes="dialog-box"):
-            yield Static("Quitter sans enregistrer ?", classes="dialog-title")
+            title = (
+                "Fermer la fiche sans enregistrer ?" if self.closing_form else "Quitter sans enregistrer ?"
+            )
+            yield Static(title, classes="dialog-title")
             yield Static(f"Des modifications ne sont pas enregistrées : {self.where}.", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Rester", variant="primary", id="stay")
-                yield Button("Enregistrer puis quitter", id="save")
-                yield Button("Quitter sans enregistrer", variant="warning", id="discard")
+                yield Button(f"Enregistrer puis {leave}", id="save")
+                yield Button(f"{leave.capitalize()} sans enregistrer", variant="warning", id="discard")
 
     def on_mount(self) -> None:
         self.query_one("#stay", Button).focus()
@@ -83,7 +90,7 @@ class FormScreen(BaseScreen):
 
     #: The code of the record edited (None: a new one); subclasses set it.
     code: str | None = None
-    #: "Enregistrer puis quitter" was chosen on Escape: leave once saved.
+    #: "Enregistrer puis fermer" was chosen on Escape: leave once saved.
     leave_when_saved = False
 
     #: The worker group that loads the record (see `refresh_data`).
@@ -122,7 +129,8 @@ class FormScreen(BaseScreen):
             first.focus()
 
     def action_leave(self) -> None:
-        """Escape: leave; with unsaved changes, the same question as Ctrl+Q (stay, save, discard)."""
+        """Escape: leave; with unsaved changes, the question of Ctrl+Q (stay, save, discard), about
+        closing the form (the app stays open)."""
         if not self.is_dirty():
             self.dismiss()
             return
@@ -134,10 +142,10 @@ class FormScreen(BaseScreen):
                 self.leave_when_saved = True
                 self.action_save()
 
-        self.app.push_screen(UnsavedDialog(self.where), answered)
+        self.app.push_screen(UnsavedDialog(self.where, closing_form=True), answered)
 
     def after_save(self) -> None:
-        """Called by the screen once a save succeeded: leave if "Enregistrer puis quitter" asked it."""
+        """Called by the screen once a save succeeded: leave if "Enregistrer puis fermer" asked it."""
         if self.leave_when_saved and not self.is_dirty():
             self.leave_when_saved = False
             self.dismiss()

@@ -77,6 +77,8 @@ class ImportScreen(BaseScreen):
         self.initial = path
         self.preview: Any = None
         self.resolutions: dict[tuple[str, str, str], str] = {}
+        #: Each row of the table in full (its cells may be cut): shown under the table.
+        self._row_texts: list[str] = []
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="import-file"):
@@ -89,6 +91,7 @@ class ImportScreen(BaseScreen):
             id="import-summary",
         )
         yield DataTable(id="import-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="import-detail", classes="row-detail")
 
     def on_mount(self) -> None:
         table = self.query_one("#import-table", DataTable)
@@ -96,6 +99,7 @@ class ImportScreen(BaseScreen):
         table.add_column("Fiche", key="record", width=34)
         table.add_column("Détail", key="detail")
         self.query_one("#import-progress", ProgressBar).display = False
+        self.query_one("#import-detail", Static).display = False
         self.query_one("#import-path", Input).focus()
         if self.initial:
             self.start_preview()
@@ -165,17 +169,21 @@ class ImportScreen(BaseScreen):
         self.preview = message.preview
         self.query_one("#import-progress", ProgressBar).display = False
         self._show_preview()
+        table = self.query_one("#import-table", DataTable)
+        if table.row_count:  # the keys the summary names (Entrée, b, k) act on the table
+            table.focus()
 
     def _show_preview(self) -> None:
         preview = self.preview
         table = self.query_one("#import-table", DataTable)
         table.clear()
+        self._row_texts = []
         refused = Text("Refusé", style=theme_style(self.app.theme_variables, "bold $text-error"))
         for problem in preview.rejected[:LISTED]:  # the first ones and a count, as the command line
-            table.add_row(refused, Text(problem.location.describe()), Text(str(problem.message)))
+            self._add_row(table, refused, problem.location.describe(), str(problem.message))
         if len(preview.rejected) > LISTED:
             more = len(preview.rejected) - LISTED
-            table.add_row(refused, Text("…"), Text(f"et {more} autre(s) problème(s) non affiché(s)"))
+            self._add_row(table, refused, "…", f"et {more} autre(s) problème(s) non affiché(s)")
         for conflict in preview.conflicts:
             choice = self.resolutions.get(conflict.id)
             ours = format_value(conflict.store, conflict.field, conflict.kind)
@@ -183,10 +191,11 @@ class ImportScreen(BaseScreen):
             chosen = {"base": "garder la base", "classeur": "prendre le classeur"}.get(
                 choice or "", "à choisir (Entrée)"
             )
-            table.add_row(
+            self._add_row(
+                table,
                 Text("Conflit", style=theme_style(self.app.theme_variables, "bold $text-warning")),
-                Text(f"{conflict.key} {conflict.title}"),
-                Text(f"{conflict.label} : base « {ours} » / classeur « {theirs} » → {chosen}"),
+                f"{conflict.key} {conflict.title}",
+                f"{conflict.label} : base « {ours} » / classeur « {theirs} » → {chosen}",
                 key="|".join(conflict.id),
             )
         for plan in preview.new + preview.changed:
@@ -199,7 +208,10 @@ class ImportScreen(BaseScreen):
             details = "; ".join(str(c) for c in plan.changes) or (
                 f"commentaire : {plan.comment}" if plan.comment else ""
             )
-            table.add_row(label, Text(f"{plan.key} {plan.title}"), Text(details))
+            if not details and plan.conflicts:  # its only change is a conflict, listed above
+                details = "; ".join(f"{c.label} : selon le conflit ci-dessus" for c in plan.conflicts)
+            self._add_row(table, label, f"{plan.key} {plan.title}", details)
+        self._show_detail()
         status = preview.summary()
         if preview.warnings:
             status += "\n" + "\n".join(f"Attention : {w}" for w in preview.warnings)
@@ -212,6 +224,27 @@ class ImportScreen(BaseScreen):
         else:
             status += "\nRien à appliquer : la base contient déjà ce classeur."
         self.query_one("#import-summary", Static).update(status)
+
+    def _add_row(
+        self, table: DataTable[Any], kind: Text, record: str, detail: str, key: str | None = None
+    ) -> None:
+        table.add_row(kind, Text(record), Text(detail), key=key)  # cells of a workbook: text, not markup
+        self._row_texts.append(f"{kind.plain} — {record} — {detail}")
+
+    @on(DataTable.RowHighlighted, "#import-table")
+    def _show_detail(self) -> None:
+        """The highlighted row in full under the table (at 80 columns its detail is cut)."""
+        table = self.query_one("#import-table", DataTable)
+        row = table.cursor_row
+        shown = self._row_texts[row] if table.row_count and 0 <= row < len(self._row_texts) else ""
+        detail = self.query_one("#import-detail", Static)
+        detail.update(Text(shown))
+        detail.display = bool(shown)  # no empty bar before a preview
+
+    @on(DataTable.RowSelected, "#import-table")
+    def _row_chosen(self) -> None:
+        """Entrée (or a click) on a conflict switches it between the base and the workbook."""
+        self.action_toggle_conflict()
 
     # --- conflicts ------------------------------------------------------------------------------
 
@@ -279,6 +312,8 @@ class ImportScreen(BaseScreen):
             summary += f"\nSauvegarde préalable : {message.result.backup}"
         self.query_one("#import-summary", Static).update(summary)
         self.query_one("#import-table", DataTable).clear()
+        self._row_texts = []
+        self._show_detail()
         self.preview = None
         self.notify(summary, timeout=10)
 

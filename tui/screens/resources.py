@@ -102,6 +102,8 @@ class ResourcesScreen(BaseScreen):
         self.axis = "public"
         self._matrix: CoverageMatrix | None = None
         self._matrix_layout: tuple[int, int] = (0, 0)
+        #: Entrée was pressed in the search box before its results arrived: open the first one.
+        self._open_when_loaded = False
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="resource-tabs"):
@@ -157,6 +159,7 @@ class ResourcesScreen(BaseScreen):
         self.call_after_refresh(self._fill_matrix)
         self.load_territories()
         self.refresh_data()
+        self.query_one("#resource-table").focus()  # ↑ ↓ and Entrée on the list at once
 
     def on_resize(self, _event: events.Resize) -> None:
         self.call_after_refresh(self._fill_matrix)  # once the matrix has its new size
@@ -164,6 +167,21 @@ class ResourcesScreen(BaseScreen):
     @on(TabbedContent.TabActivated)
     def _tab_shown(self) -> None:
         self.call_after_refresh(self._fill_matrix)
+        self.refresh_bindings()  # the keys of the tab shown
+
+    #: Keys of one tab only: elsewhere they are no keys of the screen (« p » typed on the list
+    #: begins « plateforme » instead of turning the hidden matrix).
+    TAB_ACTIONS = {"toggle_axis": "tab-coverage"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        tab = self.TAB_ACTIONS.get(action)
+        if (
+            tab is not None
+            and self.is_mounted
+            and self.query_one("#resource-tabs", TabbedContent).active != tab
+        ):
+            return False
+        return super().check_action(action, parameters)
 
     def refresh_data(self) -> None:
         self.load(self.criteria)
@@ -213,6 +231,9 @@ class ResourcesScreen(BaseScreen):
                 "bassin, porteur). Essayez le filtre Territoire, ou la couverture (c) pour voir les manques."
             )
         self.query_one("#resource-count", Static).update(count)
+        if self._open_when_loaded:
+            self._open_when_loaded = False
+            self._open_first()
 
     def _cell(self, r: ResourceRow, key: str) -> str | Text:
         if key == "check":
@@ -340,9 +361,27 @@ class ResourcesScreen(BaseScreen):
 
     @on(DataTable.RowSelected, "#resource-table")
     def open_resource(self, event: DataTable.RowSelected) -> None:
+        self._open(str(event.row_key.value))
+
+    def _open(self, code: str) -> None:
         from tui.screens.resource_form import ResourceFormScreen
 
-        self.app.push_screen(ResourceFormScreen(str(event.row_key.value)))
+        self.app.push_screen(ResourceFormScreen(code))
+
+    @on(Input.Submitted, "#resource-search")
+    def search_done(self) -> None:
+        """Entrée in the search box opens the first resource found (as on the Actions list),
+        once the search has run."""
+        self.query_one("#resource-table").focus()
+        if self.loading_in("resources"):
+            self._open_when_loaded = True
+        else:
+            self._open_first()
+
+    def _open_first(self) -> None:
+        code = self.query_one("#resource-table", RecordTable).highlighted_key
+        if code is not None:
+            self._open(code)
 
     # --- keys ----------------------------------------------------------------------------------
 

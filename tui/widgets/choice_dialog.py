@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -24,6 +25,12 @@ class ChoiceDialog(Dialog[str | None]):
     ChoiceDialog .dialog-hint { margin-top: 1; }
     """
 
+    BINDINGS = [
+        # the filter box has the focus: ↑ ↓ move in the list below it (Entrée takes that one)
+        Binding("down", "move(1)", "Suivant", show=False, tooltip="Choix suivant"),
+        Binding("up", "move(-1)", "Précédent", show=False, tooltip="Choix précédent"),
+    ]
+
     def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
         super().__init__()
         self.title_text = title
@@ -38,6 +45,13 @@ class ChoiceDialog(Dialog[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#choice-filter", Input).focus()
+
+    def action_move(self, step: int) -> None:
+        """↓ / ↑ typed in the filter box: the highlight moves in the list (the box keeps the focus)."""
+        options = self.query_one("#choices", OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -1 if step > 0 else 0
+            options.highlighted = min(options.option_count - 1, max(0, current + step))
 
     @on(Input.Changed, "#choice-filter")
     def refilter(self, event: Input.Changed) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
@@ -18,6 +18,16 @@ from tui.widgets.french import keys_label
 
 #: The palette's key, shown with what it does (the app's own binding says only "Palette").
 PALETTE_ROW = ("Ctrl+P", "Palette de commandes (écrans par leur nom)", "Partout")
+
+
+def screen_bindings(screen: Screen[object]) -> list[BindingType]:
+    """The screen's keys, those it inherits from the app's own screens included (Échap Retour of
+    the forms); not those of Textual's classes (Tab, in English)."""
+    found: list[BindingType] = []
+    for cls in type(screen).__mro__:
+        if cls.__module__.startswith("tui."):
+            found.extend(cls.__dict__.get("BINDINGS", []))
+    return found
 
 
 class KeyTable(DataTable[str]):
@@ -46,7 +56,7 @@ class HelpDialog(Dialog[None]):
     def _rows(self) -> list[tuple[str, str, str]]:
         rows = []
         seen = {"ctrl+p"}
-        for scope, bindings in (("Cet écran", self.target.BINDINGS), ("Partout", self.app.BINDINGS)):
+        for scope, bindings in (("Cet écran", screen_bindings(self.target)), ("Partout", self.app.BINDINGS)):
             for binding in bindings:
                 if not isinstance(binding, Binding) or binding.key in seen:
                     continue

@@ -54,6 +54,7 @@ class IndicatorDialog(Dialog[IndicatorData | None]):
     def on_mount(self) -> None:
         self.query_one("#ind-label", Input).focus()
 
+    @on(Input.Submitted)  # Entrée in a field, as in the other dialogs
     @on(Button.Pressed, "#ok")
     def submit(self) -> None:
         label = self.query_one("#ind-label", Input).value.strip()

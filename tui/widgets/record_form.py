@@ -236,6 +236,8 @@ class RecordForm(VerticalScroll):
 
     @on(Input.Blurred)
     def _left_field(self, event: Input.Blurred) -> None:
-        """Leaving a field checks it (the whole form is checked again by Ctrl+S)."""
+        """Leaving a field checks it (the whole form is checked again by Ctrl+S), and shows its
+        text from the start: a long title gone through with Tab read « ntion (Mois sans… »."""
+        event.input.cursor_position = 0
         if event.input.id in self.names:
             self.check_field(event.input.id)

@@ -80,6 +80,11 @@ class TextDialog(Dialog[str | None]):
             return
         self.dismiss(text)
 
+    @on(Input.Changed, "#text")
+    def _typed(self) -> None:
+        """What was refused is being corrected: its message goes (Entrée checks again)."""
+        self.query_one("#error", Static).update("")
+
     @on(Button.Pressed, "#cancel")
     def cancel(self) -> None:
         self.dismiss(None)
