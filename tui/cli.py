@@ -35,9 +35,9 @@ from tui.cli_support import (
     OK,
     UNUSABLE,
     FrenchParser,
+    controls_shown,
     french_argparse,
     interruptible,
-    show_controls,
 )
 
 #: Modules that add commands: each has `register(commands, export_kinds)` and imports nothing
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return _open_app(path, args.departement, early=EarlyFigures(path, args.departement))
         return _run(args)
-    with interruptible():
+    with interruptible(), controls_shown():  # a text of a store or a file never drives the terminal
         try:
             if not _may_write(args):
                 return UNUSABLE
@@ -155,7 +155,6 @@ def _run(args: argparse.Namespace) -> int:
         handler = getattr(args, "handler", None)
         if handler is None:
             return _run_app(target, args.departement)
-        show_controls()  # a text of the store or of a file never drives the terminal
         return int(handler(args, target))
     except ReferenceFileError as exc:
         print(exc, file=sys.stderr)

@@ -182,9 +182,13 @@ class VisibleControls:
         return getattr(self._stream, name)
 
 
-def show_controls() -> None:
-    """From now on, what the command prints shows control characters instead of obeying them."""
-    if not isinstance(sys.stdout, VisibleControls):
-        sys.stdout = VisibleControls(sys.stdout)
-    if not isinstance(sys.stderr, VisibleControls):
-        sys.stderr = VisibleControls(sys.stderr)
+@contextmanager
+def controls_shown() -> Iterator[None]:
+    """While a command runs, what it prints shows control characters instead of obeying them."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = VisibleControls(saved[0])
+    sys.stderr = VisibleControls(saved[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
