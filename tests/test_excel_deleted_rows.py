@@ -16,7 +16,8 @@ from store import resources as resource_rules
 from store.actions import ActionData, create_action, load_actions, next_action_code
 from store.database import Store
 from store.tables import ACTION
-from tests.excel_fixtures import edit_workbook, find_row
+from store.workbook_layout import FINGERPRINT_HEADER
+from tests.excel_fixtures import column_of, edit_workbook, find_row
 
 DEPT = "09"
 ABSENT_ACTION = (
@@ -95,3 +96,17 @@ def test_a_part_of_the_actions_exported_says_how_many_rows_went(loaded_store: St
     assert _absent(preview_import(loaded_store, DEPT, exported)) == []  # ACT-001 was never in it
     preview = preview_import(loaded_store, DEPT, _without(exported, ("Actions", "ACT-002")))
     assert _absent(preview)[0].startswith("1 action exportée n'est plus dans le classeur : ")
+
+
+def test_a_workbook_without_its_fingerprint_column_says_nothing_of_deleted_rows(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """The hidden column deleted (a sheet « cleaned »): which rows were exported is unknown."""
+
+    def without_fingerprints(book: openpyxl.Workbook) -> None:
+        sheet = book["Actions"]
+        sheet.delete_cols(column_of(sheet, FINGERPRINT_HEADER))
+
+    exported = _exported(loaded_store, tmp_path)
+    workbook = edit_workbook(exported, tmp_path / "sans-empreintes.xlsx", without_fingerprints)
+    assert _absent(preview_import(loaded_store, DEPT, workbook)) == []

@@ -84,7 +84,7 @@ def _named(
     exported_at = _exported_at(meta)
     if exported_at is None:
         return None
-    # A time kept to the second (older workbooks): a record of that second may have been exported.
+    # A time to the second (its microseconds nought): a record of that second may have been exported.
     until = exported_at + (timedelta(seconds=1) if exported_at.microsecond == 0 else timedelta(0))
     query = select(table.c.code, table.c[title_column]).where(
         table.c.department_code == department, table.c.created_at <= until

@@ -606,8 +606,10 @@ class Planner:
         covered = self.meta.prints.get(kind) if self.meta is not None else None
         hashed = covered is not None and all(n in sheet.columns for n in covered)  # rows comparable
         seen: dict[str, int] = {}
-        present = self.present.setdefault(kind, set())
-        fingerprinted = self.exported.setdefault(kind, set())
+        # Rows deleted since the export are told by the fingerprints of those left (not without them).
+        counted = sheet.fingerprint_column is not None
+        present = self.present.setdefault(kind, set()) if counted else set()
+        fingerprinted = self.exported.setdefault(kind, set()) if counted else set()
         compared = [n for n in sheet.columns if n != "comment"]
         title_name = "title" if kind == KIND_ACTION else "name"
         pending: list[tuple[int, list[Any], str | None, str | None, Fingerprint | None] | RowPlan] = []
