@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import sqlite3
 import tempfile
 from dataclasses import dataclass, field
@@ -182,10 +183,9 @@ LOW_DISK_BYTES = 1024 * 1024
 def disk_is_low(folder: Path) -> bool:
     """Whether the disk holding `folder` has (nearly) no room left."""
     try:
-        stats = os.statvfs(folder)
+        return shutil.disk_usage(folder).free < LOW_DISK_BYTES
     except OSError:
         return False
-    return stats.f_bavail * stats.f_frsize < LOW_DISK_BYTES
 
 
 def disk_failure(path: Path, exc: sqlite3.Error) -> StoreError | None:
