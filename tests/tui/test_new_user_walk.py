@@ -487,3 +487,25 @@ async def test_a_long_title_gone_through_with_tab_is_shown_from_its_start(app_fa
         await pilot.pause(0.2)
         assert title.scroll_offset.x == 0
         assert not form.is_dirty()
+
+
+async def test_save_then_close_that_cannot_save_does_not_close_at_a_later_save(
+    app_factory: AppFactory,
+) -> None:
+    """Échap, « Enregistrer puis fermer » with an unreadable date: the form stays, says what to
+    fix, and forgets the wish to close: the user's own Ctrl+S later saves and stays. Before, the
+    wish stayed set, and that later Ctrl+S closed the form."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_action(pilot, "ACT-002")
+        form.query_one("#due_date", Input).value = "32/13/2025"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, UnsavedDialog))
+        await pilot.click("#save")
+        await settle(pilot)
+        assert app.screen is form and form.is_dirty()
+        form.query_one("#due_date", Input).value = "31/12/2026"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not form.is_dirty()
+        assert app.screen is form

@@ -251,6 +251,8 @@ class ActionDetailScreen(FormScreen):
         def answered(save_anyway: bool | None) -> None:
             if save_anyway:
                 self._save_asking_comment(data)
+            else:
+                self.forget_leaving()
 
         self.app.push_screen(
             ConfirmDialog(
@@ -273,6 +275,8 @@ class ActionDetailScreen(FormScreen):
             def commented(comment: str | None) -> None:
                 if comment:
                     self.save(data, comment)
+                else:
+                    self.forget_leaving()
 
             self.app.push_screen(
                 TextDialog(f"Passer en « {label} »", "Commentaire (obligatoire) : pourquoi ?"), commented

@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
+from textual.worker import Worker, WorkerState
 
 from store.errors import ValidationError
 from store.merge import Merge
@@ -120,6 +121,8 @@ class FormScreen(BaseScreen):
     def show_errors(self, errors: list[ValidationError]) -> None:
         """Each message under its field; focus goes to the first field to fix."""
         form = self.query_one(RecordForm)
+        if errors:
+            self.forget_leaving()
         first = form.show_errors(errors)
         elsewhere = " ".join(str(e) for e in errors if e.field not in form.names)
         if errors:
@@ -144,6 +147,16 @@ class FormScreen(BaseScreen):
 
         self.app.push_screen(UnsavedDialog(self.where, closing_form=True), answered)
 
+    def forget_leaving(self) -> None:
+        """A save that did not happen (refused, its question cancelled, failed): « Enregistrer
+        puis fermer » is forgotten, so that the user's own Ctrl+S later saves and stays."""
+        self.leave_when_saved = False
+
+    @on(Worker.StateChanged)
+    def save_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.group == "save":
+            self.forget_leaving()
+
     def after_save(self) -> None:
         """Called by the screen once a save succeeded: leave if "Enregistrer puis fermer" asked it."""
         if self.leave_when_saved and not self.is_dirty():
@@ -167,6 +180,8 @@ class FormScreen(BaseScreen):
         def decided(choice: str | None) -> None:
             if choice in ("mine", "theirs"):
                 save(merge.settled(choice == "mine"))
+            else:
+                self.forget_leaving()
 
         self.app.push_screen(ConflictDialog(title, merge.rows()), decided)
 
