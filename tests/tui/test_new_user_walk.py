@@ -509,3 +509,34 @@ async def test_save_then_close_that_cannot_save_does_not_close_at_a_later_save(
         await settle(pilot)
         assert not form.is_dirty()
         assert app.screen is form
+
+
+async def test_import_footer_offers_b_and_k_only_with_conflicts_to_settle(
+    app_factory: AppFactory, ariege_db: Path, tmp_path: Path
+) -> None:
+    """b / k (every conflict one way) were offered in the footer of a preview without any
+    conflict, and did nothing: they are offered when the preview has conflicts."""
+
+    def offered(screen: ImportScreen) -> set[str]:
+        return {
+            key for key, active in screen.active_bindings.items() if active.binding.action.startswith("all")
+        }
+
+    store = open_store(ariege_db)
+    try:
+        exported = tmp_path / "export.xlsx"
+        export_ars(store, "09", exported, author="coordinatrice")
+    finally:
+        store.dispose()
+    changed = edit_workbook(
+        exported, tmp_path / "meteo.xlsx", lambda book: set_cell(book, "Actions", "ACT-002", "Météo", "Rouge")
+    )
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await preview(pilot, changed)
+        assert screen.preview.changed and not screen.preview.conflicts
+        assert screen.focused is screen.query_one("#import-table") and offered(screen) == set()
+        await pilot.press("escape")
+        await settle(pilot)
+        screen = await preview(pilot, conflicting_workbook(ariege_db, tmp_path))
+        assert screen.preview.conflicts and offered(screen) == {"b", "k"}

@@ -125,6 +125,7 @@ class ImportScreen(BaseScreen):
             return
         self.preview = None
         self.resolutions = {}
+        self.refresh_bindings()
         self.query_one("#import-summary", Static).update(f"Lecture de « {path.name} »…")
         self._show_progress(0, 1)
         self.run_preview(path)
@@ -173,8 +174,15 @@ class ImportScreen(BaseScreen):
         if table.row_count:  # the keys the summary names (Entrée, b, k) act on the table
             table.focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """b / k (every conflict one way) are offered only when there is a conflict to settle."""
+        if action == "all" and (self.preview is None or not self.preview.conflicts):
+            return False
+        return super().check_action(action, parameters)
+
     def _show_preview(self) -> None:
         preview = self.preview
+        self.refresh_bindings()  # b / k: offered with conflicts only
         table = self.query_one("#import-table", DataTable)
         table.clear()
         self._row_texts = []
@@ -315,6 +323,7 @@ class ImportScreen(BaseScreen):
         self._row_texts = []
         self._show_detail()
         self.preview = None
+        self.refresh_bindings()
         self.notify(summary, timeout=10)
 
     def action_leave(self) -> None:
