@@ -40,8 +40,16 @@ class ChoiceDialog(Dialog[str | None]):
         with Vertical(classes="dialog-box"):
             yield Static(self.title_text, classes="dialog-title", markup=False)
             yield Input(placeholder="Filtrer la liste…", id="choice-filter")
-            yield OptionList(*[Option(Text(label), id=value) for label, value in self.options], id="choices")
+            yield OptionList(*self._options([]), id="choices")
             yield Static(HINT, classes="dialog-hint", markup=False)
+
+    def _options(self, words: list[str]) -> list[Option]:
+        """The choices whose label holds every (folded) word; labels are text, not markup."""
+        return [
+            Option(Text(label), id=value)
+            for label, value in self.options
+            if all(w in fold(label) for w in words)
+        ]
 
     def on_mount(self) -> None:
         self.query_one("#choice-filter", Input).focus()
@@ -58,13 +66,7 @@ class ChoiceDialog(Dialog[str | None]):
         words = fold(event.value).split()
         options = self.query_one("#choices", OptionList)
         options.clear_options()
-        options.add_options(
-            [
-                Option(Text(label), id=value)
-                for label, value in self.options
-                if all(w in fold(label) for w in words)
-            ]
-        )
+        options.add_options(self._options(words))
         if options.option_count:
             options.highlighted = 0
 
