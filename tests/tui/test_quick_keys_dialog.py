@@ -3,14 +3,20 @@ it, and ← → move between the buttons of a question."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Select, Static
 
-from tests.tui.support import settle
+from store.vocab import ActionStatus
+from tests.tui.support import settle, stored, until
 from tests.tui.test_workshop import open_session
 from tui.app import SuiviStsApp
+from tui.screens.action_detail import ActionDetailScreen
+from tui.widgets.error_dialog import ErrorDialog
+from tui.widgets.status_dialog import StatusDialog
 from tui.widgets.text_dialog import TextDialog
 
 AppFactory = Callable[..., SuiviStsApp]
@@ -110,3 +116,83 @@ async def test_arrows_move_between_the_three_buttons_of_the_unsaved_question(app
         await pilot.press("left", "enter")
         await settle(pilot)
     assert answers == ["save"]
+
+
+@pytest.fixture
+def store_held(ariege_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """Another program holds the store's write lock (a backup tool, a second copy mid-import):
+    saves fail after a short wait; the returned function lets go."""
+    monkeypatch.setenv("SUIVI_STS_BUSY_TIMEOUT_MS", "200")
+    holder = sqlite3.connect(ariege_db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    yield holder.rollback
+    holder.close()
+
+
+async def test_a_quick_status_not_saved_comes_back_as_typed_to_try_again(
+    app_factory: AppFactory, ariege_db: Path, store_held: Callable[[], None]
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-005")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ActionDetailScreen)
+        await pilot.press("f8")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, StatusDialog)
+        dialog.query_one("#status", Select).value = ActionStatus.POSTPONED.value
+        comment = dialog.query_one("#comment", Input)
+        comment.value = "financement attendu en mars"
+        comment.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        await pilot.press("enter")  # the error read and closed
+        await settle(pilot)
+
+        again = app.screen
+        assert isinstance(again, StatusDialog), "the status and comment typed are lost"
+        assert again.query_one("#status", Select).value == ActionStatus.POSTPONED.value
+        assert again.query_one("#comment", Input).value == "financement attendu en mars"
+        assert "Non enregistré" in str(again.query_one("#error", Static).render())
+        assert stored(ariege_db, "ACT-005")[0].status != ActionStatus.POSTPONED
+
+        store_held()  # the other program is done: Entrée tries again
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is form
+    action, journal = stored(ariege_db, "ACT-005")
+    assert action.status == ActionStatus.POSTPONED
+    assert any(line.comment == "financement attendu en mars" for line in journal)
+
+
+async def test_a_quick_comment_not_saved_comes_back_as_typed_to_try_again(
+    app_factory: AppFactory, ariege_db: Path, store_held: Callable[[], None]
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-005")
+        await settle(pilot)
+        form = app.screen
+        await pilot.press("f9")
+        await settle(pilot)
+        await pilot.press(*"relancer le porteur", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        await pilot.press("enter")
+        await settle(pilot)
+
+        again = app.screen
+        assert isinstance(again, TextDialog), "the comment typed is lost"
+        assert again.query_one(Input).value == "relancer le porteur"
+        assert "Non enregistré" in str(again.query_one("#error", Static).render())
+
+        store_held()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is form
+        notes = [n.message for n in app._notifications]
+        assert not any("Rien n'a changé" in n for n in notes), notes
+    assert any(line.comment == "relancer le porteur" for line in stored(ariege_db, "ACT-005")[1])

@@ -13,12 +13,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import text
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from importers.setup_store import initialise
 from store.actions import load_actions
 from store.database import open_store
 from store.server import connection_failure
+from store.vocab import ActionStatus
 from tests.conftest import MINI_REFERENCE
 from tests.tcp_proxy import TcpProxy
 from tests.tui.conftest import TODAY
@@ -31,6 +32,7 @@ from tui.screens.startup import StartupScreen
 from tui.widgets.connection_banner import ConnectionBanner
 from tui.widgets.error_dialog import ErrorDialog
 from tui.widgets.record_table import RecordTable
+from tui.widgets.status_dialog import StatusDialog
 
 #: Short delays between attempts, so that the tests do not wait 2, 5, 10 s.
 FAST_RETRIES = (0.3, 0.5)
@@ -260,3 +262,42 @@ def test_the_command_line_opens_the_app_on_a_server_out_of_reach_but_not_on_a_re
     assert main(["--db", unknown]) == 2
     assert len(started) == 1  # no app: retrying would not help
     assert "n'existe pas" in capsys.readouterr().err
+
+
+async def test_a_quick_status_during_the_outage_comes_back_as_typed(server_url: str, proxy: TcpProxy) -> None:
+    """« Ce que vous avez saisi reste à l'écran »: true of F8's dialog too, which had closed."""
+    app = app_on(through(server_url, proxy))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        app.open_action("ACT-001")
+        await until(pilot, lambda: isinstance(app.screen, ActionDetailScreen) and app.screen.loaded)
+        form = app.screen
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, StatusDialog))
+        dialog = app.screen
+        dialog.query_one("#status", Select).value = ActionStatus.DONE.value
+        comment = dialog.query_one("#comment", Input)
+        comment.value = "bilan présenté au CTS"
+        comment.focus()
+
+        proxy.cut()
+        await pilot.press("enter")
+        await until(pilot, lambda: any("rien n'a été écrit" in n for n in notices(app)))
+        await until(pilot, lambda: isinstance(app.screen, StatusDialog) and app.screen is not dialog)
+        again = app.screen
+        assert again.query_one("#status", Select).value == ActionStatus.DONE.value
+        assert again.query_one("#comment", Input).value == "bilan présenté au CTS"
+        assert no_error_dialog(app)
+
+        proxy.restore()
+        await until(pilot, lambda: app.connection_trouble is None)
+        again.query_one("#comment", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is form)
+        await until(pilot, lambda: any("Statut" in n for n in notices(app)))
+    store = open_store(server_url)
+    try:
+        with store.engine.connect() as conn:
+            assert load_actions(conn, "09", ["ACT-001"])["ACT-001"].status == ActionStatus.DONE
+    finally:
+        store.dispose()

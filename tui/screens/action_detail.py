@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from textual import on, work
@@ -9,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
 
 from store.actions import ActionData, FieldChange, validate, warnings
 from store.errors import ValidationError, VersionConflict
@@ -42,6 +44,8 @@ ACTION_LAYOUT: Layout = (
     ("budget_cents", "funding"),
     OTHERS,
 )
+#: Said in a quick status or comment dialog shown again because its save failed.
+QUICK_NOT_SAVED = "Non enregistré (voir le message d'erreur) : réessayez avec Entrée, ou Annuler."
 
 
 class ActionDetailScreen(FormScreen):
@@ -101,6 +105,9 @@ class ActionDetailScreen(FormScreen):
         theirs: ActionData | None
         comment: str | None
 
+    class Commented(Message):
+        """A comment was added to the action's journal."""
+
     @dataclass
     class Invalid(Message):
         error: ValidationError
@@ -111,6 +118,8 @@ class ActionDetailScreen(FormScreen):
         self.objective = objective
         self.original: ActionData | None = None
         self.loaded = False
+        #: A quick status or comment being saved: shows its dialog again, as typed, if it fails.
+        self._quick_change: Callable[[str], None] | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="action-title", classes="screen-title", markup=False)
@@ -300,10 +309,14 @@ class ActionDetailScreen(FormScreen):
 
     @on(Invalid)
     def invalid(self, message: Invalid) -> None:
+        if self._quick_change is not None:  # the form does not show what the dialog chose
+            self._show_quick_change_again(str(message.error))
+            return
         self.show_errors([message.error])
 
     @on(Saved)
     def saved(self, message: Saved) -> None:
+        self._quick_change = None
         self.original = message.action
         self.code = message.action.code
         self._fill(message.action)
@@ -333,6 +346,7 @@ class ActionDetailScreen(FormScreen):
 
     @on(Conflict)
     def conflict(self, message: Conflict) -> None:
+        self._quick_change = None  # settled in the conflict dialog, with both values
         theirs = message.theirs
         if theirs is None:
             self.notify("Cette action a été supprimée entre-temps.", severity="error")
@@ -354,31 +368,70 @@ class ActionDetailScreen(FormScreen):
         if self.is_dirty():
             self.notify("Enregistrez d'abord vos modifications (Ctrl+S).", severity="warning")
             return
-        original = self.original
+        self._ask_status(self.original)
+
+    def _ask_status(self, original: ActionData, typed: StatusChange | None = None, note: str = "") -> None:
+        """The status dialog; `typed` fills it again after its save failed."""
 
         def changed(change: StatusChange | None) -> None:
-            if change and change.status != original.status:
+            if change is None:
+                return
+            self._quick_change = lambda why: self._ask_status(original, change, why)
+            if change.status != original.status:
                 self.save(with_status(original, change.status), change.comment)
-            elif change and change.comment:
+            elif change.comment:
                 self.comment(original, change.comment)
 
-        self.app.push_screen(StatusDialog(f"{original.code} — {original.title}", original.status), changed)
+        self.app.push_screen(
+            StatusDialog(
+                f"{original.code} — {original.title}",
+                original.status,
+                status=typed.status if typed else None,
+                comment=(typed.comment or "") if typed else "",
+                note=note,
+            ),
+            changed,
+        )
 
     def action_comment(self) -> None:
         if self.refuse_if_read_only() or self.original is None:
             return
-        original = self.original
+        self._ask_comment(self.original)
 
-        def typed(text: str | None) -> None:
+    def _ask_comment(self, original: ActionData, typed: str = "", note: str = "") -> None:
+        """The comment dialog; `typed` fills it again after its save failed."""
+
+        def answered(text: str | None) -> None:
             if text:
+                self._quick_change = lambda why: self._ask_comment(original, text, why)
                 self.comment(original, text)
 
-        self.app.push_screen(TextDialog("Commentaire", f"Commentaire sur {original.code}"), typed)
+        self.app.push_screen(
+            TextDialog("Commentaire", f"Commentaire sur {original.code}", value=typed, note=note), answered
+        )
+
+    @on(Worker.StateChanged)
+    def quick_change_failed(self, event: Worker.StateChanged) -> None:
+        """A quick status or comment not saved (disk full, store busy, server out of reach): its
+        dialog comes back as typed, under the error, to try again or cancel."""
+        if event.state is WorkerState.ERROR and event.worker.group == "save":
+            self._show_quick_change_again(QUICK_NOT_SAVED)
+
+    def _show_quick_change_again(self, why: str) -> None:
+        ask_again, self._quick_change = self._quick_change, None
+        if ask_again is not None:
+            ask_again(why)
 
     @work(thread=True, exit_on_error=False, group="save")
     def comment(self, action: ActionData, text: str) -> None:
         self.service.comment_action(action, text, source="écran Action")
-        self.post_message(self.Saved(action, [], False))
+        self.post_message(self.Commented())
+
+    @on(Commented)
+    def commented(self) -> None:
+        self._quick_change = None
+        self.notify("Commentaire ajouté au journal.")
+        self.reload_journal()
 
     # --- indicators ----------------------------------------------------------------------------
 

@@ -22,11 +22,23 @@ class StatusChange:
 class StatusDialog(Dialog[StatusChange | None]):
     """Choose the new status of an action and say why."""
 
-    def __init__(self, action_label: str, current: str, *, status: str | None = None) -> None:
+    def __init__(
+        self,
+        action_label: str,
+        current: str,
+        *,
+        status: str | None = None,
+        comment: str = "",
+        note: str = "",
+    ) -> None:
+        """`status` and `comment` fill the dialog (a change shown again after its save failed,
+        with `note` saying why)."""
         super().__init__()
         self.action_label = action_label
         self.current = current
         self.initial = status or current
+        self.comment = comment
+        self.note = note
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -40,8 +52,8 @@ class StatusDialog(Dialog[StatusChange | None]):
                     id="status",
                 )
                 yield Label("Commentaire")
-                yield Input(placeholder="Pourquoi ce changement ?", id="comment")
-                yield Static("", classes="field-error", id="error", markup=False)
+                yield Input(self.comment, placeholder="Pourquoi ce changement ?", id="comment")
+                yield Static(self.note, classes="field-error", id="error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Annuler", id="cancel")
                 yield Button("Enregistrer", variant="primary", id="ok")

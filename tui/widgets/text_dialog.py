@@ -29,7 +29,9 @@ class TextDialog(Dialog[str | None]):
         required: bool = True,
         placeholder: str = "",
         check: Callable[[str], str | None] | None = None,
+        note: str = "",
     ) -> None:
+        """`note` is said under the field at first (why a text typed before is shown again)."""
         super().__init__()
         self.check = check
         self.title_text = title
@@ -37,6 +39,7 @@ class TextDialog(Dialog[str | None]):
         self.value = value
         self.required = required
         self.placeholder = placeholder
+        self.note = note
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -45,7 +48,7 @@ class TextDialog(Dialog[str | None]):
                 self.prompt, classes="dialog-prompt", markup=False
             )  # wraps: a long question is read whole
             yield Input(value=self.value, placeholder=self.placeholder, id="text")
-            yield Static("", classes="field-error", id="error", markup=False)
+            yield Static(self.note, classes="field-error", id="error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Annuler", id="cancel")
                 yield Button("Valider", variant="primary", id="ok")
@@ -81,9 +84,11 @@ class TextDialog(Dialog[str | None]):
         self.dismiss(text)
 
     @on(Input.Changed, "#text")
-    def _typed(self) -> None:
-        """What was refused is being corrected: its message goes (Entrée checks again)."""
-        self.query_one("#error", Static).update("")
+    def _typed(self, event: Input.Changed) -> None:
+        """What was refused is being corrected: its message goes (Entrée checks again). The
+        field filled at its opening is not a correction: the note stays."""
+        if event.value != self.value:
+            self.query_one("#error", Static).update("")
 
     @on(Button.Pressed, "#cancel")
     def cancel(self) -> None:
