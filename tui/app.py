@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from store.views.action_list import ActionFilter
     from store.views.dashboard import Dashboard
     from tui.first_figures import EarlyFigures
-    from tui.screens.form_base import FormScreen
+    from tui.screens.base import BaseScreen
     from tui.services import StoreService
 
 #: Exit code when the app is ended by SIGTERM (as the command line does: README, "Exit codes").
@@ -501,15 +501,16 @@ class SuiviStsApp(App[int]):
 
     # --- quitting without losing typed work ---------------------------------------------------
 
-    def dirty_forms(self) -> list[FormScreen]:
-        """The edit screens, in every mode, with changes not saved yet."""
-        from tui.screens.form_base import FormScreen
+    def dirty_forms(self) -> list[BaseScreen]:
+        """The screens, in every mode, showing work not saved yet: edit screens with changes, the
+        Atelier with gestures whose write failed."""
+        from tui.screens.base import BaseScreen
 
         return [
             screen
             for stack in self._screen_stacks.values()
             for screen in stack
-            if isinstance(screen, FormScreen) and screen.is_dirty()
+            if isinstance(screen, BaseScreen) and screen.is_dirty()
         ]
 
     async def action_quit(self) -> None:
@@ -545,7 +546,7 @@ class SuiviStsApp(App[int]):
         self.exit(return_code=return_code)
 
     @work(group="quit")
-    async def save_then_quit(self, forms: list[FormScreen]) -> None:
+    async def save_then_quit(self, forms: list[BaseScreen]) -> None:
         """Save each form, quit once nothing is left unsaved; or, once the saves are over (no
         save running, no question of theirs open) with work still unsaved, stay and say why at
         once: the quit is then forgotten (a later Ctrl+S does not quit; Ctrl+Q asks again)."""

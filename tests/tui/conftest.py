@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -54,3 +55,20 @@ def app_factory(ariege_db: Path) -> Callable[..., SuiviStsApp]:
         return make_app(ariege_db, **options)  # type: ignore[arg-type]
 
     return build
+
+
+@pytest.fixture
+def hold_store(
+    ariege_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[], Callable[[], None]]]:
+    """Another program takes the store's write lock (a backup tool, a second copy mid-import) when
+    the test calls this; saves then fail after a short wait; the function returned lets go."""
+    monkeypatch.setenv("SUIVI_STS_BUSY_TIMEOUT_MS", "200")
+    holder = sqlite3.connect(ariege_db, isolation_level=None)
+
+    def hold() -> Callable[[], None]:
+        holder.execute("BEGIN EXCLUSIVE")
+        return holder.rollback
+
+    yield hold
+    holder.close()

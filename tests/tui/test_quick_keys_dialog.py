@@ -3,8 +3,7 @@ it, and ← → move between the buttons of a question."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -118,19 +117,8 @@ async def test_arrows_move_between_the_three_buttons_of_the_unsaved_question(app
     assert answers == ["save"]
 
 
-@pytest.fixture
-def store_held(ariege_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
-    """Another program holds the store's write lock (a backup tool, a second copy mid-import):
-    saves fail after a short wait; the returned function lets go."""
-    monkeypatch.setenv("SUIVI_STS_BUSY_TIMEOUT_MS", "200")
-    holder = sqlite3.connect(ariege_db, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    yield holder.rollback
-    holder.close()
-
-
 async def test_a_quick_status_not_saved_comes_back_as_typed_to_try_again(
-    app_factory: AppFactory, ariege_db: Path, store_held: Callable[[], None]
+    app_factory: AppFactory, ariege_db: Path, hold_store: Callable[[], Callable[[], None]]
 ) -> None:
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -139,6 +127,7 @@ async def test_a_quick_status_not_saved_comes_back_as_typed_to_try_again(
         await settle(pilot)
         form = app.screen
         assert isinstance(form, ActionDetailScreen)
+        let_go = hold_store()
         await pilot.press("f8")
         await settle(pilot)
         dialog = app.screen
@@ -159,7 +148,7 @@ async def test_a_quick_status_not_saved_comes_back_as_typed_to_try_again(
         assert "Non enregistré" in str(again.query_one("#error", Static).render())
         assert stored(ariege_db, "ACT-005")[0].status != ActionStatus.POSTPONED
 
-        store_held()  # the other program is done: Entrée tries again
+        let_go()  # the other program is done: Entrée tries again
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is form
@@ -169,7 +158,7 @@ async def test_a_quick_status_not_saved_comes_back_as_typed_to_try_again(
 
 
 async def test_a_quick_comment_not_saved_comes_back_as_typed_to_try_again(
-    app_factory: AppFactory, ariege_db: Path, store_held: Callable[[], None]
+    app_factory: AppFactory, ariege_db: Path, hold_store: Callable[[], Callable[[], None]]
 ) -> None:
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -177,6 +166,7 @@ async def test_a_quick_comment_not_saved_comes_back_as_typed_to_try_again(
         app.open_action("ACT-005")
         await settle(pilot)
         form = app.screen
+        let_go = hold_store()
         await pilot.press("f9")
         await settle(pilot)
         await pilot.press(*"relancer le porteur", "enter")
@@ -189,7 +179,7 @@ async def test_a_quick_comment_not_saved_comes_back_as_typed_to_try_again(
         assert again.query_one(Input).value == "relancer le porteur"
         assert "Non enregistré" in str(again.query_one("#error", Static).render())
 
-        store_held()
+        let_go()
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is form

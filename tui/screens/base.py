@@ -15,6 +15,8 @@ from tui.widgets.app_footer import AppFooter
 from tui.widgets.connection_banner import ConnectionBanner
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tui.app import SuiviStsApp
     from tui.services import StoreService
 
@@ -125,6 +127,24 @@ class BaseScreen(Screen[None]):
 
     def refresh_data(self) -> None:
         """Reload what the screen shows (called when data changed elsewhere)."""
+
+    # --- work shown and not saved (asked about before quitting) -----------------------------
+
+    def is_dirty(self) -> bool:
+        """The screen shows work not saved yet (a form's typing, the Atelier's failed writes)."""
+        return False
+
+    @property
+    def where(self) -> str:
+        """The screen's work, as the user names it (« Action ACT-002 », « Atelier n°3 »)."""
+        return self.TITLE or type(self).__name__
+
+    def action_save(self) -> None:
+        """Save what `is_dirty` says is not saved (« Enregistrer puis quitter »)."""
+
+    def keep_draft(self) -> Path | None:
+        """Keep the unsaved work where the next start offers it back, when the screen can."""
+        return None
 
     def on_screen_resume(self) -> None:
         self._resumed_once = True

@@ -29,7 +29,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Static
+from textual.worker import Worker, WorkerState
 
 from store.actions import ActionData, warnings
 from store.activity import WorkshopInfo
@@ -52,6 +54,8 @@ from tui.widgets.text_dialog import TextDialog
 
 STATUS_KEYS = {str(i + 1): status for i, status in enumerate(ActionStatus)}
 PROGRESS_STEP = 10
+#: At most this long between two attempts to write gestures that failed (the room is waiting).
+WRITE_RETRY_MAX_S = 10.0
 WEATHER_CYCLE = [None, *(w.value for w in Weather)]
 WEATHER_KEYS = {"v": Weather.GREEN, "o": Weather.ORANGE, "r": Weather.RED}
 #: The theme variable that colours each weather.
@@ -150,7 +154,9 @@ class WorkshopScreen(BaseScreen):
 
     TITLE = "Atelier"
     CSS_PATH = "workshop.tcss"
-    WRITE_ACTIONS = frozenset({"digit", "progress", "type_progress", "weather", "next_weather", "comment"})
+    WRITE_ACTIONS = frozenset(
+        {"digit", "progress", "type_progress", "weather", "next_weather", "comment", "save"}
+    )
     BINDINGS = [
         Binding("n", "choose_scope", "Périmètre", tooltip="Choisir l'objectif, le défi ou le territoire"),
         *[
@@ -188,6 +194,13 @@ class WorkshopScreen(BaseScreen):
         ),
         Binding("c", "comment", "Commenter", tooltip="Ajouter un commentaire"),
         Binding("x", "export", "Exporter", tooltip="Exporter les changements de la séance"),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Enregistrer",
+            show=False,
+            tooltip="Réessayer d'enregistrer les changements affichés",
+        ),
         Binding("q", "end", "Clore", tooltip="Clore la séance (tout est déjà enregistré)"),
     ]
 
@@ -228,6 +241,9 @@ class WorkshopScreen(BaseScreen):
     class Ended(Message):
         session_id: int
 
+    class AllSaved(Message):
+        """The writer emptied its queue: every gesture shown is saved."""
+
     @dataclass
     class Exported(Message):
         summary: str
@@ -256,6 +272,10 @@ class WorkshopScreen(BaseScreen):
         self._change_lines: list[JournalLine] = []
         #: A session is being opened (its start would otherwise be offered for resumption).
         self._starting = False
+        #: Failed writes in a row (the store held, the disk full, the server cut): the gestures
+        #: stay queued, shown as not saved, and are written again by themselves.
+        self._failures = 0
+        self._retry_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static(
@@ -269,6 +289,7 @@ class WorkshopScreen(BaseScreen):
             id="workshop-keys",
         )
         yield Static("", id="workshop-typing", markup=False)
+        yield Static("", id="workshop-unsaved", markup=False)
         with Horizontal(id="workshop"):
             yield WorkshopTable(COLUMNS, self._cell, key=lambda a: a.code, id="workshop-table")
             yield Static("", id="workshop-detail", classes="row-detail", markup=False)
@@ -655,14 +676,76 @@ class WorkshopScreen(BaseScreen):
 
     @work(thread=True, exit_on_error=False, group="save")
     def write_pending(self) -> None:
-        """Drain the queue in order; the only code that writes actions from this screen."""
+        """Drain the queue in order; the only code that writes actions from this screen. A
+        gesture whose write fails goes back to the head of the queue: nothing typed is lost."""
         try:
             while (item := self._next()) is not None:
-                self._write(*item)
+                try:
+                    self._write(*item)
+                except BaseException:
+                    with self._lock:
+                        self._queue.appendleft(item[0])
+                    raise
         except BaseException:
             with self._lock:
                 self._writing = False
             raise
+        self.post_message(self.AllSaved())
+
+    def unsaved(self) -> int:
+        """Gestures shown and not saved yet (their write failed, or is waiting its turn)."""
+        with self._lock:
+            return len(self._queue)
+
+    def is_dirty(self) -> bool:
+        """Gestures not saved: queued, or being written again after a failure."""
+        return self._failures > 0 or self.unsaved() > 0
+
+    @property
+    def where(self) -> str:
+        return f"Atelier n°{self.session.id}" if self.session else "Atelier"
+
+    def action_save(self) -> None:
+        """Write the gestures left now (Ctrl+Q « Enregistrer puis quitter », Ctrl+S)."""
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+        with self._lock:
+            idle, self._writing = not self._writing, True
+        if idle:
+            self.write_pending()
+
+    @on(Worker.StateChanged)
+    def write_failed(self, event: Worker.StateChanged) -> None:
+        """The gestures stay on screen, counted as not saved, and are written again after
+        2, 5, then every 10 s (or at the next gesture, or Ctrl+S). The error is said
+        once; the automatic attempts that fail again are silent."""
+        if event.state is not WorkerState.ERROR or event.worker.group != "save":
+            return
+        if self._failures:
+            event.prevent_default()  # no error dialog at each attempt: the line says it
+        self._failures += 1
+        delays = self.suivi.retry_delays_s
+        delay = min(delays[min(self._failures, len(delays)) - 1], WRITE_RETRY_MAX_S)
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+        self._retry_timer = self.set_timer(delay, self.action_save)
+        count = self.unsaved()
+        self.query_one("#workshop-unsaved", Static).update(
+            f"⚠ {count} changement(s) affiché(s) pas encore enregistré(s) : nouvel essai dans "
+            f"{delay:g} s (Ctrl+S : maintenant)."
+        )
+        self.add_class("-unsaved")
+
+    @on(AllSaved)
+    def all_saved(self) -> None:
+        if self._failures:
+            self.notify("Changements de l'atelier enregistrés.")
+        self._failures = 0
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+        self.remove_class("-unsaved")
 
     def _write(self, pending: Pending, before: ActionData, after: ActionData, comment: str | None) -> None:
         source = pending.source
@@ -785,9 +868,14 @@ class WorkshopScreen(BaseScreen):
         self.notify(f"{message.summary}\n{message.path}", timeout=10)
 
     def _busy(self) -> bool:
-        if self._writing:
+        if self.is_dirty():
+            self.notify(
+                f"{max(self.unsaved(), 1)} changement(s) pas encore enregistré(s) : Ctrl+S pour réessayer.",
+                severity="warning",
+            )
+        elif self._writing:
             self.notify("Enregistrement en cours : réessayez dans un instant.", severity="warning")
-        return self._writing
+        return self._writing or self.is_dirty()
 
     def action_end(self) -> None:
         self._finish_typing()
