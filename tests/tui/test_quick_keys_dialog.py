@@ -186,3 +186,55 @@ async def test_a_quick_comment_not_saved_comes_back_as_typed_to_try_again(
         notes = [n.message for n in app._notifications]
         assert not any("Rien n'a changé" in n for n in notes), notes
     assert any(line.comment == "relancer le porteur" for line in stored(ariege_db, "ACT-005")[1])
+
+
+async def test_an_indicator_value_unreadable_or_not_saved_stays_in_its_dialog(
+    app_factory: AppFactory, ariege_db: Path, hold_store: Callable[[], Callable[[], None]]
+) -> None:
+    from store.database import open_store
+    from store.indicators import ValueKey, load_values
+    from tui.widgets.indicator_dialog import IndicatorDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-003")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ActionDetailScreen)
+        form.action_new_indicator()
+        await settle(pilot)
+        assert isinstance(app.screen, IndicatorDialog)
+        app.screen.query_one("#ind-label", Input).value = "Femmes dépistées"
+        await pilot.click("#ok")
+        await settle(pilot)
+        await pilot.press("ctrl+n", *"2024-01", "enter")
+        await settle(pilot)
+
+        await pilot.press(*"12,5,3", "enter")  # unreadable: said in the dialog, the text kept
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, TextDialog) and dialog.query_one(Input).value == "12,5,3"
+        assert str(dialog.query_one("#error", Static).render())
+
+        let_go = hold_store()
+        dialog.query_one(Input).value = "125"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        await pilot.press("enter")
+        await settle(pilot)
+        again = app.screen
+        assert isinstance(again, TextDialog), "the value typed is lost"
+        assert again.query_one(Input).value == "125"
+        assert "Non enregistré" in str(again.query_one("#error", Static).render())
+
+        let_go()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is form
+    store = open_store(ariege_db)
+    try:
+        with store.engine.connect() as conn:
+            assert load_values(conn, "09")[ValueKey("IND-0001", "2024-01", "")] == 125
+    finally:
+        store.dispose()

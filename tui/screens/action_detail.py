@@ -44,7 +44,7 @@ ACTION_LAYOUT: Layout = (
     ("budget_cents", "funding"),
     OTHERS,
 )
-#: Said in a quick status or comment dialog shown again because its save failed.
+#: Said in a quick status, comment or value dialog shown again because its save failed.
 QUICK_NOT_SAVED = "Non enregistré (voir le message d'erreur) : réessayez avec Entrée, ou Annuler."
 
 
@@ -107,6 +107,9 @@ class ActionDetailScreen(FormScreen):
 
     class Commented(Message):
         """A comment was added to the action's journal."""
+
+    class ValueSaved(Message):
+        """An indicator's value was saved."""
 
     @dataclass
     class Invalid(Message):
@@ -448,29 +451,38 @@ class ActionDetailScreen(FormScreen):
         if not self.refuse_if_read_only():
             self._ask_value(event.grid, event.period, event.category)
 
-    def _ask_value(self, grid: IndicatorGrid, period: str, category: str) -> None:
+    def _ask_value(
+        self, grid: IndicatorGrid, period: str, category: str, typed: str | None = None, note: str = ""
+    ) -> None:
+        """The value dialog; `typed` fills it again after its save failed, `note` says why."""
         old = grid.values.get((period, category))
         label = f"{grid.indicator.code} — {period}" + (f" ({category})" if category else " (total)")
         field = INDICATOR_VALUE["value"]
 
-        def typed(text: str | None) -> None:
+        def unreadable(text: str) -> str | None:
+            try:
+                field.read_typed(text)
+            except ValueError as error:
+                return str(error)
+            return None
+
+        def answered(text: str | None) -> None:
             if text is None:
                 return
-            try:
-                new = field.read_typed(text)
-            except ValueError as error:
-                self.notify(str(error), severity="error")
-                return
+            self._quick_change = lambda why: self._ask_value(grid, period, category, text, why)
+            new = field.read_typed(text)
             self.save_value(ValueKey(grid.indicator.code, period, category), old, new)
 
         self.app.push_screen(
             TextDialog(
                 "Valeur de l'indicateur",
                 f"{label} (vide : effacer)",
-                value=field.edit_text(old),
+                value=field.edit_text(old) if typed is None else typed,
                 required=False,
+                check=unreadable,
+                note=note,
             ),
-            typed,
+            answered,
         )
 
     @work(thread=True, exit_on_error=False, group="save")
@@ -480,9 +492,14 @@ class ActionDetailScreen(FormScreen):
         except ValidationError as error:
             self.post_message(self.Invalid(error))
             return
+        self.post_message(self.ValueSaved())
         self.post_message(self.IndicatorsLoaded(self.service.indicator_grids(self.code or "")))
         if self.original and self.original.id:
             self.post_message(self.JournalLoaded(self.service.journal(self.original.id)))
+
+    @on(ValueSaved)
+    def value_saved(self) -> None:
+        self._quick_change = None
 
     def action_new_indicator(self) -> None:
         if self.refuse_if_read_only() or self.original is None:
