@@ -309,7 +309,8 @@ async def test_enter_in_the_new_indicator_dialog_creates_it_or_says_why(app_fact
         dialog.query_one("#ind-target", Input).value = "dix"
         await pilot.press("enter")
         await pilot.pause(0.3)
-        assert str(error.render()).startswith("Valeur initiale et cible : des nombres")
+        assert str(error.render()) == "Cible : « dix » — un nombre est attendu (par exemple 1 234,5)."
+        assert dialog.focused is dialog.query_one("#ind-target", Input)
         assert error.region.area > 0 and dialog.query_one(".dialog-box").region.contains_region(error.region)
         dialog.query_one("#ind-target", Input).value = "12"
         await pilot.press("enter")

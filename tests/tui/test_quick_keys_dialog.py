@@ -238,3 +238,47 @@ async def test_an_indicator_value_unreadable_or_not_saved_stays_in_its_dialog(
             assert load_values(conn, "09")[ValueKey("IND-0001", "2024-01", "")] == 125
     finally:
         store.dispose()
+
+
+async def test_a_new_indicator_not_saved_comes_back_as_typed(
+    app_factory: AppFactory, ariege_db: Path, hold_store: Callable[[], Callable[[], None]]
+) -> None:
+    from store.database import open_store
+    from store.indicators import load_indicators
+    from tui.widgets.indicator_dialog import IndicatorDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-003")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ActionDetailScreen)
+        let_go = hold_store()
+        form.action_new_indicator()
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, IndicatorDialog)
+        dialog.query_one("#ind-label", Input).value = "Femmes dépistées"
+        dialog.query_one("#ind-target", Input).value = "1 234,5"
+        await pilot.click("#ok")
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        await pilot.press("enter")
+        await settle(pilot)
+        again = app.screen
+        assert isinstance(again, IndicatorDialog), "the indicator typed is lost"
+        assert again.query_one("#ind-label", Input).value == "Femmes dépistées"
+        assert again.query_one("#ind-target", Input).value == "1 234,5"
+        assert "Non enregistré" in str(again.query_one("#error", Static).render())
+
+        let_go()
+        await pilot.click("#ok")
+        await settle(pilot)
+        assert app.screen is form
+    store = open_store(ariege_db)
+    try:
+        with store.engine.connect() as conn:
+            created = [i for i in load_indicators(conn, "09").values() if i.label == "Femmes dépistées"]
+    finally:
+        store.dispose()
+    assert [i.target for i in created] == [1234.5]

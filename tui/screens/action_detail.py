@@ -109,7 +109,7 @@ class ActionDetailScreen(FormScreen):
         """A comment was added to the action's journal."""
 
     class ValueSaved(Message):
-        """An indicator's value was saved."""
+        """An indicator or one of its values was saved."""
 
     @dataclass
     class Invalid(Message):
@@ -504,13 +504,17 @@ class ActionDetailScreen(FormScreen):
     def action_new_indicator(self) -> None:
         if self.refuse_if_read_only() or self.original is None:
             return
-        code = self.original.code
+        self._ask_indicator(self.original.code)
+
+    def _ask_indicator(self, code: str, typed: IndicatorData | None = None, note: str = "") -> None:
+        """The new indicator's dialog; `typed` fills it again after its save failed."""
 
         def created(data: IndicatorData | None) -> None:
             if data is not None:
+                self._quick_change = lambda why: self._ask_indicator(code, data, why)
                 self.create_indicator(data, code)
 
-        self.app.push_screen(IndicatorDialog(code), created)
+        self.app.push_screen(IndicatorDialog(code, typed=typed, note=note), created)
 
     @work(thread=True, exit_on_error=False, group="save")
     def create_indicator(self, data: IndicatorData, action_code: str) -> None:
@@ -520,6 +524,7 @@ class ActionDetailScreen(FormScreen):
             self.post_message(self.Invalid(error))
             return
         self.app.call_from_thread(self.notify, f"Indicateur {created.code} créé.")
+        self.post_message(self.ValueSaved())
         self.post_message(self.IndicatorsLoaded(self.service.indicator_grids(action_code)))
 
     def action_new_period(self) -> None:
