@@ -119,6 +119,14 @@ class Field:
         except ParseError as exc:
             raise ValueError(f"{self.label} : « {text.strip()} » — {exc}.") from None
 
+    def typed_problem(self, text: str) -> str | None:
+        """Why `text` typed in this field cannot be read (`read_typed`'s sentence), or None."""
+        try:
+            self.read_typed(text)
+        except ValueError as error:
+            return str(error)
+        return None
+
     def read(self, raw: Any) -> Any:
         """The value of what was typed (lists split, vocabularies resolved); ParseError if not."""
         if self.many:

@@ -282,3 +282,24 @@ async def test_a_new_indicator_not_saved_comes_back_as_typed(
     finally:
         store.dispose()
     assert [i.target for i in created] == [1234.5]
+
+
+async def test_a_period_typed_wrong_is_said_in_its_dialog_and_kept(app_factory: AppFactory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_action("ACT-003")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ActionDetailScreen)
+        form.action_new_indicator()
+        await settle(pilot)
+        app.screen.query_one("#ind-label", Input).value = "Femmes dépistées"
+        await pilot.click("#ok")
+        await settle(pilot)
+        await pilot.press("ctrl+n", *"mars 2024x", "enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, TextDialog), "the period typed is lost"
+        assert dialog.query_one(Input).value == "mars 2024x"
+        assert "Période" in str(dialog.query_one("#error", Static).render())

@@ -459,13 +459,6 @@ class ActionDetailScreen(FormScreen):
         label = f"{grid.indicator.code} — {period}" + (f" ({category})" if category else " (total)")
         field = INDICATOR_VALUE["value"]
 
-        def unreadable(text: str) -> str | None:
-            try:
-                field.read_typed(text)
-            except ValueError as error:
-                return str(error)
-            return None
-
         def answered(text: str | None) -> None:
             if text is None:
                 return
@@ -479,7 +472,7 @@ class ActionDetailScreen(FormScreen):
                 f"{label} (vide : effacer)",
                 value=field.edit_text(old) if typed is None else typed,
                 required=False,
-                check=unreadable,
+                check=field.typed_problem,
                 note=note,
             ),
             answered,
@@ -537,18 +530,15 @@ class ActionDetailScreen(FormScreen):
         field = INDICATOR_VALUE["period"]
 
         def typed(text: str | None) -> None:
-            if not text:
-                return
-            try:
+            if text:
                 period = str(field.read_typed(text))
-            except ValueError as error:
-                self.notify(str(error), severity="error")
-                return
-            view.add_period(grid.indicator.code, period)
-            self._ask_value(grid, period, "")
+                view.add_period(grid.indicator.code, period)
+                self._ask_value(grid, period, "")
 
         example = examples.get(grid.indicator.periodicity, "2024")
-        self.app.push_screen(TextDialog("Nouvelle période", f"Période (ex. {example})"), typed)
+        self.app.push_screen(
+            TextDialog("Nouvelle période", f"Période (ex. {example})", check=field.typed_problem), typed
+        )
 
     def action_new_category(self) -> None:
         view = self.query_one(IndicatorGridView)
