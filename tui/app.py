@@ -806,10 +806,9 @@ class SuiviStsApp(App[int]):
             self._typed_ahead.clear()
             from tui.widgets.error_dialog import ErrorDialog
 
-            error = event.worker.error
-            message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__} : {error}"
             self.push_screen(
-                ErrorDialog(message, "Impossible d'ouvrir la base"), lambda _: self.exit(return_code=2)
+                ErrorDialog(error_text(event.worker.error), "Impossible d'ouvrir la base"),
+                lambda _: self.exit(return_code=2),
             )
             return
         self.show_error(event.worker.error, group=event.worker.group)
@@ -823,16 +822,24 @@ class SuiviStsApp(App[int]):
             if group in WRITE_GROUPS:
                 self.notify(NOT_SAVED, title="Non enregistré", severity="error", timeout=15)
             return
-        from store.errors import system_error_text
         from tui.widgets.error_dialog import ErrorDialog
 
-        if isinstance(error, StoreError):
-            message = str(error)
-        elif isinstance(error, OSError):
-            message = f"Erreur du système : {system_error_text(error)}."
-        else:
-            message = f"{type(error).__name__} : {error}"
-        self.push_screen(ErrorDialog(message))
+        self.push_screen(ErrorDialog(error_text(error)))
+
+
+def error_text(error: BaseException) -> str:
+    """An error as the error dialog says it: the store's own sentence, the system's in French,
+    or, for a bug, that it is one, with the detail to pass on."""
+    if isinstance(error, StoreError):
+        return str(error)
+    from store.errors import system_error_text
+
+    if isinstance(error, OSError):
+        return f"Erreur du système : {system_error_text(error)}."
+    return (
+        "Erreur inattendue de Suivi STS : l'opération n'a pas abouti. Transmettez ce détail à "
+        f"l'équipe qui maintient l'application : {type(error).__name__} : {error}"
+    )
 
 
 def _unreachable(error: BaseException) -> bool:

@@ -81,7 +81,10 @@ async def test_an_unreadable_file_is_reported_and_nothing_changes(
         await settle(pilot)
         app.push_screen(ImportScreen(bad))
         await settle(pilot)
-        assert "pas-un-classeur.xlsx" in getattr(app.screen, "message", "")
+        said = getattr(app.screen, "message", "")
+        assert "pas-un-classeur.xlsx" in said
+        assert "Error" not in said, said  # French, no Python class name
+        assert getattr(app.screen, "title_text", "") == "Import impossible"
     assert stored_status(ariege_db, "ACT-002") == "en_cours"
 
 

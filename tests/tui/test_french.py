@@ -125,3 +125,24 @@ async def test_journal_source_and_comment_are_on_screen_at_120_columns(
         header = next(line for line in screen_text(app).splitlines() if "Quand" in line)
         assert "Source" in header and "Commentaire" in header
         assert header.index("Commentaire") < 110
+
+
+async def test_a_bug_in_a_background_task_is_said_in_french(app_factory: AppFactory) -> None:
+    """A task of a screen that fails for no reason of the user's (a bug): the dialog says so in
+    French, with the detail to pass on; before, it was only « KeyError : 'x' »."""
+    from tui.widgets.error_dialog import ErrorDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+
+        def bug() -> None:
+            raise KeyError("objectif")
+
+        app.screen.run_worker(bug, thread=True, exit_on_error=False, group="load")
+        await pilot.pause(0.5)
+        dialog = app.screen
+        assert isinstance(dialog, ErrorDialog)
+        assert dialog.message.startswith("Erreur inattendue de Suivi STS : l'opération n'a pas abouti")
+        assert "KeyError : 'objectif'" in dialog.message
+        assert app.is_running

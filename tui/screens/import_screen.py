@@ -19,6 +19,7 @@ from importers.excel.cells import format_value
 from importers.excel.model import LISTED
 from tui.screens.base import BaseScreen
 from tui.widgets.columns import theme_style
+from tui.widgets.error_dialog import ErrorDialog
 
 
 class ImportScreen(BaseScreen):
@@ -163,7 +164,7 @@ class ImportScreen(BaseScreen):
     def failed(self, message: Failed) -> None:
         self.query_one("#import-progress", ProgressBar).display = False
         self.query_one("#import-summary", Static).update(message.message)
-        self.suivi.show_error(RuntimeError(message.message))
+        self.app.push_screen(ErrorDialog(message.message, "Import impossible"))
 
     @on(Previewed)
     def previewed(self, message: Previewed) -> None:
