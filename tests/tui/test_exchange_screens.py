@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input, Static
 
 from store.actions import load_actions
 from store.database import open_store
-from tests.tui.support import settle
+from tests.tui.support import settle, until
 from tui.app import SuiviStsApp
 from tui.screens.import_screen import ImportScreen
 from tui.widgets.export_dialog import ExportDialog
@@ -115,3 +115,47 @@ async def test_a_workshop_session_is_exported_for_the_ars(app_factory: AppFactor
     sheet = openpyxl.load_workbook(target, read_only=True).worksheets
     text = " ".join(str(c) for ws in sheet for row in ws.iter_rows(values_only=True) for c in row if c)
     assert "ACT-004" in text and "Atelier n°1" in text
+
+
+async def test_an_import_not_written_keeps_its_preview_and_is_applied_again(
+    app_factory: AppFactory, ariege_db: Path, tmp_path: Path, hold_store: Callable[[], Callable[[], None]]
+) -> None:
+    """Ctrl+S while another program holds the store: the error, then the preview as it was (no
+    progress bar left running), and Ctrl+S again applies it."""
+    from textual.widgets import ProgressBar
+
+    from tui.widgets.error_dialog import ErrorDialog
+
+    workbook = tmp_path / "echange.xlsx"
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ExportDialog)
+        app.screen.query_one("#path", Input).value = str(workbook)
+        await pilot.click("#ok")
+        await settle(pilot)
+        set_status_in_workbook(workbook, "ACT-002", "terminé")
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        screen.query_one("#import-path", Input).value = str(workbook)
+        await pilot.press("enter")
+        await settle(pilot)
+
+        let_go = hold_store()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen)
+        assert not screen.query_one("#import-progress", ProgressBar).display
+        assert "1 modifié" in str(screen.query_one("#import-summary", Static).render())
+        assert stored_status(ariege_db, "ACT-002") == "en_cours"
+
+        let_go()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Import appliqué" in str(screen.query_one("#import-summary", Static).render())
+    assert stored_status(ariege_db, "ACT-002") == "realisee"

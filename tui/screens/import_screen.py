@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Input, ProgressBar, Static
+from textual.worker import Worker, WorkerState
 
 from importers.excel.cells import format_value
 from importers.excel.model import LISTED
@@ -159,6 +160,13 @@ class ImportScreen(BaseScreen):
         bar = self.query_one("#import-progress", ProgressBar)
         bar.display = True
         bar.update(total=max(total, 1), progress=done)
+
+    @on(Worker.StateChanged)
+    def stopped(self, event: Worker.StateChanged) -> None:
+        """A reading or writing that failed (the store held, the disk full): its progress goes;
+        the preview and the choices made stay, for Ctrl+S again."""
+        if event.state is WorkerState.ERROR and event.worker.group == "import":
+            self.query_one("#import-progress", ProgressBar).display = False
 
     @on(Failed)
     def failed(self, message: Failed) -> None:
