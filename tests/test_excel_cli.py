@@ -122,6 +122,19 @@ def test_missing_file_exits_2(db: str, tmp_path: Path, capsys: pytest.CaptureFix
     assert "introuvable" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("command", "what"),
+    [(["import"], "le fichier"), (["restore"], "la sauvegarde"), (["init", "--reference"], "le fichier")],
+)
+def test_a_folder_given_for_a_file_is_said_to_be_a_folder(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], what: str
+) -> None:
+    folder = tmp_path / "Mes documents"
+    folder.mkdir()
+    assert main(["--db", db, *command, str(folder)]) == 2
+    assert capsys.readouterr().err == f"Erreur : {what} « {folder} » est un dossier, pas un fichier.\n"
+
+
 def test_cts_report_layout_and_contacts(db: str, tmp_path: Path) -> None:
     from dataclasses import replace
 

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from tui.cli_support import INVALID, OK, UNUSABLE, department_of, open_existing, print_notices
+from tui.cli_support import INVALID, OK, UNUSABLE, department_of, not_a_file, open_existing, print_notices
 
 # `typing` costs a few milliseconds at start-up: only type checkers import it here.
 TYPE_CHECKING = False
@@ -117,8 +117,7 @@ def run_restore(args: argparse.Namespace, target: str) -> int:
 
     path = _store_path(target)
     file: Path = args.file
-    if not file.is_file():
-        print(f"Erreur : la sauvegarde « {file} » est introuvable.", file=sys.stderr)
+    if not_a_file(file, "la sauvegarde"):
         return UNUSABLE
     checked = backup.verify_backup(file)
     if not checked.ok:

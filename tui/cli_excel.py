@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tui.cli_support import INVALID, OK, UNUSABLE, department_of, open_existing, whole_number
+from tui.cli_support import INVALID, OK, UNUSABLE, department_of, not_a_file, open_existing, whole_number
 
 # `typing` costs a few milliseconds at start-up: only type checkers import it here.
 TYPE_CHECKING = False
@@ -81,8 +81,7 @@ def progress_printer(label: str) -> Callable[[int, int], None]:
 
 
 def run_import(args: argparse.Namespace, target: str) -> int:
-    if not args.file.is_file():
-        print(f"Erreur : le fichier « {args.file} » est introuvable.", file=sys.stderr)
+    if not_a_file(args.file):
         return UNUSABLE
     # The exchange workbook's reading (a child process) starts first, and goes on while the
     # store layer is imported and the store opened (a mapping's file is read by the preview).

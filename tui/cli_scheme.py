@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tui.cli_support import INVALID, OK, UNUSABLE, department_of, open_existing, print_notices
+from tui.cli_support import INVALID, OK, UNUSABLE, department_of, not_a_file, open_existing, print_notices
 
 # `typing` costs a few milliseconds at start-up: only type checkers import it here.
 TYPE_CHECKING = False
@@ -36,8 +36,7 @@ def run_init(args: argparse.Namespace, target: str) -> int:
     if args.empty and args.reference:
         print("Erreur : --empty et --reference s'excluent.", file=sys.stderr)
         return UNUSABLE
-    if args.reference and not args.reference.is_file():
-        print(f"Erreur : le fichier « {args.reference} » est introuvable.", file=sys.stderr)
+    if args.reference and not_a_file(args.reference):
         return UNUSABLE
     from importers.setup_store import initialise
 

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 # `typing` costs a few milliseconds at start-up: only type checkers import it here.
 TYPE_CHECKING = False
@@ -121,6 +122,15 @@ class FrenchParser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"{self.prog} : erreur : {message}", file=sys.stderr)
         raise SystemExit(UNUSABLE)
+
+
+def not_a_file(path: Path, what: str = "le fichier") -> bool:
+    """Say on stderr why `path` cannot be read as a file (missing, a folder); True if so."""
+    if path.is_file():
+        return False
+    why = "est un dossier, pas un fichier" if path.is_dir() else "est introuvable"
+    print(f"Erreur : {what} « {path} » {why}.", file=sys.stderr)
+    return True
 
 
 def whole_number(text: str) -> int:
