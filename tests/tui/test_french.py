@@ -146,3 +146,31 @@ async def test_a_bug_in_a_background_task_is_said_in_french(app_factory: AppFact
         assert dialog.message.startswith("Erreur inattendue de Suivi STS : l'opération n'a pas abouti")
         assert "KeyError : 'objectif'" in dialog.message
         assert app.is_running
+
+
+def test_every_key_has_a_french_tooltip() -> None:
+    """The help (F1) and the footer's hover say what each key does: every binding of every
+    screen and widget has its sentence (a plain tuple, or a Binding without one, has none)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.binding import Binding
+
+    import tui.screens
+    import tui.widgets
+
+    holders: list[type] = [SuiviStsApp]
+    for package in (tui.screens, tui.widgets):
+        for module_info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+            holders += [
+                c for c in vars(module).values() if inspect.isclass(c) and c.__module__ == module.__name__
+            ]
+    without = [
+        f"{holder.__name__} {binding}"
+        for holder in holders
+        for binding in holder.__dict__.get("BINDINGS", [])
+        if not isinstance(binding, Binding) or not binding.tooltip
+    ]
+    assert without == []

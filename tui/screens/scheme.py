@@ -71,7 +71,13 @@ class SchemeScreen(BaseScreen):
     BINDINGS = [
         Binding("n", "new_action", "Nouvelle action", tooltip="Ajouter une action à l'objectif sélectionné"),
         Binding("a", "list_actions", "Ses actions", tooltip="Ouvrir la liste des actions de ce nœud"),
-        Binding("tab", "focus_next", "Changer de zone", show=False),
+        Binding(
+            "tab",
+            "focus_next",
+            "Changer de zone",
+            show=False,
+            tooltip="Passer de l'arbre au texte et aux actions",
+        ),
     ]
 
     @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
@@ -13,7 +14,7 @@ from tui.widgets.connection_banner import ConnectionBanner
 class StartupScreen(Screen[None]):
     """« Ouverture de la base… » (static: an animation would compete with the opening for the CPU)."""
 
-    BINDINGS = [("ctrl+q", "app.quit", "Quitter")]
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quitter", tooltip="Quitter Suivi STS")]
 
     def __init__(self, location: str) -> None:
         super().__init__()
