@@ -90,6 +90,21 @@ def test_a_formula_without_computed_value_is_refused_with_its_place(
     assert snapshot_tables(loaded_store) == before
 
 
+def test_a_row_refused_for_its_formula_is_not_said_deleted_from_the_workbook(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """The row is still in the workbook, one of its cells refused: the preview must not also say
+    that its action « n'est plus dans le classeur » (as if the agent had deleted its line)."""
+    path = edit_workbook(
+        exported(loaded_store, tmp_path),
+        tmp_path / "script.xlsx",
+        lambda book: set_cell(book, "Actions", "ACT-001", "Avancement (%)", "=40+10"),
+    )
+    preview = preview_import(loaded_store, DEPT, path)
+    assert len(preview.rejected) == 1
+    assert not [w for w in preview.warnings if "plus dans le classeur" in w], preview.warnings
+
+
 def test_an_excel_error_in_a_cell_is_refused_instead_of_clearing_the_field(
     loaded_store: Store, tmp_path: Path
 ) -> None:

@@ -630,6 +630,8 @@ class Planner:
                 present.add(code)
                 if printed is not None and printed.uid:
                     fingerprinted.add(code)
+            if row in sheet.refused_rows:
+                continue  # still in the workbook (not said deleted), but not planned
             if code is None and key is not None and key_name != "code":
                 code = key  # a mapping's key: every record was read, matched in the second pass
             if code is None and row in self.settings.no_create_rows:
@@ -1352,8 +1354,10 @@ def _preview(  # noqa: PLR0913 - preview_import's own arguments, once the store'
             problems = [*problems, *formula_problems]
             warnings = [*warnings, *formula_warnings]
             if formula_problems:  # a refused cell's row is not planned (its cell reads empty)
-                refused = {p.location.row for p in formula_problems}
-                sheet.rows = [(number, values) for number, values in sheet.rows if number not in refused]
+                sheet.refused_rows = {p.location.row for p in formula_problems if p.location.row}
+                if sheet.kind == KIND_INDICATOR:
+                    refused = sheet.refused_rows
+                    sheet.rows = [(number, values) for number, values in sheet.rows if number not in refused]
     preview.source = settings.source
     preview.mapping = settings.mapping
     preview.warnings.extend(warnings)
