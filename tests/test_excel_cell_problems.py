@@ -105,6 +105,21 @@ def test_a_row_refused_for_its_formula_is_not_said_deleted_from_the_workbook(
     assert not [w for w in preview.warnings if "plus dans le classeur" in w], preview.warnings
 
 
+def test_a_boolean_cell_is_quoted_as_the_spreadsheet_shows_it(loaded_store: Store, tmp_path: Path) -> None:
+    """A box ticked (TRUE) in Avancement: the refusal quotes the cell as a French spreadsheet
+    shows it (VRAI), not Python's « True »."""
+    path = edit_workbook(
+        exported(loaded_store, tmp_path),
+        tmp_path / "case.xlsx",
+        lambda book: set_cell(book, "Actions", "ACT-001", "Avancement (%)", True),
+    )
+    preview = preview_import(loaded_store, DEPT, path)
+    assert [str(p) for p in preview.rejected] == [
+        "« case.xlsx », feuille « Actions », ligne 2, colonne « Avancement (%) » (M) : un pourcentage "
+        "est attendu (par exemple 75 ou 75 %) (valeur « VRAI »)"
+    ]
+
+
 def test_an_excel_error_in_a_cell_is_refused_instead_of_clearing_the_field(
     loaded_store: Store, tmp_path: Path
 ) -> None:
