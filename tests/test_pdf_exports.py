@@ -22,6 +22,7 @@ from sqlalchemy import update
 from exports.pdf import export_cts_pdf, export_workshop_pdf
 from exports.pdf.cts import axis_ticks
 from exports.pdf.typography import clock, french, long_date
+from store import actions as action_rules
 from store import resources as resource_rules
 from store.database import Store
 from store.tables import WORKSHOP_SESSION
@@ -130,6 +131,25 @@ def test_no_word_is_printed_over_another(ariege: Store, tmp_path: Path) -> None:
             ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
         ).stdout
         assert not re.search("[\u200b\u2060\ufeff]", printed), pdf.name
+
+
+def test_an_emoji_the_fonts_cannot_draw_is_left_out_not_printed_as_a_box(
+    ariege: Store, tmp_path: Path
+) -> None:
+    """The embedded fonts draw no emoji: typed in a title or a comment (👍, 🎉, ✅, a flag), each
+    printed as an empty box. It is left out of the PDF (the workbooks keep it); « ✓ », « → » and
+    « ½ », which the fonts draw, stay."""
+    with ariege.writer.begin() as conn:
+        before = action_rules.load_actions(conn, "09")["ACT-001"]
+        after = replace(before, title="Comité 👍🏽 de pilotage ✓ → ½")
+        action_rules.update_action(conn, "09", before, after, author="test", source="test")
+        comment = "🎉 Réunion faite ✅ le 5 mars 🇫🇷"
+        action_rules.add_comment(conn, "09", before, comment, author="t", source="t")
+    pdf = export_cts_pdf(ariege, "09", tmp_path / "rapport.pdf", today=TODAY, printed_at=PRINTED).path
+    printed = "".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "Comité de pilotage ✓ → ½" in printed
+    assert "Réunion faite le 5 mars" in printed.replace("\n", " ")
+    assert not re.search("[\U0001f000-\U0001faff\u2705\ufe0f\u200d]", printed)
 
 
 def test_the_command_line_chooses_pdf_by_extension(ariege: Store, tmp_path: Path) -> None:
