@@ -231,3 +231,12 @@ def test_printed_by_libreoffice_without_blank_page(ariege: Store, tmp_path: Path
     assert len(cts) <= 20
     readme = _pages(pdfs[1])[0]
     assert "suivi-sts import FICHIER.xlsx" in readme  # the Lisez-moi on one page
+
+
+def test_the_export_summaries_count_in_french(ariege: Store, tmp_path: Path) -> None:
+    """What the command line prints and the dashboard's last exports show: zero and one take the
+    singular in French (« 1 action », « 0 indicateur »), not « 1 actions »."""
+    report = export_cts(ariege, DEPT, tmp_path / "une.xlsx", codes={"ACT-001"})
+    assert report.summary == "rapport CTS : 1 action"
+    exchange = export_ars(ariege, DEPT, tmp_path / "echange.xlsx", codes={"ACT-001"})
+    assert exchange.summary == "1 action, 0 indicateur (0 valeur), 3 ressources"
