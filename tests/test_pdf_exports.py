@@ -16,12 +16,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from pypdf import PdfReader
 from sqlalchemy import update
 
 from exports.pdf import export_cts_pdf, export_workshop_pdf
 from exports.pdf.cts import axis_ticks
 from exports.pdf.typography import clock, french, long_date
+from exports.reference_yaml import dump_reference
+from importers.reference_yaml import embedded_reference_text
+from importers.setup_store import initialise
 from store import actions as action_rules
 from store import resources as resource_rules
 from store.database import Store
@@ -150,6 +154,24 @@ def test_an_emoji_the_fonts_cannot_draw_is_left_out_not_printed_as_a_box(
     assert "Comité de pilotage ✓ → ½" in printed
     assert "Réunion faite le 5 mars" in printed.replace("\n", " ")
     assert not re.search("[\U0001f000-\U0001faff\u2705\ufe0f\u200d]", printed)
+
+
+def test_a_department_without_actions_nor_resources_says_so(tmp_path: Path) -> None:
+    """A department just set up: each section says « Aucune… » instead of a table reduced to
+    its header (the resources' was printed empty)."""
+    doc = yaml.safe_load(embedded_reference_text())
+    doc["actions"], doc["ressources"] = [], []
+    reference = tmp_path / "vide.yaml"
+    reference.write_text(dump_reference(doc), encoding="utf-8")
+    store = initialise(tmp_path / "vide.sqlite", reference=reference).store
+    try:
+        result = export_cts_pdf(store, "09", tmp_path / "vide.pdf", today=TODAY, printed_at=PRINTED)
+    finally:
+        store.dispose()
+    text = text_of(result.path)
+    assert squeeze("Ressources Aucune ressource.") in text
+    assert squeeze("Actions en retard Aucune.") in text
+    assert result.summary.endswith(": 0 action")
 
 
 def test_the_command_line_chooses_pdf_by_extension(ariege: Store, tmp_path: Path) -> None:
