@@ -24,12 +24,17 @@ import pytest
 from exports.excel import export_ars, export_cts
 from exports.excel.cts import CHART_LABEL, WITHOUT_OBJECTIVE, short_title
 from exports.excel.data import load
-from store.database import Store
+from store.database import Store, open_store
 from store.views.care_offer import care_offer_lines
 from store.views.coverage import coverage_matrix
 from store.views.dashboard import dashboard
 from tests.excel_fixtures import libreoffice_convert, soffice
-from tests.pdf_support import add_post_covid_indicator, ariege_store_file, store_copy
+from tests.pdf_support import (
+    add_post_covid_indicator,
+    ariege_store_file,
+    ariege_without_actions_file,
+    store_copy,
+)
 
 DEPT = "09"
 #: A lower bound of the printed width of a character of Arial 10 (points): lower-case French text
@@ -240,3 +245,23 @@ def test_the_export_summaries_count_in_french(ariege: Store, tmp_path: Path) -> 
     assert report.summary == "rapport CTS : 1 action"
     exchange = export_ars(ariege, DEPT, tmp_path / "echange.xlsx", codes={"ACT-001"})
     assert exchange.summary == "1 action, 0 indicateur (0 valeur), 3 ressources"
+
+
+def test_a_department_without_actions_nor_resources_says_so(tmp_path: Path) -> None:
+    """A department just set up: « Actions par objectif » and the resources' list say « Aucune… »
+    instead of a header over nothing, and the chart's axis counts whole actions (not 0.1…)."""
+    store = open_store(ariege_without_actions_file(tmp_path))
+    try:
+        path = _report(store, tmp_path)
+    finally:
+        store.dispose()
+    book = openpyxl.load_workbook(path)
+    actions = _values(book["Actions par objectif"])
+    assert actions[1][0] == "Aucune action."
+    resources = _values(book["Aidants-répit"])
+    below = resources[[r[0] for r in resources].index("Nom") + 1]
+    assert below[0] == "Aucune ressource."
+    with zipfile.ZipFile(path) as workbook:
+        chart = workbook.read("xl/charts/chart1.xml").decode()
+    assert '<c:majorUnit val="1"/>' in chart
+    assert "Actions par statut et par défi (0 action)" in chart

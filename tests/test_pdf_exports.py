@@ -16,19 +16,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 from pypdf import PdfReader
 from sqlalchemy import update
 
 from exports.pdf import export_cts_pdf, export_workshop_pdf
 from exports.pdf.cts import axis_ticks
 from exports.pdf.typography import clock, french, long_date
-from exports.reference_yaml import dump_reference
-from importers.reference_yaml import embedded_reference_text
-from importers.setup_store import initialise
 from store import actions as action_rules
 from store import resources as resource_rules
-from store.database import Store
+from store.database import Store, open_store
 from store.tables import WORKSHOP_SESSION
 from store.views.care_offer import shown
 from store.views.dashboard import dashboard
@@ -39,6 +35,7 @@ from tests.pdf_support import (
     TILE_TOLERANCE,
     UPDATE_ENV,
     ariege_store_file,
+    ariege_without_actions_file,
     image_difference,
     overlapping_words,
     pdftoppm,
@@ -159,11 +156,7 @@ def test_an_emoji_the_fonts_cannot_draw_is_left_out_not_printed_as_a_box(
 def test_a_department_without_actions_nor_resources_says_so(tmp_path: Path) -> None:
     """A department just set up: each section says « Aucune… » instead of a table reduced to
     its header (the resources' was printed empty)."""
-    doc = yaml.safe_load(embedded_reference_text())
-    doc["actions"], doc["ressources"] = [], []
-    reference = tmp_path / "vide.yaml"
-    reference.write_text(dump_reference(doc), encoding="utf-8")
-    store = initialise(tmp_path / "vide.sqlite", reference=reference).store
+    store = open_store(ariege_without_actions_file(tmp_path))
     try:
         result = export_cts_pdf(store, "09", tmp_path / "vide.pdf", today=TODAY, printed_at=PRINTED)
     finally:
