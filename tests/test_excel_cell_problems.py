@@ -120,6 +120,30 @@ def test_a_boolean_cell_is_quoted_as_the_spreadsheet_shows_it(loaded_store: Stor
     ]
 
 
+def test_a_progress_cell_worth_1_warns_that_it_may_show_100_percent(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """The CSV exchange file opened in LibreOffice or Excel and saved as .xlsx: « 100 % » becomes
+    the number 1 in a percent format (what « 50 % » becomes, 0.5, reads 50 %). The reader does
+    not see the format and imports 1 %: the preview says so where it happens, with the cell."""
+
+    def edit(book: openpyxl.Workbook) -> None:
+        sheet = book["Actions"]
+        for code, value in (("ACT-001", 1), ("ACT-002", 0.5)):
+            cell = sheet.cell(find_row(sheet, code), column_of(sheet, "Avancement (%)"))
+            cell.value, cell.number_format = value, "0%"
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "pourcents.xlsx", edit)
+    preview = preview_import(loaded_store, DEPT, path)
+    assert not preview.rejected
+    said = [w for w in preview.warnings if "100 %" in w]
+    assert said == [
+        "« pourcents.xlsx », feuille « Actions », ligne 2, colonne « Avancement (%) » (M) : la cellule "
+        "vaut 1, lue comme 1 % ; si elle affiche « 100 % » (format pourcentage), tapez-y 100 avant "
+        "d'importer"
+    ]
+
+
 def test_an_excel_error_in_a_cell_is_refused_instead_of_clearing_the_field(
     loaded_store: Store, tmp_path: Path
 ) -> None:
