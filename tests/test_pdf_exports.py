@@ -15,10 +15,12 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import update
 
+from exports.excel import export_workshop
 from exports.pdf import export_cts_pdf, export_workshop_pdf
 from exports.pdf.cts import axis_ticks
 from exports.pdf.typography import clock, french, long_date
@@ -165,6 +167,21 @@ def test_a_department_without_actions_nor_resources_says_so(tmp_path: Path) -> N
     assert squeeze("Ressources Aucune ressource.") in text
     assert squeeze("Actions en retard Aucune.") in text
     assert result.summary.endswith(": 0 action")
+
+
+def test_a_workshops_minutes_and_workbook_count_the_same_changes(ariege: Store, tmp_path: Path) -> None:
+    """The same session counted one way in its PDF minutes and in its workbook (sent to the ARS):
+    the workbook counted its comment as a fifth change (« 5 changement(s) ») where the minutes
+    said « 4 changement(s) sur 2 action(s), 1 commentaire(s) »."""
+    session = run_short_workshop(ariege)
+    minutes = export_workshop_pdf(ariege, "09", session, tmp_path / "atelier.pdf")
+    workbook = export_workshop(ariege, "09", session, tmp_path / "atelier.xlsx")
+    said = "4 changement(s) sur 2 action(s), 1 commentaire(s)"
+    assert minutes.summary.endswith(f" : {said}")
+    assert workbook.summary.endswith(f" : {said}")
+    assert squeeze(said) in text_of(minutes.path)
+    sheet = openpyxl.load_workbook(workbook.path)["Atelier"]
+    assert f"{said}." in [row[0] for row in sheet.iter_rows(values_only=True)]
 
 
 def test_the_command_line_chooses_pdf_by_extension(ariege: Store, tmp_path: Path) -> None:

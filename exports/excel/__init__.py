@@ -179,9 +179,7 @@ def export_workshop(
         writer = WorkshopWriter(book, content, progress=progress)
         writer.write()
         book.close()
-    summary = (
-        f"{content.info.source} : {len(content.lines)} changement(s) sur {len(content.actions)} action(s)"
-    )
+    summary = f"{content.info.source} : {content.summary()}"
     logged = _log(store, department, "atelier", path, who, summary)
     return ExportResult(path, "atelier", summary, len(content.lines), writer.truncated, logged)
 
