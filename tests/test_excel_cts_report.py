@@ -265,3 +265,18 @@ def test_a_department_without_actions_nor_resources_says_so(tmp_path: Path) -> N
         chart = workbook.read("xl/charts/chart1.xml").decode()
     assert '<c:majorUnit val="1"/>' in chart
     assert "Actions par statut et par défi (0 action)" in chart
+
+
+def test_a_long_action_code_is_not_broken_over_two_lines(ariege: Store, tmp_path: Path) -> None:
+    """A code longer than the Ariège's « ACT-001 » (an ARS numbering, « ARS09-2025-0042 ») was cut
+    at its hyphen on two lines in « Actions par objectif », each row twice as high."""
+    from store import actions as action_rules
+    from store.actions import ActionData
+
+    code = "ARS09-2025-0042"
+    with ariege.writer.begin() as conn:
+        data = ActionData(code=code, title="Action numérotée par l'ARS", objectives=("E1-D3-S1",))
+        action_rules.create_action(conn, DEPT, data, author="test", source="test")
+    sheet = openpyxl.load_workbook(_report(ariege, tmp_path))["Actions par objectif"]
+    assert code in [row[0] for row in _values(sheet)]
+    assert sheet.column_dimensions["A"].width >= len(code) + 1  # in characters, a margin besides

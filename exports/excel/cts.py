@@ -521,7 +521,9 @@ class ReportWriter:
             },
         )
         _share_bar(sheet, 1, row, 6)
-        safe.set_widths((9, 50, 24, 24, 12, 8, 11, 13, 8))
+        # The codes on one line: the Ariège's « ACT-001 » as an ARS numbering « ARS09-2025-0042 ».
+        code_width = min(24, max((len(a.code) + 2 for a in self.data.actions), default=9))
+        safe.set_widths((max(9, code_width), 50, 24, 24, 12, 8, 11, 13, 8))
         sheet.freeze_panes(1, 0)
         self._page(sheet, "Actions par objectif", (0, 0))
         self._done(safe)
