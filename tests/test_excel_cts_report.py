@@ -280,3 +280,18 @@ def test_a_long_action_code_is_not_broken_over_two_lines(ariege: Store, tmp_path
     sheet = openpyxl.load_workbook(_report(ariege, tmp_path))["Actions par objectif"]
     assert code in [row[0] for row in _values(sheet)]
     assert sheet.column_dimensions["A"].width >= len(code) + 1  # in characters, a margin besides
+
+
+def test_care_offer_figures_kept_as_written_raise_no_excel_warning(ariege: Store, tmp_path: Path) -> None:
+    """« Existant » and « Cible » are kept as written (« 3 », « 0 / 1 »): texts, which Excel marked
+    each with a green triangle (« nombre stocké sous forme de texte ») on screen."""
+    path = _report(ariege, tmp_path)
+    book = openpyxl.load_workbook(path)
+    names = book.sheetnames
+    sheet = book["Offre de soins"]
+    figures = [r[2] for r in _values(sheet)[1:] if isinstance(r[2], str) and r[2].isdigit()]
+    assert figures  # some are plain numbers written as text
+    with zipfile.ZipFile(path) as workbook:
+        xml = workbook.read(f"xl/worksheets/sheet{names.index('Offre de soins') + 1}.xml").decode()
+    ignored = re.search(r'<ignoredError sqref="C2:D(\d+)" numberStoredAsText="1"/>', xml)
+    assert ignored is not None and int(ignored.group(1)) >= sheet.max_row

@@ -751,6 +751,8 @@ class ReportWriter:
             },
         )
         safe.set_widths((58, 40, 10, 10, 16))
+        # Existing and target kept as written (« 3 », « 0 / 1 »): no « number stored as text » mark.
+        sheet.ignore_errors({"number_stored_as_text": f"C2:D{max(row, 1) + 1}"})
         sheet.freeze_panes(1, 0)
         self._page(sheet, "Offre de soins : cibles et existant", (0, 0))
         self._done(safe)
