@@ -144,6 +144,28 @@ def test_a_progress_cell_worth_1_warns_that_it_may_show_100_percent(
     ]
 
 
+def test_the_preview_shows_the_100_percent_a_done_action_is_written_with(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """« Réalisée » means 100 % (the form and the import write 100). The preview said
+    « Avancement : 50 % → 40 % » for a row marked Réalisée at 40 %, then wrote 100 %."""
+
+    def edit(book: openpyxl.Workbook) -> None:
+        set_cell(book, "Actions", "ACT-001", "Statut", "Réalisée")
+        set_cell(book, "Actions", "ACT-001", "Avancement (%)", 40)
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "realisee.xlsx", edit)
+    preview, _result = imported(loaded_store, path)
+    (row,) = [r for r in preview.rows if r.changes]
+    assert [str(c) for c in row.changes] == ["Statut : En cours → Réalisée", "Avancement (%) : 50 % → 100 %"]
+    assert (
+        "« realisee.xlsx », feuille « Actions », ligne 2, colonne « Avancement (%) » (M) : l'action est "
+        "« Réalisée » : son avancement sera 100 % (et non 40 %)"
+    ) in preview.warnings
+    with loaded_store.engine.connect() as conn:
+        assert action_rules.load_actions(conn, DEPT)["ACT-001"].progress == 100
+
+
 def test_an_excel_error_in_a_cell_is_refused_instead_of_clearing_the_field(
     loaded_store: Store, tmp_path: Path
 ) -> None:

@@ -728,6 +728,10 @@ class Planner:
         )
         if kind == KIND_ACTION and comment is not None and (before.id, comment) in self.comments:
             comment = None
+        if kind == KIND_ACTION:
+            self.complete(sheet, row, proposed, before)
+            if "progress" in proposed:  # also when the row has no progress of its own
+                store.setdefault("progress", normalise_store_value(kind, "progress", before.progress))
         if not self.validate(sheet, row, values, evolve(before, **proposed), comment, proposed, before):
             return
         changes = [Change(n, _label(kind, n), store[n], v, kind) for n, v in proposed.items()]
@@ -747,6 +751,27 @@ class Planner:
                 proposed=proposed,
             )
         )
+
+    def complete(
+        self, sheet: SheetRows, row: int, proposed: dict[str, Any], before: ActionData | None
+    ) -> None:
+        """« Réalisée » means 100 % (`action_rules.completed`, applied when the action is written):
+        the preview shows the progress that will be written, and says so when the row's own,
+        lower, is not kept."""
+        after = evolve(before, **proposed) if before is not None else ActionData(**{"title": "", **proposed})
+        done = action_rules.completed(after)
+        if done.progress == after.progress:
+            return
+        if proposed.get("progress") is not None:
+            where = sheet.location_of(self.file, row, "progress").describe()
+            self.preview.warnings.append(
+                f"{where} : l'action est « {ActionStatus(done.status).label} » : son avancement sera "
+                f"{done.progress} % (et non {after.progress} %)"
+            )
+        if before is not None and before.progress == done.progress:
+            proposed.pop("progress", None)
+        else:
+            proposed["progress"] = done.progress
 
     def plan_new(self, sheet: SheetRows, row: int, values: list[Any], key: str | None) -> None:
         kind = sheet.kind
@@ -778,6 +803,7 @@ class Planner:
         # What is written: the row's fields of the record (one dictionary, shared by its plan).
         if kind == KIND_ACTION:
             proposed = {k: v for k, v in workbook.items() if k in action_rules.DATA_FIELDS}
+            self.complete(sheet, row, proposed, None)
             data: Any = ActionData(**proposed) if "title" in proposed else ActionData(title="", **proposed)
             title_key, what = f"action:{fold(data.title)}", "action"
         else:
