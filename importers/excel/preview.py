@@ -728,7 +728,7 @@ class Planner:
         )
         if kind == KIND_ACTION and comment is not None and (before.id, comment) in self.comments:
             comment = None
-        if kind == KIND_ACTION:
+        if kind == KIND_ACTION and not any(c.field in ("status", "progress") for c in conflicts):
             self.complete(sheet, row, proposed, before)
             if "progress" in proposed:  # also when the row has no progress of its own
                 store.setdefault("progress", normalise_store_value(kind, "progress", before.progress))
