@@ -728,11 +728,12 @@ class Planner:
         )
         if kind == KIND_ACTION and comment is not None and (before.id, comment) in self.comments:
             comment = None
+        after = evolve(before, **proposed)
         if kind == KIND_ACTION and not any(c.field in ("status", "progress") for c in conflicts):
-            self.complete(sheet, row, proposed, before)
+            after = self.complete(sheet, row, proposed, before, after)
             if "progress" in proposed:  # also when the row has no progress of its own
                 store.setdefault("progress", normalise_store_value(kind, "progress", before.progress))
-        if not self.validate(sheet, row, values, evolve(before, **proposed), comment, proposed, before):
+        if not self.validate(sheet, row, values, after, comment, proposed, before):
             return
         changes = [Change(n, _label(kind, n), store[n], v, kind) for n, v in proposed.items()]
         status = CHANGED if changes or conflicts or (comment and kind == KIND_ACTION) else UNCHANGED
@@ -753,15 +754,19 @@ class Planner:
         )
 
     def complete(
-        self, sheet: SheetRows, row: int, proposed: dict[str, Any], before: ActionData | None
-    ) -> None:
-        """« Réalisée » means 100 % (`action_rules.completed`, applied when the action is written):
-        the preview shows the progress that will be written, and says so when the row's own,
-        lower, is not kept."""
-        after = evolve(before, **proposed) if before is not None else ActionData(**{"title": "", **proposed})
+        self,
+        sheet: SheetRows,
+        row: int,
+        proposed: dict[str, Any],
+        before: ActionData | None,
+        after: ActionData,
+    ) -> ActionData:
+        """`after` as written: « Réalisée » means 100 % (`action_rules.completed`, applied when the
+        action is written). The preview shows that progress (in `proposed`), and says so when
+        the row's own, lower, is not kept."""
         done = action_rules.completed(after)
         if done.progress == after.progress:
-            return
+            return after
         if proposed.get("progress") is not None:
             where = sheet.location_of(self.file, row, "progress").describe()
             self.preview.warnings.append(
@@ -772,6 +777,7 @@ class Planner:
             proposed.pop("progress", None)
         else:
             proposed["progress"] = done.progress
+        return done
 
     def plan_new(self, sheet: SheetRows, row: int, values: list[Any], key: str | None) -> None:
         kind = sheet.kind
@@ -803,8 +809,8 @@ class Planner:
         # What is written: the row's fields of the record (one dictionary, shared by its plan).
         if kind == KIND_ACTION:
             proposed = {k: v for k, v in workbook.items() if k in action_rules.DATA_FIELDS}
-            self.complete(sheet, row, proposed, None)
             data: Any = ActionData(**proposed) if "title" in proposed else ActionData(title="", **proposed)
+            data = self.complete(sheet, row, proposed, None, data)
             title_key, what = f"action:{fold(data.title)}", "action"
         else:
             proposed = {k: v for k, v in workbook.items() if k in _RESOURCE_FIELDS}
