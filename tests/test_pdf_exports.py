@@ -184,6 +184,31 @@ def test_a_workshops_minutes_and_workbook_count_the_same_changes(ariege: Store, 
     assert f"{said}." in [row[0] for row in sheet.iter_rows(values_only=True)]
 
 
+@pytest.mark.skipif(pdftoppm() is None, reason="poppler-utils (pdftoppm) n'est pas installé")
+def test_the_synthesis_figures_stand_in_frames_of_one_height(ariege: Store, tmp_path: Path) -> None:
+    """The five figures of the synthesis: the frame of « manques d'offre de répit (bassin ×
+    public) », whose label takes two lines, hung below the others. Seen on the page: the frames'
+    top and bottom edges each run as one line across the whole row."""
+    from PIL import Image
+
+    pdf = export_cts_pdf(ariege, "09", tmp_path / "rapport.pdf", today=TODAY, printed_at=PRINTED).path
+    tool = pdftoppm()
+    assert tool is not None
+    image = tmp_path / "synthese"
+    subprocess.run([tool, "-png", "-r", "100", "-f", "2", "-l", "2", "-singlefile", pdf, image], check=True)
+    page = Image.open(f"{image}.png").convert("RGB")
+    pixels = page.load()
+    width, height = page.size
+
+    def frame_blue(y: int) -> int:
+        return sum(1 for x in range(width) if (p := pixels[x, y])[2] > p[0] + 30 and p[0] < 170)
+
+    counts = [frame_blue(y) for y in range(height // 3)]
+    full = [y for y, n in enumerate(counts) if n > 0.9 * max(counts)]
+    edges = [y for y in full if y - 1 not in full]
+    assert len(edges) == 2, edges  # the top edge and the bottom edge, each whole
+
+
 def test_the_command_line_chooses_pdf_by_extension(ariege: Store, tmp_path: Path) -> None:
     session = run_short_workshop(ariege)
     path = tmp_path / "ariege.sqlite"
