@@ -197,11 +197,12 @@ def test_the_synthesis_figures_stand_in_frames_of_one_height(ariege: Store, tmp_
     image = tmp_path / "synthese"
     subprocess.run([tool, "-png", "-r", "100", "-f", "2", "-l", "2", "-singlefile", pdf, image], check=True)
     page = Image.open(f"{image}.png").convert("RGB")
-    pixels = page.load()
     width, height = page.size
+    rgb = page.tobytes()
 
     def frame_blue(y: int) -> int:
-        return sum(1 for x in range(width) if (p := pixels[x, y])[2] > p[0] + 30 and p[0] < 170)
+        row = rgb[y * width * 3 : (y + 1) * width * 3]
+        return sum(1 for r, b in zip(row[0::3], row[2::3], strict=True) if b > r + 30 and r < 170)
 
     counts = [frame_blue(y) for y in range(height // 3)]
     full = [y for y, n in enumerate(counts) if n > 0.9 * max(counts)]
