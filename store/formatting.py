@@ -44,6 +44,11 @@ def format_date(value: date | None, *, short: bool = False) -> str:
     return f"{value:%d/%m/%Y}"
 
 
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """« 0 action », « 1 action », « 2 actions »: in French, zero and one take the singular."""
+    return f"{count} {singular if count < 2 else plural or singular + 's'}"
+
+
 def format_number(value: float | int | None) -> str:
     """French writing of a number: 1 234,5 (no trailing zeros)."""
     if value is None:

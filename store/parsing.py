@@ -86,7 +86,10 @@ def is_blank(raw: Any) -> bool:
 
 
 def raw_text(raw: Any) -> str:
-    """How a raw value is quoted back in messages (12, not 12.0; dates JJ/MM/AAAA)."""
+    """How a raw value is quoted back in messages (12, not 12.0; dates JJ/MM/AAAA; a boolean as
+    a French spreadsheet shows it, VRAI or FAUX)."""
+    if isinstance(raw, bool):
+        return "VRAI" if raw else "FAUX"
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     if isinstance(raw, datetime):

@@ -136,6 +136,17 @@ def ariege_store_file(folder: Path, *, indicator: bool = True) -> Path:
     return path
 
 
+def ariege_without_actions_file(folder: Path) -> Path:
+    """A store of the Ariège scheme just set up: no action, no resource (`folder`/vide.sqlite)."""
+    doc = yaml.safe_load(embedded_reference_text())
+    doc["actions"], doc["ressources"] = [], []
+    reference = folder / "vide.yaml"
+    reference.write_text(dump_reference(doc), encoding="utf-8")
+    path = folder / "vide.sqlite"
+    initialise(path, reference=reference).store.dispose()
+    return path
+
+
 def store_copy(template: Path, folder: Path) -> Iterator[Store]:
     """A copy of the store file `template` in `folder`, open (for a fixture: `yield from`)."""
     path = folder / template.name

@@ -90,6 +90,82 @@ def test_a_formula_without_computed_value_is_refused_with_its_place(
     assert snapshot_tables(loaded_store) == before
 
 
+def test_a_row_refused_for_its_formula_is_not_said_deleted_from_the_workbook(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """The row is still in the workbook, one of its cells refused: the preview must not also say
+    that its action « n'est plus dans le classeur » (as if the agent had deleted its line)."""
+    path = edit_workbook(
+        exported(loaded_store, tmp_path),
+        tmp_path / "script.xlsx",
+        lambda book: set_cell(book, "Actions", "ACT-001", "Avancement (%)", "=40+10"),
+    )
+    preview = preview_import(loaded_store, DEPT, path)
+    assert len(preview.rejected) == 1
+    assert not [w for w in preview.warnings if "plus dans le classeur" in w], preview.warnings
+
+
+def test_a_boolean_cell_is_quoted_as_the_spreadsheet_shows_it(loaded_store: Store, tmp_path: Path) -> None:
+    """A box ticked (TRUE) in Avancement: the refusal quotes the cell as a French spreadsheet
+    shows it (VRAI), not Python's « True »."""
+    path = edit_workbook(
+        exported(loaded_store, tmp_path),
+        tmp_path / "case.xlsx",
+        lambda book: set_cell(book, "Actions", "ACT-001", "Avancement (%)", True),
+    )
+    preview = preview_import(loaded_store, DEPT, path)
+    assert [str(p) for p in preview.rejected] == [
+        "« case.xlsx », feuille « Actions », ligne 2, colonne « Avancement (%) » (M) : un pourcentage "
+        "est attendu (par exemple 75 ou 75 %) (valeur « VRAI »)"
+    ]
+
+
+def test_a_progress_cell_worth_1_warns_that_it_may_show_100_percent(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """The CSV exchange file opened in LibreOffice or Excel and saved as .xlsx: « 100 % » becomes
+    the number 1 in a percent format (what « 50 % » becomes, 0.5, reads 50 %). The reader does
+    not see the format and imports 1 %: the preview says so where it happens, with the cell."""
+
+    def edit(book: openpyxl.Workbook) -> None:
+        sheet = book["Actions"]
+        for code, value in (("ACT-001", 1), ("ACT-002", 0.5)):
+            cell = sheet.cell(find_row(sheet, code), column_of(sheet, "Avancement (%)"))
+            cell.value, cell.number_format = value, "0%"
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "pourcents.xlsx", edit)
+    preview = preview_import(loaded_store, DEPT, path)
+    assert not preview.rejected
+    said = [w for w in preview.warnings if "100 %" in w]
+    assert said == [
+        "« pourcents.xlsx », feuille « Actions », ligne 2, colonne « Avancement (%) » (M) : la cellule "
+        "vaut 1, lue comme 1 % ; si elle affiche « 100 % » (format pourcentage), tapez-y 100 avant "
+        "d'importer"
+    ]
+
+
+def test_the_preview_shows_the_100_percent_a_done_action_is_written_with(
+    loaded_store: Store, tmp_path: Path
+) -> None:
+    """« Réalisée » means 100 % (the form and the import write 100). The preview said
+    « Avancement : 50 % → 40 % » for a row marked Réalisée at 40 %, then wrote 100 %."""
+
+    def edit(book: openpyxl.Workbook) -> None:
+        set_cell(book, "Actions", "ACT-001", "Statut", "Réalisée")
+        set_cell(book, "Actions", "ACT-001", "Avancement (%)", 40)
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "realisee.xlsx", edit)
+    preview, _result = imported(loaded_store, path)
+    (row,) = [r for r in preview.rows if r.changes]
+    assert [str(c) for c in row.changes] == ["Statut : En cours → Réalisée", "Avancement (%) : 50 % → 100 %"]
+    assert (
+        "« realisee.xlsx », feuille « Actions », ligne 2, colonne « Avancement (%) » (M) : l'action est "
+        "« Réalisée » : son avancement sera 100 % (et non 40 %)"
+    ) in preview.warnings
+    with loaded_store.engine.connect() as conn:
+        assert action_rules.load_actions(conn, DEPT)["ACT-001"].progress == 100
+
+
 def test_an_excel_error_in_a_cell_is_refused_instead_of_clearing_the_field(
     loaded_store: Store, tmp_path: Path
 ) -> None:

@@ -24,12 +24,17 @@ import pytest
 from exports.excel import export_ars, export_cts
 from exports.excel.cts import CHART_LABEL, WITHOUT_OBJECTIVE, short_title
 from exports.excel.data import load
-from store.database import Store
+from store.database import Store, open_store
 from store.views.care_offer import care_offer_lines
 from store.views.coverage import coverage_matrix
 from store.views.dashboard import dashboard
 from tests.excel_fixtures import libreoffice_convert, soffice
-from tests.pdf_support import add_post_covid_indicator, ariege_store_file, store_copy
+from tests.pdf_support import (
+    add_post_covid_indicator,
+    ariege_store_file,
+    ariege_without_actions_file,
+    store_copy,
+)
 
 DEPT = "09"
 #: A lower bound of the printed width of a character of Arial 10 (points): lower-case French text
@@ -231,3 +236,62 @@ def test_printed_by_libreoffice_without_blank_page(ariege: Store, tmp_path: Path
     assert len(cts) <= 20
     readme = _pages(pdfs[1])[0]
     assert "suivi-sts import FICHIER.xlsx" in readme  # the Lisez-moi on one page
+
+
+def test_the_export_summaries_count_in_french(ariege: Store, tmp_path: Path) -> None:
+    """What the command line prints and the dashboard's last exports show: zero and one take the
+    singular in French (« 1 action », « 0 indicateur »), not « 1 actions »."""
+    report = export_cts(ariege, DEPT, tmp_path / "une.xlsx", codes={"ACT-001"})
+    assert report.summary == "rapport CTS : 1 action"
+    exchange = export_ars(ariege, DEPT, tmp_path / "echange.xlsx", codes={"ACT-001"})
+    assert exchange.summary == "1 action, 0 indicateur (0 valeur), 3 ressources"
+
+
+def test_a_department_without_actions_nor_resources_says_so(tmp_path: Path) -> None:
+    """A department just set up: « Actions par objectif » and the resources' list say « Aucune… »
+    instead of a header over nothing, and the chart's axis counts whole actions (not 0.1…)."""
+    store = open_store(ariege_without_actions_file(tmp_path))
+    try:
+        path = _report(store, tmp_path)
+    finally:
+        store.dispose()
+    book = openpyxl.load_workbook(path)
+    actions = _values(book["Actions par objectif"])
+    assert actions[1][0] == "Aucune action."
+    resources = _values(book["Aidants-répit"])
+    below = resources[[r[0] for r in resources].index("Nom") + 1]
+    assert below[0] == "Aucune ressource."
+    with zipfile.ZipFile(path) as workbook:
+        chart = workbook.read("xl/charts/chart1.xml").decode()
+    assert '<c:majorUnit val="1"/>' in chart
+    assert "Actions par statut et par défi (0 action)" in chart
+
+
+def test_a_long_action_code_is_not_broken_over_two_lines(ariege: Store, tmp_path: Path) -> None:
+    """A code longer than the Ariège's « ACT-001 » (an ARS numbering, « ARS09-2025-0042 ») was cut
+    at its hyphen on two lines in « Actions par objectif », each row twice as high."""
+    from store import actions as action_rules
+    from store.actions import ActionData
+
+    code = "ARS09-2025-0042"
+    with ariege.writer.begin() as conn:
+        data = ActionData(code=code, title="Action numérotée par l'ARS", objectives=("E1-D3-S1",))
+        action_rules.create_action(conn, DEPT, data, author="test", source="test")
+    sheet = openpyxl.load_workbook(_report(ariege, tmp_path))["Actions par objectif"]
+    assert code in [row[0] for row in _values(sheet)]
+    assert sheet.column_dimensions["A"].width >= len(code) + 1  # in characters, a margin besides
+
+
+def test_care_offer_figures_kept_as_written_raise_no_excel_warning(ariege: Store, tmp_path: Path) -> None:
+    """« Existant » and « Cible » are kept as written (« 3 », « 0 / 1 »): texts, which Excel marked
+    each with a green triangle (« nombre stocké sous forme de texte ») on screen."""
+    path = _report(ariege, tmp_path)
+    book = openpyxl.load_workbook(path)
+    names = book.sheetnames
+    sheet = book["Offre de soins"]
+    figures = [r[2] for r in _values(sheet)[1:] if isinstance(r[2], str) and r[2].isdigit()]
+    assert figures  # some are plain numbers written as text
+    with zipfile.ZipFile(path) as workbook:
+        xml = workbook.read(f"xl/worksheets/sheet{names.index('Offre de soins') + 1}.xml").decode()
+    ignored = re.search(r'<ignoredError sqref="C2:D(\d+)" numberStoredAsText="1"/>', xml)
+    assert ignored is not None and int(ignored.group(1)) >= sheet.max_row

@@ -15,15 +15,18 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import update
 
+from exports.excel import export_workshop
 from exports.pdf import export_cts_pdf, export_workshop_pdf
 from exports.pdf.cts import axis_ticks
 from exports.pdf.typography import clock, french, long_date
+from store import actions as action_rules
 from store import resources as resource_rules
-from store.database import Store
+from store.database import Store, open_store
 from store.tables import WORKSHOP_SESSION
 from store.views.care_offer import shown
 from store.views.dashboard import dashboard
@@ -34,6 +37,7 @@ from tests.pdf_support import (
     TILE_TOLERANCE,
     UPDATE_ENV,
     ariege_store_file,
+    ariege_without_actions_file,
     image_difference,
     overlapping_words,
     pdftoppm,
@@ -130,6 +134,80 @@ def test_no_word_is_printed_over_another(ariege: Store, tmp_path: Path) -> None:
             ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
         ).stdout
         assert not re.search("[\u200b\u2060\ufeff]", printed), pdf.name
+
+
+def test_an_emoji_the_fonts_cannot_draw_is_left_out_not_printed_as_a_box(
+    ariege: Store, tmp_path: Path
+) -> None:
+    """The embedded fonts draw no emoji: typed in a title or a comment (👍, 🎉, ✅, a flag), each
+    printed as an empty box. It is left out of the PDF (the workbooks keep it); « ✓ », « → » and
+    « ½ », which the fonts draw, stay."""
+    with ariege.writer.begin() as conn:
+        before = action_rules.load_actions(conn, "09")["ACT-001"]
+        after = replace(before, title="Comité 👍🏽 de pilotage ✓ → ½")
+        action_rules.update_action(conn, "09", before, after, author="test", source="test")
+        comment = "🎉 Réunion faite ✅ le 5 mars 🇫🇷"
+        action_rules.add_comment(conn, "09", before, comment, author="t", source="t")
+    pdf = export_cts_pdf(ariege, "09", tmp_path / "rapport.pdf", today=TODAY, printed_at=PRINTED).path
+    printed = "".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "Comité de pilotage ✓ → ½" in printed
+    assert "Réunion faite le 5 mars" in printed.replace("\n", " ")
+    assert not re.search("[\U0001f000-\U0001faff\u2705\ufe0f\u200d]", printed)
+
+
+def test_a_department_without_actions_nor_resources_says_so(tmp_path: Path) -> None:
+    """A department just set up: each section says « Aucune… » instead of a table reduced to
+    its header (the resources' was printed empty)."""
+    store = open_store(ariege_without_actions_file(tmp_path))
+    try:
+        result = export_cts_pdf(store, "09", tmp_path / "vide.pdf", today=TODAY, printed_at=PRINTED)
+    finally:
+        store.dispose()
+    text = text_of(result.path)
+    assert squeeze("Ressources Aucune ressource.") in text
+    assert squeeze("Actions en retard Aucune.") in text
+    assert result.summary.endswith(": 0 action")
+
+
+def test_a_workshops_minutes_and_workbook_count_the_same_changes(ariege: Store, tmp_path: Path) -> None:
+    """The same session counted one way in its PDF minutes and in its workbook (sent to the ARS):
+    the workbook counted its comment as a fifth change (« 5 changement(s) ») where the minutes
+    said « 4 changement(s) sur 2 action(s), 1 commentaire(s) »."""
+    session = run_short_workshop(ariege)
+    minutes = export_workshop_pdf(ariege, "09", session, tmp_path / "atelier.pdf")
+    workbook = export_workshop(ariege, "09", session, tmp_path / "atelier.xlsx")
+    said = "4 changement(s) sur 2 action(s), 1 commentaire(s)"
+    assert minutes.summary.endswith(f" : {said}")
+    assert workbook.summary.endswith(f" : {said}")
+    assert squeeze(said) in text_of(minutes.path)
+    sheet = openpyxl.load_workbook(workbook.path)["Atelier"]
+    assert f"{said}." in [row[0] for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.skipif(pdftoppm() is None, reason="poppler-utils (pdftoppm) n'est pas installé")
+def test_the_synthesis_figures_stand_in_frames_of_one_height(ariege: Store, tmp_path: Path) -> None:
+    """The five figures of the synthesis: the frame of « manques d'offre de répit (bassin ×
+    public) », whose label takes two lines, hung below the others. Seen on the page: the frames'
+    top and bottom edges each run as one line across the whole row."""
+    from PIL import Image
+
+    pdf = export_cts_pdf(ariege, "09", tmp_path / "rapport.pdf", today=TODAY, printed_at=PRINTED).path
+    tool = pdftoppm()
+    assert tool is not None
+    image = tmp_path / "synthese"
+    subprocess.run([tool, "-png", "-r", "100", "-f", "2", "-l", "2", "-singlefile", pdf, image], check=True)
+    page = Image.open(f"{image}.png").convert("RGB")
+    width, height = page.size
+    rgb = page.tobytes()
+
+    def frame_blue(y: int) -> int:
+        row = rgb[y * width * 3 : (y + 1) * width * 3]
+        return sum(1 for r, b in zip(row[0::3], row[2::3], strict=True) if b > r + 30 and r < 170)
+
+    counts = [frame_blue(y) for y in range(height // 3)]
+    full = [y for y, n in enumerate(counts) if n > 0.9 * max(counts)]
+    edges = [y for y in full if y - 1 not in full]
+    assert len(edges) == 2, edges  # the top edge and the bottom edge, each whole
 
 
 def test_the_command_line_chooses_pdf_by_extension(ariege: Store, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from store.activity import record_exchange
 from store.collector import collector_paused
 from store.database import Store
 from store.errors import ReadOnlyStore
+from store.formatting import counted
 from store.identity import current_user
 
 Progress = Callable[[int, int], None]
@@ -116,8 +117,8 @@ def export_ars(
         writer.write()
         book.close()
     summary = (
-        f"{len(content.action_codes)} actions, {len(content.indicators)} indicateurs "
-        f"({content.value_count} valeurs), {len(content.resources)} ressources"
+        f"{counted(len(content.action_codes), 'action')}, {counted(len(content.indicators), 'indicateur')} "
+        f"({counted(content.value_count, 'valeur')}), {counted(len(content.resources), 'ressource')}"
     )
     logged = _log(store, department, "ars", path, who, summary)
     return ExportResult(path, "ars", summary, writer.total, writer.truncated, logged)
@@ -150,7 +151,9 @@ def export_cts(
         writer = ReportWriter(book, content, with_contacts=with_contacts, progress=progress)
         writer.write()
         book.close()
-    summary = f"rapport CTS : {len(content.actions)} actions" + (" (avec contacts)" if with_contacts else "")
+    summary = f"rapport CTS : {counted(len(content.actions), 'action')}" + (
+        " (avec contacts)" if with_contacts else ""
+    )
     logged = _log(store, department, "cts", path, who, summary)
     return ExportResult(path, "cts", summary, len(content.actions), writer.truncated, logged)
 
@@ -176,9 +179,7 @@ def export_workshop(
         writer = WorkshopWriter(book, content, progress=progress)
         writer.write()
         book.close()
-    summary = (
-        f"{content.info.source} : {len(content.lines)} changement(s) sur {len(content.actions)} action(s)"
-    )
+    summary = f"{content.info.source} : {content.summary()}"
     logged = _log(store, department, "atelier", path, who, summary)
     return ExportResult(path, "atelier", summary, len(content.lines), writer.truncated, logged)
 

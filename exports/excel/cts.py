@@ -28,6 +28,7 @@ from exports.excel.safe import ROW_PIXELS, Formats, SafeSheet
 from store import figures
 from store.actions import ActionData
 from store.fields import ACTION
+from store.formatting import counted
 from store.views.care_offer import shown
 from store.views.dashboard import DUE_SOON_DAYS
 from store.vocab import ACTION_STATUS_LABELS, ActionStatus, ResourceStatus, TerritoryKind, Weather
@@ -412,7 +413,7 @@ class ReportWriter:
                 )
             chart.set_title(
                 {
-                    "name": f"Actions par statut et par défi ({len(self.data.actions)} actions)",
+                    "name": f"Actions par statut et par défi ({counted(len(self.data.actions), 'action')})",
                     "name_font": {"name": "Arial", "size": 14, "bold": True, "color": "#1F4E78"},
                 }
             )
@@ -426,6 +427,8 @@ class ReportWriter:
                     "num_font": font,
                     "min": 0,
                     "max": top_count + 1,
+                    # whole actions: a step of 1 where Excel would choose 0.1 or 0.5
+                    **({"major_unit": 1} if top_count < 10 else {}),
                     "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
                 }
             )
@@ -489,6 +492,9 @@ class ReportWriter:
             row += 1
             safe.merge(row, 0, last, WITHOUT_OBJECTIVE, self.section)
             row = self._action_rows(safe, row, by_objective[None])
+        if not self.data.actions:
+            row += 1
+            safe.merge(row, 0, last, "Aucune action.", self.cell)
         for weather, colour in WEATHER_COLOURS.items():
             sheet.conditional_format(
                 1,
@@ -515,7 +521,9 @@ class ReportWriter:
             },
         )
         _share_bar(sheet, 1, row, 6)
-        safe.set_widths((9, 50, 24, 24, 12, 8, 11, 13, 8))
+        # The codes on one line: the Ariège's « ACT-001 » as an ARS numbering « ARS09-2025-0042 ».
+        code_width = min(24, max((len(a.code) + 2 for a in self.data.actions), default=9))
+        safe.set_widths((max(9, code_width), 50, 24, 24, 12, 8, 11, 13, 8))
         sheet.freeze_panes(1, 0)
         self._page(sheet, "Actions par objectif", (0, 0))
         self._done(safe)
@@ -675,6 +683,9 @@ class ReportWriter:
         if self.with_contacts:
             names += ["Téléphone", "Courriel", "Contact"]
         safe.write_row(row, names, [self.header] * len(names))
+        if not d.resources:
+            row += 1
+            safe.merge(row, 0, len(names) - 1, "Aucune ressource.", self.cell)
         for resource in d.resources:
             row += 1
             values: list[Any] = [
@@ -740,6 +751,8 @@ class ReportWriter:
             },
         )
         safe.set_widths((58, 40, 10, 10, 16))
+        # Existing and target kept as written (« 3 », « 0 / 1 »): no « number stored as text » mark.
+        sheet.ignore_errors({"number_stored_as_text": f"C2:D{max(row, 1) + 1}"})
         sheet.freeze_panes(1, 0)
         self._page(sheet, "Offre de soins : cibles et existant", (0, 0))
         self._done(safe)

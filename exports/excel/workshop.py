@@ -22,6 +22,8 @@ from store.vocab import ActionStatus, Weather
 
 Progress = Callable[[int, int], None]
 SCOPES = {"objectif": "Objectif", "defi": "Défi", "territoire": "Territoire"}
+#: The kind of a journal line that is a comment, not a change of a field.
+COMMENT = "commentaire"
 
 
 @dataclass
@@ -29,6 +31,14 @@ class WorkshopContent:
     info: WorkshopInfo
     lines: list[JournalLine] = field(default_factory=list)
     actions: list[ActionData] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """« 4 changement(s) sur 2 action(s), 1 commentaire(s) », said the same way by the
+        minutes (PDF) and the workbook: a comment is not a change."""
+        changes = [line for line in self.lines if line.kind != COMMENT]
+        actions = len({line.code for line in changes})
+        comments = len(self.lines) - len(changes)
+        return f"{len(changes)} changement(s) sur {actions} action(s), {comments} commentaire(s)"
 
 
 def required_workshop(conn: Connection, department: str, session_id: int | None) -> WorkshopContent:
@@ -93,7 +103,7 @@ class WorkshopWriter:
                 + f", animé par {info.author}",
                 None,
             ),
-            (f"{len(self.content.lines)} changement(s) sur {len(self.content.actions)} action(s).", None),
+            (f"{self.content.summary()}.", None),
         ]
         for row, (text, fmt) in enumerate(rows):
             safe.write(row, 0, text, fmt)

@@ -18,6 +18,7 @@ from pathlib import Path
 from exports.atomic import atomic_path
 from exports.excel import ExportResult, Progress, _author, _log
 from store.database import Store
+from store.formatting import counted
 
 
 def export_cts_pdf(
@@ -48,7 +49,7 @@ def export_cts_pdf(
     if progress is not None:
         progress(2, 2)
     actions = data["synthesis"]["total"]
-    summary = f"dossier CTS (PDF, {_pages(pages)}) : {actions} actions" + (
+    summary = f"dossier CTS (PDF, {counted(pages, 'page')}) : {counted(actions, 'action')}" + (
         " (avec contacts)" if with_contacts else ""
     )
     logged = _log(store, department, "cts", path, who, summary)
@@ -78,13 +79,10 @@ def export_workshop_pdf(
         pages = render("workshop.typ", data, tmp)
     if progress is not None:
         progress(1, 1)
-    summary = f"compte rendu de l'{content.info.source.lower()} (PDF, {_pages(pages)}) : {data['summary']}"
+    source = content.info.source.lower()
+    summary = f"compte rendu de l'{source} (PDF, {counted(pages, 'page')}) : {data['summary']}"
     logged = _log(store, department, "atelier", path, who, summary)
     return ExportResult(path, "atelier", summary, len(content.lines), 0, logged)
-
-
-def _pages(count: int) -> str:
-    return f"{count} page" + ("s" if count > 1 else "")
 
 
 __all__ = ["export_cts_pdf", "export_workshop_pdf"]

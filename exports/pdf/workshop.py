@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from exports.excel.workshop import WorkshopContent, scope_text
+from exports.excel.workshop import COMMENT, WorkshopContent, scope_text
 from exports.pdf.typography import NBSP, clock, french, long_date
 from store.tables import DEPARTMENT
 
@@ -34,7 +34,7 @@ def build_minutes(conn: Connection, department: str, content: WorkshopContent) -
             line.code,
             {"code": line.code, "title": french(titles.get(line.code, line.title)), "changes": []},
         )
-        if line.kind == "commentaire":
+        if line.kind == COMMENT:
             comments.append(
                 {
                     "code": line.code,
@@ -63,10 +63,7 @@ def build_minutes(conn: Connection, department: str, content: WorkshopContent) -
         "when": when,
         "author": french(info.author),
         "participants": participants,
-        "summary": (
-            f"{sum(len(a['changes']) for a in changed)} changement(s) sur {len(changed)} action(s), "
-            f"{len(comments)} commentaire(s)"
-        ),
+        "summary": content.summary(),
         "actions": changed,
         "comments": comments,
     }

@@ -630,6 +630,8 @@ class Planner:
                 present.add(code)
                 if printed is not None and printed.uid:
                     fingerprinted.add(code)
+            if row in sheet.refused_rows:
+                continue  # still in the workbook (not said deleted), but not planned
             if code is None and key is not None and key_name != "code":
                 code = key  # a mapping's key: every record was read, matched in the second pass
             if code is None and row in self.settings.no_create_rows:
@@ -726,7 +728,12 @@ class Planner:
         )
         if kind == KIND_ACTION and comment is not None and (before.id, comment) in self.comments:
             comment = None
-        if not self.validate(sheet, row, values, evolve(before, **proposed), comment, proposed, before):
+        after = evolve(before, **proposed)
+        if kind == KIND_ACTION and not any(c.field in ("status", "progress") for c in conflicts):
+            after = self.complete(sheet, row, proposed, before, after)
+            if "progress" in proposed:  # also when the row has no progress of its own
+                store.setdefault("progress", normalise_store_value(kind, "progress", before.progress))
+        if not self.validate(sheet, row, values, after, comment, proposed, before):
             return
         changes = [Change(n, _label(kind, n), store[n], v, kind) for n, v in proposed.items()]
         status = CHANGED if changes or conflicts or (comment and kind == KIND_ACTION) else UNCHANGED
@@ -745,6 +752,32 @@ class Planner:
                 proposed=proposed,
             )
         )
+
+    def complete(
+        self,
+        sheet: SheetRows,
+        row: int,
+        proposed: dict[str, Any],
+        before: ActionData | None,
+        after: ActionData,
+    ) -> ActionData:
+        """`after` as written: « Réalisée » means 100 % (`action_rules.completed`, applied when the
+        action is written). The preview shows that progress (in `proposed`), and says so when
+        the row's own, lower, is not kept."""
+        done = action_rules.completed(after)
+        if done.progress == after.progress:
+            return after
+        if proposed.get("progress") is not None:
+            where = sheet.location_of(self.file, row, "progress").describe()
+            self.preview.warnings.append(
+                f"{where} : l'action est « {ActionStatus(done.status).label} » : son avancement sera "
+                f"{done.progress} % (et non {after.progress} %)"
+            )
+        if before is not None and before.progress == done.progress:
+            proposed.pop("progress", None)
+        else:
+            proposed["progress"] = done.progress
+        return done
 
     def plan_new(self, sheet: SheetRows, row: int, values: list[Any], key: str | None) -> None:
         kind = sheet.kind
@@ -777,6 +810,7 @@ class Planner:
         if kind == KIND_ACTION:
             proposed = {k: v for k, v in workbook.items() if k in action_rules.DATA_FIELDS}
             data: Any = ActionData(**proposed) if "title" in proposed else ActionData(title="", **proposed)
+            data = self.complete(sheet, row, proposed, None, data)
             title_key, what = f"action:{fold(data.title)}", "action"
         else:
             proposed = {k: v for k, v in workbook.items() if k in _RESOURCE_FIELDS}
@@ -852,6 +886,20 @@ class Planner:
                 if doubts:
                     where = sheet.location(self.file, row).describe()
                     self.preview.warnings.extend(f"{where} : {w[0].lower()}{w[1:]}" for w in doubts)
+                raw_progress = sheet.cell(values, "progress")
+                if (
+                    type(raw_progress) in (int, float)  # a number (not a text, nor a boolean)
+                    and raw_progress == 1
+                    and action_rules.completed(after).progress == 1  # not brought to 100 (Réalisée)
+                    and (before is None or before.progress != 1)
+                ):
+                    # « 100 % » typed, or read from the CSV export, in a spreadsheet: the number 1 in
+                    # a percent format, which the reader does not see (« 50 % » is 0.5: read 50 %).
+                    where = sheet.location_of(self.file, row, "progress").describe()
+                    self.preview.warnings.append(
+                        f"{where} : la cellule vaut 1, lue comme 1 % ; si elle affiche « 100 % » "
+                        "(format pourcentage), tapez-y 100 avant d'importer"
+                    )
         else:
             errors = resource_rules.validate(after, self.maps)
         for error in errors:
@@ -1352,8 +1400,10 @@ def _preview(  # noqa: PLR0913 - preview_import's own arguments, once the store'
             problems = [*problems, *formula_problems]
             warnings = [*warnings, *formula_warnings]
             if formula_problems:  # a refused cell's row is not planned (its cell reads empty)
-                refused = {p.location.row for p in formula_problems}
-                sheet.rows = [(number, values) for number, values in sheet.rows if number not in refused]
+                sheet.refused_rows = {p.location.row for p in formula_problems if p.location.row}
+                if sheet.kind == KIND_INDICATOR:
+                    refused = sheet.refused_rows
+                    sheet.rows = [(number, values) for number, values in sheet.rows if number not in refused]
     preview.source = settings.source
     preview.mapping = settings.mapping
     preview.warnings.extend(warnings)

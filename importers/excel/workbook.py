@@ -57,6 +57,9 @@ class SheetRows:
     rows: list[tuple[int, list[Any]]]
     #: The hidden column of fingerprints (exchange workbooks of format 2), if any.
     fingerprint_column: int | None = None
+    #: Rows a cell of which is refused before planning (a formula without value): they are there
+    #: (not deleted since the export) but not planned.
+    refused_rows: set[int] = field(default_factory=set)
     #: Fingerprints already read, by row (the preview asks for a row's more than once).
     _prints: dict[int, Fingerprint | None] = field(default_factory=dict, repr=False)
     #: Columns of the field lists `row_hash` was asked for, the last of them, and their picker.

@@ -231,7 +231,7 @@ def test_export_of_a_filtered_list_holds_only_its_actions(ariege_db: Any, tmp_pa
     finally:
         store.dispose()
     assert ars.summary.startswith("2 actions")
-    assert cts.summary.startswith("rapport CTS : 1 actions")
+    assert cts.summary == "rapport CTS : 1 action"
     assert everything.summary.startswith("80 actions")
 
 
