@@ -4,18 +4,28 @@ nothing typed is lost, the session cannot be closed nor the app left without a w
 
 from __future__ import annotations
 
+import asyncio
+import os
+import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
 from textual.widgets import Static
 
+from store.actions import ActionData
 from store.vocab import ActionStatus
+from tests.tui.conftest import TODAY
 from tests.tui.support import stored, until
 from tests.tui.test_workshop import open_session
-from tui.app import SuiviStsApp
+from tui.app import SuiviStsApp, make_app
 from tui.screens.form_base import UnsavedDialog
 from tui.screens.workshop import WorkshopScreen
 from tui.widgets.error_dialog import ErrorDialog
+from tui.widgets.text_dialog import TextDialog
 
 AppFactory = Callable[..., SuiviStsApp]
 
@@ -72,3 +82,87 @@ async def test_gestures_not_written_stay_said_and_are_written_once_the_store_is_
     action, journal = stored(ariege_db, code)
     assert action.status == ActionStatus.DONE
     assert any(line.comment == "vu en séance" for line in journal)
+
+
+#: What a coordinator's fingers do in a session: move, statuses, progress, weather, a comment.
+GESTURES = ["down", "up", "1", "2", "3", "4a", "5a", "plus", "minus", "v", "o", "r", "w", "cmt"]
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    phases=(
+        Phase.explicit,
+        Phase.reuse,
+        Phase.generate,
+    ),  # a failing case is printed as found, not shrunk (slow)
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(st.sampled_from([*GESTURES, "hold", "let go"]), min_size=4, max_size=20))
+@example(steps=["hold", "5a", "3", "4a", "w", "v"])  # found: the first status's comment was lost
+@example(steps=["r", "minus", "hold", "4a", "r", "2", "v", "up", "1", "minus"])
+def test_whatever_fails_in_between_the_store_ends_as_the_screen_shows(
+    steps: list[str], ariege_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Gestures typed fast while another program takes and lets go of the store, in any order:
+    once it is free, every row of the session is saved as shown and every comment typed is in
+    the journal (those of statuses typed faster than saved, together)."""
+    folder = tmp_path_factory.mktemp("atelier")
+    db = folder / "ariege.sqlite"
+    shutil.copy2(ariege_template, db)
+    os.environ["SUIVI_STS_BUSY_TIMEOUT_MS"] = "100"
+    try:
+        shown, comments = asyncio.run(_session(db, steps))
+    finally:
+        del os.environ["SUIVI_STS_BUSY_TIMEOUT_MS"]
+    for code, action in shown.items():
+        saved = stored(db, code)[0]
+        assert (saved.status, saved.progress, saved.weather) == (
+            action.status,
+            action.progress,
+            action.weather,
+        )
+    journal = " | ".join(line.comment or "" for code in shown for line in stored(db, code)[1])
+    assert all(comment in journal for comment in comments), (comments, journal)
+
+
+async def _session(db: Path, steps: list[str]) -> tuple[dict[str, ActionData], list[str]]:
+    """Play `steps` in the Atelier; the rows shown at the end and the comments typed."""
+    app = make_app(db, today=TODAY, author="coordinatrice")
+    app.retry_delays_s = (0.2, 0.3)
+    holder = sqlite3.connect(db, isolation_level=None)
+    comments: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_session(pilot)
+        for step in steps:
+            if step == "hold" and not holder.in_transaction:
+                holder.execute("BEGIN EXCLUSIVE")
+            elif step == "let go" and holder.in_transaction:
+                holder.rollback()
+            elif step in ("4a", "5a"):  # a status asking why (unless already so): the comment
+                await pilot.press(step[0])
+                await pilot.pause(0.05)
+                if isinstance(app.screen, TextDialog):
+                    comments.append(f"pourquoi {len(comments)}")
+                    await pilot.press(*comments[-1], "enter")
+            elif step == "cmt":
+                await pilot.press("c")
+                await pilot.pause(0.05)
+                if isinstance(app.screen, TextDialog):
+                    comments.append(f"note {len(comments)}")
+                    await pilot.press(*comments[-1], "enter")
+            elif step in GESTURES:
+                await pilot.press(step)
+            await until(pilot, lambda: not screen.loading_in("save"))  # the write tried
+            while isinstance(app.screen, ErrorDialog):  # said once: read and closed
+                await pilot.press("enter")
+                await pilot.pause(0.05)
+        if holder.in_transaction:
+            holder.rollback()
+        holder.close()
+        await until(
+            pilot, lambda: isinstance(app.screen, WorkshopScreen) and not screen.is_dirty(), timeout=30
+        )
+        await pilot.pause(0.3)
+        assert app.screen is screen
+        return dict(screen.actions), comments

@@ -54,6 +54,8 @@ from tui.widgets.text_dialog import TextDialog
 
 STATUS_KEYS = {str(i + 1): status for i, status in enumerate(ActionStatus)}
 PROGRESS_STEP = 10
+#: Between the status comments saved with one change (statuses typed faster than saved).
+COMMENTS_JOINED = " ; "
 #: At most this long between two attempts to write gestures that failed (the room is waiting).
 WRITE_RETRY_MAX_S = 10.0
 WEATHER_CYCLE = [None, *(w.value for w in Weather)]
@@ -111,6 +113,19 @@ class Pending:
 
     code: str
     source: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write of the Atelier's writer: `pending` goes back to the queue's head if it fails."""
+
+    pending: Pending
+    before: ActionData
+    after: ActionData
+    #: The status comments it journals (typed since the row was last saved).
+    comments: tuple[str, ...] = ()
+    #: A comment journaled alone: the user's own, or the comments of a status undone unsaved.
     note: str | None = None
 
 
@@ -264,7 +279,7 @@ class WorkshopScreen(BaseScreen):
         self._queue: deque[Pending] = deque()
         self._writing = False
         #: Comments required by a status (Reportée, Abandonnée) not yet saved, per action.
-        self._status_comments: dict[str, str] = {}
+        self._status_comments: dict[str, list[str]] = {}
         #: Actions waiting for the user's choice between two versions: not saved meanwhile.
         self._conflicts: set[str] = set()
         self._offered: set[int] = set()
@@ -515,8 +530,8 @@ class WorkshopScreen(BaseScreen):
         with self._lock:
             before = self.actions.get(after.code)
             self.actions[after.code] = after
-            if status_comment:
-                self._status_comments[after.code] = status_comment
+            if status_comment:  # kept with those of statuses not saved yet: none is lost
+                self._status_comments.setdefault(after.code, []).append(status_comment)
         self._show_row(after)
         self._enqueue(after.code)
         doubtful = warnings(after, links=False)
@@ -660,17 +675,26 @@ class WorkshopScreen(BaseScreen):
         if idle:
             self.write_pending()
 
-    def _next(self) -> tuple[Pending, ActionData, ActionData, str | None] | None:
-        """The next gesture to save with its `before`, `after` and status comment; None when done."""
+    def _next(self) -> Write | None:
+        """The next write, None when done. Every status comment typed since the row was last
+        saved goes with it; those of a status undone before it was saved are journaled alone
+        (first, the row's other changes next): nothing typed is lost nor put on another change."""
         with self._lock:
             while self._queue:
                 pending = self._queue.popleft()
                 if pending.code in self._conflicts or pending.code not in self.saved:
                     continue
                 before, after = self.saved[pending.code], self.actions[pending.code]
-                if pending.note is None and before == after:
+                if pending.note is not None:
+                    return Write(pending, before, after, note=pending.note)
+                comments = tuple(self._status_comments.get(pending.code, ()))
+                if comments and before.status == after.status:
+                    if before != after:
+                        self._queue.appendleft(pending)
+                    return Write(pending, before, after, comments, COMMENTS_JOINED.join(comments))
+                if before == after:
                     continue  # already saved with an earlier gesture
-                return pending, before, after, self._status_comments.get(pending.code)
+                return Write(pending, before, after, comments)
             self._writing = False
             return None
 
@@ -679,12 +703,12 @@ class WorkshopScreen(BaseScreen):
         """Drain the queue in order; the only code that writes actions from this screen. A
         gesture whose write fails goes back to the head of the queue: nothing typed is lost."""
         try:
-            while (item := self._next()) is not None:
+            while (write := self._next()) is not None:
                 try:
-                    self._write(*item)
+                    self._write(write)
                 except BaseException:
                     with self._lock:
-                        self._queue.appendleft(item[0])
+                        self._queue.appendleft(write.pending)
                     raise
         except BaseException:
             with self._lock:
@@ -747,13 +771,15 @@ class WorkshopScreen(BaseScreen):
             self._retry_timer = None
         self.remove_class("-unsaved")
 
-    def _write(self, pending: Pending, before: ActionData, after: ActionData, comment: str | None) -> None:
+    def _write(self, write: Write) -> None:
+        pending, before, after = write.pending, write.before, write.after
         source = pending.source
         try:
-            if pending.note is not None:
-                self.service.comment_action(before, pending.note, source=source)
+            if write.note is not None:
+                self.service.comment_action(before, write.note, source=source)
                 stored = before
             else:
+                comment = COMMENTS_JOINED.join(write.comments) or None
                 stored, _changes = self.service.save_action(before, after, source=source, comment=comment)
         except VersionConflict as conflict:
             theirs = conflict.current if isinstance(conflict.current, ActionData) else None
@@ -775,9 +801,11 @@ class WorkshopScreen(BaseScreen):
             return
         with self._lock:
             self.saved[stored.code] = stored
-            if self.actions[stored.code] is after:
+            if write.note is None and self.actions[stored.code] is after:  # (a comment saves no field)
                 self.actions[stored.code] = stored
-            if comment and stored.status == after.status:
+            left = self._status_comments.get(stored.code, [])
+            del left[: len(write.comments)]  # those saved; any typed meanwhile wait for the next write
+            if not left:
                 self._status_comments.pop(stored.code, None)
         self.post_message(self.Saved(stored, self.service.workshop_lines(source)))
 
