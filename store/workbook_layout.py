@@ -11,6 +11,11 @@ from __future__ import annotations
 SHEET_ACTIONS = "Actions"
 SHEET_INDICATORS = "Indicateurs"
 SHEET_RESOURCES = "Ressources"
+#: The CTS report workbook's own sheets: a document to read, which the import recognises (and
+#: refuses with one sentence rather than reading its « Indicateurs » as the exchange's).
+CTS_SYNTHESIS = "Synthèse"
+CTS_CHART = "Graphique"
+CTS_ACTIONS_BY_OBJECTIVE = "Actions par objectif"
 #: The hidden sheet of export data.
 META_SHEET = "_suivi_sts"
 #: 2: fingerprints in a hidden last column of each data sheet (1: a copy of every exported cell

@@ -295,3 +295,18 @@ def test_care_offer_figures_kept_as_written_raise_no_excel_warning(ariege: Store
         xml = workbook.read(f"xl/worksheets/sheet{names.index('Offre de soins') + 1}.xml").decode()
     ignored = re.search(r'<ignoredError sqref="C2:D(\d+)" numberStoredAsText="1"/>', xml)
     assert ignored is not None and int(ignored.group(1)) >= sheet.max_row
+
+
+def test_the_cts_report_imported_by_mistake_is_said_in_one_sentence(ariege: Store, tmp_path: Path) -> None:
+    """The two workbooks sit side by side in the same folder: the CTS report picked instead of
+    the exchange workbook was refused with 42 « code inconnu » lines read from its Indicateurs."""
+    from importers.excel.preview import preview_import
+
+    preview = preview_import(ariege, DEPT, _report(ariege, tmp_path))
+    assert [str(p) for p in preview.rejected] == [
+        "« rapport-cts.xlsx » : ce classeur est le rapport CTS de Suivi STS (feuilles « Synthèse », "
+        "« Actions par objectif »…) : un document à lire, qui ne s'importe pas. Pour rapporter des "
+        "changements, exportez le classeur d'échange ARS (Ctrl+E, ou « suivi-sts export ars »), "
+        "modifiez-le, puis importez-le"
+    ]
+    assert not preview.rows and not preview.warnings

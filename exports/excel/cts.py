@@ -32,6 +32,7 @@ from store.formatting import counted
 from store.views.care_offer import shown
 from store.views.dashboard import DUE_SOON_DAYS
 from store.vocab import ACTION_STATUS_LABELS, ActionStatus, ResourceStatus, TerritoryKind, Weather
+from store.workbook_layout import CTS_ACTIONS_BY_OBJECTIVE, CTS_CHART, CTS_SYNTHESIS
 
 Progress = Callable[[int, int], None]
 STATUS_COLOURS = {
@@ -43,8 +44,8 @@ STATUS_COLOURS = {
     ActionStatus.UNKNOWN: "#E7E6E6",
 }
 WEATHER_COLOURS = {Weather.GREEN: "#C6EFCE", Weather.ORANGE: "#FFEB9C", Weather.RED: "#FFC7CE"}
-SHEET_SYNTHESIS = "Synthèse"
-SHEET_CHART = "Graphique"
+SHEET_SYNTHESIS = CTS_SYNTHESIS
+SHEET_CHART = CTS_CHART
 SHEET_INDICATORS = "Indicateurs"
 WITHOUT_OBJECTIVE = "Actions sans objectif du schéma"
 #: Longest label of a défi on the chart, in characters.
@@ -451,7 +452,7 @@ class ReportWriter:
     # --- Actions par objectif ---------------------------------------------------------------
 
     def _actions(self) -> None:
-        sheet = self.book.add_worksheet("Actions par objectif")
+        sheet = self.book.add_worksheet(CTS_ACTIONS_BY_OBJECTIVE)
         safe = self._safe(sheet)
         headers = [
             "Code",

@@ -1411,7 +1411,7 @@ def _preview(  # noqa: PLR0913 - preview_import's own arguments, once the store'
     if meta is not None:
         if not _check_meta(preview, meta, conn, department):
             return preview
-    elif loaded is None:
+    elif loaded is None and sheets:  # (nothing read: the refusal says why, no merge to warn of)
         preview.warnings.append(
             (
                 "un fichier texte ne garde pas les données de l'export (seul le classeur .xlsx les garde)"

@@ -27,6 +27,7 @@ from importers.excel.model import Location, Problem
 from importers.excel.reader import Formulas, Workbook
 from store.fingerprint import Fingerprint, canonical_texts, parse, row_hash, texts_hash
 from store.vocab import fold
+from store.workbook_layout import CTS_ACTIONS_BY_OBJECTIVE, CTS_SYNTHESIS
 
 KIND_SHEETS = {KIND_ACTION: SHEET_ACTIONS, KIND_INDICATOR: SHEET_INDICATORS, KIND_RESOURCE: SHEET_RESOURCES}
 #: How many cells a message lists before "… and N more".
@@ -328,6 +329,17 @@ def read_native(
     """The exchange workbook's sheets (found by name, or by their headers) and hidden sheet
     (`scan`: its rows' fingerprints, worked out while they arrived)."""
     content = NativeContent()
+    if _is_cts_report(book.sheet_names):
+        content.problems.append(
+            Problem(
+                Location(file_name),
+                "ce classeur est le rapport CTS de Suivi STS (feuilles « Synthèse », « Actions par "
+                "objectif »…) : un document à lire, qui ne s'importe pas. Pour rapporter des "
+                "changements, exportez le classeur d'échange ARS (Ctrl+E, ou « suivi-sts export ars »), "
+                "modifiez-le, puis importez-le",
+            )
+        )
+        return content
     if META_SHEET in book.sheet_names:
         content.meta = read_meta(book.read(META_SHEET))
     by_kind: dict[str, list[str]] = {}
@@ -360,6 +372,13 @@ def read_native(
         content, book, renamed if by_kind else book.sheet_names, taken, file_name, ignore_columns, scan
     )
     return content
+
+
+def _is_cts_report(names: list[str]) -> bool:
+    """The CTS report's own sheets, and none of the exchange workbook's."""
+    folded = {fold(n) for n in names}
+    own = {fold(CTS_SYNTHESIS), fold(CTS_ACTIONS_BY_OBJECTIVE)}
+    return own <= folded and fold(SHEET_ACTIONS) not in folded and META_SHEET not in names
 
 
 def unknown_columns(
