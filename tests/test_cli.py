@@ -79,6 +79,39 @@ def test_check_prints_counts_per_table(tmp_path: Path, capsys: pytest.CaptureFix
     assert "Intégrité : OK" in out
 
 
+def test_output_closed_early_stops_quietly(tmp_path: Path) -> None:
+    """« suivi-sts check | head -1 »: the reader goes away; no « erreur du système n° 32 »."""
+    import os
+
+    from bench.cli_startup_bench import suivi_sts_command
+
+    db = str(tmp_path / "s.sqlite")
+    assert run("--db", db, "init") == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line
+    try:
+        done = subprocess.run(
+            [*suivi_sts_command(), "--db", db, "check"], stdout=write_end, capture_output=False,
+            stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_a_store_without_the_department_asked_says_what_it_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty, ariege = str(tmp_path / "vide.sqlite"), str(tmp_path / "ariege.sqlite")
+    assert run("--db", empty, "init", "--empty") == 0
+    assert run("--db", ariege, "init") == 0
+    capsys.readouterr()
+    assert run("--db", empty, "export", "ars", str(tmp_path / "a.xlsx")) == 2
+    assert "La base ne contient aucun département : chargez-y un schéma" in capsys.readouterr().err
+    assert run("--db", ariege, "--departement", "31", "export", "ars", str(tmp_path / "b.xlsx")) == 2
+    assert "Département « 31 » introuvable dans la base (elle contient : 09)." in capsys.readouterr().err
+
+
 def test_unreadable_or_missing_files_exit_with_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("--db", str(tmp_path / "absent.sqlite"), "check") == 2
     assert "suivi-sts init" in capsys.readouterr().err

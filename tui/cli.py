@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ from tui.cli_support import (
     INTERRUPTED_LINE,
     INVALID,
     OK,
+    OUTPUT_CLOSED,
     UNUSABLE,
     FrenchParser,
     controls_shown,
@@ -163,6 +165,10 @@ def _run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return UNUSABLE
+    except BrokenPipeError:
+        # what is still buffered for the closed pipe is dropped, else Python says so at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OUTPUT_CLOSED
     except OSError as exc:
         print(f"Erreur : {system_error_text(exc)}.", file=sys.stderr)
         return UNUSABLE

@@ -22,11 +22,14 @@ if TYPE_CHECKING:
 #: Exit codes, documented in `suivi-sts --help` (EXIT_CODES_HELP) and README.md: 130 is the
 #: shell's convention for a command stopped by Ctrl+C (128 + SIGINT), used for SIGTERM too.
 OK, INVALID, UNUSABLE, INTERRUPTED = 0, 1, 2, 130
+#: The reader of the output went away (« suivi-sts check | head »): as Unix tools, quietly.
+OUTPUT_CLOSED = 141
 
 EXIT_CODES_HELP = (
     "Codes de sortie : 0 succès ; 1 données invalides (rien n'a été écrit) ; "
     "2 erreur d'utilisation ou fichier illisible ; "
-    "130 interrompu par Ctrl+C ou SIGTERM (rien n'a été écrit)."
+    "130 interrompu par Ctrl+C ou SIGTERM (rien n'a été écrit) ; "
+    "141 sortie fermée avant la fin (… | head)."
 )
 
 #: What an interrupted export or import says (its temporary files are removed on the way out).
@@ -161,14 +164,22 @@ def open_existing(target: str) -> Store:
 
 def department_of(store: Store, wanted: str | None) -> str:
     """The department to work on, or a StoreError naming the problem."""
-    from store.departments import single_department
+    from store.departments import list_departments, pick_department
     from store.errors import StoreError
 
-    dept = single_department(store.engine, wanted)
-    if dept is None:
-        which = f"« {wanted} »" if wanted else "unique"
-        raise StoreError(f"Département {which} introuvable dans la base (précisez --departement).")
-    return dept.code
+    held = [(d.code, d.name) for d in list_departments(store.engine)]
+    found = pick_department(held, wanted)
+    if found is not None:
+        return found[0]
+    if not held:
+        raise StoreError(
+            "La base ne contient aucun département : chargez-y un schéma "
+            "(« suivi-sts init --reference FICHIER.yaml », ou « suivi-sts init » pour celui de l'Ariège)."
+        )
+    codes = ", ".join(code for code, _name in held)
+    if wanted:
+        raise StoreError(f"Département « {wanted} » introuvable dans la base (elle contient : {codes}).")
+    raise StoreError(f"La base contient plusieurs départements ({codes}) : précisez --departement.")
 
 
 #: Control characters as visible symbols (␛ for the escape character…): every one but tab, line
