@@ -875,14 +875,11 @@ class StoreOpener:
         from store.departments import single_department
 
         store = open_store(self.db)
-        info = single_department(store.engine, self.department)
-        if info is None:
+        try:
+            info = single_department(store.engine, self.department)
+        except StoreError:
             store.dispose()
-            raise StoreError(
-                "Aucun département dans cette base : lancez « suivi-sts init »."
-                if self.department is None
-                else f"Département « {self.department} » absent de la base."
-            )
+            raise
         return store, info.code, f"{info.name} ({info.code})"
 
 

@@ -164,22 +164,9 @@ def open_existing(target: str) -> Store:
 
 def department_of(store: Store, wanted: str | None) -> str:
     """The department to work on, or a StoreError naming the problem."""
-    from store.departments import list_departments, pick_department
-    from store.errors import StoreError
+    from store.departments import single_department
 
-    held = [(d.code, d.name) for d in list_departments(store.engine)]
-    found = pick_department(held, wanted)
-    if found is not None:
-        return found[0]
-    if not held:
-        raise StoreError(
-            "La base ne contient aucun département : chargez-y un schéma "
-            "(« suivi-sts init --reference FICHIER.yaml », ou « suivi-sts init » pour celui de l'Ariège)."
-        )
-    codes = ", ".join(code for code, _name in held)
-    if wanted:
-        raise StoreError(f"Département « {wanted} » introuvable dans la base (elle contient : {codes}).")
-    raise StoreError(f"La base contient plusieurs départements ({codes}) : précisez --departement.")
+    return single_department(store.engine, wanted).code
 
 
 #: Control characters as visible symbols (␛ for the escape character…): every one but tab, line

@@ -556,3 +556,19 @@ async def test_a_damaged_store_offers_its_latest_backup_and_never_overwrites_wit
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
         assert "80 actions" in str(app.screen.query_one("#dept-title", Static).render())
+
+
+async def test_a_store_without_department_says_to_load_a_scheme(tmp_path: Path) -> None:
+    from importers.setup_store import initialise
+    from tests.tui.support import until
+    from tui.app import make_app
+    from tui.widgets.error_dialog import ErrorDialog
+
+    empty = tmp_path / "vide.sqlite"
+    initialise(empty, empty=True).store.dispose()
+    app = make_app(empty, author="coordinatrice")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        dialog = app.screen
+        assert isinstance(dialog, ErrorDialog)
+        assert dialog.message.startswith("La base ne contient aucun département : chargez-y un schéma")
