@@ -279,3 +279,16 @@ def test_every_page_looks_like_the_reviewed_image(ariege: Store, tmp_path: Path)
         for page, reference in zip(pages, references, strict=True):
             mean, worst = image_difference(page, reference)
             assert mean <= PAGE_TOLERANCE and worst <= TILE_TOLERANCE, (page.name, mean, worst)
+
+
+def test_the_statuses_are_told_apart_printed_in_black_and_white() -> None:
+    """The dossier and the workbook are printed on the delegation's black-and-white printer: each
+    status's grey stands apart from every other's (À lancer and Reportée printed alike, 188 and 189,
+    as did En cours and Réalisée)."""
+    from itertools import combinations
+
+    from exports.palette import STATUS_COLOURS, grey_level
+
+    greys = {status: grey_level(colour) for status, colour in STATUS_COLOURS.items()}
+    close = [(a, b) for a, b in combinations(greys, 2) if abs(greys[a] - greys[b]) < 30]
+    assert close == [], greys

@@ -25,6 +25,7 @@ from typing import Any
 
 from exports.excel.data import ExportData
 from exports.excel.safe import ROW_PIXELS, Formats, SafeSheet
+from exports.palette import STATUS_COLOURS
 from store import figures
 from store.actions import ActionData
 from store.fields import ACTION
@@ -35,14 +36,6 @@ from store.vocab import ACTION_STATUS_LABELS, ActionStatus, ResourceStatus, Terr
 from store.workbook_layout import CTS_ACTIONS_BY_OBJECTIVE, CTS_CHART, CTS_SYNTHESIS
 
 Progress = Callable[[int, int], None]
-STATUS_COLOURS = {
-    ActionStatus.TODO: "#BDD7EE",
-    ActionStatus.IN_PROGRESS: "#2E75B6",
-    ActionStatus.DONE: "#70AD47",
-    ActionStatus.POSTPONED: "#FFC000",
-    ActionStatus.ABANDONED: "#A5A5A5",
-    ActionStatus.UNKNOWN: "#E7E6E6",
-}
 WEATHER_COLOURS = {Weather.GREEN: "#C6EFCE", Weather.ORANGE: "#FFEB9C", Weather.RED: "#FFC7CE"}
 SHEET_SYNTHESIS = CTS_SYNTHESIS
 SHEET_CHART = CTS_CHART

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from exports.excel.data import ExportData, load
+from exports.palette import STATUS_COLOURS
 from exports.pdf.typography import NBSP, NNBSP, clock, french, long_date, percent
 from store import figures
 from store.actions import ActionData
@@ -26,15 +27,6 @@ from store.views.coverage import coverage_matrix
 from store.views.dashboard import DUE_SOON_DAYS, Dashboard, dashboard
 from store.vocab import ActionStatus, ResourceStatus
 
-#: Colours of the statuses, in the order of `ActionStatus` (also the Excel report's).
-STATUS_COLOURS = {
-    ActionStatus.TODO.value: "#9DC3E6",
-    ActionStatus.IN_PROGRESS.value: "#2E75B6",
-    ActionStatus.DONE.value: "#548235",
-    ActionStatus.POSTPONED.value: "#FFC000",
-    ActionStatus.ABANDONED.value: "#7F7F7F",
-    ActionStatus.UNKNOWN.value: "#D9D9D9",
-}
 #: Colours of an indicator's breakdown categories, in order.
 SERIES_COLOURS = ("#2E75B6", "#C55A11", "#548235", "#7030A0", "#BF9000", "#00B0F0", "#7F7F7F")
 LISTED = 8
