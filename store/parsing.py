@@ -273,6 +273,13 @@ PRECISE_DATE_EXPECTED = (
 )
 
 
+def _whole_year(raw: Any) -> bool:
+    """A number (int or float) that is a whole year of `_YEARS`."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return False
+    return (raw in _YEARS) if isinstance(raw, int) else (raw.is_integer() and int(raw) in _YEARS)
+
+
 def parse_precise_date(raw: Any) -> PreciseDate | None:
     """A date as precise as it is written: "2023" (a year), "décembre 2022", "12/2022" or
     "2022-12" (a month), or a day as `parse_date` reads it. A number from 1900 to 2199 is a year."""
@@ -280,8 +287,8 @@ def parse_precise_date(raw: Any) -> PreciseDate | None:
         return None
     if isinstance(raw, PreciseDate):
         return raw
-    if isinstance(raw, int) and not isinstance(raw, bool) and raw in _YEARS:
-        return PreciseDate(raw, precision=Precision.YEAR)
+    if _whole_year(raw):  # 2024 typed in a spreadsheet (a float there), not the serial of 1905
+        return PreciseDate(int(raw), precision=Precision.YEAR)
     if isinstance(raw, str):
         content = raw.strip()
         if found := _YEAR.match(content):

@@ -19,6 +19,7 @@ from store import actions as action_rules
 from store import indicators as indicator_rules
 from store import resources as resource_rules
 from store.database import Store
+from store.fields import ACTION as ACTION_FIELD
 from store.models import ActionEvent
 from tests.conftest import snapshot_tables
 from tests.excel_fixtures import column_of, edit_workbook, find_row, run_cli, set_cell
@@ -120,50 +121,45 @@ def test_a_boolean_cell_is_quoted_as_the_spreadsheet_shows_it(loaded_store: Stor
     ]
 
 
-def test_a_progress_cell_worth_1_warns_that_it_may_show_100_percent(
-    loaded_store: Store, tmp_path: Path
-) -> None:
-    """The CSV exchange file opened in LibreOffice or Excel and saved as .xlsx: « 100 % » becomes
-    the number 1 in a percent format (what « 50 % » becomes, 0.5, reads 50 %). The reader does
-    not see the format and imports 1 %: the preview says so where it happens, with the cell."""
+def test_a_number_in_a_percentage_format_is_read_as_it_shows(loaded_store: Store, tmp_path: Path) -> None:
+    """« 100 % » typed in a spreadsheet, or the CSV export opened in LibreOffice or Excel and saved
+    as .xlsx, is the number 1 in a percentage format: it reads 100 %, as the cell shows (it was read
+    1 %); in the exchange workbook's own « 0" %" » format it shows « 1 % » and stays 1 %."""
 
     def edit(book: openpyxl.Workbook) -> None:
         sheet = book["Actions"]
-        for code, value in (("ACT-001", 1), ("ACT-002", 0.5)):
+        for code, value, shown in (("ACT-001", 1, "0.0%"), ("ACT-002", 1, '0" %"')):
             cell = sheet.cell(find_row(sheet, code), column_of(sheet, "Avancement (%)"))
-            cell.value, cell.number_format = value, "0%"
+            cell.value, cell.number_format = value, shown
 
     path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "pourcents.xlsx", edit)
     preview = preview_import(loaded_store, DEPT, path)
     assert not preview.rejected
-    said = [w for w in preview.warnings if "100 %" in w]
-    assert said == [
-        "« pourcents.xlsx », feuille « Actions », ligne 2, colonne « Avancement (%) » (M) : la cellule "
-        "vaut 1, lue comme 1 % ; si elle affiche « 100 % » (format pourcentage), tapez-y 100 avant "
-        "d'importer"
-    ]
+    progress = {p.key: c.new for p in preview.rows for c in p.changes if c.field == "progress"}
+    assert {k: progress.get(k) for k in ("ACT-001", "ACT-002")} == {"ACT-001": 100, "ACT-002": 1}
 
 
-def test_the_preview_shows_the_100_percent_a_done_action_is_written_with(
-    loaded_store: Store, tmp_path: Path
-) -> None:
-    """« Réalisée » means 100 % (the form and the import write 100). The preview said
-    « Avancement : 50 % → 40 % » for a row marked Réalisée at 40 %, then wrote 100 %."""
+def test_a_year_typed_as_a_number_in_a_date_column_is_a_year(loaded_store: Store, tmp_path: Path) -> None:
+    """2025 typed in Échéance (a number for the spreadsheet, which stores it as 2025.0), or the
+    CSV export's « 2023 » opened in LibreOffice or Excel: the year 2025, not the 2025th day
+    after 1899 (16/07/1905, what was imported); a real day number (45000) stays a day."""
 
     def edit(book: openpyxl.Workbook) -> None:
-        set_cell(book, "Actions", "ACT-001", "Statut", "Réalisée")
-        set_cell(book, "Actions", "ACT-001", "Avancement (%)", 40)
+        sheet = book["Actions"]
+        for code, value in (("ACT-001", 2025), ("ACT-002", 45000)):
+            sheet.cell(find_row(sheet, code), column_of(sheet, "Échéance")).value = value
 
-    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "realisee.xlsx", edit)
-    preview, _result = imported(loaded_store, path)
-    (row,) = [r for r in preview.rows if r.changes]
-    assert [str(c) for c in row.changes] == ["Statut : En cours → Réalisée", "Avancement (%) : 50 % → 100 %"]
-    assert (
-        "« realisee.xlsx », feuille « Actions », ligne 2, colonne « Avancement (%) » (M) : l'action est "
-        "« Réalisée » : son avancement sera 100 % (et non 40 %)"
-    ) in preview.warnings
-    with loaded_store.engine.connect() as conn:
-        assert action_rules.load_actions(conn, DEPT)["ACT-001"].progress == 100
+    preview = preview_import(
+        loaded_store, DEPT, edit_workbook(exported(loaded_store, tmp_path), tmp_path / "annee.xlsx", edit)
+    )
+    assert not preview.rejected
+    due = {
+        p.key: ACTION_FIELD["due_date"].format(c.new)
+        for p in preview.rows
+        for c in p.changes
+        if c.field == "due_date"
+    }
+    assert due == {"ACT-001": "2025", "ACT-002": "15/03/2023"}
 
 
 def test_an_excel_error_in_a_cell_is_refused_instead_of_clearing_the_field(

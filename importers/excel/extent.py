@@ -34,6 +34,12 @@ class SheetExtent:
         self.formulas: dict[tuple[int, int], bool | str] = {}
         #: Formula or error cells written without a reference (`r`): their place is not known.
         self.unplaced = 0
+        #: The workbook's cell styles whose number format is a percentage (styles.xml), and the
+        #: (row, column) of the number cells of this sheet written in one: « 100 % » is the
+        #: number 1 there, which the reader would take for 1 (`percent_text` sends what it shows).
+        self.percent_styles: tuple[int, ...] = ()
+        self.percent: set[tuple[int, int]] = set()
+        self._percent_cell: re.Pattern[bytes] | None = None
 
     def __repr__(self) -> str:
         return f"SheetExtent({self.part!r}, {self.label!r}, rows={self.rows}, columns={self.columns})"
@@ -169,6 +175,8 @@ def measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: Li
     if extent.columns > limits.max_columns:
         raise _too_wide(name, extent.label, limits)
     check_cells(name, extent.label, extent.rows, extent.columns, limits)  # as soon as it is known
+    if extent.percent_styles:
+        _percent_cells(data, extent, patterns.prefix)
     if patterns.formula.search(data) or b't="e"' in data or b"t='e'" in data:
         _formulas(data, extent, patterns.prefix)
         if extent.unplaced:
@@ -315,6 +323,50 @@ def _formulas(data: bytes, extent: SheetExtent, prefix: bytes) -> None:
                 "utf-8", "replace"
             )
         extent.formulas[(int(ref.group(2)), column_number(ref.group(1).decode()))] = kept
+
+
+_TYPED = re.compile(rb"""\st\s*=\s*["']([a-z]*)["']""")
+_MAX_PERCENT_CELLS = 1_000_000
+_NAMED_STYLES = 64
+
+
+def _percent_cells(data: bytes, extent: SheetExtent, prefix: bytes) -> None:
+    """Record the number cells of a chunk written in a percentage style."""
+    if extent._percent_cell is None:
+        # the styles named in the pattern, unless a hostile styles.xml names thousands of them
+        few = len(extent.percent_styles) <= _NAMED_STYLES
+        styles = b"|".join(b"%d" % n for n in extent.percent_styles) if few else rb"\d{1,9}"
+        extent._percent_cell = re.compile(
+            rb"<" + prefix + rb"""c\b([^>]*?\ss\s*=\s*["'](""" + styles + rb""")["'][^>]*)>"""
+        )
+    wanted = frozenset(extent.percent_styles)
+    for cell in extent._percent_cell.finditer(data):
+        attrs = cell.group(1)
+        if int(cell.group(2)) not in wanted:
+            continue
+        typed = _TYPED.search(attrs)
+        if attrs.endswith(b"/") or (typed is not None and typed.group(1) != b"n"):
+            continue  # empty, or a text, a boolean, an error
+        ref = _REF.search(attrs)
+        if ref is not None and len(extent.percent) < _MAX_PERCENT_CELLS:
+            extent.percent.add((int(ref.group(2)), column_number(ref.group(1).decode())))
+
+
+def percent_text(number: float) -> str:
+    """What a number cell in a percentage format shows: 1 → « 100 % », 0.125 → « 12.5 % »."""
+    shown = round(number * 100, 9)
+    return f"{int(shown) if shown == int(shown) else shown} %"
+
+
+#: Built-in number formats that are percentages (0 %, 0.00 %).
+PERCENT_FORMATS = frozenset({9, 10})
+
+
+def is_percent_format(code: str) -> bool:
+    """A number format code showing a percentage: a « % » outside quotes and escapes (« 0" %" »,
+    the exchange workbook's, shows a number followed by a sign: no)."""
+    plain = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
+    return "%" in plain
 
 
 def check_cells(name: str, label: str, rows: int, columns: int, limits: Limits) -> None:

@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from sys import getsizeof
 
+from importers.excel.extent import percent_text
 from importers.excel.safety import (
     DEFAULT_LIMITS,
     MAX_CELL_TEXT,
@@ -140,7 +141,10 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes], first: tuple[str, ...]
     pickle.dump(("sheets", names, hidden), out, protocol=pickle.HIGHEST_PROTOCOL)
     total = held = 0
     for name in sorted(names, key=lambda n: order.get(n, len(order))):  # as the checks pass them
-        long_texts = checks.wait(name).long_texts  # only a sheet that passed is read
+        passed = checks.wait(name)  # only a sheet that passed is read
+        long_texts = passed.long_texts
+        extent = passed.sheets.get(passed.sheet_parts.get(name, ""))
+        percent = _by_row(extent.percent) if extent is not None else {}
         try:
             sheet = book.get_sheet_by_name(name)
         except Exception as exc:  # noqa: BLE001
@@ -163,9 +167,11 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes], first: tuple[str, ...]
             raise _too_many_cells(path.name, limits)
         pad = [""] * first_column
         batch: list[list[Any]] = []
-        for row in sheet.iter_rows():
+        for number, row in enumerate(sheet.iter_rows(), start=first_row + 1):
             if long_texts:
                 row = [_mark_cut(v) for v in row]
+            if number in percent:
+                row = _as_shown(row, percent[number], first_column)
             held += row_bytes(row, first_column)
             if held > limits.max_cell_bytes:
                 raise UnreadableWorkbook(
@@ -321,6 +327,25 @@ def reader_error(file_name: str, exc: Exception, sheet: str | None = None) -> st
         f"Le fichier « {file_name} » est illisible{where} : {cause}. Ouvrez-le dans Excel ou LibreOffice, "
         "enregistrez-le au format .xlsx et recommencez, ou demandez à l'expéditeur de le renvoyer."
     )
+
+
+def _by_row(cells: set[tuple[int, int]]) -> dict[int, list[int]]:
+    """Row → the columns of `cells` in it."""
+    rows: dict[int, list[int]] = {}
+    for row, column in cells:
+        rows.setdefault(row, []).append(column)
+    return rows
+
+
+def _as_shown(row: list[Any], columns: list[int], first_column: int) -> list[Any]:
+    """The numbers of `columns` (1-based) written as their percentage format shows them."""
+    row = list(row)
+    for column in columns:
+        at = column - 1 - first_column
+        value = row[at] if 0 <= at < len(row) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            row[at] = percent_text(value)
+    return row
 
 
 def _mark_cut(value: Any) -> Any:

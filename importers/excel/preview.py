@@ -886,20 +886,6 @@ class Planner:
                 if doubts:
                     where = sheet.location(self.file, row).describe()
                     self.preview.warnings.extend(f"{where} : {w[0].lower()}{w[1:]}" for w in doubts)
-                raw_progress = sheet.cell(values, "progress")
-                if (
-                    type(raw_progress) in (int, float)  # a number (not a text, nor a boolean)
-                    and raw_progress == 1
-                    and action_rules.completed(after).progress == 1  # not brought to 100 (Réalisée)
-                    and (before is None or before.progress != 1)
-                ):
-                    # « 100 % » typed, or read from the CSV export, in a spreadsheet: the number 1 in
-                    # a percent format, which the reader does not see (« 50 % » is 0.5: read 50 %).
-                    where = sheet.location_of(self.file, row, "progress").describe()
-                    self.preview.warnings.append(
-                        f"{where} : la cellule vaut 1, lue comme 1 % ; si elle affiche « 100 % » "
-                        "(format pourcentage), tapez-y 100 avant d'importer"
-                    )
         else:
             errors = resource_rules.validate(after, self.maps)
         for error in errors:

@@ -26,6 +26,7 @@ Every refusal is an :class:`UnreadableWorkbook` with a French message naming the
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import re
 import zipfile
@@ -33,7 +34,15 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from importers.excel.extent import SheetExtent, TextRuns, check_cells, column_number, measure
+from importers.excel.extent import (
+    PERCENT_FORMATS,
+    SheetExtent,
+    TextRuns,
+    check_cells,
+    column_number,
+    is_percent_format,
+    measure,
+)
 from importers.excel.limits import (
     DEFAULT_LIMITS,
     MAX_CELL_TEXT,
@@ -80,6 +89,8 @@ class ArchiveReport:
         #: cuts such texts at 32,767 characters, so the reader marks the cut ones). While the
         #: sheets are checked: of the shared strings and the sheets checked so far.
         self.long_texts = False
+        #: Indexes of the cell styles whose number format is a percentage (`styles.xml`).
+        self.percent_styles: tuple[int, ...] = ()
 
 
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -89,6 +100,7 @@ _SMALL_PART = 8 * 1024 * 1024
 _REL_OFFICE_DOCUMENT = "/officedocument"
 _REL_WORKSHEET = "/worksheet"
 _REL_SHARED_STRINGS = "/sharedstrings"
+_REL_STYLES = "/styles"
 
 
 def part_key(name: str) -> str:
@@ -277,6 +289,8 @@ def _check_part(
     the budget of inflated bytes."""
     key = part_key(info.filename)
     extent = SheetExtent(info.filename, label) if label is not None else None
+    if extent is not None:
+        extent.percent_styles = report.percent_styles
     counter = [0] if key == shared else None
     allowed = limits.max_shared_strings_bytes if key == shared else limits.max_entry_bytes
     runs = TextRuns() if extent is not None or key == shared else None
@@ -371,6 +385,10 @@ def _structure(
     rels = _relationships(archive, parts, workbook, name)
     by_id = {rid: target for rid, kind, target in rels if kind.endswith(_REL_WORKSHEET)}
     shared = next((t for _id, kind, t in rels if kind.endswith(_REL_SHARED_STRINGS)), None)
+    styles = next((t for _id, kind, t in rels if kind.endswith(_REL_STYLES)), None)
+    if styles in parts:
+        info = parts[styles]
+        report.percent_styles = _percent_styles(_xml(_read_small(archive, info, name), name, info.filename))
     root = _xml(_read_small(archive, parts[workbook], name), name, parts[workbook].filename)
     for element in root.iter():
         if _local(element.tag) != "sheet":
@@ -392,6 +410,20 @@ def _structure(
             if re.fullmatch(r"(?:xl/)?worksheets/[^/]+\.xml", key):
                 report.sheet_parts[key.rsplit("/", 1)[-1]] = key
     return shared if shared in parts else None
+
+
+def _percent_styles(root: Element) -> tuple[int, ...]:
+    """The indexes of the cell styles (`cellXfs`) whose number format shows a percentage."""
+    percent = set(PERCENT_FORMATS)
+    for element in root.iter():
+        if _local(element.tag) == "numFmt" and is_percent_format(element.get("formatCode") or ""):
+            with contextlib.suppress(ValueError):
+                percent.add(int(element.get("numFmtId") or ""))
+    cell_styles = next((e for e in root.iter() if _local(e.tag) == "cellXfs"), None)
+    if cell_styles is None:
+        return ()
+    formats = [(e.get("numFmtId") or "") for e in cell_styles if _local(e.tag) == "xf"]
+    return tuple(n for n, number in enumerate(formats) if number.isdigit() and int(number) in percent)
 
 
 def _bomb(name: str, declared: int, ratio: float | None = None) -> UnreadableWorkbook:
