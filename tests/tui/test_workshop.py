@@ -472,3 +472,32 @@ async def test_a_closed_session_leaves_an_empty_list_even_after_a_resize(app_fac
         await settle(pilot)
         assert screen.query_one("#session-changes", DataTable).row_count == 0
         assert "clos" in str(screen.query_one("#workshop-title", Static).render())
+
+
+async def test_the_footer_offers_the_session_keys_only_while_a_session_is_open(
+    app_factory: AppFactory,
+) -> None:
+    """Without a session, p / c / q were offered and only said « Choisissez d'abord le périmètre »:
+    they come with the session and go with it; x stays to export the session just closed."""
+
+    def offered(screen: WorkshopScreen) -> set[str]:
+        return {key for key in screen.active_bindings if key in ("n", "p", "c", "q", "x")}
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        before = app.screen
+        assert isinstance(before, WorkshopScreen)
+        assert offered(before) == {"n"}
+        await pilot.press("p", "c", "q")  # not offered: nothing happens, no dialog
+        await settle(pilot)
+        assert app.screen is before
+        screen = await open_session(pilot)
+        assert offered(screen) == {"n", "p", "c", "q", "x"}
+        await pilot.press("q")
+        await settle(pilot)
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        assert screen.session is None and offered(screen) == {"n", "x"}

@@ -151,6 +151,8 @@ class WorkshopScreen(BaseScreen):
     TITLE = "Atelier"
     CSS_PATH = "workshop.tcss"
     WRITE_ACTIONS = frozenset({"digit", "progress", "type_progress", "weather", "next_weather", "comment"})
+    #: Keys offered only while a session is open (the footer shows them then, not before).
+    SESSION_ACTIONS = frozenset({"type_progress", "comment", "end"})
     BINDINGS = [
         Binding("n", "choose_scope", "Périmètre", tooltip="Choisir l'objectif, le défi ou le territoire"),
         *[
@@ -256,6 +258,14 @@ class WorkshopScreen(BaseScreen):
         self._change_lines: list[JournalLine] = []
         #: A session is being opened (its start would otherwise be offered for resumption).
         self._starting = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Without a session, its gestures are not offered (export: once one was closed)."""
+        if action in self.SESSION_ACTIONS and self.session is None:
+            return False
+        if action == "export" and self.session is None and self.last_session is None:
+            return False
+        return super().check_action(action, parameters)
 
     def compose_body(self) -> ComposeResult:
         yield Static(
@@ -431,6 +441,7 @@ class WorkshopScreen(BaseScreen):
         )
         self._fill_table()
         self._show_changes(message.lines)
+        self.refresh_bindings()  # p, c, q, x: offered now (`check_action`)
         self.query_one("#workshop-table", DataTable).focus()
         if message.resumed:
             self.notify(f"Atelier n°{message.session.id} repris.")
@@ -818,6 +829,7 @@ class WorkshopScreen(BaseScreen):
             self.saved = {}
         self.query_one("#workshop-table", RecordTable).records = []
         self._show_changes([])
+        self.refresh_bindings()  # p, c, q: no longer offered; x exports the session closed
         self.query_one("#workshop-title", Static).update(
             f"Atelier n°{message.session_id} clos (x : l'exporter). Touche n pour en ouvrir un autre."
         )
