@@ -160,6 +160,28 @@ async def test_a_word_typed_on_the_resource_list_keeps_its_first_letter(app_fact
         assert screen.axis == "type"
 
 
+async def test_on_the_coverage_matrix_m_closes_no_resource_out_of_sight(app_factory: AppFactory) -> None:
+    """The matrix offered « m Fermer la ressource » and m asked to close the resource highlighted
+    in the hidden list: m is offered on the list only, where the resource is seen."""
+    from tui.widgets.confirm_dialog import ConfirmDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, ResourcesScreen))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResourcesScreen)
+        assert "m" in screen.active_bindings  # on the list
+        await pilot.press("c")
+        await settle(pilot)
+        assert "m" not in screen.active_bindings
+        await pilot.press("m")
+        await settle(pilot)
+        assert app.screen is screen and not isinstance(app.screen, ConfirmDialog)
+
+
 async def test_save_then_quit_that_cannot_save_says_so_at_once_and_quits_no_later(
     app_factory: AppFactory,
 ) -> None:
