@@ -391,7 +391,7 @@ async def test_indicator_values_are_entered_per_period_and_breakdown(
         await settle(pilot)
         app.open_action("ACT-003")
         await settle(pilot)
-        await pilot.press("ctrl+k")
+        await pilot.press("ctrl+g")
         await pilot.pause(0.2)
         assert isinstance(app.screen, IndicatorDialog)
         app.screen.query_one("#ind-label", Input).value = "Femmes dépistées"

@@ -313,14 +313,14 @@ async def test_escape_in_the_search_box_clears_the_search_then_goes_back_to_the_
 
 
 async def test_enter_in_the_new_indicator_dialog_creates_it_or_says_why(app_factory: AppFactory) -> None:
-    """Ctrl+K (Nouvel indicateur), a label, Entrée: nothing happened (only a click on Créer
+    """Ctrl+G (Nouvel indicateur), a label, Entrée: nothing happened (only a click on Créer
     worked, or Tab to it); no word either for a missing label or a target typed in words."""
     from tui.widgets.indicator_dialog import IndicatorDialog
 
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         form = await open_action(pilot, "ACT-002")
-        await pilot.press("ctrl+k")
+        await pilot.press("ctrl+g")
         await until(pilot, lambda: isinstance(app.screen, IndicatorDialog))
         dialog = app.screen
         await pilot.press("enter")  # no label yet
@@ -562,3 +562,30 @@ async def test_import_footer_offers_b_and_k_only_with_conflicts_to_settle(
         await settle(pilot)
         screen = await preview(pilot, conflicting_workbook(ariege_db, tmp_path))
         assert screen.preview.conflicts and offered(screen) == {"b", "k"}
+
+
+async def test_ctrl_k_on_the_action_form_opens_the_conflicts_and_keeps_what_was_typed(
+    app_factory: AppFactory,
+) -> None:
+    """Ctrl+K opens « Conflits » everywhere, but on the action screen it created an indicator
+    (and, in a field, erased the end of the line): there it opens the conflicts too, the field
+    typed in kept; the new indicator is Ctrl+G."""
+    from tui.screens.conflicts import ConflictsScreen
+    from tui.widgets.indicator_dialog import IndicatorDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_action(pilot, "ACT-002")
+        title = form.query_one("#title", Input)
+        title.focus()
+        title.cursor_position = 0
+        await pilot.pause()
+        typed, back = title.value, {"dashboard": "f2", "actions": "f4"}[app.current_mode]
+        await pilot.press("ctrl+k")
+        await until(pilot, lambda: isinstance(app.screen, ConflictsScreen))
+        assert title.value == typed
+        await pilot.press(back)
+        await until(pilot, lambda: app.screen is form)
+        assert title.value == typed
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: isinstance(app.screen, IndicatorDialog))

@@ -169,7 +169,7 @@ CASES: dict[str, tuple[Step, ...]] = {
     "conflict": (push(lambda: ConflictDialog("Conflit sur l'action ACT-002", CONFLICT_ROWS)),),
     "unsaved": (push(unsaved),),
     "error": (push(lambda: ErrorDialog(ERROR)),),
-    "indicator": (open_action("ACT-009"), "ctrl+k"),
+    "indicator": (open_action("ACT-009"), "ctrl+g"),
 }
 
 

@@ -57,7 +57,7 @@ class ActionDetailScreen(FormScreen):
         ),
         Binding("f8", "status", "Statut", tooltip="Changer le statut avec un commentaire"),
         Binding("f9", "comment", "Commenter", tooltip="Ajouter un commentaire au journal"),
-        Binding("ctrl+k", "new_indicator", "Nouvel indicateur", show=False, tooltip="Créer un indicateur"),
+        Binding("ctrl+g", "new_indicator", "Nouvel indicateur", show=False, tooltip="Créer un indicateur"),
         Binding(
             "ctrl+n",
             "new_period",
@@ -456,7 +456,7 @@ class ActionDetailScreen(FormScreen):
         view = self.query_one(IndicatorGridView)
         grid = view.current
         if grid is None:
-            self.notify("Créez d'abord un indicateur (Ctrl+K).", severity="warning")
+            self.notify("Créez d'abord un indicateur (Ctrl+G).", severity="warning")
             return
         examples = {"mensuelle": "2024-03", "trimestrielle": "2024-T1", "semestrielle": "2024-S1"}
         field = INDICATOR_VALUE["period"]
@@ -479,7 +479,7 @@ class ActionDetailScreen(FormScreen):
         view = self.query_one(IndicatorGridView)
         grid = view.current
         if grid is None:
-            self.notify("Créez d'abord un indicateur (Ctrl+K).", severity="warning")
+            self.notify("Créez d'abord un indicateur (Ctrl+G).", severity="warning")
             return
 
         def typed(category: str | None) -> None:

@@ -16,8 +16,8 @@ from store.views.indicator_grid import IndicatorGrid
 from tui.widgets.select_options import set_select_options
 
 TOTAL = "__total__"
-NO_INDICATOR = "Aucun indicateur : Ctrl+K pour en créer un."
-HELP = "Entrée : saisir la valeur ; Ctrl+N : période ; Ctrl+B : ventilation ; Ctrl+K : indicateur."
+NO_INDICATOR = "Aucun indicateur : Ctrl+G pour en créer un."
+HELP = "Entrée : saisir la valeur ; Ctrl+N : période ; Ctrl+B : ventilation ; Ctrl+G : indicateur."
 
 
 def show_value(value: float | None) -> str:
