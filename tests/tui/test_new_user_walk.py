@@ -502,6 +502,8 @@ async def test_a_long_title_gone_through_with_tab_is_shown_from_its_start(app_fa
         form = await open_action(pilot, "ACT-001")
         title = form.query_one("#title", Input)
         assert len(title.value) > title.content_region.width
+        form.query_one("#progress", Input).focus()  # (the form opens with the title focused)
+        await pilot.pause()
         title.focus()
         await pilot.pause()
         assert title.scroll_offset.x > 0  # focused: the whole title selected, its end shown
@@ -589,3 +591,35 @@ async def test_ctrl_k_on_the_action_form_opens_the_conflicts_and_keeps_what_was_
         assert title.value == typed
         await pilot.press("ctrl+g")
         await until(pilot, lambda: isinstance(app.screen, IndicatorDialog))
+
+
+async def test_an_action_opened_at_80x24_shows_its_code_and_title_at_the_top(app_factory: AppFactory) -> None:
+    """Entrée on the Actions list opened the form scrolled below Code and Intitulé (the status had
+    the focus). Now the view starts at the top, the focus on the title shown from its start and
+    not selected (a key typed at once adds to it, replaces nothing); Tab back to it selects it."""
+    from textual.widgets.input import Selection
+
+    from tui.screens.action_detail import ActionDetailScreen
+    from tui.widgets.record_form import RecordForm
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, ActionsScreen))
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ActionDetailScreen) and app.screen.loaded)
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ActionDetailScreen)
+        body = form.query_one(RecordForm)
+        assert body.scroll_y == 0
+        shown = body.content_region
+        code, title = form.query_one("#code", Input), form.query_one("#title", Input)
+        assert shown.contains_region(code.region) and shown.contains_region(title.region)
+        assert form.focused is title and title.selection.is_empty and title.scroll_offset.x == 0
+        await pilot.press("tab", "shift+tab")
+        await pilot.pause()
+        assert form.focused is title and title.selection == Selection(0, len(title.value))
+        assert not form.is_dirty()

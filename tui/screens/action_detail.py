@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from store.actions import ActionData, FieldChange, validate, warnings
 from store.errors import ValidationError, VersionConflict
@@ -173,9 +173,23 @@ class ActionDetailScreen(FormScreen):
         self.refresh_bindings()  # F8, F9… on a new action: greyed (`check_action`)
         form.disabled = False
         form.set_read_only(self.service.read_only)
-        self.query_one("#title" if self.original is None else "#status").focus()
+        self._focus_title()
         if not self.service.read_only:
             self.offer_draft()
+
+    def _focus_title(self) -> None:
+        """The form shown from its top (code, title), the focus on the title, the first field
+        one can change. An action opened shows its title from the start, not selected (a key
+        typed at once does not replace it). Before, the status had the focus, and at 80×24 the
+        form opened scrolled below the code and the title."""
+        title = self.query_one("#title", Input)
+        if self.original is None:
+            title.focus()
+            return
+        title.select_on_focus = False
+        title.cursor_position = 0
+        self.set_focus(title)  # now: its Focus is handled before the line below restores it
+        title.call_later(setattr, title, "select_on_focus", True)
 
     def _fill(self, action: ActionData) -> None:
         form = self.query_one(RecordForm)
