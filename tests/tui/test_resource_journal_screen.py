@@ -7,7 +7,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
-from tests.tui.support import settle
+from tests.tui.support import settle, show_tab
 from tui.app import SuiviStsApp
 from tui.screens.resource_form import ResourceFormScreen
 
@@ -61,7 +61,7 @@ async def test_a_long_journal_comment_is_read_whole_at_80_columns(
         await settle(pilot)
         app.open_action("ACT-009")
         await settle(pilot)
-        app.screen.query_one(TabbedContent).active = "tab-journal"
+        show_tab(app.screen, "tab-journal")
         await settle(pilot)
         fixed_journal(app)  # its latest line, highlighted first, is a comment of 4 × 36 characters
         await settle(pilot)

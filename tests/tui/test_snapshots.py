@@ -99,11 +99,10 @@ def push(make: Callable[[], Any]) -> Step:
 
 def show_tab(tab: str) -> Step:
     """A tab of the action screen (Journal, Indicateurs), as a click on its title would."""
-    from textual.widgets import TabbedContent, Tabs
+    from tests.tui.support import show_tab as show_on
 
     def show(app: SuiviStsApp) -> None:
-        app.screen.set_focus(app.screen.query_one(Tabs))  # a click focuses the tabs first
-        app.screen.query_one(TabbedContent).active = tab
+        show_on(app.screen, tab)
 
     return show
 
