@@ -48,7 +48,7 @@ async def test_a_shipped_resource_shows_where_the_document_says_it(
         app.push_screen(ResourceFormScreen("RES-PFR"))
         await settle(pilot)
         source = str(app.screen.query_one("#source", Static).render())
-    assert "Constats, objectif E2-D2-O1" in source and "lignes 978, 988" in source
+    assert source == "Schéma territorial de santé de l'Ariège 2023-2028 — Constats, objectif E2-D2-O1"
 
 
 async def test_a_long_journal_comment_is_read_whole_at_80_columns(
