@@ -623,3 +623,29 @@ async def test_an_action_opened_at_80x24_shows_its_code_and_title_at_the_top(app
         await pilot.pause()
         assert form.focused is title and title.selection == Selection(0, len(title.value))
         assert not form.is_dirty()
+
+
+async def test_a_resize_keeps_the_cursor_on_its_row_so_the_next_key_acts_on_it(
+    app_factory: AppFactory,
+) -> None:
+    """In the Atelier, the cursor on ACT-006, the terminal resized (80×24 → 120×40): the cursor
+    went back to the first row, and a status key typed then changed ACT-004. Any list alike."""
+    from tests.tui.test_workshop import open_session
+    from tui.widgets.record_table import RecordTable
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_session(pilot)
+        table = screen.query_one("#workshop-table", RecordTable)
+        await pilot.press("down", "down")
+        await settle(pilot)
+        assert table.highlighted_key == "ACT-006"
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert table.highlighted_key == "ACT-006"
+        await pilot.press("v")
+        await settle(pilot)
+        assert screen.actions["ACT-006"].weather == "vert" and screen.actions["ACT-004"].weather is None
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert table.highlighted_key == "ACT-006"
