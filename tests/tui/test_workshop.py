@@ -501,3 +501,21 @@ async def test_the_footer_offers_the_session_keys_only_while_a_session_is_open(
         await pilot.press("tab", "enter")
         await settle(pilot)
         assert screen.session is None and offered(screen) == {"n", "x"}
+
+
+async def test_ctrl_q_after_a_progress_typed_without_enter_keeps_it(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    """`p 5` then Ctrl+Q: the app quit and the 5 % typed was lost, though any other key would
+    have applied it. It is applied and saved before the app quits."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_session(pilot)
+        await pilot.press("p", "4", "5")
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        for _ in range(50):
+            if not app.is_running:
+                break
+            await asyncio.sleep(0.1)
+    assert stored(ariege_db, "ACT-004")[0].progress == 45

@@ -603,6 +603,11 @@ class WorkshopScreen(BaseScreen):
             return
         self._set_progress(self.actions[code], int(value))
 
+    def apply_typed(self) -> None:
+        """Ctrl+Q after `p 5`: the progress typed is applied (and saved before the app quits), as
+        any other key would apply it."""
+        self._finish_typing()
+
     def _show_typing(self) -> None:
         line = self.query_one("#workshop-typing", Static)
         line.display = self.typing is not None
