@@ -649,3 +649,32 @@ async def test_a_resize_keeps_the_cursor_on_its_row_so_the_next_key_acts_on_it(
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         assert table.highlighted_key == "ACT-006"
+
+
+async def _new_indicator(pilot: Pilot[int], code: str) -> None:
+    """The action `code` opened, an indicator « Fumeurs accompagnés » created (Ctrl+G)."""
+    from tui.widgets.indicator_dialog import IndicatorDialog
+
+    app = pilot.app
+    await open_action(pilot, code)
+    await pilot.press("ctrl+g")
+    await until(pilot, lambda: isinstance(app.screen, IndicatorDialog))
+    await pilot.press(*"Fumeurs accompagnés", "enter")
+    await until(pilot, lambda: not isinstance(app.screen, IndicatorDialog))
+    await settle(pilot)
+
+
+async def test_a_period_typed_as_a_french_month_is_read(app_factory: AppFactory) -> None:
+    """Ctrl+N, « mars 2024 »: refused (« une période est attendue (… 2024-03) »), though the
+    action's dates take « mai 2023 ». Read as 2024-03, the value is asked next."""
+    from tui.widgets.text_dialog import TextDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _new_indicator(pilot, "ACT-002")
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(app.screen, TextDialog))
+        await pilot.press(*"mars 2024", "enter")
+        await until(pilot, lambda: isinstance(app.screen, TextDialog) and "Valeur" in app.screen.title_text)
+        dialog = app.screen
+        assert isinstance(dialog, TextDialog) and "2024-03" in dialog.prompt
