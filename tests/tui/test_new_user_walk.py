@@ -703,3 +703,13 @@ async def test_a_period_or_value_refused_keeps_its_dialog_and_what_was_typed(app
         dialog = app.screen
         assert isinstance(dialog, TextDialog) and dialog.query_one("#text", Input).value == "douze"
         assert str(dialog.query_one("#error", Static).render())
+
+
+async def test_the_indicator_summary_writes_its_periodicity_in_the_sentence(app_factory: AppFactory) -> None:
+    """« Fumeurs accompagnés — sans unité, Mensuelle ; initiale — »: the capital in the middle of the
+    sentence."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _new_indicator(pilot, "ACT-002")
+        info = str(app.screen.query_one("#ind-info", Static).render())
+        assert "sans unité, mensuelle ; initiale" in info

@@ -89,8 +89,9 @@ class IndicatorGridView(Vertical):
         periods_extra, categories_extra = self.pending.get(ind.code, (frozenset(), frozenset()))
         categories = ["", *sorted((set(grid.categories) | categories_extra) - {""})]
         periods = sorted(set(grid.periods) | periods_extra)
+        periodicity = INDICATOR["periodicity"].format(ind.periodicity)  # mid-sentence: « mensuelle »
         info.update(
-            f"{ind.label} — {ind.unit or 'sans unité'}, {INDICATOR['periodicity'].format(ind.periodicity)} ; "
+            f"{ind.label} — {ind.unit or 'sans unité'}, {periodicity.lower()} ; "
             f"initiale {show_value(ind.baseline) or '—'}, cible {show_value(ind.target) or '—'}, "
             f"dernière valeur {show_value(grid.latest) or '—'}. {HELP}"
         )
