@@ -122,6 +122,8 @@ async def test_workshop_keys_save_and_journal_at_once(app_factory: AppFactory, a
         # status + progress (ACT-004), one net progress change (ACT-005), one comment
         assert len(changes) == 4
         assert sum("Avancement" in row[2] and row[1] == "ACT-005" for row in changes) == 1
+        # capitalised as the fields beside it (« Avancement (%) : … »), not « commentaire : … »
+        assert ("ACT-005", "Commentaire : point fait en CTS") in {(row[1], row[2]) for row in changes}
         source = screen.session.source if screen.session else ""
     done, _journal = stored(ariege_db, "ACT-004")
     assert done.status == "realisee" and done.progress == 100
