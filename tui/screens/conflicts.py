@@ -56,9 +56,12 @@ class ConflictsScreen(BaseScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """m / t / v are offered only while there is a conflict to settle."""
-        if action in ("settle", "third_value") and self.is_mounted:
-            if not self.query_one("#conflicts-table", RecordTable).records:
-                return False
+        if (
+            action in ("settle", "third_value")
+            and self.is_mounted
+            and not self.query_one("#conflicts-table", RecordTable).records
+        ):
+            return False
         return super().check_action(action, parameters)
 
     def compose_body(self) -> ComposeResult:
