@@ -521,3 +521,21 @@ async def test_ctrl_q_after_a_progress_typed_without_enter_keeps_it(
                 break
             await asyncio.sleep(0.1)
     assert stored(ariege_db, "ACT-004")[0].progress == 45
+
+
+async def test_the_help_says_what_each_digit_does(app_factory: AppFactory) -> None:
+    """F1 in the Atelier listed « 7 — 7 », « 0 — 0 », « Retour arrière — Effacer »: what they do
+    (after p, a digit of the progress) was not said."""
+    from tui.widgets.help_dialog import HelpDialog
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_session(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, HelpDialog)
+        rows = {key: action for key, action, _where in dialog._rows()}
+        assert rows["7"] == rows["0"] == "Après p : chiffre"
+        assert rows["3"] == "Réalisée"
+        assert rows["Retour arrière"] == "Après p : effacer" and rows["Échap"] == "Après p : annuler"

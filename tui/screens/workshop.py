@@ -159,7 +159,7 @@ class WorkshopScreen(BaseScreen):
             Binding(
                 digit,
                 f"digit('{digit}')",
-                STATUS_KEYS[digit].label if digit in STATUS_KEYS else digit,
+                STATUS_KEYS[digit].label if digit in STATUS_KEYS else "Après p : chiffre",
                 show=False,
                 tooltip=(
                     f"Statut : {STATUS_KEYS[digit].label} (après p : chiffre de l'avancement)"
@@ -169,8 +169,16 @@ class WorkshopScreen(BaseScreen):
             )
             for digit in "0123456789"
         ],
-        Binding("backspace", "erase_digit", "Effacer", show=False, tooltip="Après p : effacer un chiffre"),
-        Binding("escape", "cancel_typing", "Annuler", show=False, tooltip="Après p : annuler la saisie"),
+        Binding(
+            "backspace",
+            "erase_digit",
+            "Après p : effacer",
+            show=False,
+            tooltip="Après p : effacer un chiffre",
+        ),
+        Binding(
+            "escape", "cancel_typing", "Après p : annuler", show=False, tooltip="Après p : annuler la saisie"
+        ),
         Binding("plus,equals_sign", "progress(1)", "+10 %", show=False, tooltip="Avancement +10 %"),
         Binding("minus", "progress(-1)", "−10 %", show=False, tooltip="Avancement −10 %"),
         Binding(
