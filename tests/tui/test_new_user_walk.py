@@ -713,3 +713,22 @@ async def test_the_indicator_summary_writes_its_periodicity_in_the_sentence(app_
         await _new_indicator(pilot, "ACT-002")
         info = str(app.screen.query_one("#ind-info", Static).render())
         assert "sans unité, mensuelle ; initiale" in info
+
+
+async def test_the_help_lists_the_keys_the_screen_offers_now(app_factory: AppFactory) -> None:
+    """F1 on the coverage matrix listed « m Fermer la ressource », a key the matrix does not offer
+    (it acts on the list); on the list, « p Public/type » (a letter of the search there)."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for keys, shown, hidden in ((["f6"], "m", "p"), (["c"], "p", "m")):
+            await pilot.press(*keys)
+            await settle(pilot)
+            await pilot.press("f1")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, HelpDialog)
+            listed = {key for key, _action, where in dialog._rows() if where == "Cet écran"}
+            assert shown in listed and hidden not in listed, keys
+            await pilot.press("escape")
+            await settle(pilot)
