@@ -680,31 +680,6 @@ async def test_a_period_typed_as_a_french_month_is_read(app_factory: AppFactory)
         assert isinstance(dialog, TextDialog) and "2024-03" in dialog.prompt
 
 
-async def test_a_period_or_value_refused_keeps_its_dialog_and_what_was_typed(app_factory: AppFactory) -> None:
-    """Ctrl+N, « la semaine 12 », Entrée: the dialog closed with an error, the text typed gone.
-    It stays open with the text and says why; so does the value's (« douze »)."""
-    from tui.widgets.text_dialog import TextDialog
-
-    app = app_factory()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _new_indicator(pilot, "ACT-002")
-        await pilot.press("ctrl+n")
-        await until(pilot, lambda: isinstance(app.screen, TextDialog))
-        await pilot.press(*"la semaine 12", "enter")
-        await settle(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, TextDialog) and dialog.title_text == "Nouvelle période"
-        assert dialog.query_one("#text", Input).value == "la semaine 12"
-        assert "une période est attendue" in str(dialog.query_one("#error", Static).render())
-        await pilot.press("ctrl+a", "ctrl+k", *"2024-03", "enter")
-        await until(pilot, lambda: isinstance(app.screen, TextDialog) and "Valeur" in app.screen.title_text)
-        await pilot.press(*"douze", "enter")
-        await settle(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, TextDialog) and dialog.query_one("#text", Input).value == "douze"
-        assert str(dialog.query_one("#error", Static).render())
-
-
 async def test_the_indicator_summary_writes_its_periodicity_in_the_sentence(app_factory: AppFactory) -> None:
     """« Fumeurs accompagnés — sans unité, Mensuelle ; initiale — »: the capital in the middle of the
     sentence."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from textual import on, work
@@ -13,7 +12,7 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from store.actions import ActionData, FieldChange, validate, warnings
 from store.errors import ValidationError, VersionConflict
-from store.fields import ACTION, INDICATOR_VALUE, Field
+from store.fields import ACTION, INDICATOR_VALUE
 from store.indicators import IndicatorData, ValueKey
 from store.journal import JournalLine
 from store.merge import three_way
@@ -431,7 +430,6 @@ class ActionDetailScreen(FormScreen):
                 f"{label} (vide : effacer)",
                 value=field.edit_text(old),
                 required=False,
-                check=read_by(field),
             ),
             typed,
         )
@@ -489,9 +487,7 @@ class ActionDetailScreen(FormScreen):
             self._ask_value(grid, period, "")
 
         example = examples.get(grid.indicator.periodicity, "2024")
-        self.app.push_screen(
-            TextDialog("Nouvelle période", f"Période (ex. {example})", check=read_by(field)), typed
-        )
+        self.app.push_screen(TextDialog("Nouvelle période", f"Période (ex. {example})"), typed)
 
     def action_new_category(self) -> None:
         view = self.query_one(IndicatorGridView)
@@ -507,20 +503,6 @@ class ActionDetailScreen(FormScreen):
         self.app.push_screen(
             TextDialog("Ventilation", "Nom de la ventilation (ex. mineurs, hommes, femmes)"), typed
         )
-
-
-def read_by(field: Field) -> Callable[[str], str | None]:
-    """A dialog's check: what was typed read by the field's registry; on a refusal the dialog
-    stays open with its text and says why (closed, the text typed was lost)."""
-
-    def check(text: str) -> str | None:
-        try:
-            field.read_typed(text)
-        except ValueError as error:
-            return str(error)
-        return None
-
-    return check
 
 
 def _keep_order(stored: tuple[str, ...], selected: tuple[str, ...]) -> tuple[str, ...]:
