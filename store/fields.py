@@ -38,6 +38,18 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+#: The end of a shipped record's source: the lines of the document's extracted text it comes from
+#: (« … — lignes 978, 988 »; « … — seed 003, lignes 648 » in stores made before). Kept for the
+#: reference's checks; a delegation has no such text, so they are not shown.
+SOURCE_LINES = re.compile(r" — (?:seed \d+, )?lignes? ([\d ,\-]+)$")
+
+
+def format_source(value: Any) -> str:
+    """Where a record comes from, as people read it: « Schéma territorial de santé de l'Ariège
+    2023-2028 — En pratique, objectif E1-D4-O2 », without the lines of the extracted text."""
+    return SOURCE_LINES.sub("", _text(value))
+
+
 @dataclass(frozen=True)
 class Field:
     """One field of a kind of record."""
@@ -415,7 +427,7 @@ ACTION = Record(
             yaml_key="financement",
             synonyms=("financements", "source de financement", "financeur"),
         ),
-        Field("source", "Source", journaled=True, widget="readonly"),
+        Field("source", "Source", show=format_source, journaled=True, widget="readonly"),
     ),
 )
 
@@ -540,7 +552,7 @@ RESOURCE = Record(
             widget="date",
         ),
         Field("notes", "Notes", synonyms=("remarques", "observations", "commentaire"), widget="long_text"),
-        Field("source", "Source", widget="readonly"),
+        Field("source", "Source", show=format_source, widget="readonly"),
     ),
 )
 

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from store.bulk import execute_many
 from store.errors import ValidationError
-from store.fields import evolve
+from store.fields import INDICATOR_VALUE, evolve
 from store.link_rows import delete_rows
 from store.lookups import CodeMaps, code_maps
 from store.models import Action, ActionEvent, Indicator, IndicatorValue, utcnow
@@ -331,18 +331,13 @@ def update_indicators(
     return changed
 
 
-def _number(value: float | None) -> str | None:
-    if value is None:
-        return None
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
 def describe_value(key: ValueKey, value: float | None) -> str | None:
-    """How a value appears in the journal: "IND-001 2024-01 (mineurs) : 12"."""
+    """How a value appears in the journal: "IND-001 2024-01 (mineurs) : 1 234,5", the value written
+    as the grid shows it (the registry's)."""
     if value is None:
         return None
     category = f" ({key.category})" if key.category else ""
-    return f"{key.indicator} {key.period}{category} : {_number(value)}"
+    return f"{key.indicator} {key.period}{category} : {INDICATOR_VALUE['value'].format(value)}"
 
 
 def write_values(

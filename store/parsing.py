@@ -345,8 +345,12 @@ _PERIOD_FORMS = (
 )
 
 
+_WORDS_PERIOD = re.compile(r"^([a-z]+)\.?(\d{4})$")
+
+
 def parse_period(raw: Any, periodicity: str | None = None) -> str | None:
-    """A period: "2024", "2024-T1", "2024-S2", "2024-03" (also "T1 2024", "03/2024", a date)."""
+    """A period: "2024", "2024-T1", "2024-S2", "2024-03" (also "T1 2024", "03/2024", "mars 2024",
+    a date)."""
     if is_blank(raw):
         return None
     if isinstance(raw, (date, datetime)):
@@ -366,7 +370,9 @@ def parse_period(raw: Any, periodicity: str | None = None) -> str | None:
             if re.fullmatch(r"\d{4}-\d{2}", result) and not 1 <= int(result[5:]) <= 12:
                 raise ParseError("mois invalide")
             return result
-    raise ParseError("une période est attendue (2024, 2024-T1, 2024-S1 ou 2024-03)")
+    if (found := _WORDS_PERIOD.match(fold(content))) and found.group(1) in MONTHS:
+        return f"{found.group(2)}-{MONTHS[found.group(1)]:02d}"
+    raise ParseError("une période est attendue (2024, 2024-T1, 2024-S1, 2024-03 ou mars 2024)")
 
 
 # --- vocabularies -------------------------------------------------------------------------

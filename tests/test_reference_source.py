@@ -19,7 +19,7 @@ from exports.reference_yaml import dump_reference
 from importers.reference_yaml import embedded_reference_text, parse_reference
 from importers.setup_store import initialise
 from store.dates import PreciseDate, Precision, period_end
-from store.fields import ACTION
+from store.fields import ACTION, SOURCE_LINES
 from store.figures import is_late
 from store.parsing import parse_precise_date
 from store.reference import read_reference
@@ -80,13 +80,12 @@ def test_the_front_pages_and_the_defi_a_relever_are_all_carried(doc: dict[str, A
     assert "Avec 150 000 habitants" in doc["data_repere"][0]
 
 
-_RANGES = re.compile(r"lignes ([\d ,\-]+)$")
 _STOP = {"dans", "pour", "avec", "entre", "leurs", "autres", "sur", "des"}
 
 
 def _source_lines(source: str) -> list[int]:
     """The seed line numbers a `source` names, in its order."""
-    found = _RANGES.search(source)
+    found = SOURCE_LINES.search(source)
     assert found, source
     lines: list[int] = []
     for part in found.group(1).split(","):

@@ -523,6 +523,12 @@ class SuiviStsApp(App[int]):
                 title="Quitter ?",
             )
             return
+        from tui.screens.base import BaseScreen
+
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if isinstance(screen, BaseScreen):
+                    screen.apply_typed()  # its save, if any, is under way: `exit_when_saved` waits
         forms = self.dirty_forms()
         if not forms:
             self.exit_when_saved()

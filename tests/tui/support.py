@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import TabbedContent, Tabs
 
 from store.actions import ActionData, load_actions
 from store.database import open_store
@@ -44,3 +46,10 @@ async def until(pilot: Pilot[int], condition: Callable[[], bool], timeout: float
             raise AssertionError(f"toujours faux après {timeout} s")
         await pilot.pause(0.05)
     return time.monotonic() - started
+
+
+def show_tab(screen: Screen[object], tab: str) -> None:
+    """A tab of the screen shown as a click on its title does: the tabs take the focus first (else
+    Textual hands the focus of the hidden field to its neighbour, whose pane comes back)."""
+    screen.set_focus(screen.query_one(Tabs))
+    screen.query_one(TabbedContent).active = tab

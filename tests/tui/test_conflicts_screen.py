@@ -103,6 +103,7 @@ async def test_the_screen_lists_both_sides_and_settles_each_way(
         screen = await _open(pilot)
         table = screen.query_one("#conflicts-table", RecordTable)
         assert [c.record for c in table.records] == ["action ACT-002", "organisation CPTS-AP"]
+        assert {"m", "t", "v"} <= set(screen.active_bindings)
         sides = str(screen.query_one(ConflictSides).render())
         assert "Titre écrit ici" in sides and "Titre écrit au serveur" in sides
         assert "bob, 28/02/2024 14:05" in sides and "coordinatrice, 27/02/2024 09:30" in sides
@@ -117,6 +118,7 @@ async def test_the_screen_lists_both_sides_and_settles_each_way(
         title, name, left = _laptop(ariege_db)
         assert name == "CPTS Ariège-Pyrénées (ici)" and left == []
         assert "Aucun conflit" in str(screen.query_one(ConflictSides).render())
+        assert not {"m", "t", "v"} & set(screen.active_bindings)  # nothing left to settle
     # the next publish sends my name; the server's title is kept: both copies agree
     laptop = open_store(ariege_db)
     try:
@@ -127,6 +129,15 @@ async def test_the_screen_lists_both_sides_and_settles_each_way(
             assert load_actions(a, "09")["ACT-002"].title == load_actions(b, "09")["ACT-002"].title
     finally:
         laptop.dispose()
+
+
+async def test_without_conflicts_m_t_v_are_not_offered(app_factory: AppFactory) -> None:
+    """« Aucun conflit de synchronisation à régler » and the footer offered m / t / v, which only
+    said « Aucun conflit à régler »: they are offered with a conflict to settle only."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        assert not {"m", "t", "v"} & set(screen.active_bindings)
 
 
 async def test_a_third_value_is_read_by_the_field_registry(

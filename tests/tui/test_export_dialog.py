@@ -182,3 +182,23 @@ async def test_a_sessions_workbook_and_minutes_both_carry_its_number(
         await pilot.pause(0.3)
         assert Path(path.value).name.startswith("suivi-sts-atelier-3-") and path.value.endswith(".pdf")
         assert Path(path.value).parent == documents
+
+
+async def test_ctrl_s_exports_the_document_the_arrows_are_on(
+    app_factory: AppFactory, documents: Path
+) -> None:
+    """Down to « Dossier PDF », then Ctrl+S (« Exporter » in the footer): the workbook, still marked
+    ●, was exported, not the document the bar was on. Now that one is chosen and exported."""
+    today = datetime.now().astimezone().date().isoformat()
+    target = documents / f"suivi-sts-09-cts-{today}.pdf"
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_dialog(pilot)
+        await pilot.press("down", "down", "ctrl+s")
+        for _ in range(60):  # the worker typesets the dossier
+            await pilot.pause(0.1)
+            if target.exists():
+                break
+        await settle(pilot)
+    assert sorted(p.name for p in documents.iterdir()) == [target.name]
+    assert target.read_bytes().startswith(b"%PDF")

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from textual.app import App
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Select, TabbedContent
+from textual.widgets import DataTable, Select
 
-from tests.tui.support import settle
+from tests.tui.support import settle, show_tab
 from tui.app import SuiviStsApp
 from tui.screens.action_detail import ActionDetailScreen
 from tui.widgets.french import key_label, keys_label
@@ -120,7 +120,7 @@ async def test_journal_source_and_comment_are_on_screen_at_120_columns(
         app.open_action("ACT-002")
         await settle(pilot)
         screen = app.screen
-        screen.query_one("#action-tabs", TabbedContent).active = "tab-journal"
+        show_tab(screen, "tab-journal")
         await settle(pilot)
         header = next(line for line in screen_text(app).splitlines() if "Quand" in line)
         assert "Source" in header and "Commentaire" in header

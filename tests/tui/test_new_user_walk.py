@@ -160,6 +160,28 @@ async def test_a_word_typed_on_the_resource_list_keeps_its_first_letter(app_fact
         assert screen.axis == "type"
 
 
+async def test_on_the_coverage_matrix_m_closes_no_resource_out_of_sight(app_factory: AppFactory) -> None:
+    """The matrix offered « m Fermer la ressource » and m asked to close the resource highlighted
+    in the hidden list: m is offered on the list only, where the resource is seen."""
+    from tui.widgets.confirm_dialog import ConfirmDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, ResourcesScreen))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResourcesScreen)
+        assert "m" in screen.active_bindings  # on the list
+        await pilot.press("c")
+        await settle(pilot)
+        assert "m" not in screen.active_bindings
+        await pilot.press("m")
+        await settle(pilot)
+        assert app.screen is screen and not isinstance(app.screen, ConfirmDialog)
+
+
 async def test_save_then_quit_that_cannot_save_says_so_at_once_and_quits_no_later(
     app_factory: AppFactory,
 ) -> None:
@@ -291,14 +313,14 @@ async def test_escape_in_the_search_box_clears_the_search_then_goes_back_to_the_
 
 
 async def test_enter_in_the_new_indicator_dialog_creates_it_or_says_why(app_factory: AppFactory) -> None:
-    """Ctrl+K (Nouvel indicateur), a label, Entrée: nothing happened (only a click on Créer
+    """Ctrl+G (Nouvel indicateur), a label, Entrée: nothing happened (only a click on Créer
     worked, or Tab to it); no word either for a missing label or a target typed in words."""
     from tui.widgets.indicator_dialog import IndicatorDialog
 
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         form = await open_action(pilot, "ACT-002")
-        await pilot.press("ctrl+k")
+        await pilot.press("ctrl+g")
         await until(pilot, lambda: isinstance(app.screen, IndicatorDialog))
         dialog = app.screen
         await pilot.press("enter")  # no label yet
@@ -481,6 +503,8 @@ async def test_a_long_title_gone_through_with_tab_is_shown_from_its_start(app_fa
         form = await open_action(pilot, "ACT-001")
         title = form.query_one("#title", Input)
         assert len(title.value) > title.content_region.width
+        form.query_one("#progress", Input).focus()  # (the form opens with the title focused)
+        await pilot.pause()
         title.focus()
         await pilot.pause()
         assert title.scroll_offset.x > 0  # focused: the whole title selected, its end shown
@@ -541,3 +565,146 @@ async def test_import_footer_offers_b_and_k_only_with_conflicts_to_settle(
         await settle(pilot)
         screen = await preview(pilot, conflicting_workbook(ariege_db, tmp_path))
         assert screen.preview.conflicts and offered(screen) == {"b", "k"}
+
+
+async def test_ctrl_k_on_the_action_form_opens_the_conflicts_and_keeps_what_was_typed(
+    app_factory: AppFactory,
+) -> None:
+    """Ctrl+K opens « Conflits » everywhere, but on the action screen it created an indicator
+    (and, in a field, erased the end of the line): there it opens the conflicts too, the field
+    typed in kept; the new indicator is Ctrl+G."""
+    from tui.screens.conflicts import ConflictsScreen
+    from tui.widgets.indicator_dialog import IndicatorDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_action(pilot, "ACT-002")
+        title = form.query_one("#title", Input)
+        title.focus()
+        title.cursor_position = 0
+        await pilot.pause()
+        typed, back = title.value, {"dashboard": "f2", "actions": "f4"}[app.current_mode]
+        await pilot.press("ctrl+k")
+        await until(pilot, lambda: isinstance(app.screen, ConflictsScreen))
+        assert title.value == typed
+        await pilot.press(back)
+        await until(pilot, lambda: app.screen is form)
+        assert title.value == typed
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: isinstance(app.screen, IndicatorDialog))
+
+
+async def test_an_action_opened_at_80x24_shows_its_code_and_title_at_the_top(app_factory: AppFactory) -> None:
+    """Entrée on the Actions list opened the form scrolled below Code and Intitulé (the status had
+    the focus). Now the view starts at the top, the focus on the title shown from its start and
+    not selected (a key typed at once adds to it, replaces nothing); Tab back to it selects it."""
+    from textual.widgets.input import Selection
+
+    from tui.screens.action_detail import ActionDetailScreen
+    from tui.widgets.record_form import RecordForm
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, ActionsScreen))
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ActionDetailScreen) and app.screen.loaded)
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ActionDetailScreen)
+        body = form.query_one(RecordForm)
+        assert body.scroll_y == 0
+        shown = body.content_region
+        code, title = form.query_one("#code", Input), form.query_one("#title", Input)
+        assert shown.contains_region(code.region) and shown.contains_region(title.region)
+        assert form.focused is title and title.selection.is_empty and title.scroll_offset.x == 0
+        await pilot.press("tab", "shift+tab")
+        await pilot.pause()
+        assert form.focused is title and title.selection == Selection(0, len(title.value))
+        assert not form.is_dirty()
+
+
+async def test_a_resize_keeps_the_cursor_on_its_row_so_the_next_key_acts_on_it(
+    app_factory: AppFactory,
+) -> None:
+    """In the Atelier, the cursor on ACT-006, the terminal resized (80×24 → 120×40): the cursor
+    went back to the first row, and a status key typed then changed ACT-004. Any list alike."""
+    from tests.tui.test_workshop import open_session
+    from tui.widgets.record_table import RecordTable
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_session(pilot)
+        table = screen.query_one("#workshop-table", RecordTable)
+        await pilot.press("down", "down")
+        await settle(pilot)
+        assert table.highlighted_key == "ACT-006"
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert table.highlighted_key == "ACT-006"
+        await pilot.press("v")
+        await settle(pilot)
+        assert screen.actions["ACT-006"].weather == "vert" and screen.actions["ACT-004"].weather is None
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert table.highlighted_key == "ACT-006"
+
+
+async def _new_indicator(pilot: Pilot[int], code: str) -> None:
+    """The action `code` opened, an indicator « Fumeurs accompagnés » created (Ctrl+G)."""
+    from tui.widgets.indicator_dialog import IndicatorDialog
+
+    app = pilot.app
+    await open_action(pilot, code)
+    await pilot.press("ctrl+g")
+    await until(pilot, lambda: isinstance(app.screen, IndicatorDialog))
+    await pilot.press(*"Fumeurs accompagnés", "enter")
+    await until(pilot, lambda: not isinstance(app.screen, IndicatorDialog))
+    await settle(pilot)
+
+
+async def test_a_period_typed_as_a_french_month_is_read(app_factory: AppFactory) -> None:
+    """Ctrl+N, « mars 2024 »: refused (« une période est attendue (… 2024-03) »), though the
+    action's dates take « mai 2023 ». Read as 2024-03, the value is asked next."""
+    from tui.widgets.text_dialog import TextDialog
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _new_indicator(pilot, "ACT-002")
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(app.screen, TextDialog))
+        await pilot.press(*"mars 2024", "enter")
+        await until(pilot, lambda: isinstance(app.screen, TextDialog) and "Valeur" in app.screen.title_text)
+        dialog = app.screen
+        assert isinstance(dialog, TextDialog) and "2024-03" in dialog.prompt
+
+
+async def test_the_indicator_summary_writes_its_periodicity_in_the_sentence(app_factory: AppFactory) -> None:
+    """« Fumeurs accompagnés — sans unité, Mensuelle ; initiale — »: the capital in the middle of the
+    sentence."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _new_indicator(pilot, "ACT-002")
+        info = str(app.screen.query_one("#ind-info", Static).render())
+        assert "sans unité, mensuelle ; initiale" in info
+
+
+async def test_the_help_lists_the_keys_the_screen_offers_now(app_factory: AppFactory) -> None:
+    """F1 on the coverage matrix listed « m Fermer la ressource », a key the matrix does not offer
+    (it acts on the list); on the list, « p Public/type » (a letter of the search there)."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for keys, shown, hidden in ((["f6"], "m", "p"), (["c"], "p", "m")):
+            await pilot.press(*keys)
+            await settle(pilot)
+            await pilot.press("f1")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, HelpDialog)
+            listed = {key for key, _action, where in dialog._rows() if where == "Cet écran"}
+            assert shown in listed and hidden not in listed, keys
+            await pilot.press("escape")
+            await settle(pilot)

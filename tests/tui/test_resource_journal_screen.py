@@ -7,7 +7,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
-from tests.tui.support import settle
+from tests.tui.support import settle, show_tab
 from tui.app import SuiviStsApp
 from tui.screens.resource_form import ResourceFormScreen
 
@@ -48,7 +48,7 @@ async def test_a_shipped_resource_shows_where_the_document_says_it(
         app.push_screen(ResourceFormScreen("RES-PFR"))
         await settle(pilot)
         source = str(app.screen.query_one("#source", Static).render())
-    assert "Constats, objectif E2-D2-O1" in source and "lignes 978, 988" in source
+    assert source == "Schéma territorial de santé de l'Ariège 2023-2028 — Constats, objectif E2-D2-O1"
 
 
 async def test_a_long_journal_comment_is_read_whole_at_80_columns(
@@ -61,7 +61,7 @@ async def test_a_long_journal_comment_is_read_whole_at_80_columns(
         await settle(pilot)
         app.open_action("ACT-009")
         await settle(pilot)
-        app.screen.query_one(TabbedContent).active = "tab-journal"
+        show_tab(app.screen, "tab-journal")
         await settle(pilot)
         fixed_journal(app)  # its latest line, highlighted first, is a comment of 4 × 36 characters
         await settle(pilot)

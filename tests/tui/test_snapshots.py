@@ -99,10 +99,10 @@ def push(make: Callable[[], Any]) -> Step:
 
 def show_tab(tab: str) -> Step:
     """A tab of the action screen (Journal, Indicateurs), as a click on its title would."""
-    from textual.widgets import TabbedContent
+    from tests.tui.support import show_tab as show_on
 
     def show(app: SuiviStsApp) -> None:
-        app.screen.query_one(TabbedContent).active = tab
+        show_on(app.screen, tab)
 
     return show
 
@@ -169,7 +169,7 @@ CASES: dict[str, tuple[Step, ...]] = {
     "conflict": (push(lambda: ConflictDialog("Conflit sur l'action ACT-002", CONFLICT_ROWS)),),
     "unsaved": (push(unsaved),),
     "error": (push(lambda: ErrorDialog(ERROR)),),
-    "indicator": (open_action("ACT-009"), "ctrl+k"),
+    "indicator": (open_action("ACT-009"), "ctrl+g"),
 }
 
 

@@ -122,6 +122,8 @@ async def test_workshop_keys_save_and_journal_at_once(app_factory: AppFactory, a
         # status + progress (ACT-004), one net progress change (ACT-005), one comment
         assert len(changes) == 4
         assert sum("Avancement" in row[2] and row[1] == "ACT-005" for row in changes) == 1
+        # capitalised as the fields beside it (« Avancement (%) : … »), not « commentaire : … »
+        assert ("ACT-005", "Commentaire : point fait en CTS") in {(row[1], row[2]) for row in changes}
         source = screen.session.source if screen.session else ""
     done, _journal = stored(ariege_db, "ACT-004")
     assert done.status == "realisee" and done.progress == 100
@@ -472,3 +474,68 @@ async def test_a_closed_session_leaves_an_empty_list_even_after_a_resize(app_fac
         await settle(pilot)
         assert screen.query_one("#session-changes", DataTable).row_count == 0
         assert "clos" in str(screen.query_one("#workshop-title", Static).render())
+
+
+async def test_the_footer_offers_the_session_keys_only_while_a_session_is_open(
+    app_factory: AppFactory,
+) -> None:
+    """Without a session, p / c / q were offered and only said « Choisissez d'abord le périmètre »:
+    they come with the session and go with it; x stays to export the session just closed."""
+
+    def offered(screen: WorkshopScreen) -> set[str]:
+        return {key for key in screen.active_bindings if key in ("n", "p", "c", "q", "x")}
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        before = app.screen
+        assert isinstance(before, WorkshopScreen)
+        assert offered(before) == {"n"}
+        await pilot.press("p", "c", "q")  # not offered: nothing happens, no dialog
+        await settle(pilot)
+        assert app.screen is before
+        screen = await open_session(pilot)
+        assert offered(screen) == {"n", "p", "c", "q", "x"}
+        await pilot.press("q")
+        await settle(pilot)
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        assert screen.session is None and offered(screen) == {"n", "x"}
+
+
+async def test_ctrl_q_after_a_progress_typed_without_enter_keeps_it(
+    app_factory: AppFactory, ariege_db: Path
+) -> None:
+    """`p 5` then Ctrl+Q: the app quit and the 5 % typed was lost, though any other key would
+    have applied it. It is applied and saved before the app quits."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_session(pilot)
+        await pilot.press("p", "4", "5")
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        for _ in range(50):
+            if not app.is_running:
+                break
+            await asyncio.sleep(0.1)
+    assert stored(ariege_db, "ACT-004")[0].progress == 45
+
+
+async def test_the_help_says_what_each_digit_does(app_factory: AppFactory) -> None:
+    """F1 in the Atelier listed « 7 — 7 », « 0 — 0 », « Retour arrière — Effacer »: what they do
+    (after p, a digit of the progress) was not said."""
+    from tui.widgets.help_dialog import HelpDialog
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_session(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, HelpDialog)
+        rows = {key: action for key, action, _where in dialog._rows()}
+        assert rows["7"] == rows["0"] == "Après p : chiffre"
+        assert rows["3"] == "Réalisée"
+        assert rows["Retour arrière"] == "Après p : effacer" and rows["Échap"] == "Après p : annuler"

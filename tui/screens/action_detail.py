@@ -9,7 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from store.actions import ActionData, FieldChange, validate, warnings
@@ -61,7 +61,7 @@ class ActionDetailScreen(FormScreen):
         ),
         Binding("f8", "status", "Statut", tooltip="Changer le statut avec un commentaire"),
         Binding("f9", "comment", "Commenter", tooltip="Ajouter un commentaire au journal"),
-        Binding("ctrl+k", "new_indicator", "Nouvel indicateur", show=False, tooltip="Créer un indicateur"),
+        Binding("ctrl+g", "new_indicator", "Nouvel indicateur", show=False, tooltip="Créer un indicateur"),
         Binding(
             "ctrl+n",
             "new_period",
@@ -185,9 +185,23 @@ class ActionDetailScreen(FormScreen):
         self.refresh_bindings()  # F8, F9… on a new action: greyed (`check_action`)
         form.disabled = False
         form.set_read_only(self.service.read_only)
-        self.query_one("#title" if self.original is None else "#status").focus()
+        self._focus_title()
         if not self.service.read_only:
             self.offer_draft()
+
+    def _focus_title(self) -> None:
+        """The form shown from its top (code, title), the focus on the title, the first field
+        one can change. An action opened shows its title from the start, not selected (a key
+        typed at once does not replace it). Before, the status had the focus, and at 80×24 the
+        form opened scrolled below the code and the title."""
+        title = self.query_one("#title", Input)
+        if self.original is None:
+            title.focus()
+            return
+        title.select_on_focus = False
+        title.cursor_position = 0
+        self.set_focus(title)  # now: its Focus is handled before the line below restores it
+        title.call_later(setattr, title, "select_on_focus", True)
 
     def _fill(self, action: ActionData) -> None:
         form = self.query_one(RecordForm)
@@ -524,7 +538,7 @@ class ActionDetailScreen(FormScreen):
         view = self.query_one(IndicatorGridView)
         grid = view.current
         if grid is None:
-            self.notify("Créez d'abord un indicateur (Ctrl+K).", severity="warning")
+            self.notify("Créez d'abord un indicateur (Ctrl+G).", severity="warning")
             return
         examples = {"mensuelle": "2024-03", "trimestrielle": "2024-T1", "semestrielle": "2024-S1"}
         field = INDICATOR_VALUE["period"]
@@ -544,7 +558,7 @@ class ActionDetailScreen(FormScreen):
         view = self.query_one(IndicatorGridView)
         grid = view.current
         if grid is None:
-            self.notify("Créez d'abord un indicateur (Ctrl+K).", severity="warning")
+            self.notify("Créez d'abord un indicateur (Ctrl+G).", severity="warning")
             return
 
         def typed(category: str | None) -> None:

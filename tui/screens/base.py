@@ -128,6 +128,10 @@ class BaseScreen(Screen[None]):
     def refresh_data(self) -> None:
         """Reload what the screen shows (called when data changed elsewhere)."""
 
+    def apply_typed(self) -> None:
+        """Before quitting: apply what is typed and would be applied by the next key (nothing
+        here; the Atelier's progress typed after `p`)."""
+
     # --- work shown and not saved (asked about before quitting) -----------------------------
 
     def is_dirty(self) -> bool:

@@ -54,6 +54,16 @@ class ConflictsScreen(BaseScreen):
     class Refused(Message):
         sentence: str
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """m / t / v are offered only while there is a conflict to settle."""
+        if (
+            action in ("settle", "third_value")
+            and self.is_mounted
+            and not self.query_one("#conflicts-table", RecordTable).records
+        ):
+            return False
+        return super().check_action(action, parameters)
+
     def compose_body(self) -> ComposeResult:
         yield Static("", id="conflicts-summary", classes="screen-title", markup=False)
         yield RecordTable(COLUMNS, self._cell, key=lambda c: str(c.id), id="conflicts-table")
@@ -83,6 +93,7 @@ class ConflictsScreen(BaseScreen):
         self.query_one("#conflicts-table", RecordTable).records = message.conflicts
         if not message.conflicts:
             self.query_one(ConflictSides).conflict = None
+        self.refresh_bindings()  # m / t / v: offered with conflicts only (`check_action`)
 
     def _cell(self, c: Any, key: str) -> str:
         if key == "record":

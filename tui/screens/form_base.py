@@ -87,6 +87,16 @@ class FormScreen(BaseScreen):
             "Retour",
             tooltip="Revenir (demande si des modifications ne sont pas enregistrées)",
         ),
+        # The app's key, heard over the field being typed in (an Input's own Ctrl+K erases the
+        # end of the line): a coordinator reaches the conflicts from a form too.
+        Binding(
+            "ctrl+k",
+            "app.go('conflicts')",
+            "Conflits",
+            show=False,
+            priority=True,
+            tooltip="Régler les conflits de synchronisation avec le serveur régional",
+        ),
     ]
 
     #: The code of the record edited (None: a new one); subclasses set it.

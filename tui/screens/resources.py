@@ -170,8 +170,9 @@ class ResourcesScreen(BaseScreen):
         self.refresh_bindings()  # the keys of the tab shown
 
     #: Keys of one tab only: elsewhere they are no keys of the screen (« p » typed on the list
-    #: begins « plateforme » instead of turning the hidden matrix).
-    TAB_ACTIONS = {"toggle_axis": "tab-coverage"}
+    #: begins « plateforme » instead of turning the hidden matrix; « m » on the matrix would close
+    #: the resource highlighted in the hidden list).
+    TAB_ACTIONS = {"toggle_axis": "tab-coverage", "close_resource": "tab-list"}
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         tab = self.TAB_ACTIONS.get(action)

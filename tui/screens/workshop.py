@@ -172,13 +172,15 @@ class WorkshopScreen(BaseScreen):
     WRITE_ACTIONS = frozenset(
         {"digit", "progress", "type_progress", "weather", "next_weather", "comment", "save"}
     )
+    #: Keys offered only while a session is open (the footer shows them then, not before).
+    SESSION_ACTIONS = frozenset({"type_progress", "comment", "end"})
     BINDINGS = [
         Binding("n", "choose_scope", "Périmètre", tooltip="Choisir l'objectif, le défi ou le territoire"),
         *[
             Binding(
                 digit,
                 f"digit('{digit}')",
-                STATUS_KEYS[digit].label if digit in STATUS_KEYS else digit,
+                STATUS_KEYS[digit].label if digit in STATUS_KEYS else "Après p : chiffre",
                 show=False,
                 tooltip=(
                     f"Statut : {STATUS_KEYS[digit].label} (après p : chiffre de l'avancement)"
@@ -188,8 +190,16 @@ class WorkshopScreen(BaseScreen):
             )
             for digit in "0123456789"
         ],
-        Binding("backspace", "erase_digit", "Effacer", show=False, tooltip="Après p : effacer un chiffre"),
-        Binding("escape", "cancel_typing", "Annuler", show=False, tooltip="Après p : annuler la saisie"),
+        Binding(
+            "backspace",
+            "erase_digit",
+            "Après p : effacer",
+            show=False,
+            tooltip="Après p : effacer un chiffre",
+        ),
+        Binding(
+            "escape", "cancel_typing", "Après p : annuler", show=False, tooltip="Après p : annuler la saisie"
+        ),
         Binding("plus,equals_sign", "progress(1)", "+10 %", show=False, tooltip="Avancement +10 %"),
         Binding("minus", "progress(-1)", "−10 %", show=False, tooltip="Avancement −10 %"),
         Binding(
@@ -291,6 +301,14 @@ class WorkshopScreen(BaseScreen):
         #: stay queued, shown as not saved, and are written again by themselves.
         self._failures = 0
         self._retry_timer: Timer | None = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Without a session, its gestures are not offered (export: once one was closed)."""
+        if action in self.SESSION_ACTIONS and self.session is None:
+            return False
+        if action == "export" and self.session is None and self.last_session is None:
+            return False
+        return super().check_action(action, parameters)
 
     def compose_body(self) -> ComposeResult:
         yield Static(
@@ -467,6 +485,7 @@ class WorkshopScreen(BaseScreen):
         )
         self._fill_table()
         self._show_changes(message.lines)
+        self.refresh_bindings()  # p, c, q, x: offered now (`check_action`)
         self.query_one("#workshop-table", DataTable).focus()
         if message.resumed:
             self.notify(f"Atelier n°{message.session.id} repris.")
@@ -628,6 +647,11 @@ class WorkshopScreen(BaseScreen):
             return
         self._set_progress(self.actions[code], int(value))
 
+    def apply_typed(self) -> None:
+        """Ctrl+Q after `p 5`: the progress typed is applied (and saved before the app quits), as
+        any other key would apply it."""
+        self._finish_typing()
+
     def _show_typing(self) -> None:
         line = self.query_one("#workshop-typing", Static)
         line.display = self.typing is not None
@@ -722,8 +746,9 @@ class WorkshopScreen(BaseScreen):
             return len(self._queue)
 
     def is_dirty(self) -> bool:
-        """Gestures not saved: queued, or being written again after a failure."""
-        return self._failures > 0 or self.unsaved() > 0
+        """Gestures whose write failed, not saved since (the ones merely queued are being
+        written: Ctrl+Q waits for them)."""
+        return self._failures > 0
 
     @property
     def where(self) -> str:
@@ -934,6 +959,7 @@ class WorkshopScreen(BaseScreen):
             self.saved = {}
         self.query_one("#workshop-table", RecordTable).records = []
         self._show_changes([])
+        self.refresh_bindings()  # p, c, q: no longer offered; x exports the session closed
         self.query_one("#workshop-title", Static).update(
             f"Atelier n°{message.session_id} clos (x : l'exporter). Touche n pour en ouvrir un autre."
         )

@@ -90,6 +90,12 @@ class DocumentChoice(RadioSet):
         def control(self) -> DocumentChoice:
             return self.choice
 
+    @property
+    def highlighted_button(self) -> RadioButton | None:
+        """The document the arrows are on (not yet chosen until Enter)."""
+        buttons = list(self.query(RadioButton))
+        return buttons[self._selected] if self._selected is not None else None
+
     def action_toggle_button(self) -> None:
         if self._selected is not None and self._selected == self.pressed_index:
             self.post_message(self.Chosen(self))
@@ -153,13 +159,16 @@ class ExportDialog(Dialog[ExportRequest | None]):
     @on(RadioSet.Changed, "#kind")
     def kind_changed(self, event: RadioSet.Changed) -> None:
         """The file name follows the document (in the folder already chosen); then Enter exports."""
-        self.kind = (event.pressed.id or "").removeprefix("kind-") or self.kind
+        self._choose((event.pressed.id or "").removeprefix("kind-") or self.kind)
+        self.query_one("#ok", Button).focus()
+
+    def _choose(self, kind: str) -> None:
+        self.kind = kind
         path = self.query_one("#path", Input)
         folder = Path(path.value.strip()).expanduser().parent if path.value.strip() else None
         path.value = str(default_path(self.kind, folder, self.department, label=self.file_label()))
         self.query_one("#error", Static).update("")
         self._update_contacts()
-        self.query_one("#ok", Button).focus()
 
     def file_label(self) -> str | None:
         """What names the file beside the department and the date (None: the document's kind)."""
@@ -170,6 +179,13 @@ class ExportDialog(Dialog[ExportRequest | None]):
         self.query_one("#ok", Button).focus()
 
     def action_export(self) -> None:
+        """Ctrl+S on the list of documents exports the one the arrows are on, as Enter then
+        Exporter would (not the one chosen before, left with its mark while the bar moved)."""
+        choice = self.query_one("#kind", DocumentChoice)
+        button = choice.highlighted_button if choice.has_focus else None
+        if button is not None and not button.value:
+            button.value = True
+            self._choose((button.id or "").removeprefix("kind-") or self.kind)
         self.submit()
 
     @on(Input.Submitted, "#path")

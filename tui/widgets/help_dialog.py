@@ -62,6 +62,9 @@ class HelpDialog(Dialog[None]):
                     continue
                 if scope == "Partout" and self.app.check_action(binding.action, ()) is False:
                     continue  # a key that does nothing now (Ctrl+R while the server answers)
+                action = binding.action.removeprefix("screen.").partition("(")[0]
+                if scope == "Cet écran" and self.target.check_action(action, ()) is False:
+                    continue  # not offered now (« m » on the coverage matrix, « q » without a session)
                 seen.add(binding.key)
                 rows.append((keys_label(binding.key), binding.description, scope))
         rows.append(PALETTE_ROW)

@@ -16,8 +16,8 @@ from store.views.indicator_grid import IndicatorGrid
 from tui.widgets.select_options import set_select_options
 
 TOTAL = "__total__"
-NO_INDICATOR = "Aucun indicateur : Ctrl+K pour en créer un."
-HELP = "Entrée : saisir la valeur ; Ctrl+N : période ; Ctrl+B : ventilation ; Ctrl+K : indicateur."
+NO_INDICATOR = "Aucun indicateur : Ctrl+G pour en créer un."
+HELP = "Entrée : saisir la valeur ; Ctrl+N : période ; Ctrl+B : ventilation ; Ctrl+G : indicateur."
 
 
 def show_value(value: float | None) -> str:
@@ -89,8 +89,9 @@ class IndicatorGridView(Vertical):
         periods_extra, categories_extra = self.pending.get(ind.code, (frozenset(), frozenset()))
         categories = ["", *sorted((set(grid.categories) | categories_extra) - {""})]
         periods = sorted(set(grid.periods) | periods_extra)
+        periodicity = INDICATOR["periodicity"].format(ind.periodicity)  # mid-sentence: « mensuelle »
         info.update(
-            f"{ind.label} — {ind.unit or 'sans unité'}, {INDICATOR['periodicity'].format(ind.periodicity)} ; "
+            f"{ind.label} — {ind.unit or 'sans unité'}, {periodicity.lower()} ; "
             f"initiale {show_value(ind.baseline) or '—'}, cible {show_value(ind.target) or '—'}, "
             f"dernière valeur {show_value(grid.latest) or '—'}. {HELP}"
         )

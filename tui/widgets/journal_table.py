@@ -51,9 +51,10 @@ def _cell(entry: Entry, key: str) -> str | Text:
 
 
 def change_text(line: JournalLine) -> str:
-    """What a journal line changed, in words: "Météo : Vert → Orange (point CTS)", "commentaire : …"."""
+    """What a journal line changed, in words: "Météo : Vert → Orange (point CTS)", "Commentaire : …"
+    (capitalised as the fields' labels, beside which it is listed)."""
     if line.kind == "commentaire":
-        return f"commentaire : {line.comment}"
+        return f"Commentaire : {line.comment}"
     if line.field_name:
         what = f"{line.what} : {line.old_text or '—'} → {line.new_text or '—'}"
         return f"{what} ({line.comment})" if line.comment else what

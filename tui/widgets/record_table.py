@@ -140,10 +140,11 @@ class RecordTable(DataTable[Text]):
         if [(c.key, w) for c, w in layout] == [(c.key, w) for c, w in self.fitted]:
             return False
         self.fitted = layout
+        cursor = (self.highlighted_key, self.cursor_row)  # the columns cleared, the rows go too
         self.clear(columns=True)
         for column, width in layout:
             self.add_column(self._header(column, width), key=column.key, width=width)
-        self._fill()
+        self._fill(cursor)
         return True
 
     def _header(self, column: Column, width: int) -> Text:
@@ -162,7 +163,9 @@ class RecordTable(DataTable[Text]):
     def _cells(self, record: Any) -> list[Text]:
         return [clip(self.cell_text(record, c.key), w) for c, w in self.fitted]
 
-    def _fill(self) -> None:
+    def _fill(self, cursor: tuple[str | None, int] | None = None) -> None:
+        """The records as rows, the cursor kept on its record (`cursor`: where it was before the
+        columns were cleared, when they were)."""
         if not self.fitted:
             return  # the columns come once the table has a size
         # the rows on screen now, down to the cursor's record at least; the others shortly
@@ -173,8 +176,7 @@ class RecordTable(DataTable[Text]):
             self._add_rows(len(self.records) if self.has_focus else first)
             self._rest_later()
             return
-        selected = self.highlighted_key
-        row = self.cursor_row
+        selected, row = cursor if cursor is not None else (self.highlighted_key, self.cursor_row)
         self.clear()
         first = max(first, self._index.get(selected or "", -1) + 1, row + 1)
         self._add_rows(len(self.records) if self.has_focus else first)
