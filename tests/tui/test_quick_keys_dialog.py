@@ -7,10 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
 from store.vocab import ActionStatus
 from tests.tui.support import settle, stored, until
+from tests.tui.test_unsaved_work import open_action
 from tests.tui.test_workshop import open_session
 from tui.app import SuiviStsApp
 from tui.screens.action_detail import ActionDetailScreen
@@ -122,11 +124,7 @@ async def test_a_quick_status_not_saved_comes_back_as_typed_to_try_again(
 ) -> None:
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.open_action("ACT-005")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, ActionDetailScreen)
+        form = await open_action(pilot, "ACT-005")
         let_go = hold_store()
         await pilot.press("f8")
         await settle(pilot)
@@ -162,10 +160,7 @@ async def test_a_quick_comment_not_saved_comes_back_as_typed_to_try_again(
 ) -> None:
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.open_action("ACT-005")
-        await settle(pilot)
-        form = app.screen
+        form = await open_action(pilot, "ACT-005")
         let_go = hold_store()
         await pilot.press("f9")
         await settle(pilot)
@@ -188,26 +183,28 @@ async def test_a_quick_comment_not_saved_comes_back_as_typed_to_try_again(
     assert any(line.comment == "relancer le porteur" for line in stored(ariege_db, "ACT-005")[1])
 
 
+async def new_indicator(pilot: Pilot[int], form: ActionDetailScreen) -> None:
+    """« Femmes dépistées », a new indicator of the action shown."""
+    from tui.widgets.indicator_dialog import IndicatorDialog
+
+    form.action_new_indicator()
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, IndicatorDialog)
+    pilot.app.screen.query_one("#ind-label", Input).value = "Femmes dépistées"
+    await pilot.click("#ok")
+    await settle(pilot)
+
+
 async def test_an_indicator_value_unreadable_or_not_saved_stays_in_its_dialog(
     app_factory: AppFactory, ariege_db: Path, hold_store: Callable[[], Callable[[], None]]
 ) -> None:
     from store.database import open_store
     from store.indicators import ValueKey, load_values
-    from tui.widgets.indicator_dialog import IndicatorDialog
 
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.open_action("ACT-003")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, ActionDetailScreen)
-        form.action_new_indicator()
-        await settle(pilot)
-        assert isinstance(app.screen, IndicatorDialog)
-        app.screen.query_one("#ind-label", Input).value = "Femmes dépistées"
-        await pilot.click("#ok")
-        await settle(pilot)
+        form = await open_action(pilot, "ACT-003")
+        await new_indicator(pilot, form)
         await pilot.press("ctrl+n", *"2024-01", "enter")
         await settle(pilot)
 
@@ -249,11 +246,7 @@ async def test_a_new_indicator_not_saved_comes_back_as_typed(
 
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.open_action("ACT-003")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, ActionDetailScreen)
+        form = await open_action(pilot, "ACT-003")
         let_go = hold_store()
         form.action_new_indicator()
         await settle(pilot)
@@ -287,16 +280,8 @@ async def test_a_new_indicator_not_saved_comes_back_as_typed(
 async def test_a_period_typed_wrong_is_said_in_its_dialog_and_kept(app_factory: AppFactory) -> None:
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.open_action("ACT-003")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, ActionDetailScreen)
-        form.action_new_indicator()
-        await settle(pilot)
-        app.screen.query_one("#ind-label", Input).value = "Femmes dépistées"
-        await pilot.click("#ok")
-        await settle(pilot)
+        form = await open_action(pilot, "ACT-003")
+        await new_indicator(pilot, form)
         await pilot.press("ctrl+n", *"mars 2024x", "enter")
         await settle(pilot)
         dialog = app.screen
