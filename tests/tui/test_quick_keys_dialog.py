@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from store.vocab import ActionStatus
@@ -119,6 +121,18 @@ async def test_arrows_move_between_the_three_buttons_of_the_unsaved_question(app
     assert answers == ["save"]
 
 
+async def shown_again_after_the_error(pilot: Pilot[int], kind: type[Screen[Any]]) -> Screen[Any]:
+    """The save's error is read and closed: the dialog is there again, saying it was not saved."""
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+    await pilot.press("enter")
+    await settle(pilot)
+    again = app.screen
+    assert isinstance(again, kind), "what was typed is lost"
+    assert "Non enregistré" in str(again.query_one("#error", Static).render())
+    return again
+
+
 async def test_a_quick_status_not_saved_comes_back_as_typed_to_try_again(
     app_factory: AppFactory, ariege_db: Path, hold_store: Callable[[], Callable[[], None]]
 ) -> None:
@@ -135,15 +149,9 @@ async def test_a_quick_status_not_saved_comes_back_as_typed_to_try_again(
         comment.value = "financement attendu en mars"
         comment.focus()
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
-        await pilot.press("enter")  # the error read and closed
-        await settle(pilot)
-
-        again = app.screen
-        assert isinstance(again, StatusDialog), "the status and comment typed are lost"
+        again = await shown_again_after_the_error(pilot, StatusDialog)
         assert again.query_one("#status", Select).value == ActionStatus.POSTPONED.value
         assert again.query_one("#comment", Input).value == "financement attendu en mars"
-        assert "Non enregistré" in str(again.query_one("#error", Static).render())
         assert stored(ariege_db, "ACT-005")[0].status != ActionStatus.POSTPONED
 
         let_go()  # the other program is done: Entrée tries again
@@ -165,14 +173,8 @@ async def test_a_quick_comment_not_saved_comes_back_as_typed_to_try_again(
         await pilot.press("f9")
         await settle(pilot)
         await pilot.press(*"relancer le porteur", "enter")
-        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
-        await pilot.press("enter")
-        await settle(pilot)
-
-        again = app.screen
-        assert isinstance(again, TextDialog), "the comment typed is lost"
+        again = await shown_again_after_the_error(pilot, TextDialog)
         assert again.query_one(Input).value == "relancer le porteur"
-        assert "Non enregistré" in str(again.query_one("#error", Static).render())
 
         let_go()
         await pilot.press("enter")
@@ -217,13 +219,8 @@ async def test_an_indicator_value_unreadable_or_not_saved_stays_in_its_dialog(
         let_go = hold_store()
         dialog.query_one(Input).value = "125"
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
-        await pilot.press("enter")
-        await settle(pilot)
-        again = app.screen
-        assert isinstance(again, TextDialog), "the value typed is lost"
+        again = await shown_again_after_the_error(pilot, TextDialog)
         assert again.query_one(Input).value == "125"
-        assert "Non enregistré" in str(again.query_one("#error", Static).render())
 
         let_go()
         await pilot.press("enter")
@@ -255,14 +252,9 @@ async def test_a_new_indicator_not_saved_comes_back_as_typed(
         dialog.query_one("#ind-label", Input).value = "Femmes dépistées"
         dialog.query_one("#ind-target", Input).value = "1 234,5"
         await pilot.click("#ok")
-        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
-        await pilot.press("enter")
-        await settle(pilot)
-        again = app.screen
-        assert isinstance(again, IndicatorDialog), "the indicator typed is lost"
+        again = await shown_again_after_the_error(pilot, IndicatorDialog)
         assert again.query_one("#ind-label", Input).value == "Femmes dépistées"
         assert again.query_one("#ind-target", Input).value == "1 234,5"
-        assert "Non enregistré" in str(again.query_one("#error", Static).render())
 
         let_go()
         await pilot.click("#ok")
