@@ -162,6 +162,34 @@ def test_a_year_typed_as_a_number_in_a_date_column_is_a_year(loaded_store: Store
     assert due == {"ACT-001": "2025", "ACT-002": "15/03/2023"}
 
 
+def test_a_date_shown_as_a_month_or_a_year_keeps_that_precision(loaded_store: Store, tmp_path: Path) -> None:
+    """« juin 2025 » typed in Excel becomes the 1st of June shown « juin-25 » (format mmm-yy): the
+    month, as the cell shows it (it was imported as 01/06/2025); a date shown « 2024 » is the
+    year; a date shown whole stays a day."""
+    from datetime import date
+
+    def edit(book: openpyxl.Workbook) -> None:
+        sheet = book["Actions"]
+        for code, header, shown in (
+            ("ACT-001", "Échéance", "mmm-yy"),
+            ("ACT-001", "Début", "yyyy"),
+            ("ACT-002", "Échéance", "dd/mm/yyyy"),
+        ):
+            cell = sheet.cell(find_row(sheet, code), column_of(sheet, header))
+            cell.value, cell.number_format = date(2025 if header == "Échéance" else 2024, 6, 1), shown
+
+    path = edit_workbook(exported(loaded_store, tmp_path), tmp_path / "mois.xlsx", edit)
+    preview = preview_import(loaded_store, DEPT, path)
+    assert not preview.rejected
+    shown = ACTION_FIELD["due_date"].format
+    dates = {(p.key, c.field): shown(c.new) for p in preview.rows for c in p.changes if "date" in c.field}
+    assert dates == {
+        ("ACT-001", "due_date"): "juin 2025",
+        ("ACT-001", "start_date"): "2024",
+        ("ACT-002", "due_date"): "01/06/2025",
+    }
+
+
 def test_an_excel_error_in_a_cell_is_refused_instead_of_clearing_the_field(
     loaded_store: Store, tmp_path: Path
 ) -> None:

@@ -34,12 +34,13 @@ class SheetExtent:
         self.formulas: dict[tuple[int, int], bool | str] = {}
         #: Formula or error cells written without a reference (`r`): their place is not known.
         self.unplaced = 0
-        #: The workbook's cell styles whose number format is a percentage (styles.xml), and the
-        #: (row, column) of the number cells of this sheet written in one: « 100 % » is the
-        #: number 1 there, which the reader would take for 1 (`percent_text` sends what it shows).
-        self.percent_styles: tuple[int, ...] = ()
-        self.percent: set[tuple[int, int]] = set()
-        self._percent_cell: re.Pattern[bytes] | None = None
+        #: The workbook's cell styles whose number format shows less than the number holds
+        #: (styles.xml: style index → PERCENT, MONTH or YEAR), and the (row, column) of this
+        #: sheet's number cells written in one, with that kind: « 100 % » is the number 1 there,
+        #: « juin-25 » the 1st of June (`shown_text` sends what the cell shows).
+        self.shown_styles: dict[int, str] = {}
+        self.shown: dict[tuple[int, int], str] = {}
+        self._shown_cell: re.Pattern[bytes] | None = None
 
     def __repr__(self) -> str:
         return f"SheetExtent({self.part!r}, {self.label!r}, rows={self.rows}, columns={self.columns})"
@@ -175,8 +176,8 @@ def measure(data: bytes, first: bool, extent: SheetExtent, name: str, limits: Li
     if extent.columns > limits.max_columns:
         raise _too_wide(name, extent.label, limits)
     check_cells(name, extent.label, extent.rows, extent.columns, limits)  # as soon as it is known
-    if extent.percent_styles:
-        _percent_cells(data, extent, patterns.prefix)
+    if extent.shown_styles:
+        _shown_cells(data, extent, patterns.prefix)
     if patterns.formula.search(data) or b't="e"' in data or b"t='e'" in data:
         _formulas(data, extent, patterns.prefix)
         if extent.unplaced:
@@ -326,47 +327,60 @@ def _formulas(data: bytes, extent: SheetExtent, prefix: bytes) -> None:
 
 
 _TYPED = re.compile(rb"""\st\s*=\s*["']([a-z]*)["']""")
-_MAX_PERCENT_CELLS = 1_000_000
+_MAX_SHOWN_CELLS = 1_000_000
 _NAMED_STYLES = 64
 
 
-def _percent_cells(data: bytes, extent: SheetExtent, prefix: bytes) -> None:
-    """Record the number cells of a chunk written in a percentage style."""
-    if extent._percent_cell is None:
+def _shown_cells(data: bytes, extent: SheetExtent, prefix: bytes) -> None:
+    """Record the number cells of a chunk written in a style of `extent.shown_styles`."""
+    if extent._shown_cell is None:
         # the styles named in the pattern, unless a hostile styles.xml names thousands of them
-        few = len(extent.percent_styles) <= _NAMED_STYLES
-        styles = b"|".join(b"%d" % n for n in extent.percent_styles) if few else rb"\d{1,9}"
-        extent._percent_cell = re.compile(
+        few = len(extent.shown_styles) <= _NAMED_STYLES
+        styles = b"|".join(b"%d" % n for n in extent.shown_styles) if few else rb"\d{1,9}"
+        extent._shown_cell = re.compile(
             rb"<" + prefix + rb"""c\b([^>]*?\ss\s*=\s*["'](""" + styles + rb""")["'][^>]*)>"""
         )
-    wanted = frozenset(extent.percent_styles)
-    for cell in extent._percent_cell.finditer(data):
+    for cell in extent._shown_cell.finditer(data):
         attrs = cell.group(1)
-        if int(cell.group(2)) not in wanted:
-            continue
+        kind = extent.shown_styles.get(int(cell.group(2)))
         typed = _TYPED.search(attrs)
-        if attrs.endswith(b"/") or (typed is not None and typed.group(1) != b"n"):
-            continue  # empty, or a text, a boolean, an error
+        if kind is None or attrs.endswith(b"/") or (typed is not None and typed.group(1) != b"n"):
+            continue  # another style, an empty cell, a text, a boolean, an error
         ref = _REF.search(attrs)
-        if ref is not None and len(extent.percent) < _MAX_PERCENT_CELLS:
-            extent.percent.add((int(ref.group(2)), column_number(ref.group(1).decode())))
+        if ref is not None and len(extent.shown) < _MAX_SHOWN_CELLS:
+            extent.shown[(int(ref.group(2)), column_number(ref.group(1).decode()))] = kind
 
 
-def percent_text(number: float) -> str:
-    """What a number cell in a percentage format shows: 1 → « 100 % », 0.125 → « 12.5 % »."""
-    shown = round(number * 100, 9)
-    return f"{int(shown) if shown == int(shown) else shown} %"
+#: What a number format shows, when it shows less than, or other than, the number it holds.
+PERCENT, MONTH, YEAR = "pourcentage", "mois", "année"
+#: Built-in number formats: 0 %, 0.00 % (percentages), mmm-yy (a month).
+BUILT_IN_SHOWN = {9: PERCENT, 10: PERCENT, 17: MONTH}
 
 
-#: Built-in number formats that are percentages (0 %, 0.00 %).
-PERCENT_FORMATS = frozenset({9, 10})
+def shown_kind(code: str) -> str | None:
+    """What a number format code shows, if it is a percentage (a « % » outside quotes and
+    escapes: « 0" %" », the exchange workbook's, shows a number and a sign), a month and its
+    year without the day (« mmm-yy », « mmmm yyyy »), or a year alone (« yyyy »); else None."""
+    plain = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code.split(";")[0]).lower()
+    if "%" in plain:
+        return PERCENT
+    if "y" not in plain or "d" in plain or "h" in plain or "s" in plain:
+        return None
+    return MONTH if "m" in plain else YEAR
 
 
-def is_percent_format(code: str) -> bool:
-    """A number format code showing a percentage: a « % » outside quotes and escapes (« 0" %" »,
-    the exchange workbook's, shows a number followed by a sign: no)."""
-    plain = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
-    return "%" in plain
+def shown_text(value: object, kind: str) -> object:
+    """What a number cell of that kind shows, as a text the importer reads (1 → « 100 % »,
+    0.125 → « 12.5 % », the 1st of June 2025 → « 06/2025 » or « 2025 »); other values as they are."""
+    if kind == PERCENT and isinstance(value, int | float) and not isinstance(value, bool):
+        shown = round(value * 100, 9)
+        return f"{int(shown) if shown == int(shown) else shown} %"
+    year, month = getattr(value, "year", None), getattr(value, "month", None)
+    if kind == MONTH and isinstance(year, int) and isinstance(month, int):
+        return f"{month:02d}/{year}"
+    if kind == YEAR and isinstance(year, int):
+        return str(year)
+    return value
 
 
 def check_cells(name: str, label: str, rows: int, columns: int, limits: Limits) -> None:

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from sys import getsizeof
 
-from importers.excel.extent import percent_text
+from importers.excel.extent import shown_text
 from importers.excel.safety import (
     DEFAULT_LIMITS,
     MAX_CELL_TEXT,
@@ -144,7 +144,7 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes], first: tuple[str, ...]
         passed = checks.wait(name)  # only a sheet that passed is read
         long_texts = passed.long_texts
         extent = passed.sheets.get(passed.sheet_parts.get(name, ""))
-        percent = _by_row(extent.percent) if extent is not None else {}
+        shown = _by_row(extent.shown) if extent is not None else {}
         try:
             sheet = book.get_sheet_by_name(name)
         except Exception as exc:  # noqa: BLE001
@@ -170,8 +170,8 @@ def read_xlsx(path: Path, limits: Limits, out: IO[bytes], first: tuple[str, ...]
         for number, row in enumerate(sheet.iter_rows(), start=first_row + 1):
             if long_texts:
                 row = [_mark_cut(v) for v in row]
-            if number in percent:
-                row = _as_shown(row, percent[number], first_column)
+            if number in shown:
+                row = _as_shown(row, shown[number], first_column)
             held += row_bytes(row, first_column)
             if held > limits.max_cell_bytes:
                 raise UnreadableWorkbook(
@@ -329,22 +329,21 @@ def reader_error(file_name: str, exc: Exception, sheet: str | None = None) -> st
     )
 
 
-def _by_row(cells: set[tuple[int, int]]) -> dict[int, list[int]]:
-    """Row → the columns of `cells` in it."""
-    rows: dict[int, list[int]] = {}
-    for row, column in cells:
-        rows.setdefault(row, []).append(column)
+def _by_row(cells: dict[tuple[int, int], str]) -> dict[int, list[tuple[int, str]]]:
+    """Row → the (column, kind) of `cells` in it."""
+    rows: dict[int, list[tuple[int, str]]] = {}
+    for (row, column), kind in cells.items():
+        rows.setdefault(row, []).append((column, kind))
     return rows
 
 
-def _as_shown(row: list[Any], columns: list[int], first_column: int) -> list[Any]:
-    """The numbers of `columns` (1-based) written as their percentage format shows them."""
+def _as_shown(row: list[Any], columns: list[tuple[int, str]], first_column: int) -> list[Any]:
+    """The values of `columns` (1-based) written as their number format shows them."""
     row = list(row)
-    for column in columns:
+    for column, kind in columns:
         at = column - 1 - first_column
-        value = row[at] if 0 <= at < len(row) else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            row[at] = percent_text(value)
+        if 0 <= at < len(row):
+            row[at] = shown_text(row[at], kind)
     return row
 
 

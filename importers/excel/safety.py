@@ -26,7 +26,6 @@ Every refusal is an :class:`UnreadableWorkbook` with a French message naming the
 
 from __future__ import annotations
 
-import contextlib
 import posixpath
 import re
 import zipfile
@@ -35,13 +34,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from importers.excel.extent import (
-    PERCENT_FORMATS,
+    BUILT_IN_SHOWN,
     SheetExtent,
     TextRuns,
     check_cells,
     column_number,
-    is_percent_format,
     measure,
+    shown_kind,
 )
 from importers.excel.limits import (
     DEFAULT_LIMITS,
@@ -89,8 +88,8 @@ class ArchiveReport:
         #: cuts such texts at 32,767 characters, so the reader marks the cut ones). While the
         #: sheets are checked: of the shared strings and the sheets checked so far.
         self.long_texts = False
-        #: Indexes of the cell styles whose number format is a percentage (`styles.xml`).
-        self.percent_styles: tuple[int, ...] = ()
+        #: Cell styles whose number format shows less than the number (`styles.xml`): index → kind.
+        self.shown_styles: dict[int, str] = {}
 
 
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -290,7 +289,7 @@ def _check_part(
     key = part_key(info.filename)
     extent = SheetExtent(info.filename, label) if label is not None else None
     if extent is not None:
-        extent.percent_styles = report.percent_styles
+        extent.shown_styles = report.shown_styles
     counter = [0] if key == shared else None
     allowed = limits.max_shared_strings_bytes if key == shared else limits.max_entry_bytes
     runs = TextRuns() if extent is not None or key == shared else None
@@ -388,7 +387,7 @@ def _structure(
     styles = next((t for _id, kind, t in rels if kind.endswith(_REL_STYLES)), None)
     if styles in parts:
         info = parts[styles]
-        report.percent_styles = _percent_styles(_xml(_read_small(archive, info, name), name, info.filename))
+        report.shown_styles = _shown_styles(_xml(_read_small(archive, info, name), name, info.filename))
     root = _xml(_read_small(archive, parts[workbook], name), name, parts[workbook].filename)
     for element in root.iter():
         if _local(element.tag) != "sheet":
@@ -412,18 +411,27 @@ def _structure(
     return shared if shared in parts else None
 
 
-def _percent_styles(root: Element) -> tuple[int, ...]:
-    """The indexes of the cell styles (`cellXfs`) whose number format shows a percentage."""
-    percent = set(PERCENT_FORMATS)
+def _shown_styles(root: Element) -> dict[int, str]:
+    """The cell styles (`cellXfs`, by index) whose number format shows a percentage, a month or
+    a year (`shown_kind`)."""
+    kinds = dict(BUILT_IN_SHOWN)
     for element in root.iter():
-        if _local(element.tag) == "numFmt" and is_percent_format(element.get("formatCode") or ""):
-            with contextlib.suppress(ValueError):
-                percent.add(int(element.get("numFmtId") or ""))
+        if _local(element.tag) == "numFmt":
+            number, kind = element.get("numFmtId") or "", shown_kind(element.get("formatCode") or "")
+            if number.isdigit() and len(number) < 10:
+                if kind is None:
+                    kinds.pop(int(number), None)  # a built-in number redefined
+                else:
+                    kinds[int(number)] = kind
     cell_styles = next((e for e in root.iter() if _local(e.tag) == "cellXfs"), None)
     if cell_styles is None:
-        return ()
+        return {}
     formats = [(e.get("numFmtId") or "") for e in cell_styles if _local(e.tag) == "xf"]
-    return tuple(n for n, number in enumerate(formats) if number.isdigit() and int(number) in percent)
+    return {
+        n: kinds[int(number)]
+        for n, number in enumerate(formats)
+        if number.isdigit() and len(number) < 10 and int(number) in kinds
+    }
 
 
 def _bomb(name: str, declared: int, ratio: float | None = None) -> UnreadableWorkbook:
