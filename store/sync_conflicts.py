@@ -206,6 +206,12 @@ def _shown(kind: str, f: Field, value: Any) -> str:
     return f.format(value) or "—"
 
 
+def ever_synced(conn: Connection, department: str) -> bool:
+    """The department was published to, or fetched from, a regional server at least once."""
+    found = conn.execute(select(STATE.c.id).where(STATE.c.department_code == department).limit(1))
+    return found.first() is not None
+
+
 def pending_conflicts(conn: Connection, department: str) -> list[PendingConflict]:
     """The department's conflicts waiting for a decision, by record code then field."""
     rows = conn.execute(

@@ -17,7 +17,13 @@ from store.database import Store
 from store.indicators import IndicatorData, ValueChange, ValueKey, create_indicator, write_values
 from store.lookups import department_territory
 from store.resources import SOURCE_SCREEN, ResourceData
-from store.sync_conflicts import PendingConflict, pending_conflicts, resolve_conflict, value_problem
+from store.sync_conflicts import (
+    PendingConflict,
+    ever_synced,
+    pending_conflicts,
+    resolve_conflict,
+    value_problem,
+)
 from store.views.action_list import ActionFilter, ActionList, ActionPage, filter_choices
 from store.views.care_offer import CareOfferLine, care_offer_lines
 from store.views.coverage import CoverageMatrix, coverage_matrix
@@ -161,6 +167,11 @@ class StoreService:
         """The synchronisation conflicts waiting for a person (« Conflits »)."""
         with self.store.engine.connect() as conn:
             return pending_conflicts(conn, self.department)
+
+    def ever_synced(self) -> bool:
+        """The department was published or fetched once at least (no conflict can exist before)."""
+        with self.store.engine.connect() as conn:
+            return ever_synced(conn, self.department)
 
     def conflict_value_problem(self, conflict: PendingConflict, text: str) -> str | None:
         """Why a third value typed for a conflict is refused (the field registry's reading), or None."""

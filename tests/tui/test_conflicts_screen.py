@@ -138,6 +138,9 @@ async def test_without_conflicts_m_t_v_are_not_offered(app_factory: AppFactory) 
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(pilot)
         assert not {"m", "t", "v"} & set(screen.active_bindings)
+        # a store never synchronised: nothing « concorde », nothing was exchanged
+        said = str(screen.query_one(ConflictSides).render())
+        assert said.startswith("Rien n'a encore été échangé avec un serveur régional"), said
 
 
 async def test_a_third_value_is_read_by_the_field_registry(

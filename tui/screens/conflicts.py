@@ -45,6 +45,7 @@ class ConflictsScreen(BaseScreen):
     @dataclass
     class Loaded(Message):
         conflicts: list[Any]
+        synced: bool
 
     @dataclass
     class Settled(Message):
@@ -78,7 +79,7 @@ class ConflictsScreen(BaseScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="conflicts")
     def load(self) -> None:
-        self.post_message(self.Loaded(self.service.conflicts()))
+        self.post_message(self.Loaded(self.service.conflicts(), self.service.ever_synced()))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -92,7 +93,9 @@ class ConflictsScreen(BaseScreen):
         )
         self.query_one("#conflicts-table", RecordTable).records = message.conflicts
         if not message.conflicts:
-            self.query_one(ConflictSides).conflict = None
+            sides = self.query_one(ConflictSides)
+            sides.synced = message.synced
+            sides.conflict = None
         self.refresh_bindings()  # m / t / v: offered with conflicts only (`check_action`)
 
     def _cell(self, c: Any, key: str) -> str:

@@ -23,12 +23,20 @@ class ConflictSides(Static):
     """
 
     conflict: reactive[Any | None] = reactive(None, always_update=True)
+    #: The department was ever synchronised: with no conflict, what agrees is said; else, that
+    #: nothing was exchanged yet.
+    synced: reactive[bool] = reactive(True)
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", lambda: self.mutate_reactive(ConflictSides.conflict), init=False)
 
     def render(self) -> Text:
         c = self.conflict
+        if c is None and not self.synced:
+            return Text(
+                "Rien n'a encore été échangé avec un serveur régional (suivi-sts publish, puis "
+                "fetch) : un conflit ne peut naître que d'un échange."
+            )
         if c is None:
             return Text("Aucun conflit à régler : tout ce qui a été échangé avec le serveur concorde.")
         colours = self.app.theme_variables
