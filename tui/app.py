@@ -501,17 +501,21 @@ class SuiviStsApp(App[int]):
 
     # --- quitting without losing typed work ---------------------------------------------------
 
-    def dirty_forms(self) -> list[BaseScreen]:
-        """The screens, in every mode, showing work not saved yet: edit screens with changes, the
-        Atelier with gestures whose write failed."""
+    def _main_screens(self) -> list[BaseScreen]:
+        """The app's own screens, in every mode (not the dialogs)."""
         from tui.screens.base import BaseScreen
 
         return [
             screen
             for stack in self._screen_stacks.values()
             for screen in stack
-            if isinstance(screen, BaseScreen) and screen.is_dirty()
+            if isinstance(screen, BaseScreen)
         ]
+
+    def unsaved_screens(self) -> list[BaseScreen]:
+        """The screens showing work not saved yet: edit screens with changes, the Atelier with
+        gestures whose write failed."""
+        return [screen for screen in self._main_screens() if screen.is_dirty()]
 
     async def action_quit(self) -> None:
         """Ctrl+Q and the palette's "Quitter": asks first when a form has unsaved changes."""
@@ -523,13 +527,9 @@ class SuiviStsApp(App[int]):
                 title="Quitter ?",
             )
             return
-        from tui.screens.base import BaseScreen
-
-        for stack in self._screen_stacks.values():
-            for screen in stack:
-                if isinstance(screen, BaseScreen):
-                    screen.apply_typed()  # its save, if any, is under way: `exit_when_saved` waits
-        forms = self.dirty_forms()
+        for screen in self._main_screens():
+            screen.apply_typed()  # its save, if any, is under way: `exit_when_saved` waits
+        forms = self.unsaved_screens()
         if not forms:
             self.exit_when_saved()
             return
@@ -561,7 +561,7 @@ class SuiviStsApp(App[int]):
         settled = 0
         while settled < 2:  # twice in a row: a save just done has had its answer shown
             await asyncio.sleep(0.1)
-            if not self.dirty_forms():
+            if not self.unsaved_screens():
                 self.exit_when_saved()
                 return
             saving = any(w.group == "save" and not w.is_finished for w in self.workers)
@@ -588,7 +588,7 @@ class SuiviStsApp(App[int]):
     def terminal_closed(self, return_code: int = 1) -> None:
         """SIGHUP or SIGTERM: no one is there to answer; keep each unsaved form as a draft, let
         the saves under way finish, then leave (at the latest after LAST_RESORT_S)."""
-        for form in self.dirty_forms():
+        for form in self.unsaved_screens():
             with contextlib.suppress(OSError):  # nowhere to write: nothing more can be done
                 form.keep_draft()
         if not self.is_headless:  # never in the tests' own process
@@ -608,7 +608,7 @@ class SuiviStsApp(App[int]):
         from rich.traceback import Traceback
 
         with contextlib.suppress(Exception):  # the error may be in the forms themselves
-            for form in self.dirty_forms():
+            for form in self.unsaved_screens():
                 with contextlib.suppress(Exception):
                     form.keep_draft()
         self.bell()
@@ -779,7 +779,7 @@ class SuiviStsApp(App[int]):
         """The banner goes, the screen shown reloads (forms keep what was typed)."""
         from tui.screens.base import BaseScreen
 
-        unsaved = len(self.dirty_forms())
+        unsaved = len(self.unsaved_screens())
         self._connection_back(
             "Connexion au serveur rétablie : données rechargées."
             + (f" {unsaved} fiche(s) à enregistrer encore (Ctrl+S)." if unsaved else "")

@@ -121,7 +121,8 @@ class ActionDetailScreen(FormScreen):
         self.objective = objective
         self.original: ActionData | None = None
         self.loaded = False
-        #: A quick status or comment being saved: shows its dialog again, as typed, if it fails.
+        #: A quick status, comment, indicator or value being saved: shows its dialog again, as
+        #: typed, if its save fails or is refused.
         self._quick_change: Callable[[str], None] | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -429,8 +430,8 @@ class ActionDetailScreen(FormScreen):
 
     @on(Worker.StateChanged)
     def quick_change_failed(self, event: Worker.StateChanged) -> None:
-        """A quick status or comment not saved (disk full, store busy, server out of reach): its
-        dialog comes back as typed, under the error, to try again or cancel."""
+        """A quick status, comment, indicator or value not saved (disk full, store busy, server
+        out of reach): its dialog comes back as typed, under the error, to try again or cancel."""
         if event.state is WorkerState.ERROR and event.worker.group == "save":
             self._show_quick_change_again(QUICK_NOT_SAVED)
 
